@@ -1,0 +1,512 @@
+//! Applying a mutation to a ticket: the one implementation of "what an intent does".
+//!
+//! The client runs it optimistically on its cache and the server runs it authoritatively on its
+//! truth; both must agree, so it lives here. Timeline entries that an intent creates (events)
+//! get ids derived from the device and mutation id, so the server's copy of an event replaces
+//! the client's optimistic copy instead of duplicating it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::model::{
+    Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
+};
+use crate::status::{check_transition, reopen, TransitionFacts, TransitionRefusal};
+use crate::sync::{Mutation, NewTicket, RiskActionArgs};
+
+/// Longest subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 500;
+/// Longest description, reply or note, in bytes (customer e-mails with quoted history are long).
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+/// Largest attachment, in bytes.
+pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
+const MAX_TAG_CHARS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyContext {
+    pub actor: Option<UserId>,
+    pub device_id: Uuid,
+    pub mutation_id: u64,
+    /// When the agent made the change; used for derived ids so client and server agree.
+    pub client_time: DateTime<Utc>,
+    /// When this application happens (client clock offline, server clock on the server).
+    pub now: DateTime<Utc>,
+}
+
+/// Why an intent could not be applied. Stable `code`s; messages for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Rejection {
+    #[error("the ticket does not exist or is not visible to you")]
+    TicketNotFound,
+    #[error("a ticket with this id already exists")]
+    TicketExists,
+    #[error("{0}")]
+    Transition(TransitionRefusal),
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("{0}")]
+    Verification(String),
+}
+
+impl Rejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::TicketNotFound => "ticket_not_found",
+            Rejection::TicketExists => "ticket_exists",
+            Rejection::Transition(_) => "illegal_transition",
+            Rejection::Invalid { .. } => "invalid",
+            Rejection::Verification(_) => "verification_required",
+        }
+    }
+
+    fn invalid(field: &str, problem: impl Into<String>) -> Self {
+        Rejection::Invalid { field: field.into(), problem: problem.into() }
+    }
+}
+
+/// The new state of the ticket and the timeline entries the intent added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub ticket: Ticket,
+    pub entries: Vec<Entry>,
+}
+
+/// A UUIDv7 whose time part is `at` and whose random part is derived from `seed`, so two parties
+/// that know the same seed mint the same id.
+pub fn derived_uuid_v7(at: DateTime<Utc>, seed: &[u8]) -> Uuid {
+    let digest = Sha256::digest(seed);
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+fn check_text(field: &str, text: &str, allow_empty: bool) -> Result<(), Rejection> {
+    if !allow_empty && text.trim().is_empty() {
+        return Err(Rejection::invalid(field, "must not be empty"));
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Rejection::invalid(
+            field,
+            format!("is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn check_subject(subject: &str) -> Result<(), Rejection> {
+    check_text("subject", subject, false)?;
+    let chars = subject.chars().count();
+    if chars > MAX_SUBJECT_CHARS {
+        return Err(Rejection::invalid(
+            "subject",
+            format!("is {chars} characters; the limit is {MAX_SUBJECT_CHARS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tags are case-insensitive single words; normalising here keeps "VIP" and "vip" one tag.
+pub fn normalize_tag(tag: &str) -> Result<String, Rejection> {
+    let tag = tag.trim().to_lowercase();
+    if tag.is_empty() || tag.chars().count() > MAX_TAG_CHARS || tag.chars().any(char::is_whitespace)
+    {
+        return Err(Rejection::invalid(
+            "tag",
+            format!("must be one word of 1 to {MAX_TAG_CHARS} characters"),
+        ));
+    }
+    Ok(tag)
+}
+
+struct Builder<'c> {
+    ctx: &'c ApplyContext,
+    ticket: Ticket,
+    entries: Vec<Entry>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, id: Option<Uuid>, body: EntryBody) {
+        let id = id.unwrap_or_else(|| {
+            let mut seed = Vec::with_capacity(32);
+            seed.extend_from_slice(self.ctx.device_id.as_bytes());
+            seed.extend_from_slice(&self.ctx.mutation_id.to_be_bytes());
+            seed.extend_from_slice(&(self.entries.len() as u64).to_be_bytes());
+            derived_uuid_v7(self.ctx.client_time, &seed)
+        });
+        self.entries.push(Entry {
+            id,
+            ticket_id: self.ticket.id,
+            author: self.ctx.actor,
+            body,
+            created_at: self.ctx.now,
+        });
+    }
+
+    fn event(&mut self, event: TicketEvent) {
+        self.push(None, EntryBody::Event { event });
+    }
+
+    fn facts(&self) -> TransitionFacts {
+        TransitionFacts { has_assignee: self.ticket.assignee.is_some() }
+    }
+
+    /// Moves to `to`, keeping pause spans and resolution timestamps consistent.
+    fn move_status(&mut self, to: Status) {
+        let now = self.ctx.now;
+        let from = self.ticket.status;
+        if from == Status::Pending {
+            if let Some(open) = self.ticket.pauses.last_mut().filter(|p| p.end.is_none()) {
+                open.end = Some(now);
+            }
+        }
+        if to == Status::Pending {
+            self.ticket.pauses.push(PauseSpan { start: now, end: None });
+        }
+        match to {
+            Status::Resolved => self.ticket.resolved_at = Some(now),
+            Status::Closed => self.ticket.closed_at = Some(now),
+            _ => {}
+        }
+        self.ticket.status = to;
+    }
+
+    fn set_status(&mut self, to: Status, reason: Option<String>) -> Result<(), Rejection> {
+        let from = self.ticket.status;
+        check_transition(from, to, self.facts()).map_err(Rejection::Transition)?;
+        self.move_status(to);
+        self.event(TicketEvent::StatusChanged { from, to, reason });
+        Ok(())
+    }
+
+    fn reopen(&mut self, reason: Option<String>) -> Result<(), Rejection> {
+        let from = self.ticket.status;
+        let to = reopen(from, self.facts()).map_err(Rejection::Transition)?;
+        self.ticket.resolved_at = None;
+        self.ticket.closed_at = None;
+        self.move_status(to);
+        self.event(TicketEvent::Reopened { from, to, reason });
+        Ok(())
+    }
+
+    fn risk_action(&mut self, action: RiskActionKind, args: &RiskActionArgs) -> Result<(), Rejection> {
+        check_text("target", &args.target, false)?;
+        check_text("reason", &args.reason, false)?;
+        self.push(
+            Some(args.entry_id),
+            EntryBody::RiskAction { action, target: args.target.clone(), reason: args.reason.clone() },
+        );
+        Ok(())
+    }
+}
+
+fn create(new: &NewTicket, ctx: &ApplyContext) -> Result<Applied, Rejection> {
+    check_subject(&new.subject)?;
+    check_text("description", &new.description, true)?;
+    check_text("requester.name", &new.requester.name, false)?;
+    let tags = new.tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>()?;
+    let ticket = Ticket {
+        id: new.id,
+        key: None,
+        subject: new.subject.clone(),
+        description: new.description.clone(),
+        requester: new.requester.clone(),
+        channel: new.channel,
+        language: new.language.clone(),
+        category: new.category,
+        tags,
+        priority: new.priority,
+        risk: new.risk,
+        status: Status::New,
+        assignee: None,
+        department: new.department.clone(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        first_response_at: None,
+        last_update_at: None,
+        resolved_at: None,
+        closed_at: None,
+        revisit_due_at: None,
+        pauses: Vec::new(),
+        csat: None,
+        links: Vec::new(),
+        revision: 0,
+    };
+    let mut b = Builder { ctx, ticket, entries: Vec::new() };
+    b.event(TicketEvent::Created);
+    Ok(Applied { ticket: b.ticket, entries: b.entries })
+}
+
+/// Applies `mutation` to `current` (the ticket it names, if it exists).
+pub fn apply(
+    current: Option<&Ticket>,
+    mutation: &Mutation,
+    ctx: &ApplyContext,
+) -> Result<Applied, Rejection> {
+    if let Mutation::CreateTicket(new) = mutation {
+        return match current {
+            Some(_) => Err(Rejection::TicketExists),
+            None => create(new, ctx),
+        };
+    }
+    let ticket = current.ok_or(Rejection::TicketNotFound)?.clone();
+    let mut b = Builder { ctx, ticket, entries: Vec::new() };
+    match mutation {
+        Mutation::CreateTicket(_) => unreachable!("handled above"),
+        Mutation::SetStatus { status, reason, .. } => b.set_status(*status, reason.clone())?,
+        Mutation::Reopen { reason, .. } => b.reopen(reason.clone())?,
+        Mutation::SetPriority { priority, .. } => {
+            let from = b.ticket.priority;
+            if from != *priority {
+                b.ticket.priority = *priority;
+                b.event(TicketEvent::PriorityChanged { from, to: *priority });
+            }
+        }
+        Mutation::SetCategory { category, .. } => {
+            let from = b.ticket.category;
+            if from != *category {
+                b.ticket.category = *category;
+                b.event(TicketEvent::CategoryChanged { from, to: *category });
+            }
+        }
+        Mutation::SetRisk { risk, .. } => {
+            let from = b.ticket.risk;
+            if from != *risk {
+                b.ticket.risk = *risk;
+                b.event(TicketEvent::RiskChanged { from, to: *risk });
+            }
+        }
+        Mutation::SetAssignee { assignee, .. } => {
+            let from = b.ticket.assignee;
+            if from != *assignee {
+                b.ticket.assignee = *assignee;
+                b.event(TicketEvent::AssigneeChanged { from, to: *assignee });
+                // Assignment drives the workflow: taking a fresh ticket assigns it, and dropping
+                // one in work sends it back to triage so it is not lost.
+                match (b.ticket.status, assignee) {
+                    (Status::New | Status::Triaged, Some(_)) => {
+                        b.set_status(Status::Assigned, None)?
+                    }
+                    (Status::Assigned | Status::InProgress, None) => {
+                        let from = b.ticket.status;
+                        b.move_status(Status::Triaged);
+                        b.event(TicketEvent::StatusChanged { from, to: Status::Triaged, reason: None });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Mutation::SetDepartment { department, .. } => {
+            let from = b.ticket.department.clone();
+            if from != *department {
+                b.ticket.department = department.clone();
+                b.event(TicketEvent::DepartmentChanged { from, to: department.clone() });
+            }
+        }
+        Mutation::AddTag { tag, .. } => {
+            let tag = normalize_tag(tag)?;
+            if b.ticket.tags.insert(tag.clone()) {
+                b.event(TicketEvent::TagAdded { tag });
+            }
+        }
+        Mutation::RemoveTag { tag, .. } => {
+            let tag = normalize_tag(tag)?;
+            if b.ticket.tags.remove(&tag) {
+                b.event(TicketEvent::TagRemoved { tag });
+            }
+        }
+        Mutation::SetSubject { subject, .. } => {
+            check_subject(subject)?;
+            if b.ticket.subject != *subject {
+                b.ticket.subject = subject.clone();
+                b.event(TicketEvent::SubjectChanged);
+            }
+        }
+        Mutation::SetDescription { description, .. } => {
+            check_text("description", description, true)?;
+            if b.ticket.description != *description {
+                b.ticket.description = description.clone();
+                b.event(TicketEvent::DescriptionChanged);
+            }
+        }
+        Mutation::Link { link, .. } => {
+            if link.other == b.ticket.id {
+                return Err(Rejection::invalid("link", "a ticket cannot link to itself"));
+            }
+            if !b.ticket.links.contains(link) {
+                b.ticket.links.push(link.clone());
+                b.event(TicketEvent::Linked { link: link.clone() });
+            }
+        }
+        Mutation::AddReply { entry_id, text, .. } => {
+            check_text("reply", text, false)?;
+            if b.ticket.status == Status::Closed {
+                return Err(Rejection::Transition(TransitionRefusal::NotAllowed {
+                    from: Status::Closed,
+                    to: Status::InProgress,
+                }));
+            }
+            b.ticket.first_response_at.get_or_insert(ctx.now);
+            b.ticket.last_update_at = Some(ctx.now);
+            b.push(Some(*entry_id), EntryBody::Reply { text: text.clone() });
+        }
+        Mutation::AddNote { entry_id, text, .. } => {
+            check_text("note", text, false)?;
+            b.push(Some(*entry_id), EntryBody::Note { text: text.clone() });
+        }
+        Mutation::AddAttachment { entry_id, attachment_id, filename, mime, size, sha256, .. } => {
+            check_text("filename", filename, false)?;
+            if *size > MAX_ATTACHMENT_BYTES {
+                return Err(Rejection::invalid(
+                    "attachment",
+                    format!("is {size} bytes; the limit is {MAX_ATTACHMENT_BYTES}"),
+                ));
+            }
+            b.push(
+                Some(*entry_id),
+                EntryBody::Attachment {
+                    attachment_id: *attachment_id,
+                    filename: filename.clone(),
+                    mime: mime.clone(),
+                    size: *size,
+                    sha256: sha256.clone(),
+                },
+            );
+        }
+        Mutation::RecordVerification { entry_id, checks, .. } => {
+            if checks.is_empty() {
+                return Err(Rejection::invalid("checks", "record at least one check"));
+            }
+            b.push(Some(*entry_id), EntryBody::Verification { checks: checks.clone() });
+        }
+        Mutation::FreezeAccount(args) => b.risk_action(RiskActionKind::FreezeAccount, args)?,
+        Mutation::InterceptTransaction(args) => {
+            b.risk_action(RiskActionKind::InterceptTransaction, args)?
+        }
+        Mutation::UnfreezeAccount(args) => b.risk_action(RiskActionKind::UnfreezeAccount, args)?,
+    }
+    b.ticket.updated_at = ctx.now;
+    Ok(Applied { ticket: b.ticket, entries: b.entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Category, Channel, CustomerTier, Priority, Requester, RiskLevel};
+    use chrono::{Duration, TimeZone};
+
+    fn ctx(n: u64) -> ApplyContext {
+        let t = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(n as i64);
+        ApplyContext {
+            actor: Some(Uuid::from_u128(7)),
+            device_id: Uuid::from_u128(99),
+            mutation_id: n,
+            client_time: t,
+            now: t,
+        }
+    }
+
+    fn new_ticket() -> Ticket {
+        let m = Mutation::CreateTicket(NewTicket {
+            id: Uuid::from_u128(1),
+            subject: "无法登录 App".into(),
+            description: "登录时提示错误码 E1023".into(),
+            requester: Requester {
+                name: "王先生".into(),
+                contact: "wang@example.com".into(),
+                account_id: Some("A-1".into()),
+                tier: CustomerTier::Vip,
+            },
+            channel: Channel::App,
+            language: "zh-CN".into(),
+            category: Category::LoginAnomaly,
+            priority: Priority::P3,
+            risk: RiskLevel::None,
+            department: Some("support".into()),
+            tags: ["VIP".to_string()].into(),
+        });
+        let applied = apply(None, &m, &ctx(1)).unwrap();
+        assert_eq!(applied.ticket.tags.iter().next().map(String::as_str), Some("vip"));
+        applied.ticket
+    }
+
+    fn run(t: &Ticket, m: Mutation, n: u64) -> Result<Applied, Rejection> {
+        apply(Some(t), &m, &ctx(n))
+    }
+
+    #[test]
+    fn assignment_moves_a_new_ticket_and_pending_pauses_the_clock() {
+        let t = new_ticket();
+        let id = t.id;
+        let a = run(&t, Mutation::SetAssignee { ticket_id: id, assignee: Some(Uuid::from_u128(7)) }, 2)
+            .unwrap();
+        assert_eq!(a.ticket.status, Status::Assigned);
+        assert_eq!(a.entries.len(), 2, "assignee event and status event");
+        let p = run(&a.ticket, Mutation::SetStatus { ticket_id: id, status: Status::Pending, reason: None }, 3)
+            .unwrap();
+        assert!(p.ticket.is_paused());
+        let w = run(&p.ticket, Mutation::SetStatus { ticket_id: id, status: Status::InProgress, reason: None }, 4)
+            .unwrap();
+        assert!(!w.ticket.is_paused());
+        assert_eq!(w.ticket.pauses.len(), 1);
+        assert_eq!(w.ticket.pauses[0].end, Some(ctx(4).now));
+    }
+
+    #[test]
+    fn replies_stop_first_response_and_refusals_change_nothing() {
+        let t = new_ticket();
+        let id = t.id;
+        let r = run(&t, Mutation::AddReply { entry_id: Uuid::from_u128(5), ticket_id: id, text: "您好".into() }, 2)
+            .unwrap();
+        assert_eq!(r.ticket.first_response_at, Some(ctx(2).now));
+        assert_eq!(r.entries[0].id, Uuid::from_u128(5));
+        let err = run(&r.ticket, Mutation::SetStatus { ticket_id: id, status: Status::InProgress, reason: None }, 3)
+            .unwrap_err();
+        assert_eq!(err.code(), "illegal_transition");
+        assert!(err.to_string().contains("assign"));
+        let err = run(&r.ticket, Mutation::AddNote { entry_id: Uuid::from_u128(6), ticket_id: id, text: "  ".into() }, 3)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "note: must not be empty");
+    }
+
+    #[test]
+    fn derived_event_ids_are_stable_across_parties() {
+        let t = new_ticket();
+        let m = Mutation::SetPriority { ticket_id: t.id, priority: Priority::P1 };
+        let client = run(&t, m.clone(), 9).unwrap();
+        let mut server_ctx = ctx(9);
+        server_ctx.now += Duration::seconds(40);
+        let server = apply(Some(&t), &m, &server_ctx).unwrap();
+        assert_eq!(client.entries[0].id, server.entries[0].id);
+        assert_ne!(client.entries[0].created_at, server.entries[0].created_at);
+    }
+
+    #[test]
+    fn reopen_clears_resolution() {
+        let mut t = new_ticket();
+        t.assignee = Some(Uuid::from_u128(7));
+        t.status = Status::Resolved;
+        t.resolved_at = Some(ctx(1).now);
+        let r = run(&t, Mutation::Reopen { ticket_id: t.id, reason: Some("CSAT 1".into()) }, 5).unwrap();
+        assert_eq!(r.ticket.status, Status::Assigned);
+        assert_eq!(r.ticket.resolved_at, None);
+    }
+
+    #[test]
+    fn hostile_input_is_refused_with_a_reason() {
+        let t = new_ticket();
+        let long = "x".repeat(MAX_TEXT_BYTES + 1);
+        let err = run(&t, Mutation::AddReply { entry_id: Uuid::from_u128(5), ticket_id: t.id, text: long }, 2)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("reply: is 262145 bytes"));
+        let err = run(&t, Mutation::AddTag { ticket_id: t.id, tag: "two words".into() }, 2).unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        assert_eq!(
+            apply(None, &Mutation::AddTag { ticket_id: t.id, tag: "x".into() }, &ctx(2)).unwrap_err(),
+            Rejection::TicketNotFound
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! The ticket model shared by the client, the server and the local cache.
+//!
+//! Every timestamp is UTC; presentation in a time zone is the UI's job. Ids are UUIDv7 minted by
+//! whoever creates the thing (usually the client, offline), so they sort by creation time.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub type TicketId = Uuid;
+pub type EntryId = Uuid;
+pub type UserId = Uuid;
+/// Departments are few and named by the organisation (`support`, `finance`, `tech`, `risk`), so a
+/// short stable code reads better on the wire and in rules than a UUID.
+pub type DepartmentCode = String;
+
+/// Defines a field-less enum with a stable snake_case wire/database name for every variant, so
+/// the store, the server and the rules all spell a value the same way.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { kind: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+/// A string that names no variant of the enum it was parsed as.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a known {kind}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+named_enum! {
+    /// P1 is the most urgent. `Ord` follows urgency: `P1 < P2 < P3 < P4`.
+    pub enum Priority {
+        P1 => "P1",
+        P2 => "P2",
+        P3 => "P3",
+        P4 => "P4",
+    }
+}
+
+named_enum! {
+    /// Risk grading from the seeds. `L1` is the most severe (active takeover, large abnormal
+    /// transaction: freeze within 10 minutes).
+    pub enum RiskLevel {
+        None => "none",
+        L3 => "L3",
+        L2 => "L2",
+        L1 => "L1",
+    }
+}
+
+named_enum! {
+    /// Ticket lifecycle. `reopened` is an event, not a status: a reopened ticket goes back to
+    /// `assigned` (or `triaged` when nobody holds it).
+    pub enum Status {
+        New => "new",
+        Triaged => "triaged",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        Pending => "pending",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
+}
+
+impl Status {
+    /// Statuses in which the ticket still needs work from the team (pending included: it comes
+    /// back).
+    pub const OPEN: &'static [Status] = &[
+        Status::New,
+        Status::Triaged,
+        Status::Assigned,
+        Status::InProgress,
+        Status::Pending,
+    ];
+
+    pub fn is_open(self) -> bool {
+        Status::OPEN.contains(&self)
+    }
+}
+
+named_enum! {
+    pub enum Channel {
+        WebForm => "web_form",
+        Email => "email",
+        Phone => "phone",
+        Chat => "chat",
+        WeChat => "wechat",
+        App => "app",
+        Api => "api",
+    }
+}
+
+named_enum! {
+    pub enum CustomerTier {
+        Standard => "standard",
+        Vip => "vip",
+        Enterprise => "enterprise",
+    }
+}
+
+named_enum! {
+    /// Categories from the account-issue domain (PRODUCT.md), then the general ones.
+    pub enum Category {
+        LoginAnomaly => "login_anomaly",
+        AccountTakeover => "account_takeover",
+        TransactionFailure => "transaction_failure",
+        FundsNotArrived => "funds_not_arrived",
+        ReconciliationMismatch => "reconciliation_mismatch",
+        PermissionChange => "permission_change",
+        ProfileChange => "profile_change",
+        VerificationCodeNotReceived => "verification_code_not_received",
+        ActivationFailure => "activation_failure",
+        PasswordReset => "password_reset",
+        AccountRestricted => "account_restricted",
+        KycReview => "kyc_review",
+        SecurityAlert => "security_alert",
+        Complaint => "complaint",
+        Inquiry => "inquiry",
+        TechnicalFault => "technical_fault",
+        FeatureRequest => "feature_request",
+    }
+}
+
+impl Category {
+    /// Account-domain categories: tickets in them touch a customer's account and are treated as
+    /// sensitive (access is audited).
+    pub fn is_account_domain(self) -> bool {
+        !matches!(
+            self,
+            Category::Complaint
+                | Category::Inquiry
+                | Category::TechnicalFault
+                | Category::FeatureRequest
+        )
+    }
+}
+
+named_enum! {
+    pub enum Role {
+        Agent => "agent",
+        Supervisor => "supervisor",
+        Admin => "admin",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub name: String,
+    /// E-mail address, phone number or chat handle, as the channel supplied it.
+    pub contact: String,
+    pub account_id: Option<String>,
+    pub tier: CustomerTier,
+}
+
+named_enum! {
+    pub enum LinkKind {
+        Related => "related",
+        DuplicateOf => "duplicate_of",
+        ParentOf => "parent_of",
+        ChildOf => "child_of",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TicketLink {
+    pub kind: LinkKind,
+    pub other: TicketId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Csat {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A span during which SLA clocks did not run (the ticket was `pending`). `end == None` means
+/// the ticket is still paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseSpan {
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    /// Human key such as `OP-1042`, assigned by the server; `None` until the first sync.
+    pub key: Option<String>,
+    pub subject: String,
+    pub description: String,
+    pub requester: Requester,
+    pub channel: Channel,
+    /// BCP 47 tag of the customer's language (`zh-CN`, `en`); replies and templates follow it.
+    pub language: String,
+    pub category: Category,
+    pub tags: BTreeSet<String>,
+    pub priority: Priority,
+    pub risk: RiskLevel,
+    pub status: Status,
+    pub assignee: Option<UserId>,
+    pub department: Option<DepartmentCode>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// First public reply from the team (stops the first-response clock).
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// Latest public reply from the team (restarts the periodic-update clock).
+    pub last_update_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Set when a low CSAT score reopened the ticket: the revisit is due 24 h later.
+    pub revisit_due_at: Option<DateTime<Utc>>,
+    pub pauses: Vec<PauseSpan>,
+    pub csat: Option<Csat>,
+    pub links: Vec<TicketLink>,
+    /// Server revision of this row; 0 for a ticket the server has not seen yet.
+    pub revision: u64,
+}
+
+impl Ticket {
+    /// Sensitive tickets (a risk level set, or an account-domain category) have their views
+    /// recorded in the audit chain.
+    pub fn is_sensitive(&self) -> bool {
+        self.risk != RiskLevel::None || self.category.is_account_domain()
+    }
+
+    /// Whether SLA clocks are paused at the end of the recorded history.
+    pub fn is_paused(&self) -> bool {
+        self.pauses.last().is_some_and(|p| p.end.is_none())
+    }
+}
+
+named_enum! {
+    /// Identity-verification dimensions from the seeds (multi-factor checks before sensitive
+    /// account actions).
+    pub enum VerificationDimension {
+        SmsCode => "sms_code",
+        RealNameInfo => "real_name_info",
+        TransactionPassword => "transaction_password",
+        IdDocument => "id_document",
+        UsualDevice => "usual_device",
+        TransactionHabits => "transaction_habits",
+        FaceLiveness => "face_liveness",
+        EmailLink => "email_link",
+    }
+}
+
+named_enum! {
+    pub enum VerificationResult {
+        Passed => "passed",
+        Failed => "failed",
+        NotAvailable => "not_available",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationCheck {
+    pub dimension: VerificationDimension,
+    pub result: VerificationResult,
+    /// How it was checked ("called back on registered number", "video call"…).
+    pub method: String,
+}
+
+named_enum! {
+    /// Emergency account actions from the risk seeds.
+    pub enum RiskActionKind {
+        FreezeAccount => "freeze_account",
+        InterceptTransaction => "intercept_transaction",
+        UnfreezeAccount => "unfreeze_account",
+    }
+}
+
+named_enum! {
+    pub enum EntryKind {
+        CustomerMessage => "customer_message",
+        Reply => "reply",
+        Note => "note",
+        Event => "event",
+        Verification => "verification",
+        RiskAction => "risk_action",
+        Attachment => "attachment",
+    }
+}
+
+/// What happened to a ticket, recorded in its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TicketEvent {
+    Created,
+    StatusChanged { from: Status, to: Status, reason: Option<String> },
+    Reopened { from: Status, to: Status, reason: Option<String> },
+    PriorityChanged { from: Priority, to: Priority },
+    CategoryChanged { from: Category, to: Category },
+    RiskChanged { from: RiskLevel, to: RiskLevel },
+    AssigneeChanged { from: Option<UserId>, to: Option<UserId> },
+    DepartmentChanged { from: Option<DepartmentCode>, to: Option<DepartmentCode> },
+    TagAdded { tag: String },
+    TagRemoved { tag: String },
+    SubjectChanged,
+    DescriptionChanged,
+    Linked { link: TicketLink },
+    CsatReceived { score: u8 },
+}
+
+/// The typed content of a timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryBody {
+    CustomerMessage { text: String },
+    Reply { text: String },
+    Note { text: String },
+    Event { event: TicketEvent },
+    Verification { checks: Vec<VerificationCheck> },
+    RiskAction { action: RiskActionKind, target: String, reason: String },
+    Attachment { attachment_id: Uuid, filename: String, mime: String, size: u64, sha256: String },
+}
+
+impl EntryBody {
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            EntryBody::CustomerMessage { .. } => EntryKind::CustomerMessage,
+            EntryBody::Reply { .. } => EntryKind::Reply,
+            EntryBody::Note { .. } => EntryKind::Note,
+            EntryBody::Event { .. } => EntryKind::Event,
+            EntryBody::Verification { .. } => EntryKind::Verification,
+            EntryBody::RiskAction { .. } => EntryKind::RiskAction,
+            EntryBody::Attachment { .. } => EntryKind::Attachment,
+        }
+    }
+
+    /// The free text a person wrote, for full-text search; `None` for structured entries.
+    pub fn searchable_text(&self) -> Option<&str> {
+        match self {
+            EntryBody::CustomerMessage { text }
+            | EntryBody::Reply { text }
+            | EntryBody::Note { text } => Some(text),
+            EntryBody::RiskAction { reason, .. } => Some(reason),
+            EntryBody::Attachment { filename, .. } => Some(filename),
+            EntryBody::Event { .. } | EntryBody::Verification { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    pub ticket_id: TicketId,
+    /// `None` for the customer or the system.
+    pub author: Option<UserId>,
+    pub body: EntryBody,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: DepartmentCode,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub departments: Vec<DepartmentCode>,
+    pub skills: Vec<String>,
+    pub active: bool,
+}
+
+/// A reply template in one language, with `{{customer.name}}`-style placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: Uuid,
+    pub name: String,
+    pub language: String,
+    pub body: String,
+    pub categories: Vec<Category>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_names() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>(), Ok(*c));
+        }
+        let err = "urgent".parse::<Priority>().unwrap_err();
+        assert_eq!(err.to_string(), "`urgent` is not a known Priority");
+    }
+
+    #[test]
+    fn priority_orders_by_urgency() {
+        assert!(Priority::P1 < Priority::P4);
+    }
+}

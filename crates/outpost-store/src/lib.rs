@@ -1,0 +1,143 @@
+//! The encrypted local cache of the Outpost desktop client.
+//!
+//! One SQLCipher 4 database per profile, opened with a raw 32-byte key that the caller brings
+//! (from the OS keychain, or derived from a passphrase). Architecture invariants:
+//!
+//! - Nothing is written before the key is proven right: a wrong key leaves the file
+//!   byte-for-byte untouched.
+//! - Every local change writes its row, its outbox mutation and its audit event in one
+//!   transaction ([`Store::apply_local`]); there is no other way to change a ticket locally.
+//! - Queue pages use keyset pagination over covering indexes; nothing scans with `OFFSET`.
+
+mod key;
+mod local;
+mod queue;
+mod remote;
+mod schema;
+mod search;
+mod tickets;
+
+use std::path::{Path, PathBuf};
+
+use outpost_core::sla::SlaSettings;
+use rusqlite::{Connection, OpenFlags};
+
+pub use key::DbKey;
+pub use local::{Actor, LocalChange, OutboxItem};
+pub use queue::{QueueCursor, QueueFilter, QueuePage, QueueRow, QueueSort, SlaFilter};
+pub use search::{Highlighted, SearchHit};
+pub use tickets::TicketDetail;
+
+/// Largest attachment kept in the cache.
+pub const MAX_ATTACHMENT_BYTES: usize = outpost_core::apply::MAX_ATTACHMENT_BYTES as usize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the key does not open the local cache at {path}: it was created with another key, or it \
+         is not an Outpost cache. Nothing was changed; unlock with the right key or sign in again \
+         to rebuild it"
+    )]
+    WrongKey { path: PathBuf },
+    #[error(
+        "the local cache at {path} was written by a newer Outpost (schema {found}, this build \
+         knows {known}); update Outpost. Nothing was changed"
+    )]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("ticket {0} is not in the local cache")]
+    TicketNotFound(uuid::Uuid),
+    #[error("the change was refused: {0}")]
+    Rejected(#[from] outpost_core::apply::Rejection),
+    #[error("the attachment is {size} bytes; the limit is {MAX_ATTACHMENT_BYTES}")]
+    AttachmentTooLarge { size: usize },
+    #[error("the queue cursor is not valid for this query; start from the first page")]
+    BadCursor,
+    #[error("stored data could not be read ({0}); the cache may be damaged")]
+    Corrupt(String),
+    #[error("local database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The open cache. Not `Sync`: the client owns one per profile behind its own lock.
+pub struct Store {
+    conn: Connection,
+    sla: SlaSettings,
+}
+
+impl Store {
+    /// Opens (or creates) the encrypted cache at `path` with `key`.
+    pub fn open(path: &Path, key: &DbKey) -> Result<Store> {
+        Store::open_inner(path, Some(key))
+    }
+
+    /// Opens an unencrypted database: only for the plain-SQLite baseline in benchmarks.
+    #[cfg(feature = "plaintext-baseline")]
+    pub fn open_plaintext_for_baseline(path: &Path) -> Result<Store> {
+        Store::open_inner(path, None)
+    }
+
+    fn open_inner(path: &Path, key: Option<&DbKey>) -> Result<Store> {
+        let existed = path.exists();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | if existed { OpenFlags::empty() } else { OpenFlags::SQLITE_OPEN_CREATE };
+        let conn = Connection::open_with_flags(path, flags)?;
+        // A wrong key is reported as a typed error; SQLCipher's own stderr logging would only
+        // repeat it to a terminal nobody reads.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        if let Some(key) = key {
+            key.apply(&conn)?;
+        }
+        // Prove the key before anything can write: reading the schema decrypts page 1.
+        let probe: rusqlite::Result<i64> =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+        match probe {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(StoreError::WrongKey { path: path.to_owned() });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > schema::VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: schema::VERSION,
+            });
+        }
+        // WAL keeps readers off the writer's back; FULL sync because the outbox holds the only
+        // copy of an agent's offline work.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        let mut conn = conn;
+        schema::migrate(&mut conn)?;
+        let sla = schema::load_sla_settings(&conn)?;
+        Ok(Store { conn, sla })
+    }
+
+    /// The SLA policies and calendar the cache computes deadlines with.
+    pub fn sla_settings(&self) -> &SlaSettings {
+        &self.sla
+    }
+
+    /// Checkpoints the WAL into the main file (used before measuring or copying the file).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}

@@ -1,0 +1,160 @@
+//! Schema and migrations, keyed on `PRAGMA user_version`.
+//!
+//! Each migration runs in its own transaction together with the version bump, so a crash between
+//! two migrations leaves a consistent, resumable database.
+
+use outpost_core::sla::SlaSettings;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::{corrupt, Result};
+
+/// Schema version this build writes.
+pub const VERSION: i64 = 1;
+
+/// Deadlines of tickets with no running clock sort after every real deadline: first paused
+/// tickets, then stopped ones (resolved, closed).
+pub const DUE_PAUSED: i64 = i64::MAX - 1;
+pub const DUE_NONE: i64 = i64::MAX;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE tickets (
+        rowid            INTEGER PRIMARY KEY,
+        id               BLOB NOT NULL UNIQUE,
+        key              TEXT,
+        subject          TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        priority         INTEGER NOT NULL,   -- 1..4, so P1 sorts first
+        risk             TEXT NOT NULL,
+        category         TEXT NOT NULL,
+        department       TEXT,
+        assignee         BLOB,
+        requester_name   TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,   -- unix ms
+        updated_at       INTEGER NOT NULL,
+        sla_due_at       INTEGER NOT NULL,   -- unix ms, or DUE_PAUSED / DUE_NONE
+        sla_warn_at      INTEGER NOT NULL,
+        revision         INTEGER NOT NULL,
+        unsent           INTEGER NOT NULL DEFAULT 0,  -- outbox mutations not yet confirmed
+        doc              TEXT NOT NULL        -- the whole ticket as JSON
+    );
+    CREATE INDEX tickets_dept_due ON tickets(department, sla_due_at, rowid);
+    CREATE INDEX tickets_due ON tickets(sla_due_at, rowid);
+    CREATE INDEX tickets_dept_prio ON tickets(department, priority, sla_due_at, rowid);
+    CREATE INDEX tickets_prio ON tickets(priority, sla_due_at, rowid);
+    CREATE INDEX tickets_updated ON tickets(updated_at, rowid);
+    CREATE INDEX tickets_dept_updated ON tickets(department, updated_at, rowid);
+    CREATE INDEX tickets_assignee_due ON tickets(assignee, sla_due_at, rowid);
+    CREATE INDEX tickets_status ON tickets(status, sla_due_at, rowid);
+
+    CREATE TABLE ticket_tags (
+        tag          TEXT NOT NULL,
+        ticket_rowid INTEGER NOT NULL REFERENCES tickets(rowid) ON DELETE CASCADE,
+        PRIMARY KEY (tag, ticket_rowid)
+    ) WITHOUT ROWID;
+    CREATE INDEX ticket_tags_ticket ON ticket_tags(ticket_rowid);
+
+    CREATE TABLE entries (
+        rowid        INTEGER PRIMARY KEY,
+        id           BLOB NOT NULL UNIQUE,
+        ticket_rowid INTEGER NOT NULL REFERENCES tickets(rowid) ON DELETE CASCADE,
+        kind         TEXT NOT NULL,
+        author       BLOB,
+        created_at   INTEGER NOT NULL,
+        local        INTEGER NOT NULL DEFAULT 0,  -- 1 = optimistic, not yet confirmed by the server
+        body         TEXT NOT NULL                -- EntryBody as JSON
+    );
+    CREATE INDEX entries_ticket ON entries(ticket_rowid, created_at);
+
+    -- Attachment bytes live inside the encrypted database, never as loose files.
+    CREATE TABLE attachments (
+        id           BLOB PRIMARY KEY,
+        ticket_rowid INTEGER NOT NULL REFERENCES tickets(rowid) ON DELETE CASCADE,
+        entry_id     BLOB NOT NULL,
+        filename     TEXT NOT NULL,
+        mime         TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        data         BLOB NOT NULL
+    );
+    CREATE INDEX attachments_ticket ON attachments(ticket_rowid);
+
+    CREATE TABLE departments (code TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE users (id BLOB PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE templates (id BLOB PRIMARY KEY, language TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE TABLE sla_settings (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL);
+
+    CREATE TABLE outbox (
+        mutation_id  INTEGER PRIMARY KEY,
+        ticket_id    BLOB NOT NULL,
+        name         TEXT NOT NULL,
+        envelope     TEXT NOT NULL,
+        created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_ticket ON outbox(ticket_id);
+
+    CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE conflicts (
+        id           INTEGER PRIMARY KEY,
+        mutation_id  INTEGER NOT NULL,
+        ticket_id    BLOB NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('conflict', 'rejected')),
+        detail       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        dismissed    INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE audit_local (
+        seq          INTEGER PRIMARY KEY,
+        at           INTEGER NOT NULL,   -- unix µs, as hashed
+        actor        TEXT NOT NULL,
+        device       TEXT,
+        address      TEXT,
+        action       TEXT NOT NULL,
+        ticket_id    BLOB,
+        before       BLOB,
+        after        BLOB,
+        detail       TEXT NOT NULL,
+        prev_hash    BLOB NOT NULL,
+        hash         BLOB NOT NULL
+    );
+    -- The local chain is append-only: the database itself refuses edits and deletions.
+    CREATE TRIGGER audit_local_no_update BEFORE UPDATE ON audit_local
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TRIGGER audit_local_no_delete BEFORE DELETE ON audit_local
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+    -- Search: one document per ticket (subject, description, requester, every entry's text),
+    -- indexed twice. Trigram finds any substring of 3+ characters in any script; the short
+    -- index holds CJK unigrams and bigrams (and Latin words) for 1- and 2-character queries.
+    CREATE TABLE search_docs (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL);
+    CREATE VIRTUAL TABLE search_tri USING fts5(
+        text, content = 'search_docs', content_rowid = 'rowid', tokenize = 'trigram');
+    CREATE VIRTUAL TABLE search_short USING fts5(
+        text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The cached SLA settings, or the product defaults until the server sends its own.
+pub fn load_sla_settings(conn: &Connection) -> Result<SlaSettings> {
+    let doc: Option<String> = conn
+        .query_row("SELECT doc FROM sla_settings WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    match doc {
+        Some(doc) => serde_json::from_str(&doc).map_err(corrupt),
+        None => Ok(SlaSettings::defaults()),
+    }
+}

@@ -1,0 +1,239 @@
+//! Ticket and entry rows: writing them with their derived columns (deadlines, tags, search
+//! document) and reading them back.
+
+use chrono::{DateTime, TimeZone, Utc};
+use outpost_core::model::{Entry, EntryBody, Ticket, TicketId};
+use outpost_core::sla::{SlaReport, SlaSettings};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::schema::{DUE_NONE, DUE_PAUSED};
+use crate::search;
+use crate::{corrupt, Result, Store, StoreError};
+
+/// A ticket with its timeline and live SLA clocks, as the detail pane shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub entries: Vec<Entry>,
+    pub sla: SlaReport,
+    /// Local changes to this ticket not yet confirmed by the server.
+    pub unsent: u32,
+}
+
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// The nearest running deadline and when it turns "at risk", as sortable columns.
+pub(crate) fn deadline_columns(sla: &SlaSettings, ticket: &Ticket, now: DateTime<Utc>) -> (i64, i64) {
+    match sla.evaluate(ticket, now).next_deadline() {
+        Some(d) => (millis(d.due_at), d.warn_at.map_or(millis(d.due_at), millis)),
+        None if ticket.status.is_open() && ticket.is_paused() => (DUE_PAUSED, DUE_PAUSED),
+        None => (DUE_NONE, DUE_NONE),
+    }
+}
+
+pub(crate) fn ticket_rowid(conn: &Connection, id: TicketId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT rowid FROM tickets WHERE id = ?1")?
+        .query_row([id.as_bytes()], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn load_ticket(conn: &Connection, id: TicketId) -> Result<Option<(i64, Ticket)>> {
+    let row: Option<(i64, String)> = conn
+        .prepare_cached("SELECT rowid, doc FROM tickets WHERE id = ?1")?
+        .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(rowid, doc)| Ok((rowid, serde_json::from_str(&doc).map_err(corrupt)?)))
+        .transpose()
+}
+
+/// Inserts or replaces a ticket row and its tags; returns its rowid. `unsent_delta` adjusts the
+/// count of unconfirmed local changes.
+pub(crate) fn upsert_ticket(
+    conn: &Connection,
+    sla: &SlaSettings,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+    unsent_delta: i64,
+) -> Result<i64> {
+    let (due, warn) = deadline_columns(sla, ticket, now);
+    let doc = serde_json::to_string(ticket).map_err(corrupt)?;
+    let rowid: i64 = conn
+        .prepare_cached(
+            "INSERT INTO tickets (id, key, subject, status, priority, risk, category, department,
+                 assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at,
+                 revision, unsent, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, max(?16, 0), ?17)
+             ON CONFLICT(id) DO UPDATE SET key = ?2, subject = ?3, status = ?4, priority = ?5,
+                 risk = ?6, category = ?7, department = ?8, assignee = ?9, requester_name = ?10,
+                 created_at = ?11, updated_at = ?12, sla_due_at = ?13, sla_warn_at = ?14,
+                 revision = ?15, unsent = max(unsent + ?16, 0), doc = ?17
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                ticket.id.as_bytes(),
+                ticket.key,
+                ticket.subject,
+                ticket.status.as_str(),
+                ticket.priority as i64 + 1,
+                ticket.risk.as_str(),
+                ticket.category.as_str(),
+                ticket.department,
+                ticket.assignee.as_ref().map(|a| a.as_bytes().to_vec()),
+                ticket.requester.name,
+                millis(ticket.created_at),
+                millis(ticket.updated_at),
+                due,
+                warn,
+                ticket.revision as i64,
+                unsent_delta,
+                doc,
+            ],
+            |r| r.get(0),
+        )?;
+    conn.prepare_cached("DELETE FROM ticket_tags WHERE ticket_rowid = ?1")?.execute([rowid])?;
+    let mut insert_tag =
+        conn.prepare_cached("INSERT INTO ticket_tags (tag, ticket_rowid) VALUES (?1, ?2)")?;
+    for tag in &ticket.tags {
+        insert_tag.execute(params![tag, rowid])?;
+    }
+    Ok(rowid)
+}
+
+/// Inserts or replaces a timeline entry. `local` marks an optimistic entry.
+pub(crate) fn upsert_entry(conn: &Connection, ticket_rowid: i64, entry: &Entry, local: bool) -> Result<()> {
+    let body = serde_json::to_string(&entry.body).map_err(corrupt)?;
+    conn.prepare_cached(
+        "INSERT INTO entries (id, ticket_rowid, kind, author, created_at, local, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET ticket_rowid = ?2, kind = ?3, author = ?4,
+             created_at = ?5, local = ?6, body = ?7",
+    )?
+    .execute(params![
+        entry.id.as_bytes(),
+        ticket_rowid,
+        entry.body.kind().as_str(),
+        entry.author.as_ref().map(|a| a.as_bytes().to_vec()),
+        millis(entry.created_at),
+        local,
+        body,
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds the search document of one ticket from its row and its entries.
+pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
+    let doc: String = conn
+        .prepare_cached("SELECT doc FROM tickets WHERE rowid = ?1")?
+        .query_row([rowid], |r| r.get(0))?;
+    let ticket: Ticket = serde_json::from_str(&doc).map_err(corrupt)?;
+    let mut text = String::with_capacity(ticket.subject.len() + ticket.description.len() + 256);
+    for part in [
+        ticket.key.as_deref().unwrap_or(""),
+        &ticket.subject,
+        &ticket.requester.name,
+        ticket.requester.account_id.as_deref().unwrap_or(""),
+        &ticket.description,
+    ] {
+        text.push_str(part);
+        text.push('\n');
+    }
+    let mut stmt = conn.prepare_cached("SELECT body FROM entries WHERE ticket_rowid = ?1 ORDER BY created_at")?;
+    let mut rows = stmt.query([rowid])?;
+    while let Some(row) = rows.next()? {
+        let body: String = row.get(0)?;
+        let body: EntryBody = serde_json::from_str(&body).map_err(corrupt)?;
+        if let Some(t) = body.searchable_text() {
+            text.push_str(t);
+            text.push('\n');
+        }
+    }
+    search::replace_document(conn, rowid, Some(&text))
+}
+
+/// Deletes a ticket and everything hanging off it (entries, tags, attachments, search document).
+pub(crate) fn purge(conn: &Connection, id: TicketId) -> Result<bool> {
+    let Some(rowid) = ticket_rowid(conn, id)? else { return Ok(false) };
+    search::replace_document(conn, rowid, None)?;
+    conn.prepare_cached("DELETE FROM tickets WHERE rowid = ?1")?.execute([rowid])?;
+    Ok(true)
+}
+
+fn uuid_from_blob(bytes: Vec<u8>) -> Result<Uuid> {
+    Uuid::from_slice(&bytes).map_err(corrupt)
+}
+
+pub(crate) fn load_entries(conn: &Connection, rowid: i64) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, t.id, e.author, e.body, e.created_at
+         FROM entries e JOIN tickets t ON t.rowid = e.ticket_rowid
+         WHERE e.ticket_rowid = ?1 ORDER BY e.created_at, e.rowid",
+    )?;
+    let rows = stmt.query_map([rowid], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (id, ticket_id, author, body, at) = row?;
+        entries.push(Entry {
+            id: uuid_from_blob(id)?,
+            ticket_id: uuid_from_blob(ticket_id)?,
+            author: author.map(uuid_from_blob).transpose()?,
+            body: serde_json::from_str(&body).map_err(corrupt)?,
+            created_at: from_millis(at).ok_or_else(|| corrupt("entry time out of range"))?,
+        });
+    }
+    Ok(entries)
+}
+
+impl Store {
+    /// A ticket, its timeline and its SLA clocks evaluated at `now`.
+    pub fn ticket(&self, id: TicketId, now: DateTime<Utc>) -> Result<TicketDetail> {
+        let (rowid, ticket) = load_ticket(&self.conn, id)?.ok_or(StoreError::TicketNotFound(id))?;
+        let unsent: u32 = self
+            .conn
+            .prepare_cached("SELECT unsent FROM tickets WHERE rowid = ?1")?
+            .query_row([rowid], |r| r.get(0))?;
+        let entries = load_entries(&self.conn, rowid)?;
+        let sla = self.sla.evaluate(&ticket, now);
+        Ok(TicketDetail { ticket, entries, sla, unsent })
+    }
+
+    /// Looks a ticket up by its human key (`OP-1042`).
+    pub fn ticket_id_by_key(&self, key: &str) -> Result<Option<TicketId>> {
+        let id: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT id FROM tickets WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        id.map(uuid_from_blob).transpose()
+    }
+
+    pub fn ticket_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Attachment bytes, read from the encrypted database.
+    pub fn attachment(&self, id: Uuid) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM attachments WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?)
+    }
+}

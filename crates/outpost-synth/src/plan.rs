@@ -1,0 +1,222 @@
+//! The cheap first pass: when each ticket arrives, what it is about, which language it is in and
+//! how many timeline entries it gets, so the second pass can stream tickets in creation order
+//! while the entry total comes out exact.
+
+use chrono::{DateTime, Datelike, Utc, Weekday};
+use outpost_core::model::Category;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::text::Lang;
+
+pub(crate) const MINUTE: i64 = 60_000;
+pub(crate) const HOUR: i64 = 60 * MINUTE;
+pub(crate) const DAY: i64 = 24 * HOUR;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TicketPlan {
+    /// Unix milliseconds; strictly increasing over the plan and below `now`.
+    pub created: i64,
+    pub category: Category,
+    pub lang: Lang,
+    /// Created on a day with a platform incident (more faults, more SMS trouble).
+    pub incident: bool,
+    pub entries: u32,
+}
+
+/// Relative frequency of each category on a normal day: the account problems the seeds name as
+/// most frequent dominate, takeovers are rare.
+fn category_weight(category: Category, incident: bool) -> u32 {
+    use Category::*;
+    let base = match category {
+        LoginAnomaly => 140,
+        VerificationCodeNotReceived => 120,
+        FundsNotArrived => 120,
+        TransactionFailure => 120,
+        PasswordReset => 70,
+        Inquiry => 70,
+        AccountRestricted => 50,
+        ProfileChange => 50,
+        TechnicalFault => 50,
+        ReconciliationMismatch => 40,
+        Complaint => 40,
+        KycReview => 40,
+        ActivationFailure => 30,
+        PermissionChange => 30,
+        SecurityAlert => 30,
+        FeatureRequest => 25,
+        AccountTakeover => 10,
+    };
+    let surge = match category {
+        TechnicalFault => 6,
+        VerificationCodeNotReceived => 3,
+        TransactionFailure | LoginAnomaly | Complaint => 2,
+        _ => 1,
+    };
+    if incident {
+        base * surge
+    } else {
+        base
+    }
+}
+
+/// How much timeline a ticket of this category tends to collect, relative to an average one.
+fn category_entry_factor(category: Category) -> f64 {
+    use Category::*;
+    match category {
+        AccountTakeover => 3.0,
+        ReconciliationMismatch => 1.6,
+        KycReview | Complaint => 1.5,
+        SecurityAlert | AccountRestricted => 1.4,
+        FundsNotArrived | TechnicalFault => 1.2,
+        TransactionFailure | ProfileChange => 1.1,
+        LoginAnomaly | PermissionChange => 1.0,
+        ActivationFailure => 0.9,
+        VerificationCodeNotReceived | PasswordReset => 0.8,
+        Inquiry | FeatureRequest => 0.6,
+    }
+}
+
+/// Hourly arrival weights in the customer's local day (0 h … 23 h).
+const LOCAL_HOUR_WEIGHTS: [u32; 24] =
+    [3, 2, 1, 1, 1, 2, 4, 7, 10, 13, 14, 13, 11, 12, 13, 13, 12, 11, 10, 10, 11, 10, 8, 5];
+
+fn cumulative(weights: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut total = 0;
+    weights
+        .into_iter()
+        .map(|w| {
+            total += w;
+            total
+        })
+        .collect()
+}
+
+/// Index drawn with probability proportional to the step in `cum`.
+fn draw(rng: &mut ChaCha8Rng, cum: &[u64]) -> usize {
+    let total = *cum.last().expect("non-empty weights");
+    let x = rng.random_range(0..total);
+    cum.partition_point(|&c| c <= x)
+}
+
+pub(crate) fn plan(
+    rng: &mut ChaCha8Rng,
+    tickets: usize,
+    entries: usize,
+    now: DateTime<Utc>,
+    span_days: u32,
+) -> Vec<TicketPlan> {
+    let span_days = span_days.max(1) as i64;
+    let now_ms = now.timestamp_millis();
+    let start = now_ms - span_days * DAY;
+
+    // Volume grows over the period, weekends are quieter, a few incident days spike.
+    let incident_days: Vec<i64> = if span_days >= 10 {
+        (0..3).map(|_| rng.random_range(0..span_days)).collect()
+    } else {
+        Vec::new()
+    };
+    let day_cum = cumulative((0..span_days).map(|d| {
+        let trend = 75 + 50 * d / span_days;
+        let weekday = DateTime::from_timestamp_millis(start + d * DAY)
+            .map(|t| t.weekday())
+            .unwrap_or(Weekday::Mon);
+        let weekend = if matches!(weekday, Weekday::Sat | Weekday::Sun) { 65 } else { 100 };
+        let spike = if incident_days.contains(&d) { 220 } else { 100 };
+        (trend * weekend * spike) as u64
+    }));
+    let hour_cum = cumulative(LOCAL_HOUR_WEIGHTS.iter().map(|&w| w as u64));
+    let cat_cum = |incident: bool| {
+        cumulative(Category::ALL.iter().map(|&c| category_weight(c, incident) as u64))
+    };
+    let (normal_cum, incident_cum) = (cat_cum(false), cat_cum(true));
+
+    let mut plans: Vec<TicketPlan> = (0..tickets)
+        .map(|_| {
+            let lang = if rng.random_bool(0.55) { Lang::Zh } else { Lang::En };
+            let day = draw(rng, &day_cum) as i64;
+            let local_hour = draw(rng, &hour_cum) as i64;
+            // Chinese customers live at UTC+8; English ones are spread from the Americas to
+            // Asia, so their local hour maps to UTC with a random offset.
+            let offset = match lang {
+                Lang::Zh => 8,
+                Lang::En => [-5i64, 0, 1, 4, 8].get(rng.random_range(0..5)).copied().unwrap_or(0),
+            };
+            let mut created = start
+                + day * DAY
+                + (local_hour - offset) * HOUR
+                + rng.random_range(0..HOUR);
+            if created < start {
+                created += DAY;
+            }
+            if created >= now_ms {
+                created -= DAY;
+            }
+            let incident = incident_days.contains(&day);
+            let cum = if incident { &incident_cum } else { &normal_cum };
+            let category = Category::ALL[draw(rng, cum)];
+            TicketPlan { created: created.max(start), category, lang, incident, entries: 0 }
+        })
+        .collect();
+    plans.sort_by_key(|p| p.created);
+    make_strictly_increasing(&mut plans, now_ms);
+    apportion_entries(rng, &mut plans, entries, now_ms);
+    plans
+}
+
+/// Distinct creation milliseconds keep ticket ids (UUIDv7) in the same order as the list.
+fn make_strictly_increasing(plans: &mut [TicketPlan], now_ms: i64) {
+    for i in 1..plans.len() {
+        if plans[i].created <= plans[i - 1].created {
+            plans[i].created = plans[i - 1].created + 1;
+        }
+    }
+    if let Some(last) = plans.last_mut() {
+        if last.created >= now_ms {
+            last.created = now_ms - 1;
+        }
+    }
+    for i in (0..plans.len().saturating_sub(1)).rev() {
+        if plans[i].created >= plans[i + 1].created {
+            plans[i].created = plans[i + 1].created - 1;
+        }
+    }
+}
+
+/// Splits `total` entries over the tickets in proportion to a weight (older and more complex
+/// tickets collect more), so that the sum is exactly `total`.
+fn apportion_entries(rng: &mut ChaCha8Rng, plans: &mut [TicketPlan], total: usize, now_ms: i64) {
+    const SPREAD: [f64; 8] = [0.4, 0.7, 1.0, 1.0, 1.3, 1.8, 2.5, 4.0];
+    let weights: Vec<u64> = plans
+        .iter()
+        .map(|p| {
+            let age = now_ms - p.created;
+            let age_factor = if age < 2 * HOUR {
+                0.35
+            } else if age < DAY {
+                0.7
+            } else if age < 3 * DAY {
+                0.9
+            } else {
+                1.0 + (age.min(30 * DAY) as f64) / (60 * DAY) as f64
+            };
+            let spread = SPREAD[rng.random_range(0..SPREAD.len())];
+            let w = age_factor * category_entry_factor(p.category) * spread;
+            (w * 1000.0) as u64 + 1
+        })
+        .collect();
+    let sum: u128 = weights.iter().map(|&w| w as u128).sum();
+    if sum == 0 {
+        return;
+    }
+    // Largest-remainder in running form: entries(i) = ⌊T·Cᵢ/W⌋ − ⌊T·Cᵢ₋₁/W⌋ telescopes to T.
+    let total = total as u128;
+    let mut cum: u128 = 0;
+    let mut given: u128 = 0;
+    for (plan, &w) in plans.iter_mut().zip(&weights) {
+        cum += w as u128;
+        let upto = total * cum / sum;
+        plan.entries = u32::try_from(upto - given).unwrap_or(u32::MAX);
+        given = upto;
+    }
+}
