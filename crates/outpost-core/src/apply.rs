@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::model::{
     Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
 };
+use crate::rules::{
+    check_risk_action, AccountRiskState, RiskRefusal, SensitiveAction, VerificationPolicy,
+};
 use crate::status::{check_transition, reopen, TransitionFacts, TransitionRefusal};
 use crate::sync::{Mutation, NewTicket, RiskActionArgs};
 
@@ -24,8 +27,8 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
 const MAX_TAG_CHARS: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApplyContext {
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyContext<'a> {
     pub actor: Option<UserId>,
     pub device_id: Uuid,
     pub mutation_id: u64,
@@ -33,6 +36,11 @@ pub struct ApplyContext {
     pub client_time: DateTime<Utc>,
     /// When this application happens (client clock offline, server clock on the server).
     pub now: DateTime<Utc>,
+    /// How much identity verification risk actions need.
+    pub verification: &'a VerificationPolicy,
+    /// The ticket's timeline so far; risk actions are checked against its verification records
+    /// and earlier risk actions. Other intents ignore it.
+    pub timeline: &'a [Entry],
 }
 
 /// Why an intent could not be applied. Stable `code`s; messages for people.
@@ -49,6 +57,8 @@ pub enum Rejection {
     Invalid { field: String, problem: String },
     #[error("{0}")]
     Verification(String),
+    #[error("{0}")]
+    RiskRefused(String),
 }
 
 impl Rejection {
@@ -59,11 +69,15 @@ impl Rejection {
             Rejection::Transition(_) => "illegal_transition",
             Rejection::Invalid { .. } => "invalid",
             Rejection::Verification(_) => "verification_required",
+            Rejection::RiskRefused(_) => "risk_action_refused",
         }
     }
 
     fn invalid(field: &str, problem: impl Into<String>) -> Self {
-        Rejection::Invalid { field: field.into(), problem: problem.into() }
+        Rejection::Invalid {
+            field: field.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -123,7 +137,7 @@ pub fn normalize_tag(tag: &str) -> Result<String, Rejection> {
 }
 
 struct Builder<'c> {
-    ctx: &'c ApplyContext,
+    ctx: &'c ApplyContext<'c>,
     ticket: Ticket,
     entries: Vec<Entry>,
 }
@@ -151,7 +165,9 @@ impl Builder<'_> {
     }
 
     fn facts(&self) -> TransitionFacts {
-        TransitionFacts { has_assignee: self.ticket.assignee.is_some() }
+        TransitionFacts {
+            has_assignee: self.ticket.assignee.is_some(),
+        }
     }
 
     /// Moves to `to`, keeping pause spans and resolution timestamps consistent.
@@ -164,7 +180,10 @@ impl Builder<'_> {
             }
         }
         if to == Status::Pending {
-            self.ticket.pauses.push(PauseSpan { start: now, end: None });
+            self.ticket.pauses.push(PauseSpan {
+                start: now,
+                end: None,
+            });
         }
         match to {
             Status::Resolved => self.ticket.resolved_at = Some(now),
@@ -192,22 +211,62 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn risk_action(&mut self, action: RiskActionKind, args: &RiskActionArgs) -> Result<(), Rejection> {
+    fn risk_action(
+        &mut self,
+        action: RiskActionKind,
+        args: &RiskActionArgs,
+    ) -> Result<(), Rejection> {
         check_text("target", &args.target, false)?;
         check_text("reason", &args.reason, false)?;
+        let mut checks = Vec::new();
+        let mut account = AccountRiskState::default();
+        for entry in self.ctx.timeline {
+            match &entry.body {
+                EntryBody::Verification { checks: c } => checks.extend(c.iter().cloned()),
+                EntryBody::RiskAction { action, target, .. } => {
+                    // Replays what earlier actions did to the account; history was valid when
+                    // written, so a refusal here only means the state did not change.
+                    if let Ok(next) = account.after(*action, target) {
+                        account = next;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let decision = self.ctx.verification.evaluate(
+            SensitiveAction::from(action),
+            self.ticket.risk,
+            &checks,
+        );
+        check_risk_action(action, &args.target, &account, &decision).map_err(|refusal| {
+            match refusal {
+                RiskRefusal::VerificationRefused { .. } => {
+                    Rejection::Verification(refusal.to_string())
+                }
+                other => Rejection::RiskRefused(other.to_string()),
+            }
+        })?;
         self.push(
             Some(args.entry_id),
-            EntryBody::RiskAction { action, target: args.target.clone(), reason: args.reason.clone() },
+            EntryBody::RiskAction {
+                action,
+                target: args.target.clone(),
+                reason: args.reason.clone(),
+            },
         );
         Ok(())
     }
 }
 
-fn create(new: &NewTicket, ctx: &ApplyContext) -> Result<Applied, Rejection> {
+fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection> {
     check_subject(&new.subject)?;
     check_text("description", &new.description, true)?;
     check_text("requester.name", &new.requester.name, false)?;
-    let tags = new.tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>()?;
+    let tags = new
+        .tags
+        .iter()
+        .map(|t| normalize_tag(t))
+        .collect::<Result<_, _>>()?;
     let ticket = Ticket {
         id: new.id,
         key: None,
@@ -235,16 +294,23 @@ fn create(new: &NewTicket, ctx: &ApplyContext) -> Result<Applied, Rejection> {
         links: Vec::new(),
         revision: 0,
     };
-    let mut b = Builder { ctx, ticket, entries: Vec::new() };
+    let mut b = Builder {
+        ctx,
+        ticket,
+        entries: Vec::new(),
+    };
     b.event(TicketEvent::Created);
-    Ok(Applied { ticket: b.ticket, entries: b.entries })
+    Ok(Applied {
+        ticket: b.ticket,
+        entries: b.entries,
+    })
 }
 
 /// Applies `mutation` to `current` (the ticket it names, if it exists).
 pub fn apply(
     current: Option<&Ticket>,
     mutation: &Mutation,
-    ctx: &ApplyContext,
+    ctx: &ApplyContext<'_>,
 ) -> Result<Applied, Rejection> {
     if let Mutation::CreateTicket(new) = mutation {
         return match current {
@@ -253,7 +319,11 @@ pub fn apply(
         };
     }
     let ticket = current.ok_or(Rejection::TicketNotFound)?.clone();
-    let mut b = Builder { ctx, ticket, entries: Vec::new() };
+    let mut b = Builder {
+        ctx,
+        ticket,
+        entries: Vec::new(),
+    };
     match mutation {
         Mutation::CreateTicket(_) => unreachable!("handled above"),
         Mutation::SetStatus { status, reason, .. } => b.set_status(*status, reason.clone())?,
@@ -262,14 +332,20 @@ pub fn apply(
             let from = b.ticket.priority;
             if from != *priority {
                 b.ticket.priority = *priority;
-                b.event(TicketEvent::PriorityChanged { from, to: *priority });
+                b.event(TicketEvent::PriorityChanged {
+                    from,
+                    to: *priority,
+                });
             }
         }
         Mutation::SetCategory { category, .. } => {
             let from = b.ticket.category;
             if from != *category {
                 b.ticket.category = *category;
-                b.event(TicketEvent::CategoryChanged { from, to: *category });
+                b.event(TicketEvent::CategoryChanged {
+                    from,
+                    to: *category,
+                });
             }
         }
         Mutation::SetRisk { risk, .. } => {
@@ -283,7 +359,10 @@ pub fn apply(
             let from = b.ticket.assignee;
             if from != *assignee {
                 b.ticket.assignee = *assignee;
-                b.event(TicketEvent::AssigneeChanged { from, to: *assignee });
+                b.event(TicketEvent::AssigneeChanged {
+                    from,
+                    to: *assignee,
+                });
                 // Assignment drives the workflow: taking a fresh ticket assigns it, and dropping
                 // one in work sends it back to triage so it is not lost.
                 match (b.ticket.status, assignee) {
@@ -293,7 +372,11 @@ pub fn apply(
                     (Status::Assigned | Status::InProgress, None) => {
                         let from = b.ticket.status;
                         b.move_status(Status::Triaged);
-                        b.event(TicketEvent::StatusChanged { from, to: Status::Triaged, reason: None });
+                        b.event(TicketEvent::StatusChanged {
+                            from,
+                            to: Status::Triaged,
+                            reason: None,
+                        });
                     }
                     _ => {}
                 }
@@ -303,7 +386,10 @@ pub fn apply(
             let from = b.ticket.department.clone();
             if from != *department {
                 b.ticket.department = department.clone();
-                b.event(TicketEvent::DepartmentChanged { from, to: department.clone() });
+                b.event(TicketEvent::DepartmentChanged {
+                    from,
+                    to: department.clone(),
+                });
             }
         }
         Mutation::AddTag { tag, .. } => {
@@ -357,7 +443,15 @@ pub fn apply(
             check_text("note", text, false)?;
             b.push(Some(*entry_id), EntryBody::Note { text: text.clone() });
         }
-        Mutation::AddAttachment { entry_id, attachment_id, filename, mime, size, sha256, .. } => {
+        Mutation::AddAttachment {
+            entry_id,
+            attachment_id,
+            filename,
+            mime,
+            size,
+            sha256,
+            ..
+        } => {
             check_text("filename", filename, false)?;
             if *size > MAX_ATTACHMENT_BYTES {
                 return Err(Rejection::invalid(
@@ -376,11 +470,18 @@ pub fn apply(
                 },
             );
         }
-        Mutation::RecordVerification { entry_id, checks, .. } => {
+        Mutation::RecordVerification {
+            entry_id, checks, ..
+        } => {
             if checks.is_empty() {
                 return Err(Rejection::invalid("checks", "record at least one check"));
             }
-            b.push(Some(*entry_id), EntryBody::Verification { checks: checks.clone() });
+            b.push(
+                Some(*entry_id),
+                EntryBody::Verification {
+                    checks: checks.clone(),
+                },
+            );
         }
         Mutation::FreezeAccount(args) => b.risk_action(RiskActionKind::FreezeAccount, args)?,
         Mutation::InterceptTransaction(args) => {
@@ -389,7 +490,10 @@ pub fn apply(
         Mutation::UnfreezeAccount(args) => b.risk_action(RiskActionKind::UnfreezeAccount, args)?,
     }
     b.ticket.updated_at = ctx.now;
-    Ok(Applied { ticket: b.ticket, entries: b.entries })
+    Ok(Applied {
+        ticket: b.ticket,
+        entries: b.entries,
+    })
 }
 
 #[cfg(test)]
@@ -398,7 +502,10 @@ mod tests {
     use crate::model::{Category, Channel, CustomerTier, Priority, Requester, RiskLevel};
     use chrono::{Duration, TimeZone};
 
-    fn ctx(n: u64) -> ApplyContext {
+    static POLICY: std::sync::LazyLock<VerificationPolicy> =
+        std::sync::LazyLock::new(VerificationPolicy::default);
+
+    fn ctx(n: u64) -> ApplyContext<'static> {
         let t = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(n as i64);
         ApplyContext {
             actor: Some(Uuid::from_u128(7)),
@@ -406,6 +513,8 @@ mod tests {
             mutation_id: n,
             client_time: t,
             now: t,
+            verification: &POLICY,
+            timeline: &[],
         }
     }
 
@@ -429,7 +538,10 @@ mod tests {
             tags: ["VIP".to_string()].into(),
         });
         let applied = apply(None, &m, &ctx(1)).unwrap();
-        assert_eq!(applied.ticket.tags.iter().next().map(String::as_str), Some("vip"));
+        assert_eq!(
+            applied.ticket.tags.iter().next().map(String::as_str),
+            Some("vip")
+        );
         applied.ticket
     }
 
@@ -441,15 +553,38 @@ mod tests {
     fn assignment_moves_a_new_ticket_and_pending_pauses_the_clock() {
         let t = new_ticket();
         let id = t.id;
-        let a = run(&t, Mutation::SetAssignee { ticket_id: id, assignee: Some(Uuid::from_u128(7)) }, 2)
-            .unwrap();
+        let a = run(
+            &t,
+            Mutation::SetAssignee {
+                ticket_id: id,
+                assignee: Some(Uuid::from_u128(7)),
+            },
+            2,
+        )
+        .unwrap();
         assert_eq!(a.ticket.status, Status::Assigned);
         assert_eq!(a.entries.len(), 2, "assignee event and status event");
-        let p = run(&a.ticket, Mutation::SetStatus { ticket_id: id, status: Status::Pending, reason: None }, 3)
-            .unwrap();
+        let p = run(
+            &a.ticket,
+            Mutation::SetStatus {
+                ticket_id: id,
+                status: Status::Pending,
+                reason: None,
+            },
+            3,
+        )
+        .unwrap();
         assert!(p.ticket.is_paused());
-        let w = run(&p.ticket, Mutation::SetStatus { ticket_id: id, status: Status::InProgress, reason: None }, 4)
-            .unwrap();
+        let w = run(
+            &p.ticket,
+            Mutation::SetStatus {
+                ticket_id: id,
+                status: Status::InProgress,
+                reason: None,
+            },
+            4,
+        )
+        .unwrap();
         assert!(!w.ticket.is_paused());
         assert_eq!(w.ticket.pauses.len(), 1);
         assert_eq!(w.ticket.pauses[0].end, Some(ctx(4).now));
@@ -459,23 +594,50 @@ mod tests {
     fn replies_stop_first_response_and_refusals_change_nothing() {
         let t = new_ticket();
         let id = t.id;
-        let r = run(&t, Mutation::AddReply { entry_id: Uuid::from_u128(5), ticket_id: id, text: "您好".into() }, 2)
-            .unwrap();
+        let r = run(
+            &t,
+            Mutation::AddReply {
+                entry_id: Uuid::from_u128(5),
+                ticket_id: id,
+                text: "您好".into(),
+            },
+            2,
+        )
+        .unwrap();
         assert_eq!(r.ticket.first_response_at, Some(ctx(2).now));
         assert_eq!(r.entries[0].id, Uuid::from_u128(5));
-        let err = run(&r.ticket, Mutation::SetStatus { ticket_id: id, status: Status::InProgress, reason: None }, 3)
-            .unwrap_err();
+        let err = run(
+            &r.ticket,
+            Mutation::SetStatus {
+                ticket_id: id,
+                status: Status::InProgress,
+                reason: None,
+            },
+            3,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "illegal_transition");
         assert!(err.to_string().contains("assign"));
-        let err = run(&r.ticket, Mutation::AddNote { entry_id: Uuid::from_u128(6), ticket_id: id, text: "  ".into() }, 3)
-            .unwrap_err();
+        let err = run(
+            &r.ticket,
+            Mutation::AddNote {
+                entry_id: Uuid::from_u128(6),
+                ticket_id: id,
+                text: "  ".into(),
+            },
+            3,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "note: must not be empty");
     }
 
     #[test]
     fn derived_event_ids_are_stable_across_parties() {
         let t = new_ticket();
-        let m = Mutation::SetPriority { ticket_id: t.id, priority: Priority::P1 };
+        let m = Mutation::SetPriority {
+            ticket_id: t.id,
+            priority: Priority::P1,
+        };
         let client = run(&t, m.clone(), 9).unwrap();
         let mut server_ctx = ctx(9);
         server_ctx.now += Duration::seconds(40);
@@ -490,7 +652,15 @@ mod tests {
         t.assignee = Some(Uuid::from_u128(7));
         t.status = Status::Resolved;
         t.resolved_at = Some(ctx(1).now);
-        let r = run(&t, Mutation::Reopen { ticket_id: t.id, reason: Some("CSAT 1".into()) }, 5).unwrap();
+        let r = run(
+            &t,
+            Mutation::Reopen {
+                ticket_id: t.id,
+                reason: Some("CSAT 1".into()),
+            },
+            5,
+        )
+        .unwrap();
         assert_eq!(r.ticket.status, Status::Assigned);
         assert_eq!(r.ticket.resolved_at, None);
     }
@@ -499,14 +669,105 @@ mod tests {
     fn hostile_input_is_refused_with_a_reason() {
         let t = new_ticket();
         let long = "x".repeat(MAX_TEXT_BYTES + 1);
-        let err = run(&t, Mutation::AddReply { entry_id: Uuid::from_u128(5), ticket_id: t.id, text: long }, 2)
-            .unwrap_err();
+        let err = run(
+            &t,
+            Mutation::AddReply {
+                entry_id: Uuid::from_u128(5),
+                ticket_id: t.id,
+                text: long,
+            },
+            2,
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("reply: is 262145 bytes"));
-        let err = run(&t, Mutation::AddTag { ticket_id: t.id, tag: "two words".into() }, 2).unwrap_err();
+        let err = run(
+            &t,
+            Mutation::AddTag {
+                ticket_id: t.id,
+                tag: "two words".into(),
+            },
+            2,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "invalid");
         assert_eq!(
-            apply(None, &Mutation::AddTag { ticket_id: t.id, tag: "x".into() }, &ctx(2)).unwrap_err(),
+            apply(
+                None,
+                &Mutation::AddTag {
+                    ticket_id: t.id,
+                    tag: "x".into()
+                },
+                &ctx(2)
+            )
+            .unwrap_err(),
             Rejection::TicketNotFound
         );
+    }
+
+    #[test]
+    fn risk_actions_need_enough_verification_and_a_consistent_account_state() {
+        use crate::model::{VerificationCheck, VerificationDimension as D, VerificationResult};
+        let mut t = new_ticket();
+        t.risk = RiskLevel::L1;
+        let args = RiskActionArgs {
+            entry_id: Uuid::from_u128(40),
+            ticket_id: t.id,
+            target: "ACC-1".into(),
+            reason: "active takeover".into(),
+        };
+        let check = |d| VerificationCheck {
+            dimension: d,
+            result: VerificationResult::Passed,
+            method: "call".into(),
+        };
+        let verification = |dims: &[D]| Entry {
+            id: Uuid::from_u128(50),
+            ticket_id: t.id,
+            author: None,
+            body: EntryBody::Verification {
+                checks: dims.iter().map(|d| check(*d)).collect(),
+            },
+            created_at: ctx(1).now,
+        };
+        let four = [verification(&[
+            D::SmsCode,
+            D::RealNameInfo,
+            D::IdDocument,
+            D::UsualDevice,
+        ])];
+        let c = ApplyContext {
+            timeline: &four,
+            ..ctx(3)
+        };
+        let err = apply(Some(&t), &Mutation::FreezeAccount(args.clone()), &c).unwrap_err();
+        assert_eq!(err.code(), "verification_required");
+
+        let five = [verification(&[
+            D::SmsCode,
+            D::RealNameInfo,
+            D::IdDocument,
+            D::UsualDevice,
+            D::FaceLiveness,
+        ])];
+        let c = ApplyContext {
+            timeline: &five,
+            ..ctx(3)
+        };
+        let frozen = apply(Some(&t), &Mutation::FreezeAccount(args.clone()), &c).unwrap();
+        assert!(matches!(
+            frozen.entries[0].body,
+            EntryBody::RiskAction {
+                action: RiskActionKind::FreezeAccount,
+                ..
+            }
+        ));
+
+        let history = [five[0].clone(), frozen.entries[0].clone()];
+        let c = ApplyContext {
+            timeline: &history,
+            ..ctx(4)
+        };
+        let err = apply(Some(&frozen.ticket), &Mutation::FreezeAccount(args), &c).unwrap_err();
+        assert_eq!(err.code(), "risk_action_refused");
     }
 }

@@ -19,6 +19,7 @@ mod tickets;
 
 use std::path::{Path, PathBuf};
 
+use outpost_core::rules::VerificationPolicy;
 use outpost_core::sla::SlaSettings;
 use rusqlite::{Connection, OpenFlags};
 
@@ -43,7 +44,11 @@ pub enum StoreError {
         "the local cache at {path} was written by a newer Outpost (schema {found}, this build \
          knows {known}); update Outpost. Nothing was changed"
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("ticket {0} is not in the local cache")]
     TicketNotFound(uuid::Uuid),
     #[error("the change was refused: {0}")]
@@ -64,6 +69,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Connection,
     sla: SlaSettings,
+    verification: VerificationPolicy,
 }
 
 impl Store {
@@ -82,7 +88,11 @@ impl Store {
         let existed = path.exists();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | if existed { OpenFlags::empty() } else { OpenFlags::SQLITE_OPEN_CREATE };
+            | if existed {
+                OpenFlags::empty()
+            } else {
+                OpenFlags::SQLITE_OPEN_CREATE
+            };
         let conn = Connection::open_with_flags(path, flags)?;
         // A wrong key is reported as a typed error; SQLCipher's own stderr logging would only
         // repeat it to a terminal nobody reads.
@@ -98,7 +108,9 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::NotADatabase =>
             {
-                return Err(StoreError::WrongKey { path: path.to_owned() });
+                return Err(StoreError::WrongKey {
+                    path: path.to_owned(),
+                });
             }
             Err(e) => return Err(e.into()),
         }
@@ -123,7 +135,11 @@ impl Store {
         let mut conn = conn;
         schema::migrate(&mut conn)?;
         let sla = schema::load_sla_settings(&conn)?;
-        Ok(Store { conn, sla })
+        Ok(Store {
+            conn,
+            sla,
+            verification: VerificationPolicy::default(),
+        })
     }
 
     /// The SLA policies and calendar the cache computes deadlines with.
@@ -133,7 +149,8 @@ impl Store {
 
     /// Checkpoints the WAL into the main file (used before measuring or copying the file).
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 }

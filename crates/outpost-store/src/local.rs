@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use outpost_core::apply::{apply, ApplyContext};
-use outpost_core::audit::{AuditEvent, ChainBreak, ChainHead, ChainedEvent, Hash32, Verified, Verifier};
+use outpost_core::audit::{
+    AuditEvent, ChainBreak, ChainHead, ChainedEvent, Hash32, Verified, Verifier,
+};
 use outpost_core::model::{Entry, EntryBody, Ticket, TicketId, UserId};
 use outpost_core::sync::{Mutation, MutationEnvelope};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -11,7 +13,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::tickets::{load_ticket, millis, reindex, upsert_entry, upsert_ticket};
+use outpost_core::rules::VerificationPolicy;
+
+use crate::tickets::{load_entries, load_ticket, millis, reindex, upsert_entry, upsert_ticket};
 use crate::{corrupt, Result, Store, StoreError, MAX_ATTACHMENT_BYTES};
 
 /// Who makes local changes: the signed-in user on this device.
@@ -42,9 +46,16 @@ fn digest_ticket(ticket: &Ticket) -> Result<Hash32> {
 
 fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
     let last: Option<String> = tx
-        .query_row("SELECT value FROM sync_state WHERE key = 'last_local_mutation_id'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = 'last_local_mutation_id'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
-    let last: u64 = last.map(|v| v.parse().map_err(corrupt)).transpose()?.unwrap_or(0);
+    let last: u64 = last
+        .map(|v| v.parse().map_err(corrupt))
+        .transpose()?
+        .unwrap_or(0);
     let next = last + 1;
     tx.execute(
         "INSERT INTO sync_state (key, value) VALUES ('last_local_mutation_id', ?1)
@@ -56,18 +67,25 @@ fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
 
 fn chain_head(conn: &Connection) -> Result<ChainHead> {
     let head: Option<(i64, Vec<u8>)> = conn
-        .query_row("SELECT seq, hash FROM audit_local ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM audit_local ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     match head {
         None => Ok(ChainHead::default()),
-        Some((seq, hash)) => Ok(ChainHead { last_seq: seq as u64, hash: hash32(&hash)? }),
+        Some((seq, hash)) => Ok(ChainHead {
+            last_seq: seq as u64,
+            hash: hash32(&hash)?,
+        }),
     }
 }
 
 fn hash32(bytes: &[u8]) -> Result<Hash32> {
-    <[u8; 32]>::try_from(bytes).map(Hash32).map_err(|_| corrupt("hash is not 32 bytes"))
+    <[u8; 32]>::try_from(bytes)
+        .map(Hash32)
+        .map_err(|_| corrupt("hash is not 32 bytes"))
 }
 
 fn append_audit(tx: &Transaction<'_>, event: AuditEvent) -> Result<ChainedEvent> {
@@ -95,7 +113,22 @@ fn append_audit(tx: &Transaction<'_>, event: AuditEvent) -> Result<ChainedEvent>
     Ok(chained)
 }
 
-fn read_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, i64, String, Option<String>, Option<String>, String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, String, Vec<u8>, Vec<u8>)> {
+fn read_audit(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+)> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -116,9 +149,14 @@ impl Store {
     /// Applies a local change: validates it with the domain rules, writes the optimistic ticket
     /// and entries, queues the mutation in the outbox and appends the audit event — all or
     /// nothing.
-    pub fn apply_local(&mut self, actor: &Actor, mutation: Mutation, now: DateTime<Utc>) -> Result<LocalChange> {
+    pub fn apply_local(
+        &mut self,
+        actor: &Actor,
+        mutation: Mutation,
+        now: DateTime<Utc>,
+    ) -> Result<LocalChange> {
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, &self.sla, actor, mutation, now)?;
+        let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
         tx.commit()?;
         Ok(change)
     }
@@ -150,8 +188,9 @@ impl Store {
             sha256: sha256.clone(),
         };
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, &self.sla, actor, mutation, now)?;
-        let rowid = crate::tickets::ticket_rowid(&tx, ticket_id)?.ok_or(StoreError::TicketNotFound(ticket_id))?;
+        let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
+        let rowid = crate::tickets::ticket_rowid(&tx, ticket_id)?
+            .ok_or(StoreError::TicketNotFound(ticket_id))?;
         tx.execute(
             "INSERT INTO attachments (id, ticket_rowid, entry_id, filename, mime, size, sha256, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -163,22 +202,28 @@ impl Store {
 
     /// Pending mutations in push order.
     pub fn outbox(&self, limit: u32) -> Result<Vec<OutboxItem>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT envelope, created_at FROM outbox ORDER BY mutation_id LIMIT ?1")?;
-        let rows = stmt.query_map([limit], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT envelope, created_at FROM outbox ORDER BY mutation_id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
         rows.map(|row| {
             let (envelope, at) = row?;
             Ok(OutboxItem {
                 envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
-                created_at: crate::tickets::from_millis(at).ok_or_else(|| corrupt("time out of range"))?,
+                created_at: crate::tickets::from_millis(at)
+                    .ok_or_else(|| corrupt("time out of range"))?,
             })
         })
         .collect()
     }
 
     pub fn outbox_len(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 
     /// Local audit events after `after_seq`, in order.
@@ -190,16 +235,35 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![after_seq as i64, limit], read_audit)?;
         rows.map(|row| {
-            let (seq, at, actor, device, address, action, ticket, before, after, detail, prev, hash) = row?;
+            let (
+                seq,
+                at,
+                actor,
+                device,
+                address,
+                action,
+                ticket,
+                before,
+                after,
+                detail,
+                prev,
+                hash,
+            ) = row?;
             Ok(ChainedEvent {
                 event: AuditEvent {
                     seq: seq as u64,
-                    at: Utc.timestamp_micros(at).single().ok_or_else(|| corrupt("time out of range"))?,
+                    at: Utc
+                        .timestamp_micros(at)
+                        .single()
+                        .ok_or_else(|| corrupt("time out of range"))?,
                     actor,
                     device,
                     address,
                     action,
-                    ticket_id: ticket.map(|t| Uuid::from_slice(&t)).transpose().map_err(corrupt)?,
+                    ticket_id: ticket
+                        .map(|t| Uuid::from_slice(&t))
+                        .transpose()
+                        .map_err(corrupt)?,
                     before: before.as_deref().map(hash32).transpose()?,
                     after: after.as_deref().map(hash32).transpose()?,
                     detail,
@@ -232,6 +296,7 @@ impl Store {
 fn apply_in(
     tx: &Transaction<'_>,
     sla: &outpost_core::sla::SlaSettings,
+    verification: &VerificationPolicy,
     actor: &Actor,
     mutation: Mutation,
     now: DateTime<Utc>,
@@ -239,12 +304,24 @@ fn apply_in(
     let ticket_id = mutation.ticket_id();
     let current = load_ticket(tx, ticket_id)?;
     let mutation_id = next_mutation_id(tx)?;
+    // Only risk actions read the timeline (verification records, earlier actions).
+    let timeline = match (&current, &mutation) {
+        (
+            Some((rowid, _)),
+            Mutation::FreezeAccount(_)
+            | Mutation::InterceptTransaction(_)
+            | Mutation::UnfreezeAccount(_),
+        ) => load_entries(tx, *rowid)?,
+        _ => Vec::new(),
+    };
     let ctx = ApplyContext {
         actor: Some(actor.user_id),
         device_id: actor.device_id,
         mutation_id,
         client_time: now,
         now,
+        verification,
+        timeline: &timeline,
     };
     let before = current.as_ref().map(|(_, t)| t);
     let applied = apply(before, &mutation, &ctx)?;
@@ -254,7 +331,10 @@ fn apply_in(
     }
     let texts_changed = current.as_ref().is_none_or(|(_, t)| {
         t.subject != applied.ticket.subject || t.description != applied.ticket.description
-    }) || applied.entries.iter().any(|e| e.body.searchable_text().is_some());
+    }) || applied
+        .entries
+        .iter()
+        .any(|e| e.body.searchable_text().is_some());
     if texts_changed {
         reindex(tx, rowid)?;
     }
@@ -299,5 +379,9 @@ fn apply_in(
             detail: detail.to_string(),
         },
     )?;
-    Ok(LocalChange { mutation_id, ticket: applied.ticket, entries: applied.entries })
+    Ok(LocalChange {
+        mutation_id,
+        ticket: applied.ticket,
+        entries: applied.entries,
+    })
 }

@@ -122,7 +122,13 @@ pub(crate) fn priority_from_rank(rank: i64) -> Result<Priority> {
         .ok_or_else(|| corrupt(format!("priority rank {rank}")))
 }
 
-fn in_list<T>(column: &str, items: &[T], to_value: impl Fn(&T) -> Value, sql: &mut String, args: &mut Vec<Value>) {
+fn in_list<T>(
+    column: &str,
+    items: &[T],
+    to_value: impl Fn(&T) -> Value,
+    sql: &mut String,
+    args: &mut Vec<Value>,
+) {
     if items.is_empty() {
         return;
     }
@@ -140,10 +146,34 @@ fn in_list<T>(column: &str, items: &[T], to_value: impl Fn(&T) -> Value, sql: &m
 fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>) {
     let mut sql = String::from(" WHERE 1");
     let mut args = Vec::new();
-    in_list("status", &filter.statuses, |s| Value::Text(s.as_str().into()), &mut sql, &mut args);
-    in_list("priority", &filter.priorities, |p| Value::Integer(*p as i64 + 1), &mut sql, &mut args);
-    in_list("department", &filter.departments, |d| Value::Text(d.clone()), &mut sql, &mut args);
-    in_list("category", &filter.categories, |c| Value::Text(c.as_str().into()), &mut sql, &mut args);
+    in_list(
+        "status",
+        &filter.statuses,
+        |s| Value::Text(s.as_str().into()),
+        &mut sql,
+        &mut args,
+    );
+    in_list(
+        "priority",
+        &filter.priorities,
+        |p| Value::Integer(*p as i64 + 1),
+        &mut sql,
+        &mut args,
+    );
+    in_list(
+        "department",
+        &filter.departments,
+        |d| Value::Text(d.clone()),
+        &mut sql,
+        &mut args,
+    );
+    in_list(
+        "category",
+        &filter.categories,
+        |c| Value::Text(c.as_str().into()),
+        &mut sql,
+        &mut args,
+    );
     match &filter.assignee {
         None => {}
         Some(None) => sql.push_str(" AND assignee IS NULL"),
@@ -165,7 +195,11 @@ fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>
         }
         Some(SlaFilter::AtRisk) => {
             sql.push_str(" AND sla_warn_at <= ? AND sla_due_at > ? AND sla_due_at < ?");
-            args.extend([Value::Integer(now), Value::Integer(now), Value::Integer(DUE_PAUSED)]);
+            args.extend([
+                Value::Integer(now),
+                Value::Integer(now),
+                Value::Integer(DUE_PAUSED),
+            ]);
         }
         Some(SlaFilter::OnTrack) => {
             sql.push_str(" AND sla_warn_at > ? AND sla_due_at < ?");
@@ -226,7 +260,13 @@ struct RawRow {
 impl RawRow {
     fn into_row(self) -> Result<QueueRow> {
         let time = |ms| from_millis(ms).ok_or_else(|| corrupt("time out of range"));
-        let deadline = |ms: i64| if ms >= DUE_PAUSED { Ok(None) } else { time(ms).map(Some) };
+        let deadline = |ms: i64| {
+            if ms >= DUE_PAUSED {
+                Ok(None)
+            } else {
+                time(ms).map(Some)
+            }
+        };
         Ok(QueueRow {
             id: TicketId::from_slice(&self.id).map_err(corrupt)?,
             key: self.key,
@@ -236,7 +276,11 @@ impl RawRow {
             risk: self.risk.parse().map_err(corrupt)?,
             category: self.category.parse().map_err(corrupt)?,
             department: self.department,
-            assignee: self.assignee.map(|a| UserId::from_slice(&a)).transpose().map_err(corrupt)?,
+            assignee: self
+                .assignee
+                .map(|a| UserId::from_slice(&a))
+                .transpose()
+                .map_err(corrupt)?,
             requester_name: self.requester_name,
             created_at: time(self.created_at)?,
             updated_at: time(self.updated_at)?,
@@ -292,7 +336,10 @@ impl Store {
             })),
             _ => None,
         };
-        let rows = raw.into_iter().map(|(_, r)| r.into_row()).collect::<Result<_>>()?;
+        let rows = raw
+            .into_iter()
+            .map(|(_, r)| r.into_row())
+            .collect::<Result<_>>()?;
         Ok(QueuePage { rows, next })
     }
 

@@ -52,7 +52,11 @@ impl Store {
                         "INSERT INTO templates (id, language, doc) VALUES (?1, ?2, ?3)
                          ON CONFLICT(id) DO UPDATE SET language = ?2, doc = ?3",
                     )?
-                    .execute(params![t.id.as_bytes(), t.language, serde_json::to_string(t).map_err(corrupt)?])?;
+                    .execute(params![
+                        t.id.as_bytes(),
+                        t.language,
+                        serde_json::to_string(t).map_err(corrupt)?
+                    ])?;
                 }
             }
         }
@@ -80,7 +84,8 @@ impl Store {
             .prepare("SELECT rowid, doc FROM tickets")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut update = tx.prepare("UPDATE tickets SET sla_due_at = ?2, sla_warn_at = ?3 WHERE rowid = ?1")?;
+        let mut update =
+            tx.prepare("UPDATE tickets SET sla_due_at = ?2, sla_warn_at = ?3 WHERE rowid = ?1")?;
         for (rowid, doc) in docs {
             let ticket = serde_json::from_str(&doc).map_err(corrupt)?;
             let (due, warn) = crate::tickets::deadline_columns(&settings, &ticket, now);

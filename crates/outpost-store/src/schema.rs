@@ -151,7 +151,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 /// The cached SLA settings, or the product defaults until the server sends its own.
 pub fn load_sla_settings(conn: &Connection) -> Result<SlaSettings> {
     let doc: Option<String> = conn
-        .query_row("SELECT doc FROM sla_settings WHERE id = 1", [], |r| r.get(0))
+        .query_row("SELECT doc FROM sla_settings WHERE id = 1", [], |r| {
+            r.get(0)
+        })
         .optional()?;
     match doc {
         Some(doc) => serde_json::from_str(&doc).map_err(corrupt),

@@ -94,10 +94,14 @@ pub(crate) fn replace_document(conn: &Connection, rowid: i64, text: Option<&str>
         return Ok(());
     }
     if let Some(old) = old {
-        conn.prepare_cached("INSERT INTO search_tri (search_tri, rowid, text) VALUES ('delete', ?1, ?2)")?
-            .execute(params![rowid, old])?;
-        conn.prepare_cached("DELETE FROM search_short WHERE rowid = ?1")?.execute([rowid])?;
-        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?.execute([rowid])?;
+        conn.prepare_cached(
+            "INSERT INTO search_tri (search_tri, rowid, text) VALUES ('delete', ?1, ?2)",
+        )?
+        .execute(params![rowid, old])?;
+        conn.prepare_cached("DELETE FROM search_short WHERE rowid = ?1")?
+            .execute([rowid])?;
+        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?
+            .execute([rowid])?;
     }
     if let Some(text) = text {
         conn.prepare_cached("INSERT INTO search_docs (rowid, text) VALUES (?1, ?2)")?
@@ -159,7 +163,10 @@ fn plan(terms: &[String]) -> Plan {
         }
     }
     let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(" AND "));
-    Plan { trigram: join(tri), short: join(short) }
+    Plan {
+        trigram: join(tri),
+        short: join(short),
+    }
 }
 
 /// Character ranges in `text` where any term occurs (case-insensitive), merged and sorted.
@@ -193,12 +200,19 @@ fn match_ranges(text: &str, terms: &[Vec<char>]) -> Vec<(usize, usize)> {
 }
 
 fn highlight(text: &str, terms: &[Vec<char>]) -> Highlighted {
-    Highlighted { ranges: match_ranges(text, terms), text: text.to_owned() }
+    Highlighted {
+        ranges: match_ranges(text, terms),
+        text: text.to_owned(),
+    }
 }
 
 /// A window of about `width` characters around the first match in `doc`.
 fn snippet(doc: &str, terms: &[Vec<char>], width: usize) -> Highlighted {
-    let flat: String = doc.split('\n').filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" · ");
+    let flat: String = doc
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
     let ranges = match_ranges(&flat, terms);
     let total = flat.chars().count();
     let first = ranges.first().map_or(0, |r| r.0);
@@ -249,8 +263,10 @@ impl Store {
             .query_map(params![plan.trigram, plan.short, limit], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
 
-        let lowered: Vec<Vec<char>> =
-            terms.iter().map(|t| t.chars().flat_map(char::to_lowercase).collect()).collect();
+        let lowered: Vec<Vec<char>> = terms
+            .iter()
+            .map(|t| t.chars().flat_map(char::to_lowercase).collect())
+            .collect();
         let mut fetch = self.conn.prepare_cached(
             "SELECT t.id, t.key, t.status, t.priority, t.updated_at, t.subject, d.text
              FROM tickets t JOIN search_docs d ON d.rowid = t.rowid WHERE t.rowid = ?1",
@@ -297,7 +313,10 @@ mod tests {
 
     #[test]
     fn terms_split_at_script_boundaries() {
-        assert_eq!(terms("App登录 失败  E1023"), vec!["App", "登录", "失败", "E1023"]);
+        assert_eq!(
+            terms("App登录 失败  E1023"),
+            vec!["App", "登录", "失败", "E1023"]
+        );
         assert_eq!(terms("  ,, "), Vec::<String>::new());
     }
 

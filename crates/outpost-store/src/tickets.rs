@@ -31,7 +31,11 @@ pub(crate) fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
 }
 
 /// The nearest running deadline and when it turns "at risk", as sortable columns.
-pub(crate) fn deadline_columns(sla: &SlaSettings, ticket: &Ticket, now: DateTime<Utc>) -> (i64, i64) {
+pub(crate) fn deadline_columns(
+    sla: &SlaSettings,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+) -> (i64, i64) {
     match sla.evaluate(ticket, now).next_deadline() {
         Some(d) => (millis(d.due_at), d.warn_at.map_or(millis(d.due_at), millis)),
         None if ticket.status.is_open() && ticket.is_paused() => (DUE_PAUSED, DUE_PAUSED),
@@ -100,7 +104,8 @@ pub(crate) fn upsert_ticket(
             ],
             |r| r.get(0),
         )?;
-    conn.prepare_cached("DELETE FROM ticket_tags WHERE ticket_rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("DELETE FROM ticket_tags WHERE ticket_rowid = ?1")?
+        .execute([rowid])?;
     let mut insert_tag =
         conn.prepare_cached("INSERT INTO ticket_tags (tag, ticket_rowid) VALUES (?1, ?2)")?;
     for tag in &ticket.tags {
@@ -110,7 +115,12 @@ pub(crate) fn upsert_ticket(
 }
 
 /// Inserts or replaces a timeline entry. `local` marks an optimistic entry.
-pub(crate) fn upsert_entry(conn: &Connection, ticket_rowid: i64, entry: &Entry, local: bool) -> Result<()> {
+pub(crate) fn upsert_entry(
+    conn: &Connection,
+    ticket_rowid: i64,
+    entry: &Entry,
+    local: bool,
+) -> Result<()> {
     let body = serde_json::to_string(&entry.body).map_err(corrupt)?;
     conn.prepare_cached(
         "INSERT INTO entries (id, ticket_rowid, kind, author, created_at, local, body)
@@ -147,7 +157,8 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
         text.push_str(part);
         text.push('\n');
     }
-    let mut stmt = conn.prepare_cached("SELECT body FROM entries WHERE ticket_rowid = ?1 ORDER BY created_at")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT body FROM entries WHERE ticket_rowid = ?1 ORDER BY created_at")?;
     let mut rows = stmt.query([rowid])?;
     while let Some(row) = rows.next()? {
         let body: String = row.get(0)?;
@@ -162,9 +173,12 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
 
 /// Deletes a ticket and everything hanging off it (entries, tags, attachments, search document).
 pub(crate) fn purge(conn: &Connection, id: TicketId) -> Result<bool> {
-    let Some(rowid) = ticket_rowid(conn, id)? else { return Ok(false) };
+    let Some(rowid) = ticket_rowid(conn, id)? else {
+        return Ok(false);
+    };
     search::replace_document(conn, rowid, None)?;
-    conn.prepare_cached("DELETE FROM tickets WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("DELETE FROM tickets WHERE rowid = ?1")?
+        .execute([rowid])?;
     Ok(true)
 }
 
@@ -211,7 +225,12 @@ impl Store {
             .query_row([rowid], |r| r.get(0))?;
         let entries = load_entries(&self.conn, rowid)?;
         let sla = self.sla.evaluate(&ticket, now);
-        Ok(TicketDetail { ticket, entries, sla, unsent })
+        Ok(TicketDetail {
+            ticket,
+            entries,
+            sla,
+            unsent,
+        })
     }
 
     /// Looks a ticket up by its human key (`OP-1042`).
@@ -225,7 +244,10 @@ impl Store {
     }
 
     pub fn ticket_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM tickets", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 
     /// Attachment bytes, read from the encrypted database.

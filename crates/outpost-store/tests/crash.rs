@@ -24,13 +24,25 @@ const CHILD_ENV: &str = "OUTPOST_CRASH_CHILD_DIR";
 #[test]
 #[ignore = "run by killed_mid_transaction_loses_nothing_committed as a child process"]
 fn crash_child_writer() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let path = std::path::Path::new(&dir).join("cache.db");
     let mut store = Store::open(&path, &key(7)).unwrap();
     let mut out = std::io::stdout().lock();
-    store.apply_local(&actor(), new_ticket(1, "崩溃测试", "desc", "support", Priority::P2), now()).unwrap();
+    store
+        .apply_local(
+            &actor(),
+            new_ticket(1, "崩溃测试", "desc", "support", Priority::P2),
+            now(),
+        )
+        .unwrap();
     for i in 0..40u128 {
-        let m = Mutation::AddNote { entry_id: Uuid::from_u128(0x5000 + i), ticket_id: ticket_id(1), text: format!("note {i}") };
+        let m = Mutation::AddNote {
+            entry_id: Uuid::from_u128(0x5000 + i),
+            ticket_id: ticket_id(1),
+            text: format!("note {i}"),
+        };
         let change = store.apply_local(&actor(), m, now()).unwrap();
         writeln!(out, "committed {}", change.mutation_id).unwrap();
         out.flush().unwrap();
@@ -44,14 +56,19 @@ fn crash_child_writer() {
             let mut t = template.clone();
             t.id = Uuid::from_u128(base + i);
             t.subject = format!("bulk {round} {i} 批量导入");
-            changes.push(Change { seq: 0, kind: ChangeKind::Ticket(Box::new(t.clone())) });
+            changes.push(Change {
+                seq: 0,
+                kind: ChangeKind::Ticket(Box::new(t.clone())),
+            });
             changes.push(Change {
                 seq: 0,
                 kind: ChangeKind::Entry(Box::new(Entry {
                     id: Uuid::from_u128(base + 5_000 + i),
                     ticket_id: t.id,
                     author: None,
-                    body: EntryBody::CustomerMessage { text: "客户来信 customer message".into() },
+                    body: EntryBody::CustomerMessage {
+                        text: "客户来信 customer message".into(),
+                    },
                     created_at: now(),
                 })),
             });
@@ -68,7 +85,13 @@ fn crash_child_writer() {
 fn killed_mid_transaction_loses_nothing_committed() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_child_writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -93,7 +116,10 @@ fn killed_mid_transaction_loses_nothing_committed() {
     }
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
-    assert_eq!(last_committed, 41, "all local changes were announced before the bulk phase");
+    assert_eq!(
+        last_committed, 41,
+        "all local changes were announced before the bulk phase"
+    );
 
     let mut store = Store::open(&dir.path().join("cache.db"), &key(7)).unwrap();
     // Every committed local change survived, with its outbox row and its audit event.
@@ -101,14 +127,29 @@ fn killed_mid_transaction_loses_nothing_committed() {
     let verified = store.verify_audit().unwrap().expect("audit chain intact");
     assert_eq!(verified.count, last_committed);
     let detail = store.ticket(ticket_id(1), now()).unwrap();
-    let notes = detail.entries.iter().filter(|e| matches!(e.body, EntryBody::Note { .. })).count();
+    let notes = detail
+        .entries
+        .iter()
+        .filter(|e| matches!(e.body, EntryBody::Note { .. }))
+        .count();
     assert_eq!(notes, 40);
     // Committed pages are whole and the interrupted one is absent: counts are multiples of a page.
     let tickets = store.ticket_count().unwrap();
-    assert_eq!((tickets - 1) % 2_000, 0, "a partial page survived: {tickets} tickets");
+    assert_eq!(
+        (tickets - 1) % 2_000,
+        0,
+        "a partial page survived: {tickets} tickets"
+    );
     assert!(tickets > full_pages * 2_000, "committed pages were lost");
     assert_eq!(store.search("批量导入", 5).unwrap().len(), 5);
     // And the cache takes new writes.
-    let m = Mutation::AddNote { entry_id: Uuid::from_u128(0x9999), ticket_id: ticket_id(1), text: "after crash".into() };
-    assert_eq!(store.apply_local(&actor(), m, now()).unwrap().mutation_id, last_committed + 1);
+    let m = Mutation::AddNote {
+        entry_id: Uuid::from_u128(0x9999),
+        ticket_id: ticket_id(1),
+        text: "after crash".into(),
+    };
+    assert_eq!(
+        store.apply_local(&actor(), m, now()).unwrap().mutation_id,
+        last_committed + 1
+    );
 }

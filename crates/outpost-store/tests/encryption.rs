@@ -23,7 +23,10 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
         })
         .collect()
 }
@@ -33,31 +36,64 @@ fn no_plaintext_reaches_the_database_file_or_the_wal() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     store
-        .apply_local(&actor(), new_ticket(1, MARKER, MARKER, "support", Priority::P2), now())
+        .apply_local(
+            &actor(),
+            new_ticket(1, MARKER, MARKER, "support", Priority::P2),
+            now(),
+        )
         .unwrap();
     store
         .apply_local(
             &actor(),
-            Mutation::AddReply { entry_id: Uuid::from_u128(9), ticket_id: ticket_id(1), text: MARKER.into() },
+            Mutation::AddReply {
+                entry_id: Uuid::from_u128(9),
+                ticket_id: ticket_id(1),
+                text: MARKER.into(),
+            },
             now(),
         )
         .unwrap();
-    store.add_attachment(&actor(), ticket_id(1), "leak.txt", "text/plain", MARKER.as_bytes(), now()).unwrap();
+    store
+        .add_attachment(
+            &actor(),
+            ticket_id(1),
+            "leak.txt",
+            "text/plain",
+            MARKER.as_bytes(),
+            now(),
+        )
+        .unwrap();
 
     // While open, the changes sit in the WAL: scan it too.
     let files = snapshot(dir.path());
-    assert!(files.contains_key("cache.db-wal"), "WAL mode is on: {:?}", files.keys());
-    let probes: [&[u8]; 4] = [MARKER.as_bytes(), b"PLAINTEXT-MARKER", "登录冻结".as_bytes(), b"SQLite format 3"];
+    assert!(
+        files.contains_key("cache.db-wal"),
+        "WAL mode is on: {:?}",
+        files.keys()
+    );
+    let probes: [&[u8]; 4] = [
+        MARKER.as_bytes(),
+        b"PLAINTEXT-MARKER",
+        "登录冻结".as_bytes(),
+        b"SQLite format 3",
+    ];
     for (name, bytes) in &files {
         for probe in probes {
-            assert!(!contains(bytes, probe), "{name} contains {:?} in clear", String::from_utf8_lossy(probe));
+            assert!(
+                !contains(bytes, probe),
+                "{name} contains {:?} in clear",
+                String::from_utf8_lossy(probe)
+            );
         }
     }
 
     store.checkpoint().unwrap();
     drop(store);
     for (name, bytes) in snapshot(dir.path()) {
-        assert!(!contains(&bytes, b"PLAINTEXT-MARKER"), "{name} after checkpoint");
+        assert!(
+            !contains(&bytes, b"PLAINTEXT-MARKER"),
+            "{name} after checkpoint"
+        );
     }
 
     // And the data is really there for the right key.
@@ -73,14 +109,26 @@ fn a_wrong_key_is_a_typed_error_and_leaves_every_byte_untouched() {
     let path = dir.path().join("cache.db");
     {
         let mut store = open(&dir);
-        store.apply_local(&actor(), new_ticket(1, "subject", "body", "support", Priority::P3), now()).unwrap();
+        store
+            .apply_local(
+                &actor(),
+                new_ticket(1, "subject", "body", "support", Priority::P3),
+                now(),
+            )
+            .unwrap();
     }
     let before = snapshot(dir.path());
 
-    let err = Store::open(&path, &key(8)).err().expect("wrong key must fail");
+    let err = Store::open(&path, &key(8))
+        .err()
+        .expect("wrong key must fail");
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
     assert!(err.to_string().contains("Nothing was changed"));
-    assert_eq!(snapshot(dir.path()), before, "the wrong key changed the directory");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the wrong key changed the directory"
+    );
 
     // The right key still opens it, with the data intact.
     let store = Store::open(&path, &key(7)).unwrap();
@@ -92,9 +140,13 @@ fn a_wrong_key_is_a_typed_error_and_leaves_every_byte_untouched() {
 fn a_file_that_is_not_a_cache_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.db");
-    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&path, &garbage).unwrap();
-    let err = Store::open(&path, &key(7)).err().expect("garbage must fail");
+    let err = Store::open(&path, &key(7))
+        .err()
+        .expect("garbage must fail");
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
     assert_eq!(std::fs::read(&path).unwrap(), garbage);
     assert_eq!(snapshot(dir.path()).len(), 1);

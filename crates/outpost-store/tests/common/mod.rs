@@ -18,14 +18,23 @@ pub fn now() -> DateTime<Utc> {
 }
 
 pub fn actor() -> Actor {
-    Actor { user_id: Uuid::from_u128(0xA1), device_id: Uuid::from_u128(0xD1) }
+    Actor {
+        user_id: Uuid::from_u128(0xA1),
+        device_id: Uuid::from_u128(0xD1),
+    }
 }
 
 pub fn open(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("cache.db"), &key(7)).expect("open cache")
 }
 
-pub fn new_ticket(n: u128, subject: &str, description: &str, dept: &str, priority: Priority) -> Mutation {
+pub fn new_ticket(
+    n: u128,
+    subject: &str,
+    description: &str,
+    dept: &str,
+    priority: Priority,
+) -> Mutation {
     Mutation::CreateTicket(NewTicket {
         id: Uuid::from_u128(0x1000 + n),
         subject: subject.into(),
