@@ -121,7 +121,10 @@ pub fn canonical_bytes(event: &AuditEvent, out: &mut Vec<u8>) {
     put_opt(out, event.device.as_deref().map(str::as_bytes));
     put_opt(out, event.address.as_deref().map(str::as_bytes));
     put_bytes(out, event.action.as_bytes());
-    put_opt(out, event.ticket_id.as_ref().map(|id| id.as_bytes().as_slice()));
+    put_opt(
+        out,
+        event.ticket_id.as_ref().map(|id| id.as_bytes().as_slice()),
+    );
     put_opt(out, event.before.as_ref().map(|h| h.0.as_slice()));
     put_opt(out, event.after.as_ref().map(|h| h.0.as_slice()));
     put_bytes(out, event.detail.as_bytes());
@@ -146,7 +149,10 @@ pub struct ChainHead {
 
 impl Default for ChainHead {
     fn default() -> Self {
-        ChainHead { last_seq: 0, hash: Hash32::GENESIS }
+        ChainHead {
+            last_seq: 0,
+            hash: Hash32::GENESIS,
+        }
     }
 }
 
@@ -155,7 +161,11 @@ impl ChainHead {
     pub fn append(&mut self, mut event: AuditEvent) -> ChainedEvent {
         event.seq = self.last_seq + 1;
         let hash = chain_hash(&self.hash, &event, &mut Vec::with_capacity(256));
-        let chained = ChainedEvent { event, prev_hash: self.hash, hash };
+        let chained = ChainedEvent {
+            event,
+            prev_hash: self.hash,
+            hash,
+        };
         self.last_seq = chained.event.seq;
         self.hash = hash;
         chained
@@ -170,7 +180,10 @@ pub enum BreakKind {
     ContentAltered { stored: Hash32, computed: Hash32 },
     /// The event does not point at its predecessor: something before it was edited, removed or
     /// inserted.
-    LinkBroken { expected_prev: Hash32, stored_prev: Hash32 },
+    LinkBroken {
+        expected_prev: Hash32,
+        stored_prev: Hash32,
+    },
     /// Sequence numbers skip or repeat: events were deleted or inserted.
     SequenceGap { expected: u64, found: u64 },
 }
@@ -220,14 +233,25 @@ impl Verifier {
 
     /// Starts after a known-good head (for an export that covers a range).
     pub fn resume(head: ChainHead) -> Self {
-        Verifier { head, index: 0, scratch: Vec::with_capacity(512) }
+        Verifier {
+            head,
+            index: 0,
+            scratch: Vec::with_capacity(512),
+        }
     }
 
     pub fn push(&mut self, event: &ChainedEvent) -> Result<(), ChainBreak> {
-        let fail = |kind| ChainBreak { seq: event.event.seq, index: self.index, kind };
+        let fail = |kind| ChainBreak {
+            seq: event.event.seq,
+            index: self.index,
+            kind,
+        };
         let expected = self.head.last_seq + 1;
         if event.event.seq != expected {
-            return Err(fail(BreakKind::SequenceGap { expected, found: event.event.seq }));
+            return Err(fail(BreakKind::SequenceGap {
+                expected,
+                found: event.event.seq,
+            }));
         }
         if event.prev_hash != self.head.hash {
             return Err(fail(BreakKind::LinkBroken {
@@ -237,15 +261,24 @@ impl Verifier {
         }
         let computed = chain_hash(&event.prev_hash, &event.event, &mut self.scratch);
         if computed != event.hash {
-            return Err(fail(BreakKind::ContentAltered { stored: event.hash, computed }));
+            return Err(fail(BreakKind::ContentAltered {
+                stored: event.hash,
+                computed,
+            }));
         }
-        self.head = ChainHead { last_seq: event.event.seq, hash: event.hash };
+        self.head = ChainHead {
+            last_seq: event.event.seq,
+            hash: event.hash,
+        };
         self.index += 1;
         Ok(())
     }
 
     pub fn finish(self) -> Verified {
-        Verified { count: self.index as u64, head: self.head }
+        Verified {
+            count: self.index as u64,
+            head: self.head,
+        }
     }
 }
 
@@ -256,7 +289,9 @@ impl Default for Verifier {
 }
 
 /// Verifies a whole chain from its first event.
-pub fn verify<'a>(events: impl IntoIterator<Item = &'a ChainedEvent>) -> Result<Verified, ChainBreak> {
+pub fn verify<'a>(
+    events: impl IntoIterator<Item = &'a ChainedEvent>,
+) -> Result<Verified, ChainBreak> {
     let mut verifier = Verifier::new();
     for event in events {
         verifier.push(event)?;
@@ -275,7 +310,7 @@ mod tests {
             at: Utc.timestamp_opt(1_790_000_000 + i as i64, 0).unwrap(),
             actor: format!("agent-{}", i % 3),
             device: Some("laptop-1".into()),
-            address: (i % 2 == 0).then(|| "127.0.0.1".into()),
+            address: i.is_multiple_of(2).then(|| "127.0.0.1".into()),
             action: "ticket.set_status".into(),
             ticket_id: Some(Uuid::from_u128(i as u128)),
             before: Some(Hash32::digest(b"before")),
@@ -305,7 +340,9 @@ mod tests {
         let err = verify(&events).unwrap_err();
         assert_eq!((err.seq, err.index), (8, 7));
         assert!(matches!(err.kind, BreakKind::ContentAltered { .. }));
-        assert!(err.to_string().starts_with("audit chain broken at event #8"));
+        assert!(err
+            .to_string()
+            .starts_with("audit chain broken at event #8"));
     }
 
     #[test]
@@ -324,7 +361,13 @@ mod tests {
         deleted.remove(4);
         let err = verify(&deleted).unwrap_err();
         assert_eq!(err.index, 4);
-        assert_eq!(err.kind, BreakKind::SequenceGap { expected: 5, found: 6 });
+        assert_eq!(
+            err.kind,
+            BreakKind::SequenceGap {
+                expected: 5,
+                found: 6
+            }
+        );
 
         let mut inserted = chain(20);
         let mut forged = inserted[3].clone();
@@ -332,7 +375,13 @@ mod tests {
         inserted.insert(4, forged);
         let err = verify(&inserted).unwrap_err();
         assert_eq!(err.index, 4);
-        assert!(matches!(err.kind, BreakKind::SequenceGap { expected: 5, found: 4 }));
+        assert!(matches!(
+            err.kind,
+            BreakKind::SequenceGap {
+                expected: 5,
+                found: 4
+            }
+        ));
     }
 
     #[test]

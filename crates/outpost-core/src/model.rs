@@ -323,32 +323,83 @@ named_enum! {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TicketEvent {
     Created,
-    StatusChanged { from: Status, to: Status, reason: Option<String> },
-    Reopened { from: Status, to: Status, reason: Option<String> },
-    PriorityChanged { from: Priority, to: Priority },
-    CategoryChanged { from: Category, to: Category },
-    RiskChanged { from: RiskLevel, to: RiskLevel },
-    AssigneeChanged { from: Option<UserId>, to: Option<UserId> },
-    DepartmentChanged { from: Option<DepartmentCode>, to: Option<DepartmentCode> },
-    TagAdded { tag: String },
-    TagRemoved { tag: String },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        reason: Option<String>,
+    },
+    Reopened {
+        from: Status,
+        to: Status,
+        reason: Option<String>,
+    },
+    PriorityChanged {
+        from: Priority,
+        to: Priority,
+    },
+    CategoryChanged {
+        from: Category,
+        to: Category,
+    },
+    RiskChanged {
+        from: RiskLevel,
+        to: RiskLevel,
+    },
+    AssigneeChanged {
+        from: Option<UserId>,
+        to: Option<UserId>,
+    },
+    DepartmentChanged {
+        from: Option<DepartmentCode>,
+        to: Option<DepartmentCode>,
+    },
+    TagAdded {
+        tag: String,
+    },
+    TagRemoved {
+        tag: String,
+    },
     SubjectChanged,
     DescriptionChanged,
-    Linked { link: TicketLink },
-    CsatReceived { score: u8 },
+    Linked {
+        link: TicketLink,
+    },
+    CsatReceived {
+        score: u8,
+    },
 }
 
 /// The typed content of a timeline entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EntryBody {
-    CustomerMessage { text: String },
-    Reply { text: String },
-    Note { text: String },
-    Event { event: TicketEvent },
-    Verification { checks: Vec<VerificationCheck> },
-    RiskAction { action: RiskActionKind, target: String, reason: String },
-    Attachment { attachment_id: Uuid, filename: String, mime: String, size: u64, sha256: String },
+    CustomerMessage {
+        text: String,
+    },
+    Reply {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Event {
+        event: TicketEvent,
+    },
+    Verification {
+        checks: Vec<VerificationCheck>,
+    },
+    RiskAction {
+        action: RiskActionKind,
+        target: String,
+        reason: String,
+    },
+    Attachment {
+        attachment_id: Uuid,
+        filename: String,
+        mime: String,
+        size: u64,
+        sha256: String,
+    },
 }
 
 impl EntryBody {
@@ -422,7 +473,10 @@ mod tests {
     fn enums_round_trip_through_their_names() {
         for s in Status::ALL {
             assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         for c in Category::ALL {
             assert_eq!(c.as_str().parse::<Category>(), Ok(*c));

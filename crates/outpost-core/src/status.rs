@@ -84,14 +84,22 @@ mod tests {
     use super::*;
 
     const ASSIGNED: TransitionFacts = TransitionFacts { has_assignee: true };
-    const UNASSIGNED: TransitionFacts = TransitionFacts { has_assignee: false };
+    const UNASSIGNED: TransitionFacts = TransitionFacts {
+        has_assignee: false,
+    };
 
     #[test]
     fn happy_path_through_the_lifecycle() {
         use Status::*;
-        let path = [New, Triaged, Assigned, InProgress, Pending, InProgress, Resolved, Closed];
+        let path = [
+            New, Triaged, Assigned, InProgress, Pending, InProgress, Resolved, Closed,
+        ];
         for pair in path.windows(2) {
-            assert_eq!(check_transition(pair[0], pair[1], ASSIGNED), Ok(()), "{pair:?}");
+            assert_eq!(
+                check_transition(pair[0], pair[1], ASSIGNED),
+                Ok(()),
+                "{pair:?}"
+            );
         }
     }
 
@@ -118,7 +126,9 @@ mod tests {
         assert_eq!(reopen(Status::Resolved, UNASSIGNED), Ok(Status::Triaged));
         assert_eq!(
             reopen(Status::Pending, ASSIGNED),
-            Err(TransitionRefusal::NotReopenable { status: Status::Pending })
+            Err(TransitionRefusal::NotReopenable {
+                status: Status::Pending
+            })
         );
     }
 
@@ -126,7 +136,9 @@ mod tests {
     fn work_needs_an_assignee() {
         assert_eq!(
             check_transition(Status::Triaged, Status::InProgress, UNASSIGNED),
-            Err(TransitionRefusal::NeedsAssignee { to: Status::InProgress })
+            Err(TransitionRefusal::NeedsAssignee {
+                to: Status::InProgress
+            })
         );
         assert_eq!(
             check_transition(Status::Triaged, Status::Pending, UNASSIGNED),
@@ -138,7 +150,9 @@ mod tests {
     fn same_status_is_refused_and_open_tickets_cannot_skip_to_closed() {
         assert_eq!(
             check_transition(Status::Pending, Status::Pending, ASSIGNED),
-            Err(TransitionRefusal::Unchanged { status: Status::Pending })
+            Err(TransitionRefusal::Unchanged {
+                status: Status::Pending
+            })
         );
         let err = check_transition(Status::InProgress, Status::Closed, ASSIGNED).unwrap_err();
         assert!(err.to_string().ends_with("resolve it first"));

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::{
-    Category, Channel, Department, DepartmentCode, Entry, EntryId, Priority, Requester,
-    RiskLevel, Status, Template, Ticket, TicketId, TicketLink, User, UserId, VerificationCheck,
+    Category, Channel, Department, DepartmentCode, Entry, EntryId, Priority, Requester, RiskLevel,
+    Status, Template, Ticket, TicketId, TicketLink, User, UserId, VerificationCheck,
 };
 
 /// Most mutations one push may carry.
@@ -50,33 +50,72 @@ pub enum Mutation {
     #[serde(rename = "ticket.create")]
     CreateTicket(NewTicket),
     #[serde(rename = "ticket.set_status")]
-    SetStatus { ticket_id: TicketId, status: Status, reason: Option<String> },
+    SetStatus {
+        ticket_id: TicketId,
+        status: Status,
+        reason: Option<String>,
+    },
     #[serde(rename = "ticket.reopen")]
-    Reopen { ticket_id: TicketId, reason: Option<String> },
+    Reopen {
+        ticket_id: TicketId,
+        reason: Option<String>,
+    },
     #[serde(rename = "ticket.set_priority")]
-    SetPriority { ticket_id: TicketId, priority: Priority },
+    SetPriority {
+        ticket_id: TicketId,
+        priority: Priority,
+    },
     #[serde(rename = "ticket.set_category")]
-    SetCategory { ticket_id: TicketId, category: Category },
+    SetCategory {
+        ticket_id: TicketId,
+        category: Category,
+    },
     #[serde(rename = "ticket.set_risk")]
-    SetRisk { ticket_id: TicketId, risk: RiskLevel },
+    SetRisk {
+        ticket_id: TicketId,
+        risk: RiskLevel,
+    },
     #[serde(rename = "ticket.set_assignee")]
-    SetAssignee { ticket_id: TicketId, assignee: Option<UserId> },
+    SetAssignee {
+        ticket_id: TicketId,
+        assignee: Option<UserId>,
+    },
     #[serde(rename = "ticket.set_department")]
-    SetDepartment { ticket_id: TicketId, department: Option<DepartmentCode> },
+    SetDepartment {
+        ticket_id: TicketId,
+        department: Option<DepartmentCode>,
+    },
     #[serde(rename = "ticket.add_tag")]
     AddTag { ticket_id: TicketId, tag: String },
     #[serde(rename = "ticket.remove_tag")]
     RemoveTag { ticket_id: TicketId, tag: String },
     #[serde(rename = "ticket.set_subject")]
-    SetSubject { ticket_id: TicketId, subject: String },
+    SetSubject {
+        ticket_id: TicketId,
+        subject: String,
+    },
     #[serde(rename = "ticket.set_description")]
-    SetDescription { ticket_id: TicketId, description: String },
+    SetDescription {
+        ticket_id: TicketId,
+        description: String,
+    },
     #[serde(rename = "ticket.link")]
-    Link { ticket_id: TicketId, link: TicketLink },
+    Link {
+        ticket_id: TicketId,
+        link: TicketLink,
+    },
     #[serde(rename = "entry.add_reply")]
-    AddReply { entry_id: EntryId, ticket_id: TicketId, text: String },
+    AddReply {
+        entry_id: EntryId,
+        ticket_id: TicketId,
+        text: String,
+    },
     #[serde(rename = "entry.add_note")]
-    AddNote { entry_id: EntryId, ticket_id: TicketId, text: String },
+    AddNote {
+        entry_id: EntryId,
+        ticket_id: TicketId,
+        text: String,
+    },
     #[serde(rename = "entry.add_attachment")]
     AddAttachment {
         entry_id: EntryId,
@@ -88,7 +127,11 @@ pub enum Mutation {
         sha256: String,
     },
     #[serde(rename = "verification.record")]
-    RecordVerification { entry_id: EntryId, ticket_id: TicketId, checks: Vec<VerificationCheck> },
+    RecordVerification {
+        entry_id: EntryId,
+        ticket_id: TicketId,
+        checks: Vec<VerificationCheck>,
+    },
     #[serde(rename = "risk.freeze")]
     FreezeAccount(RiskActionArgs),
     #[serde(rename = "risk.intercept")]
@@ -182,13 +225,21 @@ pub struct FieldConflict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MutationOutcome {
-    Applied { revision: u64 },
+    Applied {
+        revision: u64,
+    },
     /// Already applied earlier (a retry after a lost response).
     Duplicate,
     /// Applied in part, or kept both versions; the listed fields did not take this device's value.
-    Conflict { revision: u64, fields: Vec<FieldConflict> },
+    Conflict {
+        revision: u64,
+        fields: Vec<FieldConflict>,
+    },
     /// Not applied. `code` is stable for programs, `reason` is for people.
-    Rejected { code: String, reason: String },
+    Rejected {
+        code: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +262,9 @@ pub enum ChangeKind {
     Ticket(Box<Ticket>),
     Entry(Box<Entry>),
     /// The ticket left this user's view (moved department, access changed): purge it locally.
-    Revoke { ticket_id: TicketId },
+    Revoke {
+        ticket_id: TicketId,
+    },
     Department(Department),
     User(User),
     Template(Template),
@@ -253,25 +306,75 @@ mod tests {
     fn samples() -> Vec<Mutation> {
         let t = Uuid::from_u128(1);
         let e = Uuid::from_u128(2);
-        let args = RiskActionArgs { entry_id: e, ticket_id: t, target: "acct-9".into(), reason: "x".into() };
+        let args = RiskActionArgs {
+            entry_id: e,
+            ticket_id: t,
+            target: "acct-9".into(),
+            reason: "x".into(),
+        };
         vec![
-            Mutation::SetStatus { ticket_id: t, status: Status::Pending, reason: None },
-            Mutation::Reopen { ticket_id: t, reason: None },
-            Mutation::SetPriority { ticket_id: t, priority: Priority::P1 },
-            Mutation::SetCategory { ticket_id: t, category: Category::Inquiry },
-            Mutation::SetRisk { ticket_id: t, risk: RiskLevel::L1 },
-            Mutation::SetAssignee { ticket_id: t, assignee: None },
-            Mutation::SetDepartment { ticket_id: t, department: Some("risk".into()) },
-            Mutation::AddTag { ticket_id: t, tag: "vip".into() },
-            Mutation::RemoveTag { ticket_id: t, tag: "vip".into() },
-            Mutation::SetSubject { ticket_id: t, subject: "s".into() },
-            Mutation::SetDescription { ticket_id: t, description: "d".into() },
+            Mutation::SetStatus {
+                ticket_id: t,
+                status: Status::Pending,
+                reason: None,
+            },
+            Mutation::Reopen {
+                ticket_id: t,
+                reason: None,
+            },
+            Mutation::SetPriority {
+                ticket_id: t,
+                priority: Priority::P1,
+            },
+            Mutation::SetCategory {
+                ticket_id: t,
+                category: Category::Inquiry,
+            },
+            Mutation::SetRisk {
+                ticket_id: t,
+                risk: RiskLevel::L1,
+            },
+            Mutation::SetAssignee {
+                ticket_id: t,
+                assignee: None,
+            },
+            Mutation::SetDepartment {
+                ticket_id: t,
+                department: Some("risk".into()),
+            },
+            Mutation::AddTag {
+                ticket_id: t,
+                tag: "vip".into(),
+            },
+            Mutation::RemoveTag {
+                ticket_id: t,
+                tag: "vip".into(),
+            },
+            Mutation::SetSubject {
+                ticket_id: t,
+                subject: "s".into(),
+            },
+            Mutation::SetDescription {
+                ticket_id: t,
+                description: "d".into(),
+            },
             Mutation::Link {
                 ticket_id: t,
-                link: TicketLink { kind: crate::model::LinkKind::Related, other: e },
+                link: TicketLink {
+                    kind: crate::model::LinkKind::Related,
+                    other: e,
+                },
             },
-            Mutation::AddReply { entry_id: e, ticket_id: t, text: "hi".into() },
-            Mutation::AddNote { entry_id: e, ticket_id: t, text: "hi".into() },
+            Mutation::AddReply {
+                entry_id: e,
+                ticket_id: t,
+                text: "hi".into(),
+            },
+            Mutation::AddNote {
+                entry_id: e,
+                ticket_id: t,
+                text: "hi".into(),
+            },
             Mutation::AddAttachment {
                 entry_id: e,
                 ticket_id: t,
@@ -281,7 +384,11 @@ mod tests {
                 size: 3,
                 sha256: "00".into(),
             },
-            Mutation::RecordVerification { entry_id: e, ticket_id: t, checks: vec![] },
+            Mutation::RecordVerification {
+                entry_id: e,
+                ticket_id: t,
+                checks: vec![],
+            },
             Mutation::FreezeAccount(args.clone()),
             Mutation::InterceptTransaction(args.clone()),
             Mutation::UnfreezeAccount(args),
@@ -317,7 +424,10 @@ mod tests {
     fn results_flatten_their_outcome() {
         let r = MutationResult {
             mutation_id: 4,
-            outcome: MutationOutcome::Rejected { code: "illegal_transition".into(), reason: "no".into() },
+            outcome: MutationOutcome::Rejected {
+                code: "illegal_transition".into(),
+                reason: "no".into(),
+            },
         };
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["outcome"], "rejected");

@@ -13,6 +13,13 @@ impl DbKey {
         DbKey(bytes)
     }
 
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut key = DbKey([0; 32]);
+        getrandom::fill(&mut key.0)?;
+        Ok(key)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -43,5 +50,10 @@ mod tests {
     fn debug_never_shows_the_key() {
         let key = DbKey::from_bytes([0xAB; 32]);
         assert_eq!(format!("{key:?}"), "DbKey(<redacted>)");
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        assert_ne!(DbKey::generate().unwrap(), DbKey::generate().unwrap());
     }
 }

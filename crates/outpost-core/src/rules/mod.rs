@@ -26,10 +26,4 @@ pub use verification::{
     VerificationOutcome, VerificationPolicy,
 };
 
-/// Language of a rendered reason. The UI ships in English and Simplified Chinese.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Lang {
-    #[default]
-    En,
-    ZhCn,
-}
+pub use crate::Lang;

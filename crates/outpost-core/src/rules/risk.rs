@@ -34,6 +34,42 @@ pub struct AccountRiskState {
     pub intercepted: BTreeSet<String>,
 }
 
+impl AccountRiskState {
+    /// The state after `action` on `target`, ignoring verification: used to replay recorded
+    /// history and as the first half of [`check_risk_action`].
+    pub fn after(
+        &self,
+        action: RiskActionKind,
+        target: &str,
+    ) -> Result<AccountRiskState, RiskRefusal> {
+        let current = self;
+        let target = target.trim();
+        if target.is_empty() {
+            return Err(RiskRefusal::MissingTarget { action });
+        }
+        let mut next = current.clone();
+        match action {
+            RiskActionKind::FreezeAccount if current.status == AccountStatus::Frozen => {
+                return Err(RiskRefusal::AlreadyFrozen);
+            }
+            RiskActionKind::FreezeAccount => next.status = AccountStatus::Frozen,
+            RiskActionKind::UnfreezeAccount if current.status != AccountStatus::Frozen => {
+                return Err(RiskRefusal::NotFrozen);
+            }
+            RiskActionKind::UnfreezeAccount => next.status = AccountStatus::Normal,
+            // A frozen account may still have a transaction in flight, so interception stays open.
+            RiskActionKind::InterceptTransaction => {
+                if !next.intercepted.insert(target.to_owned()) {
+                    return Err(RiskRefusal::AlreadyIntercepted {
+                        transaction: target.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
 /// Why a risk action cannot proceed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -66,29 +102,7 @@ pub fn check_risk_action(
     current: &AccountRiskState,
     decision: &VerificationDecision,
 ) -> Result<AccountRiskState, RiskRefusal> {
-    let target = target.trim();
-    if target.is_empty() {
-        return Err(RiskRefusal::MissingTarget { action });
-    }
-    let mut next = current.clone();
-    match action {
-        RiskActionKind::FreezeAccount if current.status == AccountStatus::Frozen => {
-            return Err(RiskRefusal::AlreadyFrozen);
-        }
-        RiskActionKind::FreezeAccount => next.status = AccountStatus::Frozen,
-        RiskActionKind::UnfreezeAccount if current.status != AccountStatus::Frozen => {
-            return Err(RiskRefusal::NotFrozen);
-        }
-        RiskActionKind::UnfreezeAccount => next.status = AccountStatus::Normal,
-        // A frozen account may still have a transaction in flight, so interception stays open.
-        RiskActionKind::InterceptTransaction => {
-            if !next.intercepted.insert(target.to_owned()) {
-                return Err(RiskRefusal::AlreadyIntercepted {
-                    transaction: target.to_owned(),
-                });
-            }
-        }
-    }
+    let next = current.after(action, target)?;
     let requested = SensitiveAction::from(action);
     if decision.action != requested {
         return Err(RiskRefusal::VerificationForOtherAction {

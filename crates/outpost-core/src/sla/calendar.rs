@@ -37,7 +37,10 @@ pub struct OpenInterval {
 }
 
 impl OpenInterval {
-    pub const ALL_DAY: OpenInterval = OpenInterval { start_minute: 0, end_minute: MINUTES_PER_DAY };
+    pub const ALL_DAY: OpenInterval = OpenInterval {
+        start_minute: 0,
+        end_minute: MINUTES_PER_DAY,
+    };
 
     /// An `end` of 00:00 means the midnight that ends the day (00:00 cannot end an interval that
     /// starts on the same day). Seconds are dropped: business hours are minute-granular.
@@ -47,7 +50,10 @@ impl OpenInterval {
             0 => MINUTES_PER_DAY,
             m => m,
         };
-        OpenInterval { start_minute: minute_of(start), end_minute }
+        OpenInterval {
+            start_minute: minute_of(start),
+            end_minute,
+        }
     }
 
     fn is_valid(self) -> bool {
@@ -152,17 +158,39 @@ impl CalendarAdjustment {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     #[error("{context}: opening interval {interval} is empty or ends before it starts; make the end later than the start")]
-    InvertedInterval { context: String, interval: OpenInterval },
+    InvertedInterval {
+        context: String,
+        interval: OpenInterval,
+    },
     #[error("{context}: opening interval {interval} runs past midnight; end it at 24:00 and open again on the next day")]
-    PastMidnight { context: String, interval: OpenInterval },
+    PastMidnight {
+        context: String,
+        interval: OpenInterval,
+    },
     #[error("{context}: opening intervals {first} and {second} overlap; merge them into one")]
-    OverlappingIntervals { context: String, first: OpenInterval, second: OpenInterval },
+    OverlappingIntervals {
+        context: String,
+        first: OpenInterval,
+        second: OpenInterval,
+    },
     #[error("special period `{reason}` ends on {to}, before it starts on {from}; swap the dates")]
-    InvertedSpecialPeriod { reason: String, from: NaiveDate, to: NaiveDate },
+    InvertedSpecialPeriod {
+        reason: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
     #[error("special periods `{first}` and `{second}` both cover {date}; a date can have only one override, so shorten one of them")]
-    OverlappingSpecialPeriods { first: String, second: String, date: NaiveDate },
+    OverlappingSpecialPeriods {
+        first: String,
+        second: String,
+        date: NaiveDate,
+    },
     #[error("{date} is listed as a holiday twice (`{first}` and `{second}`); remove one")]
-    DuplicateHoliday { date: NaiveDate, first: String, second: String },
+    DuplicateHoliday {
+        date: NaiveDate,
+        first: String,
+        second: String,
+    },
 }
 
 /// When a team is open: weekly hours in a time zone, with holidays and special periods.
@@ -329,7 +357,10 @@ impl BusinessCalendar {
                     to: period.to,
                 });
             }
-            check_hours(&format!("special period `{}`", period.reason), &period.hours)?;
+            check_hours(
+                &format!("special period `{}`", period.reason),
+                &period.hours,
+            )?;
             if let Some(other) = self.special_periods[..i]
                 .iter()
                 .find(|o| o.from <= period.to && period.from <= o.to)
@@ -439,7 +470,12 @@ impl BusinessCalendar {
         let as_utc = naive.and_utc();
         let offset_at = |secs: i64| {
             DateTime::from_timestamp(secs, 0).map_or(0, |t| {
-                i64::from(self.tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
+                i64::from(
+                    self.tz
+                        .offset_from_utc_datetime(&t.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                )
             })
         };
         let reading = as_utc.timestamp();
@@ -461,7 +497,10 @@ impl BusinessCalendar {
 fn check_hours(context: &str, hours: &[OpenInterval]) -> Result<(), CalendarError> {
     for interval in hours {
         if interval.end_minute > MINUTES_PER_DAY {
-            return Err(CalendarError::PastMidnight { context: context.to_owned(), interval: *interval });
+            return Err(CalendarError::PastMidnight {
+                context: context.to_owned(),
+                interval: *interval,
+            });
         }
         if interval.start_minute >= interval.end_minute {
             return Err(CalendarError::InvertedInterval {
@@ -472,7 +511,10 @@ fn check_hours(context: &str, hours: &[OpenInterval]) -> Result<(), CalendarErro
     }
     let mut sorted = hours.to_vec();
     sorted.sort_unstable();
-    if let Some(pair) = sorted.windows(2).find(|w| w[1].start_minute < w[0].end_minute) {
+    if let Some(pair) = sorted
+        .windows(2)
+        .find(|w| w[1].start_minute < w[0].end_minute)
+    {
         return Err(CalendarError::OverlappingIntervals {
             context: context.to_owned(),
             first: pair[0],
@@ -495,7 +537,10 @@ mod tests {
     }
 
     fn minutes(start: u16, end: u16) -> OpenInterval {
-        OpenInterval { start_minute: start, end_minute: end }
+        OpenInterval {
+            start_minute: start,
+            end_minute: end,
+        }
     }
 
     fn shanghai_office() -> BusinessCalendar {
@@ -506,7 +551,10 @@ mod tests {
         BusinessCalendar {
             name: "sundays".to_owned(),
             tz,
-            weekly: WeeklyHours { sunday: hours, ..WeeklyHours::default() },
+            weekly: WeeklyHours {
+                sunday: hours,
+                ..WeeklyHours::default()
+            },
             holidays: Vec::new(),
             special_periods: Vec::new(),
         }
@@ -533,13 +581,25 @@ mod tests {
     #[test]
     fn always_open_counts_real_hours_on_dst_days() {
         let ny = BusinessCalendar::always_open(New_York);
-        let spring = ny.business_duration(local(New_York, 2025, 3, 9, 0, 0), local(New_York, 2025, 3, 10, 0, 0));
-        let fall = ny.business_duration(local(New_York, 2025, 11, 2, 0, 0), local(New_York, 2025, 11, 3, 0, 0));
+        let spring = ny.business_duration(
+            local(New_York, 2025, 3, 9, 0, 0),
+            local(New_York, 2025, 3, 10, 0, 0),
+        );
+        let fall = ny.business_duration(
+            local(New_York, 2025, 11, 2, 0, 0),
+            local(New_York, 2025, 11, 3, 0, 0),
+        );
         assert_eq!((spring, fall), (Duration::hours(23), Duration::hours(25)));
 
         let berlin = BusinessCalendar::always_open(Berlin);
-        let spring = berlin.business_duration(local(Berlin, 2025, 3, 30, 0, 0), local(Berlin, 2025, 3, 31, 0, 0));
-        let fall = berlin.business_duration(local(Berlin, 2025, 10, 26, 0, 0), local(Berlin, 2025, 10, 27, 0, 0));
+        let spring = berlin.business_duration(
+            local(Berlin, 2025, 3, 30, 0, 0),
+            local(Berlin, 2025, 3, 31, 0, 0),
+        );
+        let fall = berlin.business_duration(
+            local(Berlin, 2025, 10, 26, 0, 0),
+            local(Berlin, 2025, 10, 27, 0, 0),
+        );
         assert_eq!((spring, fall), (Duration::hours(23), Duration::hours(25)));
     }
 
@@ -548,7 +608,8 @@ mod tests {
         // Berlin springs 02:00 -> 03:00 and falls 03:00 -> 02:00: 01:00-04:00 is 2 h, then 4 h.
         let berlin = sundays(Berlin, vec![minutes(60, 240)]);
         let whole = |d: NaiveDate| {
-            let noon_before = local(Berlin, d.year(), d.month(), d.day(), 0, 0) - Duration::hours(12);
+            let noon_before =
+                local(Berlin, d.year(), d.month(), d.day(), 0, 0) - Duration::hours(12);
             berlin.business_duration(noon_before, noon_before + Duration::hours(48))
         };
         assert_eq!(whole(date(2025, 3, 30)), Duration::hours(2));
@@ -562,7 +623,10 @@ mod tests {
         let ny = sundays(New_York, vec![minutes(150, 210)]);
         let day = (utc(2025, 3, 9, 0, 0), utc(2025, 3, 10, 0, 0));
         assert_eq!(ny.business_duration(day.0, day.1), Duration::minutes(30));
-        assert_eq!(ny.add_business(day.0, Duration::minutes(1)), Some(utc(2025, 3, 9, 7, 1)));
+        assert_eq!(
+            ny.add_business(day.0, Duration::minutes(1)),
+            Some(utc(2025, 3, 9, 7, 1))
+        );
         // Wholly inside the gap: never open.
         let gap_only = sundays(New_York, vec![minutes(130, 170)]);
         assert_eq!(gap_only.business_duration(day.0, day.1), Duration::zero());
@@ -572,8 +636,14 @@ mod tests {
     fn a_repeated_hour_is_counted_from_its_first_occurrence() {
         // New York repeats 01:00-02:00 on 2025-11-02: 01:00 EDT (05:00 UTC) to 02:00 EST (07:00 UTC).
         let ny = sundays(New_York, vec![minutes(60, 120)]);
-        assert_eq!(ny.business_duration(utc(2025, 11, 2, 0, 0), utc(2025, 11, 3, 0, 0)), Duration::hours(2));
-        assert_eq!(ny.add_business(utc(2025, 11, 2, 0, 0), Duration::hours(2)), Some(utc(2025, 11, 2, 7, 0)));
+        assert_eq!(
+            ny.business_duration(utc(2025, 11, 2, 0, 0), utc(2025, 11, 3, 0, 0)),
+            Duration::hours(2)
+        );
+        assert_eq!(
+            ny.add_business(utc(2025, 11, 2, 0, 0), Duration::hours(2)),
+            Some(utc(2025, 11, 2, 7, 0))
+        );
     }
 
     #[test]
@@ -581,10 +651,19 @@ mod tests {
         // Lord Howe springs 02:00 -> 02:30 (first Sunday of October) and falls 02:00 -> 01:30
         // (first Sunday of April). Open 01:00-03:00 every day.
         let mut lord_howe = BusinessCalendar::always_open(Lord_Howe);
-        lord_howe.weekly = WeeklyHours { sunday: vec![minutes(60, 180)], ..WeeklyHours::default() };
+        lord_howe.weekly = WeeklyHours {
+            sunday: vec![minutes(60, 180)],
+            ..WeeklyHours::default()
+        };
         let sunday = |d: NaiveDate| {
-            let start = Lord_Howe.from_local_datetime(&d.and_time(NaiveTime::MIN)).earliest().expect("midnight exists");
-            lord_howe.business_duration(start.with_timezone(&Utc), start.with_timezone(&Utc) + Duration::hours(30))
+            let start = Lord_Howe
+                .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .earliest()
+                .expect("midnight exists");
+            lord_howe.business_duration(
+                start.with_timezone(&Utc),
+                start.with_timezone(&Utc) + Duration::hours(30),
+            )
         };
         assert_eq!(sunday(date(2025, 10, 5)), Duration::minutes(90));
         assert_eq!(sunday(date(2025, 4, 6)), Duration::minutes(150));
@@ -595,73 +674,143 @@ mod tests {
         let cal = shanghai_office();
         let friday_4pm = local(Shanghai, 2025, 6, 13, 16, 0);
         let monday_10am = local(Shanghai, 2025, 6, 16, 10, 0);
-        assert_eq!(cal.business_duration(friday_4pm, monday_10am), Duration::hours(3));
-        assert_eq!(cal.business_duration(monday_10am, friday_4pm), Duration::zero());
+        assert_eq!(
+            cal.business_duration(friday_4pm, monday_10am),
+            Duration::hours(3)
+        );
+        assert_eq!(
+            cal.business_duration(monday_10am, friday_4pm),
+            Duration::zero()
+        );
         let saturday = local(Shanghai, 2025, 6, 14, 10, 0);
-        assert_eq!(cal.business_duration(saturday, saturday + Duration::hours(20)), Duration::zero());
+        assert_eq!(
+            cal.business_duration(saturday, saturday + Duration::hours(20)),
+            Duration::zero()
+        );
     }
 
     #[test]
     fn a_year_of_weekdays_is_counted_day_by_day() {
         // 2025 starts on a Wednesday: 52 weeks and one extra weekday = 261 days of 9 h.
         let cal = shanghai_office();
-        let year = cal.business_duration(local(Shanghai, 2025, 1, 1, 0, 0), local(Shanghai, 2026, 1, 1, 0, 0));
+        let year = cal.business_duration(
+            local(Shanghai, 2025, 1, 1, 0, 0),
+            local(Shanghai, 2026, 1, 1, 0, 0),
+        );
         assert_eq!(year, Duration::hours(261 * 9));
-        assert_eq!(cal.add_business(local(Shanghai, 2025, 1, 1, 0, 0), year), Some(local(Shanghai, 2025, 12, 31, 18, 0)));
+        assert_eq!(
+            cal.add_business(local(Shanghai, 2025, 1, 1, 0, 0), year),
+            Some(local(Shanghai, 2025, 12, 31, 18, 0))
+        );
     }
 
     #[test]
     fn eight_business_hours_from_friday_afternoon_end_on_monday() {
         let cal = shanghai_office();
         let friday_4pm = local(Shanghai, 2025, 6, 13, 16, 0);
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(8)), Some(local(Shanghai, 2025, 6, 16, 15, 0)));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(8)),
+            Some(local(Shanghai, 2025, 6, 16, 15, 0))
+        );
         // From closed time, counting starts at the next opening.
         let saturday = local(Shanghai, 2025, 6, 14, 10, 0);
-        assert_eq!(cal.add_business(saturday, Duration::hours(1)), Some(local(Shanghai, 2025, 6, 16, 10, 0)));
+        assert_eq!(
+            cal.add_business(saturday, Duration::hours(1)),
+            Some(local(Shanghai, 2025, 6, 16, 10, 0))
+        );
         assert_eq!(cal.add_business(saturday, Duration::zero()), Some(saturday));
         // Ending exactly at closing time, not at the next opening.
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(2)), Some(local(Shanghai, 2025, 6, 13, 18, 0)));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(2)),
+            Some(local(Shanghai, 2025, 6, 13, 18, 0))
+        );
     }
 
     #[test]
     fn a_holiday_is_closed_all_day() {
         let mut cal = shanghai_office();
-        cal.holidays.push(Holiday { date: date(2025, 6, 16), name: "Office move".to_owned() });
+        cal.holidays.push(Holiday {
+            date: date(2025, 6, 16),
+            name: "Office move".to_owned(),
+        });
         let friday_4pm = local(Shanghai, 2025, 6, 13, 16, 0);
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(8)), Some(local(Shanghai, 2025, 6, 17, 15, 0)));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(8)),
+            Some(local(Shanghai, 2025, 6, 17, 15, 0))
+        );
         let adjustments = cal.adjustments_between(friday_4pm, local(Shanghai, 2025, 6, 17, 15, 0));
-        assert_eq!(adjustments, vec![CalendarAdjustment::Holiday(cal.holidays[0].clone())]);
+        assert_eq!(
+            adjustments,
+            vec![CalendarAdjustment::Holiday(cal.holidays[0].clone())]
+        );
         // A span that ends at the holiday's local midnight does not touch it.
-        assert!(cal.adjustments_between(friday_4pm, local(Shanghai, 2025, 6, 16, 0, 0)).is_empty());
+        assert!(cal
+            .adjustments_between(friday_4pm, local(Shanghai, 2025, 6, 16, 0, 0))
+            .is_empty());
     }
 
     #[test]
     fn a_special_period_replaces_the_weekly_hours_and_beats_a_holiday() {
         let mut cal = shanghai_office();
         // A working Saturday (调休).
-        cal.special_periods.push(special(date(2025, 6, 14), date(2025, 6, 14), vec![minutes(540, 1080)]));
+        cal.special_periods.push(special(
+            date(2025, 6, 14),
+            date(2025, 6, 14),
+            vec![minutes(540, 1080)],
+        ));
         let friday_4pm = local(Shanghai, 2025, 6, 13, 16, 0);
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(8)), Some(local(Shanghai, 2025, 6, 14, 15, 0)));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(8)),
+            Some(local(Shanghai, 2025, 6, 14, 15, 0))
+        );
 
         // A holiday on Monday, overridden by a special morning shift.
         let mut cal = shanghai_office();
-        cal.holidays.push(Holiday { date: date(2025, 6, 16), name: "Festival".to_owned() });
-        cal.special_periods.push(special(date(2025, 6, 16), date(2025, 6, 16), vec![minutes(540, 720)]));
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(8)), Some(local(Shanghai, 2025, 6, 17, 12, 0)));
+        cal.holidays.push(Holiday {
+            date: date(2025, 6, 16),
+            name: "Festival".to_owned(),
+        });
+        cal.special_periods.push(special(
+            date(2025, 6, 16),
+            date(2025, 6, 16),
+            vec![minutes(540, 720)],
+        ));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(8)),
+            Some(local(Shanghai, 2025, 6, 17, 12, 0))
+        );
         let adjustments = cal.adjustments_between(friday_4pm, local(Shanghai, 2025, 6, 17, 12, 0));
-        assert_eq!(adjustments, vec![CalendarAdjustment::SpecialPeriod(cal.special_periods[0].clone())]);
+        assert_eq!(
+            adjustments,
+            vec![CalendarAdjustment::SpecialPeriod(
+                cal.special_periods[0].clone()
+            )]
+        );
 
         // A closure spanning two weekdays.
         let mut cal = shanghai_office();
-        cal.special_periods.push(special(date(2025, 6, 16), date(2025, 6, 17), Vec::new()));
-        assert_eq!(cal.add_business(friday_4pm, Duration::hours(8)), Some(local(Shanghai, 2025, 6, 18, 15, 0)));
+        cal.special_periods
+            .push(special(date(2025, 6, 16), date(2025, 6, 17), Vec::new()));
+        assert_eq!(
+            cal.add_business(friday_4pm, Duration::hours(8)),
+            Some(local(Shanghai, 2025, 6, 18, 15, 0))
+        );
     }
 
     #[test]
     fn a_calendar_that_never_opens_gives_up() {
-        let closed = BusinessCalendar { weekly: WeeklyHours::default(), ..shanghai_office() };
-        assert_eq!(closed.add_business(utc(2025, 1, 1, 0, 0), Duration::minutes(1)), None);
-        assert_eq!(closed.business_duration(utc(2025, 1, 1, 0, 0), utc(2026, 1, 1, 0, 0)), Duration::zero());
+        let closed = BusinessCalendar {
+            weekly: WeeklyHours::default(),
+            ..shanghai_office()
+        };
+        assert_eq!(
+            closed.add_business(utc(2025, 1, 1, 0, 0), Duration::minutes(1)),
+            None
+        );
+        assert_eq!(
+            closed.business_duration(utc(2025, 1, 1, 0, 0), utc(2026, 1, 1, 0, 0)),
+            Duration::zero()
+        );
     }
 
     #[test]
@@ -672,57 +821,115 @@ mod tests {
         let mut cal = shanghai_office();
         cal.weekly.monday = vec![minutes(600, 540)];
         let err = cal.validate().unwrap_err();
-        assert_eq!(err, CalendarError::InvertedInterval { context: "Mon".to_owned(), interval: minutes(600, 540) });
+        assert_eq!(
+            err,
+            CalendarError::InvertedInterval {
+                context: "Mon".to_owned(),
+                interval: minutes(600, 540)
+            }
+        );
         assert_eq!(err.to_string(), "Mon: opening interval 10:00–09:00 is empty or ends before it starts; make the end later than the start");
 
         cal.weekly.monday = vec![minutes(540, 1500)];
-        assert!(matches!(cal.validate(), Err(CalendarError::PastMidnight { .. })));
+        assert!(matches!(
+            cal.validate(),
+            Err(CalendarError::PastMidnight { .. })
+        ));
 
         cal.weekly.monday = vec![minutes(780, 1080), minutes(540, 800)];
         assert_eq!(
             cal.validate(),
-            Err(CalendarError::OverlappingIntervals { context: "Mon".to_owned(), first: minutes(540, 800), second: minutes(780, 1080) })
+            Err(CalendarError::OverlappingIntervals {
+                context: "Mon".to_owned(),
+                first: minutes(540, 800),
+                second: minutes(780, 1080)
+            })
         );
         // Adjacent intervals are fine.
         cal.weekly.monday = vec![minutes(780, 1080), minutes(540, 780)];
         assert_eq!(cal.validate(), Ok(()));
 
         let mut cal = shanghai_office();
-        cal.special_periods.push(special(date(2025, 6, 17), date(2025, 6, 16), Vec::new()));
-        assert!(matches!(cal.validate(), Err(CalendarError::InvertedSpecialPeriod { .. })));
+        cal.special_periods
+            .push(special(date(2025, 6, 17), date(2025, 6, 16), Vec::new()));
+        assert!(matches!(
+            cal.validate(),
+            Err(CalendarError::InvertedSpecialPeriod { .. })
+        ));
 
         let mut cal = shanghai_office();
-        cal.special_periods.push(special(date(2025, 6, 10), date(2025, 6, 16), Vec::new()));
-        cal.special_periods.push(special(date(2025, 6, 16), date(2025, 6, 20), Vec::new()));
-        assert!(matches!(cal.validate(), Err(CalendarError::OverlappingSpecialPeriods { date: d, .. }) if d == date(2025, 6, 16)));
+        cal.special_periods
+            .push(special(date(2025, 6, 10), date(2025, 6, 16), Vec::new()));
+        cal.special_periods
+            .push(special(date(2025, 6, 16), date(2025, 6, 20), Vec::new()));
+        assert!(
+            matches!(cal.validate(), Err(CalendarError::OverlappingSpecialPeriods { date: d, .. }) if d == date(2025, 6, 16))
+        );
 
         let mut cal = shanghai_office();
-        cal.special_periods.push(special(date(2025, 6, 16), date(2025, 6, 16), vec![minutes(0, 0)]));
-        assert!(matches!(cal.validate(), Err(CalendarError::InvertedInterval { .. })));
+        cal.special_periods.push(special(
+            date(2025, 6, 16),
+            date(2025, 6, 16),
+            vec![minutes(0, 0)],
+        ));
+        assert!(matches!(
+            cal.validate(),
+            Err(CalendarError::InvertedInterval { .. })
+        ));
 
         let mut cal = shanghai_office();
-        cal.holidays.push(Holiday { date: date(2025, 10, 1), name: "国庆节".to_owned() });
-        cal.holidays.push(Holiday { date: date(2025, 10, 1), name: "National Day".to_owned() });
-        assert!(matches!(cal.validate(), Err(CalendarError::DuplicateHoliday { .. })));
+        cal.holidays.push(Holiday {
+            date: date(2025, 10, 1),
+            name: "国庆节".to_owned(),
+        });
+        cal.holidays.push(Holiday {
+            date: date(2025, 10, 1),
+            name: "National Day".to_owned(),
+        });
+        assert!(matches!(
+            cal.validate(),
+            Err(CalendarError::DuplicateHoliday { .. })
+        ));
     }
 
     #[test]
     fn invalid_hours_are_ignored_and_overlaps_merged_when_counting() {
         let mut cal = shanghai_office();
-        cal.weekly.monday = vec![minutes(540, 720), minutes(600, 780), minutes(900, 800), minutes(100, 2000)];
+        cal.weekly.monday = vec![
+            minutes(540, 720),
+            minutes(600, 780),
+            minutes(900, 800),
+            minutes(100, 2000),
+        ];
         let monday = local(Shanghai, 2025, 6, 16, 0, 0);
-        assert_eq!(cal.business_duration(monday, monday + Duration::days(1)), Duration::hours(4));
+        assert_eq!(
+            cal.business_duration(monday, monday + Duration::days(1)),
+            Duration::hours(4)
+        );
     }
 
     #[test]
     fn calendars_round_trip_through_json() {
         let mut cal = shanghai_office();
-        cal.holidays.push(Holiday { date: date(2025, 10, 1), name: "国庆节".to_owned() });
-        cal.special_periods.push(special(date(2025, 9, 28), date(2025, 9, 28), vec![minutes(540, 1080)]));
+        cal.holidays.push(Holiday {
+            date: date(2025, 10, 1),
+            name: "国庆节".to_owned(),
+        });
+        cal.special_periods.push(special(
+            date(2025, 9, 28),
+            date(2025, 9, 28),
+            vec![minutes(540, 1080)],
+        ));
         let json = serde_json::to_value(&cal).expect("serializes");
         assert_eq!(json["tz"], "Asia/Shanghai");
         assert_eq!(json["weekly"]["monday"][0]["start_minute"], 540);
-        assert_eq!(serde_json::from_value::<BusinessCalendar>(json).expect("deserializes"), cal);
-        assert!(serde_json::from_str::<BusinessCalendar>(r#"{"name":"x","tz":"Mars/Olympus"}"#).is_err());
+        assert_eq!(
+            serde_json::from_value::<BusinessCalendar>(json).expect("deserializes"),
+            cal
+        );
+        assert!(
+            serde_json::from_str::<BusinessCalendar>(r#"{"name":"x","tz":"Mars/Olympus"}"#)
+                .is_err()
+        );
     }
 }

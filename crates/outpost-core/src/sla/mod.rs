@@ -18,9 +18,10 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
+pub use crate::Lang;
 pub use calendar::{
     BusinessCalendar, CalendarAdjustment, CalendarError, Holiday, OpenInterval, SpecialPeriod,
     WeeklyHours, MINUTES_PER_DAY,
 };
-pub use clock::{ClockState, Deadline, Lang, SlaClock, SlaReport};
+pub use clock::{ClockState, Deadline, SlaClock, SlaReport};
 pub use policy::{ClockKind, SettingsError, SlaPolicy, SlaSettings};

@@ -66,7 +66,9 @@ impl SlaPolicy {
 pub enum SettingsError {
     #[error("business calendar: {0}")]
     Calendar(#[from] CalendarError),
-    #[error("the warning share must be above 0 and at most 1 (0.75 warns at 75 % of a target), not {0}")]
+    #[error(
+        "the warning share must be above 0 and at most 1 (0.75 warns at 75 % of a target), not {0}"
+    )]
     WarnShare(f64),
     #[error("policies `{first}` and `{second}` apply to exactly the same tickets; remove or narrow one of them")]
     DuplicatePolicy { first: String, second: String },
@@ -110,7 +112,13 @@ impl SlaSettings {
                 policy(Priority::P1, 15, Some(HOUR), 2 * HOUR, false),
                 policy(Priority::P2, 2 * HOUR, None, 24 * HOUR, false),
                 policy(Priority::P3, 8 * HOUR, None, 5 * BUSINESS_DAY, true),
-                policy(Priority::P4, 2 * BUSINESS_DAY, None, 10 * BUSINESS_DAY, true),
+                policy(
+                    Priority::P4,
+                    2 * BUSINESS_DAY,
+                    None,
+                    10 * BUSINESS_DAY,
+                    true,
+                ),
             ],
             calendar: BusinessCalendar::weekdays(
                 "Mon–Fri 09:00–18:00",
@@ -149,7 +157,9 @@ impl SlaSettings {
         }
         for (i, policy) in self.policies.iter().enumerate() {
             let same_scope = |o: &&SlaPolicy| {
-                o.priority == policy.priority && o.category == policy.category && o.tier == policy.tier
+                o.priority == policy.priority
+                    && o.category == policy.category
+                    && o.tier == policy.tier
             };
             if let Some(other) = self.policies[..i].iter().find(same_scope) {
                 return Err(SettingsError::DuplicatePolicy {
@@ -183,7 +193,15 @@ mod tests {
         let targets: Vec<_> = settings
             .policies
             .iter()
-            .map(|p| (p.priority, p.first_response_minutes, p.periodic_update_minutes, p.resolution_minutes, p.business_hours))
+            .map(|p| {
+                (
+                    p.priority,
+                    p.first_response_minutes,
+                    p.periodic_update_minutes,
+                    p.resolution_minutes,
+                    p.business_hours,
+                )
+            })
             .collect();
         assert_eq!(
             targets,
@@ -196,7 +214,10 @@ mod tests {
         );
         assert_eq!(settings.calendar.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(settings.warn_share, 0.75);
-        assert_eq!(settings.policies[0].target(ClockKind::FirstResponse), Some(Duration::minutes(15)));
+        assert_eq!(
+            settings.policies[0].target(ClockKind::FirstResponse),
+            Some(Duration::minutes(15))
+        );
         assert_eq!(settings.policies[0].target(ClockKind::Revisit), None);
     }
 
@@ -206,16 +227,25 @@ mod tests {
         settings.policies.extend([
             scoped("P3 vip", None, Some(CustomerTier::Vip)),
             scoped("P3 login", Some(Category::LoginAnomaly), None),
-            scoped("P3 login vip", Some(Category::LoginAnomaly), Some(CustomerTier::Vip)),
+            scoped(
+                "P3 login vip",
+                Some(Category::LoginAnomaly),
+                Some(CustomerTier::Vip),
+            ),
             scoped("P3 login again", Some(Category::LoginAnomaly), None),
         ]);
         let mut t = ticket(Priority::P3, utc(2025, 6, 13, 8, 0));
-        let chosen = |settings: &SlaSettings, t: &Ticket| settings.policy_for(t).map(|p| p.name.clone());
+        let chosen =
+            |settings: &SlaSettings, t: &Ticket| settings.policy_for(t).map(|p| p.name.clone());
 
         t.requester.tier = CustomerTier::Vip;
         assert_eq!(chosen(&settings, &t).as_deref(), Some("P3 login vip"));
         t.requester.tier = CustomerTier::Standard;
-        assert_eq!(chosen(&settings, &t).as_deref(), Some("P3 login"), "earliest of equally specific");
+        assert_eq!(
+            chosen(&settings, &t).as_deref(),
+            Some("P3 login"),
+            "earliest of equally specific"
+        );
         t.category = Category::Inquiry;
         t.requester.tier = CustomerTier::Vip;
         assert_eq!(chosen(&settings, &t).as_deref(), Some("P3 vip"));
@@ -234,25 +264,52 @@ mod tests {
         settings.warn_share = 0.0;
         assert_eq!(settings.validate(), Err(SettingsError::WarnShare(0.0)));
         settings.warn_share = f64::NAN;
-        assert!(matches!(settings.validate(), Err(SettingsError::WarnShare(_))));
+        assert!(matches!(
+            settings.validate(),
+            Err(SettingsError::WarnShare(_))
+        ));
 
         let mut settings = SlaSettings::defaults();
         settings.policies.push(scoped("P3 copy", None, None));
         let err = settings.validate().unwrap_err();
-        assert_eq!(err, SettingsError::DuplicatePolicy { first: "P3".to_owned(), second: "P3 copy".to_owned() });
+        assert_eq!(
+            err,
+            SettingsError::DuplicatePolicy {
+                first: "P3".to_owned(),
+                second: "P3 copy".to_owned()
+            }
+        );
 
         let mut settings = SlaSettings::defaults();
-        settings.calendar.weekly.friday.push(settings.calendar.weekly.friday[0]);
-        assert!(matches!(settings.validate(), Err(SettingsError::Calendar(CalendarError::OverlappingIntervals { .. }))));
+        settings
+            .calendar
+            .weekly
+            .friday
+            .push(settings.calendar.weekly.friday[0]);
+        assert!(matches!(
+            settings.validate(),
+            Err(SettingsError::Calendar(
+                CalendarError::OverlappingIntervals { .. }
+            ))
+        ));
     }
 
     #[test]
     fn clock_kinds_and_settings_use_stable_wire_names() {
-        assert_eq!(serde_json::to_string(&ClockKind::FirstResponse).expect("serializes"), "\"first_response\"");
+        assert_eq!(
+            serde_json::to_string(&ClockKind::FirstResponse).expect("serializes"),
+            "\"first_response\""
+        );
         let settings = SlaSettings::defaults();
         let json = serde_json::to_string(&settings).expect("serializes");
         assert!(json.contains("\"first_response_minutes\":15"));
-        assert_eq!(serde_json::from_str::<SlaSettings>(&json).expect("deserializes"), settings);
-        assert!(serde_json::from_str::<SlaSettings>(r#"{"policies":[{"name":"x","priority":"P9"}]}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<SlaSettings>(&json).expect("deserializes"),
+            settings
+        );
+        assert!(serde_json::from_str::<SlaSettings>(
+            r#"{"policies":[{"name":"x","priority":"P9"}]}"#
+        )
+        .is_err());
     }
 }

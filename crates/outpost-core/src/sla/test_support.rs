@@ -12,11 +12,16 @@ use crate::model::{
 
 /// A UTC instant from a local wall-clock reading that exists exactly once.
 pub fn local(tz: Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    tz.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("unambiguous local time").with_timezone(&Utc)
+    tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("unambiguous local time")
+        .with_timezone(&Utc)
 }
 
 pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid UTC time")
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid UTC time")
 }
 
 pub fn date(y: i32, mo: u32, d: u32) -> NaiveDate {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to build and test Outpost. Idempotent: a
+# machine that has everything gets two quick checks and no apt call.
+set -euo pipefail
+
+# C toolchain for SQLCipher and its vendored OpenSSL (perl drives OpenSSL's configure).
+packages=(build-essential perl pkg-config ca-certificates)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "prereqs: installing ${missing[*]}"
+    sh -c "DEBIAN_FRONTEND=noninteractive $cmd"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    echo "prereqs: installing ${missing[*]} with sudo"
+    sudo sh -c "DEBIAN_FRONTEND=noninteractive $cmd"
+  else
+    echo "prereqs: missing Debian packages: ${missing[*]}" >&2
+    echo "prereqs: run this as root, then run make again:" >&2
+    echo "  sudo sh -c '$cmd'" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "prereqs: cargo is not on PATH. Install the Rust toolchain (https://rustup.rs) and run make again." >&2
+  exit 1
+fi
