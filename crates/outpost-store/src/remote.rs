@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use outpost_core::model::{Entry, Ticket};
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::{Change, ChangeKind};
 use rusqlite::params;
@@ -71,6 +72,40 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Loads tickets with their timelines (an initial sync, demo or test data) in transactions
+    /// of `batch` tickets. Returns how many tickets were loaded.
+    pub fn import_tickets(
+        &mut self,
+        tickets: impl IntoIterator<Item = (Ticket, Vec<Entry>)>,
+        batch: usize,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut page = Vec::new();
+        let mut count = 0u64;
+        let mut in_page = 0;
+        for (ticket, entries) in tickets {
+            page.push(Change {
+                seq: 0,
+                kind: ChangeKind::Ticket(Box::new(ticket)),
+            });
+            page.extend(entries.into_iter().map(|e| Change {
+                seq: 0,
+                kind: ChangeKind::Entry(Box::new(e)),
+            }));
+            in_page += 1;
+            count += 1;
+            if in_page >= batch.max(1) {
+                self.apply_remote(&page, now)?;
+                page.clear();
+                in_page = 0;
+            }
+        }
+        if !page.is_empty() {
+            self.apply_remote(&page, now)?;
+        }
+        Ok(count)
     }
 
     /// Replaces the SLA settings and recomputes every ticket's deadline columns.
