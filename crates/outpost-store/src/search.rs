@@ -206,20 +206,38 @@ fn highlight(text: &str, terms: &[Vec<char>]) -> Highlighted {
     }
 }
 
-/// A window of about `width` characters around the first match in `doc`.
-fn snippet(doc: &str, terms: &[Vec<char>], width: usize) -> Highlighted {
-    let flat: String = doc
-        .split('\n')
+/// Lines of a search document before the description: key, subject, requester, account. The
+/// result list shows them already, so snippets prefer the text below.
+pub(crate) const HEADER_LINES: usize = 4;
+
+fn join_lines(lines: &[&str]) -> String {
+    lines
+        .iter()
         .filter(|l| !l.is_empty())
+        .copied()
         .collect::<Vec<_>>()
-        .join(" · ");
-    let ranges = match_ranges(&flat, terms);
+        .join(" · ")
+}
+
+/// A window of about `width` characters around the first match in `doc`, taken from the body
+/// when the body matches.
+fn snippet(doc: &str, terms: &[Vec<char>], width: usize) -> Highlighted {
+    let lines: Vec<&str> = doc.split('\n').collect();
+    let body = join_lines(lines.get(HEADER_LINES..).unwrap_or_default());
+    let body_ranges = match_ranges(&body, terms);
+    let (flat, ranges) = if body_ranges.is_empty() {
+        let all = join_lines(&lines);
+        let ranges = match_ranges(&all, terms);
+        (all, ranges)
+    } else {
+        (body, body_ranges)
+    };
     let total = flat.chars().count();
     let first = ranges.first().map_or(0, |r| r.0);
     let start = first.saturating_sub(width / 3);
     let end = (start + width).min(total);
     let mut text: String = flat.chars().skip(start).take(end - start).collect();
-    let offset = if start > 0 { 1 } else { 0 };
+    let offset = usize::from(start > 0);
     if start > 0 {
         text.insert(0, '…');
     }
@@ -341,12 +359,31 @@ mod tests {
 
     #[test]
     fn snippets_center_on_the_first_match() {
-        let doc = format!("{}\n退款未到账\n", "前文".repeat(100));
+        let doc = format!(
+            "OP-1\n标题\n王先生\nACC\n{}\n退款未到账\n",
+            "前文".repeat(100)
+        );
         let t: Vec<Vec<char>> = vec!["退款".chars().collect()];
         let s = snippet(&doc, &t, 40);
         assert!(s.text.starts_with('…'));
         let (a, b) = s.ranges[0];
         let picked: String = s.text.chars().skip(a).take(b - a).collect();
         assert_eq!(picked, "退款");
+    }
+
+    #[test]
+    fn snippets_prefer_the_body_and_fall_back_to_the_header() {
+        let doc = "OP-1\n退款问题\n王先生\nACC-1\n钱没有到账\n";
+        let refund: Vec<Vec<char>> = vec!["退款".chars().collect()];
+        assert_eq!(
+            snippet(doc, &refund, 40).text,
+            "OP-1 · 退款问题 · 王先生 · ACC-1 · 钱没有到账"
+        );
+        let money: Vec<Vec<char>> = vec!["到账".chars().collect()];
+        let s = snippet(doc, &money, 40);
+        assert_eq!(
+            (s.text.as_str(), s.ranges.as_slice()),
+            ("钱没有到账", &[(3, 5)][..])
+        );
     }
 }

@@ -147,6 +147,7 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
         .query_row([rowid], |r| r.get(0))?;
     let ticket: Ticket = serde_json::from_str(&doc).map_err(corrupt)?;
     let mut text = String::with_capacity(ticket.subject.len() + ticket.description.len() + 256);
+    // Exactly `search::HEADER_LINES` lines before the description.
     for part in [
         ticket.key.as_deref().unwrap_or(""),
         &ticket.subject,

@@ -22,7 +22,10 @@ pub fn departments() -> Vec<Department> {
     DEPARTMENT_CODES
         .iter()
         .zip(text::DEPARTMENT_NAMES)
-        .map(|(code, [zh, en])| Department { code: (*code).to_owned(), name: format!("{zh} {en}") })
+        .map(|(code, [zh, en])| Department {
+            code: (*code).to_owned(),
+            name: format!("{zh} {en}"),
+        })
         .collect()
 }
 
@@ -59,11 +62,17 @@ const STAFF: &[(&str, &str, bool)] = &[
 ];
 
 /// Department of the i-th agent: support gets the biggest share, as in a real team.
-const DEPARTMENT_CYCLE: [usize; 10] =
-    [SUPPORT, FINANCE, SUPPORT, TECH, RISK, SUPPORT, FINANCE, TECH, RISK, SUPPORT];
+const DEPARTMENT_CYCLE: [usize; 10] = [
+    SUPPORT, FINANCE, SUPPORT, TECH, RISK, SUPPORT, FINANCE, TECH, RISK, SUPPORT,
+];
 
 const SKILLS: [&[&str]; 4] = [
-    &["account_access", "payments", "complaints", "profile_changes"],
+    &[
+        "account_access",
+        "payments",
+        "complaints",
+        "profile_changes",
+    ],
     &["reconciliation", "payouts", "refunds", "cross_border"],
     &["mobile_app", "api", "sms_gateway", "activation"],
     &["fraud", "kyc", "emergency_freeze", "identity_verification"],
@@ -88,26 +97,28 @@ pub(crate) struct Team {
 }
 
 impl Team {
-    /// Someone in `department` who could take a ticket created at `at`, preferring a speaker of
-    /// the ticket's language; `None` only when the team has nobody at all.
+    /// Index (into `staff`) of someone in `department` who could take a ticket created at
+    /// `at`, preferring a speaker of the ticket's language; `None` only when the team is empty.
     pub fn pick(
         &self,
         rng: &mut ChaCha8Rng,
         department: usize,
         lang: Lang,
         at: DateTime<Utc>,
-    ) -> Option<&Staff> {
-        let usable = |s: &&Staff| s.available_until.is_none_or(|until| at < until);
-        let pool: Vec<&Staff> =
-            self.by_department[department].iter().map(|&i| &self.staff[i]).filter(usable).collect();
-        let pool = if pool.is_empty() { self.staff.iter().filter(usable).collect() } else { pool };
-        let speakers: Vec<&Staff> = pool
+    ) -> Option<usize> {
+        let usable = |&i: &usize| self.staff[i].available_until.is_none_or(|until| at < until);
+        let mut pool: Vec<usize> = self.by_department[department]
             .iter()
             .copied()
-            .filter(|s| lang == Lang::En || s.speaks_zh)
+            .filter(usable)
             .collect();
+        if pool.is_empty() {
+            pool = (0..self.staff.len()).filter(usable).collect();
+        }
         // A Chinese ticket goes to a Chinese speaker when there is one; English ones to anyone.
-        let pool = if speakers.is_empty() { pool } else { speakers };
+        if lang == Lang::Zh && pool.iter().any(|&i| self.staff[i].speaks_zh) {
+            pool.retain(|&i| self.staff[i].speaks_zh);
+        }
         pool.choose(rng).copied()
     }
 }
@@ -156,7 +167,13 @@ pub(crate) fn team(rng: &mut ChaCha8Rng, agents: usize, start: DateTime<Utc>) ->
             .then(|| start + chrono::Duration::days(60));
         if role != Role::Admin {
             let index = staff.len();
-            staff.push(Staff { id, name: name.clone(), department: departments[0], speaks_zh, available_until });
+            staff.push(Staff {
+                id,
+                name: name.clone(),
+                department: departments[0],
+                speaks_zh,
+                available_until,
+            });
             if role == Role::Agent {
                 for &d in &departments {
                     by_department[d].push(index);
@@ -168,12 +185,19 @@ pub(crate) fn team(rng: &mut ChaCha8Rng, agents: usize, start: DateTime<Utc>) ->
             name,
             email: format!("{local}@outpost.example"),
             role,
-            departments: departments.iter().map(|&d| DEPARTMENT_CODES[d].to_owned()).collect(),
+            departments: departments
+                .iter()
+                .map(|&d| DEPARTMENT_CODES[d].to_owned())
+                .collect(),
             skills,
             active: available_until.is_none(),
         });
     }
-    Team { users, by_department, staff }
+    Team {
+        users,
+        by_department,
+        staff,
+    }
 }
 
 fn staff_name(i: usize) -> (String, String, bool) {
@@ -183,7 +207,11 @@ fn staff_name(i: usize) -> (String, String, bool) {
         (name.to_owned(), local.to_owned(), zh)
     } else {
         // Larger teams than the name list: suffix like a directory would ("陈静2").
-        (format!("{name}{}", round + 1), format!("{local}{}", round + 1), zh)
+        (
+            format!("{name}{}", round + 1),
+            format!("{local}{}", round + 1),
+            zh,
+        )
     }
 }
 
@@ -208,7 +236,11 @@ pub(crate) fn customer(
         Lang::Zh => {
             let (sur, sur_py) = *text::ZH_SURNAMES.choose(rng).expect("surnames");
             let (given, given_py) = *text::ZH_GIVEN.choose(rng).expect("given names");
-            let title = if rng.random_bool(0.5) { "先生" } else { "女士" };
+            let title = if rng.random_bool(0.5) {
+                "先生"
+            } else {
+                "女士"
+            };
             let full = format!("{sur}{given}");
             // Chat and phone often only give a polite form of the surname.
             let name = if matches!(channel, Channel::Phone | Channel::Chat | Channel::WeChat)
@@ -228,7 +260,11 @@ pub(crate) fn customer(
                 "{}.{}{}",
                 ascii_lower(first),
                 ascii_lower(last),
-                if rng.random_bool(0.4) { rng.random_range(1..99).to_string() } else { String::new() }
+                if rng.random_bool(0.4) {
+                    rng.random_range(1..99).to_string()
+                } else {
+                    String::new()
+                }
             );
             (format!("{first} {last}"), first.to_owned(), local)
         }
@@ -252,12 +288,23 @@ pub(crate) fn customer(
     {
         None
     } else if tier == CustomerTier::Enterprise || company.is_some() {
-        Some(format!("M{:08}", rng.random_range(10_000_000..99_999_999u32)))
+        Some(format!(
+            "M{:08}",
+            rng.random_range(10_000_000..99_999_999u32)
+        ))
     } else {
-        Some(format!("U{:010}", rng.random_range(1_000_000_000..9_999_999_999u64)))
+        Some(format!(
+            "U{:010}",
+            rng.random_range(1_000_000_000..9_999_999_999u64)
+        ))
     };
     Customer {
-        requester: Requester { name, contact, account_id, tier },
+        requester: Requester {
+            name,
+            contact,
+            account_id,
+            tier,
+        },
         lang,
         greet,
         company,
@@ -288,17 +335,24 @@ pub(crate) fn phone(rng: &mut ChaCha8Rng, lang: Lang) -> String {
             format!("+86 {prefix}****{:04}", rng.random_range(0..10_000))
         }
         Lang::En => {
-            let cc = *["+44", "+1", "+65", "+49", "+61", "+971"].choose(rng).expect("codes");
+            let cc = *["+44", "+1", "+65", "+49", "+61", "+971"]
+                .choose(rng)
+                .expect("codes");
             format!("{cc} ****{:04}", rng.random_range(0..10_000))
         }
     }
 }
 
 fn ascii_lower(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect()
+    s.chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn random_alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..n).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    (0..n)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
 }

@@ -78,8 +78,9 @@ fn category_entry_factor(category: Category) -> f64 {
 }
 
 /// Hourly arrival weights in the customer's local day (0 h … 23 h).
-const LOCAL_HOUR_WEIGHTS: [u32; 24] =
-    [3, 2, 1, 1, 1, 2, 4, 7, 10, 13, 14, 13, 11, 12, 13, 13, 12, 11, 10, 10, 11, 10, 8, 5];
+const LOCAL_HOUR_WEIGHTS: [u32; 24] = [
+    3, 2, 1, 1, 1, 2, 4, 7, 10, 13, 14, 13, 11, 12, 13, 13, 12, 11, 10, 10, 11, 10, 8, 5,
+];
 
 fn cumulative(weights: impl IntoIterator<Item = u64>) -> Vec<u64> {
     let mut total = 0;
@@ -121,31 +122,44 @@ pub(crate) fn plan(
         let weekday = DateTime::from_timestamp_millis(start + d * DAY)
             .map(|t| t.weekday())
             .unwrap_or(Weekday::Mon);
-        let weekend = if matches!(weekday, Weekday::Sat | Weekday::Sun) { 65 } else { 100 };
+        let weekend = if matches!(weekday, Weekday::Sat | Weekday::Sun) {
+            65
+        } else {
+            100
+        };
         let spike = if incident_days.contains(&d) { 220 } else { 100 };
         (trend * weekend * spike) as u64
     }));
     let hour_cum = cumulative(LOCAL_HOUR_WEIGHTS.iter().map(|&w| w as u64));
     let cat_cum = |incident: bool| {
-        cumulative(Category::ALL.iter().map(|&c| category_weight(c, incident) as u64))
+        cumulative(
+            Category::ALL
+                .iter()
+                .map(|&c| category_weight(c, incident) as u64),
+        )
     };
     let (normal_cum, incident_cum) = (cat_cum(false), cat_cum(true));
 
     let mut plans: Vec<TicketPlan> = (0..tickets)
         .map(|_| {
-            let lang = if rng.random_bool(0.55) { Lang::Zh } else { Lang::En };
+            let lang = if rng.random_bool(0.55) {
+                Lang::Zh
+            } else {
+                Lang::En
+            };
             let day = draw(rng, &day_cum) as i64;
             let local_hour = draw(rng, &hour_cum) as i64;
             // Chinese customers live at UTC+8; English ones are spread from the Americas to
             // Asia, so their local hour maps to UTC with a random offset.
             let offset = match lang {
                 Lang::Zh => 8,
-                Lang::En => [-5i64, 0, 1, 4, 8].get(rng.random_range(0..5)).copied().unwrap_or(0),
+                Lang::En => [-5i64, 0, 1, 4, 8]
+                    .get(rng.random_range(0..5))
+                    .copied()
+                    .unwrap_or(0),
             };
-            let mut created = start
-                + day * DAY
-                + (local_hour - offset) * HOUR
-                + rng.random_range(0..HOUR);
+            let mut created =
+                start + day * DAY + (local_hour - offset) * HOUR + rng.random_range(0..HOUR);
             if created < start {
                 created += DAY;
             }
@@ -155,7 +169,13 @@ pub(crate) fn plan(
             let incident = incident_days.contains(&day);
             let cum = if incident { &incident_cum } else { &normal_cum };
             let category = Category::ALL[draw(rng, cum)];
-            TicketPlan { created: created.max(start), category, lang, incident, entries: 0 }
+            TicketPlan {
+                created: created.max(start),
+                category,
+                lang,
+                incident,
+                entries: 0,
+            }
         })
         .collect();
     plans.sort_by_key(|p| p.created);
@@ -205,18 +225,17 @@ fn apportion_entries(rng: &mut ChaCha8Rng, plans: &mut [TicketPlan], total: usiz
             (w * 1000.0) as u64 + 1
         })
         .collect();
+    // Every ticket gets one entry when there are enough to go round; the rest by weight.
+    let base = u32::from(total >= plans.len() && !plans.is_empty());
+    let total = (total - base as usize * plans.len()) as u128;
     let sum: u128 = weights.iter().map(|&w| w as u128).sum();
-    if sum == 0 {
-        return;
-    }
-    // Largest-remainder in running form: entries(i) = ⌊T·Cᵢ/W⌋ − ⌊T·Cᵢ₋₁/W⌋ telescopes to T.
-    let total = total as u128;
+    // Largest remainder in running form: share(i) = ⌊T·Cᵢ/W⌋ − ⌊T·Cᵢ₋₁/W⌋ telescopes to T.
     let mut cum: u128 = 0;
     let mut given: u128 = 0;
     for (plan, &w) in plans.iter_mut().zip(&weights) {
         cum += w as u128;
-        let upto = total * cum / sum;
-        plan.entries = u32::try_from(upto - given).unwrap_or(u32::MAX);
+        let upto = total * cum / sum.max(1);
+        plan.entries = base + u32::try_from(upto - given).unwrap_or(u32::MAX - 1);
         given = upto;
     }
 }

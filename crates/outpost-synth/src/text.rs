@@ -1025,7 +1025,7 @@ static SECURITY_ALERT: CategoryText = CategoryText {
 };
 
 static COMPLAINT: CategoryText = CategoryText {
-    topic: ["您的投诉", "your complaint"],
+    topic: ["投诉事项", "your complaint"],
     subjects: [
         &[
             "投诉:问题拖了 {count} 天没人处理",
@@ -1080,7 +1080,7 @@ static COMPLAINT: CategoryText = CategoryText {
 };
 
 static INQUIRY: CategoryText = CategoryText {
-    topic: ["您的咨询", "your question"],
+    topic: ["咨询的问题", "your question"],
     subjects: [
         &[
             "咨询:提现手续费怎么算?",
@@ -1183,7 +1183,7 @@ static TECHNICAL_FAULT: CategoryText = CategoryText {
 };
 
 static FEATURE_REQUEST: CategoryText = CategoryText {
-    topic: ["您的建议", "your suggestion"],
+    topic: ["产品建议", "your suggestion"],
     subjects: [
         &[
             "建议:支持批量转账",
@@ -1232,12 +1232,32 @@ pub(crate) const SUBJECT_PREFIX: [Pool; 2] = [
 
 pub(crate) const SUBJECT_SUFFIX: [Pool; 2] = [
     &["(订单号 {order})", " - {name}", "(第二次反馈)", ",在线等"],
-    &[" - order {order}", " ({name})", " (second request)", " - please help"],
+    &[
+        " - order {order}",
+        " ({name})",
+        " (second request)",
+        " - please help",
+    ],
 ];
 
 pub(crate) const OPENINGS: [Pool; 2] = [
-    &["你好,", "您好,", "客服你好,", "", "", "麻烦帮忙看一下,", "Hi,"],
-    &["Hi,", "Hello,", "Hi there,", "Dear support team,", "", "Hello support,"],
+    &[
+        "你好,",
+        "您好,",
+        "客服你好,",
+        "",
+        "",
+        "麻烦帮忙看一下,",
+        "Hi,",
+    ],
+    &[
+        "Hi,",
+        "Hello,",
+        "Hi there,",
+        "Dear support team,",
+        "",
+        "Hello support,",
+    ],
 ];
 
 pub(crate) const CLOSINGS: [Pool; 2] = [
@@ -1307,8 +1327,42 @@ pub(crate) const CUSTOMER_FOLLOWUPS: [Pool; 2] = [
     ],
 ];
 
+/// The customer adds detail after the first reply.
+pub(crate) const CUSTOMER_DETAILS: [Pool; 2] = [
+    &[
+        "我补充一下截图,见附件。",
+        "刚才又试了一次,还是不行,提示 {code}。",
+        "好的,我等你们消息。",
+        "还有什么需要我提供的吗?",
+        "补充一下,出问题的时间大概是{when}。",
+    ],
+    &[
+        "Adding a screenshot of the error.",
+        "Tried again just now, same thing: {code}.",
+        "OK, I'll wait for your update.",
+        "Is there anything else you need from me?",
+        "For reference, it started {when}.",
+    ],
+];
+
+pub(crate) const REVISIT_REPLIES: [Pool; 2] = [
+    &[
+        "{greet}您好,看到您的评价,非常抱歉没能让您满意。我重新核查了{topic},今天内给您明确答复。",
+        "{greet}您好,我是{agent},针对您反馈的不满意,我们已安排二次处理,稍后电话与您确认。",
+    ],
+    &[
+        "Hi {greet}, I saw your rating and I'm sorry we let you down. I've reopened {topic} and will get back to you today.",
+        "Hi {greet}, this is {agent}. Following your feedback we're taking a second look and I'll call you to confirm.",
+    ],
+];
+
 pub(crate) const CUSTOMER_RESUMES: [Pool; 2] = [
-    &["材料已经补充好了,请查收。", "已按要求上传{doc}。", "信息已经发给你们了,请核实。", "截图在附件里。"],
+    &[
+        "材料已经补充好了,请查收。",
+        "已按要求上传{doc}。",
+        "信息已经发给你们了,请核实。",
+        "截图在附件里。",
+    ],
     &[
         "I've uploaded what you asked for.",
         "Here is the information you requested.",
@@ -1318,8 +1372,16 @@ pub(crate) const CUSTOMER_RESUMES: [Pool; 2] = [
 ];
 
 pub(crate) const CUSTOMER_THANKS: [Pool; 2] = [
-    &["好了,可以正常使用了,谢谢!", "收到,已经处理好了。", "谢谢,问题解决了。"],
-    &["It works now, thank you!", "Confirmed, all good now.", "Thanks, that solved it."],
+    &[
+        "好了,可以正常使用了,谢谢!",
+        "收到,已经处理好了。",
+        "谢谢,问题解决了。",
+    ],
+    &[
+        "It works now, thank you!",
+        "Confirmed, all good now.",
+        "Thanks, that solved it.",
+    ],
 ];
 
 pub(crate) const GENERIC_NOTES: [Pool; 2] = [
@@ -1358,17 +1420,42 @@ pub(crate) const DUPLICATE_REPLIES: [Pool; 2] = [
 ];
 
 pub(crate) const PENDING_REASONS: [Pool; 2] = [
-    &["等待客户补充材料", "等待客户回复", "等待银行回执", "等待第三方渠道反馈"],
-    &["waiting for customer", "waiting for customer documents", "waiting for bank confirmation", "waiting for third party"],
+    &[
+        "等待客户补充材料",
+        "等待客户回复",
+        "等待银行回执",
+        "等待第三方渠道反馈",
+    ],
+    &[
+        "waiting for customer",
+        "waiting for customer documents",
+        "waiting for bank confirmation",
+        "waiting for third party",
+    ],
 ];
 
 pub(crate) const CSAT_GOOD: [Pool; 2] = [
-    &["处理很快,谢谢!", "客服很耐心,点赞", "问题解决了,满意", "专业、高效"],
-    &["Quick and helpful, thanks!", "Great support.", "Solved on the first try.", "Very patient agent."],
+    &[
+        "处理很快,谢谢!",
+        "客服很耐心,点赞",
+        "问题解决了,满意",
+        "专业、高效",
+    ],
+    &[
+        "Quick and helpful, thanks!",
+        "Great support.",
+        "Solved on the first try.",
+        "Very patient agent.",
+    ],
 ];
 
 pub(crate) const CSAT_BAD: [Pool; 2] = [
-    &["等了太久了", "问题其实没解决", "来回要材料太麻烦", "回复全是模板话术"],
+    &[
+        "等了太久了",
+        "问题其实没解决",
+        "来回要材料太麻烦",
+        "回复全是模板话术",
+    ],
     &[
         "Took way too long.",
         "The problem isn't actually fixed.",
@@ -1394,8 +1481,14 @@ pub(crate) const FREEZE_REASONS: [Pool; 2] = [
 ];
 
 pub(crate) const INTERCEPT_REASONS: [Pool; 2] = [
-    &["拦截可疑交易 {order},金额 {amount}", "收款方命中风险名单,拦截 {amount}"],
-    &["Intercepted suspicious transaction {order} for {amount}", "Payee on a risk list, held {amount}"],
+    &[
+        "拦截可疑交易 {order},金额 {amount}",
+        "收款方命中风险名单,拦截 {amount}",
+    ],
+    &[
+        "Intercepted suspicious transaction {order} for {amount}",
+        "Payee on a risk list, held {amount}",
+    ],
 ];
 
 pub(crate) const UNFREEZE_REASONS: [Pool; 2] = [
@@ -1406,14 +1499,32 @@ pub(crate) const UNFREEZE_REASONS: [Pool; 2] = [
 pub(crate) fn verification_method(dim: VerificationDimension, lang: Lang) -> &'static str {
     use VerificationDimension::*;
     let pair: [&str; 2] = match dim {
-        SmsCode => ["向注册手机号发送验证码", "code sent to the registered phone"],
+        SmsCode => [
+            "向注册手机号发送验证码",
+            "code sent to the registered phone",
+        ],
         RealNameInfo => ["核对姓名与证件号后四位", "name and last ID digits matched"],
-        TransactionPassword => ["客户在 App 内输入交易密码", "customer entered the transaction PIN in the app"],
-        IdDocument => ["上传身份证件并人工比对", "ID document uploaded and compared by hand"],
-        UsualDevice => ["比对常用设备指纹", "device fingerprint compared with usual devices"],
-        TransactionHabits => ["核对近三笔交易的金额与对象", "confirmed amounts and payees of the last three transactions"],
+        TransactionPassword => [
+            "客户在 App 内输入交易密码",
+            "customer entered the transaction PIN in the app",
+        ],
+        IdDocument => [
+            "上传身份证件并人工比对",
+            "ID document uploaded and compared by hand",
+        ],
+        UsualDevice => [
+            "比对常用设备指纹",
+            "device fingerprint compared with usual devices",
+        ],
+        TransactionHabits => [
+            "核对近三笔交易的金额与对象",
+            "confirmed amounts and payees of the last three transactions",
+        ],
         FaceLiveness => ["视频人脸活体检测", "video liveness check"],
-        EmailLink => ["点击注册邮箱中的确认链接", "confirmation link in the registered email"],
+        EmailLink => [
+            "点击注册邮箱中的确认链接",
+            "confirmation link in the registered email",
+        ],
     };
     pair[lang.idx()]
 }
@@ -1422,41 +1533,199 @@ pub(crate) fn verification_method(dim: VerificationDimension, lang: Lang) -> &'s
 
 /// (surname, pinyin).
 pub(crate) const ZH_SURNAMES: &[(&str, &str)] = &[
-    ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
-    ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"),
-    ("马", "ma"), ("朱", "zhu"), ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("高", "gao"),
-    ("林", "lin"), ("罗", "luo"), ("郑", "zheng"), ("梁", "liang"), ("谢", "xie"), ("宋", "song"),
-    ("唐", "tang"), ("许", "xu"), ("韩", "han"), ("冯", "feng"), ("邓", "deng"), ("曹", "cao"),
-    ("彭", "peng"), ("曾", "zeng"), ("肖", "xiao"), ("田", "tian"), ("董", "dong"), ("潘", "pan"),
-    ("蒋", "jiang"), ("蔡", "cai"), ("余", "yu"), ("杜", "du"), ("叶", "ye"), ("程", "cheng"),
-    ("苏", "su"), ("魏", "wei"), ("吕", "lv"), ("丁", "ding"), ("沈", "shen"), ("欧阳", "ouyang"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("张", "zhang"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("黄", "huang"),
+    ("赵", "zhao"),
+    ("吴", "wu"),
+    ("周", "zhou"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("马", "ma"),
+    ("朱", "zhu"),
+    ("胡", "hu"),
+    ("郭", "guo"),
+    ("何", "he"),
+    ("高", "gao"),
+    ("林", "lin"),
+    ("罗", "luo"),
+    ("郑", "zheng"),
+    ("梁", "liang"),
+    ("谢", "xie"),
+    ("宋", "song"),
+    ("唐", "tang"),
+    ("许", "xu"),
+    ("韩", "han"),
+    ("冯", "feng"),
+    ("邓", "deng"),
+    ("曹", "cao"),
+    ("彭", "peng"),
+    ("曾", "zeng"),
+    ("肖", "xiao"),
+    ("田", "tian"),
+    ("董", "dong"),
+    ("潘", "pan"),
+    ("蒋", "jiang"),
+    ("蔡", "cai"),
+    ("余", "yu"),
+    ("杜", "du"),
+    ("叶", "ye"),
+    ("程", "cheng"),
+    ("苏", "su"),
+    ("魏", "wei"),
+    ("吕", "lv"),
+    ("丁", "ding"),
+    ("沈", "shen"),
+    ("欧阳", "ouyang"),
 ];
 
 pub(crate) const ZH_GIVEN: &[(&str, &str)] = &[
-    ("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("秀英", "xiuying"), ("敏", "min"), ("静", "jing"),
-    ("丽", "li"), ("强", "qiang"), ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"),
-    ("艳", "yan"), ("杰", "jie"), ("娟", "juan"), ("涛", "tao"), ("明", "ming"), ("超", "chao"),
-    ("霞", "xia"), ("平", "ping"), ("刚", "gang"), ("浩然", "haoran"), ("子轩", "zixuan"),
-    ("欣怡", "xinyi"), ("梓涵", "zihan"), ("一诺", "yinuo"), ("宇航", "yuhang"), ("思远", "siyuan"),
-    ("雨桐", "yutong"), ("佳怡", "jiayi"), ("晨曦", "chenxi"), ("俊杰", "junjie"), ("嘉豪", "jiahao"),
-    ("诗涵", "shihan"), ("文博", "wenbo"), ("天佑", "tianyou"), ("若曦", "ruoxi"), ("建国", "jianguo"),
-    ("海燕", "haiyan"), ("志强", "zhiqiang"), ("晓东", "xiaodong"), ("慧", "hui"),
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("秀英", "xiuying"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("艳", "yan"),
+    ("杰", "jie"),
+    ("娟", "juan"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("霞", "xia"),
+    ("平", "ping"),
+    ("刚", "gang"),
+    ("浩然", "haoran"),
+    ("子轩", "zixuan"),
+    ("欣怡", "xinyi"),
+    ("梓涵", "zihan"),
+    ("一诺", "yinuo"),
+    ("宇航", "yuhang"),
+    ("思远", "siyuan"),
+    ("雨桐", "yutong"),
+    ("佳怡", "jiayi"),
+    ("晨曦", "chenxi"),
+    ("俊杰", "junjie"),
+    ("嘉豪", "jiahao"),
+    ("诗涵", "shihan"),
+    ("文博", "wenbo"),
+    ("天佑", "tianyou"),
+    ("若曦", "ruoxi"),
+    ("建国", "jianguo"),
+    ("海燕", "haiyan"),
+    ("志强", "zhiqiang"),
+    ("晓东", "xiaodong"),
+    ("慧", "hui"),
 ];
 
 pub(crate) const EN_FIRST: &[&str] = &[
-    "Emma", "Olivia", "Ava", "Sophia", "Mia", "Amelia", "Harper", "Evelyn", "Liam", "Noah",
-    "Oliver", "Elijah", "James", "William", "Benjamin", "Lucas", "Henry", "Alexander", "Daniel",
-    "Matthew", "Priya", "Arjun", "Aisha", "Omar", "Mateo", "Sofia", "Lukas", "Hannah", "Chloe",
-    "Ryan", "Nathan", "Grace", "Zoe", "Isaac", "Leo", "Maya", "Ethan", "Julia", "Marco", "Yuki",
-    "Kenji", "Fatima", "Anna", "Tomás", "Ingrid", "Kwame", "Nadia", "Samuel",
+    "Emma",
+    "Olivia",
+    "Ava",
+    "Sophia",
+    "Mia",
+    "Amelia",
+    "Harper",
+    "Evelyn",
+    "Liam",
+    "Noah",
+    "Oliver",
+    "Elijah",
+    "James",
+    "William",
+    "Benjamin",
+    "Lucas",
+    "Henry",
+    "Alexander",
+    "Daniel",
+    "Matthew",
+    "Priya",
+    "Arjun",
+    "Aisha",
+    "Omar",
+    "Mateo",
+    "Sofia",
+    "Lukas",
+    "Hannah",
+    "Chloe",
+    "Ryan",
+    "Nathan",
+    "Grace",
+    "Zoe",
+    "Isaac",
+    "Leo",
+    "Maya",
+    "Ethan",
+    "Julia",
+    "Marco",
+    "Yuki",
+    "Kenji",
+    "Fatima",
+    "Anna",
+    "Tomás",
+    "Ingrid",
+    "Kwame",
+    "Nadia",
+    "Samuel",
 ];
 
 pub(crate) const EN_LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Martin", "Lee", "Thompson",
-    "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young", "King", "Wright", "Scott",
-    "Green", "Baker", "Patel", "Nguyen", "Kim", "Müller", "Rossi", "Silva", "Kowalski", "O'Brien",
-    "Schmidt", "Tanaka", "Khan", "Dubois", "Jensen", "Mensah", "Novak", "Haddad",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Patel",
+    "Nguyen",
+    "Kim",
+    "Müller",
+    "Rossi",
+    "Silva",
+    "Kowalski",
+    "O'Brien",
+    "Schmidt",
+    "Tanaka",
+    "Khan",
+    "Dubois",
+    "Jensen",
+    "Mensah",
+    "Novak",
+    "Haddad",
 ];
 
 pub(crate) const MAIL_DOMAINS: &[&str] = &[
@@ -1469,12 +1738,32 @@ pub(crate) const MAIL_DOMAINS: &[&str] = &[
 
 pub(crate) const BANKS: [Pool; 2] = [
     &[
-        "招商银行", "工商银行", "建设银行", "中国银行", "农业银行", "交通银行", "浦发银行",
-        "平安银行", "中信银行", "兴业银行", "民生银行", "邮储银行",
+        "招商银行",
+        "工商银行",
+        "建设银行",
+        "中国银行",
+        "农业银行",
+        "交通银行",
+        "浦发银行",
+        "平安银行",
+        "中信银行",
+        "兴业银行",
+        "民生银行",
+        "邮储银行",
     ],
     &[
-        "Chase", "HSBC", "Barclays", "Citibank", "Wells Fargo", "Santander", "Lloyds", "DBS", "ING",
-        "Deutsche Bank", "BNP Paribas", "Monzo",
+        "Chase",
+        "HSBC",
+        "Barclays",
+        "Citibank",
+        "Wells Fargo",
+        "Santander",
+        "Lloyds",
+        "DBS",
+        "ING",
+        "Deutsche Bank",
+        "BNP Paribas",
+        "Monzo",
     ],
 ];
 
@@ -1498,35 +1787,128 @@ pub(crate) const DEVICES: &[(&str, &str)] = &[
 ];
 
 pub(crate) const CITIES: [Pool; 2] = [
-    &["上海", "深圳", "杭州", "北京", "成都", "广州", "南京", "武汉", "西安", "新加坡", "香港", "东京"],
-    &["London", "Singapore", "Berlin", "Toronto", "Sydney", "Dubai", "New York", "Lagos", "São Paulo", "Amsterdam", "Madrid", "Bangkok"],
+    &[
+        "上海",
+        "深圳",
+        "杭州",
+        "北京",
+        "成都",
+        "广州",
+        "南京",
+        "武汉",
+        "西安",
+        "新加坡",
+        "香港",
+        "东京",
+    ],
+    &[
+        "London",
+        "Singapore",
+        "Berlin",
+        "Toronto",
+        "Sydney",
+        "Dubai",
+        "New York",
+        "Lagos",
+        "São Paulo",
+        "Amsterdam",
+        "Madrid",
+        "Bangkok",
+    ],
 ];
 
 pub(crate) const COMPANY_PARTS_ZH: [&[&str]; 3] = [
-    &["云帆", "星河", "启明", "恒通", "汇智", "鼎盛", "百川", "远航", "蓝海", "嘉禾", "瑞丰", "新锐"],
-    &["科技", "贸易", "信息技术", "网络", "供应链", "电子商务", "咨询"],
+    &[
+        "云帆", "星河", "启明", "恒通", "汇智", "鼎盛", "百川", "远航", "蓝海", "嘉禾", "瑞丰",
+        "新锐",
+    ],
+    &[
+        "科技",
+        "贸易",
+        "信息技术",
+        "网络",
+        "供应链",
+        "电子商务",
+        "咨询",
+    ],
     &["有限公司", "股份有限公司"],
 ];
 
 pub(crate) const COMPANY_PARTS_EN: [&[&str]; 3] = [
-    &["Northwind", "Bluepeak", "Cedar", "Harbor", "Silverline", "Redwood", "Lumen", "Atlas", "Brightwater", "Kestrel", "Meridian", "Orchid"],
-    &["Trading", "Consulting", "Labs", "Logistics", "Software", "Retail", "Studios", "Partners"],
+    &[
+        "Northwind",
+        "Bluepeak",
+        "Cedar",
+        "Harbor",
+        "Silverline",
+        "Redwood",
+        "Lumen",
+        "Atlas",
+        "Brightwater",
+        "Kestrel",
+        "Meridian",
+        "Orchid",
+    ],
+    &[
+        "Trading",
+        "Consulting",
+        "Labs",
+        "Logistics",
+        "Software",
+        "Retail",
+        "Studios",
+        "Partners",
+    ],
     &["Ltd", "GmbH", "LLC", "Pte Ltd", "Inc.", "BV"],
 ];
 
 pub(crate) const FIELDS: [Pool; 2] = [
-    &["绑定手机号", "登录邮箱", "实名信息", "收款账户", "联系地址", "企业法人信息"],
-    &["phone number", "email address", "legal name", "payout account", "postal address", "company director details"],
+    &[
+        "绑定手机号",
+        "登录邮箱",
+        "实名信息",
+        "收款账户",
+        "联系地址",
+        "企业法人信息",
+    ],
+    &[
+        "phone number",
+        "email address",
+        "legal name",
+        "payout account",
+        "postal address",
+        "company director details",
+    ],
 ];
 
 pub(crate) const ROLES: [Pool; 2] = [
     &["财务管理员", "出纳", "只读成员", "审批人", "运营"],
-    &["finance admin", "cashier", "read-only", "approver", "operations"],
+    &[
+        "finance admin",
+        "cashier",
+        "read-only",
+        "approver",
+        "operations",
+    ],
 ];
 
 pub(crate) const DOCS: [Pool; 2] = [
-    &["营业执照", "法人身份证", "银行流水", "公司章程", "地址证明", "授权书"],
-    &["certificate of incorporation", "director's passport", "bank statement", "articles of association", "proof of address", "authorisation letter"],
+    &[
+        "营业执照",
+        "法人身份证",
+        "银行流水",
+        "公司章程",
+        "地址证明",
+        "授权书",
+    ],
+    &[
+        "certificate of incorporation",
+        "director's passport",
+        "bank statement",
+        "articles of association",
+        "proof of address",
+        "authorisation letter",
+    ],
 ];
 
 pub(crate) const DEPARTMENT_NAMES: [[&str; 2]; 4] = [
@@ -1659,15 +2041,39 @@ mod tests {
         for c in Category::ALL {
             let t = category_text(*c);
             for l in 0..2 {
-                pools.extend([t.subjects[l], t.problems[l], t.details[l], t.notes[l], t.resolutions[l], t.asks[l]]);
+                pools.extend([
+                    t.subjects[l],
+                    t.problems[l],
+                    t.details[l],
+                    t.notes[l],
+                    t.resolutions[l],
+                    t.asks[l],
+                ]);
             }
             assert!(t.codes.iter().all(|&i| i < ERROR_CODES.len()));
         }
         for pair in [
-            SUBJECT_PREFIX, SUBJECT_SUFFIX, OPENINGS, CLOSINGS, FIRST_REPLIES, UPDATE_REPLIES,
-            CUSTOMER_FOLLOWUPS, CUSTOMER_RESUMES, CUSTOMER_THANKS, GENERIC_NOTES, ESCALATION_NOTES,
-            DUPLICATE_REPLIES, PENDING_REASONS, CSAT_GOOD, CSAT_BAD, REOPEN_REASONS, FREEZE_REASONS,
-            INTERCEPT_REASONS, UNFREEZE_REASONS,
+            SUBJECT_PREFIX,
+            SUBJECT_SUFFIX,
+            OPENINGS,
+            CLOSINGS,
+            FIRST_REPLIES,
+            UPDATE_REPLIES,
+            CUSTOMER_FOLLOWUPS,
+            CUSTOMER_DETAILS,
+            REVISIT_REPLIES,
+            CUSTOMER_RESUMES,
+            CUSTOMER_THANKS,
+            GENERIC_NOTES,
+            ESCALATION_NOTES,
+            DUPLICATE_REPLIES,
+            PENDING_REASONS,
+            CSAT_GOOD,
+            CSAT_BAD,
+            REOPEN_REASONS,
+            FREEZE_REASONS,
+            INTERCEPT_REASONS,
+            UNFREEZE_REASONS,
         ] {
             pools.extend(pair);
         }
@@ -1682,7 +2088,14 @@ mod tests {
 
     #[test]
     fn fill_replaces_slots() {
-        let slots = Slots { greet: "王先生".into(), code: "E1023", ..Slots::default() };
-        assert_eq!(fill("{greet}您好,错误码 {code}({err_zh})", &slots), "王先生您好,错误码 E1023(登录已过期)");
+        let slots = Slots {
+            greet: "王先生".into(),
+            code: "E1023",
+            ..Slots::default()
+        };
+        assert_eq!(
+            fill("{greet}您好,错误码 {code}({err_zh})", &slots),
+            "王先生您好,错误码 E1023(登录已过期)"
+        );
     }
 }
