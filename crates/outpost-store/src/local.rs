@@ -113,9 +113,8 @@ fn append_audit(tx: &Transaction<'_>, event: AuditEvent) -> Result<ChainedEvent>
     Ok(chained)
 }
 
-fn read_audit(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+/// One `audit_local` row as stored, before its bytes are checked.
+type AuditRow = (
     i64,
     i64,
     String,
@@ -128,7 +127,9 @@ fn read_audit(
     String,
     Vec<u8>,
     Vec<u8>,
-)> {
+);
+
+fn read_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,

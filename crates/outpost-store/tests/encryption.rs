@@ -151,3 +151,28 @@ fn a_file_that_is_not_a_cache_is_refused_untouched() {
     assert_eq!(std::fs::read(&path).unwrap(), garbage);
     assert_eq!(snapshot(dir.path()).len(), 1);
 }
+
+#[test]
+fn a_cache_from_a_newer_outpost_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    drop(open(&dir));
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA user_version = 99;",
+            "07".repeat(32)
+        ))
+        .unwrap();
+    }
+    let before = snapshot(dir.path());
+    let err = Store::open(&path, &key(7))
+        .err()
+        .expect("newer schema must fail");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 99, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("update Outpost"));
+    assert_eq!(snapshot(dir.path()), before);
+}
