@@ -22,8 +22,9 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
+# The server suite runs against SQLite and a throwaway PostgreSQL (scripts/with-postgres.sh).
 unit:
-	$(CARGO) test --workspace --all-features
+	scripts/with-postgres.sh $(CARGO) test --workspace --all-features
 
 ## bench: the criterion benchmarks on the 100 000-ticket cache (minutes; not part of test).
 bench: prereqs

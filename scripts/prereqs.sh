@@ -3,8 +3,10 @@
 # machine that has everything gets two quick checks and no apt call.
 set -euo pipefail
 
-# C toolchain for SQLCipher and its vendored OpenSSL (perl drives OpenSSL's configure).
-packages=(build-essential perl pkg-config ca-certificates)
+# C toolchain for SQLCipher and its vendored OpenSSL (perl drives OpenSSL's configure);
+# PostgreSQL server binaries for the server's PostgreSQL test suite (a throwaway instance is
+# started by scripts/with-postgres.sh; the packaged cluster is not used); python3 picks a free port.
+packages=(build-essential perl pkg-config ca-certificates postgresql python3)
 
 missing=()
 for p in "${packages[@]}"; do

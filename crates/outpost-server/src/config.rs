@@ -1,0 +1,58 @@
+//! Server configuration: defaults, then a TOML file, then `OUTPOST_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Loopback unless told otherwise.
+    pub bind: SocketAddr,
+    /// `sqlite://outpost.db` (created when missing) or `postgres://user@host/db`.
+    pub database_url: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Failed sign-ins allowed per account and per address within a minute.
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8750)),
+            database_url: "sqlite://outpost.db".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 30,
+            login_attempts_per_minute: 10,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("config {} is invalid: {e}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Ok(bind) = std::env::var("OUTPOST_BIND") {
+            config.bind = bind
+                .parse()
+                .map_err(|e| anyhow::anyhow!("OUTPOST_BIND={bind:?} is not an address: {e}"))?;
+        }
+        if let Ok(url) = std::env::var("OUTPOST_DATABASE_URL") {
+            config.database_url = url;
+        }
+        Ok(config)
+    }
+}

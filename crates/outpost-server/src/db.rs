@@ -1,0 +1,171 @@
+//! The server database through sqlx's `Any` driver: one schema and one set of queries for SQLite
+//! (the embedded default) and PostgreSQL (teams, several instances).
+//!
+//! Portability rules the SQL here keeps: only `TEXT` and `BIGINT` columns (uuids and hashes as
+//! text, times as unix milliseconds, booleans as 0/1); placeholders `$1, $2, …` used in ascending
+//! order of first appearance (SQLite numbers named parameters by first appearance); `RETURNING`
+//! (SQLite ≥ 3.35 and PostgreSQL both have it).
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: Kind,
+}
+
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counters (name, value) VALUES ('change_seq', 0), ('ticket_key', 999), ('audit_seq', 0);
+CREATE TABLE org (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_secret TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE departments (code TEXT PRIMARY KEY, name TEXT NOT NULL, seq BIGINT NOT NULL);
+CREATE INDEX departments_seq ON departments(seq);
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    departments TEXT NOT NULL,
+    skills TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX users_seq ON users(seq);
+CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used BIGINT NOT NULL,
+    revoked BIGINT NOT NULL
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens(family);
+CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+CREATE TABLE devices (device_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, last_mutation_id BIGINT NOT NULL);
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    department TEXT,
+    assignee TEXT,
+    seq BIGINT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX tickets_seq ON tickets(seq);
+CREATE TABLE entries (id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, seq BIGINT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX entries_seq ON entries(seq);
+CREATE INDEX entries_ticket ON entries(ticket_id);
+CREATE TABLE revocations (seq BIGINT PRIMARY KEY, ticket_id TEXT NOT NULL, department TEXT);
+CREATE TABLE audit (
+    seq BIGINT PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    device TEXT,
+    address TEXT,
+    action TEXT NOT NULL,
+    ticket_id TEXT,
+    before_hash TEXT,
+    after_hash TEXT,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"#];
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Kind::Postgres
+        } else if url.starts_with("sqlite:") {
+            Kind::Sqlite
+        } else {
+            anyhow::bail!("database URL must start with sqlite:// or postgres://");
+        };
+        // SQLite: create the file when missing; one writer at a time anyway, so few connections.
+        let url = match kind {
+            Kind::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if kind == Kind::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == Kind::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        let db = Db { pool, kind };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        self.pool
+            .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_version")
+            .fetch_one(&self.pool)
+            .await?;
+        let current = current.unwrap_or(0);
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let mut tx = self.pool.begin().await?;
+            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                tx.execute(statement).await?;
+            }
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(index as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    pub async fn begin_write(&self) -> sqlx::Result<Tx<'static>> {
+        match self.kind {
+            Kind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Kind::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+/// Takes the next value of a counter inside `tx`. On PostgreSQL the row lock is held until
+/// commit, so sequence numbers are handed out in commit order and a pull cursor never skips a
+/// change that commits late.
+pub async fn next(tx: &mut Tx<'_>, counter: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+        .bind(counter)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+pub fn now_millis() -> i64 {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).timestamp_millis()
+}

@@ -1,0 +1,141 @@
+//! The team's Outpost server: authentication, roles, the sync endpoints and the organisation's
+//! audit chain, over SQLite (embedded default) or PostgreSQL.
+//!
+//! Architecture invariants: every ticket change goes through `outpost_core::apply` (the same code
+//! the client runs) and appends to the audit chain in the same transaction; audit rows are only
+//! inserted; handlers never format SQL from request values (only placeholders).
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod sync;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::Router;
+use outpost_core::rules::VerificationPolicy;
+use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::{RateLimiter, Tokens};
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub tokens: Tokens,
+    pub limiter: RateLimiter,
+    pub verification: VerificationPolicy,
+    /// Bumped after every committed change; SSE streams and tests wait on it.
+    pub changed: watch::Sender<u64>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Loads the organisation's signing secret; the database must have been initialised.
+    pub async fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+        let secret: Option<String> = sqlx::query_scalar("SELECT token_secret FROM org")
+            .fetch_optional(&db.pool)
+            .await?;
+        let secret = secret.ok_or_else(|| {
+            anyhow::anyhow!("the database has no organisation yet; run `outpost-server init` first")
+        })?;
+        let tokens = Tokens::new(
+            &secret,
+            config.access_token_ttl_secs,
+            config.refresh_token_ttl_days,
+        );
+        Ok(AppState(Arc::new(Inner {
+            db,
+            config,
+            tokens,
+            limiter: RateLimiter::default(),
+            verification: sync::default_policy(),
+            changed: watch::channel(0).0,
+        })))
+    }
+
+    pub fn notify_changed(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+/// The peer address when the server runs with connect info (absent in in-process tests).
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .route("/health", get(routes::health))
+        .route("/v1/ping", get(routes::ping))
+        .route("/v1/auth/login", post(routes::login))
+        .route("/v1/auth/refresh", post(routes::refresh))
+        .route("/v1/auth/logout", post(routes::logout))
+        .route("/v1/me", get(routes::me))
+        .route("/v1/admin/users", post(routes::add_user))
+        .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
+        .route("/v1/sync/push", post(sync::push))
+        .route("/v1/sync/pull", get(sync::pull))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let bind = state.config.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    tracing::info!(
+        "outpost-server listening on http://{}",
+        listener.local_addr()?
+    );
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

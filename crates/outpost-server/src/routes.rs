@@ -1,0 +1,336 @@
+//! Authentication and administration endpoints.
+
+use axum::extract::State;
+use axum::Json;
+use outpost_core::audit::AuditEvent;
+use outpost_core::model::{Role, User};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{hash_password, random_token, sha256_hex, verify_password, AuthUser};
+use crate::db::{now_millis, Db};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath};
+use crate::{AppState, ClientAddr};
+
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// A trivial authenticated endpoint: the baseline for sync benchmarks.
+pub async fn ping(AuthUser(user): AuthUser) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "user": user.id }))
+}
+
+pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
+    Json(user)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub user: User,
+}
+
+/// Appends an admin or session event to the audit chain.
+pub async fn audit_action(
+    tx: &mut crate::db::Tx<'_>,
+    actor: &str,
+    address: Option<&str>,
+    action: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    crate::audit::append(
+        tx,
+        AuditEvent {
+            seq: 0,
+            at: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+            actor: actor.to_owned(),
+            device: None,
+            address: address.map(str::to_owned),
+            action: action.to_owned(),
+            ticket_id: None,
+            before: None,
+            after: None,
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<Session>> {
+    let limit = state.config.login_attempts_per_minute;
+    let account_key = format!("account:{}", request.email.trim().to_lowercase());
+    let address_key = format!("address:{}", address.as_deref().unwrap_or("unknown"));
+    if !state.limiter.allowed(&account_key, limit) || !state.limiter.allowed(&address_key, limit) {
+        return Err(ApiError::RateLimited);
+    }
+    let found = crate::users::by_email(&state.db.pool, &request.email).await?;
+    // Hash work happens off the async threads; a missing user still pays for a verification so
+    // timing does not reveal which e-mails exist.
+    let password = request.password.clone();
+    let user = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) if user.active && verify_password(&password, &hash) => Some(user),
+        Some(_) => None,
+        None => {
+            verify_password(
+                &password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$3Tx0bQ+sHq6pnb0Jm8F3lQ",
+            );
+            None
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let Some(user) = user else {
+        state.limiter.record_failure(&account_key);
+        state.limiter.record_failure(&address_key);
+        return Err(ApiError::BadCredentials);
+    };
+    let mut tx = state.db.begin_write().await?;
+    let family = Uuid::now_v7().to_string();
+    let refresh_token = state
+        .tokens
+        .issue_refresh(&mut tx, user.id, &family)
+        .await?;
+    audit_action(
+        &mut tx,
+        &user.id.to_string(),
+        address.as_deref(),
+        "session.login",
+        serde_json::json!({ "family": family }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Session {
+        access_token: state.tokens.issue_access(user.id),
+        refresh_token,
+        expires_in: state.tokens.access_ttl_secs,
+        user,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
+/// family is revoked and the holder must sign in again.
+pub async fn refresh(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    use sqlx::Row;
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query("SELECT family, user_id, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = $1")
+        .bind(sha256_hex(&request.refresh_token))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let family: String = row.try_get("family")?;
+    let user_id: String = row.try_get("user_id")?;
+    if row.try_get::<i64, _>("revoked")? != 0 {
+        return Err(ApiError::SessionRevoked);
+    }
+    if row.try_get::<i64, _>("used")? != 0 {
+        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?;
+        audit_action(
+            &mut tx,
+            &user_id,
+            address.as_deref(),
+            "session.refresh_reuse_revoked",
+            serde_json::json!({ "family": family }),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(ApiError::SessionRevoked);
+    }
+    if row.try_get::<i64, _>("expires_at")? < now_millis() {
+        return Err(ApiError::Unauthenticated);
+    }
+    let user_id: Uuid = user_id.parse().map_err(anyhow::Error::from)?;
+    let user = crate::users::load(&state.db.pool, user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(ApiError::SessionRevoked)?;
+    sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1")
+        .bind(sha256_hex(&request.refresh_token))
+        .execute(&mut *tx)
+        .await?;
+    let refresh_token = state
+        .tokens
+        .issue_refresh(&mut tx, user.id, &family)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(Session {
+        access_token: state.tokens.issue_access(user.id),
+        refresh_token,
+        expires_in: state.tokens.access_ttl_secs,
+        user,
+    }))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mut tx = state.db.begin_write().await?;
+    let family: Option<(String, String)> =
+        sqlx::query_as("SELECT family, user_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(sha256_hex(&request.refresh_token))
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((family, user_id)) = family {
+        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?;
+        audit_action(
+            &mut tx,
+            &user_id,
+            address.as_deref(),
+            "session.logout",
+            serde_json::json!({ "family": family }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "signed_out": true })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub departments: Vec<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AddedUser {
+    pub user: User,
+    /// Shown once; the user changes it after signing in.
+    pub one_time_password: String,
+}
+
+/// Creates a user with a one-time password, auditing who did it. Shared by the HTTP endpoint
+/// and the `user add` command.
+pub async fn create_user(
+    db: &Db,
+    actor: &str,
+    address: Option<&str>,
+    request: &AddUserRequest,
+) -> ApiResult<AddedUser> {
+    if request.name.trim().is_empty() {
+        return Err(ApiError::BadRequest("name must not be empty".into()));
+    }
+    let password = random_token(12)?;
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || hash_password(&password)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let mut tx = db.begin_write().await?;
+    if crate::users::by_email(&db.pool, &request.email)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "a user with e-mail {} already exists",
+            request.email.trim()
+        )));
+    }
+    let user = crate::users::create(
+        &mut tx,
+        crate::users::NewUser {
+            email: &request.email,
+            name: &request.name,
+            role: request.role,
+            departments: &request.departments,
+            skills: &request.skills,
+            password_hash: &hash,
+        },
+    )
+    .await
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    audit_action(
+        &mut tx,
+        actor,
+        address,
+        "user.add",
+        serde_json::json!({ "user": user.id, "role": user.role }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(AddedUser {
+        user,
+        one_time_password: password,
+    })
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<AddUserRequest>,
+) -> ApiResult<Json<AddedUser>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    Ok(Json(
+        create_user(
+            &state.db,
+            &admin.id.to_string(),
+            address.as_deref(),
+            &request,
+        )
+        .await?,
+    ))
+}
+
+pub async fn disable_user(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<serde_json::Value>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let mut tx = state.db.begin_write().await?;
+    if !crate::users::set_active(&mut tx, id, false).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    audit_action(
+        &mut tx,
+        &admin.id.to_string(),
+        address.as_deref(),
+        "user.disable",
+        serde_json::json!({ "user": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "disabled": id })))
+}

@@ -1,0 +1,510 @@
+//! `POST /v1/sync/push` and `GET /v1/sync/pull`: the server side of the sync protocol.
+//!
+//! Push applies each mutation in its own transaction with the same domain code the client runs
+//! (`outpost_core::apply`), after checking that the device's mutation ids have no gaps and that
+//! the user may touch the ticket. Pull returns every row changed after the cursor that the user
+//! may see, ordered by the organisation's change sequence.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use outpost_core::apply::{apply, ApplyContext, Rejection};
+use outpost_core::audit::{AuditEvent, Hash32};
+use outpost_core::model::{Department, Entry, Role, Ticket, User};
+use outpost_core::rules::VerificationPolicy;
+use outpost_core::sync::{
+    Change, ChangeKind, Mutation, MutationEnvelope, MutationOutcome, MutationResult, PullResponse,
+    PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
+};
+use serde::Deserialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::db::{next, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::{AppState, ClientAddr};
+
+/// Whether `user` may see (and so change) a ticket in `department` held by `assignee`.
+pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) -> bool {
+    match user.role {
+        Role::Supervisor | Role::Admin => true,
+        Role::Agent => {
+            assignee == Some(user.id)
+                || department.is_some_and(|d| user.departments.iter().any(|u| u == d))
+        }
+    }
+}
+
+async fn load_ticket(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Option<Ticket>> {
+    let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
+}
+
+async fn load_timeline(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Vec<Entry>> {
+    let docs: Vec<String> =
+        sqlx::query_scalar("SELECT doc FROM entries WHERE ticket_id = $1 ORDER BY seq")
+            .bind(id.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+    docs.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+}
+
+fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
+    Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
+}
+
+/// What happened to one mutation; `Err` is an infrastructure failure (the batch stops).
+async fn apply_one(
+    state: &AppState,
+    user: &User,
+    device_id: Uuid,
+    address: Option<&str>,
+    envelope: &MutationEnvelope,
+) -> anyhow::Result<MutationOutcome> {
+    let mut tx = state.db.begin_write().await?;
+    let last: i64 = sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
+        .bind(device_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(0);
+    let id = envelope.mutation_id as i64;
+    if id <= last {
+        return Ok(MutationOutcome::Duplicate);
+    }
+    if id != last + 1 {
+        return Ok(MutationOutcome::Rejected {
+            code: "mutation_gap".into(),
+            reason: format!(
+                "expected mutation {} from this device, got {id}; push in order",
+                last + 1
+            ),
+        });
+    }
+    let outcome = match decide(state, &mut tx, user, device_id, envelope).await? {
+        Ok(applied) => commit_applied(&mut tx, user, device_id, address, envelope, applied).await?,
+        Err(rejection) => MutationOutcome::Rejected {
+            code: rejection.code().into(),
+            reason: rejection.to_string(),
+        },
+    };
+    sqlx::query(
+        "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = $3",
+    )
+    .bind(device_id.to_string())
+    .bind(user.id.to_string())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if matches!(outcome, MutationOutcome::Applied { .. }) {
+        state.notify_changed();
+    }
+    Ok(outcome)
+}
+
+struct Decided {
+    before: Option<Ticket>,
+    ticket: Ticket,
+    entries: Vec<Entry>,
+}
+
+/// Runs the domain rules and the permission checks; `Ok(Err(_))` is a refusal to report.
+async fn decide(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    user: &User,
+    device_id: Uuid,
+    envelope: &MutationEnvelope,
+) -> anyhow::Result<Result<Decided, Rejection>> {
+    let ticket_id = envelope.mutation.ticket_id();
+    let before = load_ticket(tx, ticket_id).await?;
+    let visible = match (&before, &envelope.mutation) {
+        (Some(t), _) => can_see(user, t.department.as_deref(), t.assignee),
+        (None, Mutation::CreateTicket(new)) => can_see(user, new.department.as_deref(), None),
+        (None, _) => false,
+    };
+    if !visible {
+        // Indistinguishable from "does not exist", so ids of hidden tickets do not leak.
+        return Ok(Err(Rejection::TicketNotFound));
+    }
+    let timeline = match envelope.mutation {
+        Mutation::FreezeAccount(_)
+        | Mutation::InterceptTransaction(_)
+        | Mutation::UnfreezeAccount(_) => load_timeline(tx, ticket_id).await?,
+        _ => Vec::new(),
+    };
+    let ctx = ApplyContext {
+        actor: Some(user.id),
+        device_id,
+        mutation_id: envelope.mutation_id,
+        client_time: envelope.client_time,
+        now: DateTime::<Utc>::from(std::time::SystemTime::now()),
+        verification: &state.verification,
+        timeline: &timeline,
+    };
+    let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
+        Ok(applied) => applied,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    // An agent may not hand a ticket to a department they cannot see and keep acting on it, but
+    // moving it there is a normal escalation: allowed, and the ticket leaves their view.
+    Ok(Ok(Decided {
+        before,
+        ticket: applied.ticket,
+        entries: applied.entries,
+    }))
+}
+
+async fn commit_applied(
+    tx: &mut Tx<'_>,
+    user: &User,
+    device_id: Uuid,
+    address: Option<&str>,
+    envelope: &MutationEnvelope,
+    decided: Decided,
+) -> anyhow::Result<MutationOutcome> {
+    let Decided {
+        before,
+        mut ticket,
+        entries,
+    } = decided;
+    if ticket.key.is_none() {
+        ticket.key = Some(format!("OP-{}", next(tx, "ticket_key").await?));
+    }
+    ticket.revision = before.as_ref().map_or(0, |t| t.revision) + 1;
+    let seq = next(tx, "change_seq").await?;
+    sqlx::query(
+        "INSERT INTO tickets (id, key, department, assignee, seq, doc) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6",
+    )
+    .bind(ticket.id.to_string())
+    .bind(ticket.key.clone())
+    .bind(ticket.department.clone())
+    .bind(ticket.assignee.map(|a| a.to_string()))
+    .bind(seq)
+    .bind(serde_json::to_string(&ticket)?)
+    .execute(&mut **tx)
+    .await?;
+    for entry in &entries {
+        let seq = next(tx, "change_seq").await?;
+        sqlx::query(
+            "INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(entry.id.to_string())
+        .bind(ticket.id.to_string())
+        .bind(seq)
+        .bind(serde_json::to_string(entry)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if let Some(old) = before.as_ref().and_then(|b| b.department.clone()) {
+        if ticket.department.as_deref() != Some(old.as_str()) {
+            let seq = next(tx, "change_seq").await?;
+            sqlx::query("INSERT INTO revocations (seq, ticket_id, department) VALUES ($1, $2, $3)")
+                .bind(seq)
+                .bind(ticket.id.to_string())
+                .bind(old)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    crate::audit::append(
+        tx,
+        AuditEvent {
+            seq: 0,
+            at: DateTime::<Utc>::from(std::time::SystemTime::now()),
+            actor: user.id.to_string(),
+            device: Some(device_id.to_string()),
+            address: address.map(str::to_owned),
+            action: envelope.mutation.name().to_owned(),
+            ticket_id: Some(ticket.id),
+            before: before.as_ref().map(digest).transpose()?,
+            after: Some(digest(&ticket)?),
+            detail: serde_json::json!({ "mutation_id": envelope.mutation_id, "revision": ticket.revision }).to_string(),
+        },
+    )
+    .await?;
+    Ok(MutationOutcome::Applied {
+        revision: ticket.revision,
+    })
+}
+
+pub async fn push(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
+    if request.mutations.len() > MAX_PUSH_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "a push carries at most {MAX_PUSH_BATCH} mutations; split the batch"
+        )));
+    }
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM devices WHERE device_id = $1")
+            .bind(request.device_id.to_string())
+            .fetch_optional(&state.db.pool)
+            .await?;
+    if owner.is_some_and(|o| o != user.id.to_string()) {
+        return Err(ApiError::Conflict(
+            "this device id belongs to another user; sign in again on this device".into(),
+        ));
+    }
+    let mut results = Vec::with_capacity(request.mutations.len());
+    for envelope in &request.mutations {
+        let outcome = apply_one(
+            &state,
+            &user,
+            request.device_id,
+            address.as_deref(),
+            envelope,
+        )
+        .await?;
+        results.push(MutationResult {
+            mutation_id: envelope.mutation_id,
+            outcome,
+        });
+    }
+    let last: i64 = sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
+        .bind(request.device_id.to_string())
+        .fetch_optional(&state.db.pool)
+        .await?
+        .unwrap_or(0);
+    Ok(Json(PushResponse {
+        results,
+        last_mutation_id: last as u64,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    #[serde(default)]
+    pub cursor: u64,
+    pub limit: Option<u32>,
+    pub device_id: Option<Uuid>,
+}
+
+/// SQL restricting `tickets` alias `t` to what `user` may see, with its parameters (numbered
+/// from `first`).
+fn visibility(user: &User, first: usize) -> (String, Vec<String>) {
+    if user.role != Role::Agent {
+        return (String::new(), Vec::new());
+    }
+    let mut args: Vec<String> = user.departments.clone();
+    let list: Vec<String> = (0..args.len()).map(|i| format!("${}", first + i)).collect();
+    let assignee = format!("${}", first + args.len());
+    args.push(user.id.to_string());
+    let departments = if list.is_empty() {
+        "FALSE".to_owned()
+    } else {
+        format!("t.department IN ({})", list.join(", "))
+    };
+    (
+        // COALESCE: with no assignee the test must be false, not NULL, or `NOT (…)` (used for
+        // revocations) would drop the row.
+        format!(" AND ({departments} OR COALESCE(t.assignee, '') = {assignee})"),
+        args,
+    )
+}
+
+async fn fetch(
+    state: &AppState,
+    sql: &str,
+    cursor: i64,
+    args: &[String],
+    limit: i64,
+) -> anyhow::Result<Vec<sqlx::any::AnyRow>> {
+    // Only placeholders and server-side numbers are formatted into `sql`; request values are
+    // always bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(cursor);
+    for arg in args {
+        query = query.bind(arg.clone());
+    }
+    Ok(query.bind(limit).fetch_all(&state.db.pool).await?)
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(query): ApiQuery<PullQuery>,
+) -> ApiResult<Json<PullResponse>> {
+    let limit = query
+        .limit
+        .unwrap_or(MAX_PULL_LIMIT)
+        .clamp(1, MAX_PULL_LIMIT) as usize;
+    let cursor = i64::try_from(query.cursor)
+        .map_err(|_| ApiError::BadRequest("cursor out of range".into()))?;
+    // Everything at or below this sequence number is committed (see `db::next`).
+    let head: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'change_seq'")
+        .fetch_one(&state.db.pool)
+        .await?;
+    let last_mutation_id: i64 = match query.device_id {
+        Some(device) => sqlx::query_scalar(
+            "SELECT last_mutation_id FROM devices WHERE device_id = $1 AND user_id = $2",
+        )
+        .bind(device.to_string())
+        .bind(user.id.to_string())
+        .fetch_optional(&state.db.pool)
+        .await?
+        .unwrap_or(0),
+        None => 0,
+    };
+    if cursor > head {
+        // A cursor from another database, or from before a restore.
+        return Ok(Json(PullResponse {
+            changes: Vec::new(),
+            cursor: 0,
+            has_more: true,
+            last_mutation_id: last_mutation_id as u64,
+            reset_required: true,
+        }));
+    }
+    let (vis, vis_args) = visibility(&user, 2);
+    let n = vis_args.len() + 2;
+    let mut page = PageBuilder {
+        limit,
+        boundary: None,
+        candidates: Vec::new(),
+    };
+
+    let sql = format!("SELECT t.seq, t.doc FROM tickets t WHERE t.seq > $1{vis} AND t.seq <= {head} ORDER BY t.seq LIMIT ${n}");
+    for (seq, row) in
+        page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+    {
+        let ticket: Ticket = serde_json::from_str(
+            &row.try_get::<String, _>("doc")
+                .map_err(anyhow::Error::from)?,
+        )
+        .map_err(anyhow::Error::from)?;
+        page.candidates
+            .push((seq, ChangeKind::Ticket(Box::new(ticket))));
+    }
+    let sql = format!("SELECT e.seq, e.doc FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1{vis} AND e.seq <= {head} ORDER BY e.seq LIMIT ${n}");
+    for (seq, row) in
+        page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+    {
+        let entry: Entry = serde_json::from_str(
+            &row.try_get::<String, _>("doc")
+                .map_err(anyhow::Error::from)?,
+        )
+        .map_err(anyhow::Error::from)?;
+        page.candidates
+            .push((seq, ChangeKind::Entry(Box::new(entry))));
+    }
+    if user.role == Role::Agent && !user.departments.is_empty() {
+        // Tickets that left one of this agent's departments and that they can no longer see.
+        let departments: Vec<String> = (0..user.departments.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT r.seq, r.ticket_id FROM revocations r JOIN tickets t ON t.id = r.ticket_id
+             WHERE r.seq > $1{vis_not} AND r.seq <= {head} AND r.department IN ({list}) ORDER BY r.seq LIMIT ${n}",
+            vis_not = vis.replacen(" AND (", " AND NOT (", 1),
+            list = departments.join(", "),
+        );
+        for (seq, row) in
+            page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+        {
+            let ticket_id: String = row.try_get("ticket_id").map_err(anyhow::Error::from)?;
+            page.candidates.push((
+                seq,
+                ChangeKind::Revoke {
+                    ticket_id: ticket_id.parse().map_err(anyhow::Error::from)?,
+                },
+            ));
+        }
+    }
+    let sql = format!("SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
+    for (seq, row) in page.source(fetch(&state, &sql, cursor, &[], page.fetch_limit()).await?)? {
+        page.candidates.push((
+            seq,
+            ChangeKind::Department(Department {
+                code: row.try_get("code").map_err(anyhow::Error::from)?,
+                name: row.try_get("name").map_err(anyhow::Error::from)?,
+            }),
+        ));
+    }
+    let sql =
+        format!("SELECT seq, id FROM users WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
+    for (seq, row) in page.source(fetch(&state, &sql, cursor, &[], page.fetch_limit()).await?)? {
+        let id: String = row.try_get("id").map_err(anyhow::Error::from)?;
+        if let Some(u) =
+            crate::users::load(&state.db.pool, id.parse().map_err(anyhow::Error::from)?).await?
+        {
+            page.candidates.push((seq, ChangeKind::User(u)));
+        }
+    }
+
+    let (changes, has_more) = page.finish();
+    let next_cursor = match changes.last() {
+        Some(change) if has_more => change.seq as i64,
+        _ => head.max(cursor),
+    };
+    Ok(Json(PullResponse {
+        changes,
+        cursor: next_cursor as u64,
+        has_more,
+        last_mutation_id: last_mutation_id as u64,
+        reset_required: false,
+    }))
+}
+
+/// Merges several seq-ordered sources into one page. A source that returned more than `limit`
+/// rows sets a boundary: rows at or past it (from any source) wait for the next page, so no row
+/// of the truncated source is ever skipped.
+struct PageBuilder {
+    limit: usize,
+    boundary: Option<i64>,
+    candidates: Vec<(i64, ChangeKind)>,
+}
+
+impl PageBuilder {
+    fn fetch_limit(&self) -> i64 {
+        self.limit as i64 + 1
+    }
+
+    fn source(
+        &mut self,
+        rows: Vec<sqlx::any::AnyRow>,
+    ) -> anyhow::Result<Vec<(i64, sqlx::any::AnyRow)>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push((row.try_get::<i64, _>("seq")?, row));
+        }
+        if out.len() > self.limit {
+            let edge = out[self.limit].0;
+            self.boundary = Some(self.boundary.map_or(edge, |b| b.min(edge)));
+        }
+        Ok(out)
+    }
+
+    fn finish(mut self) -> (Vec<Change>, bool) {
+        if let Some(boundary) = self.boundary {
+            self.candidates.retain(|(seq, _)| *seq < boundary);
+        }
+        self.candidates.sort_by_key(|(seq, _)| *seq);
+        let has_more = self.boundary.is_some() || self.candidates.len() > self.limit;
+        self.candidates.truncate(self.limit);
+        let changes = self
+            .candidates
+            .into_iter()
+            .map(|(seq, kind)| Change {
+                seq: seq as u64,
+                kind,
+            })
+            .collect();
+        (changes, has_more)
+    }
+}
+
+/// The verification policy the server enforces before risk actions.
+pub fn default_policy() -> VerificationPolicy {
+    VerificationPolicy::default()
+}

@@ -1,0 +1,134 @@
+//! Users and departments in the server database.
+
+use outpost_core::model::{Role, User};
+use sqlx::{AnyPool, Row};
+use uuid::Uuid;
+
+use crate::db::{next, now_millis, Tx};
+
+fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
+    Ok(User {
+        id: row.try_get::<String, _>("id")?.parse()?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: row.try_get::<String, _>("role")?.parse()?,
+        departments: serde_json::from_str(&row.try_get::<String, _>("departments")?)?,
+        skills: serde_json::from_str(&row.try_get::<String, _>("skills")?)?,
+        active: row.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+pub async fn load(pool: &AnyPool, id: Uuid) -> anyhow::Result<Option<User>> {
+    let row = sqlx::query(
+        "SELECT id, name, email, role, departments, skills, active FROM users WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(decode).transpose()
+}
+
+/// The user with this e-mail (case-insensitive) and their password hash.
+pub async fn by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<(User, String)>> {
+    let row = sqlx::query(
+        "SELECT id, name, email, role, departments, skills, active, password_hash FROM users WHERE email = $1",
+    )
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| Ok((decode(&r)?, r.try_get("password_hash")?)))
+        .transpose()
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub departments: &'a [String],
+    pub skills: &'a [String],
+    pub password_hash: &'a str,
+}
+
+pub async fn create(tx: &mut Tx<'_>, new: NewUser<'_>) -> anyhow::Result<User> {
+    let email = new.email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        anyhow::bail!("{email:?} is not an e-mail address");
+    }
+    let user = User {
+        id: Uuid::now_v7(),
+        name: new.name.trim().to_owned(),
+        email,
+        role: new.role,
+        departments: new.departments.to_vec(),
+        skills: new.skills.to_vec(),
+        active: true,
+    };
+    let seq = next(tx, "change_seq").await?;
+    sqlx::query(
+        "INSERT INTO users (id, email, name, role, departments, skills, password_hash, active, seq, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+    )
+    .bind(user.id.to_string())
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(serde_json::to_string(&user.departments)?)
+    .bind(serde_json::to_string(&user.skills)?)
+    .bind(new.password_hash)
+    .bind(seq)
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(user)
+}
+
+pub async fn set_active(tx: &mut Tx<'_>, id: Uuid, active: bool) -> anyhow::Result<bool> {
+    let seq = next(tx, "change_seq").await?;
+    let done = sqlx::query("UPDATE users SET active = $1, seq = $2 WHERE id = $3")
+        .bind(i64::from(active))
+        .bind(seq)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if !active {
+        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(done == 1)
+}
+
+pub async fn set_password(tx: &mut Tx<'_>, id: Uuid, password_hash: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done == 1)
+}
+
+pub async fn add_department(tx: &mut Tx<'_>, code: &str, name: &str) -> anyhow::Result<()> {
+    let code = code.trim().to_lowercase();
+    if code.is_empty()
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        anyhow::bail!("department code {code:?} must be letters, digits, '-' or '_'");
+    }
+    let seq = next(tx, "change_seq").await?;
+    sqlx::query("INSERT INTO departments (code, name, seq) VALUES ($1, $2, $3)")
+        .bind(&code)
+        .bind(name.trim())
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
