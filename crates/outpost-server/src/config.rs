@@ -18,6 +18,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Failed sign-ins allowed per account and per address within a minute.
     pub login_attempts_per_minute: u32,
+    /// Open `/v1/sync/events` streams allowed per user (a few devices and windows).
+    pub max_streams_per_user: usize,
 }
 
 impl Default for Config {
@@ -30,6 +32,7 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_secs: 30,
             login_attempts_per_minute: 10,
+            max_streams_per_user: 8,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod routes;
 pub mod sync;
@@ -41,6 +42,7 @@ pub struct Inner {
     pub tokens: Tokens,
     pub limiter: RateLimiter,
     pub verification: VerificationPolicy,
+    pub streams: events::StreamCounts,
     /// Bumped after every committed change; SSE streams and tests wait on it.
     pub changed: watch::Sender<u64>,
 }
@@ -72,12 +74,15 @@ impl AppState {
             tokens,
             limiter: RateLimiter::default(),
             verification: sync::default_policy(),
+            streams: events::StreamCounts::default(),
             changed: watch::channel(0).0,
         })))
     }
 
-    pub fn notify_changed(&self) {
+    /// Wakes this instance's event streams and, on PostgreSQL, the other instances'.
+    pub async fn notify_changed(&self) {
         self.changed.send_modify(|n| *n += 1);
+        events::notify_others(&self.db).await;
     }
 }
 
@@ -111,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
+        .route("/v1/sync/events", get(events::events))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -121,6 +127,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C / SIGTERM.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    if state.db.kind == db::Kind::Postgres {
+        events::spawn_listener(state.clone(), state.config.database_url.clone());
+    }
     let bind = state.config.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await

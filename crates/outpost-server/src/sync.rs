@@ -103,7 +103,7 @@ async fn apply_one(
     .await?;
     tx.commit().await?;
     if matches!(outcome, MutationOutcome::Applied { .. }) {
-        state.notify_changed();
+        state.notify_changed().await;
     }
     Ok(outcome)
 }
