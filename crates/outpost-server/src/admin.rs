@@ -128,15 +128,20 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
             highest_key = highest_key.max(n);
         }
         let seq = next(&mut tx, "change_seq").await?;
-        sqlx::query("INSERT INTO tickets (id, key, department, assignee, seq, doc) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(ticket.id.to_string())
-            .bind(ticket.key.clone())
-            .bind(ticket.department.clone())
-            .bind(ticket.assignee.map(|a| a.to_string()))
-            .bind(seq)
-            .bind(serde_json::to_string(&ticket)?)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(ticket.id.to_string())
+        .bind(ticket.key.clone())
+        .bind(ticket.department.clone())
+        .bind(ticket.assignee.map(|a| a.to_string()))
+        .bind(seq)
+        .bind(serde_json::to_string(&ticket)?)
+        .bind(ticket.status.as_str())
+        .bind(ticket.priority.as_str())
+        .execute(&mut *tx)
+        .await?;
         for entry in entries {
             let seq = next(&mut tx, "change_seq").await?;
             sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)")

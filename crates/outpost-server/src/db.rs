@@ -25,7 +25,8 @@ pub struct Db {
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO counters (name, value) VALUES ('change_seq', 0), ('ticket_key', 999), ('audit_seq', 0);
 CREATE TABLE org (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_secret TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -82,7 +83,18 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: columns for load-based dispatch, intake keys, customer links.
+    r#"
+ALTER TABLE tickets ADD COLUMN status TEXT;
+ALTER TABLE tickets ADD COLUMN priority TEXT;
+CREATE INDEX tickets_assignee_status ON tickets(assignee, status);
+CREATE TABLE agent_dispatch (user_id TEXT PRIMARY KEY, last_assigned BIGINT NOT NULL);
+CREATE TABLE intake_keys (key_hash TEXT PRIMARY KEY, channel TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE customer_links (token_hash TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX customer_links_ticket ON customer_links(ticket_id);
+"#,
+];
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {

@@ -9,10 +9,12 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod customer;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod intake;
 pub mod routes;
 pub mod sync;
 pub mod users;
@@ -117,6 +119,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/sync/events", get(events::events))
+        .route("/v1/intake", post(intake::intake))
+        .route(
+            "/c/new",
+            get(customer::new_ticket_form).post(customer::submit_ticket),
+        )
+        .route("/c/t/{token}", get(customer::status_page))
+        .route("/c/t/{token}/message", post(customer::post_message))
+        .route("/c/t/{token}/csat", post(customer::post_csat))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

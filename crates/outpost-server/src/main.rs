@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage intake API keys (web form, webhook, e-mail bridge).
+    IntakeKey {
+        #[command(subcommand)]
+        command: IntakeKeyCommand,
+    },
     /// Load a demo organisation (agents, supervisors, tickets) into an initialised database.
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -85,6 +90,22 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum DepartmentCommand {
     Add { code: String, name: String },
+}
+
+#[derive(Subcommand)]
+enum IntakeKeyCommand {
+    /// Create a key for a channel (web_form, email, api, …); prints it once.
+    Add {
+        #[arg(long, value_parser = parse_channel)]
+        channel: outpost_core::model::Channel,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn parse_channel(s: &str) -> Result<outpost_core::model::Channel, String> {
+    s.parse()
+        .map_err(|e: outpost_core::model::UnknownValue| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -224,6 +245,22 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::from(2));
             }
         },
+        Command::IntakeKey {
+            command: IntakeKeyCommand::Add { channel, name },
+        } => {
+            let mut tx = db.begin_write().await?;
+            let key = outpost_server::intake::add_key(&mut tx, channel, &name).await?;
+            outpost_server::routes::audit_action(
+                &mut tx,
+                "cli",
+                None,
+                "intake_key.add",
+                serde_json::json!({ "channel": channel, "name": name }),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("Intake key for {channel} ({name}), shown once: {key}");
+        }
         Command::Demo { tickets } => {
             for (email, role, password) in admin::demo(&db, tickets).await? {
                 println!("{role:<10} {email:<40} {password}");

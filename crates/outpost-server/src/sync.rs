@@ -37,7 +37,7 @@ pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) ->
     }
 }
 
-async fn load_ticket(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Option<Ticket>> {
+pub(crate) async fn load_ticket(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Option<Ticket>> {
     let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
@@ -86,7 +86,18 @@ async fn apply_one(
         });
     }
     let outcome = match decide(state, &mut tx, user, device_id, envelope).await? {
-        Ok(applied) => commit_applied(&mut tx, user, device_id, address, envelope, applied).await?,
+        Ok(applied) => {
+            commit_applied(
+                &mut tx,
+                &user.id.to_string(),
+                device_id,
+                address,
+                envelope.mutation.name(),
+                envelope.mutation_id,
+                applied,
+            )
+            .await?
+        }
         Err(rejection) => MutationOutcome::Rejected {
             code: rejection.code().into(),
             reason: rejection.to_string(),
@@ -108,10 +119,10 @@ async fn apply_one(
     Ok(outcome)
 }
 
-struct Decided {
-    before: Option<Ticket>,
-    ticket: Ticket,
-    entries: Vec<Entry>,
+pub(crate) struct Decided {
+    pub before: Option<Ticket>,
+    pub ticket: Ticket,
+    pub entries: Vec<Entry>,
 }
 
 /// Runs the domain rules and the permission checks; `Ok(Err(_))` is a refusal to report.
@@ -161,12 +172,16 @@ async fn decide(
     }))
 }
 
-async fn commit_applied(
+/// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
+/// the department changed, and the audit event. `actor` is a user id or a system source such as
+/// `intake:web_form`.
+pub(crate) async fn commit_applied(
     tx: &mut Tx<'_>,
-    user: &User,
+    actor: &str,
     device_id: Uuid,
     address: Option<&str>,
-    envelope: &MutationEnvelope,
+    action: &str,
+    mutation_id: u64,
     decided: Decided,
 ) -> anyhow::Result<MutationOutcome> {
     let Decided {
@@ -180,8 +195,10 @@ async fn commit_applied(
     ticket.revision = before.as_ref().map_or(0, |t| t.revision) + 1;
     let seq = next(tx, "change_seq").await?;
     sqlx::query(
-        "INSERT INTO tickets (id, key, department, assignee, seq, doc) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6",
+        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6,
+             status = $7, priority = $8",
     )
     .bind(ticket.id.to_string())
     .bind(ticket.key.clone())
@@ -189,6 +206,8 @@ async fn commit_applied(
     .bind(ticket.assignee.map(|a| a.to_string()))
     .bind(seq)
     .bind(serde_json::to_string(&ticket)?)
+    .bind(ticket.status.as_str())
+    .bind(ticket.priority.as_str())
     .execute(&mut **tx)
     .await?;
     for entry in &entries {
@@ -220,14 +239,15 @@ async fn commit_applied(
         AuditEvent {
             seq: 0,
             at: DateTime::<Utc>::from(std::time::SystemTime::now()),
-            actor: user.id.to_string(),
+            actor: actor.to_owned(),
             device: Some(device_id.to_string()),
             address: address.map(str::to_owned),
-            action: envelope.mutation.name().to_owned(),
+            action: action.to_owned(),
             ticket_id: Some(ticket.id),
             before: before.as_ref().map(digest).transpose()?,
             after: Some(digest(&ticket)?),
-            detail: serde_json::json!({ "mutation_id": envelope.mutation_id, "revision": ticket.revision }).to_string(),
+            detail: serde_json::json!({ "mutation_id": mutation_id, "revision": ticket.revision })
+                .to_string(),
         },
     )
     .await?;
