@@ -46,7 +46,7 @@ pub async fn init(
         .bind(org_name)
         .bind(random_token(32)?)
         .bind(now_millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     for (code, name) in DEFAULT_DEPARTMENTS {
         crate::users::add_department(&mut tx, code, name).await?;
@@ -113,7 +113,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
         .bind(i64::from(user.active))
         .bind(seq)
         .bind(now_millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         credentials.push((user.email.clone(), user.role, password));
     }
@@ -140,7 +140,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
         .bind(serde_json::to_string(&ticket)?)
         .bind(ticket.status.as_str())
         .bind(ticket.priority.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for entry in entries {
             let seq = next(&mut tx, "change_seq").await?;
@@ -149,13 +149,13 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
                 .bind(ticket.id.to_string())
                 .bind(seq)
                 .bind(serde_json::to_string(&entry)?)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
     }
     sqlx::query("UPDATE counters SET value = $1 WHERE name = 'ticket_key' AND value < $1")
         .bind(highest_key)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     audit_action(
         &mut tx,

@@ -7,6 +7,7 @@
 //! (SQLite ≥ 3.35 and PostgreSQL both have it).
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -21,9 +22,37 @@ pub enum Kind {
 pub struct Db {
     pub pool: AnyPool,
     pub kind: Kind,
+    /// SQLite has one writer at a time. Queueing writers here, fairly and without polling,
+    /// replaces SQLite's busy handler, which sleeps in steps of up to 100 ms.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// A write transaction, holding the SQLite writer slot until it commits or drops.
+pub struct WriteTx {
+    tx: Tx<'static>,
+    _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Tx<'static>;
+    fn deref(&self) -> &Tx<'static> {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Tx<'static> {
+        &mut self.tx
+    }
+}
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -131,7 +160,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-        let db = Db { pool, kind };
+        let db = Db {
+            pool,
+            kind,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -160,10 +193,20 @@ impl Db {
 
     /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`), so two writers never deadlock upgrading read locks.
-    pub async fn begin_write(&self) -> sqlx::Result<Tx<'static>> {
+    pub async fn begin_write(&self) -> sqlx::Result<WriteTx> {
         match self.kind {
-            Kind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Kind::Postgres => self.pool.begin().await,
+            Kind::Sqlite => {
+                let slot = self.writer.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _slot: Some(slot),
+                })
+            }
+            Kind::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _slot: None,
+            }),
         }
     }
 }
@@ -176,6 +219,18 @@ pub async fn next(tx: &mut Tx<'_>, counter: &str) -> sqlx::Result<i64> {
         .bind(counter)
         .fetch_one(&mut **tx)
         .await
+}
+
+/// Reserves `n` consecutive values of a counter; returns the first.
+pub async fn next_block(tx: &mut Tx<'_>, counter: &str, n: i64) -> sqlx::Result<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
+    )
+    .bind(n)
+    .bind(counter)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last - n + 1)
 }
 
 pub fn now_millis() -> i64 {

@@ -265,7 +265,7 @@ pub async fn create(
         )
         .bind(agent.to_string())
         .bind(stamp)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         ticket = crate::sync::load_ticket(&mut tx, ticket_id)
             .await?

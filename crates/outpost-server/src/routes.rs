@@ -141,7 +141,7 @@ pub async fn refresh(
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query("SELECT family, user_id, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = $1")
         .bind(sha256_hex(&request.refresh_token))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let family: String = row.try_get("family")?;
@@ -152,7 +152,7 @@ pub async fn refresh(
     if row.try_get::<i64, _>("used")? != 0 {
         sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
             .bind(&family)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         audit_action(
             &mut tx,
@@ -175,7 +175,7 @@ pub async fn refresh(
         .ok_or(ApiError::SessionRevoked)?;
     sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1")
         .bind(sha256_hex(&request.refresh_token))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let refresh_token = state
         .tokens
@@ -199,12 +199,12 @@ pub async fn logout(
     let family: Option<(String, String)> =
         sqlx::query_as("SELECT family, user_id FROM refresh_tokens WHERE token_hash = $1")
             .bind(sha256_hex(&request.refresh_token))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     if let Some((family, user_id)) = family {
         sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
             .bind(&family)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         audit_action(
             &mut tx,

@@ -21,7 +21,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::{next, Tx};
+use crate::db::{next, next_block, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{AppState, ClientAddr};
@@ -58,65 +58,87 @@ fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
     Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
 }
 
-/// What happened to one mutation; `Err` is an infrastructure failure (the batch stops).
-async fn apply_one(
+/// Applies a push batch in one transaction: each mutation inside its own savepoint, so a
+/// refused one rolls back alone while the batch pays for a single commit. `Err` is an
+/// infrastructure failure: nothing of the batch is kept and the client retries.
+async fn apply_batch(
     state: &AppState,
     user: &User,
     device_id: Uuid,
     address: Option<&str>,
-    envelope: &MutationEnvelope,
-) -> anyhow::Result<MutationOutcome> {
+    envelopes: &[MutationEnvelope],
+) -> anyhow::Result<(Vec<MutationResult>, i64)> {
     let mut tx = state.db.begin_write().await?;
-    let last: i64 = sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
-        .bind(device_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or(0);
-    let id = envelope.mutation_id as i64;
-    if id <= last {
-        return Ok(MutationOutcome::Duplicate);
-    }
-    if id != last + 1 {
-        return Ok(MutationOutcome::Rejected {
-            code: "mutation_gap".into(),
-            reason: format!(
-                "expected mutation {} from this device, got {id}; push in order",
-                last + 1
-            ),
+    let mut last: i64 =
+        sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
+            .bind(device_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .unwrap_or(0);
+    let start = last;
+    let mut applied_any = false;
+    let mut results = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        let id = envelope.mutation_id as i64;
+        let outcome = if id <= last {
+            MutationOutcome::Duplicate
+        } else if id != last + 1 {
+            MutationOutcome::Rejected {
+                code: "mutation_gap".into(),
+                reason: format!(
+                    "expected mutation {} from this device, got {id}; push in order",
+                    last + 1
+                ),
+            }
+        } else {
+            last = id;
+            let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
+            match decide(state, &mut savepoint, user, device_id, envelope).await? {
+                Ok(decided) => {
+                    let outcome = commit_applied(
+                        &mut savepoint,
+                        &user.id.to_string(),
+                        device_id,
+                        address,
+                        envelope.mutation.name(),
+                        envelope.mutation_id,
+                        decided,
+                    )
+                    .await?;
+                    savepoint.commit().await?;
+                    applied_any = true;
+                    outcome
+                }
+                Err(rejection) => {
+                    savepoint.rollback().await?;
+                    MutationOutcome::Rejected {
+                        code: rejection.code().into(),
+                        reason: rejection.to_string(),
+                    }
+                }
+            }
+        };
+        results.push(MutationResult {
+            mutation_id: envelope.mutation_id,
+            outcome,
         });
     }
-    let outcome = match decide(state, &mut tx, user, device_id, envelope).await? {
-        Ok(applied) => {
-            commit_applied(
-                &mut tx,
-                &user.id.to_string(),
-                device_id,
-                address,
-                envelope.mutation.name(),
-                envelope.mutation_id,
-                applied,
-            )
-            .await?
-        }
-        Err(rejection) => MutationOutcome::Rejected {
-            code: rejection.code().into(),
-            reason: rejection.to_string(),
-        },
-    };
-    sqlx::query(
-        "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES ($1, $2, $3)
-         ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = $3",
-    )
-    .bind(device_id.to_string())
-    .bind(user.id.to_string())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    if last != start {
+        sqlx::query(
+            "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES ($1, $2, $3)
+             ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = $3",
+        )
+        .bind(device_id.to_string())
+        .bind(user.id.to_string())
+        .bind(last)
+        .execute(&mut **tx)
+        .await?;
+    }
     tx.commit().await?;
-    if matches!(outcome, MutationOutcome::Applied { .. }) {
+    if applied_any {
         state.notify_changed().await;
     }
-    Ok(outcome)
+    Ok((results, last))
 }
 
 pub(crate) struct Decided {
@@ -193,7 +215,19 @@ pub(crate) async fn commit_applied(
         ticket.key = Some(format!("OP-{}", next(tx, "ticket_key").await?));
     }
     ticket.revision = before.as_ref().map_or(0, |t| t.revision) + 1;
-    let seq = next(tx, "change_seq").await?;
+    let moved = before
+        .as_ref()
+        .and_then(|b| b.department.clone())
+        .filter(|old| ticket.department.as_deref() != Some(old.as_str()));
+    // One reservation for every row this change writes: the ticket, its entries, a revocation.
+    let rows = 1 + entries.len() as i64 + i64::from(moved.is_some());
+    let mut seq = next_block(tx, "change_seq", rows).await?;
+    let mut take = || {
+        let current = seq;
+        seq += 1;
+        current
+    };
+    let ticket_seq = take();
     sqlx::query(
         "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -204,14 +238,14 @@ pub(crate) async fn commit_applied(
     .bind(ticket.key.clone())
     .bind(ticket.department.clone())
     .bind(ticket.assignee.map(|a| a.to_string()))
-    .bind(seq)
+    .bind(ticket_seq)
     .bind(serde_json::to_string(&ticket)?)
     .bind(ticket.status.as_str())
     .bind(ticket.priority.as_str())
     .execute(&mut **tx)
     .await?;
     for entry in &entries {
-        let seq = next(tx, "change_seq").await?;
+        let seq = take();
         sqlx::query(
             "INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO NOTHING",
@@ -223,16 +257,13 @@ pub(crate) async fn commit_applied(
         .execute(&mut **tx)
         .await?;
     }
-    if let Some(old) = before.as_ref().and_then(|b| b.department.clone()) {
-        if ticket.department.as_deref() != Some(old.as_str()) {
-            let seq = next(tx, "change_seq").await?;
-            sqlx::query("INSERT INTO revocations (seq, ticket_id, department) VALUES ($1, $2, $3)")
-                .bind(seq)
-                .bind(ticket.id.to_string())
-                .bind(old)
-                .execute(&mut **tx)
-                .await?;
-        }
+    if let Some(old) = moved {
+        sqlx::query("INSERT INTO revocations (seq, ticket_id, department) VALUES ($1, $2, $3)")
+            .bind(take())
+            .bind(ticket.id.to_string())
+            .bind(old)
+            .execute(&mut **tx)
+            .await?;
     }
     crate::audit::append(
         tx,
@@ -277,26 +308,14 @@ pub async fn push(
             "this device id belongs to another user; sign in again on this device".into(),
         ));
     }
-    let mut results = Vec::with_capacity(request.mutations.len());
-    for envelope in &request.mutations {
-        let outcome = apply_one(
-            &state,
-            &user,
-            request.device_id,
-            address.as_deref(),
-            envelope,
-        )
-        .await?;
-        results.push(MutationResult {
-            mutation_id: envelope.mutation_id,
-            outcome,
-        });
-    }
-    let last: i64 = sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
-        .bind(request.device_id.to_string())
-        .fetch_optional(&state.db.pool)
-        .await?
-        .unwrap_or(0);
+    let (results, last) = apply_batch(
+        &state,
+        &user,
+        request.device_id,
+        address.as_deref(),
+        &request.mutations,
+    )
+    .await?;
     Ok(Json(PushResponse {
         results,
         last_mutation_id: last as u64,
