@@ -123,6 +123,12 @@ CREATE TABLE intake_keys (key_hash TEXT PRIMARY KEY, channel TEXT NOT NULL, name
 CREATE TABLE customer_links (token_hash TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE INDEX customer_links_ticket ON customer_links(ticket_id);
 "#,
+    // 3: optional TOTP second factor.
+    r#"
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+"#,
 ];
 
 impl Db {

@@ -13,6 +13,8 @@ pub enum ApiError {
     Unauthenticated,
     #[error("the e-mail or password is wrong")]
     BadCredentials,
+    #[error("enter the code from your authenticator app")]
+    TotpRequired,
     #[error("this sign-in session was ended; sign in again")]
     SessionRevoked,
     #[error("your role does not allow this")]
@@ -41,6 +43,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            ApiError::TotpRequired => (StatusCode::UNAUTHORIZED, "totp_required"),
             ApiError::SessionRevoked => (StatusCode::UNAUTHORIZED, "session_revoked"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod intake;
 pub mod routes;
 pub mod sync;
+pub mod totp;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -114,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/refresh", post(routes::refresh))
         .route("/v1/auth/logout", post(routes::logout))
         .route("/v1/me", get(routes::me))
+        .route("/v1/auth/totp/setup", post(totp::setup))
+        .route("/v1/auth/totp/enable", post(totp::enable))
         .route("/v1/admin/users", post(routes::add_user))
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
         .route("/v1/sync/push", post(sync::push))

@@ -31,6 +31,8 @@ pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// Required when the account has TOTP enabled.
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,6 +104,30 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
     let mut tx = state.db.begin_write().await?;
+    let (secret, last_step): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
+            .bind(user.id.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+    if let Some(secret) = secret {
+        let code = request.totp.as_deref().ok_or(ApiError::TotpRequired)?;
+        let now_secs = (now_millis() / 1000) as u64;
+        match crate::totp::matching_step(&secret, &user.email, code, now_secs)? {
+            // A code is good once: a step at or before the last accepted one is a replay.
+            Some(step) if last_step.is_none_or(|last| step > last) => {
+                sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2")
+                    .bind(step)
+                    .bind(user.id.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            _ => {
+                state.limiter.record_failure(&account_key);
+                state.limiter.record_failure(&address_key);
+                return Err(ApiError::BadCredentials);
+            }
+        }
+    }
     let family = Uuid::now_v7().to_string();
     let refresh_token = state
         .tokens

@@ -485,6 +485,89 @@ async fn audit_verification_names_a_tampered_event(s: Server) {
     assert!(verified.count >= 4);
 }
 
+async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) {
+    let (_, token) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (status, setup) = s
+        .call("POST", "/v1/auth/totp/setup", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let secret = setup["secret_base32"].as_str().unwrap().to_owned();
+    assert!(setup["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let code = |at: u64| {
+        totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(),
+            Some("Outpost".into()),
+            "agent@acme.example".into(),
+        )
+        .unwrap()
+        .generate(at)
+    };
+    let now = (outpost_server::db::now_millis() / 1000) as u64;
+    let (status, _) = s
+        .call(
+            "POST",
+            "/v1/auth/totp/enable",
+            Some(&token),
+            Some(json!({ "code": "000000" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = s
+        .call(
+            "POST",
+            "/v1/auth/totp/enable",
+            Some(&token),
+            Some(json!({ "code": code(now) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Sign-in now needs a code; the one used to enable is spent.
+    let id: uuid::Uuid = s.call("GET", "/v1/me", Some(&token), None).await.1["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let password = outpost_server::auth::random_token(12).unwrap();
+    let hash = outpost_server::auth::hash_password(&password).unwrap();
+    let mut tx = s.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let login = |totp: Option<String>| json!({ "email": "agent@acme.example", "password": password, "totp": totp });
+    let (status, body) = s
+        .call("POST", "/v1/auth/login", None, Some(login(None)))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("totp_required"))
+    );
+    let (status, _) = s
+        .call("POST", "/v1/auth/login", None, Some(login(Some(code(now)))))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a spent code is refused");
+    let (status, body) = s
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(login(Some(code(now + 30)))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 on_both_databases!(
     sessions_rotate_and_reuse_revokes_the_family,
     failed_logins_are_rate_limited,
@@ -493,4 +576,5 @@ on_both_databases!(
     agents_see_only_their_departments_and_get_revocations,
     malformed_requests_get_clear_errors_and_change_nothing,
     audit_verification_names_a_tampered_event,
+    totp_becomes_required_once_enabled_and_codes_are_single_use,
 );
