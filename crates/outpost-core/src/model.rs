@@ -367,6 +367,16 @@ pub enum TicketEvent {
     CsatReceived {
         score: u8,
     },
+    /// An SLA clock passed its warning share (emitted by the server's SLA monitor).
+    SlaAtRisk {
+        clock: crate::sla::ClockKind,
+        due_at: DateTime<Utc>,
+    },
+    /// An SLA clock passed its target.
+    SlaBreached {
+        clock: crate::sla::ClockKind,
+        due_at: DateTime<Utc>,
+    },
 }
 
 /// The typed content of a timeline entry.

@@ -20,6 +20,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Open `/v1/sync/events` streams allowed per user (a few devices and windows).
     pub max_streams_per_user: usize,
+    /// How often the SLA monitor scans open tickets.
+    pub sla_monitor_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             login_attempts_per_minute: 10,
             max_streams_per_user: 8,
+            sla_monitor_interval_secs: 60,
         }
     }
 }

@@ -129,6 +129,16 @@ ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
 "#,
+    // 4: SLA monitor alerts, one per ticket, clock state and deadline.
+    r#"
+CREATE TABLE sla_alerts (
+    ticket_id TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (ticket_id, alert, due_at)
+);
+"#,
 ];
 
 impl Db {

@@ -16,6 +16,7 @@ pub mod events;
 pub mod extract;
 pub mod intake;
 pub mod routes;
+pub mod sla_monitor;
 pub mod sync;
 pub mod totp;
 pub mod users;
@@ -143,6 +144,10 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     if state.db.kind == db::Kind::Postgres {
         events::spawn_listener(state.clone(), state.config.database_url.clone());
     }
+    sla_monitor::spawn(
+        state.clone(),
+        Duration::from_secs(state.config.sla_monitor_interval_secs.max(1)),
+    );
     let bind = state.config.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await

@@ -1,0 +1,110 @@
+//! The SLA monitor emits each at-risk and breached alert once, computed by the shared engine.
+
+#[macro_use]
+mod common;
+
+use chrono::Duration;
+use common::*;
+use outpost_core::model::{EntryBody, TicketEvent};
+use outpost_core::sla::{ClockKind, SlaSettings};
+use outpost_core::sync::{ChangeKind, Mutation};
+use uuid::Uuid;
+
+fn alerts(pull: &outpost_core::sync::PullResponse) -> Vec<TicketEvent> {
+    pull.changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ChangeKind::Entry(e) => match &e.body {
+                EntryBody::Event { event: event @ (TicketEvent::SlaAtRisk { .. } | TicketEvent::SlaBreached { .. }) } => {
+                    Some(event.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+async fn p1_first_response_goes_at_risk_then_breaches_once(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let ticket = Uuid::now_v7();
+    let (_, body) = s
+        .push(
+            &agent,
+            Uuid::now_v7(),
+            vec![(1, new_ticket(ticket, "support"))],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied"]);
+    let (_, body) = s
+        .push(
+            &agent,
+            Uuid::now_v7(),
+            vec![(
+                1,
+                Mutation::SetPriority {
+                    ticket_id: ticket,
+                    priority: outpost_core::model::Priority::P1,
+                },
+            )],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied"]);
+    let settings = SlaSettings::defaults();
+    let created = now();
+
+    let monitor = |minutes: i64| {
+        let state = s.state.clone();
+        let settings = settings.clone();
+        async move {
+            outpost_server::sla_monitor::scan(
+                &state,
+                &settings,
+                created + Duration::minutes(minutes),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(monitor(5).await, 0, "on track at 5 of 15 minutes");
+    assert_eq!(monitor(12).await, 1, "at risk past 75 %");
+    assert_eq!(monitor(13).await, 0, "the same alert is not repeated");
+    assert_eq!(monitor(16).await, 1, "breached past 15 minutes");
+    assert_eq!(monitor(17).await, 0);
+
+    let events = alerts(&s.pull_all(&agent).await);
+    assert!(
+        matches!(
+            events[..],
+            [
+                TicketEvent::SlaAtRisk {
+                    clock: ClockKind::FirstResponse,
+                    ..
+                },
+                TicketEvent::SlaBreached {
+                    clock: ClockKind::FirstResponse,
+                    ..
+                },
+            ]
+        ),
+        "{events:?}"
+    );
+
+    // A reply stops the first-response clock: no more first-response alerts.
+    s.push(
+        &agent,
+        Uuid::now_v7(),
+        vec![(
+            1,
+            Mutation::AddReply {
+                entry_id: Uuid::now_v7(),
+                ticket_id: ticket,
+                text: "on it".into(),
+            },
+        )],
+    )
+    .await;
+    assert_eq!(monitor(30).await, 0);
+}
+
+on_both_databases!(p1_first_response_goes_at_risk_then_breaches_once);
