@@ -1,7 +1,7 @@
 //! Server configuration: defaults, then a TOML file, then `OUTPOST_*` environment variables.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -22,6 +22,15 @@ pub struct Config {
     pub max_streams_per_user: usize,
     /// How often the SLA monitor scans open tickets.
     pub sla_monitor_interval_secs: u64,
+    /// Serve HTTPS with these PEM files; plain HTTP (e.g. behind a reverse proxy) when absent.
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Default for Config {
@@ -36,6 +45,7 @@ impl Default for Config {
             login_attempts_per_minute: 10,
             max_streams_per_user: 8,
             sla_monitor_interval_secs: 60,
+            tls: None,
         }
     }
 }

@@ -139,8 +139,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C / SIGTERM.
+/// Serves until Ctrl-C. Use [`serve_with`] to learn the bound address or stop it yourself.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    serve_with(state, handle).await
+}
+
+/// Serves on `config.bind` (HTTPS when `config.tls` is set) until `handle` shuts it down.
+pub async fn serve_with(
+    state: AppState,
+    handle: axum_server::Handle<SocketAddr>,
+) -> anyhow::Result<()> {
     if state.db.kind == db::Kind::Postgres {
         events::spawn_listener(state.clone(), state.config.database_url.clone());
     }
@@ -149,20 +163,34 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         Duration::from_secs(state.config.sla_monitor_interval_secs.max(1)),
     );
     let bind = state.config.bind;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-    tracing::info!(
-        "outpost-server listening on http://{}",
-        listener.local_addr()?
-    );
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
+    let tls = state.config.tls.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let announce = handle.clone();
+    tokio::spawn(async move {
+        if let Some(addr) = announce.listening().await {
+            tracing::info!("outpost-server listening on {scheme}://{addr}");
+        }
+    });
+    match tls {
+        None => axum_server::bind(bind).handle(handle).serve(app).await,
+        Some(tls) => {
+            // Several servers may run in one process (tests): installing twice is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot load TLS certificate {} and key {}: {e}",
+                        tls.cert.display(),
+                        tls.key.display()
+                    )
+                })?;
+            axum_server::bind_rustls(bind, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("cannot serve on {bind}: {e}"))
 }
