@@ -24,6 +24,7 @@ macro_rules! named_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -179,6 +180,7 @@ named_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requester {
     pub name: String,
     /// E-mail address, phone number or chat handle, as the channel supplied it.
@@ -197,12 +199,14 @@ named_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketLink {
     pub kind: LinkKind,
     pub other: TicketId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Csat {
     /// 1 (very unhappy) to 5 (very happy).
     pub score: u8,
@@ -213,12 +217,14 @@ pub struct Csat {
 /// A span during which SLA clocks did not run (the ticket was `pending`). `end == None` means
 /// the ticket is still paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PauseSpan {
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub id: TicketId,
     /// Human key such as `OP-1042`, assigned by the server; `None` until the first sync.
@@ -290,6 +296,7 @@ named_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerificationCheck {
     pub dimension: VerificationDimension,
     pub result: VerificationResult,
@@ -320,6 +327,7 @@ named_enum! {
 
 /// What happened to a ticket, recorded in its timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TicketEvent {
     Created,
@@ -381,6 +389,7 @@ pub enum TicketEvent {
 
 /// The typed content of a timeline entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EntryBody {
     CustomerMessage {
@@ -439,6 +448,7 @@ impl EntryBody {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     pub id: EntryId,
     pub ticket_id: TicketId,
@@ -449,12 +459,14 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
     pub code: DepartmentCode,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub name: String,
@@ -467,6 +479,7 @@ pub struct User {
 
 /// A reply template in one language, with `{{customer.name}}`-style placeholders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Template {
     pub id: Uuid,
     pub name: String,

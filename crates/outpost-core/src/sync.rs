@@ -20,6 +20,7 @@ pub const MAX_PUSH_BATCH: usize = 500;
 pub const MAX_PULL_LIMIT: u32 = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTicket {
     pub id: TicketId,
     pub subject: String,
@@ -35,6 +36,7 @@ pub struct NewTicket {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RiskActionArgs {
     pub entry_id: EntryId,
     pub ticket_id: TicketId,
@@ -45,6 +47,7 @@ pub struct RiskActionArgs {
 
 /// A named intent. The serde tag is the wire name and also the audit action name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "name", content = "args")]
 pub enum Mutation {
     #[serde(rename = "ticket.create")]
@@ -195,6 +198,7 @@ impl Mutation {
 
 /// A mutation as queued in the outbox and pushed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationEnvelope {
     /// Per-device, strictly increasing from 1; the server skips ids it has seen and refuses gaps.
     pub mutation_id: u64,
@@ -206,6 +210,7 @@ pub struct MutationEnvelope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub device_id: Uuid,
     pub mutations: Vec<MutationEnvelope>,
@@ -213,16 +218,20 @@ pub struct PushRequest {
 
 /// One field where the server's value won over the pushed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldConflict {
     pub field: String,
     /// What this device set, and what the server kept, as JSON values.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub yours: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub winner: serde_json::Value,
     pub changed_by: Option<UserId>,
     pub changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MutationOutcome {
     Applied {
@@ -243,6 +252,7 @@ pub enum MutationOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub mutation_id: u64,
     #[serde(flatten)]
@@ -250,6 +260,7 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<MutationResult>,
     /// Highest mutation id the server has processed for this device.
@@ -257,6 +268,7 @@ pub struct PushResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ChangeKind {
     Ticket(Box<Ticket>),
@@ -271,6 +283,7 @@ pub enum ChangeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// The organisation's change sequence number of this change.
     pub seq: u64,
@@ -279,6 +292,7 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub changes: Vec<Change>,
     /// Pass this back as `cursor` on the next pull.
@@ -294,6 +308,7 @@ pub struct PullResponse {
 
 /// What `GET /v1/sync/events` sends: only "there is something new".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Poke {
     pub cursor: u64,
 }

@@ -31,7 +31,7 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 pub struct ErrorBody {
     pub code: &'static str,
     pub message: String,

@@ -84,6 +84,7 @@ async fn head(db: &Db) -> Option<u64> {
         .map(|v| v as u64)
 }
 
+#[utoipa::path(get, path = "/v1/sync/events", security(("bearer" = [])), responses((status = 200, description = "text/event-stream of `poke` events carrying a Poke", content_type = "text/event-stream"), (status = 401, body = crate::error::ErrorBody), (status = 429, description = "Too many open streams", body = crate::error::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -25,7 +25,7 @@ use crate::extract::ApiJson;
 use crate::sync::{commit_applied, Decided};
 use crate::{AppState, ClientAddr};
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
     pub name: String,
@@ -34,7 +34,7 @@ pub struct RequesterInput {
     pub tier: Option<CustomerTier>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequest {
     pub subject: String,
@@ -49,7 +49,7 @@ pub struct IntakeRequest {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 pub struct IntakeResponse {
     pub ticket_id: Uuid,
     pub key: String,
@@ -289,6 +289,7 @@ pub async fn create(
     })
 }
 
+#[utoipa::path(post, path = "/v1/intake", request_body = IntakeRequest, params(("x-outpost-key" = String, Header, description = "Per-channel intake key")), responses((status = 200, body = IntakeResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn intake(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod intake;
+pub mod openapi;
 pub mod routes;
 pub mod sla_monitor;
 pub mod sync;
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     Router::new()
         .route("/health", get(routes::health))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/ping", get(routes::ping))
         .route("/v1/auth/login", post(routes::login))
         .route("/v1/auth/refresh", post(routes::refresh))

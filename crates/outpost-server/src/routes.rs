@@ -13,20 +13,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
 use crate::{AppState, ClientAddr};
 
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The server is up", body = String)))]
 pub async fn health() -> &'static str {
     "ok"
 }
 
 /// A trivial authenticated endpoint: the baseline for sync benchmarks.
+#[utoipa::path(get, path = "/v1/ping", security(("bearer" = [])), responses((status = 200, description = "Trivial authenticated endpoint (benchmark baseline)"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn ping(AuthUser(user): AuthUser) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "user": user.id }))
 }
 
+#[utoipa::path(get, path = "/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
     Json(user)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -35,7 +38,7 @@ pub struct LoginRequest {
     pub totp: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
 pub struct Session {
     pub access_token: String,
     pub refresh_token: String,
@@ -70,6 +73,7 @@ pub async fn audit_action(
     Ok(())
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", request_body = LoginRequest, responses((status = 200, body = Session), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -150,7 +154,7 @@ pub async fn login(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -158,6 +162,7 @@ pub struct RefreshRequest {
 
 /// Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
 /// family is revoked and the holder must sign in again.
+#[utoipa::path(post, path = "/v1/auth/refresh", request_body = RefreshRequest, responses((status = 200, body = Session), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -216,6 +221,7 @@ pub async fn refresh(
     }))
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout", request_body = RefreshRequest, responses((status = 200, description = "Signed out")))]
 pub async fn logout(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -245,7 +251,7 @@ pub async fn logout(
     Ok(Json(serde_json::json!({ "signed_out": true })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddUserRequest {
     pub email: String,
@@ -257,7 +263,7 @@ pub struct AddUserRequest {
     pub skills: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
 pub struct AddedUser {
     pub user: User,
     /// Shown once; the user changes it after signing in.
@@ -320,6 +326,7 @@ pub async fn create_user(
     })
 }
 
+#[utoipa::path(post, path = "/v1/admin/users", security(("bearer" = [])), request_body = AddUserRequest, responses((status = 200, body = AddedUser), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn add_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
@@ -338,6 +345,7 @@ pub async fn add_user(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Disabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,

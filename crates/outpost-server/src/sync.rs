@@ -287,6 +287,7 @@ pub(crate) async fn commit_applied(
     })
 }
 
+#[utoipa::path(post, path = "/v1/sync/push", security(("bearer" = [])), request_body = PushRequest, responses((status = 200, body = PushResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -322,7 +323,7 @@ pub async fn push(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PullQuery {
     #[serde(default)]
     pub cursor: u64,
@@ -369,6 +370,7 @@ async fn fetch(
     Ok(query.bind(limit).fetch_all(&state.db.pool).await?)
 }
 
+#[utoipa::path(get, path = "/v1/sync/pull", security(("bearer" = [])), params(PullQuery), responses((status = 200, body = PullResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn pull(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

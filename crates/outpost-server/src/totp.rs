@@ -51,13 +51,14 @@ pub fn matching_step(
     Ok(None)
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
 pub struct TotpSetup {
     pub secret_base32: String,
     /// For authenticator apps (usually shown as a QR code).
     pub otpauth_url: String,
 }
 
+#[utoipa::path(post, path = "/v1/auth/totp/setup", security(("bearer" = [])), responses((status = 200, body = TotpSetup), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn setup(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -78,12 +79,13 @@ pub async fn setup(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     pub code: String,
 }
 
+#[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -10,6 +10,7 @@ use crate::model::{Category, CustomerTier, Priority, Ticket};
 
 /// The clocks a ticket can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// Creation until the first public reply.
