@@ -58,9 +58,9 @@ fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
     Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
 }
 
-/// Applies a push batch in one transaction: each mutation inside its own savepoint, so a
-/// refused one rolls back alone while the batch pays for a single commit. `Err` is an
-/// infrastructure failure: nothing of the batch is kept and the client retries.
+/// Applies a push batch in one transaction, so the batch pays for a single commit; refused
+/// mutations write nothing. `Err` is an infrastructure failure: nothing of the batch is kept and
+/// the client retries.
 async fn apply_batch(
     state: &AppState,
     user: &User,
@@ -92,11 +92,13 @@ async fn apply_batch(
             }
         } else {
             last = id;
-            let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
-            match decide(state, &mut savepoint, user, device_id, envelope).await? {
+            // `decide` only reads, so a refusal has nothing to roll back; a failure while writing
+            // aborts the whole batch (nothing is committed and the client retries).
+            match decide(state, &mut tx, user, device_id, envelope).await? {
                 Ok(decided) => {
-                    let outcome = commit_applied(
-                        &mut savepoint,
+                    applied_any = true;
+                    commit_applied(
+                        &mut tx,
                         &user.id.to_string(),
                         device_id,
                         address,
@@ -104,18 +106,12 @@ async fn apply_batch(
                         envelope.mutation_id,
                         decided,
                     )
-                    .await?;
-                    savepoint.commit().await?;
-                    applied_any = true;
-                    outcome
+                    .await?
                 }
-                Err(rejection) => {
-                    savepoint.rollback().await?;
-                    MutationOutcome::Rejected {
-                        code: rejection.code().into(),
-                        reason: rejection.to_string(),
-                    }
-                }
+                Err(rejection) => MutationOutcome::Rejected {
+                    code: rejection.code().into(),
+                    reason: rejection.to_string(),
+                },
             }
         };
         results.push(MutationResult {
