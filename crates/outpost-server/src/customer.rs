@@ -487,6 +487,7 @@ async fn customer_change(
             before: Some(current),
             ticket,
             entries,
+            conflicts: Vec::new(),
         },
     )
     .await?;

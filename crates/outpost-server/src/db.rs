@@ -139,6 +139,10 @@ CREATE TABLE sla_alerts (
     PRIMARY KEY (ticket_id, alert, due_at)
 );
 "#,
+    // 5: the revision at which a ticket's description last changed, for long-text conflicts.
+    r#"
+ALTER TABLE tickets ADD COLUMN description_rev BIGINT;
+"#,
 ];
 
 impl Db {

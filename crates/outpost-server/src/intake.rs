@@ -220,6 +220,7 @@ pub async fn create(
             before: None,
             ticket: created.ticket.clone(),
             entries: created.entries,
+            conflicts: Vec::new(),
         },
     )
     .await?;
@@ -255,6 +256,7 @@ pub async fn create(
                 before: Some(ticket.clone()),
                 ticket: applied.ticket,
                 entries: applied.entries,
+                conflicts: Vec::new(),
             },
         )
         .await?;

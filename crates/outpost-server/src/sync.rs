@@ -10,11 +10,11 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use outpost_core::apply::{apply, ApplyContext, Rejection};
 use outpost_core::audit::{AuditEvent, Hash32};
-use outpost_core::model::{Department, Entry, Role, Ticket, User};
+use outpost_core::model::{Department, Entry, EntryBody, Role, Ticket, User};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{
-    Change, ChangeKind, Mutation, MutationEnvelope, MutationOutcome, MutationResult, PullResponse,
-    PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
+    Change, ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
+    PullResponse, PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
 };
 use serde::Deserialize;
 use sqlx::Row;
@@ -141,6 +141,8 @@ pub(crate) struct Decided {
     pub before: Option<Ticket>,
     pub ticket: Ticket,
     pub entries: Vec<Entry>,
+    /// Fields where this change lost to a concurrent one (reported as a conflict).
+    pub conflicts: Vec<FieldConflict>,
 }
 
 /// Runs the domain rules and the permission checks; `Ok(Err(_))` is a refusal to report.
@@ -181,12 +183,54 @@ async fn decide(
         Ok(applied) => applied,
         Err(rejection) => return Ok(Err(rejection)),
     };
-    // An agent may not hand a ticket to a department they cannot see and keep acting on it, but
-    // moving it there is a normal escalation: allowed, and the ticket leaves their view.
+    if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
+        (&envelope.mutation, &before, envelope.base_revision)
+    {
+        let changed_at: i64 =
+            sqlx::query_scalar("SELECT COALESCE(description_rev, 0) FROM tickets WHERE id = $1")
+                .bind(ticket_id.to_string())
+                .fetch_one(&mut **tx)
+                .await?;
+        if changed_at as u64 > base && current.description != *description {
+            // Long text never silently loses: the server's description stays, this device's
+            // version is kept as an internal note, and the device is told.
+            let mut seed = device_id.as_bytes().to_vec();
+            seed.extend_from_slice(&envelope.mutation_id.to_be_bytes());
+            seed.extend_from_slice(b"description-conflict");
+            let note = Entry {
+                id: outpost_core::apply::derived_uuid_v7(envelope.client_time, &seed),
+                ticket_id,
+                author: Some(user.id),
+                body: EntryBody::Note {
+                    text: format!(
+                        "Conflicting edit of the description (kept here):\n\n{description}"
+                    ),
+                },
+                created_at: ctx.now,
+            };
+            let mut ticket = current.clone();
+            ticket.updated_at = ctx.now;
+            let winner = current.description.clone();
+            let changed_at = current.updated_at;
+            return Ok(Ok(Decided {
+                before: Some(current.clone()),
+                ticket,
+                entries: vec![note],
+                conflicts: vec![FieldConflict {
+                    field: "description".into(),
+                    yours: serde_json::Value::String(description.clone()),
+                    winner: serde_json::Value::String(winner),
+                    changed_by: None,
+                    changed_at: Some(changed_at),
+                }],
+            }));
+        }
+    }
     Ok(Ok(Decided {
         before,
         ticket: applied.ticket,
         entries: applied.entries,
+        conflicts: Vec::new(),
     }))
 }
 
@@ -206,6 +250,7 @@ pub(crate) async fn commit_applied(
         before,
         mut ticket,
         entries,
+        conflicts,
     } = decided;
     if ticket.key.is_none() {
         ticket.key = Some(format!("OP-{}", next(tx, "ticket_key").await?));
@@ -225,10 +270,11 @@ pub(crate) async fn commit_applied(
     };
     let ticket_seq = take();
     sqlx::query(
-        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority, description_rev)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6,
-             status = $7, priority = $8",
+             status = $7, priority = $8,
+             description_rev = CASE WHEN $10 = 1 THEN $9 ELSE tickets.description_rev END",
     )
     .bind(ticket.id.to_string())
     .bind(ticket.key.clone())
@@ -238,6 +284,8 @@ pub(crate) async fn commit_applied(
     .bind(serde_json::to_string(&ticket)?)
     .bind(ticket.status.as_str())
     .bind(ticket.priority.as_str())
+    .bind(ticket.revision as i64)
+    .bind(i64::from(before.as_ref().is_none_or(|b| b.description != ticket.description)))
     .execute(&mut **tx)
     .await?;
     for entry in &entries {
@@ -278,8 +326,15 @@ pub(crate) async fn commit_applied(
         },
     )
     .await?;
-    Ok(MutationOutcome::Applied {
-        revision: ticket.revision,
+    Ok(if conflicts.is_empty() {
+        MutationOutcome::Applied {
+            revision: ticket.revision,
+        }
+    } else {
+        MutationOutcome::Conflict {
+            revision: ticket.revision,
+            fields: conflicts,
+        }
     })
 }
 

@@ -568,6 +568,92 @@ async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) 
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+async fn concurrent_description_edits_keep_both_and_report_a_conflict(s: Server) {
+    let (_, a) = s.user("a@acme.example", "agent", &["support"]).await;
+    let (_, b) = s.user("b@acme.example", "agent", &["support"]).await;
+    let ticket = Uuid::now_v7();
+    let (_, body) = s
+        .push(&a, Uuid::now_v7(), vec![(1, new_ticket(ticket, "support"))])
+        .await;
+    assert_eq!(body["results"][0]["revision"], 1);
+    let edit = |text: &str, base: u64| {
+        json!({
+            "device_id": Uuid::now_v7(),
+            "mutations": [{
+                "mutation_id": 1,
+                "client_time": now(),
+                "base_revision": base,
+                "mutation": { "name": "ticket.set_description", "args": { "ticket_id": ticket, "description": text } }
+            }]
+        })
+    };
+    let (_, first) = s
+        .call(
+            "POST",
+            "/v1/sync/push",
+            Some(&a),
+            Some(edit("A's wording", 1)),
+        )
+        .await;
+    assert_eq!(first["results"][0]["outcome"], "applied", "{first}");
+    let (_, second) = s
+        .call(
+            "POST",
+            "/v1/sync/push",
+            Some(&b),
+            Some(edit("B's wording", 1)),
+        )
+        .await;
+    let result = &second["results"][0];
+    assert_eq!(result["outcome"], "conflict", "{second}");
+    assert_eq!(result["fields"][0]["field"], "description");
+    assert_eq!(result["fields"][0]["yours"], "B's wording");
+    assert_eq!(result["fields"][0]["winner"], "A's wording");
+
+    let pull = s.pull_all(&a).await;
+    let mut description = None;
+    let mut kept = false;
+    for change in &pull.changes {
+        match &change.kind {
+            outpost_core::sync::ChangeKind::Ticket(t) if t.id == ticket => {
+                description = Some(t.description.clone())
+            }
+            outpost_core::sync::ChangeKind::Entry(e) => {
+                if let outpost_core::model::EntryBody::Note { text } = &e.body {
+                    kept |= text.contains("B's wording");
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(description.as_deref(), Some("A's wording"));
+    assert!(kept, "the losing text is kept as an internal note");
+
+    // An edit based on the current revision is not a conflict.
+    let current = body_revision(&s, &a, ticket).await;
+    let (_, third) = s
+        .call(
+            "POST",
+            "/v1/sync/push",
+            Some(&b),
+            Some(edit("B, after reading A", current)),
+        )
+        .await;
+    assert_eq!(third["results"][0]["outcome"], "applied", "{third}");
+}
+
+async fn body_revision(s: &Server, token: &str, ticket: Uuid) -> u64 {
+    s.pull_all(token)
+        .await
+        .changes
+        .iter()
+        .find_map(|c| match &c.kind {
+            outpost_core::sync::ChangeKind::Ticket(t) if t.id == ticket => Some(t.revision),
+            _ => None,
+        })
+        .unwrap()
+}
+
 on_both_databases!(
     sessions_rotate_and_reuse_revokes_the_family,
     failed_logins_are_rate_limited,
@@ -577,4 +663,5 @@ on_both_databases!(
     malformed_requests_get_clear_errors_and_change_nothing,
     audit_verification_names_a_tampered_event,
     totp_becomes_required_once_enabled_and_codes_are_single_use,
+    concurrent_description_edits_keep_both_and_report_a_conflict,
 );
