@@ -143,6 +143,12 @@ CREATE TABLE sla_alerts (
     r#"
 ALTER TABLE tickets ADD COLUMN description_rev BIGINT;
 "#,
+    // 6: the change_seq at which a user's view last shrank, and the view each device last
+    // bootstrapped under: a device with an older view must re-bootstrap.
+    r#"
+ALTER TABLE users ADD COLUMN view_seq BIGINT;
+ALTER TABLE devices ADD COLUMN view_seq BIGINT;
+"#,
 ];
 
 impl Db {

@@ -122,6 +122,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/totp/enable", post(totp::enable))
         .route("/v1/admin/users", post(routes::add_user))
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
+        .route(
+            "/v1/admin/users/{id}/departments",
+            post(routes::set_departments),
+        )
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/sync/events", get(events::events))

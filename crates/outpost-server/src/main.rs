@@ -83,6 +83,13 @@ enum UserCommand {
     },
     /// Disable a user and end their sessions.
     Disable { id: Uuid },
+    /// Set the departments a user works in (their clients drop what they no longer see).
+    SetDepartments {
+        id: Uuid,
+        /// Comma-separated department codes.
+        #[arg(long, value_delimiter = ',')]
+        departments: Vec<String>,
+    },
     /// Set a new one-time password and end the user's sessions.
     ResetPassword { id: Uuid },
 }
@@ -197,6 +204,23 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 .await?;
                 tx.commit().await?;
                 println!("Disabled {id}; their sessions are revoked.");
+            }
+            UserCommand::SetDepartments { id, departments } => {
+                let mut tx = db.begin_write().await?;
+                anyhow::ensure!(
+                    outpost_server::users::set_departments(&mut tx, id, &departments).await?,
+                    "no user {id}"
+                );
+                outpost_server::routes::audit_action(
+                    &mut tx,
+                    "cli",
+                    None,
+                    "user.set_departments",
+                    serde_json::json!({ "user": id, "departments": departments }),
+                )
+                .await?;
+                tx.commit().await?;
+                println!("{id} now works in: {}", departments.join(", "));
             }
             UserCommand::ResetPassword { id } => {
                 let password = outpost_server::auth::random_token(12)?;

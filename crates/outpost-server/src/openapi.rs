@@ -33,6 +33,7 @@ impl Modify for BearerAuth {
         crate::routes::logout,
         crate::routes::add_user,
         crate::routes::disable_user,
+        crate::routes::set_departments,
         crate::totp::setup,
         crate::totp::enable,
         crate::sync::push,

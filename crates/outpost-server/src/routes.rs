@@ -368,3 +368,47 @@ pub async fn disable_user(
     tx.commit().await?;
     Ok(Json(serde_json::json!({ "disabled": id })))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentsRequest {
+    pub departments: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/v1/admin/users/{id}/departments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = DepartmentsRequest, responses((status = 200, description = "Departments set"), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn set_departments(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<DepartmentsRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let mut tx = state.db.begin_write().await?;
+    for code in &request.departments {
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if known.is_none() {
+            return Err(ApiError::BadRequest(format!("no department {code:?}")));
+        }
+    }
+    if !crate::users::set_departments(&mut tx, id, &request.departments).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    audit_action(
+        &mut tx,
+        &admin.id.to_string(),
+        address.as_deref(),
+        "user.set_departments",
+        serde_json::json!({ "user": id, "departments": request.departments }),
+    )
+    .await?;
+    tx.commit().await?;
+    state.notify_changed().await;
+    Ok(Json(
+        serde_json::json!({ "user": id, "departments": request.departments }),
+    ))
+}

@@ -379,6 +379,8 @@ pub struct PullQuery {
     #[serde(default)]
     pub cursor: u64,
     pub limit: Option<u32>,
+    /// The pulling device. Clients send it: it reports `last_mutation_id` (confirming outbox
+    /// entries) and lets the server ask a device to re-bootstrap after the user's view shrank.
     pub device_id: Option<Uuid>,
 }
 
@@ -448,8 +450,40 @@ pub async fn pull(
         .unwrap_or(0),
         None => 0,
     };
-    if cursor > head {
-        // A cursor from another database, or from before a restore.
+    let user_view: i64 =
+        sqlx::query_scalar("SELECT COALESCE(view_seq, 0) FROM users WHERE id = $1")
+            .bind(user.id.to_string())
+            .fetch_one(&state.db.pool)
+            .await?;
+    // Which view this device bootstrapped under: recorded when it pulls from zero.
+    let mut stale_view = false;
+    if let Some(device) = query.device_id {
+        if cursor == 0 {
+            let mut tx = state.db.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO devices (device_id, user_id, last_mutation_id, view_seq) VALUES ($1, $2, 0, $3)
+                 ON CONFLICT (device_id) DO UPDATE SET view_seq = $3 WHERE devices.user_id = $2",
+            )
+            .bind(device.to_string())
+            .bind(user.id.to_string())
+            .bind(user_view)
+            .execute(&mut **tx)
+            .await?;
+            tx.commit().await?;
+        } else {
+            let device_view: Option<i64> = sqlx::query_scalar(
+                "SELECT COALESCE(view_seq, 0) FROM devices WHERE device_id = $1 AND user_id = $2",
+            )
+            .bind(device.to_string())
+            .bind(user.id.to_string())
+            .fetch_optional(&state.db.pool)
+            .await?;
+            stale_view = device_view.is_some_and(|v| v < user_view);
+        }
+    }
+    // A cursor from another database or before a restore, or a device that bootstrapped before
+    // this user's view shrank: drop server rows, keep the outbox, pull from zero.
+    if cursor > head || stale_view {
         return Ok(Json(PullResponse {
             changes: Vec::new(),
             cursor: 0,

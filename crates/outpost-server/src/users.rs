@@ -132,3 +132,33 @@ pub async fn add_department(tx: &mut Tx<'_>, code: &str, name: &str) -> anyhow::
         .await?;
     Ok(())
 }
+
+/// Sets a user's departments. When a department is removed the user's view shrank: their
+/// clients must drop what they can no longer see, so `view_seq` marks cursors before this change
+/// as needing a re-bootstrap (`reset_required`).
+pub async fn set_departments(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    departments: &[String],
+) -> anyhow::Result<bool> {
+    let old: Option<String> = sqlx::query_scalar("SELECT departments FROM users WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(old) = old else { return Ok(false) };
+    let old: Vec<String> = serde_json::from_str(&old)?;
+    let shrank = old.iter().any(|d| !departments.contains(d));
+    let seq = next(tx, "change_seq").await?;
+    sqlx::query(
+        "UPDATE users SET departments = $1, seq = $2,
+             view_seq = CASE WHEN $3 = 1 THEN $2 ELSE view_seq END
+         WHERE id = $4",
+    )
+    .bind(serde_json::to_string(departments)?)
+    .bind(seq)
+    .bind(i64::from(shrank))
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}

@@ -654,6 +654,98 @@ async fn body_revision(s: &Server, token: &str, ticket: Uuid) -> u64 {
         .unwrap()
 }
 
+async fn removing_a_department_makes_the_agent_rebootstrap_without_it(s: Server) {
+    let (agent_id, agent) = s
+        .user("agent@acme.example", "agent", &["support", "finance"])
+        .await;
+    let (_, supervisor) = s.user("sup@acme.example", "supervisor", &[]).await;
+    let (support_ticket, finance_ticket) = (Uuid::now_v7(), Uuid::now_v7());
+    s.push(
+        &supervisor,
+        Uuid::now_v7(),
+        vec![
+            (1, new_ticket(support_ticket, "support")),
+            (2, new_ticket(finance_ticket, "finance")),
+        ],
+    )
+    .await;
+    let device = Uuid::now_v7();
+    // Bootstraps with the device id, page by page, as the client does.
+    let bootstrap = || async {
+        let mut cursor = 0;
+        let mut tickets = Vec::new();
+        for _ in 0..100 {
+            let uri = format!("/v1/sync/pull?cursor={cursor}&limit=7&device_id={device}");
+            let (_, body) = s.call("GET", &uri, Some(&agent), None).await;
+            let page: PullResponse = serde_json::from_value(body).unwrap();
+            assert!(
+                !page.reset_required,
+                "a bootstrap in progress is never reset"
+            );
+            tickets.extend(ticket_ids(&page));
+            cursor = page.cursor;
+            if !page.has_more {
+                return (tickets, cursor);
+            }
+        }
+        panic!("bootstrap did not finish");
+    };
+    let (before, cursor) = bootstrap().await;
+    assert_eq!(before.len(), 2);
+
+    let path = format!("/v1/admin/users/{agent_id}/departments");
+    let (status, _) = s
+        .call(
+            "POST",
+            &path,
+            Some(&supervisor),
+            Some(json!({ "departments": ["support"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let admin = s.admin_token().await;
+    let (status, body) = s
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({ "departments": ["nope"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (status, _) = s
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({ "departments": ["support"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let uri = format!("/v1/sync/pull?cursor={cursor}&device_id={device}");
+    let (_, body) = s.call("GET", &uri, Some(&agent), None).await;
+    assert_eq!(body["reset_required"], true, "{body}");
+    let (after, cursor) = bootstrap().await;
+    assert_eq!(
+        after,
+        [support_ticket],
+        "the re-bootstrap no longer contains finance"
+    );
+    let (_, body) = s
+        .call(
+            "GET",
+            &format!("/v1/sync/pull?cursor={cursor}&device_id={device}"),
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_eq!(body["reset_required"], false, "caught up again");
+}
+
 on_both_databases!(
     sessions_rotate_and_reuse_revokes_the_family,
     failed_logins_are_rate_limited,
@@ -664,4 +756,5 @@ on_both_databases!(
     audit_verification_names_a_tampered_event,
     totp_becomes_required_once_enabled_and_codes_are_single_use,
     concurrent_description_edits_keep_both_and_report_a_conflict,
+    removing_a_department_makes_the_agent_rebootstrap_without_it,
 );
