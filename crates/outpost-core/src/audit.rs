@@ -186,6 +186,9 @@ pub enum BreakKind {
     },
     /// Sequence numbers skip or repeat: events were deleted or inserted.
     SequenceGap { expected: u64, found: u64 },
+    /// The chain ends early: the newest events were removed (known from an independent count,
+    /// such as the server's sequence counter or an export's stated head).
+    Truncated { expected_last: u64, found_last: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -207,6 +210,9 @@ fn describe(kind: &BreakKind) -> String {
         }
         BreakKind::SequenceGap { expected, found } => {
             format!("expected event #{expected} but found #{found} (events removed or inserted)")
+        }
+        BreakKind::Truncated { expected_last, found_last } => {
+            format!("the chain ends at #{found_last} but should reach #{expected_last} (the newest events were removed)")
         }
     }
 }

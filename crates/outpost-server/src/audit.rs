@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use outpost_core::audit::{
-    AuditEvent, ChainBreak, ChainHead, ChainedEvent, Hash32, Verified, Verifier,
+    AuditEvent, BreakKind, ChainBreak, ChainHead, ChainedEvent, Hash32, Verified, Verifier,
 };
 use sqlx::{AnyPool, Row};
 
@@ -101,7 +101,24 @@ pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBrea
         .fetch_all(pool)
         .await?;
         if rows.is_empty() {
-            return Ok(Ok(verifier.finish()));
+            let verified = verifier.finish();
+            // The counter is bumped in the same transaction as every append, so it knows where
+            // the chain must end even if the newest rows are deleted.
+            let expected: i64 =
+                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'audit_seq'")
+                    .fetch_one(pool)
+                    .await?;
+            if expected as u64 > verified.head.last_seq {
+                return Ok(Err(ChainBreak {
+                    seq: verified.head.last_seq + 1,
+                    index: verified.count as usize,
+                    kind: BreakKind::Truncated {
+                        expected_last: expected as u64,
+                        found_last: verified.head.last_seq,
+                    },
+                }));
+            }
+            return Ok(Ok(verified));
         }
         for row in &rows {
             let event = decode(row)?;

@@ -473,6 +473,10 @@ async fn audit_verification_names_a_tampered_event(s: Server) {
         .await
         .unwrap()
         .unwrap();
+    let original: String = sqlx::query_scalar("SELECT actor FROM audit WHERE seq = 2")
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
     sqlx::query("UPDATE audit SET actor = 'mallory' WHERE seq = 2")
         .execute(&s.db.pool)
         .await
@@ -483,6 +487,33 @@ async fn audit_verification_names_a_tampered_event(s: Server) {
         .unwrap_err();
     assert_eq!(broken.seq, 2);
     assert!(verified.count >= 4);
+
+    // Put it back; then deleting the newest event is caught too: the chain ends before the
+    // counter says it should.
+    sqlx::query("UPDATE audit SET actor = $1 WHERE seq = 2")
+        .bind(original)
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
+    assert!(outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .is_ok());
+    let last = verified.head.last_seq as i64;
+    sqlx::query("DELETE FROM audit WHERE seq = $1")
+        .bind(last)
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
+    let broken = outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(broken.seq, last as u64);
+    assert!(
+        broken.to_string().contains("newest events were removed"),
+        "{broken}"
+    );
 }
 
 async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) {
