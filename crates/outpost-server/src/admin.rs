@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::auth::{hash_password, random_token};
 use crate::db::{next, now_millis, Db};
 use crate::routes::audit_action;
+use crate::sync::{write_entry, write_ticket_row};
 
 pub const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
     ("support", "Support 客服部"),
@@ -128,29 +129,10 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
             highest_key = highest_key.max(n);
         }
         let seq = next(&mut tx, "change_seq").await?;
-        sqlx::query(
-            "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(ticket.id.to_string())
-        .bind(ticket.key.clone())
-        .bind(ticket.department.clone())
-        .bind(ticket.assignee.map(|a| a.to_string()))
-        .bind(seq)
-        .bind(serde_json::to_string(&ticket)?)
-        .bind(ticket.status.as_str())
-        .bind(ticket.priority.as_str())
-        .execute(&mut **tx)
-        .await?;
-        for entry in entries {
+        write_ticket_row(&mut tx, &ticket, seq, true).await?;
+        for entry in &entries {
             let seq = next(&mut tx, "change_seq").await?;
-            sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)")
-                .bind(entry.id.to_string())
-                .bind(ticket.id.to_string())
-                .bind(seq)
-                .bind(serde_json::to_string(&entry)?)
-                .execute(&mut **tx)
-                .await?;
+            write_entry(&mut tx, entry, seq).await?;
         }
     }
     sqlx::query("UPDATE counters SET value = $1 WHERE name = 'ticket_key' AND value < $1")

@@ -160,6 +160,28 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// Ends every session of a refresh-token family and records why.
+async fn revoke_family(
+    tx: &mut crate::db::Tx<'_>,
+    family: &str,
+    user_id: &str,
+    address: Option<&str>,
+    action: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
+        .bind(family)
+        .execute(&mut **tx)
+        .await?;
+    audit_action(
+        tx,
+        user_id,
+        address,
+        action,
+        serde_json::json!({ "family": family }),
+    )
+    .await
+}
+
 /// Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
 /// family is revoked and the holder must sign in again.
 #[utoipa::path(post, path = "/v1/auth/refresh", request_body = RefreshRequest, responses((status = 200, body = Session), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
@@ -181,16 +203,12 @@ pub async fn refresh(
         return Err(ApiError::SessionRevoked);
     }
     if row.try_get::<i64, _>("used")? != 0 {
-        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
-            .bind(&family)
-            .execute(&mut **tx)
-            .await?;
-        audit_action(
+        revoke_family(
             &mut tx,
+            &family,
             &user_id,
             address.as_deref(),
             "session.refresh_reuse_revoked",
-            serde_json::json!({ "family": family }),
         )
         .await?;
         tx.commit().await?;
@@ -234,16 +252,12 @@ pub async fn logout(
             .fetch_optional(&mut **tx)
             .await?;
     if let Some((family, user_id)) = family {
-        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
-            .bind(&family)
-            .execute(&mut **tx)
-            .await?;
-        audit_action(
+        revoke_family(
             &mut tx,
+            &family,
             &user_id,
             address.as_deref(),
             "session.logout",
-            serde_json::json!({ "family": family }),
         )
         .await?;
     }

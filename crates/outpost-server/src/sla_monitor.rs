@@ -77,13 +77,7 @@ pub async fn scan(
             created_at: now,
         };
         let seq = next_block(&mut tx, "change_seq", 1).await?;
-        sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
-            .bind(entry.id.to_string())
-            .bind(ticket_id.to_string())
-            .bind(seq)
-            .bind(serde_json::to_string(&entry)?)
-            .execute(&mut **tx)
-            .await?;
+        crate::sync::write_entry(&mut tx, &entry, seq).await?;
         emitted += 1;
     }
     tx.commit().await?;

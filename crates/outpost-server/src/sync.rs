@@ -234,6 +234,48 @@ async fn decide(
     }))
 }
 
+/// Inserts or updates a ticket row with its derived columns. `description_changed` moves the
+/// revision at which the description last changed (for long-text conflicts).
+pub(crate) async fn write_ticket_row(
+    tx: &mut Tx<'_>,
+    ticket: &Ticket,
+    seq: i64,
+    description_changed: bool,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority, description_rev)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6,
+             status = $7, priority = $8,
+             description_rev = CASE WHEN $10 = 1 THEN $9 ELSE tickets.description_rev END",
+    )
+    .bind(ticket.id.to_string())
+    .bind(ticket.key.clone())
+    .bind(ticket.department.clone())
+    .bind(ticket.assignee.map(|a| a.to_string()))
+    .bind(seq)
+    .bind(serde_json::to_string(ticket)?)
+    .bind(ticket.status.as_str())
+    .bind(ticket.priority.as_str())
+    .bind(ticket.revision as i64)
+    .bind(i64::from(description_changed))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a timeline entry once (a retried change never duplicates it).
+pub(crate) async fn write_entry(tx: &mut Tx<'_>, entry: &Entry, seq: i64) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+        .bind(entry.id.to_string())
+        .bind(entry.ticket_id.to_string())
+        .bind(seq)
+        .bind(serde_json::to_string(entry)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
 /// the department changed, and the audit event. `actor` is a user id or a system source such as
 /// `intake:web_form`.
@@ -269,37 +311,12 @@ pub(crate) async fn commit_applied(
         current
     };
     let ticket_seq = take();
-    sqlx::query(
-        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority, description_rev)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6,
-             status = $7, priority = $8,
-             description_rev = CASE WHEN $10 = 1 THEN $9 ELSE tickets.description_rev END",
-    )
-    .bind(ticket.id.to_string())
-    .bind(ticket.key.clone())
-    .bind(ticket.department.clone())
-    .bind(ticket.assignee.map(|a| a.to_string()))
-    .bind(ticket_seq)
-    .bind(serde_json::to_string(&ticket)?)
-    .bind(ticket.status.as_str())
-    .bind(ticket.priority.as_str())
-    .bind(ticket.revision as i64)
-    .bind(i64::from(before.as_ref().is_none_or(|b| b.description != ticket.description)))
-    .execute(&mut **tx)
-    .await?;
+    let description_changed = before
+        .as_ref()
+        .is_none_or(|b| b.description != ticket.description);
+    write_ticket_row(tx, &ticket, ticket_seq, description_changed).await?;
     for entry in &entries {
-        let seq = take();
-        sqlx::query(
-            "INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(entry.id.to_string())
-        .bind(ticket.id.to_string())
-        .bind(seq)
-        .bind(serde_json::to_string(entry)?)
-        .execute(&mut **tx)
-        .await?;
+        write_entry(tx, entry, take()).await?;
     }
     if let Some(old) = moved {
         sqlx::query("INSERT INTO revocations (seq, ticket_id, department) VALUES ($1, $2, $3)")
