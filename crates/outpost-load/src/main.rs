@@ -353,10 +353,17 @@ async fn main() -> anyhow::Result<()> {
     let tasks: Vec<_> = agents[..senders]
         .iter()
         .cloned()
-        .map(|a| {
+        .enumerate()
+        .map(|(index, a)| {
             let (client, base) = (client.clone(), base.clone());
+            // Senders are spread evenly over the interval, so the offered load arrives at a
+            // steady rate rather than in bursts of `senders` requests at once.
+            let offset = interval.mul_f64(index as f64 / senders as f64);
             tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(interval);
+                let mut ticker = tokio::time::interval_at(
+                    tokio::time::Instant::from_std(started) + offset,
+                    interval,
+                );
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {

@@ -47,7 +47,7 @@ pub async fn init(
         .bind(org_name)
         .bind(random_token(32)?)
         .bind(now_millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     for (code, name) in DEFAULT_DEPARTMENTS {
         crate::users::add_department(&mut tx, code, name).await?;
@@ -114,7 +114,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
         .bind(i64::from(user.active))
         .bind(seq)
         .bind(now_millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         credentials.push((user.email.clone(), user.role, password));
     }
@@ -135,10 +135,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
             write_entry(&mut tx, entry, seq).await?;
         }
     }
-    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'ticket_key' AND value < $1")
-        .bind(highest_key)
-        .execute(&mut **tx)
-        .await?;
+    tx.raise("ticket_key", highest_key).await?;
     audit_action(
         &mut tx,
         "system",

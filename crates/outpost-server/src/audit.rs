@@ -7,25 +7,29 @@ use outpost_core::audit::{
 };
 use sqlx::{AnyPool, Row};
 
-use crate::db::{next, Tx};
+use crate::db::{next, WriteTx};
 
 fn hash(text: &str) -> anyhow::Result<Hash32> {
     Hash32::from_hex(text).map_err(|e| anyhow::anyhow!("stored hash {text:?} is not hex: {e}"))
 }
 
 /// Appends `event` after the current head. Taking the `audit_seq` counter first serialises
-/// appenders, so two transactions never chain onto the same head.
-pub async fn append(tx: &mut Tx<'_>, event: AuditEvent) -> anyhow::Result<ChainedEvent> {
+/// appenders, so two transactions never chain onto the same head. The head is read once per
+/// transaction and then followed in memory.
+pub async fn append(tx: &mut WriteTx, event: AuditEvent) -> anyhow::Result<ChainedEvent> {
     let seq = next(tx, "audit_seq").await?;
-    let head = match sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await?
-    {
-        Some(row) => ChainHead {
-            last_seq: row.try_get::<i64, _>("seq")? as u64,
-            hash: hash(&row.try_get::<String, _>("hash")?)?,
+    let head = match tx.audit_head.take() {
+        Some(head) => head,
+        None => match sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?
+        {
+            Some(row) => ChainHead {
+                last_seq: row.try_get::<i64, _>("seq")? as u64,
+                hash: hash(&row.try_get::<String, _>("hash")?)?,
+            },
+            None => ChainHead::default(),
         },
-        None => ChainHead::default(),
     };
     if head.last_seq + 1 != seq as u64 {
         anyhow::bail!(
@@ -54,6 +58,7 @@ pub async fn append(tx: &mut Tx<'_>, event: AuditEvent) -> anyhow::Result<Chaine
     .bind(chained.hash.to_hex())
     .execute(&mut **tx)
     .await?;
+    tx.audit_head = Some(head);
     Ok(chained)
 }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::db::{now_millis, Tx};
+use crate::db::{now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -110,7 +110,7 @@ impl Tokens {
     /// Creates a refresh token in `family` and stores its hash.
     pub async fn issue_refresh(
         &self,
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         user: Uuid,
         family: &str,
     ) -> ApiResult<String> {

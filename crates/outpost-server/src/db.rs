@@ -27,29 +27,117 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
-pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+type SqlTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The counters every write may advance. They are read (and on PostgreSQL row-locked) once per
+/// transaction, advanced in memory, and written back in one statement at commit.
+const COUNTERS: [&str; 3] = ["change_seq", "ticket_key", "audit_seq"];
 
 /// A write transaction, holding the SQLite writer slot until it commits or drops.
+///
+/// Counters and the audit chain head are cached here for the transaction's lifetime: the first
+/// use locks the counter rows (PostgreSQL keeps the locks until commit, so sequence numbers are
+/// handed out in commit order and a pull cursor never skips a change that commits late), every
+/// further use is in memory. A group of pushes sharing one transaction therefore pays for the
+/// counters and the chain head once.
 pub struct WriteTx {
-    tx: Tx<'static>,
+    tx: SqlTx,
     _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+    counters: Option<[i64; 3]>,
+    dirty: bool,
+    pub(crate) audit_head: Option<outpost_core::audit::ChainHead>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> sqlx::Result<()> {
+    fn new(tx: SqlTx, slot: Option<tokio::sync::OwnedMutexGuard<()>>) -> WriteTx {
+        WriteTx {
+            tx,
+            _slot: slot,
+            counters: None,
+            dirty: false,
+            audit_head: None,
+        }
+    }
+
+    async fn counters(&mut self) -> sqlx::Result<&mut [i64; 3]> {
+        if self.counters.is_none() {
+            // `SET value = value` takes the row locks on PostgreSQL; SQLite already holds the
+            // database write lock (BEGIN IMMEDIATE).
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "UPDATE counters SET value = value WHERE name IN ('change_seq', 'ticket_key', 'audit_seq') RETURNING name, value",
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let mut values = [0i64; 3];
+            for (index, name) in COUNTERS.iter().enumerate() {
+                values[index] = rows
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| sqlx::Error::RowNotFound)?;
+            }
+            self.counters = Some(values);
+        }
+        Ok(self.counters.as_mut().expect("loaded above"))
+    }
+
+    /// Reserves `n` consecutive values of a counter; returns the first.
+    pub async fn next_block(&mut self, counter: &str, n: i64) -> sqlx::Result<i64> {
+        let index = COUNTERS
+            .iter()
+            .position(|c| *c == counter)
+            .unwrap_or_else(|| panic!("unknown counter {counter}"));
+        let values = self.counters().await?;
+        values[index] += n;
+        let last = values[index];
+        self.dirty = true;
+        Ok(last - n + 1)
+    }
+
+    /// Raises a counter to at least `value` (never lowers it).
+    pub async fn raise(&mut self, counter: &str, value: i64) -> sqlx::Result<()> {
+        let index = COUNTERS
+            .iter()
+            .position(|c| *c == counter)
+            .unwrap_or_else(|| panic!("unknown counter {counter}"));
+        let values = self.counters().await?;
+        if values[index] < value {
+            values[index] = value;
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Takes the next value of a counter.
+    pub async fn next(&mut self, counter: &str) -> sqlx::Result<i64> {
+        self.next_block(counter, 1).await
+    }
+
+    pub async fn commit(mut self) -> sqlx::Result<()> {
+        if let (true, Some([change, key, audit])) = (self.dirty, self.counters) {
+            sqlx::query(
+                "UPDATE counters SET value = CASE name WHEN 'change_seq' THEN $1 WHEN 'ticket_key' THEN $2 ELSE $3 END
+                 WHERE name IN ('change_seq', 'ticket_key', 'audit_seq')",
+            )
+            .bind(change)
+            .bind(key)
+            .bind(audit)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         self.tx.commit().await
     }
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = Tx<'static>;
-    fn deref(&self) -> &Tx<'static> {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Tx<'static> {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
 }
@@ -224,39 +312,21 @@ impl Db {
             Kind::Sqlite => {
                 let slot = self.writer.clone().lock_owned().await;
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx {
-                    tx,
-                    _slot: Some(slot),
-                })
+                Ok(WriteTx::new(tx, Some(slot)))
             }
-            Kind::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _slot: None,
-            }),
+            Kind::Postgres => Ok(WriteTx::new(self.pool.begin().await?, None)),
         }
     }
 }
 
-/// Takes the next value of a counter inside `tx`. On PostgreSQL the row lock is held until
-/// commit, so sequence numbers are handed out in commit order and a pull cursor never skips a
-/// change that commits late.
-pub async fn next(tx: &mut Tx<'_>, counter: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-        .bind(counter)
-        .fetch_one(&mut **tx)
-        .await
+/// Takes the next value of a counter inside `tx` (see [`WriteTx`]).
+pub async fn next(tx: &mut WriteTx, counter: &str) -> sqlx::Result<i64> {
+    tx.next(counter).await
 }
 
-/// Reserves `n` consecutive values of a counter; returns the first.
-pub async fn next_block(tx: &mut Tx<'_>, counter: &str, n: i64) -> sqlx::Result<i64> {
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
-    )
-    .bind(n)
-    .bind(counter)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(last - n + 1)
+/// Reserves `n` consecutive values of a counter inside `tx`; returns the first.
+pub async fn next_block(tx: &mut WriteTx, counter: &str, n: i64) -> sqlx::Result<i64> {
+    tx.next_block(counter, n).await
 }
 
 pub fn now_millis() -> i64 {

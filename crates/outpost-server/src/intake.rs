@@ -19,7 +19,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::{random_token, sha256_hex};
-use crate::db::{next, now_millis, Tx};
+use crate::db::{next, now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::sync::{commit_applied, Decided};
@@ -65,7 +65,7 @@ pub struct IntakeResponse {
 }
 
 /// Creates an intake key for `channel`; only its hash is stored.
-pub async fn add_key(tx: &mut Tx<'_>, channel: Channel, name: &str) -> anyhow::Result<String> {
+pub async fn add_key(tx: &mut WriteTx, channel: Channel, name: &str) -> anyhow::Result<String> {
     let key = format!("opk_{}", random_token(24)?);
     sqlx::query(
         "INSERT INTO intake_keys (key_hash, channel, name, created_at) VALUES ($1, $2, $3, $4)",
@@ -88,7 +88,7 @@ fn guess_language(text: &str) -> &'static str {
 }
 
 /// Agents of `department` with their open load, for the dispatch rules.
-async fn agents(tx: &mut Tx<'_>, department: &str) -> anyhow::Result<Vec<AgentState>> {
+async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentState>> {
     let rows = sqlx::query(
         "SELECT u.id, u.departments, u.skills, COALESCE(d.last_assigned, 0) AS last_assigned
          FROM users u LEFT JOIN agent_dispatch d ON d.user_id = u.id
@@ -134,7 +134,7 @@ async fn agents(tx: &mut Tx<'_>, department: &str) -> anyhow::Result<Vec<AgentSt
 }
 
 /// Creates a customer link to `ticket`; returns its path.
-pub async fn customer_link(tx: &mut Tx<'_>, ticket: Uuid) -> anyhow::Result<String> {
+pub async fn customer_link(tx: &mut WriteTx, ticket: Uuid) -> anyhow::Result<String> {
     let token = random_token(24)?;
     sqlx::query(
         "INSERT INTO customer_links (token_hash, ticket_id, created_at) VALUES ($1, $2, $3)",
@@ -267,7 +267,7 @@ pub async fn create(
         )
         .bind(agent.to_string())
         .bind(stamp)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         ticket = crate::sync::load_ticket(&mut tx, ticket_id)
             .await?

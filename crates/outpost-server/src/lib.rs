@@ -50,6 +50,8 @@ pub struct Inner {
     pub streams: events::StreamCounts,
     /// Bumped after every committed change; SSE streams and tests wait on it.
     pub changed: watch::Sender<u64>,
+    /// Pushes waiting for the push writer (see `sync::run_push_writer`).
+    pub push_queue: tokio::sync::mpsc::Sender<sync::PushJob>,
 }
 
 impl std::ops::Deref for AppState {
@@ -73,14 +75,19 @@ impl AppState {
             config.access_token_ttl_secs,
             config.refresh_token_ttl_days,
         );
-        Ok(AppState(Arc::new(Inner {
-            db,
-            config,
-            tokens,
-            limiter: RateLimiter::default(),
-            verification: sync::default_policy(),
-            streams: events::StreamCounts::default(),
-            changed: watch::channel(0).0,
+        let (push_queue, queued) = tokio::sync::mpsc::channel(4096);
+        Ok(AppState(Arc::new_cyclic(|weak| {
+            tokio::spawn(sync::run_push_writer(weak.clone(), queued));
+            Inner {
+                db,
+                config,
+                tokens,
+                limiter: RateLimiter::default(),
+                verification: sync::default_policy(),
+                streams: events::StreamCounts::default(),
+                changed: watch::channel(0).0,
+                push_queue,
+            }
         })))
     }
 

@@ -48,7 +48,7 @@ pub struct Session {
 
 /// Appends an admin or session event to the audit chain.
 pub async fn audit_action(
-    tx: &mut crate::db::Tx<'_>,
+    tx: &mut crate::db::WriteTx,
     actor: &str,
     address: Option<&str>,
     action: &str,
@@ -111,7 +111,7 @@ pub async fn login(
     let (secret, last_step): (Option<String>, Option<i64>) =
         sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
             .bind(user.id.to_string())
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
     if let Some(secret) = secret {
         let code = request.totp.as_deref().ok_or(ApiError::TotpRequired)?;
@@ -122,7 +122,7 @@ pub async fn login(
                 sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2")
                     .bind(step)
                     .bind(user.id.to_string())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
             }
             _ => {
@@ -162,7 +162,7 @@ pub struct RefreshRequest {
 
 /// Ends every session of a refresh-token family and records why.
 async fn revoke_family(
-    tx: &mut crate::db::Tx<'_>,
+    tx: &mut crate::db::WriteTx,
     family: &str,
     user_id: &str,
     address: Option<&str>,
@@ -194,7 +194,7 @@ pub async fn refresh(
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query("SELECT family, user_id, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = $1")
         .bind(sha256_hex(&request.refresh_token))
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let family: String = row.try_get("family")?;
@@ -224,7 +224,7 @@ pub async fn refresh(
         .ok_or(ApiError::SessionRevoked)?;
     sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1")
         .bind(sha256_hex(&request.refresh_token))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     let refresh_token = state
         .tokens
@@ -249,7 +249,7 @@ pub async fn logout(
     let family: Option<(String, String)> =
         sqlx::query_as("SELECT family, user_id FROM refresh_tokens WHERE token_hash = $1")
             .bind(sha256_hex(&request.refresh_token))
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     if let Some((family, user_id)) = family {
         revoke_family(
@@ -403,7 +403,7 @@ pub async fn set_departments(
         let known: Option<String> =
             sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
                 .bind(code)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?;
         if known.is_none() {
             return Err(ApiError::BadRequest(format!("no department {code:?}")));

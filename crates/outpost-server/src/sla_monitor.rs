@@ -61,7 +61,7 @@ pub async fn scan(
         .bind(&key)
         .bind(due_at.timestamp_millis())
         .bind(now.timestamp_millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 0 {

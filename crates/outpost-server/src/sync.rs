@@ -1,7 +1,7 @@
 //! `POST /v1/sync/push` and `GET /v1/sync/pull`: the server side of the sync protocol.
 //!
-//! Push applies each mutation in its own transaction with the same domain code the client runs
-//! (`outpost_core::apply`), after checking that the device's mutation ids have no gaps and that
+//! Push applies mutations with the same domain code the client runs (`outpost_core::apply`),
+//! concurrent pushes grouped into one transaction by the push writer, after checking that the device's mutation ids have no gaps and that
 //! the user may touch the ticket. Pull returns every row changed after the cursor that the user
 //! may see, ordered by the organisation's change sequence.
 
@@ -13,7 +13,7 @@ use outpost_core::audit::{AuditEvent, Hash32};
 use outpost_core::model::{Department, Entry, EntryBody, Role, Ticket, User};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{
-    Change, ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
+    ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
     PullResponse, PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
 };
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::{next, next_block, Tx};
+use crate::db::{next, next_block, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{AppState, ClientAddr};
@@ -37,7 +37,7 @@ pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) ->
     }
 }
 
-pub(crate) async fn load_ticket(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Option<Ticket>> {
+pub(crate) async fn load_ticket(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<Option<Ticket>> {
     let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
@@ -45,7 +45,7 @@ pub(crate) async fn load_ticket(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Opt
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
-async fn load_timeline(tx: &mut Tx<'_>, id: Uuid) -> anyhow::Result<Vec<Entry>> {
+async fn load_timeline(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<Vec<Entry>> {
     let docs: Vec<String> =
         sqlx::query_scalar("SELECT doc FROM entries WHERE ticket_id = $1 ORDER BY seq")
             .bind(id.to_string())
@@ -58,27 +58,122 @@ fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
     Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
 }
 
-/// Applies a push batch in one transaction, so the batch pays for a single commit; refused
-/// mutations write nothing. `Err` is an infrastructure failure: nothing of the batch is kept and
-/// the client retries.
-async fn apply_batch(
-    state: &AppState,
-    user: &User,
+/// One push request waiting for the writer.
+pub struct PushJob {
+    user: User,
     device_id: Uuid,
-    address: Option<&str>,
-    envelopes: &[MutationEnvelope],
-) -> anyhow::Result<(Vec<MutationResult>, i64)> {
+    address: Option<String>,
+    mutations: Vec<MutationEnvelope>,
+    reply: tokio::sync::oneshot::Sender<ApiResult<PushResponse>>,
+}
+
+/// Most mutations one group transaction takes from the queue.
+const MAX_GROUP_MUTATIONS: usize = 2_000;
+
+/// The push writer: takes every push waiting in the queue and applies them in one transaction
+/// (group commit), so concurrent pushes share the commit, the counter reservation and the audit
+/// chain head. The queue is per server instance; on PostgreSQL several instances still serialise
+/// on the counter rows.
+///
+/// A group that fails for an infrastructure reason is rolled back whole and its pushes are
+/// retried one transaction each, so one bad push never fails its neighbours. The writer runs as
+/// its own task: a client that disconnects cannot cancel a transaction half-way.
+pub(crate) async fn run_push_writer(
+    state: std::sync::Weak<crate::Inner>,
+    mut queue: tokio::sync::mpsc::Receiver<PushJob>,
+) {
+    while let Some(first) = queue.recv().await {
+        let mut count = first.mutations.len();
+        let mut jobs = vec![first];
+        while count < MAX_GROUP_MUTATIONS {
+            match queue.try_recv() {
+                Ok(job) => {
+                    count += job.mutations.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = state.upgrade() else { break };
+        apply_group(&AppState(inner), jobs).await;
+    }
+}
+
+async fn apply_group(state: &AppState, jobs: Vec<PushJob>) {
+    if jobs.len() > 1 {
+        match apply_jobs(state, &jobs).await {
+            Ok((answers, applied_any)) => {
+                if applied_any {
+                    state.notify_changed().await;
+                }
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "group of {} pushes failed, retrying one by one: {error:#}",
+                    jobs.len()
+                );
+            }
+        }
+    }
+    for job in jobs {
+        let answer = match apply_jobs(state, std::slice::from_ref(&job)).await {
+            Ok((mut answers, applied_any)) => {
+                if applied_any {
+                    state.notify_changed().await;
+                }
+                answers.pop().expect("one answer per job")
+            }
+            Err(error) => Err(ApiError::Internal(error)),
+        };
+        let _ = job.reply.send(answer);
+    }
+}
+
+/// Applies pushes in one transaction. `Err` is an infrastructure failure: nothing is kept and
+/// the caller retries. A refused push (inner `Err`) and refused mutations write nothing.
+async fn apply_jobs(
+    state: &AppState,
+    jobs: &[PushJob],
+) -> anyhow::Result<(Vec<ApiResult<PushResponse>>, bool)> {
     let mut tx = state.db.begin_write().await?;
-    let mut last: i64 =
-        sqlx::query_scalar("SELECT last_mutation_id FROM devices WHERE device_id = $1")
-            .bind(device_id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .unwrap_or(0);
-    let start = last;
+    let mut answers = Vec::with_capacity(jobs.len());
     let mut applied_any = false;
-    let mut results = Vec::with_capacity(envelopes.len());
-    for envelope in envelopes {
+    for job in jobs {
+        answers.push(apply_push(state, &mut tx, job, &mut applied_any).await?);
+    }
+    tx.commit().await?;
+    Ok((answers, applied_any))
+}
+
+async fn apply_push(
+    state: &AppState,
+    tx: &mut WriteTx,
+    job: &PushJob,
+    applied_any: &mut bool,
+) -> anyhow::Result<ApiResult<PushResponse>> {
+    let device = job.device_id.to_string();
+    let user_id = job.user.id.to_string();
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT user_id, last_mutation_id FROM devices WHERE device_id = $1")
+            .bind(&device)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let mut last = match row {
+        Some((owner, _)) if owner != user_id => {
+            return Ok(Err(ApiError::Conflict(
+                "this device id belongs to another user; sign in again on this device".into(),
+            )))
+        }
+        Some((_, last)) => last,
+        None => 0,
+    };
+    let start = last;
+    let mut results = Vec::with_capacity(job.mutations.len());
+    for envelope in &job.mutations {
         let id = envelope.mutation_id as i64;
         let outcome = if id <= last {
             MutationOutcome::Duplicate
@@ -93,15 +188,15 @@ async fn apply_batch(
         } else {
             last = id;
             // `decide` only reads, so a refusal has nothing to roll back; a failure while writing
-            // aborts the whole batch (nothing is committed and the client retries).
-            match decide(state, &mut tx, user, device_id, envelope).await? {
+            // aborts the whole transaction (nothing is committed and the pushes are retried).
+            match decide(state, tx, &job.user, job.device_id, envelope).await? {
                 Ok(decided) => {
-                    applied_any = true;
+                    *applied_any = true;
                     commit_applied(
-                        &mut tx,
-                        &user.id.to_string(),
-                        device_id,
-                        address,
+                        tx,
+                        &user_id,
+                        job.device_id,
+                        job.address.as_deref(),
                         envelope.mutation.name(),
                         envelope.mutation_id,
                         decided,
@@ -124,17 +219,16 @@ async fn apply_batch(
             "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES ($1, $2, $3)
              ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = $3",
         )
-        .bind(device_id.to_string())
-        .bind(user.id.to_string())
+        .bind(&device)
+        .bind(&user_id)
         .bind(last)
         .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
-    if applied_any {
-        state.notify_changed().await;
-    }
-    Ok((results, last))
+    Ok(Ok(PushResponse {
+        results,
+        last_mutation_id: last as u64,
+    }))
 }
 
 pub(crate) struct Decided {
@@ -148,7 +242,7 @@ pub(crate) struct Decided {
 /// Runs the domain rules and the permission checks; `Ok(Err(_))` is a refusal to report.
 async fn decide(
     state: &AppState,
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     user: &User,
     device_id: Uuid,
     envelope: &MutationEnvelope,
@@ -237,7 +331,7 @@ async fn decide(
 /// Inserts or updates a ticket row with its derived columns. `description_changed` moves the
 /// revision at which the description last changed (for long-text conflicts).
 pub(crate) async fn write_ticket_row(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     ticket: &Ticket,
     seq: i64,
     description_changed: bool,
@@ -265,7 +359,7 @@ pub(crate) async fn write_ticket_row(
 }
 
 /// Inserts a timeline entry once (a retried change never duplicates it).
-pub(crate) async fn write_entry(tx: &mut Tx<'_>, entry: &Entry, seq: i64) -> anyhow::Result<()> {
+pub(crate) async fn write_entry(tx: &mut WriteTx, entry: &Entry, seq: i64) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
         .bind(entry.id.to_string())
         .bind(entry.ticket_id.to_string())
@@ -280,7 +374,7 @@ pub(crate) async fn write_entry(tx: &mut Tx<'_>, entry: &Entry, seq: i64) -> any
 /// the department changed, and the audit event. `actor` is a user id or a system source such as
 /// `intake:web_form`.
 pub(crate) async fn commit_applied(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     actor: &str,
     device_id: Uuid,
     address: Option<&str>,
@@ -367,28 +461,23 @@ pub async fn push(
             "a push carries at most {MAX_PUSH_BATCH} mutations; split the batch"
         )));
     }
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT user_id FROM devices WHERE device_id = $1")
-            .bind(request.device_id.to_string())
-            .fetch_optional(&state.db.pool)
-            .await?;
-    if owner.is_some_and(|o| o != user.id.to_string()) {
-        return Err(ApiError::Conflict(
-            "this device id belongs to another user; sign in again on this device".into(),
-        ));
-    }
-    let (results, last) = apply_batch(
-        &state,
-        &user,
-        request.device_id,
-        address.as_deref(),
-        &request.mutations,
-    )
-    .await?;
-    Ok(Json(PushResponse {
-        results,
-        last_mutation_id: last as u64,
-    }))
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = PushJob {
+        user,
+        device_id: request.device_id,
+        address,
+        mutations: request.mutations,
+        reply,
+    };
+    state
+        .push_queue
+        .send(job)
+        .await
+        .map_err(|_| anyhow::anyhow!("the push writer has stopped"))?;
+    let response = answer
+        .await
+        .map_err(|_| anyhow::anyhow!("the push writer dropped a push"))??;
+    Ok(Json(response))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -445,7 +534,7 @@ pub async fn pull(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiQuery(query): ApiQuery<PullQuery>,
-) -> ApiResult<Json<PullResponse>> {
+) -> ApiResult<Json<WirePull>> {
     let limit = query
         .limit
         .unwrap_or(MAX_PULL_LIMIT)
@@ -484,7 +573,7 @@ pub async fn pull(
             .bind(device.to_string())
             .bind(user.id.to_string())
             .bind(user_view)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
         } else {
@@ -501,7 +590,7 @@ pub async fn pull(
     // A cursor from another database or before a restore, or a device that bootstrapped before
     // this user's view shrank: drop server rows, keep the outbox, pull from zero.
     if cursor > head || stale_view {
-        return Ok(Json(PullResponse {
+        return Ok(Json(WirePull {
             changes: Vec::new(),
             cursor: 0,
             has_more: true,
@@ -521,25 +610,13 @@ pub async fn pull(
     for (seq, row) in
         page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
     {
-        let ticket: Ticket = serde_json::from_str(
-            &row.try_get::<String, _>("doc")
-                .map_err(anyhow::Error::from)?,
-        )
-        .map_err(anyhow::Error::from)?;
-        page.candidates
-            .push((seq, ChangeKind::Ticket(Box::new(ticket))));
+        page.candidates.push((seq, stored_doc("ticket", &row)?));
     }
     let sql = format!("SELECT e.seq, e.doc FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1{vis} AND e.seq <= {head} ORDER BY e.seq LIMIT ${n}");
     for (seq, row) in
         page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
     {
-        let entry: Entry = serde_json::from_str(
-            &row.try_get::<String, _>("doc")
-                .map_err(anyhow::Error::from)?,
-        )
-        .map_err(anyhow::Error::from)?;
-        page.candidates
-            .push((seq, ChangeKind::Entry(Box::new(entry))));
+        page.candidates.push((seq, stored_doc("entry", &row)?));
     }
     if user.role == Role::Agent && !user.departments.is_empty() {
         // Tickets that left one of this agent's departments and that they can no longer see.
@@ -556,23 +633,18 @@ pub async fn pull(
             page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
         {
             let ticket_id: String = row.try_get("ticket_id").map_err(anyhow::Error::from)?;
-            page.candidates.push((
-                seq,
-                ChangeKind::Revoke {
-                    ticket_id: ticket_id.parse().map_err(anyhow::Error::from)?,
-                },
-            ));
+            let ticket_id: Uuid = ticket_id.parse().map_err(anyhow::Error::from)?;
+            page.candidates
+                .push((seq, WireKind::typed(&ChangeKind::Revoke { ticket_id })?));
         }
     }
     let sql = format!("SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
     for (seq, row) in page.source(fetch(&state, &sql, cursor, &[], page.fetch_limit()).await?)? {
-        page.candidates.push((
-            seq,
-            ChangeKind::Department(Department {
-                code: row.try_get("code").map_err(anyhow::Error::from)?,
-                name: row.try_get("name").map_err(anyhow::Error::from)?,
-            }),
-        ));
+        let department = ChangeKind::Department(Department {
+            code: row.try_get("code").map_err(anyhow::Error::from)?,
+            name: row.try_get("name").map_err(anyhow::Error::from)?,
+        });
+        page.candidates.push((seq, WireKind::typed(&department)?));
     }
     let sql =
         format!("SELECT seq, id FROM users WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
@@ -581,7 +653,8 @@ pub async fn pull(
         if let Some(u) =
             crate::users::load(&state.db.pool, id.parse().map_err(anyhow::Error::from)?).await?
         {
-            page.candidates.push((seq, ChangeKind::User(u)));
+            page.candidates
+                .push((seq, WireKind::typed(&ChangeKind::User(u))?));
         }
     }
 
@@ -590,7 +663,7 @@ pub async fn pull(
         Some(change) if has_more => change.seq as i64,
         _ => head.max(cursor),
     };
-    Ok(Json(PullResponse {
+    Ok(Json(WirePull {
         changes,
         cursor: next_cursor as u64,
         has_more,
@@ -599,13 +672,66 @@ pub async fn pull(
     }))
 }
 
+/// A pull response as written on the wire: the same JSON as [`PullResponse`] (the documented
+/// contract, which clients decode), but ticket and entry documents are copied from the database
+/// as stored JSON rather than decoded and re-encoded.
+#[derive(serde::Serialize)]
+pub struct WirePull {
+    changes: Vec<WireChange>,
+    cursor: u64,
+    has_more: bool,
+    last_mutation_id: u64,
+    reset_required: bool,
+}
+
+/// One [`outpost_core::sync::Change`]: `{"seq": …, "type": …, "data": …}`.
+#[derive(serde::Serialize)]
+struct WireChange {
+    seq: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    data: Box<serde_json::value::RawValue>,
+}
+
+struct WireKind {
+    kind: String,
+    data: Box<serde_json::value::RawValue>,
+}
+
+impl WireKind {
+    /// Encodes a [`ChangeKind`] exactly as its own `Serialize` does.
+    fn typed(change: &ChangeKind) -> anyhow::Result<WireKind> {
+        #[derive(serde::Deserialize)]
+        struct Tagged {
+            #[serde(rename = "type")]
+            kind: String,
+            data: Box<serde_json::value::RawValue>,
+        }
+        let tagged: Tagged = serde_json::from_str(&serde_json::to_string(change)?)?;
+        Ok(WireKind {
+            kind: tagged.kind,
+            data: tagged.data,
+        })
+    }
+}
+
+/// A stored ticket or entry document, passed through as written by `write_ticket_row` /
+/// `write_entry` (which encode the core types).
+fn stored_doc(kind: &str, row: &sqlx::any::AnyRow) -> anyhow::Result<WireKind> {
+    let doc: String = row.try_get("doc")?;
+    Ok(WireKind {
+        kind: kind.to_owned(),
+        data: serde_json::value::RawValue::from_string(doc)?,
+    })
+}
+
 /// Merges several seq-ordered sources into one page. A source that returned more than `limit`
 /// rows sets a boundary: rows at or past it (from any source) wait for the next page, so no row
 /// of the truncated source is ever skipped.
 struct PageBuilder {
     limit: usize,
     boundary: Option<i64>,
-    candidates: Vec<(i64, ChangeKind)>,
+    candidates: Vec<(i64, WireKind)>,
 }
 
 impl PageBuilder {
@@ -628,7 +754,7 @@ impl PageBuilder {
         Ok(out)
     }
 
-    fn finish(mut self) -> (Vec<Change>, bool) {
+    fn finish(mut self) -> (Vec<WireChange>, bool) {
         if let Some(boundary) = self.boundary {
             self.candidates.retain(|(seq, _)| *seq < boundary);
         }
@@ -638,9 +764,10 @@ impl PageBuilder {
         let changes = self
             .candidates
             .into_iter()
-            .map(|(seq, kind)| Change {
+            .map(|(seq, kind)| WireChange {
                 seq: seq as u64,
-                kind,
+                kind: kind.kind,
+                data: kind.data,
             })
             .collect();
         (changes, has_more)

@@ -96,7 +96,7 @@ pub async fn enable(
     let pending: Option<String> =
         sqlx::query_scalar("SELECT totp_pending FROM users WHERE id = $1")
             .bind(user.id.to_string())
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
     let pending =
         pending.ok_or_else(|| ApiError::BadRequest("start the TOTP setup first".into()))?;
@@ -114,7 +114,7 @@ pub async fn enable(
     sqlx::query("UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 WHERE id = $2")
         .bind(step)
         .bind(user.id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     audit_action(
         &mut tx,

@@ -4,7 +4,7 @@ use outpost_core::model::{Role, User};
 use sqlx::{AnyPool, Row};
 use uuid::Uuid;
 
-use crate::db::{next, now_millis, Tx};
+use crate::db::{next, now_millis, WriteTx};
 
 fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
     Ok(User {
@@ -49,7 +49,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub async fn create(tx: &mut Tx<'_>, new: NewUser<'_>) -> anyhow::Result<User> {
+pub async fn create(tx: &mut WriteTx, new: NewUser<'_>) -> anyhow::Result<User> {
     let email = new.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
         anyhow::bail!("{email:?} is not an e-mail address");
@@ -82,7 +82,7 @@ pub async fn create(tx: &mut Tx<'_>, new: NewUser<'_>) -> anyhow::Result<User> {
     Ok(user)
 }
 
-pub async fn set_active(tx: &mut Tx<'_>, id: Uuid, active: bool) -> anyhow::Result<bool> {
+pub async fn set_active(tx: &mut WriteTx, id: Uuid, active: bool) -> anyhow::Result<bool> {
     let seq = next(tx, "change_seq").await?;
     let done = sqlx::query("UPDATE users SET active = $1, seq = $2 WHERE id = $3")
         .bind(i64::from(active))
@@ -100,7 +100,7 @@ pub async fn set_active(tx: &mut Tx<'_>, id: Uuid, active: bool) -> anyhow::Resu
     Ok(done == 1)
 }
 
-pub async fn set_password(tx: &mut Tx<'_>, id: Uuid, password_hash: &str) -> anyhow::Result<bool> {
+pub async fn set_password(tx: &mut WriteTx, id: Uuid, password_hash: &str) -> anyhow::Result<bool> {
     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(id.to_string())
@@ -114,7 +114,7 @@ pub async fn set_password(tx: &mut Tx<'_>, id: Uuid, password_hash: &str) -> any
     Ok(done == 1)
 }
 
-pub async fn add_department(tx: &mut Tx<'_>, code: &str, name: &str) -> anyhow::Result<()> {
+pub async fn add_department(tx: &mut WriteTx, code: &str, name: &str) -> anyhow::Result<()> {
     let code = code.trim().to_lowercase();
     if code.is_empty()
         || !code
@@ -137,7 +137,7 @@ pub async fn add_department(tx: &mut Tx<'_>, code: &str, name: &str) -> anyhow::
 /// clients must drop what they can no longer see, so `view_seq` marks cursors before this change
 /// as needing a re-bootstrap (`reset_required`).
 pub async fn set_departments(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     id: Uuid,
     departments: &[String],
 ) -> anyhow::Result<bool> {

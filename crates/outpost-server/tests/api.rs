@@ -572,7 +572,7 @@ async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) 
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -777,6 +777,88 @@ async fn removing_a_department_makes_the_agent_rebootstrap_without_it(s: Server)
     assert_eq!(body["reset_required"], false, "caught up again");
 }
 
+/// Concurrent pushes share group transactions: each keeps its own outcome (a refused push does
+/// not fail its neighbours), keys and sequence numbers stay unique and gap-free, and the audit
+/// chain stays intact.
+async fn concurrent_pushes_are_grouped_without_interference(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, other) = s.user("other@acme.example", "agent", &["support"]).await;
+    let taken = Uuid::now_v7();
+    let (status, _) = s
+        .push(
+            &other,
+            taken,
+            vec![(1, new_ticket(Uuid::now_v7(), "support"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let devices: Vec<Uuid> = (0..40).map(|_| Uuid::now_v7()).collect();
+    let pushes = devices.iter().map(|device| {
+        let ticket = Uuid::now_v7();
+        s.push(
+            &agent,
+            *device,
+            vec![
+                (1, new_ticket(ticket, "support")),
+                (
+                    2,
+                    Mutation::AddTag {
+                        ticket_id: ticket,
+                        tag: "vip".into(),
+                    },
+                ),
+                (
+                    3,
+                    Mutation::AddTag {
+                        ticket_id: Uuid::now_v7(),
+                        tag: "unknown ticket".into(),
+                    },
+                ),
+            ],
+        )
+    });
+    // A push with another user's device id, in the same burst.
+    let intruder = s.push(
+        &agent,
+        taken,
+        vec![(2, new_ticket(Uuid::now_v7(), "support"))],
+    );
+    let (results, refused) =
+        futures_util::future::join(futures_util::future::join_all(pushes), intruder).await;
+    assert_eq!(refused.0, StatusCode::CONFLICT, "{}", refused.1);
+    for (status, body) in &results {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        assert_eq!(outcomes(body), ["applied", "applied", "rejected"]);
+    }
+    let pull = s.pull_all(&agent).await;
+    let mut keys: Vec<u64> = pull
+        .changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            outpost_core::sync::ChangeKind::Ticket(t) => {
+                t.key.as_deref()?.strip_prefix("OP-")?.parse().ok()
+            }
+            _ => None,
+        })
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        (1000..1041).collect::<Vec<u64>>(),
+        "one key per ticket, none skipped"
+    );
+    let seqs: Vec<u64> = pull.changes.iter().map(|c| c.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "unique, ordered: {seqs:?}"
+    );
+    let verified = outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .expect("chain intact");
+    assert!(verified.count >= 41 * 2, "{verified:?}");
+}
+
 on_both_databases!(
     sessions_rotate_and_reuse_revokes_the_family,
     failed_logins_are_rate_limited,
@@ -788,4 +870,5 @@ on_both_databases!(
     totp_becomes_required_once_enabled_and_codes_are_single_use,
     concurrent_description_edits_keep_both_and_report_a_conflict,
     removing_a_department_makes_the_agent_rebootstrap_without_it,
+    concurrent_pushes_are_grouped_without_interference,
 );
