@@ -6,14 +6,14 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/outpost/target
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 
-.PHONY: run test prereqs lint unit bench demo clean-target
+.PHONY: run test prereqs lint unit keychain-test bench demo clean-target
 
 ## run: the headless demo (a small encrypted demo cache: a queue page, a search, SLA clocks).
 run: prereqs
 	$(CARGO) run --quiet -p outpost-store --example demo
 
 ## test: every suite, after installing what is missing.
-test: prereqs lint unit
+test: prereqs lint unit keychain-test
 
 prereqs:
 	@scripts/prereqs.sh
@@ -25,6 +25,24 @@ lint:
 # The server suite runs against SQLite and a throwaway PostgreSQL (scripts/with-postgres.sh).
 unit:
 	scripts/with-postgres.sh $(CARGO) test --workspace --all-features
+
+# The client vault against a real Secret Service (crates/outpost-client/tests/keychain.rs), in
+# throwaway D-Bus sessions whose gnome-keyring keeps its keyrings in a temporary directory, never
+# the user's own, and cannot show an unlock prompt (no display). The scenarios, in order: a Secret
+# Service with no keyring yet; a login keyring unlocked with a fixed password; the same keyring in
+# a new session where nobody unlocked it; no session bus at all.
+keychain-test:
+	$(CARGO) test -p outpost-client --test keychain --no-run
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && mkdir -m 700 "$$tmp/run" && \
+	export XDG_DATA_HOME="$$tmp/data" XDG_RUNTIME_DIR="$$tmp/run" && unset DISPLAY WAYLAND_DISPLAY && \
+	echo "keychain-test: no keyring yet" && \
+	dbus-run-session -- env OUTPOST_TEST_SECRET_SERVICE=locked $(CARGO) test -p outpost-client --test keychain && \
+	echo "keychain-test: unlocked keyring" && \
+	dbus-run-session -- sh -c 'printf outpost | gnome-keyring-daemon --unlock --components=secrets >/dev/null && OUTPOST_TEST_SECRET_SERVICE=1 $(CARGO) test -p outpost-client --test keychain' && \
+	echo "keychain-test: locked keyring" && \
+	dbus-run-session -- env OUTPOST_TEST_SECRET_SERVICE=locked $(CARGO) test -p outpost-client --test keychain && \
+	echo "keychain-test: no session bus" && \
+	env -u DBUS_SESSION_BUS_ADDRESS OUTPOST_TEST_SECRET_SERVICE=no-bus $(CARGO) test -p outpost-client --test keychain
 
 ## bench: the criterion benchmarks on the 100 000-ticket cache (minutes; not part of test).
 bench: prereqs

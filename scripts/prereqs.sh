@@ -5,8 +5,11 @@ set -euo pipefail
 
 # C toolchain for SQLCipher and its vendored OpenSSL (perl drives OpenSSL's configure);
 # PostgreSQL server binaries for the server's PostgreSQL test suite (a throwaway instance is
-# started by scripts/with-postgres.sh; the packaged cluster is not used); python3 picks a free port.
-packages=(build-essential perl pkg-config ca-certificates postgresql python3)
+# started by scripts/with-postgres.sh; the packaged cluster is not used); python3 picks a free port;
+# libdbus-1-dev for the client vault's Secret Service binding (keyring, linked against the system
+# libdbus that every Linux desktop ships); dbus (dbus-run-session) and gnome-keyring for the vault's
+# tests against a real Secret Service (`make keychain-test`).
+packages=(build-essential perl pkg-config ca-certificates postgresql python3 libdbus-1-dev dbus gnome-keyring)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,3 @@
+//! The Outpost desktop client library.
+
+pub mod vault;

@@ -1,0 +1,189 @@
+//! `vault.json`: the clear-text header in a profile's data directory. It records how the
+//! profile's key is protected and never holds a secret: for keychain profiles only the mode and
+//! identity, for passphrase profiles also the Argon2id salt and parameters and a check value
+//! (an HMAC under a subkey, see `passphrase.rs`).
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Profile, VaultError, VaultMode};
+
+/// Name of the clear-text vault header in a profile's directory.
+pub const HEADER_FILE: &str = "vault.json";
+const FORMAT: &str = "outpost-vault";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Header {
+    format: String,
+    version: u32,
+    pub(crate) mode: VaultMode,
+    profile: String,
+    server: String,
+    user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) passphrase: Option<PassphraseHeader>,
+}
+
+/// Everything needed to re-derive a passphrase profile's keys except the passphrase.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PassphraseHeader {
+    /// Always `argon2id`.
+    pub(crate) kdf: String,
+    /// Argon2 version number (19 = 0x13).
+    pub(crate) argon2_version: u32,
+    pub(crate) memory_kib: u32,
+    pub(crate) iterations: u32,
+    pub(crate) parallelism: u32,
+    /// Hex, 16 random bytes.
+    pub(crate) salt: String,
+    /// Hex HMAC-SHA256 under the check subkey; lets a wrong passphrase be refused without
+    /// touching the database.
+    pub(crate) check: String,
+}
+
+/// Only `format` and `version`, read first so that a header written by a newer Outpost is
+/// reported as such rather than as malformed.
+#[derive(Deserialize)]
+struct Probe {
+    format: String,
+    version: u32,
+}
+
+impl Header {
+    pub(crate) fn keychain(profile: &Profile) -> Header {
+        Header::new(profile, VaultMode::Keychain, None)
+    }
+
+    pub(crate) fn passphrase(profile: &Profile, passphrase: PassphraseHeader) -> Header {
+        Header::new(profile, VaultMode::Passphrase, Some(passphrase))
+    }
+
+    fn new(profile: &Profile, mode: VaultMode, passphrase: Option<PassphraseHeader>) -> Header {
+        Header {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            mode,
+            profile: profile.id().as_str().to_owned(),
+            server: profile.server_url().to_owned(),
+            user: profile.user().to_owned(),
+            passphrase,
+        }
+    }
+}
+
+pub(crate) fn header_path(dir: &Path) -> PathBuf {
+    dir.join(HEADER_FILE)
+}
+
+/// The profile's header, `None` when the directory has none, an error when it is unreadable,
+/// malformed, or belongs to another profile.
+pub(crate) fn read(dir: &Path, profile: &Profile) -> Result<Option<Header>, VaultError> {
+    let path = header_path(dir);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(VaultError::io("read", path, err)),
+    };
+    let bad = |reason: String| VaultError::BadHeader {
+        path: path.clone(),
+        reason,
+    };
+    let probe: Probe =
+        serde_json::from_slice(&bytes).map_err(|err| bad(format!("it is not valid ({err})")))?;
+    if probe.format != FORMAT {
+        return Err(bad(format!(
+            "it is not an Outpost vault header ({:?})",
+            probe.format
+        )));
+    }
+    if probe.version != VERSION {
+        return Err(bad(format!(
+            "it has version {}, this Outpost reads version {VERSION}; update Outpost",
+            probe.version
+        )));
+    }
+    let header: Header =
+        serde_json::from_slice(&bytes).map_err(|err| bad(format!("it is not valid ({err})")))?;
+    if header.profile != profile.id().as_str() {
+        return Err(bad(format!(
+            "it belongs to profile {} ({} on {}), not to {} on {}",
+            header.profile,
+            header.user,
+            header.server,
+            profile.user(),
+            profile.server_url()
+        )));
+    }
+    match (header.mode, &header.passphrase) {
+        (VaultMode::Keychain, None) | (VaultMode::Passphrase, Some(_)) => Ok(Some(header)),
+        (VaultMode::Keychain, Some(_)) => Err(bad(
+            "it says keychain but carries passphrase parameters".to_owned(),
+        )),
+        (VaultMode::Passphrase, None) => Err(bad(
+            "it says passphrase but carries no passphrase parameters".to_owned(),
+        )),
+    }
+}
+
+/// Writes the header atomically, creating the directory if needed.
+pub(crate) fn write(dir: &Path, header: &Header) -> Result<(), VaultError> {
+    fs::create_dir_all(dir).map_err(|err| VaultError::io("create", dir, err))?;
+    let mut json = serde_json::to_vec_pretty(header).expect("the header always serialises");
+    json.push(b'\n');
+    write_atomic(&header_path(dir), &json)
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new content:
+/// write a sibling temporary file, flush it to disk, rename it over `path`, flush the directory.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
+    let mut tmp_name = path.file_name().expect("a file path").to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .map_err(|err| VaultError::io("create", &tmp, err))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|err| VaultError::io("write", &tmp, err))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(|err| VaultError::io("replace", path, err))?;
+    sync_parent(path)
+}
+
+/// Deletes `path`; a missing file is not an error.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<(), VaultError> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_parent(path),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(VaultError::io("delete", path, err)),
+    }
+}
+
+/// Makes a rename or delete in the directory durable (POSIX needs the directory flushed;
+/// Windows has no directory handles to flush and commits renames itself).
+fn sync_parent(path: &Path) -> Result<(), VaultError> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        fs::File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|err| VaultError::io("flush", dir, err))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
