@@ -132,7 +132,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
         write_ticket_row(&mut tx, &ticket, seq, true).await?;
         for entry in &entries {
             let seq = next(&mut tx, "change_seq").await?;
-            write_entry(&mut tx, entry, seq).await?;
+            write_entry(&mut tx, entry, seq);
         }
     }
     tx.raise("ticket_key", highest_key).await?;

@@ -15,7 +15,7 @@ fn hash(text: &str) -> anyhow::Result<Hash32> {
 
 /// Appends `event` after the current head. Taking the `audit_seq` counter first serialises
 /// appenders, so two transactions never chain onto the same head. The head is read once per
-/// transaction and then followed in memory.
+/// transaction and then followed in memory; the row is written at commit (`crate::writes`).
 pub async fn append(tx: &mut WriteTx, event: AuditEvent) -> anyhow::Result<ChainedEvent> {
     let seq = next(tx, "audit_seq").await?;
     let head = match tx.audit_head.take() {
@@ -39,25 +39,7 @@ pub async fn append(tx: &mut WriteTx, event: AuditEvent) -> anyhow::Result<Chain
     }
     let mut head = head;
     let chained = head.append(event);
-    let e = &chained.event;
-    sqlx::query(
-        "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(e.seq as i64)
-    .bind(e.at.timestamp_micros())
-    .bind(&e.actor)
-    .bind(&e.device)
-    .bind(&e.address)
-    .bind(&e.action)
-    .bind(e.ticket_id.map(|t| t.to_string()))
-    .bind(e.before.map(|h| h.to_hex()))
-    .bind(e.after.map(|h| h.to_hex()))
-    .bind(&e.detail)
-    .bind(chained.prev_hash.to_hex())
-    .bind(chained.hash.to_hex())
-    .execute(&mut **tx)
-    .await?;
+    tx.buffer.audit.push(chained.clone());
     tx.audit_head = Some(head);
     Ok(chained)
 }

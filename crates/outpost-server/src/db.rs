@@ -46,6 +46,7 @@ pub struct WriteTx {
     counters: Option<[i64; 3]>,
     dirty: bool,
     pub(crate) audit_head: Option<outpost_core::audit::ChainHead>,
+    pub(crate) buffer: crate::writes::Buffer,
 }
 
 impl WriteTx {
@@ -56,6 +57,7 @@ impl WriteTx {
             counters: None,
             dirty: false,
             audit_head: None,
+            buffer: crate::writes::Buffer::default(),
         }
     }
 
@@ -113,7 +115,9 @@ impl WriteTx {
         self.next_block(counter, 1).await
     }
 
-    pub async fn commit(mut self) -> sqlx::Result<()> {
+    /// Writes the buffered rows (see [`crate::writes`]) and the counters, then commits.
+    pub async fn commit(mut self) -> anyhow::Result<()> {
+        crate::writes::flush(&mut self).await?;
         if let (true, Some([change, key, audit])) = (self.dirty, self.counters) {
             sqlx::query(
                 "UPDATE counters SET value = CASE name WHEN 'change_seq' THEN $1 WHEN 'ticket_key' THEN $2 ELSE $3 END
@@ -125,7 +129,7 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?;
         }
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 }
 

@@ -89,6 +89,8 @@ fn guess_language(text: &str) -> &'static str {
 
 /// Agents of `department` with their open load, for the dispatch rules.
 async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentState>> {
+    // Counts open tickets with SQL: this transaction's buffered rows must be written first.
+    crate::writes::flush(tx).await?;
     let rows = sqlx::query(
         "SELECT u.id, u.departments, u.skills, COALESCE(d.last_assigned, 0) AS last_assigned
          FROM users u LEFT JOIN agent_dispatch d ON d.user_id = u.id

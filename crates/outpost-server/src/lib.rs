@@ -21,6 +21,7 @@ pub mod sla_monitor;
 pub mod sync;
 pub mod totp;
 pub mod users;
+mod writes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

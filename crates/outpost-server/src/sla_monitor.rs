@@ -77,7 +77,7 @@ pub async fn scan(
             created_at: now,
         };
         let seq = next_block(&mut tx, "change_seq", 1).await?;
-        crate::sync::write_entry(&mut tx, &entry, seq).await?;
+        crate::sync::write_entry(&mut tx, &entry, seq);
         emitted += 1;
     }
     tx.commit().await?;

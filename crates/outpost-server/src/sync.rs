@@ -5,6 +5,8 @@
 //! the user may touch the ticket. Pull returns every row changed after the cursor that the user
 //! may see, ordered by the organisation's change sequence.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -37,22 +39,8 @@ pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) ->
     }
 }
 
-pub(crate) async fn load_ticket(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<Option<Ticket>> {
-    let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
-}
-
-async fn load_timeline(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<Vec<Entry>> {
-    let docs: Vec<String> =
-        sqlx::query_scalar("SELECT doc FROM entries WHERE ticket_id = $1 ORDER BY seq")
-            .bind(id.to_string())
-            .fetch_all(&mut **tx)
-            .await?;
-    docs.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
-}
+use crate::writes::{description_rev, load_timeline, write_revocation};
+pub(crate) use crate::writes::{load_ticket, write_entry, write_ticket_row};
 
 fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
     Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
@@ -140,37 +128,107 @@ async fn apply_jobs(
     jobs: &[PushJob],
 ) -> anyhow::Result<(Vec<ApiResult<PushResponse>>, bool)> {
     let mut tx = state.db.begin_write().await?;
+    // Everything the group reads, in two queries: the tickets it touches and its devices.
+    let tickets: Vec<Uuid> = jobs
+        .iter()
+        .flat_map(|j| j.mutations.iter().map(|m| m.mutation.ticket_id()))
+        .collect();
+    crate::writes::prefetch_tickets(&mut tx, &tickets).await?;
+    let mut devices = load_devices(&mut tx, jobs).await?;
     let mut answers = Vec::with_capacity(jobs.len());
     let mut applied_any = false;
     for job in jobs {
-        answers.push(apply_push(state, &mut tx, job, &mut applied_any).await?);
+        answers.push(apply_push(state, &mut tx, &mut devices, job, &mut applied_any).await?);
     }
+    save_devices(&mut tx, &devices).await?;
     tx.commit().await?;
     Ok((answers, applied_any))
+}
+
+/// A device's owner and last processed mutation id, and whether this group moved it.
+struct DeviceState {
+    owner: String,
+    last: i64,
+    moved: bool,
+}
+
+async fn load_devices(
+    tx: &mut WriteTx,
+    jobs: &[PushJob],
+) -> anyhow::Result<HashMap<Uuid, DeviceState>> {
+    let mut ids: Vec<String> = jobs.iter().map(|j| j.device_id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut devices = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT device_id, user_id, last_mutation_id FROM devices WHERE device_id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for (id, owner, last) in query.fetch_all(&mut **tx).await? {
+            devices.insert(
+                id.parse()?,
+                DeviceState {
+                    owner,
+                    last,
+                    moved: false,
+                },
+            );
+        }
+    }
+    Ok(devices)
+}
+
+async fn save_devices(
+    tx: &mut WriteTx,
+    devices: &HashMap<Uuid, DeviceState>,
+) -> anyhow::Result<()> {
+    let moved: Vec<(&Uuid, &DeviceState)> = devices.iter().filter(|(_, d)| d.moved).collect();
+    for chunk in moved.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES {}
+             ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, device) in chunk {
+            query = query
+                .bind(id.to_string())
+                .bind(device.owner.clone())
+                .bind(device.last);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn apply_push(
     state: &AppState,
     tx: &mut WriteTx,
+    devices: &mut HashMap<Uuid, DeviceState>,
     job: &PushJob,
     applied_any: &mut bool,
 ) -> anyhow::Result<ApiResult<PushResponse>> {
-    let device = job.device_id.to_string();
     let user_id = job.user.id.to_string();
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT user_id, last_mutation_id FROM devices WHERE device_id = $1")
-            .bind(&device)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let mut last = match row {
-        Some((owner, _)) if owner != user_id => {
-            return Ok(Err(ApiError::Conflict(
-                "this device id belongs to another user; sign in again on this device".into(),
-            )))
-        }
-        Some((_, last)) => last,
-        None => 0,
-    };
+    let device = devices.entry(job.device_id).or_insert_with(|| DeviceState {
+        owner: user_id.clone(),
+        last: 0,
+        moved: false,
+    });
+    if device.owner != user_id {
+        return Ok(Err(ApiError::Conflict(
+            "this device id belongs to another user; sign in again on this device".into(),
+        )));
+    }
+    let mut last = device.last;
     let start = last;
     let mut results = Vec::with_capacity(job.mutations.len());
     for envelope in &job.mutations {
@@ -215,15 +273,9 @@ async fn apply_push(
         });
     }
     if last != start {
-        sqlx::query(
-            "INSERT INTO devices (device_id, user_id, last_mutation_id) VALUES ($1, $2, $3)
-             ON CONFLICT (device_id) DO UPDATE SET last_mutation_id = $3",
-        )
-        .bind(&device)
-        .bind(&user_id)
-        .bind(last)
-        .execute(&mut **tx)
-        .await?;
+        let device = devices.get_mut(&job.device_id).expect("inserted above");
+        device.last = last;
+        device.moved = true;
     }
     Ok(Ok(PushResponse {
         results,
@@ -280,11 +332,7 @@ async fn decide(
     if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
         (&envelope.mutation, &before, envelope.base_revision)
     {
-        let changed_at: i64 =
-            sqlx::query_scalar("SELECT COALESCE(description_rev, 0) FROM tickets WHERE id = $1")
-                .bind(ticket_id.to_string())
-                .fetch_one(&mut **tx)
-                .await?;
+        let changed_at = description_rev(tx, ticket_id).await?;
         if changed_at as u64 > base && current.description != *description {
             // Long text never silently loses: the server's description stays, this device's
             // version is kept as an internal note, and the device is told.
@@ -328,48 +376,6 @@ async fn decide(
     }))
 }
 
-/// Inserts or updates a ticket row with its derived columns. `description_changed` moves the
-/// revision at which the description last changed (for long-text conflicts).
-pub(crate) async fn write_ticket_row(
-    tx: &mut WriteTx,
-    ticket: &Ticket,
-    seq: i64,
-    description_changed: bool,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO tickets (id, key, department, assignee, seq, doc, status, priority, description_rev)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (id) DO UPDATE SET key = $2, department = $3, assignee = $4, seq = $5, doc = $6,
-             status = $7, priority = $8,
-             description_rev = CASE WHEN $10 = 1 THEN $9 ELSE tickets.description_rev END",
-    )
-    .bind(ticket.id.to_string())
-    .bind(ticket.key.clone())
-    .bind(ticket.department.clone())
-    .bind(ticket.assignee.map(|a| a.to_string()))
-    .bind(seq)
-    .bind(serde_json::to_string(ticket)?)
-    .bind(ticket.status.as_str())
-    .bind(ticket.priority.as_str())
-    .bind(ticket.revision as i64)
-    .bind(i64::from(description_changed))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts a timeline entry once (a retried change never duplicates it).
-pub(crate) async fn write_entry(tx: &mut WriteTx, entry: &Entry, seq: i64) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
-        .bind(entry.id.to_string())
-        .bind(entry.ticket_id.to_string())
-        .bind(seq)
-        .bind(serde_json::to_string(entry)?)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
 /// the department changed, and the audit event. `actor` is a user id or a system source such as
 /// `intake:web_form`.
@@ -410,15 +416,10 @@ pub(crate) async fn commit_applied(
         .is_none_or(|b| b.description != ticket.description);
     write_ticket_row(tx, &ticket, ticket_seq, description_changed).await?;
     for entry in &entries {
-        write_entry(tx, entry, take()).await?;
+        write_entry(tx, entry, take());
     }
     if let Some(old) = moved {
-        sqlx::query("INSERT INTO revocations (seq, ticket_id, department) VALUES ($1, $2, $3)")
-            .bind(take())
-            .bind(ticket.id.to_string())
-            .bind(old)
-            .execute(&mut **tx)
-            .await?;
+        write_revocation(tx, take(), ticket.id, old);
     }
     crate::audit::append(
         tx,
