@@ -262,7 +262,7 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if kind == Kind::Sqlite { 4 } else { 16 })
+            .max_connections(if kind == Kind::Sqlite { 4 } else { 32 })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == Kind::Sqlite {

@@ -514,16 +514,21 @@ fn visibility(user: &User, first: usize) -> (String, Vec<String>) {
     )
 }
 
+/// Runs a page query with `$1` = cursor, `$2` = head, then `args`, then the limit. The SQL text
+/// depends only on the user's number of departments, so prepared statements are reused.
 async fn fetch(
     state: &AppState,
     sql: &str,
     cursor: i64,
+    head: i64,
     args: &[String],
     limit: i64,
 ) -> anyhow::Result<Vec<sqlx::any::AnyRow>> {
     // Only placeholders and server-side numbers are formatted into `sql`; request values are
     // always bound.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(cursor);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(cursor)
+        .bind(head);
     for arg in args {
         query = query.bind(arg.clone());
     }
@@ -542,26 +547,21 @@ pub async fn pull(
         .clamp(1, MAX_PULL_LIMIT) as usize;
     let cursor = i64::try_from(query.cursor)
         .map_err(|_| ApiError::BadRequest("cursor out of range".into()))?;
-    // Everything at or below this sequence number is committed (see `db::next`).
-    let head: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'change_seq'")
+    // One round trip for the page's bounds. Everything at or below `head` is committed (see
+    // `WriteTx`).
+    let device = query.device_id.map(|d| d.to_string()).unwrap_or_default();
+    let (head, user_view, last_mutation_id, device_view): (i64, i64, Option<i64>, Option<i64>) =
+        sqlx::query_as(
+            "SELECT (SELECT value FROM counters WHERE name = 'change_seq'),
+                    (SELECT COALESCE(view_seq, 0) FROM users WHERE id = $1),
+                    (SELECT last_mutation_id FROM devices WHERE device_id = $2 AND user_id = $1),
+                    (SELECT COALESCE(view_seq, 0) FROM devices WHERE device_id = $2 AND user_id = $1)",
+        )
+        .bind(user.id.to_string())
+        .bind(&device)
         .fetch_one(&state.db.pool)
         .await?;
-    let last_mutation_id: i64 = match query.device_id {
-        Some(device) => sqlx::query_scalar(
-            "SELECT last_mutation_id FROM devices WHERE device_id = $1 AND user_id = $2",
-        )
-        .bind(device.to_string())
-        .bind(user.id.to_string())
-        .fetch_optional(&state.db.pool)
-        .await?
-        .unwrap_or(0),
-        None => 0,
-    };
-    let user_view: i64 =
-        sqlx::query_scalar("SELECT COALESCE(view_seq, 0) FROM users WHERE id = $1")
-            .bind(user.id.to_string())
-            .fetch_one(&state.db.pool)
-            .await?;
+    let last_mutation_id = last_mutation_id.unwrap_or(0);
     // Which view this device bootstrapped under: recorded when it pulls from zero.
     let mut stale_view = false;
     if let Some(device) = query.device_id {
@@ -578,13 +578,6 @@ pub async fn pull(
             .await?;
             tx.commit().await?;
         } else {
-            let device_view: Option<i64> = sqlx::query_scalar(
-                "SELECT COALESCE(view_seq, 0) FROM devices WHERE device_id = $1 AND user_id = $2",
-            )
-            .bind(device.to_string())
-            .bind(user.id.to_string())
-            .fetch_optional(&state.db.pool)
-            .await?;
             stale_view = device_view.is_some_and(|v| v < user_view);
         }
     }
@@ -599,39 +592,39 @@ pub async fn pull(
             reset_required: true,
         }));
     }
-    let (vis, vis_args) = visibility(&user, 2);
-    let n = vis_args.len() + 2;
+    let (vis, vis_args) = visibility(&user, 3);
+    let n = vis_args.len() + 3;
     let mut page = PageBuilder {
         limit,
         boundary: None,
         candidates: Vec::new(),
     };
 
-    let sql = format!("SELECT t.seq, t.doc FROM tickets t WHERE t.seq > $1{vis} AND t.seq <= {head} ORDER BY t.seq LIMIT ${n}");
+    let sql = format!("SELECT t.seq, t.doc FROM tickets t WHERE t.seq > $1 AND t.seq <= $2{vis} ORDER BY t.seq LIMIT ${n}");
     for (seq, row) in
-        page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+        page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
     {
         page.candidates.push((seq, stored_doc("ticket", &row)?));
     }
-    let sql = format!("SELECT e.seq, e.doc FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1{vis} AND e.seq <= {head} ORDER BY e.seq LIMIT ${n}");
+    let sql = format!("SELECT e.seq, e.doc FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1 AND e.seq <= $2{vis} ORDER BY e.seq LIMIT ${n}");
     for (seq, row) in
-        page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+        page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
     {
         page.candidates.push((seq, stored_doc("entry", &row)?));
     }
     if user.role == Role::Agent && !user.departments.is_empty() {
         // Tickets that left one of this agent's departments and that they can no longer see.
         let departments: Vec<String> = (0..user.departments.len())
-            .map(|i| format!("${}", i + 2))
+            .map(|i| format!("${}", i + 3))
             .collect();
         let sql = format!(
             "SELECT r.seq, r.ticket_id FROM revocations r JOIN tickets t ON t.id = r.ticket_id
-             WHERE r.seq > $1{vis_not} AND r.seq <= {head} AND r.department IN ({list}) ORDER BY r.seq LIMIT ${n}",
+             WHERE r.seq > $1 AND r.seq <= $2{vis_not} AND r.department IN ({list}) ORDER BY r.seq LIMIT ${n}",
             vis_not = vis.replacen(" AND (", " AND NOT (", 1),
             list = departments.join(", "),
         );
         for (seq, row) in
-            page.source(fetch(&state, &sql, cursor, &vis_args, page.fetch_limit()).await?)?
+            page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
         {
             let ticket_id: String = row.try_get("ticket_id").map_err(anyhow::Error::from)?;
             let ticket_id: Uuid = ticket_id.parse().map_err(anyhow::Error::from)?;
@@ -639,26 +632,25 @@ pub async fn pull(
                 .push((seq, WireKind::typed(&ChangeKind::Revoke { ticket_id })?));
         }
     }
-    let sql = format!("SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
-    for (seq, row) in page.source(fetch(&state, &sql, cursor, &[], page.fetch_limit()).await?)? {
+    let sql = "SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    for (seq, row) in
+        page.source(fetch(&state, sql, cursor, head, &[], page.fetch_limit()).await?)?
+    {
         let department = ChangeKind::Department(Department {
             code: row.try_get("code").map_err(anyhow::Error::from)?,
             name: row.try_get("name").map_err(anyhow::Error::from)?,
         });
         page.candidates.push((seq, WireKind::typed(&department)?));
     }
-    let sql =
-        format!("SELECT seq, id FROM users WHERE seq > $1 AND seq <= {head} ORDER BY seq LIMIT $2");
-    for (seq, row) in page.source(fetch(&state, &sql, cursor, &[], page.fetch_limit()).await?)? {
-        let id: String = row.try_get("id").map_err(anyhow::Error::from)?;
-        if let Some(u) =
-            crate::users::load(&state.db.pool, id.parse().map_err(anyhow::Error::from)?).await?
-        {
-            page.candidates
-                .push((seq, WireKind::typed(&ChangeKind::User(u))?));
-        }
+    let sql = "SELECT seq, id, name, email, role, departments, skills, active FROM users
+               WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    for (seq, row) in
+        page.source(fetch(&state, sql, cursor, head, &[], page.fetch_limit()).await?)?
+    {
+        let user = crate::users::decode(&row)?;
+        page.candidates
+            .push((seq, WireKind::typed(&ChangeKind::User(user))?));
     }
-
     let (changes, has_more) = page.finish();
     let next_cursor = match changes.last() {
         Some(change) if has_more => change.seq as i64,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::db::{next, now_millis, WriteTx};
 
-fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
+pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
     Ok(User {
         id: row.try_get::<String, _>("id")?.parse()?,
         name: row.try_get("name")?,
