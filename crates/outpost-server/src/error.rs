@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -31,11 +30,7 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(utoipa::ToSchema, Serialize)]
-pub struct ErrorBody {
-    pub code: &'static str,
-    pub message: String,
-}
+pub use outpost_core::sync::ErrorBody;
 
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -70,7 +65,7 @@ impl IntoResponse for ApiError {
         (
             status,
             Json(ErrorBody {
-                code,
+                code: code.to_owned(),
                 message: self.to_string(),
             }),
         )

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use outpost_core::audit::AuditEvent;
 use outpost_core::model::{Role, User};
+pub use outpost_core::sync::{LoginRequest, RefreshRequest, Session};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,23 +28,6 @@ pub async fn ping(AuthUser(user): AuthUser) -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
     Json(user)
-}
-
-#[derive(utoipa::ToSchema, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-    /// Required when the account has TOTP enabled.
-    pub totp: Option<String>,
-}
-
-#[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
-pub struct Session {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_in: i64,
-    pub user: User,
 }
 
 /// Appends an admin or session event to the audit chain.
@@ -152,12 +136,6 @@ pub async fn login(
         expires_in: state.tokens.access_ttl_secs,
         user,
     }))
-}
-
-#[derive(utoipa::ToSchema, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
 }
 
 /// Ends every session of a refresh-token family and records why.
