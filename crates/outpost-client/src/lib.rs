@@ -1,3 +1,7 @@
-//! The Outpost desktop client library.
+//! The Outpost desktop client library: the vault (keys and tokens in the OS keychain), the
+//! sync engine, and the Desk service the desktop shell and the `outpost` CLI call.
 
+pub mod api;
+pub mod desk;
+pub mod sync;
 pub mod vault;

@@ -1,0 +1,369 @@
+//! The Outpost server's HTTP API as the client sees it: typed requests over reqwest + rustls,
+//! and errors sorted by what the sync engine should do about them (retry later, sign in again,
+//! or give up and show the server's reason).
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use outpost_core::model::User;
+use outpost_core::sync::{
+    ErrorBody, LoginRequest, Poke, PullResponse, PushRequest, PushResponse, RefreshRequest, Session,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+use uuid::Uuid;
+
+/// What went wrong talking to the server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No answer: refused, reset, timed out, DNS, TLS handshake. Retry with backoff.
+    #[error("cannot reach the server: {0}")]
+    Offline(String),
+    /// The access token was refused (expired or revoked): refresh, then retry once.
+    #[error("the server asked to sign in again")]
+    Unauthorized,
+    /// The server answered with an error it explains (`{code, message}`).
+    #[error("{message} ({status} {code})")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The answer was not what the protocol says (a proxy page, a truncated body).
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+}
+
+impl ApiError {
+    /// Whether trying again later may succeed (network trouble, 5xx, 429, a cut-off body).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Offline(_) | ApiError::Protocol(_) => true,
+            ApiError::Server { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            ApiError::Unauthorized => false,
+        }
+    }
+}
+
+fn offline(error: reqwest::Error) -> ApiError {
+    // The chain carries the useful part ("connection refused"); the top level only says
+    // "error sending request".
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    ApiError::Offline(text)
+}
+
+/// One server. Cheap to clone (reqwest pools connections inside).
+#[derive(Clone)]
+pub struct ServerApi {
+    base: Url,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for ServerApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerApi")
+            .field("base", &self.base.as_str())
+            .finish()
+    }
+}
+
+/// Connect and request timeouts; the event stream has no overall timeout (it is long-lived).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl ServerApi {
+    /// `base` is the server's root URL (`https://desk.example.com`, or `http://127.0.0.1:7878`).
+    /// Extra trusted CA certificates (PEM) let a team run with its own certificate authority.
+    pub fn new(base: &str, extra_roots_pem: Option<&[u8]>) -> Result<ServerApi, ApiError> {
+        let mut base = Url::parse(base.trim())
+            .map_err(|e| ApiError::Protocol(format!("the server address is not a URL: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ApiError::Protocol(
+                "the server address must start with https:// or http://".into(),
+            ));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        // One process-wide rustls provider (ring); installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("outpost-client/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = extra_roots_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ApiError::Protocol(format!("cannot read the CA certificate: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ApiError::Protocol(format!("cannot set up HTTPS: {e}")))?;
+        Ok(ServerApi { base, http })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ApiError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| ApiError::Protocol(e.to_string()))
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let mut request = self
+            .http
+            .request(method, self.url(path)?)
+            .timeout(REQUEST_TIMEOUT);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(offline)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(offline)?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
+        }
+        if status == StatusCode::UNAUTHORIZED && token.is_some() {
+            return Err(ApiError::Unauthorized);
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ApiError::Server {
+                status: status.as_u16(),
+                code: body.code,
+                message: body.message,
+            }),
+            Err(_) => Err(ApiError::Server {
+                status: status.as_u16(),
+                code: "http".into(),
+                message: status
+                    .canonical_reason()
+                    .unwrap_or("unexpected status")
+                    .into(),
+            }),
+        }
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Result<Session, ApiError> {
+        let request = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            totp: totp.map(str::to_owned),
+        };
+        self.call(Method::POST, "v1/auth/login", None, Some(&request))
+            .await
+    }
+
+    /// Trades a refresh token for a new session (the old refresh token is spent).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError> {
+        let request = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        self.call(Method::POST, "v1/auth/refresh", None, Some(&request))
+            .await
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), ApiError> {
+        let request = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        let _: serde_json::Value = self
+            .call(Method::POST, "v1/auth/logout", None, Some(&request))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn me(&self, token: &str) -> Result<User, ApiError> {
+        self.call::<(), _>(Method::GET, "v1/me", Some(token), None)
+            .await
+    }
+
+    pub async fn push(&self, token: &str, request: &PushRequest) -> Result<PushResponse, ApiError> {
+        self.call(Method::POST, "v1/sync/push", Some(token), Some(request))
+            .await
+    }
+
+    pub async fn pull(
+        &self,
+        token: &str,
+        cursor: u64,
+        limit: u32,
+        device: Uuid,
+    ) -> Result<PullResponse, ApiError> {
+        let path = format!("v1/sync/pull?cursor={cursor}&limit={limit}&device_id={device}");
+        self.call::<(), _>(Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    /// Opens the event stream; each poke carries the server's latest cursor. The stream ends
+    /// (returns `None`) when the connection drops; the caller reconnects with backoff.
+    pub async fn events(&self, token: &str) -> Result<EventStream, ApiError> {
+        let response = self
+            .http
+            .get(self.url("v1/sync/events")?)
+            .bearer_auth(token)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(offline)?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(ApiError::Unauthorized);
+        }
+        if !status.is_success() {
+            return Err(ApiError::Server {
+                status: status.as_u16(),
+                code: "http".into(),
+                message: format!("the event stream was refused ({status})"),
+            });
+        }
+        Ok(EventStream {
+            body: Box::pin(response.bytes_stream()),
+            parser: SseParser::default(),
+        })
+    }
+}
+
+type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// Server-sent pokes.
+pub struct EventStream {
+    body: ByteStream,
+    parser: SseParser,
+}
+
+impl EventStream {
+    /// The next poke; `None` when the stream ended or broke.
+    pub async fn next_poke(&mut self) -> Option<Poke> {
+        loop {
+            if let Some(poke) = self.parser.next_poke() {
+                return Some(poke);
+            }
+            match self.body.next().await {
+                Some(Ok(chunk)) => self.parser.feed(&chunk),
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// A minimal `text/event-stream` reader: `event:` and `data:` fields, events separated by a
+/// blank line, comments and heartbeats ignored. Bounded: a line longer than 64 KiB is dropped.
+#[derive(Default)]
+pub(crate) struct SseParser {
+    line: Vec<u8>,
+    event: String,
+    data: String,
+    ready: std::collections::VecDeque<Poke>,
+}
+
+const MAX_LINE: usize = 64 * 1024;
+
+impl SseParser {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        for &byte in chunk {
+            if byte == b'\n' {
+                let line = std::mem::take(&mut self.line);
+                let line = String::from_utf8_lossy(&line);
+                self.field(line.trim_end_matches('\r'));
+            } else if self.line.len() < MAX_LINE {
+                self.line.push(byte);
+            }
+        }
+    }
+
+    fn field(&mut self, line: &str) {
+        if line.is_empty() {
+            if self.event == "poke" {
+                if let Ok(poke) = serde_json::from_str::<Poke>(&self.data) {
+                    self.ready.push_back(poke);
+                }
+            }
+            self.event.clear();
+            self.data.clear();
+            return;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match name {
+            "event" => self.event = value.to_owned(),
+            "data" => {
+                if !self.data.is_empty() {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn next_poke(&mut self) -> Option<Poke> {
+        self.ready.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_pokes_are_parsed_across_chunk_boundaries() {
+        let mut parser = SseParser::default();
+        parser.feed(b"event: poke\nda");
+        assert!(parser.next_poke().is_none());
+        parser.feed(b"ta: {\"cursor\":42}\n\n:heartbeat\n\nevent: other\ndata: x\n\n");
+        parser.feed(b"event: poke\r\ndata: {\"cursor\":43}\r\n\r\n");
+        assert_eq!(parser.next_poke().map(|p| p.cursor), Some(42));
+        assert_eq!(parser.next_poke().map(|p| p.cursor), Some(43));
+        assert!(parser.next_poke().is_none());
+    }
+
+    #[test]
+    fn bad_addresses_are_refused_clearly() {
+        assert!(ServerApi::new("ftp://x", None).is_err());
+        assert!(ServerApi::new("not a url", None).is_err());
+        let api = ServerApi::new("http://127.0.0.1:9/base", None).unwrap();
+        assert_eq!(api.base().as_str(), "http://127.0.0.1:9/base/");
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart() {
+        assert!(ApiError::Offline("refused".into()).is_transient());
+        let server = |status| ApiError::Server {
+            status,
+            code: "x".into(),
+            message: "y".into(),
+        };
+        assert!(server(503).is_transient());
+        assert!(server(429).is_transient());
+        assert!(!server(400).is_transient());
+        assert!(!ApiError::Unauthorized.is_transient());
+    }
+}

@@ -1,0 +1,355 @@
+//! `outpost`: the Desk service from a terminal, for power users, scripts and tests.
+//!
+//! Secrets are never taken as command-line arguments (they would show in `ps` and shell
+//! history): the password comes from `OUTPOST_PASSWORD` or the first line of standard input,
+//! a passphrase from `OUTPOST_PASSPHRASE`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use outpost_client::desk::{Desk, DeskConfig, DeskError, ErrorDto, Unlock};
+use outpost_client::sync::Connectivity;
+use outpost_client::vault::Vault;
+use outpost_core::model::Status;
+use outpost_core::sync::Mutation;
+use outpost_store::{QueueFilter, QueueSort};
+
+#[derive(Parser)]
+#[command(
+    name = "outpost",
+    about = "Outpost helpdesk from the terminal",
+    version
+)]
+struct Cli {
+    /// Where profiles and caches live.
+    #[arg(long, env = "OUTPOST_DATA_DIR", global = true)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Print results as JSON (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign in to a server and load its tickets (password from OUTPOST_PASSWORD or stdin).
+    Login {
+        server: String,
+        email: String,
+        /// Authenticator code, when the account has a second factor.
+        #[arg(long)]
+        totp: Option<String>,
+        /// Protect the cache with OUTPOST_PASSPHRASE instead of the OS keychain.
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// The queue, most urgent first.
+    Queue {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Only these statuses (new, assigned, in_progress, pending, resolved, closed …).
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+    },
+    /// A ticket with its timeline (`OP-12` or an id).
+    Show { ticket: String },
+    /// Reply to the customer.
+    Reply { ticket: String, text: String },
+    /// Add an internal note.
+    Note { ticket: String, text: String },
+    /// Change a ticket's status.
+    SetStatus { ticket: String, status: String },
+    /// Search tickets (Chinese and English).
+    Search { query: String },
+    /// Push local changes and pull the server's now.
+    Sync,
+    /// Connectivity, unsent changes, conflicts and sync problems.
+    Status,
+    /// Conflicts and sync problems.
+    Problems,
+    /// Sign out: forget the keychain entries and delete the cache.
+    Logout {
+        /// Discard changes the server has not received.
+        #[arg(long)]
+        discard_unsent: bool,
+    },
+}
+
+fn unlock_from_env() -> Unlock {
+    match std::env::var("OUTPOST_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => Unlock::Passphrase(p),
+        _ => Unlock::Keychain,
+    }
+}
+
+fn password() -> Result<String, DeskError> {
+    if let Ok(p) = std::env::var("OUTPOST_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| DeskError::Io {
+            path: "stdin".into(),
+            detail: e.to_string(),
+        })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+}
+
+async fn run(cli: Cli) -> Result<(), DeskError> {
+    let config = DeskConfig {
+        data_dir: cli
+            .data_dir
+            .clone()
+            .unwrap_or_else(DeskConfig::default_data_dir),
+        ca_pem: None,
+    };
+    let desk = Desk::new(Vault::system(), config);
+    if let Command::Login {
+        server,
+        email,
+        totp,
+        passphrase,
+    } = &cli.command
+    {
+        let unlock = if *passphrase {
+            match unlock_from_env() {
+                Unlock::Keychain => {
+                    return Err(DeskError::Io {
+                        path: "OUTPOST_PASSPHRASE".into(),
+                        detail: "--passphrase needs the passphrase in OUTPOST_PASSPHRASE".into(),
+                    })
+                }
+                p => p,
+            }
+        } else {
+            Unlock::Keychain
+        };
+        let me = desk
+            .sign_in(server, email, &password()?, totp.as_deref(), unlock)
+            .await?;
+        let status = desk.sync_now().await?;
+        if cli.json {
+            print_json(&serde_json::json!({ "me": me, "status": status }));
+        } else {
+            println!(
+                "signed in to {} as {} ({}); {} unsent",
+                me.server,
+                me.user.name,
+                me.user.role.as_str(),
+                status.unsent
+            );
+        }
+        return Ok(());
+    }
+    if let Command::Logout { discard_unsent } = cli.command {
+        desk.resume(unlock_from_env()).await?;
+        desk.sign_out(discard_unsent).await?;
+        println!("signed out; the local cache was deleted");
+        return Ok(());
+    }
+    desk.resume(unlock_from_env()).await?;
+    match cli.command {
+        Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
+        Command::Queue { limit, status } => {
+            let statuses = status
+                .iter()
+                .map(|s| s.parse::<Status>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| DeskError::Io {
+                    path: "--status".into(),
+                    detail: e.to_string(),
+                })?;
+            let filter = QueueFilter {
+                statuses,
+                ..QueueFilter::default()
+            };
+            let page = desk.queue(filter, QueueSort::SlaDue, None, limit).await?;
+            if cli.json {
+                print_json(&page.rows);
+            } else {
+                for row in page.rows {
+                    println!(
+                        "{:<9} {:<3} {:<12} {}",
+                        row.key.as_deref().unwrap_or("(new)"),
+                        row.priority.as_str(),
+                        row.status.as_str(),
+                        row.subject
+                    );
+                }
+            }
+        }
+        Command::Show { ticket } => {
+            let id = desk.resolve(&ticket).await?;
+            let detail = desk.ticket(id).await?;
+            if cli.json {
+                print_json(&detail);
+            } else {
+                let t = &detail.ticket;
+                println!(
+                    "{} [{} {} {}] {}",
+                    t.key.as_deref().unwrap_or("(new)"),
+                    t.priority.as_str(),
+                    t.status.as_str(),
+                    t.category.as_str(),
+                    t.subject
+                );
+                println!("{}\n", t.description);
+                for entry in &detail.entries {
+                    println!(
+                        "- {} {}",
+                        entry.created_at.format("%Y-%m-%d %H:%M"),
+                        serde_json::to_string(&entry.body).unwrap_or_default()
+                    );
+                }
+                if detail.unsent > 0 {
+                    println!("\n{} change(s) not yet sent", detail.unsent);
+                }
+            }
+        }
+        Command::Reply { ticket, text } => {
+            let id = desk.resolve(&ticket).await?;
+            desk.reply(id, text).await?;
+            report_after_change(&desk, cli.json).await?;
+        }
+        Command::Note { ticket, text } => {
+            let id = desk.resolve(&ticket).await?;
+            desk.note(id, text).await?;
+            report_after_change(&desk, cli.json).await?;
+        }
+        Command::SetStatus { ticket, status } => {
+            let id = desk.resolve(&ticket).await?;
+            let status = status.parse::<Status>().map_err(|e| DeskError::Io {
+                path: "status".into(),
+                detail: e.to_string(),
+            })?;
+            desk.change(Mutation::SetStatus {
+                ticket_id: id,
+                status,
+                reason: None,
+            })
+            .await?;
+            report_after_change(&desk, cli.json).await?;
+        }
+        Command::Search { query } => {
+            let hits = desk.search(query, 20).await?;
+            if cli.json {
+                print_json(&hits);
+            } else {
+                for hit in hits {
+                    println!(
+                        "{:<9} {}",
+                        hit.key.as_deref().unwrap_or("(new)"),
+                        hit.subject.text
+                    );
+                }
+            }
+        }
+        Command::Sync => {
+            let status = desk.sync_now().await?;
+            if cli.json {
+                print_json(&status);
+            } else {
+                println!("synced; {} unsent", status.unsent);
+            }
+        }
+        Command::Status => {
+            // One attempt, so the state printed is what happened just now.
+            let _ = desk.sync_now().await;
+            let status = desk.sync_status().await?;
+            if cli.json {
+                print_json(&status);
+            } else {
+                let state = match &status.connectivity {
+                    Connectivity::Starting => "starting".to_owned(),
+                    Connectivity::Syncing => "syncing".to_owned(),
+                    Connectivity::Online { .. } => "online".to_owned(),
+                    Connectivity::Offline { reason, .. } => format!("offline ({reason})"),
+                    Connectivity::Error { reason, .. } => format!("error ({reason})"),
+                };
+                println!(
+                    "{state}; {} unsent, {} conflicts, {} sync problems",
+                    status.unsent, status.conflicts, status.problems
+                );
+            }
+        }
+        Command::Problems => {
+            let conflicts = desk.conflicts().await?;
+            let problems = desk.sync_problems().await?;
+            if cli.json {
+                print_json(&serde_json::json!({ "conflicts": conflicts, "problems": problems }));
+            } else {
+                for c in conflicts {
+                    println!(
+                        "conflict #{}: {} — you set {}, kept {}",
+                        c.id, c.field, c.yours, c.winner
+                    );
+                }
+                for p in problems {
+                    println!("problem #{}: {} ({})", p.id, p.reason, p.code);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a local change: try to send it now; offline is fine (it stays queued).
+async fn report_after_change(desk: &Desk, json: bool) -> Result<(), DeskError> {
+    let _ = desk.sync_now().await;
+    let status = desk.sync_status().await?;
+    if json {
+        print_json(&status);
+    } else if status.unsent > 0 {
+        println!(
+            "saved; {} change(s) queued until the server is reachable",
+            status.unsent
+        );
+    } else {
+        println!("saved and sent");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("outpost: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                print_json(&ErrorDto::from(&e));
+            } else {
+                eprintln!("outpost: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,636 @@
+//! The Desk service: the one transport-agnostic API the desktop shell and the `outpost` CLI both
+//! call. It owns the profile's vault entries, the encrypted cache and the sync engine.
+//!
+//! Layout on disk, per profile (`<data dir>/<profile id>/`): `vault.json` (mode and KDF
+//! parameters, no secret), `profile.json` (server, e-mail, user id, device id; no secret),
+//! `cache.db` (SQLCipher). `<data dir>/last-profile` names the profile to resume.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use outpost_core::model::{Role, TicketId, User};
+use outpost_core::sync::{Mutation, NewTicket};
+use outpost_store::{
+    Actor, ConflictRecord, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort, SearchHit,
+    Store, StoreError, SyncProblem, TicketDetail,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::api::{ApiError, ServerApi};
+use crate::sync::{ChangeNotice, SyncEngine, SyncError, SyncStatus, TokenStore};
+use crate::vault::{AsyncVault, Profile, RefreshToken, Unlocked, Vault, VaultError, VaultMode};
+
+/// Every failure a user can meet, with a stable code for programs (`{code, message}`).
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("Outpost is locked; unlock it to continue")]
+    Locked,
+    #[error("enter the code from your authenticator app")]
+    TotpRequired,
+    #[error("the e-mail or password is wrong")]
+    BadCredentials,
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Server(ApiError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Sync(#[from] SyncError),
+    #[error("{0} local change(s) have not reached the server; sign out anyway to discard them")]
+    UnsentChanges(u64),
+    #[error("no ticket {0} in the local cache")]
+    UnknownTicket(String),
+    #[error("cannot use the data directory {path}: {detail}")]
+    Io { path: PathBuf, detail: String },
+}
+
+impl DeskError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeskError::NotSignedIn => "not_signed_in",
+            DeskError::Locked => "locked",
+            DeskError::TotpRequired => "totp_required",
+            DeskError::BadCredentials => "bad_credentials",
+            DeskError::Vault(e) if e.offers_passphrase() => "no_keychain",
+            DeskError::Vault(VaultError::WrongPassphrase) => "wrong_passphrase",
+            DeskError::Vault(_) => "vault",
+            DeskError::Server(ApiError::Offline(_)) => "offline",
+            DeskError::Server(_) => "server",
+            DeskError::Store(StoreError::Rejected(_)) => "rejected",
+            DeskError::Store(StoreError::WrongKey { .. }) => "wrong_key",
+            DeskError::Store(_) => "cache",
+            DeskError::Sync(SyncError::SignInAgain(_)) => "sign_in_again",
+            DeskError::Sync(_) => "sync",
+            DeskError::UnsentChanges(_) => "unsent_changes",
+            DeskError::UnknownTicket(_) => "unknown_ticket",
+            DeskError::Io { .. } => "io",
+        }
+    }
+}
+
+impl From<ApiError> for DeskError {
+    fn from(e: ApiError) -> DeskError {
+        match e {
+            ApiError::Server { ref code, .. } if code == "totp_required" => DeskError::TotpRequired,
+            ApiError::Server { ref code, .. } if code == "bad_credentials" => {
+                DeskError::BadCredentials
+            }
+            other => DeskError::Server(other),
+        }
+    }
+}
+
+/// `{code, message}`, how errors cross into the UI.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDto {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&DeskError> for ErrorDto {
+    fn from(e: &DeskError) -> ErrorDto {
+        ErrorDto {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+pub type DeskResult<T> = Result<T, DeskError>;
+
+/// How the cache key is unlocked.
+#[derive(Clone)]
+pub enum Unlock {
+    /// The OS keychain (the default).
+    Keychain,
+    /// A passphrase (no keychain on this machine, or the user's choice).
+    Passphrase(String),
+}
+
+impl std::fmt::Debug for Unlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unlock::Keychain => "Keychain",
+            Unlock::Passphrase(_) => "Passphrase(<redacted>)",
+        })
+    }
+}
+
+/// Who is signed in, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub server: String,
+    pub user: User,
+    pub device_id: Uuid,
+}
+
+/// The clear-text profile description (no secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ProfileFile {
+    server: String,
+    email: String,
+    user: User,
+    device_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LastProfile {
+    server: String,
+    email: String,
+}
+
+struct VaultTokens {
+    vault: Vault,
+    unlocked: Unlocked,
+}
+
+impl TokenStore for VaultTokens {
+    fn load(&self) -> Result<Option<String>, String> {
+        self.vault
+            .refresh_token(&self.unlocked)
+            .map(|t| t.map(|t| t.expose().to_owned()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn save(&self, refresh_token: &str) -> Result<(), String> {
+        self.vault
+            .store_refresh_token(&self.unlocked, &RefreshToken::new(refresh_token))
+            .map_err(|e| e.to_string())
+    }
+}
+
+struct Open {
+    me: Me,
+    profile: Profile,
+    dir: PathBuf,
+    unlocked: Unlocked,
+    store: Arc<Mutex<Store>>,
+    engine: SyncEngine,
+    actor: Actor,
+    stop: watch::Sender<bool>,
+    background: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Settings the shell or CLI passes in.
+#[derive(Debug, Clone)]
+pub struct DeskConfig {
+    /// Where profiles live (`~/.local/share/outpost` by default).
+    pub data_dir: PathBuf,
+    /// Extra CA certificates (PEM) for a team server with its own authority.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl DeskConfig {
+    /// `$OUTPOST_DATA_DIR`, else the platform data directory, else `./.outpost`.
+    pub fn default_data_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os("OUTPOST_DATA_DIR") {
+            return PathBuf::from(dir);
+        }
+        if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+            return PathBuf::from(dir).join("outpost");
+        }
+        if let Some(home) = std::env::var_os("HOME") {
+            return PathBuf::from(home).join(".local/share/outpost");
+        }
+        PathBuf::from(".outpost")
+    }
+}
+
+pub struct Desk {
+    vault: AsyncVault,
+    config: DeskConfig,
+    open: tokio::sync::Mutex<Option<Open>>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeskError + '_ {
+    move |e| DeskError::Io {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::<Utc>::from(std::time::SystemTime::now())
+}
+
+/// Writes `value` as JSON next to `path` and renames it over, so a crash leaves old or new.
+fn write_json(path: &Path, value: &impl Serialize) -> DeskResult<()> {
+    let tmp = path.with_extension("tmp");
+    let text = serde_json::to_vec_pretty(value).map_err(|e| DeskError::Io {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })?;
+    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> DeskResult<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| DeskError::Io {
+                path: path.to_owned(),
+                detail: format!("unreadable: {e}"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+impl Desk {
+    pub fn new(vault: Vault, config: DeskConfig) -> Desk {
+        Desk {
+            vault: AsyncVault::new(vault),
+            config,
+            open: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn profile_dir(&self, profile: &Profile) -> PathBuf {
+        self.config.data_dir.join(profile.id().as_str())
+    }
+
+    /// Signs in with the server (network needed), unlocks or creates the local vault and
+    /// opens the cache. Does not start background sync (see [`Desk::start_sync`]).
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        unlock: Unlock,
+    ) -> DeskResult<Me> {
+        let api = ServerApi::new(server, self.config.ca_pem.as_deref())?;
+        let session = api.login(email, password, totp).await?;
+        let profile = Profile::new(server, email)?;
+        let dir = self.profile_dir(&profile);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let unlocked = self.unlock_vault(&profile, &dir, unlock, true).await?;
+        self.vault
+            .store_refresh_token(&unlocked, &RefreshToken::new(session.refresh_token.clone()))
+            .await?;
+        let previous: Option<ProfileFile> = read_json(&dir.join("profile.json"))?;
+        let device_id = previous
+            .filter(|p| p.user.id == session.user.id)
+            .map_or_else(Uuid::now_v7, |p| p.device_id);
+        let file = ProfileFile {
+            server: profile.server_url().to_owned(),
+            email: email.to_owned(),
+            user: session.user.clone(),
+            device_id,
+        };
+        write_json(&dir.join("profile.json"), &file)?;
+        write_json(
+            &self.config.data_dir.join("last-profile"),
+            &LastProfile {
+                server: server.to_owned(),
+                email: email.to_owned(),
+            },
+        )?;
+        self.open_profile(
+            api,
+            profile,
+            dir,
+            unlocked,
+            file,
+            Some(session.access_token),
+        )
+        .await
+    }
+
+    /// The profile `resume` would open, if any (server and e-mail).
+    pub fn last_profile(&self) -> DeskResult<Option<(String, String)>> {
+        Ok(
+            read_json::<LastProfile>(&self.config.data_dir.join("last-profile"))?
+                .map(|p| (p.server, p.email)),
+        )
+    }
+
+    /// How the last profile unlocks (keychain or passphrase), if there is one.
+    pub async fn last_profile_mode(&self) -> DeskResult<Option<VaultMode>> {
+        let Some((server, email)) = self.last_profile()? else {
+            return Ok(None);
+        };
+        let profile = Profile::new(&server, &email)?;
+        let dir = self.profile_dir(&profile);
+        Ok(self.vault.mode(&profile, &dir).await?)
+    }
+
+    /// Opens the last profile without the network: unlocks the key and opens the cache; the
+    /// sync engine signs in with the saved refresh token when the server is reachable.
+    pub async fn resume(&self, unlock: Unlock) -> DeskResult<Me> {
+        let (server, email) = self.last_profile()?.ok_or(DeskError::NotSignedIn)?;
+        let profile = Profile::new(&server, &email)?;
+        let dir = self.profile_dir(&profile);
+        let file: ProfileFile =
+            read_json(&dir.join("profile.json"))?.ok_or(DeskError::NotSignedIn)?;
+        let unlocked = self.unlock_vault(&profile, &dir, unlock, false).await?;
+        let api = ServerApi::new(&server, self.config.ca_pem.as_deref())?;
+        self.open_profile(api, profile, dir, unlocked, file, None)
+            .await
+    }
+
+    async fn unlock_vault(
+        &self,
+        profile: &Profile,
+        dir: &Path,
+        unlock: Unlock,
+        may_create: bool,
+    ) -> DeskResult<Unlocked> {
+        let mode = self.vault.mode(profile, dir).await?;
+        Ok(match (unlock, mode) {
+            (Unlock::Passphrase(p), Some(VaultMode::Passphrase)) => {
+                self.vault.unlock_with_passphrase(profile, dir, &p).await?
+            }
+            (Unlock::Passphrase(p), None) if may_create => {
+                self.vault.create_with_passphrase(profile, dir, &p).await?
+            }
+            (Unlock::Keychain, Some(VaultMode::Passphrase)) => {
+                return Err(VaultError::PassphraseRequired.into())
+            }
+            (Unlock::Keychain, None) if !may_create => return Err(DeskError::NotSignedIn),
+            (Unlock::Passphrase(_), None) => return Err(DeskError::NotSignedIn),
+            (_, _) => self.vault.unlock_with_keychain(profile, dir).await?,
+        })
+    }
+
+    async fn open_profile(
+        &self,
+        api: ServerApi,
+        profile: Profile,
+        dir: PathBuf,
+        unlocked: Unlocked,
+        file: ProfileFile,
+        access: Option<String>,
+    ) -> DeskResult<Me> {
+        self.close().await;
+        let path = dir.join("cache.db");
+        let key = unlocked.db_key().clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&path, &key))
+            .await
+            .map_err(|e| DeskError::Io {
+                path: dir.clone(),
+                detail: e.to_string(),
+            })??;
+        let store = Arc::new(Mutex::new(store));
+        let tokens = Arc::new(VaultTokens {
+            vault: self.vault.blocking().clone(),
+            unlocked: unlocked.clone(),
+        });
+        let engine = SyncEngine::new(api, store.clone(), file.device_id, tokens, access);
+        let _ = engine.refresh_counts().await;
+        let me = Me {
+            server: file.server.clone(),
+            user: file.user.clone(),
+            device_id: file.device_id,
+        };
+        let actor = Actor {
+            user_id: file.user.id,
+            device_id: file.device_id,
+        };
+        *self.open.lock().await = Some(Open {
+            me: me.clone(),
+            profile,
+            dir,
+            unlocked,
+            store,
+            engine,
+            actor,
+            stop: watch::channel(false).0,
+            background: None,
+        });
+        Ok(me)
+    }
+
+    /// Starts background sync (pokes, periodic pulls, backoff). Idempotent.
+    pub async fn start_sync(&self) -> DeskResult<()> {
+        let mut open = self.open.lock().await;
+        let open = open.as_mut().ok_or(DeskError::Locked)?;
+        if open.background.is_none() {
+            let engine = open.engine.clone();
+            let stop = open.stop.subscribe();
+            open.background = Some(tokio::spawn(async move { engine.run(stop).await }));
+        }
+        Ok(())
+    }
+
+    async fn close(&self) {
+        if let Some(mut open) = self.open.lock().await.take() {
+            let _ = open.stop.send(true);
+            if let Some(task) = open.background.take() {
+                task.abort();
+                let _ = task.await;
+            }
+            // Dropping the last store handle closes the cache; dropping `unlocked` wipes the key.
+            drop(open);
+        }
+    }
+
+    /// Drops the key and closes the cache; data and outbox stay. Unlock with [`Desk::resume`].
+    pub async fn lock(&self) {
+        self.close().await;
+    }
+
+    /// Signs out: ends the server session (when reachable), deletes the keychain entries and
+    /// the cache. Refuses while changes are unsent unless `discard_unsent`.
+    pub async fn sign_out(&self, discard_unsent: bool) -> DeskResult<()> {
+        let (profile, dir, unlocked, unsent) = {
+            let open = self.open.lock().await;
+            let open = open.as_ref().ok_or(DeskError::Locked)?;
+            let unsent = self.with_store_of(open, |s| s.outbox_len()).await?;
+            (
+                open.profile.clone(),
+                open.dir.clone(),
+                open.unlocked.clone(),
+                unsent,
+            )
+        };
+        if unsent > 0 && !discard_unsent {
+            return Err(DeskError::UnsentChanges(unsent));
+        }
+        if let Ok(Some(token)) = self.vault.refresh_token(&unlocked).await {
+            let api = ServerApi::new(profile.server_url(), self.config.ca_pem.as_deref())?;
+            // Best effort: offline sign-out still forgets everything locally.
+            let _ = api.logout(token.expose()).await;
+        }
+        self.close().await;
+        drop(unlocked);
+        self.vault.forget(&profile, &dir).await?;
+        for name in ["cache.db", "cache.db-wal", "cache.db-shm", "profile.json"] {
+            match std::fs::remove_file(dir.join(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&dir)(e)),
+            }
+        }
+        let _ = std::fs::remove_dir(&dir);
+        let _ = std::fs::remove_file(self.config.data_dir.join("last-profile"));
+        Ok(())
+    }
+
+    async fn with_store_of<T: Send + 'static>(
+        &self,
+        open: &Open,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> DeskResult<T> {
+        let store = open.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().map_err(|_| DeskError::Io {
+                path: PathBuf::new(),
+                detail: "the cache lock was poisoned".into(),
+            })?;
+            Ok(work(&mut guard)?)
+        })
+        .await
+        .map_err(|e| DeskError::Io {
+            path: PathBuf::new(),
+            detail: e.to_string(),
+        })?
+    }
+
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store, &Actor) -> Result<T, StoreError> + Send + 'static,
+    ) -> DeskResult<T> {
+        let open = self.open.lock().await;
+        let open = open.as_ref().ok_or(DeskError::Locked)?;
+        let actor = open.actor;
+        self.with_store_of(open, move |s| work(s, &actor)).await
+    }
+
+    async fn engine(&self) -> DeskResult<SyncEngine> {
+        let open = self.open.lock().await;
+        Ok(open.as_ref().ok_or(DeskError::Locked)?.engine.clone())
+    }
+
+    pub async fn me(&self) -> DeskResult<Me> {
+        let open = self.open.lock().await;
+        Ok(open.as_ref().ok_or(DeskError::Locked)?.me.clone())
+    }
+
+    /// A page of the queue (keyset cursor; `None` for the first page).
+    pub async fn queue(
+        &self,
+        filter: QueueFilter,
+        sort: QueueSort,
+        after: Option<QueueCursor>,
+        limit: u32,
+    ) -> DeskResult<QueuePage> {
+        self.with_store(move |s, _| s.queue(&filter, sort, after.as_ref(), limit, now()))
+            .await
+    }
+
+    /// Resolves `OP-12` or a ticket id.
+    pub async fn resolve(&self, key_or_id: &str) -> DeskResult<TicketId> {
+        if let Ok(id) = key_or_id.parse::<Uuid>() {
+            return Ok(id);
+        }
+        let key = key_or_id.trim().to_uppercase();
+        let found = {
+            let key = key.clone();
+            self.with_store(move |s, _| s.ticket_id_by_key(&key))
+                .await?
+        };
+        found.ok_or(DeskError::UnknownTicket(key))
+    }
+
+    pub async fn ticket(&self, id: TicketId) -> DeskResult<TicketDetail> {
+        self.with_store(move |s, _| s.ticket(id, now())).await
+    }
+
+    pub async fn search(&self, query: String, limit: u32) -> DeskResult<Vec<SearchHit>> {
+        self.with_store(move |s, _| s.search(&query, limit)).await
+    }
+
+    /// Applies a change locally (optimistic row, outbox, audit) and wakes the sync engine.
+    pub async fn change(&self, mutation: Mutation) -> DeskResult<LocalChange> {
+        let change = self
+            .with_store(move |s, actor| s.apply_local(actor, mutation, now()))
+            .await?;
+        let engine = self.engine().await?;
+        let _ = engine.refresh_counts().await;
+        engine.wake();
+        Ok(change)
+    }
+
+    pub async fn create_ticket(&self, ticket: NewTicket) -> DeskResult<LocalChange> {
+        self.change(Mutation::CreateTicket(ticket)).await
+    }
+
+    pub async fn reply(&self, ticket_id: TicketId, text: String) -> DeskResult<LocalChange> {
+        self.change(Mutation::AddReply {
+            entry_id: Uuid::now_v7(),
+            ticket_id,
+            text,
+        })
+        .await
+    }
+
+    pub async fn note(&self, ticket_id: TicketId, text: String) -> DeskResult<LocalChange> {
+        self.change(Mutation::AddNote {
+            entry_id: Uuid::now_v7(),
+            ticket_id,
+            text,
+        })
+        .await
+    }
+
+    pub async fn conflicts(&self) -> DeskResult<Vec<ConflictRecord>> {
+        self.with_store(|s, _| s.conflicts()).await
+    }
+
+    pub async fn sync_problems(&self) -> DeskResult<Vec<SyncProblem>> {
+        self.with_store(|s, _| s.sync_problems()).await
+    }
+
+    pub async fn dismiss(&self, record: i64) -> DeskResult<()> {
+        self.with_store(move |s, _| s.dismiss(record)).await?;
+        let _ = self.engine().await?.refresh_counts().await;
+        Ok(())
+    }
+
+    /// Makes the change again as a new local change (it is pushed like any other).
+    pub async fn reapply(&self, record: i64) -> DeskResult<LocalChange> {
+        let change = self
+            .with_store(move |s, actor| s.reapply(record, actor, now()))
+            .await?;
+        let engine = self.engine().await?;
+        let _ = engine.refresh_counts().await;
+        engine.wake();
+        Ok(change)
+    }
+
+    pub async fn sync_status(&self) -> DeskResult<SyncStatus> {
+        Ok(self.engine().await?.status().borrow().clone())
+    }
+
+    pub async fn watch_status(&self) -> DeskResult<watch::Receiver<SyncStatus>> {
+        Ok(self.engine().await?.status())
+    }
+
+    pub async fn subscribe(&self) -> DeskResult<broadcast::Receiver<ChangeNotice>> {
+        Ok(self.engine().await?.changes())
+    }
+
+    /// Pushes and pulls now, returning the outcome (the CLI's `outpost sync`).
+    pub async fn sync_now(&self) -> DeskResult<SyncStatus> {
+        let engine = self.engine().await?;
+        engine.sync_now().await?;
+        let status = engine.status().borrow().clone();
+        Ok(status)
+    }
+
+    /// Whether the signed-in user may use supervisor features.
+    pub async fn is_supervisor(&self) -> DeskResult<bool> {
+        Ok(matches!(
+            self.me().await?.user.role,
+            Role::Supervisor | Role::Admin
+        ))
+    }
+}
