@@ -89,7 +89,7 @@ fn store_error(e: impl std::fmt::Display) -> SyncError {
 }
 
 /// Mutations per push request.
-const PUSH_BATCH: u32 = 200;
+const PUSH_BATCH: u32 = outpost_core::sync::MAX_PUSH_BATCH as u32;
 /// Pages applied per store transaction while catching up (fewer commits, same atomicity).
 const PAGES_PER_APPLY: usize = 8;
 /// Pages fetched ahead of the one being applied.
@@ -313,12 +313,14 @@ impl SyncEngine {
                 mutations: batch,
             };
             let api = self.0.api.clone();
+            let sent = std::time::Instant::now();
             let response = self
                 .authed(|token| {
                     let (api, request) = (api.clone(), &request);
                     async move { api.push(&token, request).await }
                 })
                 .await?;
+            let answered = sent.elapsed();
             with_store(&self.0.store, move |s| {
                 let at = now();
                 s.record_push_results(&response.results, at)?;
@@ -326,6 +328,12 @@ impl SyncEngine {
                 Ok(())
             })
             .await?;
+            tracing::debug!(
+                mutations = request.mutations.len(),
+                server_ms = answered.as_millis() as u64,
+                recorded_ms = (sent.elapsed() - answered).as_millis() as u64,
+                "pushed"
+            );
             let _ = self.refresh_counts().await;
         }
     }
@@ -391,8 +399,17 @@ impl SyncEngine {
                 }
             }
             let last_has_more = batch.last().is_some_and(|p| p.has_more);
+            let pages = batch.len();
+            let changes: usize = batch.iter().map(|p| p.changes.len()).sum();
+            let applying = std::time::Instant::now();
             let applied =
                 with_store(&self.0.store, move |s| s.apply_pull_pages(&batch, now())).await;
+            tracing::debug!(
+                pages,
+                changes,
+                apply_ms = applying.elapsed().as_millis() as u64,
+                "pulled"
+            );
             let applied = match applied {
                 Ok(a) => a,
                 Err(e) => {
