@@ -9,12 +9,14 @@
 //!   transaction ([`Store::apply_local`]); there is no other way to change a ticket locally.
 //! - Queue pages use keyset pagination over covering indexes; nothing scans with `OFFSET`.
 
+mod bulk;
 mod key;
 mod local;
 mod queue;
 mod remote;
 mod schema;
 mod search;
+mod sync;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +29,11 @@ pub use key::DbKey;
 pub use local::{Actor, LocalChange, OutboxItem};
 pub use queue::{QueueCursor, QueueFilter, QueuePage, QueueRow, QueueSort, SlaFilter};
 pub use search::{Highlighted, SearchHit};
+pub use sync::{ConflictRecord, PullApplied, PushRecorded, SyncProblem};
 pub use tickets::TicketDetail;
+
+/// The page cache of an open store, in KiB (a bulk load uses more while it runs).
+pub(crate) const CACHE_KIB: i64 = 32 * 1024;
 
 /// Largest attachment kept in the cache.
 pub const MAX_ATTACHMENT_BYTES: usize = outpost_core::apply::MAX_ATTACHMENT_BYTES as usize;
@@ -55,6 +61,8 @@ pub enum StoreError {
     Rejected(#[from] outpost_core::apply::Rejection),
     #[error("the attachment is {size} bytes; the limit is {MAX_ATTACHMENT_BYTES}")]
     AttachmentTooLarge { size: usize },
+    #[error("there is no open conflict or sync problem {0}")]
+    RecordNotFound(i64),
     #[error("the queue cursor is not valid for this query; start from the first page")]
     BadCursor,
     #[error("stored data could not be read ({0}); the cache may be damaged")]
@@ -129,11 +137,11 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32768;
              PRAGMA busy_timeout = 5000;",
         )?;
         let mut conn = conn;
         schema::migrate(&mut conn)?;
+        bulk::size_cache(&conn)?;
         let sla = schema::load_sla_settings(&conn)?;
         Ok(Store {
             conn,

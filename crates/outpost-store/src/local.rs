@@ -33,10 +33,14 @@ pub struct LocalChange {
     pub entries: Vec<Entry>,
 }
 
+/// A queued mutation, not yet processed by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxItem {
     pub envelope: MutationEnvelope,
     pub created_at: DateTime<Utc>,
+    /// Why the mutation does not apply on top of the latest server truth (the view skips it;
+    /// it stays queued and the server judges it), or `None`.
+    pub local_error: Option<String>,
 }
 
 fn digest_ticket(ticket: &Ticket) -> Result<Hash32> {
@@ -190,41 +194,56 @@ impl Store {
         };
         let tx = self.conn.transaction()?;
         let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
-        let rowid = crate::tickets::ticket_rowid(&tx, ticket_id)?
-            .ok_or(StoreError::TicketNotFound(ticket_id))?;
         tx.execute(
-            "INSERT INTO attachments (id, ticket_rowid, entry_id, filename, mime, size, sha256, data)
+            "INSERT INTO attachments (id, ticket_id, entry_id, filename, mime, size, sha256, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![attachment_id.as_bytes(), rowid, entry_id.as_bytes(), filename, mime, data.len() as i64, sha256, data],
+            params![
+                attachment_id.as_bytes(),
+                ticket_id.as_bytes(),
+                entry_id.as_bytes(),
+                filename,
+                mime,
+                data.len() as i64,
+                sha256,
+                data
+            ],
         )?;
         tx.commit()?;
         Ok(change)
     }
 
-    /// Pending mutations in push order.
+    /// Queued mutations the server has not processed yet, in push order.
     pub fn outbox(&self, limit: u32) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT envelope, created_at FROM outbox ORDER BY mutation_id LIMIT ?1",
+            "SELECT envelope, created_at, local_error FROM outbox WHERE confirmed = 0
+             ORDER BY mutation_id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
         rows.map(|row| {
-            let (envelope, at) = row?;
+            let (envelope, at, local_error) = row?;
             Ok(OutboxItem {
                 envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
                 created_at: crate::tickets::from_millis(at)
                     .ok_or_else(|| corrupt("time out of range"))?,
+                local_error,
             })
         })
         .collect()
     }
 
+    /// How many queued mutations the server has not processed yet.
     pub fn outbox_len(&self) -> Result<u64> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
-            as u64)
+            .query_row("SELECT count(*) FROM outbox WHERE confirmed = 0", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
     /// Local audit events after `after_seq`, in order.
@@ -294,7 +313,8 @@ impl Store {
     }
 }
 
-fn apply_in(
+/// The one way a local change is made: see [`Store::apply_local`].
+pub(crate) fn apply_in(
     tx: &Transaction<'_>,
     sla: &outpost_core::sla::SlaSettings,
     verification: &VerificationPolicy,
@@ -308,11 +328,11 @@ fn apply_in(
     // Only risk actions read the timeline (verification records, earlier actions).
     let timeline = match (&current, &mutation) {
         (
-            Some((rowid, _)),
+            Some(_),
             Mutation::FreezeAccount(_)
             | Mutation::InterceptTransaction(_)
             | Mutation::UnfreezeAccount(_),
-        ) => load_entries(tx, *rowid)?,
+        ) => load_entries(tx, ticket_id)?,
         _ => Vec::new(),
     };
     let ctx = ApplyContext {
@@ -326,9 +346,30 @@ fn apply_in(
     };
     let before = current.as_ref().map(|(_, t)| t);
     let applied = apply(before, &mutation, &ctx)?;
-    let rowid = upsert_ticket(tx, sla, &applied.ticket, now, 1)?;
+    // The ticket's first queued mutation: its row is server truth right now, so keep a copy
+    // to rebase on (sync.rs). A ticket without a row has no truth yet.
+    let queued: i64 = tx
+        .prepare_cached("SELECT count(*) FROM outbox WHERE ticket_id = ?1")?
+        .query_row([ticket_id.as_bytes()], |r| r.get(0))?;
+    if queued == 0 {
+        if let Some((_, truth)) = &current {
+            tx.prepare_cached(
+                "INSERT INTO server_tickets (id, revision, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET revision = ?2, doc = ?3",
+            )?
+            .execute(params![
+                ticket_id.as_bytes(),
+                truth.revision as i64,
+                serde_json::to_string(truth).map_err(corrupt)?
+            ])?;
+        }
+    }
+    let unsent: i64 = tx
+        .prepare_cached("SELECT count(*) FROM outbox WHERE ticket_id = ?1 AND confirmed = 0")?
+        .query_row([ticket_id.as_bytes()], |r| r.get(0))?;
+    let rowid = upsert_ticket(tx, sla, &applied.ticket, now, unsent + 1)?;
     for entry in &applied.entries {
-        upsert_entry(tx, rowid, entry, true)?;
+        upsert_entry(tx, entry, true)?;
     }
     let texts_changed = current.as_ref().is_none_or(|(_, t)| {
         t.subject != applied.ticket.subject || t.description != applied.ticket.description
@@ -347,7 +388,8 @@ fn apply_in(
         mutation,
     };
     tx.prepare_cached(
-        "INSERT INTO outbox (mutation_id, ticket_id, name, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO outbox (mutation_id, ticket_id, name, envelope, created_at, actor, device)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         mutation_id as i64,
@@ -355,6 +397,8 @@ fn apply_in(
         envelope.mutation.name(),
         serde_json::to_string(&envelope).map_err(corrupt)?,
         millis(now),
+        actor.user_id.as_bytes(),
+        actor.device_id.as_bytes(),
     ])?;
 
     // The chain records what changed (events and digests), not the customer's words.

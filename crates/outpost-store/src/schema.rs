@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::{corrupt, Result};
 
 /// Schema version this build writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Deadlines of tickets with no running clock sort after every real deadline: first paused
 /// tickets, then stopped ones (resolved, closed).
@@ -134,6 +134,77 @@ const MIGRATIONS: &[&str] = &[
         text, content = 'search_docs', content_rowid = 'rowid', tokenize = 'trigram');
     CREATE VIRTUAL TABLE search_short USING fts5(
         text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+    "#,
+    // 2: server truth and rebase (sync.rs).
+    r#"
+    -- The server's latest version of each ticket that has local mutations in the outbox. The
+    -- `tickets` row of such a ticket is derived: this truth with the mutations re-applied on top.
+    -- No row here (while mutations are pending) means the server has not sent the ticket.
+    CREATE TABLE server_tickets (
+        id           BLOB PRIMARY KEY,
+        revision     INTEGER NOT NULL,
+        doc          TEXT NOT NULL
+    );
+    -- Entries refer to their ticket by id, without a foreign key: a pull page may carry entries
+    -- before their ticket (the server sends a ticket at the sequence number of its latest
+    -- change). Entries of a ticket that is not in the cache are never read (every read starts
+    -- from a ticket) and go with a revocation or a reset.
+    CREATE TABLE entries_v2 (
+        rowid        INTEGER PRIMARY KEY,
+        id           BLOB NOT NULL UNIQUE,
+        ticket_id    BLOB NOT NULL,
+        kind         TEXT NOT NULL,
+        author       BLOB,
+        created_at   INTEGER NOT NULL,
+        local        INTEGER NOT NULL DEFAULT 0,  -- 1 = optimistic, rebuilt by every rebase
+        body         TEXT NOT NULL                -- EntryBody as JSON
+    );
+    INSERT INTO entries_v2 (rowid, id, ticket_id, kind, author, created_at, local, body)
+        SELECT e.rowid, e.id, t.id, e.kind, e.author, e.created_at, e.local, e.body
+        FROM entries e JOIN tickets t ON t.rowid = e.ticket_rowid;
+    DROP TABLE entries;
+    ALTER TABLE entries_v2 RENAME TO entries;
+    CREATE INDEX entries_ticket ON entries(ticket_id, created_at);
+
+    -- Who made the change, so a rebase re-applies it with the same actor and derived entry ids.
+    ALTER TABLE outbox ADD COLUMN actor BLOB;
+    ALTER TABLE outbox ADD COLUMN device BLOB;
+    -- 1 once the server has processed the mutation: it is no longer pushed, but keeps shaping the
+    -- local view until server truth shows its effect (revision >= confirmed_revision, or the
+    -- end of a pull that confirmed it).
+    ALTER TABLE outbox ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN confirmed_revision INTEGER;
+    -- Why the mutation does not apply on top of the latest server truth (still queued: the
+    -- server judges it), or NULL.
+    ALTER TABLE outbox ADD COLUMN local_error TEXT;
+
+    -- The new mutation a conflict or problem was re-applied as.
+    ALTER TABLE conflicts ADD COLUMN reapplied_as INTEGER;
+
+    -- Attachments refer to their ticket by id: rowids change when a ticket is rebuilt from truth.
+    CREATE TABLE attachments_v2 (
+        id           BLOB PRIMARY KEY,
+        ticket_id    BLOB NOT NULL,
+        entry_id     BLOB NOT NULL,
+        filename     TEXT NOT NULL,
+        mime         TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        data         BLOB NOT NULL
+    );
+    INSERT INTO attachments_v2 (id, ticket_id, entry_id, filename, mime, size, sha256, data)
+        SELECT a.id, t.id, a.entry_id, a.filename, a.mime, a.size, a.sha256, a.data
+        FROM attachments a JOIN tickets t ON t.rowid = a.ticket_rowid;
+    DROP TABLE attachments;
+    ALTER TABLE attachments_v2 RENAME TO attachments;
+    CREATE INDEX attachments_ticket ON attachments(ticket_id);
+
+    -- Caches written by schema 1 had no truth copy: their current rows are the best truth known
+    -- (tickets created locally and not yet pushed have none).
+    INSERT INTO server_tickets (id, revision, doc)
+        SELECT t.id, t.revision, t.doc FROM tickets t
+        WHERE t.id IN (SELECT ticket_id FROM outbox)
+          AND t.id NOT IN (SELECT ticket_id FROM outbox WHERE name = 'ticket.create');
     "#,
 ];
 

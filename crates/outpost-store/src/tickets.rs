@@ -59,14 +59,14 @@ pub(crate) fn load_ticket(conn: &Connection, id: TicketId) -> Result<Option<(i64
         .transpose()
 }
 
-/// Inserts or replaces a ticket row and its tags; returns its rowid. `unsent_delta` adjusts the
-/// count of unconfirmed local changes.
+/// Inserts or replaces a ticket row and its tags; returns its rowid. `unsent` is the number of
+/// the ticket's outbox mutations the server has not processed yet.
 pub(crate) fn upsert_ticket(
     conn: &Connection,
     sla: &SlaSettings,
     ticket: &Ticket,
     now: DateTime<Utc>,
-    unsent_delta: i64,
+    unsent: i64,
 ) -> Result<i64> {
     let (due, warn) = deadline_columns(sla, ticket, now);
     let doc = serde_json::to_string(ticket).map_err(corrupt)?;
@@ -75,11 +75,11 @@ pub(crate) fn upsert_ticket(
             "INSERT INTO tickets (id, key, subject, status, priority, risk, category, department,
                  assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at,
                  revision, unsent, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, max(?16, 0), ?17)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(id) DO UPDATE SET key = ?2, subject = ?3, status = ?4, priority = ?5,
                  risk = ?6, category = ?7, department = ?8, assignee = ?9, requester_name = ?10,
                  created_at = ?11, updated_at = ?12, sla_due_at = ?13, sla_warn_at = ?14,
-                 revision = ?15, unsent = max(unsent + ?16, 0), doc = ?17
+                 revision = ?15, unsent = ?16, doc = ?17
              RETURNING rowid",
         )?
         .query_row(
@@ -99,7 +99,7 @@ pub(crate) fn upsert_ticket(
                 due,
                 warn,
                 ticket.revision as i64,
-                unsent_delta,
+                unsent,
                 doc,
             ],
             |r| r.get(0),
@@ -114,29 +114,61 @@ pub(crate) fn upsert_ticket(
     Ok(rowid)
 }
 
-/// Inserts or replaces a timeline entry. `local` marks an optimistic entry.
-pub(crate) fn upsert_entry(
-    conn: &Connection,
-    ticket_rowid: i64,
-    entry: &Entry,
-    local: bool,
-) -> Result<()> {
+/// Inserts or replaces a timeline entry. `local` marks an optimistic entry. The ticket row need
+/// not exist yet (see the `entries` table).
+pub(crate) fn upsert_entry(conn: &Connection, entry: &Entry, local: bool) -> Result<()> {
     let body = serde_json::to_string(&entry.body).map_err(corrupt)?;
     conn.prepare_cached(
-        "INSERT INTO entries (id, ticket_rowid, kind, author, created_at, local, body)
+        "INSERT INTO entries (id, ticket_id, kind, author, created_at, local, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(id) DO UPDATE SET ticket_rowid = ?2, kind = ?3, author = ?4,
+         ON CONFLICT(id) DO UPDATE SET ticket_id = ?2, kind = ?3, author = ?4,
              created_at = ?5, local = ?6, body = ?7",
     )?
     .execute(params![
         entry.id.as_bytes(),
-        ticket_rowid,
+        entry.ticket_id.as_bytes(),
         entry.body.kind().as_str(),
         entry.author.as_ref().map(|a| a.as_bytes().to_vec()),
         millis(entry.created_at),
         local,
         body,
     ])?;
+    Ok(())
+}
+
+/// Inserts an optimistic entry unless the server's copy (same id) is already there.
+pub(crate) fn insert_local_entry(conn: &Connection, entry: &Entry) -> Result<()> {
+    let body = serde_json::to_string(&entry.body).map_err(corrupt)?;
+    conn.prepare_cached(
+        "INSERT INTO entries (id, ticket_id, kind, author, created_at, local, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+         ON CONFLICT(id) DO NOTHING",
+    )?
+    .execute(params![
+        entry.id.as_bytes(),
+        entry.ticket_id.as_bytes(),
+        entry.body.kind().as_str(),
+        entry.author.as_ref().map(|a| a.as_bytes().to_vec()),
+        millis(entry.created_at),
+        body,
+    ])?;
+    Ok(())
+}
+
+/// Deletes the optimistic entries of a ticket (a rebase writes them again).
+pub(crate) fn delete_local_entries(conn: &Connection, id: TicketId) -> Result<()> {
+    conn.prepare_cached("DELETE FROM entries WHERE ticket_id = ?1 AND local = 1")?
+        .execute([id.as_bytes()])?;
+    Ok(())
+}
+
+/// Deletes a derived ticket row that no longer has a base (no server truth, no local create).
+/// Server entries stay for when the ticket arrives.
+pub(crate) fn drop_row(conn: &Connection, id: TicketId, rowid: i64) -> Result<()> {
+    delete_local_entries(conn, id)?;
+    search::replace_document(conn, rowid, None)?;
+    conn.prepare_cached("DELETE FROM tickets WHERE rowid = ?1")?
+        .execute([rowid])?;
     Ok(())
 }
 
@@ -158,9 +190,10 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
         text.push_str(part);
         text.push('\n');
     }
-    let mut stmt = conn
-        .prepare_cached("SELECT body FROM entries WHERE ticket_rowid = ?1 ORDER BY created_at")?;
-    let mut rows = stmt.query([rowid])?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM entries WHERE ticket_id = ?1 ORDER BY created_at, rowid",
+    )?;
+    let mut rows = stmt.query([ticket.id.as_bytes()])?;
     while let Some(row) = rows.next()? {
         let body: String = row.get(0)?;
         let body: EntryBody = serde_json::from_str(&body).map_err(corrupt)?;
@@ -172,8 +205,18 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
     search::replace_document(conn, rowid, Some(&text))
 }
 
-/// Deletes a ticket and everything hanging off it (entries, tags, attachments, search document).
+/// Deletes a ticket and everything hanging off it: row, entries, tags, search document, server
+/// truth copy, and attachment bytes no queued mutation or open problem still needs. The outbox
+/// is not touched.
 pub(crate) fn purge(conn: &Connection, id: TicketId) -> Result<bool> {
+    conn.prepare_cached("DELETE FROM server_tickets WHERE id = ?1")?
+        .execute([id.as_bytes()])?;
+    conn.prepare_cached("DELETE FROM entries WHERE ticket_id = ?1")?
+        .execute([id.as_bytes()])?;
+    conn.prepare_cached(&format!(
+        "DELETE FROM attachments WHERE ticket_id = ?1 AND {UNREFERENCED_ATTACHMENT}"
+    ))?
+    .execute([id.as_bytes()])?;
     let Some(rowid) = ticket_rowid(conn, id)? else {
         return Ok(false);
     };
@@ -183,17 +226,25 @@ pub(crate) fn purge(conn: &Connection, id: TicketId) -> Result<bool> {
     Ok(true)
 }
 
+/// SQL condition on `attachments`: no queued mutation and no open sync problem refers to the
+/// attachment (its bytes are needed to push it, or to re-apply a refused upload).
+pub(crate) const UNREFERENCED_ATTACHMENT: &str = "lower(hex(attachments.id)) NOT IN (
+        SELECT replace(json_extract(envelope, '$.mutation.args.attachment_id'), '-', '')
+        FROM outbox WHERE name = 'entry.add_attachment'
+        UNION ALL
+        SELECT replace(json_extract(detail, '$.mutation.mutation.args.attachment_id'), '-', '')
+        FROM conflicts WHERE dismissed = 0 AND json_extract(detail, '$.mutation.mutation.name') = 'entry.add_attachment')";
+
 fn uuid_from_blob(bytes: Vec<u8>) -> Result<Uuid> {
     Uuid::from_slice(&bytes).map_err(corrupt)
 }
 
-pub(crate) fn load_entries(conn: &Connection, rowid: i64) -> Result<Vec<Entry>> {
+pub(crate) fn load_entries(conn: &Connection, id: TicketId) -> Result<Vec<Entry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT e.id, t.id, e.author, e.body, e.created_at
-         FROM entries e JOIN tickets t ON t.rowid = e.ticket_rowid
-         WHERE e.ticket_rowid = ?1 ORDER BY e.created_at, e.rowid",
+        "SELECT id, ticket_id, author, body, created_at FROM entries
+         WHERE ticket_id = ?1 ORDER BY created_at, rowid",
     )?;
-    let rows = stmt.query_map([rowid], |r| {
+    let rows = stmt.query_map([id.as_bytes()], |r| {
         Ok((
             r.get::<_, Vec<u8>>(0)?,
             r.get::<_, Vec<u8>>(1)?,
@@ -224,7 +275,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT unsent FROM tickets WHERE rowid = ?1")?
             .query_row([rowid], |r| r.get(0))?;
-        let entries = load_entries(&self.conn, rowid)?;
+        let entries = load_entries(&self.conn, id)?;
         let sla = self.sla.evaluate(&ticket, now);
         Ok(TicketDetail {
             ticket,

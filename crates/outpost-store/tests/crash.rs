@@ -13,11 +13,148 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use outpost_core::model::{Entry, EntryBody, Priority};
-use outpost_core::sync::{Change, ChangeKind, Mutation};
+use outpost_core::sync::{Change, ChangeKind, Mutation, PullResponse};
 use outpost_store::Store;
 use uuid::Uuid;
 
 const CHILD_ENV: &str = "OUTPOST_CRASH_CHILD_DIR";
+const PULL_CHILD_ENV: &str = "OUTPOST_CRASH_PULL_CHILD_DIR";
+const PULL_PAGE: u64 = 2_000;
+
+/// Pull page `round` of an endless initial sync: `PULL_PAGE` new tickets with one entry each,
+/// numbered by change sequence so the cursor says how many tickets it covers.
+fn pull_page(template: &outpost_core::model::Ticket, round: u64, last: bool) -> PullResponse {
+    let mut changes = Vec::new();
+    for i in 0..PULL_PAGE {
+        let n = round * PULL_PAGE + i;
+        let mut t = template.clone();
+        t.id = Uuid::from_u128(0x20_0000 + u128::from(n));
+        t.subject = format!("pulled {n} 同步页");
+        changes.push(Change {
+            seq: n + 1,
+            kind: ChangeKind::Ticket(Box::new(t.clone())),
+        });
+    }
+    // Entries ride in the same page (their seq numbers past the tickets' are fine here).
+    let entries: Vec<Change> = changes
+        .iter()
+        .map(|c| match &c.kind {
+            ChangeKind::Ticket(t) => Change {
+                seq: c.seq,
+                kind: ChangeKind::Entry(Box::new(Entry {
+                    id: Uuid::from_u128(t.id.as_u128() + 0x100_0000),
+                    ticket_id: t.id,
+                    author: None,
+                    body: EntryBody::CustomerMessage {
+                        text: "客户来信 pulled message".into(),
+                    },
+                    created_at: now(),
+                })),
+            },
+            _ => unreachable!(),
+        })
+        .collect();
+    changes.extend(entries);
+    PullResponse {
+        changes,
+        cursor: (round + 1) * PULL_PAGE,
+        has_more: !last,
+        last_mutation_id: 0,
+        reset_required: false,
+    }
+}
+
+fn template_ticket() -> outpost_core::model::Ticket {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db"), &key(7)).unwrap();
+    store
+        .apply_local(
+            &actor(),
+            new_ticket(1, "模板", "desc", "support", Priority::P2),
+            now(),
+        )
+        .unwrap()
+        .ticket
+}
+
+/// The pull writer: applies pull pages of an initial sync into an empty cache (the bulk path),
+/// one transaction each, forever. Runs only when the parent test starts it.
+#[test]
+#[ignore = "run by killed_mid_pull_page_keeps_rows_and_cursor_together as a child process"]
+fn crash_child_puller() {
+    let Ok(dir) = std::env::var(PULL_CHILD_ENV) else {
+        return;
+    };
+    let template = template_ticket();
+    let mut store = Store::open(&std::path::Path::new(&dir).join("cache.db"), &key(7)).unwrap();
+    let mut out = std::io::stdout().lock();
+    for round in 0..1_000 {
+        writeln!(out, "begin {round}").unwrap();
+        out.flush().unwrap();
+        store
+            .apply_pull(&pull_page(&template, round, false), now())
+            .unwrap();
+        writeln!(out, "page {round}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn killed_mid_pull_page_keeps_rows_and_cursor_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_puller",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PULL_CHILD_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut full_pages = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.starts_with("page ") {
+            full_pages += 1;
+        } else if line.starts_with("begin ") && full_pages >= 2 {
+            std::thread::sleep(Duration::from_millis(30));
+            break;
+        }
+        assert!(Instant::now() < deadline, "child puller made no progress");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut store = Store::open(&dir.path().join("cache.db"), &key(7)).unwrap();
+    // Rows and cursor were committed together: the cursor covers exactly the stored tickets.
+    let cursor = store.sync_cursor().unwrap();
+    assert_eq!(cursor % PULL_PAGE, 0);
+    assert!(
+        cursor >= full_pages * PULL_PAGE,
+        "committed pages were lost"
+    );
+    assert_eq!(store.ticket_count().unwrap(), cursor);
+    // The bulk load resumes from the cursor and completes with indexes and search.
+    assert!(store.bootstrapping().unwrap());
+    let template = template_ticket();
+    let round = cursor / PULL_PAGE;
+    let done = store
+        .apply_pull(&pull_page(&template, round, true), now())
+        .unwrap();
+    assert!(done.bootstrap_finished);
+    assert!(!store.bootstrapping().unwrap());
+    assert_eq!(store.ticket_count().unwrap(), cursor + PULL_PAGE);
+    assert_eq!(store.search("同步页", 5).unwrap().len(), 5);
+    assert_eq!(store.search("pulled message", 5).unwrap().len(), 5);
+    let first = Uuid::from_u128(0x20_0000);
+    assert_eq!(store.ticket(first, now()).unwrap().entries.len(), 1);
+}
 
 /// The writer: commits small local changes, announcing each, then starts big transactions
 /// forever. Runs only when the parent test starts it.

@@ -1,0 +1,200 @@
+//! The bulk load of an initial sync into a cache without server rows.
+//!
+//! While it runs (`sync_state.bulk = 1`), the queue indexes on `tickets` are dropped (their
+//! definitions are kept in `sync_state.bulk_indexes`) and search documents are not maintained
+//! per page. The page that completes the sync recreates the indexes and builds every search
+//! document in one pass, in the same transaction as its rows. Each page is still its own
+//! transaction, so a crash mid-load leaves a consistent cache that resumes from its cursor; until
+//! the load completes, queues are slower and search is incomplete (`Store::bootstrapping`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use outpost_core::model::EntryBody;
+use rusqlite::{params, Connection};
+use serde::Deserialize;
+
+use crate::search;
+use crate::sync::{state_get, state_set};
+use crate::{corrupt, Result};
+
+/// The page cache of a bulk load, in KiB: the tickets table stays cached while the eight queue
+/// indexes are built from it (each build scans the table; uncached, every scan decrypts it
+/// again). Memory is taken only as pages are touched and given back when the load completes.
+const BULK_CACHE_KIB: i64 = 256 * 1024;
+
+/// FTS5's default size of the in-memory term buffer, restored after the bulk build.
+const FTS_DEFAULT_HASHSIZE: i64 = 1024 * 1024;
+/// The term buffer during the bulk build: fewer, larger segments and fewer merges.
+const FTS_BULK_HASHSIZE: i64 = 64 * 1024 * 1024;
+
+pub(crate) fn active(conn: &Connection) -> Result<bool> {
+    Ok(state_get(conn, "bulk")?.as_deref() == Some("1"))
+}
+
+/// True when every ticket row is derived from queued mutations (a new cache, or one just reset):
+/// nothing would be lost by building indexes afterwards.
+pub(crate) fn cache_has_no_truth(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM tickets t
+             WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = t.id))",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Sizes the page cache for the current mode (`Store::open` calls it, so a load interrupted by a
+/// restart resumes with the bulk cache).
+pub(crate) fn size_cache(conn: &Connection) -> Result<()> {
+    let kib = if active(conn)? {
+        BULK_CACHE_KIB
+    } else {
+        crate::CACHE_KIB
+    };
+    conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+    Ok(())
+}
+
+pub(crate) fn enter(conn: &Connection) -> Result<()> {
+    let indexes: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL ORDER BY name",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &indexes {
+        // Index names come from the schema, not from input.
+        conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    let sqls: Vec<&String> = indexes.iter().map(|(_, sql)| sql).collect();
+    state_set(
+        conn,
+        "bulk_indexes",
+        &serde_json::to_string(&sqls).map_err(corrupt)?,
+    )?;
+    state_set(conn, "bulk", "1")?;
+    size_cache(conn)
+}
+
+pub(crate) fn finish(conn: &Connection) -> Result<()> {
+    let sqls: Vec<String> = match state_get(conn, "bulk_indexes")? {
+        Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
+        None => Vec::new(),
+    };
+    for sql in &sqls {
+        conn.execute_batch(sql)?;
+    }
+    rebuild_search(conn)?;
+    conn.execute(
+        "DELETE FROM sync_state WHERE key IN ('bulk', 'bulk_indexes')",
+        [],
+    )?;
+    size_cache(conn)
+}
+
+/// The fields of a ticket document that go into its search document.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    subject: Cow<'a, str>,
+    #[serde(borrow)]
+    description: Cow<'a, str>,
+    #[serde(borrow)]
+    requester: Requester<'a>,
+}
+
+#[derive(Deserialize)]
+struct Requester<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    account_id: Option<Cow<'a, str>>,
+}
+
+/// Replaces every search document: builds them all in `search_docs` (entries are read in
+/// storage order and grouped in memory, tickets in row order), then fills both indexes from it.
+/// Produces the same documents as `tickets::reindex`.
+pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
+    conn.execute_batch(&format!(
+        "DELETE FROM search_docs;
+         INSERT INTO search_tri(search_tri) VALUES ('delete-all');
+         INSERT INTO search_short(search_short) VALUES ('delete-all');
+         INSERT INTO search_tri(search_tri, rank) VALUES ('hashsize', {FTS_BULK_HASHSIZE});
+         INSERT INTO search_short(search_short, rank) VALUES ('hashsize', {FTS_BULK_HASHSIZE});"
+    ))?;
+    // Searchable entry texts by ticket, in timeline order.
+    let mut texts: HashMap<[u8; 16], Vec<(i64, i64, String)>> = HashMap::new();
+    {
+        let mut entries = conn.prepare("SELECT rowid, ticket_id, created_at, body FROM entries")?;
+        let mut rows = entries.query([])?;
+        while let Some(row) = rows.next()? {
+            let body: EntryBody = serde_json::from_str(row.get_ref(3)?.as_str().map_err(corrupt)?)
+                .map_err(corrupt)?;
+            if let Some(text) = body.searchable_text() {
+                let ticket = <[u8; 16]>::try_from(row.get_ref(1)?.as_blob().map_err(corrupt)?)
+                    .map_err(corrupt)?;
+                texts
+                    .entry(ticket)
+                    .or_default()
+                    .push((row.get(2)?, row.get(0)?, text.to_owned()));
+            }
+        }
+    }
+    {
+        let mut tickets = conn.prepare("SELECT rowid, id, doc FROM tickets ORDER BY rowid")?;
+        let mut insert_doc =
+            conn.prepare("INSERT INTO search_docs (rowid, text) VALUES (?1, ?2)")?;
+        let mut rows = tickets.query([])?;
+        let mut text = String::new();
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(0)?;
+            let id = <[u8; 16]>::try_from(row.get_ref(1)?.as_blob().map_err(corrupt)?)
+                .map_err(corrupt)?;
+            let doc = row.get_ref(2)?.as_str().map_err(corrupt)?;
+            let header: Header<'_> = serde_json::from_str(doc).map_err(corrupt)?;
+            text.clear();
+            // Exactly `search::HEADER_LINES` lines before the description.
+            for part in [
+                header.key.as_deref().unwrap_or(""),
+                &header.subject,
+                &header.requester.name,
+                header.requester.account_id.as_deref().unwrap_or(""),
+                &header.description,
+            ] {
+                text.push_str(part);
+                text.push('\n');
+            }
+            if let Some(mut entries) = texts.remove(&id) {
+                entries.sort_unstable_by_key(|(at, entry_rowid, _)| (*at, *entry_rowid));
+                for (_, _, t) in entries {
+                    text.push_str(&t);
+                    text.push('\n');
+                }
+            }
+            insert_doc.execute(params![rowid, text])?;
+        }
+    }
+    drop(texts);
+    conn.execute_batch("INSERT INTO search_tri(search_tri) VALUES ('rebuild');")?;
+    {
+        let mut docs = conn.prepare("SELECT rowid, text FROM search_docs ORDER BY rowid")?;
+        let mut insert_short =
+            conn.prepare("INSERT INTO search_short (rowid, text) VALUES (?1, ?2)")?;
+        let mut rows = docs.query([])?;
+        while let Some(row) = rows.next()? {
+            let text = row.get_ref(1)?.as_str().map_err(corrupt)?;
+            insert_short.execute(params![
+                row.get::<_, i64>(0)?,
+                search::short_index_text(text)
+            ])?;
+        }
+    }
+    conn.execute_batch(&format!(
+        "INSERT INTO search_tri(search_tri, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});
+         INSERT INTO search_short(search_short, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});"
+    ))?;
+    Ok(())
+}

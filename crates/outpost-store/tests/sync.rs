@@ -1,0 +1,1190 @@
+//! The store's half of sync: server truth, rebase of queued mutations, confirmations, conflicts,
+//! refusals, revocations, re-bootstrap and the bulk initial sync, on a real SQLCipher cache.
+//!
+//! `Server` is a small in-memory stand-in for the sync server: it applies pushed mutations with
+//! the same `outpost_core::apply` (as the real one does), numbers every write with a change
+//! sequence and serves pull pages the way the real one does (a ticket at the sequence number
+//! of its latest change, each entry at its own).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use outpost_core::apply::{apply, ApplyContext};
+use outpost_core::model::{Entry, EntryBody, Priority, Status, Ticket, TicketEvent};
+use outpost_core::rules::VerificationPolicy;
+use outpost_core::sync::{
+    Change, ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
+    PullResponse,
+};
+use outpost_store::{Actor, QueueFilter, QueueSort, Store, StoreError};
+use uuid::Uuid;
+
+/// Another agent, working on the server directly.
+fn colleague() -> Actor {
+    Actor {
+        user_id: Uuid::from_u128(0xB2),
+        device_id: Uuid::from_u128(0xD2),
+    }
+}
+
+#[derive(Default)]
+struct Server {
+    seq: u64,
+    tickets: BTreeMap<Uuid, (u64, Ticket)>,
+    entries: Vec<(u64, Entry)>,
+    revocations: Vec<(u64, Uuid)>,
+    /// Tickets this user may no longer see.
+    hidden: std::collections::BTreeSet<Uuid>,
+    /// Revision at which each ticket's description last changed.
+    description_rev: BTreeMap<Uuid, u64>,
+    last_mutation: BTreeMap<Uuid, u64>,
+    next_key: u64,
+}
+
+impl Server {
+    fn next(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn apply_one(
+        &mut self,
+        actor: &Actor,
+        envelope: &MutationEnvelope,
+        now: DateTime<Utc>,
+    ) -> MutationOutcome {
+        let id = envelope.mutation.ticket_id();
+        if self.hidden.contains(&id) {
+            return MutationOutcome::Rejected {
+                code: "ticket_not_found".into(),
+                reason: "the ticket does not exist or is not visible to you".into(),
+            };
+        }
+        let before = self.tickets.get(&id).map(|(_, t)| t.clone());
+        let timeline: Vec<Entry> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.ticket_id == id)
+            .map(|(_, e)| e.clone())
+            .collect();
+        let policy = VerificationPolicy::default();
+        let ctx = ApplyContext {
+            actor: Some(actor.user_id),
+            device_id: actor.device_id,
+            mutation_id: envelope.mutation_id,
+            client_time: envelope.client_time,
+            now,
+            verification: &policy,
+            timeline: &timeline,
+        };
+        let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
+            Ok(applied) => applied,
+            Err(refusal) => {
+                return MutationOutcome::Rejected {
+                    code: refusal.code().into(),
+                    reason: refusal.to_string(),
+                }
+            }
+        };
+        let (mut ticket, mut entries, mut conflicts) = (applied.ticket, applied.entries, vec![]);
+        // Long text: a description edited concurrently keeps the server's, this device's
+        // version becomes a note, and the device is told (as the real server does).
+        if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
+            (&envelope.mutation, &before, envelope.base_revision)
+        {
+            if self.description_rev.get(&id).copied().unwrap_or(0) > base
+                && current.description != *description
+            {
+                ticket = current.clone();
+                ticket.updated_at = now;
+                entries = vec![Entry {
+                    id: Uuid::now_v7(),
+                    ticket_id: id,
+                    author: Some(actor.user_id),
+                    body: EntryBody::Note {
+                        text: format!("Conflicting edit (kept here): {description}"),
+                    },
+                    created_at: now,
+                }];
+                conflicts.push(FieldConflict {
+                    field: "description".into(),
+                    yours: description.clone().into(),
+                    winner: current.description.clone().into(),
+                    changed_by: Some(colleague().user_id),
+                    changed_at: Some(current.updated_at),
+                });
+            }
+        }
+        if ticket.key.is_none() {
+            self.next_key += 1;
+            ticket.key = Some(format!("OP-{}", 1000 + self.next_key));
+        }
+        ticket.revision = before.as_ref().map_or(0, |t| t.revision) + 1;
+        if before
+            .as_ref()
+            .is_none_or(|b| b.description != ticket.description)
+        {
+            self.description_rev.insert(id, ticket.revision);
+        }
+        let revision = ticket.revision;
+        let seq = self.next();
+        self.tickets.insert(id, (seq, ticket));
+        for entry in entries {
+            let seq = self.next();
+            self.entries.push((seq, entry));
+        }
+        if conflicts.is_empty() {
+            MutationOutcome::Applied { revision }
+        } else {
+            MutationOutcome::Conflict {
+                revision,
+                fields: conflicts,
+            }
+        }
+    }
+
+    /// A push from a device: ordered, idempotent, as the real server.
+    fn push(
+        &mut self,
+        actor: &Actor,
+        batch: &[MutationEnvelope],
+        now: DateTime<Utc>,
+    ) -> Vec<MutationResult> {
+        batch
+            .iter()
+            .map(|envelope| {
+                let last = self
+                    .last_mutation
+                    .get(&actor.device_id)
+                    .copied()
+                    .unwrap_or(0);
+                let outcome = if envelope.mutation_id <= last {
+                    MutationOutcome::Duplicate
+                } else {
+                    self.last_mutation
+                        .insert(actor.device_id, envelope.mutation_id);
+                    self.apply_one(actor, envelope, now)
+                };
+                MutationResult {
+                    mutation_id: envelope.mutation_id,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    /// Another agent's change, made on the server.
+    fn edit(&mut self, mutation: Mutation, now: DateTime<Utc>) {
+        let who = colleague();
+        let id = self.last_mutation.get(&who.device_id).copied().unwrap_or(0) + 1;
+        let results = self.push(
+            &who,
+            &[MutationEnvelope {
+                mutation_id: id,
+                client_time: now,
+                base_revision: None,
+                mutation,
+            }],
+            now,
+        );
+        assert!(
+            matches!(results[0].outcome, MutationOutcome::Applied { .. }),
+            "{results:?}"
+        );
+    }
+
+    fn revoke(&mut self, id: Uuid) {
+        self.hidden.insert(id);
+        let seq = self.next();
+        self.revocations.push((seq, id));
+    }
+
+    /// Changes after `cursor` in sequence order, at most `limit` per page.
+    fn pull(&self, device: Uuid, cursor: u64, limit: usize) -> PullResponse {
+        let mut changes: Vec<Change> = Vec::new();
+        for (seq, ticket) in self
+            .tickets
+            .values()
+            .filter(|(_, t)| !self.hidden.contains(&t.id))
+        {
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Ticket(Box::new(ticket.clone())),
+            });
+        }
+        for (seq, entry) in self
+            .entries
+            .iter()
+            .filter(|(_, e)| !self.hidden.contains(&e.ticket_id))
+        {
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Entry(Box::new(entry.clone())),
+            });
+        }
+        for (seq, ticket_id) in &self.revocations {
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Revoke {
+                    ticket_id: *ticket_id,
+                },
+            });
+        }
+        changes.retain(|c| c.seq > cursor);
+        changes.sort_by_key(|c| c.seq);
+        let has_more = changes.len() > limit;
+        changes.truncate(limit);
+        let next = match changes.last() {
+            Some(c) if has_more => c.seq,
+            _ => self.seq.max(cursor),
+        };
+        PullResponse {
+            changes,
+            cursor: next,
+            has_more,
+            last_mutation_id: self.last_mutation.get(&device).copied().unwrap_or(0),
+            reset_required: false,
+        }
+    }
+}
+
+/// Pulls until caught up, one page per call.
+fn sync_down(store: &mut Store, server: &Server, now: DateTime<Utc>) {
+    loop {
+        let page = server.pull(actor().device_id, store.sync_cursor().unwrap(), 50);
+        let more = page.has_more;
+        store.apply_pull(&page, now).unwrap();
+        if !more {
+            break;
+        }
+    }
+}
+
+/// Pushes everything queued and records the answers.
+fn sync_up(store: &mut Store, server: &mut Server, now: DateTime<Utc>) -> Vec<MutationResult> {
+    let batch = store.pending_batch(500).unwrap();
+    let results = server.push(&actor(), &batch, now);
+    store.record_push_results(&results, now).unwrap();
+    results
+}
+
+fn later(minutes: i64) -> DateTime<Utc> {
+    now() + Duration::minutes(minutes)
+}
+
+/// A server holding ticket `n` (created by the colleague), and a cache that pulled it.
+fn seeded(dir: &tempfile::TempDir, n: &[u128]) -> (Store, Server) {
+    let mut server = Server::default();
+    for &n in n {
+        server.edit(
+            new_ticket(
+                n,
+                &format!("登录失败 ticket {n}"),
+                "cannot log in",
+                "support",
+                Priority::P3,
+            ),
+            now(),
+        );
+    }
+    let mut store = open(dir);
+    sync_down(&mut store, &server, now());
+    (store, server)
+}
+
+fn replies(store: &Store, id: Uuid) -> Vec<Entry> {
+    store
+        .ticket(id, later(60))
+        .unwrap()
+        .entries
+        .into_iter()
+        .filter(|e| matches!(e.body, EntryBody::Reply { .. }))
+        .collect()
+}
+
+#[test]
+fn a_pull_page_is_applied_and_queued_mutations_are_reapplied_on_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1]);
+    let id = ticket_id(1);
+    assert_eq!(store.ticket(id, now()).unwrap().ticket.revision, 1);
+
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetPriority {
+                ticket_id: id,
+                priority: Priority::P1,
+            },
+            later(1),
+        )
+        .unwrap();
+    // Meanwhile on the server: a colleague tags the ticket and takes it.
+    server.edit(
+        Mutation::AddTag {
+            ticket_id: id,
+            tag: "vip".into(),
+        },
+        later(2),
+    );
+    server.edit(
+        Mutation::SetAssignee {
+            ticket_id: id,
+            assignee: Some(colleague().user_id),
+        },
+        later(3),
+    );
+    let page = server.pull(actor().device_id, store.sync_cursor().unwrap(), 100);
+    let applied = store.apply_pull(&page, later(4)).unwrap();
+    assert_eq!(applied.changed, vec![id]);
+    assert_eq!(applied.cursor, page.cursor);
+    assert_eq!(store.sync_cursor().unwrap(), page.cursor);
+
+    let detail = store.ticket(id, later(4)).unwrap();
+    // Server truth …
+    assert_eq!(detail.ticket.revision, 3);
+    assert!(detail.ticket.tags.contains("vip"));
+    assert_eq!(detail.ticket.assignee, Some(colleague().user_id));
+    assert_eq!(detail.ticket.status, Status::Assigned);
+    // … with the queued change on top, still queued.
+    assert_eq!(detail.ticket.priority, Priority::P1);
+    assert_eq!(detail.unsent, 1);
+    assert_eq!(store.outbox_len().unwrap(), 1);
+    let events: Vec<&TicketEvent> = detail
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Event { event } => Some(event),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, TicketEvent::PriorityChanged { .. }))
+            .count(),
+        1
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, TicketEvent::TagAdded { tag } if tag == "vip")));
+    // The queue shows the derived row too.
+    let page = store
+        .queue(
+            &QueueFilter::default(),
+            QueueSort::Priority,
+            None,
+            10,
+            later(4),
+        )
+        .unwrap();
+    assert_eq!(page.rows[0].priority, Priority::P1);
+    assert_eq!(page.rows[0].unsent, 1);
+}
+
+#[test]
+fn confirmation_drops_the_outbox_and_server_entries_replace_optimistic_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1]);
+    let id = ticket_id(1);
+    let reply = Uuid::from_u128(0x7777);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetAssignee {
+                ticket_id: id,
+                assignee: Some(actor().user_id),
+            },
+            later(1),
+        )
+        .unwrap();
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddReply {
+                entry_id: reply,
+                ticket_id: id,
+                text: "您好,已为您重置密码".into(),
+            },
+            later(2),
+        )
+        .unwrap();
+    let before_push = store.ticket(id, later(3)).unwrap();
+    assert_eq!(before_push.unsent, 2);
+
+    let results = sync_up(&mut store, &mut server, later(3));
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.outcome, MutationOutcome::Applied { .. })));
+    // Confirmed: nothing left to push, and the change stays visible until the pull.
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert!(store.pending_batch(10).unwrap().is_empty());
+    let between = store.ticket(id, later(3)).unwrap();
+    assert_eq!(between.unsent, 0);
+    assert_eq!(between.ticket.status, Status::Assigned);
+    assert_eq!(replies(&store, id).len(), 1);
+
+    sync_down(&mut store, &server, later(4));
+    let after = store.ticket(id, later(4)).unwrap();
+    let truth = &server.tickets[&id].1;
+    assert_eq!(&after.ticket, truth);
+    // One reply, and every event once: the server's copies replaced the optimistic ones.
+    let server_entries: Vec<Uuid> = server
+        .entries
+        .iter()
+        .filter(|(_, e)| e.ticket_id == id)
+        .map(|(_, e)| e.id)
+        .collect();
+    let mut cached: Vec<Uuid> = after.entries.iter().map(|e| e.id).collect();
+    let mut expected = server_entries.clone();
+    cached.sort();
+    expected.sort();
+    assert_eq!(cached, expected);
+    assert_eq!(replies(&store, id).len(), 1);
+    assert_eq!(replies(&store, id)[0].id, reply);
+
+    // The ticket is plain truth again: a colleague's later change shows as is.
+    server.edit(
+        Mutation::SetPriority {
+            ticket_id: id,
+            priority: Priority::P4,
+        },
+        later(5),
+    );
+    sync_down(&mut store, &server, later(6));
+    assert_eq!(
+        store.ticket(id, later(6)).unwrap().ticket,
+        server.tickets[&id].1
+    );
+}
+
+#[test]
+fn a_pull_confirms_through_last_mutation_id_when_the_push_answer_was_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1]);
+    let id = ticket_id(1);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddTag {
+                ticket_id: id,
+                tag: "refund".into(),
+            },
+            later(1),
+        )
+        .unwrap();
+    // The push reached the server but its answer was lost.
+    let batch = store.pending_batch(10).unwrap();
+    server.push(&actor(), &batch, later(2));
+    assert_eq!(store.outbox_len().unwrap(), 1);
+    sync_down(&mut store, &server, later(3));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    let detail = store.ticket(id, later(3)).unwrap();
+    assert_eq!(detail.ticket, server.tickets[&id].1);
+    assert_eq!(detail.unsent, 0);
+    // A retried push is answered "duplicate" and changes nothing.
+    let recorded = store
+        .record_push_results(
+            &[MutationResult {
+                mutation_id: batch[0].mutation_id,
+                outcome: MutationOutcome::Duplicate,
+            }],
+            later(4),
+        )
+        .unwrap();
+    assert_eq!(recorded.confirmed, 0);
+    assert_eq!(
+        store.ticket(id, later(4)).unwrap().ticket,
+        server.tickets[&id].1
+    );
+}
+
+#[test]
+fn a_conflict_is_recorded_with_both_values_and_can_be_reapplied_or_dismissed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1, 2]);
+    for n in [1, 2] {
+        store
+            .apply_local(
+                &actor(),
+                Mutation::SetDescription {
+                    ticket_id: ticket_id(n),
+                    description: format!("mine {n}"),
+                },
+                later(1),
+            )
+            .unwrap();
+        server.edit(
+            Mutation::SetDescription {
+                ticket_id: ticket_id(n),
+                description: format!("theirs {n}"),
+            },
+            later(2),
+        );
+    }
+    let results = sync_up(&mut store, &mut server, later(3));
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.outcome, MutationOutcome::Conflict { .. })));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+
+    let conflicts = store.conflicts().unwrap();
+    assert_eq!(conflicts.len(), 2);
+    let c = &conflicts[0];
+    assert_eq!(c.ticket_id, ticket_id(1));
+    assert_eq!(c.field, "description");
+    assert_eq!(c.yours, serde_json::json!("mine 1"));
+    assert_eq!(c.winner, serde_json::json!("theirs 1"));
+    assert_eq!(c.changed_by, Some(colleague().user_id));
+    assert!(c.changed_at.is_some());
+    assert_eq!(c.recorded_at, later(3));
+    assert!(matches!(c.mutation, Mutation::SetDescription { .. }));
+
+    // After the pull the winner shows, and the losing text is kept as a note.
+    sync_down(&mut store, &server, later(4));
+    let detail = store.ticket(ticket_id(1), later(4)).unwrap();
+    assert_eq!(detail.ticket.description, "theirs 1");
+    assert!(detail
+        .entries
+        .iter()
+        .any(|e| matches!(&e.body, EntryBody::Note { text } if text.contains("mine 1"))));
+
+    // Re-apply the first: a new mutation (new id, outbox row, audit event) that sets my value.
+    let audit_before = store.verify_audit().unwrap().unwrap().count;
+    let last_id = store.audit_events(0, 1000).unwrap().len() as u64;
+    let change = store.reapply(c.id, &actor(), later(5)).unwrap();
+    assert!(change.mutation_id > last_id);
+    assert_eq!(change.ticket.description, "mine 1");
+    let outbox = store.outbox(10).unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].envelope.mutation_id, change.mutation_id);
+    assert_eq!(
+        outbox[0].envelope.mutation,
+        Mutation::SetDescription {
+            ticket_id: ticket_id(1),
+            description: "mine 1".into()
+        }
+    );
+    assert_eq!(
+        store.verify_audit().unwrap().unwrap().count,
+        audit_before + 1
+    );
+    // Dismiss the second; both are closed now.
+    store.dismiss(conflicts[1].id).unwrap();
+    assert!(store.conflicts().unwrap().is_empty());
+    assert!(matches!(
+        store.dismiss(conflicts[1].id),
+        Err(StoreError::RecordNotFound(_))
+    ));
+    assert!(matches!(
+        store.reapply(c.id, &actor(), later(6)),
+        Err(StoreError::RecordNotFound(_))
+    ));
+    // The re-applied change now wins on the server (its base is current).
+    let results = sync_up(&mut store, &mut server, later(7));
+    assert!(matches!(
+        results[0].outcome,
+        MutationOutcome::Applied { .. }
+    ));
+    sync_down(&mut store, &server, later(8));
+    assert_eq!(
+        store
+            .ticket(ticket_id(1), later(8))
+            .unwrap()
+            .ticket
+            .description,
+        "mine 1"
+    );
+}
+
+#[test]
+fn a_refused_mutation_is_rolled_back_with_its_reply_and_listed_as_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1]);
+    let id = ticket_id(1);
+    let reply = Uuid::from_u128(0x8888);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddReply {
+                entry_id: reply,
+                ticket_id: id,
+                text: "马上处理".into(),
+            },
+            later(1),
+        )
+        .unwrap();
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddTag {
+                ticket_id: id,
+                tag: "callback".into(),
+            },
+            later(2),
+        )
+        .unwrap();
+    assert_eq!(replies(&store, id).len(), 1);
+    assert_eq!(store.search("马上处理", 10).unwrap().len(), 1);
+    // Meanwhile the ticket was closed on the server: a reply is no longer allowed.
+    for status in [Status::Triaged, Status::Resolved, Status::Closed] {
+        server.edit(
+            Mutation::SetStatus {
+                ticket_id: id,
+                status,
+                reason: None,
+            },
+            later(3),
+        );
+    }
+    let recorded = {
+        let batch = store.pending_batch(10).unwrap();
+        let results = server.push(&actor(), &batch, later(4));
+        store.record_push_results(&results, later(4)).unwrap()
+    };
+    assert_eq!(recorded.rejected, vec![1]);
+    assert_eq!(recorded.confirmed, 1);
+    assert_eq!(recorded.changed, vec![id]);
+
+    // The reply is gone (row, timeline, search); the later tag change stays.
+    assert!(replies(&store, id).is_empty());
+    assert!(store.search("马上处理", 10).unwrap().is_empty());
+    let detail = store.ticket(id, later(4)).unwrap();
+    assert!(detail.ticket.tags.contains("callback"));
+    assert!(detail.ticket.first_response_at.is_none());
+    assert_eq!(store.outbox_len().unwrap(), 0);
+
+    let problems = store.sync_problems().unwrap();
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!((p.ticket_id, p.mutation_id), (id, 1));
+    assert_eq!(p.code, "illegal_transition");
+    assert!(!p.reason.is_empty());
+    assert_eq!(p.made_at, later(1));
+    assert!(matches!(p.mutation, Mutation::AddReply { entry_id, .. } if entry_id == reply));
+
+    // Re-applying is refused while the ticket is closed, and the problem stays listed.
+    sync_down(&mut store, &server, later(5));
+    assert_eq!(
+        store.ticket(id, later(5)).unwrap().ticket.status,
+        Status::Closed
+    );
+    let outbox_before = store.outbox_len().unwrap();
+    assert!(matches!(
+        store.reapply(p.id, &actor(), later(6)),
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(store.sync_problems().unwrap().len(), 1);
+    assert_eq!(store.outbox_len().unwrap(), outbox_before);
+    // Once reopened, it can be re-applied as a new mutation.
+    server.edit(
+        Mutation::Reopen {
+            ticket_id: id,
+            reason: None,
+        },
+        later(7),
+    );
+    sync_down(&mut store, &server, later(8));
+    let change = store.reapply(p.id, &actor(), later(9)).unwrap();
+    assert_eq!(change.mutation_id, 3);
+    assert!(store.sync_problems().unwrap().is_empty());
+    assert_eq!(replies(&store, id).len(), 1);
+    assert_eq!(store.outbox(10).unwrap()[0].envelope.mutation_id, 3);
+}
+
+#[test]
+fn a_mutation_that_no_longer_applies_stays_queued_and_the_view_skips_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1]);
+    let id = ticket_id(1);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetStatus {
+                ticket_id: id,
+                status: Status::Triaged,
+                reason: None,
+            },
+            later(1),
+        )
+        .unwrap();
+    server.edit(
+        Mutation::SetStatus {
+            ticket_id: id,
+            status: Status::Triaged,
+            reason: None,
+        },
+        later(2),
+    );
+    server.edit(
+        Mutation::SetStatus {
+            ticket_id: id,
+            status: Status::Resolved,
+            reason: None,
+        },
+        later(3),
+    );
+    let page = server.pull(actor().device_id, store.sync_cursor().unwrap(), 100);
+    let applied = store.apply_pull(&page, later(4)).unwrap();
+    assert_eq!(applied.blocked, vec![1]);
+    let detail = store.ticket(id, later(4)).unwrap();
+    assert_eq!(detail.ticket, server.tickets[&id].1);
+    assert_eq!(detail.unsent, 1);
+    let outbox = store.outbox(10).unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert!(outbox[0]
+        .local_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("illegal_transition")));
+    assert_eq!(store.blocked_mutations().unwrap().len(), 1);
+}
+
+#[test]
+fn a_revocation_purges_the_ticket_but_keeps_other_queued_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1, 2]);
+    let (gone, kept) = (ticket_id(1), ticket_id(2));
+    server.edit(
+        Mutation::AddNote {
+            entry_id: Uuid::from_u128(0x4001),
+            ticket_id: gone,
+            text: "独特词汇 zebracorn".into(),
+        },
+        later(1),
+    );
+    sync_down(&mut store, &server, later(1));
+    assert_eq!(store.search("zebracorn", 10).unwrap().len(), 1);
+    let attachment = store
+        .add_attachment(&actor(), gone, "scan.png", "image/png", b"png", later(2))
+        .unwrap();
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddNote {
+                entry_id: Uuid::from_u128(0x4002),
+                ticket_id: kept,
+                text: "keep me".into(),
+            },
+            later(2),
+        )
+        .unwrap();
+    let attachment_id = match &attachment.entries[0].body {
+        EntryBody::Attachment { attachment_id, .. } => *attachment_id,
+        other => panic!("{other:?}"),
+    };
+
+    server.revoke(gone);
+    let page = server.pull(actor().device_id, store.sync_cursor().unwrap(), 100);
+    let applied = store.apply_pull(&page, later(3)).unwrap();
+    assert_eq!(applied.revoked, vec![gone]);
+    assert!(!applied.changed.contains(&gone));
+    assert!(matches!(
+        store.ticket(gone, later(3)),
+        Err(StoreError::TicketNotFound(_))
+    ));
+    assert!(store.search("zebracorn", 10).unwrap().is_empty());
+    assert!(store.search("独特词汇", 10).unwrap().is_empty());
+    assert_eq!(store.ticket_count().unwrap(), 1);
+    // The other ticket's queued note is untouched; the revoked ticket's upload is still queued
+    // (the server judges it) and keeps its bytes for that.
+    let names: Vec<(Uuid, &str)> = store
+        .outbox(10)
+        .unwrap()
+        .iter()
+        .map(|o| (o.envelope.mutation.ticket_id(), o.envelope.mutation.name()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        names,
+        [(gone, "entry.add_attachment"), (kept, "entry.add_note")]
+    );
+    assert_eq!(
+        store.attachment(attachment_id).unwrap().as_deref(),
+        Some(&b"png"[..])
+    );
+    let detail = store.ticket(kept, later(3)).unwrap();
+    assert_eq!(detail.unsent, 1);
+    assert!(detail
+        .entries
+        .iter()
+        .any(|e| matches!(&e.body, EntryBody::Note { text } if text == "keep me")));
+
+    // The server refuses the upload (not visible); dismissing the problem frees the bytes.
+    sync_up(&mut store, &mut server, later(4));
+    let problems = store.sync_problems().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].code, "ticket_not_found");
+    assert!(store.attachment(attachment_id).unwrap().is_some());
+    store.dismiss(problems[0].id).unwrap();
+    assert!(store.attachment(attachment_id).unwrap().is_none());
+}
+
+#[test]
+fn a_reset_keeps_the_outbox_and_reapplies_it_after_the_full_pull() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1, 2]);
+    // A conflict record from before the reset survives it.
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetDescription {
+                ticket_id: ticket_id(2),
+                description: "mine".into(),
+            },
+            later(1),
+        )
+        .unwrap();
+    server.edit(
+        Mutation::SetDescription {
+            ticket_id: ticket_id(2),
+            description: "theirs".into(),
+        },
+        later(1),
+    );
+    let results = sync_up(&mut store, &mut server, later(2));
+    assert!(matches!(
+        results[0].outcome,
+        MutationOutcome::Conflict { .. }
+    ));
+    // Two changes still queued: one on a server ticket, one ticket created offline.
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetPriority {
+                ticket_id: ticket_id(1),
+                priority: Priority::P1,
+            },
+            later(3),
+        )
+        .unwrap();
+    store
+        .apply_local(
+            &actor(),
+            new_ticket(
+                3,
+                "本地新建 offline ticket",
+                "made offline",
+                "support",
+                Priority::P2,
+            ),
+            later(4),
+        )
+        .unwrap();
+    assert_eq!(store.outbox_len().unwrap(), 2);
+    assert_eq!(store.conflicts().unwrap().len(), 1);
+
+    let reset = store
+        .apply_pull(
+            &PullResponse {
+                changes: vec![],
+                cursor: 0,
+                has_more: true,
+                last_mutation_id: 0,
+                reset_required: true,
+            },
+            later(5),
+        )
+        .unwrap();
+    assert!(reset.reset);
+    assert_eq!(store.sync_cursor().unwrap(), 0);
+    // Only the ticket created offline remains; server rows are gone; nothing queued is lost.
+    assert_eq!(store.ticket_count().unwrap(), 1);
+    assert!(store.ticket(ticket_id(3), later(5)).is_ok());
+    assert!(store.ticket(ticket_id(1), later(5)).is_err());
+    assert!(store.search("登录失败", 10).unwrap().is_empty());
+    assert_eq!(store.outbox_len().unwrap(), 2);
+    assert_eq!(store.conflicts().unwrap().len(), 1);
+
+    // The full pull brings the server rows back (as a bulk load) with the queued change on top.
+    let first = server.pull(actor().device_id, 0, 2);
+    assert!(first.has_more);
+    store.apply_pull(&first, later(6)).unwrap();
+    assert!(store.bootstrapping().unwrap());
+    sync_down(&mut store, &server, later(6));
+    assert!(!store.bootstrapping().unwrap());
+    let one = store.ticket(ticket_id(1), later(6)).unwrap();
+    assert_eq!(one.ticket.priority, Priority::P1);
+    assert_eq!(
+        one.ticket.revision,
+        server.tickets[&ticket_id(1)].1.revision
+    );
+    assert_eq!(one.unsent, 1);
+    assert_eq!(
+        store
+            .ticket(ticket_id(2), later(6))
+            .unwrap()
+            .ticket
+            .description,
+        "theirs"
+    );
+    assert_eq!(store.ticket_count().unwrap(), 3);
+    assert_eq!(store.search("登录失败", 10).unwrap().len(), 2);
+    assert_eq!(store.search("offline", 10).unwrap().len(), 1);
+    // And the explicit call behaves the same way.
+    store.reset_for_rebootstrap(later(7)).unwrap();
+    assert_eq!(store.ticket_count().unwrap(), 1);
+    sync_down(&mut store, &server, later(8));
+    assert_eq!(
+        store
+            .ticket(ticket_id(1), later(8))
+            .unwrap()
+            .ticket
+            .priority,
+        Priority::P1
+    );
+}
+
+/// Everything a pull can change, as the API shows it.
+fn snapshot(store: &Store, ids: &[Uuid]) -> String {
+    let mut out = String::new();
+    for id in ids {
+        match store.ticket(*id, later(100)) {
+            Ok(d) => {
+                out.push_str(&serde_json::to_string(&(d.ticket, d.entries, d.unsent)).unwrap())
+            }
+            Err(e) => out.push_str(&e.to_string()),
+        }
+    }
+    out.push_str(&serde_json::to_string(&store.outbox(100).unwrap()).unwrap());
+    let hits: Vec<Uuid> = store
+        .search("登录", 50)
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    out.push_str(&format!("{hits:?} {}", store.sync_cursor().unwrap()));
+    out
+}
+
+#[test]
+fn applying_the_same_page_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded(&dir, &[1, 2, 3]);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddReply {
+                entry_id: Uuid::from_u128(0x9001),
+                ticket_id: ticket_id(2),
+                text: "登录问题已修复".into(),
+            },
+            later(1),
+        )
+        .unwrap();
+    server.edit(
+        Mutation::SetPriority {
+            ticket_id: ticket_id(2),
+            priority: Priority::P1,
+        },
+        later(2),
+    );
+    server.edit(
+        Mutation::AddNote {
+            entry_id: Uuid::from_u128(0x9002),
+            ticket_id: ticket_id(1),
+            text: "登录日志已附".into(),
+        },
+        later(2),
+    );
+    server.revoke(ticket_id(3));
+    let page = server.pull(actor().device_id, store.sync_cursor().unwrap(), 100);
+    let ids = [ticket_id(1), ticket_id(2), ticket_id(3)];
+    store.apply_pull(&page, later(3)).unwrap();
+    let once = snapshot(&store, &ids);
+    let again = store.apply_pull(&page, later(3)).unwrap();
+    assert_eq!(snapshot(&store, &ids), once);
+    assert_eq!(again.confirmed, 0);
+    // An older copy arriving late does not roll rows back either.
+    let first_page = {
+        let mut s = Server::default();
+        s.edit(
+            new_ticket(
+                1,
+                "登录失败 ticket 1",
+                "cannot log in",
+                "support",
+                Priority::P3,
+            ),
+            now(),
+        );
+        s.pull(actor().device_id, 0, 100)
+    };
+    store.apply_remote(&first_page.changes, later(3)).unwrap();
+    assert_eq!(snapshot(&store, &ids), once);
+}
+
+#[test]
+fn entries_that_arrive_before_their_ticket_appear_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::default();
+    server.edit(
+        new_ticket(1, "分页 split", "d", "support", Priority::P3),
+        now(),
+    );
+    for i in 0..3u128 {
+        server.edit(
+            Mutation::AddNote {
+                entry_id: Uuid::from_u128(0x6000 + i),
+                ticket_id: ticket_id(1),
+                text: format!("note {i} 备注"),
+            },
+            later(1),
+        );
+    }
+    // The ticket's latest change is its last note, so it comes after the first notes.
+    let mut store = open(&dir);
+    let first = server.pull(actor().device_id, 0, 3);
+    assert!(first
+        .changes
+        .iter()
+        .all(|c| matches!(c.kind, ChangeKind::Entry(_))));
+    store.apply_pull(&first, later(2)).unwrap();
+    assert!(store.ticket(ticket_id(1), later(2)).is_err());
+    sync_down(&mut store, &server, later(2));
+    let detail = store.ticket(ticket_id(1), later(2)).unwrap();
+    let notes = detail
+        .entries
+        .iter()
+        .filter(|e| matches!(e.body, EntryBody::Note { .. }))
+        .count();
+    assert_eq!(notes, 3);
+    assert_eq!(store.search("备注", 10).unwrap().len(), 1);
+}
+
+#[test]
+fn the_bulk_initial_sync_matches_the_incremental_path() {
+    use outpost_synth::{tickets_with_entries, SynthConfig};
+    let cfg = SynthConfig {
+        tickets: 1_500,
+        entries: 4_500,
+        ..SynthConfig::default()
+    };
+    // Pull pages in server order: each change at the time it happened.
+    let mut changes: Vec<(DateTime<Utc>, usize, ChangeKind)> = Vec::new();
+    for (ticket, entries) in tickets_with_entries(&cfg) {
+        let mut last = ticket.updated_at;
+        for e in entries {
+            last = last.max(e.created_at);
+            changes.push((e.created_at, changes.len(), ChangeKind::Entry(Box::new(e))));
+        }
+        changes.push((last, changes.len(), ChangeKind::Ticket(Box::new(ticket))));
+    }
+    changes.sort_by_key(|(at, order, _)| (*at, *order));
+    let changes: Vec<Change> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, _, kind))| Change {
+            seq: i as u64 + 1,
+            kind,
+        })
+        .collect();
+    let pages: Vec<PullResponse> = changes
+        .chunks(500)
+        .enumerate()
+        .map(|(i, chunk)| PullResponse {
+            changes: chunk.to_vec(),
+            cursor: chunk.last().unwrap().seq,
+            has_more: (i + 1) * 500 < changes.len(),
+            last_mutation_id: 0,
+            reset_required: false,
+        })
+        .collect();
+
+    let (bulk_dir, inc_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut bulk = open(&bulk_dir);
+    let mut incremental = open(&inc_dir);
+    // A server ticket already in the cache: the incremental path, page by page.
+    let mut seed = Server::default();
+    seed.edit(new_ticket(1, "seed", "d", "support", Priority::P3), now());
+    incremental
+        .apply_pull(&seed.pull(actor().device_id, 0, 10), now())
+        .unwrap();
+    assert!(!incremental.bootstrapping().unwrap());
+    for (i, group) in pages.chunks(3).enumerate() {
+        let applied = bulk.apply_pull_pages(group, cfg.now).unwrap();
+        let last = i == pages.chunks(3).count() - 1;
+        assert_eq!(bulk.bootstrapping().unwrap(), !last);
+        assert_eq!(applied.bootstrap_finished, last);
+        incremental.apply_pull_pages(group, cfg.now).unwrap();
+        assert!(!incremental.bootstrapping().unwrap());
+    }
+    assert_eq!(bulk.ticket_count().unwrap(), 1_500);
+    assert_eq!(incremental.ticket_count().unwrap(), 1_501);
+    // Rows are numbered in arrival order on both sides, so hits come in the same order.
+    for query in [
+        "登录",
+        "退款",
+        "refund",
+        "冻结",
+        "password reset",
+        "E4",
+        "钱",
+    ] {
+        let a: Vec<Uuid> = bulk
+            .search(query, 50)
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        let b: Vec<Uuid> = incremental
+            .search(query, 50)
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        assert!(!a.is_empty(), "{query}");
+        assert_eq!(a, b, "{query}");
+    }
+    let filter = QueueFilter {
+        statuses: Status::OPEN.to_vec(),
+        ..QueueFilter::default()
+    };
+    let a = bulk
+        .queue(&filter, QueueSort::SlaDue, None, 100, cfg.now)
+        .unwrap();
+    let b = incremental
+        .queue(&filter, QueueSort::SlaDue, None, 100, cfg.now)
+        .unwrap();
+    let ids = |p: &outpost_store::QueuePage| {
+        p.rows
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| *id != ticket_id(1))
+            .collect::<Vec<_>>()
+    };
+    assert!(ids(&a).len() >= 10);
+    assert_eq!(ids(&a), ids(&b));
+    let (a, b) = (
+        bulk.queue(
+            &QueueFilter::default(),
+            QueueSort::Updated,
+            None,
+            200,
+            cfg.now,
+        )
+        .unwrap(),
+        incremental
+            .queue(
+                &QueueFilter::default(),
+                QueueSort::Updated,
+                None,
+                200,
+                cfg.now,
+            )
+            .unwrap(),
+    );
+    assert_eq!(ids(&a).len(), 200);
+    assert_eq!(ids(&a)[..199], ids(&b)[..199]);
+    // Every ticket detail is identical.
+    for change in changes.iter().step_by(97) {
+        if let ChangeKind::Ticket(t) = &change.kind {
+            let x = bulk.ticket(t.id, cfg.now).unwrap();
+            let y = incremental.ticket(t.id, cfg.now).unwrap();
+            assert_eq!((x.ticket, x.entries), (y.ticket, y.entries));
+        }
+    }
+}
