@@ -351,12 +351,18 @@ impl SyncEngine {
                 loop {
                     let api = engine.0.api.clone();
                     let device = engine.0.device;
+                    let asked = std::time::Instant::now();
                     let page = engine
                         .authed(|token| {
                             let api = api.clone();
                             async move { api.pull(&token, cursor, MAX_PULL_LIMIT, device).await }
                         })
                         .await;
+                    tracing::debug!(
+                        cursor,
+                        fetch_ms = asked.elapsed().as_millis() as u64,
+                        "fetched"
+                    );
                     let stop = match &page {
                         Ok(p) => !p.has_more || p.reset_required,
                         Err(_) => true,

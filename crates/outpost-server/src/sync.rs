@@ -594,21 +594,45 @@ pub async fn pull(
     }
     let (vis, vis_args) = visibility(&user, 3);
     let n = vis_args.len() + 3;
+    // The page's upper bound, from sequence numbers alone: the (limit + 1)-th ticket or entry
+    // change after the cursor (each source capped at limit + 1 rows). The document queries
+    // below then read only rows that fit in the page instead of limit + 1 documents from every
+    // source. Every source uses the same bound, so nothing below it is skipped.
+    let bound_sql = format!(
+        "SELECT seq FROM (
+             SELECT seq FROM (SELECT t.seq AS seq FROM tickets t WHERE t.seq > $1 AND t.seq <= $2{vis} ORDER BY t.seq LIMIT ${n}) a
+             UNION ALL
+             SELECT seq FROM (SELECT e.seq AS seq FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1 AND e.seq <= $2{vis} ORDER BY e.seq LIMIT ${n}) b
+         ) s ORDER BY seq LIMIT 1 OFFSET ${}",
+        n + 1
+    );
+    let mut bound_query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(bound_sql))
+        .bind(cursor)
+        .bind(head);
+    for arg in &vis_args {
+        bound_query = bound_query.bind(arg.clone());
+    }
+    let bound: Option<i64> = bound_query
+        .bind(limit as i64 + 1)
+        .bind(limit as i64)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let upper = bound.map_or(head, |b| b - 1);
     let mut page = PageBuilder {
         limit,
-        boundary: None,
+        boundary: bound,
         candidates: Vec::new(),
     };
 
     let sql = format!("SELECT t.seq, t.doc FROM tickets t WHERE t.seq > $1 AND t.seq <= $2{vis} ORDER BY t.seq LIMIT ${n}");
     for (seq, row) in
-        page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
+        page.source(fetch(&state, &sql, cursor, upper, &vis_args, page.fetch_limit()).await?)?
     {
         page.candidates.push((seq, stored_doc("ticket", &row)?));
     }
     let sql = format!("SELECT e.seq, e.doc FROM entries e JOIN tickets t ON t.id = e.ticket_id WHERE e.seq > $1 AND e.seq <= $2{vis} ORDER BY e.seq LIMIT ${n}");
     for (seq, row) in
-        page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
+        page.source(fetch(&state, &sql, cursor, upper, &vis_args, page.fetch_limit()).await?)?
     {
         page.candidates.push((seq, stored_doc("entry", &row)?));
     }
@@ -624,7 +648,7 @@ pub async fn pull(
             list = departments.join(", "),
         );
         for (seq, row) in
-            page.source(fetch(&state, &sql, cursor, head, &vis_args, page.fetch_limit()).await?)?
+            page.source(fetch(&state, &sql, cursor, upper, &vis_args, page.fetch_limit()).await?)?
         {
             let ticket_id: String = row.try_get("ticket_id").map_err(anyhow::Error::from)?;
             let ticket_id: Uuid = ticket_id.parse().map_err(anyhow::Error::from)?;
@@ -634,7 +658,7 @@ pub async fn pull(
     }
     let sql = "SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
     for (seq, row) in
-        page.source(fetch(&state, sql, cursor, head, &[], page.fetch_limit()).await?)?
+        page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
     {
         let department = ChangeKind::Department(Department {
             code: row.try_get("code").map_err(anyhow::Error::from)?,
@@ -645,7 +669,7 @@ pub async fn pull(
     let sql = "SELECT seq, id, name, email, role, departments, skills, active FROM users
                WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
     for (seq, row) in
-        page.source(fetch(&state, sql, cursor, head, &[], page.fetch_limit()).await?)?
+        page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
     {
         let user = crate::users::decode(&row)?;
         page.candidates

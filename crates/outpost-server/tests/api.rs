@@ -852,6 +852,22 @@ async fn concurrent_pushes_are_grouped_without_interference(s: Server) {
         seqs.windows(2).all(|w| w[0] < w[1]),
         "unique, ordered: {seqs:?}"
     );
+    // Pages of 7 (bounded by sequence numbers first) carry exactly what one big page does.
+    let (status, body) = s
+        .call(
+            "GET",
+            "/v1/sync/pull?cursor=0&limit=1000",
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let whole: outpost_core::sync::PullResponse = serde_json::from_value(body).unwrap();
+    assert!(!whole.has_more);
+    assert_eq!(
+        whole.changes, pull.changes,
+        "paging skips or repeats nothing"
+    );
     let verified = outpost_server::audit::verify(&s.db.pool)
         .await
         .unwrap()
