@@ -23,7 +23,13 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # The server suite runs against SQLite and a throwaway PostgreSQL (scripts/with-postgres.sh).
+# The whole-system suite (tests/) starts the outpost-server and outpost binaries from the target
+# directory, so they are built first. `--tests` makes dev-dependencies take part in feature
+# resolution exactly as in the `cargo test` that follows; without it serde, tokio-rustls and
+# others resolve with fewer features and the binaries and most of their dependencies would be
+# compiled twice.
 unit:
+	$(CARGO) build --workspace --all-features --bins --tests
 	scripts/with-postgres.sh $(CARGO) test --workspace --all-features
 
 # The client vault against a real Secret Service (crates/outpost-client/tests/keychain.rs), in

@@ -60,7 +60,8 @@ impl DeskError {
             DeskError::Vault(e) if e.offers_passphrase() => "no_keychain",
             DeskError::Vault(VaultError::WrongPassphrase) => "wrong_passphrase",
             DeskError::Vault(_) => "vault",
-            DeskError::Server(ApiError::Offline(_)) => "offline",
+            DeskError::Server(ApiError::Offline(_))
+            | DeskError::Sync(SyncError::Api(ApiError::Offline(_))) => "offline",
             DeskError::Server(_) => "server",
             DeskError::Store(StoreError::Rejected(_)) => "rejected",
             DeskError::Store(StoreError::WrongKey { .. }) => "wrong_key",
