@@ -142,8 +142,16 @@ impl ServerApi {
         let status = response.status();
         let bytes = response.bytes().await.map_err(offline)?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
+            let decoding = std::time::Instant::now();
+            let decoded = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
+            tracing::trace!(
+                path,
+                bytes = bytes.len(),
+                decode_us = decoding.elapsed().as_micros() as u64,
+                "decoded"
+            );
+            return decoded;
         }
         if status == StatusCode::UNAUTHORIZED && token.is_some() {
             return Err(ApiError::Unauthorized);
