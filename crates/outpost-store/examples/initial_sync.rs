@@ -43,6 +43,24 @@ fn config() -> SynthConfig {
     }
 }
 
+/// CPU time of this process so far (user + system, all threads), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; USER_HZ is
+    // 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -123,15 +141,22 @@ fn open(dir: &Path) -> Store {
     Store::open(&path, &DbKey::from_bytes([0x5A; 32])).expect("open cache")
 }
 
-fn report(store: &Store, dir: &Path, label: &str, store_time: Duration, extra: &str) {
+fn report(
+    store: &Store,
+    dir: &Path,
+    label: &str,
+    store_time: Duration,
+    store_cpu: f64,
+    extra: &str,
+) {
     store.checkpoint().unwrap();
     let size = std::fs::metadata(dir.join("cache.db"))
         .map(|m| m.len())
         .unwrap_or(0);
     let hits = store.search("退款", 50).unwrap().len();
     println!(
-        "{label}: {} tickets, store {:.2} s{extra}, peak RSS {:.0} MiB, {:.0} MiB on disk, \
-         search 退款 → {hits} hits",
+        "{label}: {} tickets, store {:.2} s (CPU {store_cpu:.2} s){extra}, peak RSS {:.0} MiB, \
+         {:.0} MiB on disk, search 退款 → {hits} hits",
         store.ticket_count().unwrap(),
         store_time.as_secs_f64(),
         peak_rss_mib(),
@@ -166,6 +191,7 @@ fn pull(dir: &Path, pages_per_tx: usize, incremental: bool) {
     }
     let file = BufReader::new(std::fs::File::open(dir.join("pages.jsonl")).unwrap());
     let (mut decode, mut apply) = (Duration::ZERO, Duration::ZERO);
+    let mut apply_cpu = 0.0;
     let started = Instant::now();
     let mut group = Vec::with_capacity(pages_per_tx);
     let mut lines = file.lines().peekable();
@@ -175,9 +201,10 @@ fn pull(dir: &Path, pages_per_tx: usize, incremental: bool) {
         group.push(serde_json::from_str::<PullResponse>(&line).unwrap());
         decode += t.elapsed();
         if group.len() >= pages_per_tx || lines.peek().is_none() {
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             store.apply_pull_pages(&group, cfg.now).unwrap();
             apply += t.elapsed();
+            apply_cpu += cpu_seconds() - cpu;
             group.clear();
         }
     }
@@ -194,6 +221,7 @@ fn pull(dir: &Path, pages_per_tx: usize, incremental: bool) {
             }
         ),
         apply,
+        apply_cpu,
         &format!(
             " + JSON decode {:.2} s (wall {:.2} s incl. file reads)",
             decode.as_secs_f64(),
@@ -207,13 +235,15 @@ fn import(dir: &Path) {
     let mut store = open(dir);
     // Generate first, so only the store is timed.
     let data: Vec<_> = tickets_with_entries(&cfg).collect();
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
     store.import_tickets(data, 2_000, cfg.now).unwrap();
+    let (wall, cpu) = (t.elapsed(), cpu_seconds() - cpu);
     report(
         &store,
         dir,
         "import_tickets, 2 000 per transaction",
-        t.elapsed(),
+        wall,
+        cpu,
         "",
     );
 }

@@ -77,6 +77,8 @@ pub(crate) fn enter(conn: &Connection) -> Result<()> {
     size_cache(conn)
 }
 
+/// Completes a bulk load inside the transaction of its last page: recreates the queue indexes
+/// and builds every search document.
 pub(crate) fn finish(conn: &Connection) -> Result<()> {
     let sqls: Vec<String> = match state_get(conn, "bulk_indexes")? {
         Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
@@ -125,6 +127,7 @@ pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
          INSERT INTO search_tri(search_tri, rank) VALUES ('hashsize', {FTS_BULK_HASHSIZE});
          INSERT INTO search_short(search_short, rank) VALUES ('hashsize', {FTS_BULK_HASHSIZE});"
     ))?;
+
     // Searchable entry texts by ticket, in timeline order.
     let mut texts: HashMap<[u8; 16], Vec<(i64, i64, String)>> = HashMap::new();
     {
@@ -192,6 +195,7 @@ pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
             ])?;
         }
     }
+
     conn.execute_batch(&format!(
         "INSERT INTO search_tri(search_tri, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});
          INSERT INTO search_short(search_short, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});"

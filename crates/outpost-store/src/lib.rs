@@ -8,6 +8,9 @@
 //! - Every local change writes its row, its outbox mutation and its audit event in one
 //!   transaction ([`Store::apply_local`]); there is no other way to change a ticket locally.
 //! - Queue pages use keyset pagination over covering indexes; nothing scans with `OFFSET`.
+//! - A ticket without queued mutations is server truth; a ticket with queued mutations is its
+//!   server truth with them re-applied on top, recomputed after every pull (`sync.rs`). A pull
+//!   page, its confirmations and its cursor commit together.
 
 mod bulk;
 mod key;

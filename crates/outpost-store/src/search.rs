@@ -12,6 +12,8 @@
 //! lets FTS5 stop after one page instead of ranking every match. Highlights are returned as
 //! character ranges over plain text — never as markup, because ticket text is customer-supplied.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use outpost_core::model::{Priority, Status, TicketId};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -51,19 +53,26 @@ pub(crate) fn is_cjk(c: char) -> bool {
 }
 
 /// The text fed to the short index: each CJK run becomes its characters and its adjacent pairs
-/// as separate tokens; everything else passes through for `unicode61` to split into words.
+/// as separate tokens, each CJK token once per document (the short index only answers
+/// single-token queries, so repeats add nothing); everything else passes through for
+/// `unicode61` to split into words.
 pub(crate) fn short_index_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 3);
     let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut String| {
+    let mut seen: HashSet<(char, Option<char>)> = HashSet::new();
+    let mut flush = |run: &mut Vec<char>, out: &mut String| {
         for c in run.iter() {
-            out.push(' ');
-            out.push(*c);
+            if seen.insert((*c, None)) {
+                out.push(' ');
+                out.push(*c);
+            }
         }
         for pair in run.windows(2) {
-            out.push(' ');
-            out.push(pair[0]);
-            out.push(pair[1]);
+            if seen.insert((pair[0], Some(pair[1]))) {
+                out.push(' ');
+                out.push(pair[0]);
+                out.push(pair[1]);
+            }
         }
         out.push(' ');
         run.clear();
@@ -361,6 +370,11 @@ mod tests {
         assert_eq!(
             short_index_text("App登录失败"),
             "App 登 录 失 败 登录 录失 失败 "
+        );
+        // Each CJK token once per document.
+        assert_eq!(
+            short_index_text("登录登录 OK 登录"),
+            " 登 录 登录 录登  OK  "
         );
     }
 

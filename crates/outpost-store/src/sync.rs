@@ -177,7 +177,7 @@ fn outbox_tickets(conn: &Connection) -> Result<HashSet<TicketId>> {
 struct Touched {
     /// Tickets with outbox rows whose base or timeline changed: rebase them.
     rebase: BTreeSet<TicketId>,
-    /// Rows of truth tickets whose search document may have changed.
+    /// Ticket rows whose search document may have changed (or that are gone).
     reindex: BTreeSet<i64>,
     changed: BTreeSet<TicketId>,
     revoked: Vec<TicketId>,
@@ -190,7 +190,6 @@ fn write_changes(
     rules: Rules<'_>,
     changes: &[Change],
     now: DateTime<Utc>,
-    in_bulk: bool,
     touched: &mut Touched,
 ) -> Result<()> {
     let pending = outbox_tickets(tx)?;
@@ -206,7 +205,7 @@ fn write_changes(
             )?,
             ChangeKind::Entry(entry) => {
                 upsert_entry(tx, entry, false)?;
-                if entry.body.searchable_text().is_some() && !in_bulk {
+                if entry.body.searchable_text().is_some() {
                     if let Some(rowid) = ticket_rowid(tx, entry.ticket_id)? {
                         touched.reindex.insert(rowid);
                     }
@@ -218,11 +217,9 @@ fn write_changes(
                 touched.changed.insert(entry.ticket_id);
             }
             ChangeKind::Revoke { ticket_id } => {
-                let rowid = ticket_rowid(tx, *ticket_id)?;
+                // The row's search document goes with it.
+                touched.reindex.extend(ticket_rowid(tx, *ticket_id)?);
                 purge(tx, *ticket_id)?;
-                if let Some(rowid) = rowid {
-                    touched.reindex.remove(&rowid);
-                }
                 // Processed mutations have nothing left to shape; queued ones are still pushed
                 // and judged by the server (which will refuse them as not found).
                 tx.prepare_cached("DELETE FROM outbox WHERE ticket_id = ?1 AND confirmed = 1")?
@@ -302,6 +299,71 @@ fn write_ticket_truth(
     }
     touched.changed.insert(ticket.id);
     Ok(())
+}
+
+/// What a transaction of server changes did, across its pages.
+#[derive(Default)]
+struct Batch {
+    changed: BTreeSet<TicketId>,
+    revoked: Vec<TicketId>,
+    blocked: BTreeSet<u64>,
+}
+
+/// A pull page's confirmation: `last_mutation_id`, and whether the page reached the head.
+#[derive(Clone, Copy)]
+struct Confirm {
+    last_mutation_id: u64,
+    caught_up: bool,
+}
+
+/// Writes server changes, confirms and drops settled mutations, rebases tickets with queued
+/// mutations and brings search documents up to date (in a bulk load, collects them for the
+/// worker instead). Returns how many queued mutations were confirmed.
+fn apply_changes(
+    tx: &Transaction<'_>,
+    rules: Rules<'_>,
+    changes: &[Change],
+    now: DateTime<Utc>,
+    confirm: Option<Confirm>,
+    batch: &mut Batch,
+) -> Result<u64> {
+    let in_bulk = bulk::active(tx)?;
+    let mut touched = Touched::default();
+    write_changes(tx, rules, changes, now, &mut touched)?;
+    let mut confirmed = 0;
+    if let Some(c) = confirm {
+        confirmed = mark_confirmed_through(tx, c.last_mutation_id, &mut touched.rebase)?;
+        drop_settled(
+            tx,
+            c.caught_up.then_some(c.last_mutation_id),
+            &mut touched.rebase,
+        )?;
+    }
+    for id in &touched.rebase {
+        touched.reindex.extend(ticket_rowid(tx, *id)?);
+        batch.blocked.extend(rebase(tx, rules, *id, now, !in_bulk)?);
+        touched.reindex.extend(ticket_rowid(tx, *id)?);
+        batch.changed.insert(*id);
+    }
+    // A bulk load builds every document when it completes.
+    if !in_bulk {
+        for rowid in &touched.reindex {
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM tickets WHERE rowid = ?1)")?
+                .query_row([rowid], |r| r.get(0))?;
+            if exists {
+                reindex(tx, *rowid)?;
+            }
+        }
+    }
+    batch.changed.extend(touched.changed);
+    for id in &touched.revoked {
+        if ticket_rowid(tx, *id)?.is_none() {
+            batch.changed.remove(id);
+        }
+    }
+    batch.revoked.extend(touched.revoked);
+    Ok(confirmed)
 }
 
 /// One queued mutation as stored.
@@ -597,14 +659,15 @@ impl Store {
         };
         let tx = self.conn.transaction()?;
         let mut out = PullApplied::default();
-        let mut changed = BTreeSet::new();
-        let mut blocked = BTreeSet::new();
+        let mut batch = Batch::default();
         for page in pages {
             if page.reset_required {
                 reset_in(&tx, rules, now)?;
-                changed.clear();
-                blocked.clear();
-                out.reset = true;
+                batch = Batch::default();
+                out = PullApplied {
+                    reset: true,
+                    ..PullApplied::default()
+                };
                 // A reset answer carries no changes; its confirmations still hold.
                 let mut touched = BTreeSet::new();
                 out.confirmed += mark_confirmed_through(&tx, page.last_mutation_id, &mut touched)?;
@@ -616,49 +679,23 @@ impl Store {
             if !bulk::active(&tx)? && cursor(&tx)? == 0 && bulk::cache_has_no_truth(&tx)? {
                 bulk::enter(&tx)?;
             }
-            let in_bulk = bulk::active(&tx)?;
-            let mut touched = Touched::default();
-            write_changes(&tx, rules, &page.changes, now, in_bulk, &mut touched)?;
+            let confirm = Confirm {
+                last_mutation_id: page.last_mutation_id,
+                caught_up: !page.has_more,
+            };
             out.confirmed +=
-                mark_confirmed_through(&tx, page.last_mutation_id, &mut touched.rebase)?;
-            drop_settled(
-                &tx,
-                (!page.has_more).then_some(page.last_mutation_id),
-                &mut touched.rebase,
-            )?;
-            for id in &touched.rebase {
-                for m in rebase(&tx, rules, *id, now, !in_bulk)? {
-                    blocked.insert(m);
-                }
-                changed.insert(*id);
-            }
-            if !in_bulk {
-                for rowid in &touched.reindex {
-                    let exists: bool = tx
-                        .prepare_cached("SELECT EXISTS(SELECT 1 FROM tickets WHERE rowid = ?1)")?
-                        .query_row([rowid], |r| r.get(0))?;
-                    if exists {
-                        reindex(&tx, *rowid)?;
-                    }
-                }
-            }
-            changed.extend(touched.changed);
-            for id in &touched.revoked {
-                if ticket_rowid(&tx, *id)?.is_none() {
-                    changed.remove(id);
-                }
-            }
-            out.revoked.extend(touched.revoked);
+                apply_changes(&tx, rules, &page.changes, now, Some(confirm), &mut batch)?;
             state_set(&tx, "cursor", &page.cursor.to_string())?;
-            if in_bulk && !page.has_more {
+            if bulk::active(&tx)? && !page.has_more {
                 bulk::finish(&tx)?;
                 out.bootstrap_finished = true;
             }
         }
         out.cursor = cursor(&tx)?;
         tx.commit()?;
-        out.changed = changed.into_iter().collect();
-        out.blocked = blocked.into_iter().collect();
+        out.changed = batch.changed.into_iter().collect();
+        out.revoked = batch.revoked;
+        out.blocked = batch.blocked.into_iter().collect();
         Ok(out)
     }
 
@@ -685,22 +722,8 @@ impl Store {
         if enter_bulk {
             bulk::enter(&tx)?;
         }
-        let in_bulk = bulk::active(&tx)?;
-        let mut touched = Touched::default();
-        write_changes(&tx, rules, changes, now, in_bulk, &mut touched)?;
-        for id in &touched.rebase {
-            rebase(&tx, rules, *id, now, !in_bulk)?;
-        }
-        if !in_bulk {
-            for rowid in &touched.reindex {
-                let exists: bool = tx
-                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM tickets WHERE rowid = ?1)")?
-                    .query_row([rowid], |r| r.get(0))?;
-                if exists {
-                    reindex(&tx, *rowid)?;
-                }
-            }
-        }
+        let mut batch = Batch::default();
+        apply_changes(&tx, rules, changes, now, None, &mut batch)?;
         if finish_bulk {
             bulk::finish(&tx)?;
         }
@@ -745,7 +768,10 @@ impl Store {
         };
         let tx = self.conn.transaction()?;
         let mut out = PushRecorded::default();
+        // Tickets to recompute (a refusal rolled something back) and tickets whose mutations
+        // were only accepted.
         let mut touched = BTreeSet::new();
+        let mut accepted = BTreeSet::new();
         for result in results {
             let row: Option<(Vec<u8>, String, bool)> = tx
                 .prepare_cached(
@@ -825,7 +851,17 @@ impl Store {
             if !confirmed {
                 out.confirmed += 1;
             }
-            touched.insert(ticket);
+            // Accepted as made: the local view already shows it (truth + queued, confirmed
+            // mutations included), so only the unsent count changes until its truth arrives.
+            accepted.insert(ticket);
+        }
+        for id in accepted.difference(&touched) {
+            tx.prepare_cached(
+                "UPDATE tickets SET unsent = (SELECT count(*) FROM outbox
+                     WHERE outbox.ticket_id = tickets.id AND confirmed = 0)
+                 WHERE id = ?1",
+            )?
+            .execute([id.as_bytes()])?;
         }
         // A pull may already have brought the truth these answers refer to.
         drop_settled(&tx, None, &mut touched)?;
@@ -834,6 +870,7 @@ impl Store {
             rebase(&tx, rules, *id, now, index)?;
         }
         tx.commit()?;
+        touched.extend(accepted);
         out.changed = touched.into_iter().collect();
         Ok(out)
     }

@@ -172,11 +172,16 @@ pub(crate) fn drop_row(conn: &Connection, id: TicketId, rowid: i64) -> Result<()
     Ok(())
 }
 
-/// Rebuilds the search document of one ticket from its row and its entries.
-pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
-    let doc: String = conn
+/// The search document of ticket row `rowid` (its key, subject, requester, description and every
+/// entry's text), or `None` when there is no such row.
+pub(crate) fn document_text(conn: &Connection, rowid: i64) -> Result<Option<String>> {
+    let doc: Option<String> = conn
         .prepare_cached("SELECT doc FROM tickets WHERE rowid = ?1")?
-        .query_row([rowid], |r| r.get(0))?;
+        .query_row([rowid], |r| r.get(0))
+        .optional()?;
+    let Some(doc) = doc else {
+        return Ok(None);
+    };
     let ticket: Ticket = serde_json::from_str(&doc).map_err(corrupt)?;
     let mut text = String::with_capacity(ticket.subject.len() + ticket.description.len() + 256);
     // Exactly `search::HEADER_LINES` lines before the description.
@@ -202,7 +207,13 @@ pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
             text.push('\n');
         }
     }
-    search::replace_document(conn, rowid, Some(&text))
+    Ok(Some(text))
+}
+
+/// Rebuilds the search document of one ticket from its row and its entries.
+pub(crate) fn reindex(conn: &Connection, rowid: i64) -> Result<()> {
+    let text = document_text(conn, rowid)?;
+    search::replace_document(conn, rowid, text.as_deref())
 }
 
 /// Deletes a ticket and everything hanging off it: row, entries, tags, search document, server

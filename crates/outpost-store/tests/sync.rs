@@ -1055,17 +1055,11 @@ fn entries_that_arrive_before_their_ticket_appear_with_it() {
     assert_eq!(store.search("备注", 10).unwrap().len(), 1);
 }
 
-#[test]
-fn the_bulk_initial_sync_matches_the_incremental_path() {
-    use outpost_synth::{tickets_with_entries, SynthConfig};
-    let cfg = SynthConfig {
-        tickets: 1_500,
-        entries: 4_500,
-        ..SynthConfig::default()
-    };
-    // Pull pages in server order: each change at the time it happened.
+/// The synthetic data set as pull pages in server order: every change at the time it happened,
+/// so a ticket (sent at its latest change) comes after its entries.
+fn server_order_pages(cfg: &outpost_synth::SynthConfig, per_page: usize) -> Vec<PullResponse> {
     let mut changes: Vec<(DateTime<Utc>, usize, ChangeKind)> = Vec::new();
-    for (ticket, entries) in tickets_with_entries(&cfg) {
+    for (ticket, entries) in outpost_synth::tickets_with_entries(cfg) {
         let mut last = ticket.updated_at;
         for e in entries {
             last = last.max(e.created_at);
@@ -1082,18 +1076,28 @@ fn the_bulk_initial_sync_matches_the_incremental_path() {
             kind,
         })
         .collect();
-    let pages: Vec<PullResponse> = changes
-        .chunks(500)
+    changes
+        .chunks(per_page)
         .enumerate()
         .map(|(i, chunk)| PullResponse {
             changes: chunk.to_vec(),
             cursor: chunk.last().unwrap().seq,
-            has_more: (i + 1) * 500 < changes.len(),
+            has_more: (i + 1) * per_page < changes.len(),
             last_mutation_id: 0,
             reset_required: false,
         })
-        .collect();
+        .collect()
+}
 
+#[test]
+fn the_bulk_initial_sync_matches_the_incremental_path() {
+    let cfg = outpost_synth::SynthConfig {
+        tickets: 1_500,
+        entries: 4_500,
+        ..outpost_synth::SynthConfig::default()
+    };
+    let pages = server_order_pages(&cfg, 500);
+    let changes: Vec<Change> = pages.iter().flat_map(|p| p.changes.clone()).collect();
     let (bulk_dir, inc_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut bulk = open(&bulk_dir);
     let mut incremental = open(&inc_dir);
@@ -1187,4 +1191,112 @@ fn the_bulk_initial_sync_matches_the_incremental_path() {
             assert_eq!((x.ticket, x.entries), (y.ticket, y.entries));
         }
     }
+}
+
+/// Opens the cache file beside the store and runs FTS5's own consistency checks on both search
+/// indexes (the trigram one against its content table).
+fn check_search_tables(dir: &tempfile::TempDir) {
+    let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
+    conn.execute_batch(
+        "INSERT INTO search_tri(search_tri, rank) VALUES ('integrity-check', 1);
+         INSERT INTO search_short(search_short) VALUES ('integrity-check');",
+    )
+    .unwrap();
+    let (docs, tickets): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM search_docs), (SELECT count(*) FROM tickets)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(docs, tickets);
+}
+
+#[test]
+fn local_changes_and_revocations_during_a_bulk_load_reach_its_search_index() {
+    let cfg = outpost_synth::SynthConfig {
+        tickets: 1_200,
+        entries: 3_600,
+        ..outpost_synth::SynthConfig::default()
+    };
+    let pages = server_order_pages(&cfg, 400);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let tickets: Vec<Uuid> = pages
+        .iter()
+        .flat_map(|p| &p.changes)
+        .filter_map(|c| match &c.kind {
+            ChangeKind::Ticket(t) => Some(t.id),
+            _ => None,
+        })
+        .collect();
+    let (noted, revoked) = (tickets[0], tickets[5]);
+    let revoked_subject = subject_of(&pages, revoked);
+    for (i, page) in pages.iter().enumerate() {
+        let mut page = page.clone();
+        if !page.has_more {
+            // A revocation in the last page.
+            page.changes.push(Change {
+                seq: page.cursor + 1,
+                kind: ChangeKind::Revoke { ticket_id: revoked },
+            });
+            page.cursor += 1;
+        }
+        store.apply_pull(&page, cfg.now).unwrap();
+        if i == 2 {
+            // A local change while the load runs.
+            assert!(store.bootstrapping().unwrap());
+            store
+                .apply_local(
+                    &actor(),
+                    Mutation::AddNote {
+                        entry_id: Uuid::from_u128(0xABCD),
+                        ticket_id: noted,
+                        text: "pomegranate 石榴".into(),
+                    },
+                    cfg.now,
+                )
+                .unwrap();
+        }
+    }
+    assert!(!store.bootstrapping().unwrap());
+    assert_eq!(store.search("pomegranate", 5).unwrap()[0].id, noted);
+    assert_eq!(store.search("石榴", 5).unwrap()[0].id, noted);
+    assert!(store.ticket(revoked, cfg.now).is_err());
+    assert!(store
+        .search(&revoked_subject, 50)
+        .unwrap()
+        .iter()
+        .all(|h| h.id != revoked));
+    drop(store);
+    check_search_tables(&dir);
+    // The index keeps working incrementally afterwards.
+    let mut store = open(&dir);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::AddNote {
+                entry_id: Uuid::from_u128(0xABCE),
+                ticket_id: noted,
+                text: "quince 榅桲".into(),
+            },
+            cfg.now,
+        )
+        .unwrap();
+    assert_eq!(store.search("榅桲", 5).unwrap().len(), 1);
+    drop(store);
+    check_search_tables(&dir);
+}
+
+fn subject_of(pages: &[PullResponse], id: Uuid) -> String {
+    pages
+        .iter()
+        .flat_map(|p| &p.changes)
+        .find_map(|c| match &c.kind {
+            ChangeKind::Ticket(t) if t.id == id => Some(t.subject.clone()),
+            _ => None,
+        })
+        .unwrap()
 }
