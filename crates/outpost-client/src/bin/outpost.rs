@@ -348,6 +348,12 @@ fn main() -> ExitCode {
                 print_json(&ErrorDto::from(&e));
             } else {
                 eprintln!("outpost: {e}");
+                if e.code() == "no_keychain" {
+                    eprintln!(
+                        "hint: set OUTPOST_PASSPHRASE and run `outpost login --passphrase …` \
+                         (later commands read OUTPOST_PASSPHRASE to unlock)"
+                    );
+                }
             }
             ExitCode::FAILURE
         }
