@@ -19,19 +19,6 @@ pub fn text_of(entry: &Entry) -> Option<&str> {
     }
 }
 
-/// The entry as the cache can hold it: the cache stores entry times in whole milliseconds
-/// (`entries.created_at`), the server keeps them as given.
-fn at_millis(entry: &Entry) -> Entry {
-    let mut entry = entry.clone();
-    let ms = entry.created_at.timestamp_millis();
-    entry.created_at = chrono::DateTime::from_timestamp_millis(ms).unwrap_or(entry.created_at);
-    entry
-}
-
-fn timeline_at_millis(timeline: &BTreeMap<EntryId, Entry>) -> BTreeMap<EntryId, Entry> {
-    timeline.iter().map(|(id, e)| (*id, at_millis(e))).collect()
-}
-
 impl Snapshot {
     pub fn ids(&self) -> BTreeSet<TicketId> {
         self.tickets.keys().copied().collect()
@@ -97,8 +84,8 @@ impl Snapshot {
                 ));
             }
             let empty = BTreeMap::new();
-            let left = timeline_at_millis(self.entries.get(id).unwrap_or(&empty));
-            let right = timeline_at_millis(other.entries.get(id).unwrap_or(&empty));
+            let left = self.entries.get(id).unwrap_or(&empty);
+            let right = other.entries.get(id).unwrap_or(&empty);
             if left != right {
                 let only_left: Vec<&Entry> = left
                     .iter()

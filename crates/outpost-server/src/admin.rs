@@ -89,7 +89,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
     let cfg = SynthConfig {
         tickets,
         entries: tickets * 3,
-        now: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+        now: crate::db::now(),
         agents: 8,
         ..SynthConfig::default()
     };

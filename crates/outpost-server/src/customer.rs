@@ -440,7 +440,7 @@ async fn customer_change(
     edit: impl FnOnce(&mut Ticket, DateTime<Utc>) -> Vec<EntryBody>,
     follow_up: Option<Mutation>,
 ) -> Result<(), ApiError> {
-    let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+    let now = crate::db::now();
     let mut tx = state.db.begin_write().await?;
     let current = load_ticket(&mut tx, before.id)
         .await?

@@ -334,5 +334,12 @@ pub async fn next_block(tx: &mut WriteTx, counter: &str, n: i64) -> sqlx::Result
 }
 
 pub fn now_millis() -> i64 {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).timestamp_millis()
+    now().timestamp_millis()
+}
+
+/// The current time at millisecond precision: what the client caches keep, so a ticket or entry
+/// written here reads back identical on every device.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }

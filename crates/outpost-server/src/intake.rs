@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use outpost_core::apply::{apply, ApplyContext};
 use outpost_core::model::{
     Category, Channel, CustomerTier, Priority, Requester, RiskLevel, Status,
@@ -193,7 +192,7 @@ pub async fn create(
         department: department.clone(),
         tags,
     };
-    let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+    let now = crate::db::now();
     let device = Uuid::nil();
     let mut tx = state.db.begin_write().await?;
     // Intake mutations are numbered from the change sequence so derived entry ids never repeat.

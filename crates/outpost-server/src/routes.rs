@@ -42,7 +42,7 @@ pub async fn audit_action(
         tx,
         AuditEvent {
             seq: 0,
-            at: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+            at: crate::db::now(),
             actor: actor.to_owned(),
             device: None,
             address: address.map(str::to_owned),

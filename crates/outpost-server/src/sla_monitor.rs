@@ -94,7 +94,7 @@ pub fn spawn(state: AppState, interval: Duration) {
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+            let now = crate::db::now();
             match scan(&state, &settings, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerts = n, "SLA monitor emitted alerts"),

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use outpost_core::apply::{apply, ApplyContext, Rejection};
 use outpost_core::audit::{AuditEvent, Hash32};
 use outpost_core::model::{Department, Entry, EntryBody, Role, Ticket, User};
@@ -321,7 +320,7 @@ async fn decide(
         device_id,
         mutation_id: envelope.mutation_id,
         client_time: envelope.client_time,
-        now: DateTime::<Utc>::from(std::time::SystemTime::now()),
+        now: crate::db::now(),
         verification: &state.verification,
         timeline: &timeline,
     };
@@ -425,7 +424,7 @@ pub(crate) async fn commit_applied(
         tx,
         AuditEvent {
             seq: 0,
-            at: DateTime::<Utc>::from(std::time::SystemTime::now()),
+            at: crate::db::now(),
             actor: actor.to_owned(),
             device: Some(device_id.to_string()),
             address: address.map(str::to_owned),
