@@ -89,6 +89,7 @@ impl From<ApiError> for DeskError {
 
 /// `{code, message}`, how errors cross into the UI.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorDto {
     pub code: String,
     pub message: String,
@@ -125,6 +126,7 @@ impl std::fmt::Debug for Unlock {
 
 /// Who is signed in, where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Me {
     pub server: String,
     pub user: User,

@@ -22,6 +22,7 @@ use crate::api::{ApiError, ServerApi};
 
 /// What the agent sees in the status bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connectivity {
     /// Not tried yet (just unlocked).
@@ -41,6 +42,7 @@ pub enum Connectivity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub connectivity: Connectivity,
     /// Local changes not yet confirmed by the server.
@@ -53,6 +55,7 @@ pub struct SyncStatus {
 
 /// What changed in the cache; the UI refreshes what it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChangeNotice {
     pub tickets: Vec<TicketId>,
     pub revoked: Vec<TicketId>,

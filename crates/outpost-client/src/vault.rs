@@ -71,6 +71,7 @@ fn serialise() -> MutexGuard<'static, ()> {
 
 /// How a profile's database key is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum VaultMode {
     Keychain,

@@ -73,6 +73,7 @@ pub const MAX_PULL_LIMIT: u32 = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewTicket {
     pub id: TicketId,
     pub subject: String,
@@ -89,6 +90,7 @@ pub struct NewTicket {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RiskActionArgs {
     pub entry_id: EntryId,
     pub ticket_id: TicketId,
@@ -100,6 +102,7 @@ pub struct RiskActionArgs {
 /// A named intent. The serde tag is the wire name and also the audit action name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "name", content = "args")]
 pub enum Mutation {
     #[serde(rename = "ticket.create")]

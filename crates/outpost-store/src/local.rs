@@ -27,6 +27,7 @@ pub struct Actor {
 
 /// What a local change did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LocalChange {
     pub mutation_id: u64,
     pub ticket: Ticket,

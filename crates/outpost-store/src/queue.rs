@@ -13,6 +13,7 @@ use crate::tickets::{from_millis, millis};
 use crate::{corrupt, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SlaFilter {
     OnTrack,
@@ -22,6 +23,7 @@ pub enum SlaFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueFilter {
     /// Empty means any.
     pub statuses: Vec<Status>,
@@ -35,6 +37,7 @@ pub struct QueueFilter {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum QueueSort {
     /// Nearest deadline first; paused, then stopped clocks last.
@@ -58,6 +61,7 @@ impl QueueSort {
 
 /// Where the next page starts. Opaque to callers; valid only with the sort it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct QueueCursor(String);
 
@@ -87,6 +91,7 @@ impl QueueCursor {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueRow {
     pub id: TicketId,
     pub key: Option<String>,
@@ -109,6 +114,7 @@ pub struct QueueRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueuePage {
     pub rows: Vec<QueueRow>,
     /// `None` on the last page.

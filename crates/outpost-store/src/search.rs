@@ -24,12 +24,14 @@ use crate::{corrupt, Result, Store};
 
 /// Text with the ranges (in characters) that matched the query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Highlighted {
     pub text: String,
     pub ranges: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub id: TicketId,
     pub key: Option<String>,

@@ -80,6 +80,7 @@ pub struct PushRecorded {
 
 /// A field where the server kept another value than the one this device set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictRecord {
     pub id: i64,
     pub ticket_id: TicketId,
@@ -97,6 +98,7 @@ pub struct ConflictRecord {
 
 /// A local change the server refused; it was rolled back locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProblem {
     pub id: i64,
     pub ticket_id: TicketId,

@@ -14,6 +14,7 @@ use crate::{corrupt, Result, Store, StoreError};
 
 /// A ticket with its timeline and live SLA clocks, as the detail pane shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketDetail {
     pub ticket: Ticket,
     pub entries: Vec<Entry>,

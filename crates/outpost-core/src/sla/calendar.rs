@@ -31,6 +31,7 @@ const SCAN_LIMIT_DAYS: usize = 100 * 366;
 /// Minutes rather than `NaiveTime` because "open until midnight" needs an end of 24:00 (1440),
 /// which `NaiveTime` cannot hold, and because whole minutes are all business hours need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpenInterval {
     pub start_minute: u16,
     pub end_minute: u16,
@@ -109,6 +110,7 @@ impl WeeklyHours {
 
 /// A date on which the team is closed all day (unless a special period says otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Holiday {
     pub date: NaiveDate,
     pub name: String,
@@ -120,6 +122,7 @@ pub struct Holiday {
 /// holiday and special-period adjustments must be logged (PRODUCT.md), and SLA explanations
 /// quote them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SpecialPeriod {
     pub from: NaiveDate,
     /// Inclusive.
@@ -139,6 +142,7 @@ impl SpecialPeriod {
 /// A holiday or special period that fell inside a span, so an SLA explanation can say why the
 /// clock did not run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CalendarAdjustment {
     Holiday(Holiday),

@@ -15,6 +15,7 @@ use crate::Lang;
 /// Where a clock stands. A running clock is `OnTrack`, `AtRisk` or `Breached`; it is breached
 /// once counted time exceeds the target strictly, so a reply exactly at `due_at` is on time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     OnTrack,
@@ -42,22 +43,28 @@ impl ClockState {
 /// On the wire, durations are whole seconds in `*_seconds` fields (`target_seconds: 7200`), so
 /// the unit is in the name and any JSON reader can do arithmetic on them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SlaClock {
     pub kind: ClockKind,
     pub state: ClockState,
     #[serde(rename = "target_seconds", with = "duration_seconds")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub target: Duration,
     /// Counted time: open time on the clock's calendar, pauses excluded.
     #[serde(rename = "elapsed_seconds", with = "duration_seconds")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub elapsed: Duration,
     /// Open time on the calendar that fell inside pauses (not counted).
     #[serde(rename = "paused_seconds", with = "duration_seconds")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub paused: Duration,
     /// `target - elapsed`; negative once breached.
     #[serde(rename = "remaining_seconds", with = "duration_seconds")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub remaining: Duration,
     /// Wall-clock time inside the span when the calendar was closed (not counted).
     #[serde(rename = "outside_hours_seconds", with = "duration_seconds")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub outside_hours: Duration,
     pub started_at: DateTime<Utc>,
     /// When counted time reaches the target (in the past once breached). `None` unless running.
@@ -71,6 +78,7 @@ pub struct SlaClock {
 
 /// All clocks of a ticket and the policy that set their targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SlaReport {
     /// Name of the matched policy; `None` when no policy covers the ticket.
     pub policy: Option<String>,

@@ -11,6 +11,7 @@ use crate::model::{Category, CustomerTier, Priority, Ticket};
 /// The clocks a ticket can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// Creation until the first public reply.
