@@ -21,6 +21,9 @@ prereqs:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	# The core stays clock-free (`now` is always an argument); --all-features would hide a
+	# `Utc::now()` because ts-rs turns on chrono's clock.
+	$(CARGO) check --quiet -p outpost-core --lib
 
 # The server suite runs against SQLite and a throwaway PostgreSQL (scripts/with-postgres.sh).
 # The whole-system suite (tests/) starts the outpost-server and outpost binaries from the target
