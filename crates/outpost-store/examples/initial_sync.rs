@@ -28,6 +28,25 @@ use outpost_synth::{departments, tickets_with_entries, SynthConfig};
 
 const PAGE: usize = 1_000;
 
+/// The mixed Chinese / English queries of `benches/cache.rs`.
+const QUERIES: &[&str] = &[
+    "登录",
+    "冻结",
+    "退款",
+    "钱",
+    "验证码",
+    "未到账",
+    "账户被冻结",
+    "refund",
+    "login",
+    "E4230",
+    "App 登录",
+    "refund 退款",
+    "password reset",
+    "短信 SMS",
+    "KYC 审核",
+];
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -154,9 +173,20 @@ fn report(
         .map(|m| m.len())
         .unwrap_or(0);
     let hits = store.search("退款", 50).unwrap().len();
+    // Search right after the load: the same mixed queries as the cache benchmark.
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..20 {
+        for q in QUERIES {
+            let t = Instant::now();
+            store.search(q, 50).unwrap();
+            times.push(t.elapsed());
+        }
+    }
+    times.sort_unstable();
+    let p95 = times[times.len() * 95 / 100].as_secs_f64() * 1e3;
     println!(
         "{label}: {} tickets, store {:.2} s (CPU {store_cpu:.2} s){extra}, peak RSS {:.0} MiB, \
-         {:.0} MiB on disk, search 退款 → {hits} hits",
+         {:.0} MiB on disk, search 退款 → {hits} hits, search p95 {p95:.2} ms",
         store.ticket_count().unwrap(),
         store_time.as_secs_f64(),
         peak_rss_mib(),

@@ -26,7 +26,7 @@ const BULK_CACHE_KIB: i64 = 256 * 1024;
 /// FTS5's default size of the in-memory term buffer, restored after the bulk build.
 const FTS_DEFAULT_HASHSIZE: i64 = 1024 * 1024;
 /// The term buffer during the bulk build: fewer, larger segments and fewer merges.
-const FTS_BULK_HASHSIZE: i64 = 64 * 1024 * 1024;
+const FTS_BULK_HASHSIZE: i64 = 16 * 1024 * 1024;
 
 pub(crate) fn active(conn: &Connection) -> Result<bool> {
     Ok(state_get(conn, "bulk")?.as_deref() == Some("1"))
@@ -116,9 +116,10 @@ struct Requester<'a> {
     account_id: Option<Cow<'a, str>>,
 }
 
-/// Replaces every search document: builds them all in `search_docs` (entries are read in
-/// storage order and grouped in memory, tickets in row order), then fills both indexes from it.
-/// Produces the same documents as `tickets::reindex`.
+/// Replaces every search document: builds them all (entries are read in storage order and
+/// grouped in memory, tickets in row order) into `search_docs` and the short index, then
+/// rebuilds the trigram index from `search_docs`. Produces the same documents as
+/// `tickets::reindex`.
 pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!(
         "DELETE FROM search_docs;
@@ -147,9 +148,14 @@ pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
         }
     }
     {
-        let mut tickets = conn.prepare("SELECT rowid, id, doc FROM tickets ORDER BY rowid")?;
+        let mut tickets = conn.prepare(
+            "SELECT t.rowid, t.id, d.doc FROM tickets t JOIN ticket_docs d ON d.rowid = t.rowid
+             ORDER BY t.rowid",
+        )?;
         let mut insert_doc =
             conn.prepare("INSERT INTO search_docs (rowid, text) VALUES (?1, ?2)")?;
+        let mut insert_short =
+            conn.prepare("INSERT INTO search_short (rowid, text) VALUES (?1, ?2)")?;
         let mut rows = tickets.query([])?;
         let mut text = String::new();
         while let Some(row) = rows.next()? {
@@ -178,24 +184,12 @@ pub(crate) fn rebuild_search(conn: &Connection) -> Result<()> {
                 }
             }
             insert_doc.execute(params![rowid, text])?;
+            insert_short.execute(params![rowid, search::short_index_text(&text)])?;
         }
     }
     drop(texts);
+    // The trigram index reads its external content table in one pass.
     conn.execute_batch("INSERT INTO search_tri(search_tri) VALUES ('rebuild');")?;
-    {
-        let mut docs = conn.prepare("SELECT rowid, text FROM search_docs ORDER BY rowid")?;
-        let mut insert_short =
-            conn.prepare("INSERT INTO search_short (rowid, text) VALUES (?1, ?2)")?;
-        let mut rows = docs.query([])?;
-        while let Some(row) = rows.next()? {
-            let text = row.get_ref(1)?.as_str().map_err(corrupt)?;
-            insert_short.execute(params![
-                row.get::<_, i64>(0)?,
-                search::short_index_text(text)
-            ])?;
-        }
-    }
-
     conn.execute_batch(&format!(
         "INSERT INTO search_tri(search_tri, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});
          INSERT INTO search_short(search_short, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE});"

@@ -56,7 +56,7 @@ impl Store {
             [serde_json::to_string(&settings).map_err(corrupt)?],
         )?;
         let docs: Vec<(i64, String)> = tx
-            .prepare("SELECT rowid, doc FROM tickets")?
+            .prepare("SELECT rowid, doc FROM ticket_docs")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut update =

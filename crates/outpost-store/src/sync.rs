@@ -192,6 +192,7 @@ fn write_changes(
     rules: Rules<'_>,
     changes: &[Change],
     now: DateTime<Utc>,
+    in_bulk: bool,
     touched: &mut Touched,
 ) -> Result<()> {
     let pending = outbox_tickets(tx)?;
@@ -207,7 +208,8 @@ fn write_changes(
             )?,
             ChangeKind::Entry(entry) => {
                 upsert_entry(tx, entry, false)?;
-                if entry.body.searchable_text().is_some() {
+                // (A bulk load builds every search document at its end.)
+                if !in_bulk && entry.body.searchable_text().is_some() {
                     if let Some(rowid) = ticket_rowid(tx, entry.ticket_id)? {
                         touched.reindex.insert(rowid);
                     }
@@ -331,7 +333,7 @@ fn apply_changes(
 ) -> Result<u64> {
     let in_bulk = bulk::active(tx)?;
     let mut touched = Touched::default();
-    write_changes(tx, rules, changes, now, &mut touched)?;
+    write_changes(tx, rules, changes, now, in_bulk, &mut touched)?;
     let mut confirmed = 0;
     if let Some(c) = confirm {
         confirmed = mark_confirmed_through(tx, c.last_mutation_id, &mut touched.rebase)?;
@@ -465,7 +467,10 @@ pub(crate) fn rebase(
                 None
             }
             Err(refusal) => {
-                blocked.push(envelope.mutation_id);
+                // Processed ones are only waiting for truth; they are not reported.
+                if !q.confirmed {
+                    blocked.push(envelope.mutation_id);
+                }
                 Some(format!("{}: {refusal}", refusal.code()))
             }
         };
@@ -547,6 +552,7 @@ fn drop_settled(
 fn reset_in(tx: &Transaction<'_>, rules: Rules<'_>, now: DateTime<Utc>) -> Result<()> {
     tx.execute_batch(&format!(
         "DELETE FROM tickets;
+         DELETE FROM entries;
          DELETE FROM search_docs;
          INSERT INTO search_tri(search_tri) VALUES ('delete-all');
          INSERT INTO search_short(search_short) VALUES ('delete-all');

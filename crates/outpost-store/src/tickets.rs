@@ -53,7 +53,10 @@ pub(crate) fn ticket_rowid(conn: &Connection, id: TicketId) -> Result<Option<i64
 
 pub(crate) fn load_ticket(conn: &Connection, id: TicketId) -> Result<Option<(i64, Ticket)>> {
     let row: Option<(i64, String)> = conn
-        .prepare_cached("SELECT rowid, doc FROM tickets WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT t.rowid, d.doc FROM tickets t JOIN ticket_docs d ON d.rowid = t.rowid
+             WHERE t.id = ?1",
+        )?
         .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(rowid, doc)| Ok((rowid, serde_json::from_str(&doc).map_err(corrupt)?)))
@@ -75,12 +78,12 @@ pub(crate) fn upsert_ticket(
         .prepare_cached(
             "INSERT INTO tickets (id, key, subject, status, priority, risk, category, department,
                  assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at,
-                 revision, unsent, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 revision, unsent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(id) DO UPDATE SET key = ?2, subject = ?3, status = ?4, priority = ?5,
                  risk = ?6, category = ?7, department = ?8, assignee = ?9, requester_name = ?10,
                  created_at = ?11, updated_at = ?12, sla_due_at = ?13, sla_warn_at = ?14,
-                 revision = ?15, unsent = ?16, doc = ?17
+                 revision = ?15, unsent = ?16
              RETURNING rowid",
         )?
         .query_row(
@@ -101,10 +104,14 @@ pub(crate) fn upsert_ticket(
                 warn,
                 ticket.revision as i64,
                 unsent,
-                doc,
             ],
             |r| r.get(0),
         )?;
+    conn.prepare_cached(
+        "INSERT INTO ticket_docs (rowid, doc) VALUES (?1, ?2)
+         ON CONFLICT(rowid) DO UPDATE SET doc = ?2",
+    )?
+    .execute(params![rowid, doc])?;
     conn.prepare_cached("DELETE FROM ticket_tags WHERE ticket_rowid = ?1")?
         .execute([rowid])?;
     let mut insert_tag =
@@ -177,7 +184,7 @@ pub(crate) fn drop_row(conn: &Connection, id: TicketId, rowid: i64) -> Result<()
 /// entry's text), or `None` when there is no such row.
 pub(crate) fn document_text(conn: &Connection, rowid: i64) -> Result<Option<String>> {
     let doc: Option<String> = conn
-        .prepare_cached("SELECT doc FROM tickets WHERE rowid = ?1")?
+        .prepare_cached("SELECT doc FROM ticket_docs WHERE rowid = ?1")?
         .query_row([rowid], |r| r.get(0))
         .optional()?;
     let Some(doc) = doc else {

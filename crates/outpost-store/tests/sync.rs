@@ -898,6 +898,15 @@ fn a_reset_keeps_the_outbox_and_reapplies_it_after_the_full_pull() {
     assert!(store.search("登录失败", 10).unwrap().is_empty());
     assert_eq!(store.outbox_len().unwrap(), 2);
     assert_eq!(store.conflicts().unwrap().len(), 1);
+    // No server entry is left behind: only the offline ticket's own (optimistic) event.
+    assert_eq!(
+        raw_count(&dir, "SELECT count(*) FROM entries"),
+        store.ticket(ticket_id(3), later(5)).unwrap().entries.len() as i64
+    );
+    assert_eq!(
+        raw_count(&dir, "SELECT count(*) FROM entries WHERE local = 0"),
+        0
+    );
 
     // The full pull brings the server rows back (as a bulk load) with the queued change on top.
     let first = server.pull(actor().device_id, 0, 2);
@@ -1191,6 +1200,14 @@ fn the_bulk_initial_sync_matches_the_incremental_path() {
             assert_eq!((x.ticket, x.entries), (y.ticket, y.entries));
         }
     }
+}
+
+/// A count read straight from the cache file (for what the API does not show).
+fn raw_count(dir: &tempfile::TempDir, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 /// Opens the cache file beside the store and runs FTS5's own consistency checks on both search
