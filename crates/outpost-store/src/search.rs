@@ -55,43 +55,58 @@ pub(crate) fn is_cjk(c: char) -> bool {
 }
 
 /// The text fed to the short index: each CJK run becomes its characters and its adjacent pairs
-/// as separate tokens, each CJK token once per document (the short index only answers
-/// single-token queries, so repeats add nothing); everything else passes through for
-/// `unicode61` to split into words.
+/// as separate tokens; other text passes through for `unicode61` to split into words. The
+/// short index only answers single-token queries (presence), so each CJK token and each
+/// whitespace-separated chunk of other text is emitted once per document: the set of tokens is
+/// the same, the work to index it smaller.
 pub(crate) fn short_index_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut seen_cjk: HashSet<(char, Option<char>)> = HashSet::new();
+    let mut seen_chunks: HashSet<&str> = HashSet::new();
     let mut run: Vec<char> = Vec::new();
-    let mut seen: HashSet<(char, Option<char>)> = HashSet::new();
-    let mut flush = |run: &mut Vec<char>, out: &mut String| {
+    let mut chunk: Option<usize> = None;
+    let mut flush_run = |run: &mut Vec<char>, out: &mut String| {
         for c in run.iter() {
-            if seen.insert((*c, None)) {
-                out.push(' ');
+            if seen_cjk.insert((*c, None)) {
                 out.push(*c);
+                out.push(' ');
             }
         }
         for pair in run.windows(2) {
-            if seen.insert((pair[0], Some(pair[1]))) {
-                out.push(' ');
+            if seen_cjk.insert((pair[0], Some(pair[1]))) {
                 out.push(pair[0]);
                 out.push(pair[1]);
+                out.push(' ');
             }
         }
-        out.push(' ');
         run.clear();
     };
-    for c in text.chars() {
-        if is_cjk(c) {
-            run.push(c);
-        } else {
-            if !run.is_empty() {
-                flush(&mut run, &mut out);
+    let mut end_chunk = |chunk: &mut Option<usize>, end: usize, out: &mut String| {
+        if let Some(start) = chunk.take() {
+            let word = &text[start..end];
+            if seen_chunks.insert(word) {
+                out.push_str(word);
+                out.push(' ');
             }
-            out.push(c);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_cjk(c) {
+            end_chunk(&mut chunk, i, &mut out);
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            flush_run(&mut run, &mut out);
+        }
+        if c.is_whitespace() {
+            end_chunk(&mut chunk, i, &mut out);
+        } else if chunk.is_none() {
+            chunk = Some(i);
         }
     }
-    if !run.is_empty() {
-        flush(&mut run, &mut out);
-    }
+    end_chunk(&mut chunk, text.len(), &mut out);
+    flush_run(&mut run, &mut out);
     out
 }
 
@@ -373,10 +388,10 @@ mod tests {
             short_index_text("App登录失败"),
             "App 登 录 失 败 登录 录失 失败 "
         );
-        // Each CJK token once per document.
+        // Each CJK token and each chunk of other text once per document.
         assert_eq!(
-            short_index_text("登录登录 OK 登录"),
-            " 登 录 登录 录登  OK  "
+            short_index_text("登录登录 OK, e-mail OK, 登录\nE1023 ok,"),
+            "登 录 登录 录登 OK, e-mail E1023 ok, "
         );
     }
 
