@@ -812,6 +812,19 @@ impl Store {
                     let envelope: MutationEnvelope =
                         serde_json::from_str(&envelope).map_err(corrupt)?;
                     for field in fields {
+                        // One record per mutation and field, however often the answer comes.
+                        let known: bool = tx
+                            .prepare_cached(
+                                "SELECT EXISTS(SELECT 1 FROM conflicts WHERE mutation_id = ?1
+                                     AND kind = 'conflict' AND json_extract(detail, '$.field') = ?2)",
+                            )?
+                            .query_row(
+                                params![result.mutation_id as i64, field.field],
+                                |r| r.get(0),
+                            )?;
+                        if known {
+                            continue;
+                        }
                         let detail = ConflictDetail {
                             field: field.clone(),
                             mutation: envelope.clone(),

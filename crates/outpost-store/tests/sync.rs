@@ -531,6 +531,9 @@ fn a_conflict_is_recorded_with_both_values_and_can_be_reapplied_or_dismissed() {
         .all(|r| matches!(r.outcome, MutationOutcome::Conflict { .. })));
     assert_eq!(store.outbox_len().unwrap(), 0);
 
+    // The same answers recorded again change nothing.
+    let again = store.record_push_results(&results, later(3)).unwrap();
+    assert_eq!((again.confirmed, again.conflicts), (0, 0));
     let conflicts = store.conflicts().unwrap();
     assert_eq!(conflicts.len(), 2);
     let c = &conflicts[0];
