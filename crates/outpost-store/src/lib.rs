@@ -104,16 +104,46 @@ impl Store {
             } else {
                 OpenFlags::SQLITE_OPEN_CREATE
             };
-        let conn = Connection::open_with_flags(path, flags)?;
-        // A wrong key is reported as a typed error; SQLCipher's own stderr logging would only
-        // repeat it to a terminal nobody reads.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        if let Some(key) = key {
-            key.apply(&conn)?;
+        // SQLCipher's process-wide crypto set-up is torn down when the last keyed connection
+        // closes and rebuilt by the next one; racing the two made opens fail now and then with
+        // "An error occurred with PRAGMA key" when tests opened and closed caches on several
+        // threads. A keyed in-memory anchor connection keeps it alive for the process, keying
+        // is serialised (it happens once per open), and a keying failure of that kind is tried
+        // once more on a fresh connection before it is reported.
+        static KEYING: std::sync::Mutex<Option<Connection>> = std::sync::Mutex::new(None);
+        let mut keying = KEYING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if keying.is_none() {
+            let anchor = Connection::open_in_memory()?;
+            anchor.execute_batch("PRAGMA cipher_log_level = NONE; PRAGMA key = 'anchor';")?;
+            anchor.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            *keying = Some(anchor);
         }
-        // Prove the key before anything can write: reading the schema decrypts page 1.
-        let probe: rusqlite::Result<i64> =
-            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+        let attempt = || -> rusqlite::Result<(Connection, rusqlite::Result<i64>)> {
+            let conn = Connection::open_with_flags(path, flags)?;
+            // A wrong key is reported as a typed error; SQLCipher's own stderr logging would
+            // only repeat it to a terminal nobody reads.
+            conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            if let Some(key) = key {
+                key.apply(&conn)?;
+            }
+            // Prove the key before anything can write: reading the schema decrypts page 1.
+            let probe = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+            Ok((conn, probe))
+        };
+        let keying_failed = |e: &rusqlite::Error| {
+            matches!(e, rusqlite::Error::SqliteFailure(f, Some(m))
+                if f.code == rusqlite::ErrorCode::Unknown && m.contains("PRAGMA key"))
+        };
+        let (conn, probe) = match attempt() {
+            Err(e) if keying_failed(&e) => attempt()?,
+            Ok((_, Err(e))) if keying_failed(&e) => attempt()?,
+            other => other?,
+        };
+        drop(keying);
         match probe {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _))
