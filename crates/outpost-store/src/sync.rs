@@ -19,6 +19,10 @@
 //!   [`Store::record_push_results`] rolls it back and lists a [`SyncProblem`].
 //! - A pull page (truth, confirmations, rebase, cursor) is one transaction: a crash cannot
 //!   separate the rows from the cursor that covers them.
+//!
+//! Known limit: a refusal whose push answer was lost is not listed as a problem. The server does
+//! not keep outcomes, so the retried push is answered `duplicate`; the mutation then leaves the
+//! view when a pull confirms it, and the ticket shows the server's truth.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -977,8 +981,10 @@ impl Store {
 
     /// Makes the change a conflict record or sync problem describes again, as a new local
     /// mutation (new mutation id, outbox row and audit event, exactly as [`Store::apply_local`]),
-    /// and closes the record. If the change is not allowed now, the typed refusal is returned and
-    /// the record stays open.
+    /// and closes the record. For a conflict that is setting the field to this device's value
+    /// (based on the current revision, so a description is not refused as stale again); for a
+    /// problem it is the refused intent as it was. If the change is not allowed now, the typed
+    /// refusal is returned and the record stays open.
     pub fn reapply(&mut self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<LocalChange> {
         let tx = self.conn.transaction()?;
         let row: Option<(String, String)> = tx
