@@ -33,6 +33,14 @@ type SqlTx = sqlx::Transaction<'static, sqlx::Any>;
 /// transaction, advanced in memory, and written back in one statement at commit.
 const COUNTERS: [&str; 3] = ["change_seq", "ticket_key", "audit_seq"];
 
+/// The position of a counter in [`COUNTERS`]; counter names are compile-time constants.
+fn counter_index(counter: &str) -> usize {
+    COUNTERS
+        .iter()
+        .position(|c| *c == counter)
+        .unwrap_or_else(|| panic!("unknown counter {counter}"))
+}
+
 /// A write transaction, holding the SQLite writer slot until it commits or drops.
 ///
 /// Counters and the audit chain head are cached here for the transaction's lifetime: the first
@@ -85,10 +93,7 @@ impl WriteTx {
 
     /// Reserves `n` consecutive values of a counter; returns the first.
     pub async fn next_block(&mut self, counter: &str, n: i64) -> sqlx::Result<i64> {
-        let index = COUNTERS
-            .iter()
-            .position(|c| *c == counter)
-            .unwrap_or_else(|| panic!("unknown counter {counter}"));
+        let index = counter_index(counter);
         let values = self.counters().await?;
         values[index] += n;
         let last = values[index];
@@ -98,10 +103,7 @@ impl WriteTx {
 
     /// Raises a counter to at least `value` (never lowers it).
     pub async fn raise(&mut self, counter: &str, value: i64) -> sqlx::Result<()> {
-        let index = COUNTERS
-            .iter()
-            .position(|c| *c == counter)
-            .unwrap_or_else(|| panic!("unknown counter {counter}"));
+        let index = counter_index(counter);
         let values = self.counters().await?;
         if values[index] < value {
             values[index] = value;
