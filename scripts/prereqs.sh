@@ -9,7 +9,13 @@ set -euo pipefail
 # libdbus-1-dev for the client vault's Secret Service binding (keyring, linked against the system
 # libdbus that every Linux desktop ships); dbus (dbus-run-session) and gnome-keyring for the vault's
 # tests against a real Secret Service (`make keychain-test`).
-packages=(build-essential perl pkg-config ca-certificates postgresql python3 libdbus-1-dev dbus gnome-keyring)
+# The desktop shell (Tauri 2 on WebKitGTK 4.1): libwebkit2gtk-4.1-dev and friends to build it;
+# webkit2gtk-driver (WebKitWebDriver), xvfb and xauth for the WebDriver suite under a virtual
+# display; dbus-x11 for a session bus beside it; nodejs/npm only when the machine has no Node.
+packages=(build-essential perl pkg-config ca-certificates postgresql python3 libdbus-1-dev dbus gnome-keyring
+  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  webkit2gtk-driver xvfb xauth dbus-x11 file)
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use outpost_core::model::{Role, TicketId, User};
+use outpost_core::model::{Role, Status, Template, TicketId, User};
 use outpost_core::sync::{Mutation, NewTicket};
 use outpost_store::{
-    Actor, ConflictRecord, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort, SearchHit,
-    Store, StoreError, SyncProblem, TicketDetail,
+    Actor, ConflictRecord, Directory, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort,
+    SearchHit, Store, StoreError, SyncProblem, TicketDetail,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
@@ -253,6 +253,16 @@ impl Desk {
             config,
             open: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Where profiles and settings live.
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// Whether the OS keychain answers (for the sign-in screen; never prompts).
+    pub async fn keychain_state(&self) -> crate::vault::KeychainState {
+        self.vault.probe().await
     }
 
     fn profile_dir(&self, profile: &Profile) -> PathBuf {
@@ -527,6 +537,29 @@ impl Desk {
     ) -> DeskResult<QueuePage> {
         self.with_store(move |s, _| s.queue(&filter, sort, after.as_ref(), limit, now()))
             .await
+    }
+
+    /// How many tickets a filter selects (the queue's length before it is paged in).
+    pub async fn queue_count(&self, filter: QueueFilter) -> DeskResult<u64> {
+        self.with_store(move |s, _| s.count(&filter, now())).await
+    }
+
+    /// Users and departments for the assignee and department controls.
+    pub async fn directory(&self) -> DeskResult<Directory> {
+        self.with_store(|s, _| s.directory()).await
+    }
+
+    /// Reply templates in every language the server sent.
+    pub async fn templates(&self) -> DeskResult<Vec<Template>> {
+        self.with_store(|s, _| s.templates()).await
+    }
+
+    /// The status machine: every status with the statuses an agent may move it to.
+    pub fn status_machine() -> Vec<(Status, Vec<Status>)> {
+        Status::ALL
+            .iter()
+            .map(|s| (*s, outpost_core::status::allowed_targets(*s).to_vec()))
+            .collect()
     }
 
     /// Resolves `OP-12` or a ticket id.

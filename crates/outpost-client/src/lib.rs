@@ -2,6 +2,7 @@
 //! sync engine, and the Desk service the desktop shell and the `outpost` CLI call.
 
 pub mod api;
+pub mod app;
 pub mod desk;
 pub mod sync;
 pub mod vault;

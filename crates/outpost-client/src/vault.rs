@@ -87,6 +87,16 @@ impl fmt::Display for VaultMode {
     }
 }
 
+/// What the sign-in screen says about the OS keychain before anyone unlocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum KeychainState {
+    Available,
+    Locked,
+    Missing,
+}
+
 /// A refresh token: wiped from memory on drop, never shown by `Debug`, not serialisable.
 #[derive(Clone)]
 pub struct RefreshToken(Zeroizing<String>);
@@ -198,6 +208,16 @@ impl Vault {
     pub fn with_kdf_params(mut self, params: KdfParams) -> Vault {
         self.kdf = params;
         self
+    }
+
+    /// Whether the keychain answers, without prompting: looks up an entry that never exists.
+    /// A locked keychain may still answer "no such entry"; the first real unlock tells.
+    pub fn probe(&self) -> KeychainState {
+        match self.keychain.get("probe", "probe") {
+            Ok(_) => KeychainState::Available,
+            Err(VaultError::KeychainLocked { .. }) => KeychainState::Locked,
+            Err(_) => KeychainState::Missing,
+        }
     }
 
     /// How the profile in `dir` is protected; `None` before its first unlock. Reads only the
@@ -447,6 +467,14 @@ impl AsyncVault {
     /// The blocking vault underneath.
     pub fn blocking(&self) -> &Vault {
         &self.vault
+    }
+
+    /// See [`Vault::probe`].
+    pub async fn probe(&self) -> KeychainState {
+        let vault = self.vault.clone();
+        run(move || Ok::<_, VaultError>(vault.probe()))
+            .await
+            .unwrap_or(KeychainState::Missing)
     }
 
     /// See [`Vault::mode`].

@@ -13,13 +13,14 @@ use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use outpost_client::app::{DeskEvent, Settings, StartInfo};
 use outpost_client::desk::{ErrorDto, Me};
 use outpost_client::sync::{ChangeNotice, Connectivity, SyncStatus};
 use outpost_client::vault::VaultMode;
 use outpost_core::sync::{Mutation, NewTicket};
 use outpost_store::{
-    ConflictRecord, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort, SearchHit,
-    SyncProblem, TicketDetail,
+    ConflictRecord, Directory, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort,
+    SearchHit, SyncProblem, TicketDetail,
 };
 use ts_rs::{Config, TypeVisitor, TS};
 
@@ -98,6 +99,12 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<LocalChange>();
     r.visit::<ConflictRecord>();
     r.visit::<SyncProblem>();
+    r.visit::<Directory>();
+    r.visit::<outpost_core::model::Template>();
+    // The desktop shell's own: start-up picture, settings, the event stream.
+    r.visit::<StartInfo>();
+    r.visit::<Settings>();
+    r.visit::<DeskEvent>();
 
     let mut index = header() + "\n";
     for (path, name) in &r.names {

@@ -491,6 +491,7 @@ pub struct User {
 /// A reply template in one language, with `{{customer.name}}`-style placeholders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Template {
     pub id: Uuid,
     pub name: String,

@@ -13,6 +13,7 @@
 //!   page, its confirmations and its cursor commit together.
 
 mod bulk;
+mod directory;
 mod key;
 mod local;
 mod queue;
@@ -28,9 +29,12 @@ use outpost_core::rules::VerificationPolicy;
 use outpost_core::sla::SlaSettings;
 use rusqlite::{Connection, OpenFlags};
 
+pub use directory::Directory;
 pub use key::DbKey;
 pub use local::{Actor, LocalChange, OutboxItem};
-pub use queue::{QueueCursor, QueueFilter, QueuePage, QueueRow, QueueSort, SlaFilter};
+pub use queue::{
+    AssigneeFilter, QueueCursor, QueueFilter, QueuePage, QueueRow, QueueSort, SlaFilter,
+};
 pub use search::{Highlighted, SearchHit};
 pub use sync::{ConflictRecord, PullApplied, PushRecorded, SyncProblem};
 pub use tickets::TicketDetail;

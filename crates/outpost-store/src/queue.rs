@@ -30,10 +30,22 @@ pub struct QueueFilter {
     pub priorities: Vec<Priority>,
     pub departments: Vec<String>,
     pub categories: Vec<Category>,
-    /// `Some(None)` selects unassigned tickets.
-    pub assignee: Option<Option<UserId>>,
+    pub assignee: AssigneeFilter,
     pub tag: Option<String>,
     pub sla: Option<SlaFilter>,
+}
+
+/// Whose tickets: anyone's, nobody's, or one agent's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    User {
+        id: UserId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -181,11 +193,11 @@ fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>
         &mut args,
     );
     match &filter.assignee {
-        None => {}
-        Some(None) => sql.push_str(" AND assignee IS NULL"),
-        Some(Some(user)) => {
+        AssigneeFilter::Any => {}
+        AssigneeFilter::Unassigned => sql.push_str(" AND assignee IS NULL"),
+        AssigneeFilter::User { id } => {
             sql.push_str(" AND assignee = ?");
-            args.push(Value::Blob(user.as_bytes().to_vec()));
+            args.push(Value::Blob(id.as_bytes().to_vec()));
         }
     }
     if let Some(tag) = &filter.tag {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use common::*;
 use outpost_core::model::{Category, Priority, Status, Ticket};
 use outpost_core::sla::SlaSettings;
-use outpost_store::{QueueFilter, QueueSort, SlaFilter, Store, StoreError};
+use outpost_store::{AssigneeFilter, QueueFilter, QueueSort, SlaFilter, Store, StoreError};
 use outpost_synth::{tickets_with_entries, SynthConfig};
 
 const PAUSED: i64 = i64::MAX - 1;
@@ -70,7 +70,11 @@ fn oracle(f: &Fixture, filter: &QueueFilter, sort: QueueSort) -> Vec<uuid::Uuid>
                         .as_ref()
                         .is_some_and(|d| filter.departments.contains(d)))
                 && (filter.categories.is_empty() || filter.categories.contains(&t.category))
-                && filter.assignee.is_none_or(|a| t.assignee == a)
+                && match filter.assignee {
+                    AssigneeFilter::Any => true,
+                    AssigneeFilter::Unassigned => t.assignee.is_none(),
+                    AssigneeFilter::User { id } => t.assignee == Some(id),
+                }
                 && filter.tag.as_ref().is_none_or(|tag| t.tags.contains(tag))
                 && match filter.sla {
                     None => true,
@@ -129,12 +133,12 @@ fn every_filter_and_sort_pages_exactly_like_the_oracle() {
             ..Default::default()
         },
         QueueFilter {
-            assignee: Some(Some(agent)),
+            assignee: AssigneeFilter::User { id: agent },
             statuses: open.clone(),
             ..Default::default()
         },
         QueueFilter {
-            assignee: Some(None),
+            assignee: AssigneeFilter::Unassigned,
             ..Default::default()
         },
         QueueFilter {
