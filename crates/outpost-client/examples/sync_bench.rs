@@ -51,6 +51,23 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system, all threads) of process `pid` so far, from /proc/<pid>/stat.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (in parentheses, may contain spaces); utime and stime are
+    // the 12th and 13th of them, in USER_HZ (100 on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -124,6 +141,8 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    // `--initial-only`: stop after the initial sync of client A.
+    let initial_only = args.iter().any(|a| a == "--initial-only");
     let edits: usize = 60;
     let offline: usize = 10_000;
     let work = tempfile::tempdir().expect("tempdir");
@@ -142,25 +161,63 @@ async fn main() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let init = run(&[
-        "init",
-        "--org",
-        "Bench",
-        "--admin-email",
-        "admin@bench.example",
-    ]);
+    // `--seed-dir <dir>`: keep the loaded server database (and its credentials) in <dir> and
+    // copy it on later runs instead of loading the demo again (saves the load when iterating).
+    let seed_dir = args
+        .iter()
+        .position(|a| a == "--seed-dir")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let seeded = seed_dir
+        .as_ref()
+        .filter(|d| d.join(format!("server-{tickets}.db")).exists());
+    let (init, credentials) = if let Some(dir) = seeded {
+        for suffix in ["", "-wal"] {
+            let from = dir.join(format!("server-{tickets}.db{suffix}"));
+            if from.exists() {
+                std::fs::copy(from, work.path().join(format!("server.db{suffix}")))
+                    .expect("copy the seeded server database");
+            }
+        }
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(format!("{name}-{tickets}.txt"))).expect("seed")
+        };
+        (read("init"), read("demo"))
+    } else {
+        let init = run(&[
+            "init",
+            "--org",
+            "Bench",
+            "--admin-email",
+            "admin@bench.example",
+        ]);
+        let loaded = Instant::now();
+        let credentials = run(&["demo", "--tickets", &tickets.to_string()]);
+        eprintln!(
+            "server loaded {tickets} tickets in {:.1} s",
+            loaded.elapsed().as_secs_f64()
+        );
+        if let Some(dir) = &seed_dir {
+            std::fs::create_dir_all(dir).expect("seed dir");
+            // The demo process has exited; the main file and any WAL left are the database.
+            for suffix in ["", "-wal"] {
+                let from = work.path().join(format!("server.db{suffix}"));
+                if from.exists() {
+                    std::fs::copy(from, dir.join(format!("server-{tickets}.db{suffix}")))
+                        .expect("save the server database");
+                }
+            }
+            std::fs::write(dir.join(format!("init-{tickets}.txt")), &init).expect("seed");
+            std::fs::write(dir.join(format!("demo-{tickets}.txt")), &credentials).expect("seed");
+        }
+        (init, credentials)
+    };
     let admin_password = init
         .trim()
         .rsplit(' ')
         .next()
         .expect("one-time password")
         .to_owned();
-    let loaded = Instant::now();
-    let credentials = run(&["demo", "--tickets", &tickets.to_string()]);
-    eprintln!(
-        "server loaded {tickets} tickets in {:.1} s",
-        loaded.elapsed().as_secs_f64()
-    );
     let supervisor = credentials
         .lines()
         .find(|l| l.starts_with("supervisor"))
@@ -197,9 +254,15 @@ async fn main() {
         .expect("sign in");
     let sign_in_s = signed_in.elapsed().as_secs_f64();
     let rss_before = peak_rss_mib();
+    let server_pid = _server.0.id().to_string();
+    let (client_cpu, server_cpu) = (cpu_seconds("self"), cpu_seconds(&server_pid));
     let started = Instant::now();
     a.sync_now().await.expect("initial sync");
     let initial_s = started.elapsed().as_secs_f64();
+    let (client_cpu, server_cpu) = (
+        cpu_seconds("self") - client_cpu,
+        cpu_seconds(&server_pid) - server_cpu,
+    );
     let count = a
         .queue(Default::default(), Default::default(), None, 1)
         .await
@@ -225,6 +288,12 @@ async fn main() {
         "| peak resident memory of the client process | {:.0} MiB (before the sync: {:.0} MiB) |",
         peak, rss_before
     );
+    println!(
+        "| CPU during the initial sync: client process / server process | {client_cpu:.2} s / {server_cpu:.2} s |"
+    );
+    if initial_only {
+        return;
+    }
 
     // 2. Edit on A visible in B (B in its own process: one cache per process).
     let b_dir = work.path().join("b");
