@@ -1,0 +1,102 @@
+// The UI's single seam to the Rust side. Nothing outside src/backend imports @tauri-apps.
+import type {
+  ConflictRecord,
+  LocalChange,
+  Me,
+  Mutation,
+  QueueCursor,
+  QueuePage,
+  QueueSort,
+  SearchHit,
+  Status,
+  SyncProblem,
+  SyncStatus,
+  TicketDetail,
+} from "./types";
+import type { DeskEvent, Directory, QueueFilter, Settings, StartInfo, Template } from "./shell-types";
+
+// Generated DTOs, except QueueFilter, whose new assignee shape lives in shell-types until the
+// types are regenerated.
+export type {
+  CalendarAdjustment, Category, ChangeNotice, Channel, ClockKind, ClockState, ConflictRecord, Connectivity, Csat, CustomerTier, Entry, EntryBody, ErrorDto, Highlighted, Holiday, LinkKind, LocalChange, Me, Mutation, NewTicket, OpenInterval, PauseSpan, Priority, QueueCursor, QueuePage, QueueRow, QueueSort, Requester, RiskActionArgs, RiskActionKind, RiskLevel, Role, SearchHit, SlaClock, SlaFilter, SlaReport, SpecialPeriod, Status, SyncProblem, SyncStatus, Ticket, TicketDetail, TicketEvent, TicketLink, User, VaultMode, VerificationCheck, VerificationDimension, VerificationResult, JsonValue,
+} from "./types";
+export type * from "./shell-types";
+
+/** An error from a command, as the shell reports it: a stable code and a message for people. */
+export class BackendError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "BackendError";
+    this.code = code;
+  }
+
+  /** Normalises whatever a rejected call carried into a BackendError. */
+  static from(raw: unknown): BackendError {
+    if (raw instanceof BackendError) return raw;
+    if (raw && typeof raw === "object" && "code" in raw) {
+      const dto = raw as { code: unknown; message?: unknown };
+      return new BackendError(String(dto.code), typeof dto.message === "string" ? dto.message : String(dto.code));
+    }
+    if (raw instanceof Error) return new BackendError("internal", raw.message);
+    return new BackendError("internal", typeof raw === "string" ? raw : "Unknown error");
+  }
+}
+
+export type SignInArgs = {
+  server: string;
+  email: string;
+  password: string;
+  totp: string | null;
+  passphrase: string | null;
+};
+
+export interface Backend {
+  appStart(): Promise<StartInfo>;
+  signIn(args: SignInArgs): Promise<Me>;
+  unlock(passphrase: string | null): Promise<Me>;
+  lock(): Promise<void>;
+  signOut(discardUnsent: boolean): Promise<void>;
+  queue(filter: QueueFilter, sort: QueueSort, cursor: QueueCursor | null, limit: number): Promise<QueuePage>;
+  queueCount(filter: QueueFilter): Promise<number>;
+  ticket(id: string): Promise<TicketDetail>;
+  resolveKey(key: string): Promise<string>;
+  search(query: string, limit: number): Promise<SearchHit[]>;
+  change(mutation: Mutation): Promise<LocalChange>;
+  reply(ticketId: string, text: string): Promise<LocalChange>;
+  note(ticketId: string, text: string): Promise<LocalChange>;
+  templates(): Promise<Template[]>;
+  directory(): Promise<Directory>;
+  statusMachine(): Promise<Array<[Status, Status[]]>>;
+  conflicts(): Promise<ConflictRecord[]>;
+  syncProblems(): Promise<SyncProblem[]>;
+  dismiss(record: number): Promise<void>;
+  reapply(record: number): Promise<LocalChange>;
+  syncStatus(): Promise<SyncStatus>;
+  syncNow(): Promise<SyncStatus>;
+  /** Delivers shell events for the rest of the app's life. */
+  subscribe(onEvent: (event: DeskEvent) => void): Promise<void>;
+  settingsSet(settings: Settings): Promise<Settings>;
+  /** Tells the shell the user is active (resets the idle lock). */
+  activity(): Promise<void>;
+}
+
+let instance: Backend | undefined;
+
+function inTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+/** The Tauri backend inside the desktop shell, the in-memory mock anywhere else. */
+export async function getBackend(): Promise<Backend> {
+  if (!instance) {
+    if (inTauri()) {
+      const { TauriBackend } = await import("./tauri");
+      instance = new TauriBackend();
+    } else {
+      const { createMockBackend } = await import("./mock");
+      instance = createMockBackend();
+    }
+  }
+  return instance;
+}

@@ -1,0 +1,199 @@
+import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
+import type { QueueSort } from "../backend";
+import { useDesk } from "../state/app";
+import { createQueue } from "../state/queue";
+import { applyBar, departmentFilter, emptyBar, savedViews, type FilterBar as Bar } from "../lib/views";
+import { useClock } from "../lib/clock";
+import { departmentLabel, t } from "../i18n";
+import { Sidebar, type Selection } from "./Sidebar";
+import { FilterBar } from "./FilterBar";
+import { QueueList, type QueueListApi } from "./QueueList";
+import { TicketPane, type TicketPaneApi } from "./TicketPane";
+import { SearchBox } from "./SearchBox";
+import { OfflineLine, SyncIndicator } from "./SyncIndicator";
+import { ConflictsPanel } from "./ConflictsPanel";
+import { HelpOverlay } from "./HelpOverlay";
+import { UserMenu } from "./UserMenu";
+
+const REFRESH_DEBOUNCE_MS = 150;
+
+/** Typing in a field never triggers a shortcut. */
+export function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  const tag = target.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+}
+
+/** The three-pane desk: views, the queue, the ticket. */
+export function Desk() {
+  const desk = useDesk();
+  useClock();
+  const views = savedViews(desk.me);
+  const [selection, setSelection] = createSignal<Selection>({ kind: "view", id: "my_open" });
+  const [bar, setBar] = createSignal<Bar>(emptyBar());
+  const [sort, setSort] = createSignal<QueueSort>("sla_due");
+  const [selectedId, setSelectedId] = createSignal<string | null>(null);
+  const [selectedIndex, setSelectedIndex] = createSignal(-1);
+  const [help, setHelp] = createSignal(false);
+  const [conflicts, setConflicts] = createSignal(false);
+  const queue = createQueue(desk.backend);
+  let listApi: QueueListApi | undefined;
+  let ticketApi: Partial<TicketPaneApi> = {};
+  let searchInput: HTMLInputElement | undefined;
+
+  const filter = createMemo(() => {
+    const s = selection();
+    const base = s.kind === "view" ? views.find((v) => v.id === s.id)!.filter : departmentFilter(s.name);
+    return applyBar(base, bar());
+  });
+
+  createEffect(on([filter, sort], ([f, s]) => void queue.reset(f, s).then(() => listApi?.scrollToIndex(0))));
+
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  desk.onChanges(() => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => void queue.refresh(), REFRESH_DEBOUNCE_MS);
+  });
+  onCleanup(() => clearTimeout(refreshTimer));
+
+  const select = (id: string, index: number) => {
+    setSelectedId(id);
+    setSelectedIndex(index);
+  };
+
+  const move = async (delta: number) => {
+    const known = selectedId() ? queue.indexOf(selectedId()!) : -1;
+    const from = known >= 0 ? known : selectedIndex();
+    const next = Math.max(0, Math.min(queue.total() - 1, from + delta));
+    if (next < 0 || next === from) return;
+    listApi?.scrollToIndex(next);
+    await queue.ensure(Math.max(0, next - 5), next + 5);
+    const row = queue.row(next);
+    if (row) select(row.id, next);
+  };
+
+  const nextView = () => {
+    const s = selection();
+    const i = s.kind === "view" ? views.findIndex((v) => v.id === s.id) : -1;
+    setSelection({ kind: "view", id: views[(i + 1) % views.length]!.id });
+  };
+
+  let pendingG = false;
+  let gTimer: ReturnType<typeof setTimeout> | undefined;
+  const onKey = (e: KeyboardEvent) => {
+    if (e.defaultPrevented || help() || conflicts()) return;
+    if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (pendingG) {
+      pendingG = false;
+      clearTimeout(gTimer);
+      if (e.key === "v") {
+        e.preventDefault();
+        nextView();
+        return;
+      }
+    }
+    const ticketOpen = selectedId() !== null;
+    const run = (fn: (() => void) | undefined) => {
+      e.preventDefault();
+      fn?.();
+    };
+    switch (e.key) {
+      case "j":
+      case "ArrowDown":
+        return run(() => void move(1));
+      case "k":
+      case "ArrowUp":
+        return run(() => void move(-1));
+      case "Enter":
+        if (ticketOpen) run(() => document.querySelector<HTMLElement>("[data-testid=ticket-pane]")?.focus());
+        return;
+      case "r":
+        if (ticketOpen) run(() => ticketApi.focus?.("reply"));
+        return;
+      case "n":
+        if (ticketOpen) run(() => ticketApi.focus?.("note"));
+        return;
+      case "t":
+        if (ticketOpen) run(() => ticketApi.focusTemplates?.());
+        return;
+      case "s":
+        if (ticketOpen) run(() => ticketApi.focusStatus?.());
+        return;
+      case "p":
+        if (ticketOpen) run(() => ticketApi.focusPriority?.());
+        return;
+      case "a":
+        if (ticketOpen) run(() => ticketApi.assignToMe?.());
+        return;
+      case "/":
+        return run(() => searchInput?.focus());
+      case "?":
+        return run(() => setHelp(true));
+      case "g":
+        pendingG = true;
+        gTimer = setTimeout(() => (pendingG = false), 1000);
+        return;
+      case "Escape":
+        return run(() => (document.activeElement as HTMLElement | null)?.blur());
+    }
+  };
+  document.addEventListener("keydown", onKey);
+  onCleanup(() => {
+    document.removeEventListener("keydown", onKey);
+    clearTimeout(gTimer);
+  });
+
+  const emptyText = () => {
+    const s = selection();
+    return s.kind === "view" ? t(`views.empty.${s.id}`) : t("views.empty.department", { name: departmentLabel(s.name) });
+  };
+
+  return (
+    <div class="desk" data-testid="desk">
+      <header class="topbar">
+        <SearchBox onOpen={(id) => select(id, queue.indexOf(id))} inputRef={(el) => (searchInput = el)} />
+        <div class="topbar-right">
+          <SyncIndicator onOpen={() => setConflicts(true)} />
+          <button type="button" class="icon" aria-label={t("help.title")} title={t("help.title")} onClick={() => setHelp(true)}>
+            ?
+          </button>
+          <UserMenu />
+        </div>
+      </header>
+      <OfflineLine />
+      <div class="panes">
+        <Sidebar
+          views={views}
+          selection={selection()}
+          onSelect={(s) => {
+            setSelection(s);
+            setBar(emptyBar());
+          }}
+        />
+        <main class="queue-pane">
+          <FilterBar bar={bar()} sort={sort()} onBar={setBar} onSort={setSort} />
+          <div class="queue-head">
+            <span data-testid="queue-total">{t("queue.total", { count: queue.total() })}</span>
+            <Show when={queue.error()}>
+              <span class="error">{queue.error()}</span>
+            </Show>
+          </div>
+          <QueueList queue={queue} selectedId={selectedId()} onSelect={select} emptyText={emptyText()} api={(a) => (listApi = a)} />
+        </main>
+        <TicketPane ticketId={selectedId()} api={(a) => (ticketApi = a)} />
+      </div>
+      <Show when={help()}>
+        <HelpOverlay onClose={() => setHelp(false)} />
+      </Show>
+      <Show when={conflicts()}>
+        <ConflictsPanel
+          onClose={() => setConflicts(false)}
+          onOpenTicket={(id) => {
+            setConflicts(false);
+            select(id, queue.indexOf(id));
+          }}
+        />
+      </Show>
+    </div>
+  );
+}

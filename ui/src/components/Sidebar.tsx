@@ -1,0 +1,85 @@
+import { createSignal, For, onMount } from "solid-js";
+import type { QueueFilter } from "../backend";
+import { useDesk } from "../state/app";
+import { departmentFilter, type SavedView, type ViewId } from "../lib/views";
+import { departmentLabel, t } from "../i18n";
+
+export type Selection = { kind: "view"; id: ViewId } | { kind: "department"; name: string };
+
+const REFRESH_DEBOUNCE_MS = 400;
+
+/** Saved views and departments with live counts. */
+export function Sidebar(props: { views: SavedView[]; selection: Selection; onSelect: (s: Selection) => void }) {
+  const desk = useDesk();
+  const [counts, setCounts] = createSignal<Record<string, number>>({});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const targets = (): Array<[string, QueueFilter]> => [
+    ...props.views.map((v): [string, QueueFilter] => [`view:${v.id}`, v.filter]),
+    ...desk.directory().departments.map((d): [string, QueueFilter] => [`dep:${d}`, departmentFilter(d)]),
+  ];
+
+  const recount = async () => {
+    const entries = await Promise.all(
+      targets().map(async ([key, filter]) => [key, await desk.backend.queueCount(filter).catch(() => -1)] as const),
+    );
+    setCounts(Object.fromEntries(entries));
+  };
+
+  onMount(() => void recount());
+  desk.onChanges(() => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void recount(), REFRESH_DEBOUNCE_MS);
+  });
+
+  const count = (key: string) => {
+    const n = counts()[key];
+    return n === undefined || n < 0 ? "" : String(n);
+  };
+  const isView = (id: ViewId) => props.selection.kind === "view" && props.selection.id === id;
+  const isDep = (name: string) => props.selection.kind === "department" && props.selection.name === name;
+
+  return (
+    <nav class="sidebar" aria-label={t("views.title")}>
+      <h4>{t("views.title")}</h4>
+      <ul>
+        <For each={props.views}>
+          {(v) => (
+            <li>
+              <button
+                type="button"
+                class="nav-item"
+                classList={{ active: isView(v.id) }}
+                data-testid={`view-${v.id}`}
+                aria-current={isView(v.id) ? "true" : undefined}
+                onClick={() => props.onSelect({ kind: "view", id: v.id })}
+              >
+                <span>{t(`views.${v.id}`)}</span>
+                <span class="count">{count(`view:${v.id}`)}</span>
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+      <h4>{t("views.departments")}</h4>
+      <ul>
+        <For each={desk.directory().departments}>
+          {(d) => (
+            <li>
+              <button
+                type="button"
+                class="nav-item"
+                classList={{ active: isDep(d) }}
+                data-testid={`department-${d}`}
+                onClick={() => props.onSelect({ kind: "department", name: d })}
+              >
+                <span>{departmentLabel(d)}</span>
+                <span class="count">{count(`dep:${d}`)}</span>
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+    </nav>
+  );
+}

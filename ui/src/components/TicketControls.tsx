@@ -1,0 +1,195 @@
+import { createSignal, For, Show } from "solid-js";
+import type { Category, Mutation, Priority, RiskLevel, Status, Ticket } from "../backend";
+import { useDesk } from "../state/app";
+import { departmentLabel, t } from "../i18n";
+
+export const PRIORITIES: Priority[] = ["P1", "P2", "P3", "P4"];
+export const RISKS: RiskLevel[] = ["none", "L3", "L2", "L1"];
+export const CATEGORIES: Category[] = [
+  "login_anomaly",
+  "account_takeover",
+  "transaction_failure",
+  "funds_not_arrived",
+  "reconciliation_mismatch",
+  "permission_change",
+  "profile_change",
+  "verification_code_not_received",
+  "activation_failure",
+  "password_reset",
+  "account_restricted",
+  "kyc_review",
+  "security_alert",
+  "complaint",
+  "inquiry",
+  "technical_fault",
+  "feature_request",
+];
+
+/** Targets that need someone holding the ticket (status.rs `check_transition`). */
+export function needsAssignee(target: Status): boolean {
+  return target === "assigned" || target === "in_progress";
+}
+
+export type ControlsApi = { focusStatus: () => void; focusPriority: () => void; assignToMe: () => void };
+
+/** Status (only the allowed targets), priority, category, risk, assignee, department, tags. */
+export function TicketControls(props: {
+  ticket: Ticket;
+  onChange: (mutation: Mutation) => Promise<boolean>;
+  api?: (api: ControlsApi) => void;
+}) {
+  const desk = useDesk();
+  const [tag, setTag] = createSignal("");
+  let statusEl: HTMLSelectElement | undefined;
+  let priorityEl: HTMLSelectElement | undefined;
+  const id = () => props.ticket.id;
+  const targets = () => desk.allowedTargets(props.ticket.status);
+  const reopenable = () => props.ticket.status === "resolved" || props.ticket.status === "closed";
+
+  const assignToMe = () => {
+    if (props.ticket.assignee !== desk.me.user.id) {
+      void props.onChange({ name: "ticket.set_assignee", args: { ticket_id: id(), assignee: desk.me.user.id } });
+    }
+  };
+  props.api?.({ focusStatus: () => statusEl?.focus(), focusPriority: () => priorityEl?.focus(), assignToMe });
+
+  const addTag = async () => {
+    const value = tag().trim();
+    if (!value) return;
+    if (await props.onChange({ name: "ticket.add_tag", args: { ticket_id: id(), tag: value } })) setTag("");
+  };
+
+  return (
+    <div class="controls" data-testid="ticket-controls">
+      <label class="control">
+        <span>{t("ticket.status")}</span>
+        <select
+          ref={statusEl}
+          data-testid="status-select"
+          value={props.ticket.status}
+          onChange={(e) => {
+            const to = e.currentTarget.value as Status;
+            e.currentTarget.value = props.ticket.status;
+            if (to !== props.ticket.status) void props.onChange({ name: "ticket.set_status", args: { ticket_id: id(), status: to, reason: null } });
+          }}
+        >
+          <option value={props.ticket.status}>{t(`status.${props.ticket.status}`)}</option>
+          <For each={targets()}>
+            {(target) => (
+              <option value={target} disabled={needsAssignee(target) && !props.ticket.assignee}>
+                {needsAssignee(target) && !props.ticket.assignee
+                  ? t("ticket.status_needs_assignee", { status: t(`status.${target}`) })
+                  : `→ ${t(`status.${target}`)}`}
+              </option>
+            )}
+          </For>
+        </select>
+      </label>
+      <Show when={reopenable()}>
+        <button
+          type="button"
+          data-testid="reopen"
+          onClick={() => void props.onChange({ name: "ticket.reopen", args: { ticket_id: id(), reason: null } })}
+        >
+          {t("ticket.reopen")}
+        </button>
+      </Show>
+      <label class="control">
+        <span>{t("ticket.priority")}</span>
+        <select
+          ref={priorityEl}
+          data-testid="priority-select"
+          value={props.ticket.priority}
+          onChange={(e) => void props.onChange({ name: "ticket.set_priority", args: { ticket_id: id(), priority: e.currentTarget.value as Priority } })}
+        >
+          <For each={PRIORITIES}>{(p) => <option value={p}>{`${p} · ${t(`priority.${p}`)}`}</option>}</For>
+        </select>
+      </label>
+      <label class="control">
+        <span>{t("ticket.category")}</span>
+        <select
+          data-testid="category-select"
+          value={props.ticket.category}
+          onChange={(e) => void props.onChange({ name: "ticket.set_category", args: { ticket_id: id(), category: e.currentTarget.value as Category } })}
+        >
+          <For each={CATEGORIES}>{(c) => <option value={c}>{t(`category.${c}`)}</option>}</For>
+        </select>
+      </label>
+      <label class="control">
+        <span>{t("ticket.risk")}</span>
+        <select
+          data-testid="risk-select"
+          value={props.ticket.risk}
+          onChange={(e) => void props.onChange({ name: "ticket.set_risk", args: { ticket_id: id(), risk: e.currentTarget.value as RiskLevel } })}
+        >
+          <For each={RISKS}>{(r) => <option value={r}>{t(`risk.${r}`)}</option>}</For>
+        </select>
+      </label>
+      <label class="control">
+        <span>{t("ticket.assignee")}</span>
+        <select
+          data-testid="assignee-select"
+          value={props.ticket.assignee ?? ""}
+          onChange={(e) =>
+            void props.onChange({ name: "ticket.set_assignee", args: { ticket_id: id(), assignee: e.currentTarget.value || null } })
+          }
+        >
+          <option value="">{t("ticket.unassigned")}</option>
+          <For each={desk.directory().users.filter((u) => u.active || u.id === props.ticket.assignee)}>
+            {(u) => <option value={u.id}>{u.name}</option>}
+          </For>
+        </select>
+      </label>
+      <Show when={props.ticket.assignee !== desk.me.user.id}>
+        <button type="button" data-testid="assign-me" onClick={assignToMe}>
+          {t("ticket.assign_me")}
+        </button>
+      </Show>
+      <label class="control">
+        <span>{t("ticket.department")}</span>
+        <select
+          data-testid="department-select"
+          value={props.ticket.department ?? ""}
+          onChange={(e) =>
+            void props.onChange({ name: "ticket.set_department", args: { ticket_id: id(), department: e.currentTarget.value || null } })
+          }
+        >
+          <option value="">{t("common.none")}</option>
+          <For each={desk.directory().departments}>{(d) => <option value={d}>{departmentLabel(d)}</option>}</For>
+        </select>
+      </label>
+      <div class="control tags" data-testid="tags">
+        <span>{t("ticket.tags")}</span>
+        <For each={props.ticket.tags}>
+          {(x) => (
+            <span class="tag">
+              <span data-testid="customer-text">{x}</span>
+              <button
+                type="button"
+                class="icon"
+                aria-label={t("ticket.remove_tag", { tag: x })}
+                onClick={() => void props.onChange({ name: "ticket.remove_tag", args: { ticket_id: id(), tag: x } })}
+              >
+                ×
+              </button>
+            </span>
+          )}
+        </For>
+        <input
+          class="tag-input"
+          data-testid="tag-input"
+          placeholder={t("ticket.add_tag")}
+          aria-label={t("ticket.add_tag")}
+          value={tag()}
+          onInput={(e) => setTag(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") {
+              e.preventDefault();
+              void addTag();
+            }
+          }}
+        />
+      </div>
+    </div>
+  );
+}

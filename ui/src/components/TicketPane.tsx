@@ -1,0 +1,142 @@
+import { createEffect, createResource, createSignal, on, Show } from "solid-js";
+import type { Mutation, TicketDetail } from "../backend";
+import { useDesk } from "../state/app";
+import { errorText } from "../lib/errors";
+import { departmentLabel, t } from "../i18n";
+import { PriorityChip, RiskChip, StatusChip } from "./Chips";
+import { SlaPanel } from "./SlaPanel";
+import { L1Banner } from "./L1Banner";
+import { Timeline } from "./Timeline";
+import { Composer, type ComposerApi } from "./Composer";
+import { TicketControls, type ControlsApi } from "./TicketControls";
+import { Verification } from "./Verification";
+
+export type TicketPaneApi = ComposerApi & ControlsApi;
+
+export function TicketPane(props: { ticketId: string | null; api?: (api: Partial<TicketPaneApi>) => void }) {
+  const desk = useDesk();
+  const [revoked, setRevoked] = createSignal(false);
+  const [actionError, setActionError] = createSignal<string | null>(null);
+  const [detail, { refetch, mutate }] = createResource(
+    () => props.ticketId,
+    (id) => desk.backend.ticket(id),
+  );
+
+  createEffect(
+    on(
+      () => props.ticketId,
+      () => {
+        setRevoked(false);
+        setActionError(null);
+      },
+    ),
+  );
+
+  desk.onChanges((notice) => {
+    const id = props.ticketId;
+    if (!id) return;
+    if (notice.revoked.includes(id)) {
+      setRevoked(true);
+      mutate(undefined);
+    } else if (notice.everything || notice.tickets.includes(id)) {
+      void refetch();
+    }
+  });
+
+  const change = async (mutation: Mutation): Promise<boolean> => {
+    setActionError(null);
+    try {
+      await desk.backend.change(mutation);
+      await refetch();
+      return true;
+    } catch (e) {
+      setActionError(errorText(e));
+      return false;
+    }
+  };
+
+  let composer: ComposerApi | undefined;
+  let controls: ControlsApi | undefined;
+  props.api?.({
+    focus: (mode) => composer?.focus(mode),
+    focusTemplates: () => composer?.focusTemplates(),
+    focusStatus: () => controls?.focusStatus(),
+    focusPriority: () => controls?.focusPriority(),
+    assignToMe: () => controls?.assignToMe(),
+  });
+
+  const current = (): TicketDetail | undefined => (detail.error ? undefined : detail.latest);
+
+  return (
+    <section class="ticket-pane" data-testid="ticket-pane" aria-label={t("ticket.pane")} tabIndex={-1}>
+      <Show when={props.ticketId} fallback={<p class="empty">{t("ticket.none_selected")}</p>}>
+        <Show when={!revoked()} fallback={<p class="empty">{t("ticket.revoked")}</p>}>
+          <Show when={!detail.error} fallback={<p class="error">{errorText(detail.error)}</p>}>
+            <Show when={current()}>
+              {(d) => (
+                <div class="ticket" data-ticket-id={d().ticket.id}>
+                  <header class="ticket-head">
+                    <div class="ticket-title">
+                      <span class="ticket-key" data-testid="ticket-key">
+                        {d().ticket.key ?? t("ticket.unsynced_key")}
+                      </span>
+                      <h2 class="ticket-subject" data-testid="customer-text">
+                        {d().ticket.subject}
+                      </h2>
+                    </div>
+                    <div class="ticket-chips">
+                      <PriorityChip priority={d().ticket.priority} />
+                      <RiskChip risk={d().ticket.risk} />
+                      <StatusChip status={d().ticket.status} testid="ticket-status" />
+                      <span class="chip">{t(`category.${d().ticket.category}`)}</span>
+                      <Show when={d().ticket.department}>{(dep) => <span class="chip">{departmentLabel(dep())}</span>}</Show>
+                      <Show when={d().unsent > 0}>
+                        <span class="chip unsent" data-testid="ticket-unsent">
+                          {t("ticket.unsent", { count: d().unsent })}
+                        </span>
+                      </Show>
+                    </div>
+                  </header>
+                  <L1Banner ticket={d().ticket} entries={d().entries} />
+                  <Show when={actionError()}>
+                    <p class="error" role="alert" data-testid="ticket-error">
+                      {actionError()}
+                    </p>
+                  </Show>
+                  <TicketControls ticket={d().ticket} onChange={change} api={(a) => (controls = a)} />
+                  <div class="requester" data-testid="requester">
+                    <span class="label">{t("ticket.requester")}</span>
+                    <strong data-testid="customer-text">{d().ticket.requester.name}</strong>
+                    <span> · {t(`tier.${d().ticket.requester.tier}`)}</span>
+                    <span> · {t(`channel.${d().ticket.channel}`)}</span>
+                    <span> · </span>
+                    <span data-testid="customer-text">{d().ticket.requester.contact}</span>
+                    <Show when={d().ticket.requester.account_id}>
+                      {(acct) => (
+                        <>
+                          <span> · {t("ticket.account")} </span>
+                          <span data-testid="customer-text">{acct()}</span>
+                        </>
+                      )}
+                    </Show>
+                    <span> · {t("ticket.language", { language: d().ticket.language })}</span>
+                  </div>
+                  <SlaPanel sla={d().sla} />
+                  <div class="description">
+                    <h3>{t("ticket.description")}</h3>
+                    <p class="entry-text" data-testid="customer-text">
+                      {d().ticket.description}
+                    </p>
+                  </div>
+                  <Timeline entries={d().entries} directory={desk.directory()} />
+                  <Verification ticket={d().ticket} entries={d().entries} onChange={change} />
+                  <Composer ticket={d().ticket} onSent={() => void refetch()} api={(a) => (composer = a)} />
+                </div>
+              )}
+            </Show>
+          </Show>
+        </Show>
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,136 @@
+import { For, Match, Switch } from "solid-js";
+import type { Directory, Entry, TicketEvent } from "../backend";
+import { userName } from "../state/app";
+import { departmentLabel, locale, t } from "../i18n";
+import { formatDateTime } from "../lib/time";
+
+/** `data-kind` of a timeline entry, for styling and the WebDriver suite. */
+export function entryKind(entry: Entry): string {
+  switch (entry.body.kind) {
+    case "customer_message":
+      return "customer";
+    case "risk_action":
+      return "risk";
+    default:
+      return entry.body.kind;
+  }
+}
+
+function labelOf(kind: string, value: string | null, directory: Directory): string {
+  if (value === null) return t("common.nobody");
+  switch (kind) {
+    case "user":
+      return userName(directory, value) ?? value;
+    default:
+      return value;
+  }
+}
+
+/** One event in words. */
+export function describeEvent(event: TicketEvent, directory: Directory): string {
+  switch (event.type) {
+    case "created":
+      return t("event.created");
+    case "status_changed":
+      return t("event.status_changed", { from: t(`status.${event.from}`), to: t(`status.${event.to}`) });
+    case "reopened":
+      return t("event.reopened", { to: t(`status.${event.to}`) });
+    case "priority_changed":
+      return t("event.priority_changed", { from: event.from, to: event.to });
+    case "category_changed":
+      return t("event.category_changed", { from: t(`category.${event.from}`), to: t(`category.${event.to}`) });
+    case "risk_changed":
+      return t("event.risk_changed", { from: t(`risk.${event.from}`), to: t(`risk.${event.to}`) });
+    case "assignee_changed":
+      return t("event.assignee_changed", { to: labelOf("user", event.to, directory) });
+    case "department_changed":
+      return t("event.department_changed", { to: event.to === null ? t("common.none") : departmentLabel(event.to) });
+    case "tag_added":
+      return t("event.tag_added", { tag: event.tag });
+    case "tag_removed":
+      return t("event.tag_removed", { tag: event.tag });
+    case "subject_changed":
+      return t("event.subject_changed");
+    case "description_changed":
+      return t("event.description_changed");
+    case "linked":
+      return t("event.linked", { kind: t(`link.${event.link.kind}`), other: event.link.other });
+    case "csat_received":
+      return t("event.csat_received", { score: event.score });
+    case "sla_at_risk":
+      return t("event.sla_at_risk", { clock: t(`clock.${event.clock}`) });
+    case "sla_breached":
+      return t("event.sla_breached", { clock: t(`clock.${event.clock}`) });
+  }
+}
+
+export function Timeline(props: { entries: Entry[]; directory: Directory }) {
+  const sorted = () => [...props.entries].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const author = (e: Entry) =>
+    e.author ? (userName(props.directory, e.author) ?? e.author) : e.body.kind === "customer_message" ? t("timeline.customer") : t("timeline.system");
+  return (
+    <ol class="timeline" data-testid="timeline" aria-label={t("timeline.title")}>
+      <For each={sorted()}>
+        {(entry) => (
+          <li class="entry" data-testid="timeline-entry" data-kind={entryKind(entry)}>
+            <div class="entry-head">
+              <span class="entry-author">
+                {entry.body.kind === "note" ? <span aria-hidden="true">🔒 </span> : null}
+                {author(entry)}
+              </span>
+              <span class="entry-label">{t(`timeline.kind.${entryKind(entry)}` as Parameters<typeof t>[0])}</span>
+              <time class="entry-time" dateTime={entry.created_at}>
+                {formatDateTime(entry.created_at, locale())}
+              </time>
+            </div>
+            <Switch>
+              <Match when={entry.body.kind === "customer_message" || entry.body.kind === "reply" || entry.body.kind === "note"}>
+                <div class="entry-text" data-testid="customer-text">
+                  {(entry.body as { text: string }).text}
+                </div>
+              </Match>
+              <Match when={entry.body.kind === "event" && entry.body}>
+                {(body) => <div class="entry-event">{describeEvent((body() as { event: TicketEvent }).event, props.directory)}</div>}
+              </Match>
+              <Match when={entry.body.kind === "verification" && entry.body}>
+                {(body) => (
+                  <ul class="entry-checks">
+                    <For each={(body() as Extract<Entry["body"], { kind: "verification" }>).checks}>
+                      {(check) => (
+                        <li data-result={check.result}>
+                          {t(`verification.result_glyph.${check.result}`)} {t(`dimension.${check.dimension}`)} ·{" "}
+                          <span data-testid="customer-text">{check.method}</span>
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                )}
+              </Match>
+              <Match when={entry.body.kind === "risk_action" && entry.body}>
+                {(body) => {
+                  const b = body() as Extract<Entry["body"], { kind: "risk_action" }>;
+                  return (
+                    <div class="entry-risk">
+                      <strong>{t(`risk_action.${b.action}`)}</strong> · <span data-testid="customer-text">{b.target}</span> ·{" "}
+                      <span data-testid="customer-text">{b.reason}</span>
+                    </div>
+                  );
+                }}
+              </Match>
+              <Match when={entry.body.kind === "attachment" && entry.body}>
+                {(body) => {
+                  const b = body() as Extract<Entry["body"], { kind: "attachment" }>;
+                  return (
+                    <div class="entry-attachment">
+                      📎 <span data-testid="customer-text">{b.filename}</span> · {t("timeline.bytes", { size: b.size.toLocaleString(locale()) })}
+                    </div>
+                  );
+                }}
+              </Match>
+            </Switch>
+          </li>
+        )}
+      </For>
+    </ol>
+  );
+}

@@ -1,0 +1,56 @@
+import type { ClockState } from "../backend";
+
+/** `mm:ss` under an hour, `h:mm:ss` above (UI.md). Sign is the caller's business. */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.floor(Math.abs(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${two(m)}:${two(sec)}`;
+}
+
+export type BadgeState = "on_track" | "at_risk" | "breached" | "paused" | "none";
+
+export type Countdown = { state: BadgeState; text: string };
+
+/** The countdown of a running deadline at `nowMs`; breached clocks count up with a "+". */
+export function countdown(
+  dueAt: string | null,
+  warnAt: string | null,
+  paused: boolean,
+  nowMs: number,
+): Countdown {
+  if (paused) return { state: "paused", text: "⏸" };
+  if (!dueAt) return { state: "none", text: "—" };
+  const due = Date.parse(dueAt);
+  const remaining = Math.round((due - nowMs) / 1000);
+  if (remaining < 0) return { state: "breached", text: `+${formatDuration(-remaining)}` };
+  const warn = warnAt ? Date.parse(warnAt) : Number.POSITIVE_INFINITY;
+  return { state: nowMs >= warn ? "at_risk" : "on_track", text: formatDuration(remaining) };
+}
+
+/** A clock's state at `nowMs`: running clocks move between on-track, at-risk and breached. */
+export function liveClockState(state: ClockState, dueAt: string | null, warnAt: string | null, nowMs: number): ClockState {
+  if (state !== "on_track" && state !== "at_risk" && state !== "breached") return state;
+  if (!dueAt) return state;
+  if (nowMs > Date.parse(dueAt)) return "breached";
+  if (warnAt && nowMs >= Date.parse(warnAt)) return "at_risk";
+  return "on_track";
+}
+
+/** Short human age ("5 min", "3 h", "2 d") in the given locale. */
+export function formatAge(iso: string, nowMs: number, locale: string): string {
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
+  if (seconds < 60) return rtf.format(0, "second");
+  if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), "minute");
+  if (seconds < 86400) return rtf.format(-Math.floor(seconds / 3600), "hour");
+  return rtf.format(-Math.floor(seconds / 86400), "day");
+}
+
+export function formatDateTime(iso: string, locale: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(d);
+}

@@ -1,0 +1,33 @@
+import { createContext, useContext, type Accessor } from "solid-js";
+import type { Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
+
+/** What every screen of the signed-in desk shares. */
+export type DeskContext = {
+  backend: Backend;
+  me: Me;
+  sync: Accessor<SyncStatus | null>;
+  settings: Accessor<Settings>;
+  saveSettings: (next: Settings) => Promise<void>;
+  directory: Accessor<Directory>;
+  templates: Accessor<Template[]>;
+  allowedTargets: (status: Status) => Status[];
+  /** Runs `fn` on every change notice while the calling component lives. */
+  onChanges: (fn: (notice: ChangeNotice) => void) => void;
+  lock: () => Promise<void>;
+  signOut: () => void;
+  refreshSync: () => Promise<void>;
+};
+
+export const DeskCtx = createContext<DeskContext>();
+
+export function useDesk(): DeskContext {
+  const ctx = useContext(DeskCtx);
+  if (!ctx) throw new Error("useDesk outside the desk");
+  return ctx;
+}
+
+/** A user's display name from the directory; the id when unknown. */
+export function userName(directory: Directory, id: string | null): string | null {
+  if (id === null) return null;
+  return directory.users.find((u) => u.id === id)?.name ?? id;
+}

@@ -1,0 +1,163 @@
+// The queue as a sparse window over the backend's keyset pages. Only pages near the visible
+// rows are fetched and kept; the total from queue_count sizes the scrollbar. Pages are reached
+// by cursor, so page p needs the cursor that page p-1 returned; rows of pages far from the
+// window are dropped, their cursors kept.
+import { batch, createSignal } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
+import type { Backend, QueueCursor, QueueFilter, QueueRow, QueueSort } from "../backend";
+
+export const PAGE_SIZE = 100;
+/** Pages beyond the window edges whose rows are kept when the window moves. */
+const KEEP_MARGIN = 2;
+
+export type QueueModel = ReturnType<typeof createQueue>;
+
+export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
+  const [total, setTotal] = createSignal(0);
+  const [ready, setReady] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const [rows, setRows] = createStore<Record<number, QueueRow | undefined>>({});
+  let filter: QueueFilter | null = null;
+  let sort: QueueSort = "sla_due";
+  /** cursors[p] starts page p; undefined = not known yet. */
+  let cursors: Array<QueueCursor | null | undefined> = [null];
+  const loaded = new Set<number>();
+  const inflight = new Map<number, Promise<void>>();
+  let generation = 0;
+  let window: [number, number] = [0, 0];
+
+  const pageOf = (index: number) => Math.floor(index / pageSize);
+
+  async function fetchPage(page: number, gen: number): Promise<void> {
+    if (page > 0 && cursors[page] === undefined) {
+      await loadPage(page - 1, gen);
+      if (gen !== generation || cursors[page] === undefined) return;
+    }
+    const cursor = cursors[page];
+    // A null cursor after page 0 means the previous page was the last.
+    if (cursor === null && page > 0) return;
+    const result = await backend.queue(filter!, sort, cursor ?? null, pageSize);
+    if (gen !== generation) return;
+    batch(() => {
+      const base = page * pageSize;
+      result.rows.forEach((row, i) => setRows(base + i, reconcile(row, { key: "id" })));
+      // A page that came back short: the rows after it are gone.
+      for (let i = base + result.rows.length; i < base + pageSize; i++) if (rows[i]) setRows(i, undefined);
+    });
+    cursors[page + 1] = result.next;
+    loaded.add(page);
+  }
+
+  function loadPage(page: number, gen: number): Promise<void> {
+    if (loaded.has(page)) return Promise.resolve();
+    let p = inflight.get(page);
+    if (!p) {
+      p = fetchPage(page, gen)
+        .catch((e: unknown) => {
+          if (gen === generation) setError(e instanceof Error ? e.message : String(e));
+        })
+        .finally(() => inflight.delete(page));
+      inflight.set(page, p);
+    }
+    return p;
+  }
+
+  function evictOutside(first: number, last: number): void {
+    batch(() => {
+      for (const page of [...loaded]) {
+        if (page >= first - KEEP_MARGIN && page <= last + KEEP_MARGIN) continue;
+        loaded.delete(page);
+        for (let i = page * pageSize; i < (page + 1) * pageSize; i++) if (rows[i]) setRows(i, undefined);
+      }
+    });
+  }
+
+  /**
+   * Makes rows `start..=end` available. The next page is fetched once the window is within half
+   * a page of the end of what is loaded, never more than that.
+   */
+  async function ensure(start: number, end: number): Promise<void> {
+    if (!filter) return;
+    window = [start, end];
+    const count = total();
+    if (count === 0) return;
+    const last = Math.min(count - 1, end + Math.floor(pageSize / 2));
+    const first = pageOf(Math.max(0, start));
+    const lastPage = pageOf(last);
+    const gen = generation;
+    evictOutside(first, lastPage);
+    for (let page = first; page <= lastPage; page++) {
+      await loadPage(page, gen);
+      if (gen !== generation) return;
+    }
+  }
+
+  /** Starts over for a new filter or sort. */
+  async function reset(nextFilter: QueueFilter, nextSort: QueueSort): Promise<void> {
+    filter = nextFilter;
+    sort = nextSort;
+    generation += 1;
+    const gen = generation;
+    cursors = [null];
+    loaded.clear();
+    inflight.clear();
+    setError(null);
+    setReady(false);
+    try {
+      const count = await backend.queueCount(nextFilter);
+      if (gen !== generation) return;
+      batch(() => {
+        setRows(reconcile({}));
+        setTotal(count);
+      });
+      window = [0, 0];
+      await ensure(0, Math.min(count, 30));
+    } catch (e) {
+      if (gen === generation) setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (gen === generation) setReady(true);
+    }
+  }
+
+  /** Re-reads the count and the pages around the window, after a change notice. */
+  async function refresh(): Promise<void> {
+    if (!filter) return;
+    generation += 1;
+    const gen = generation;
+    const pages = [...loaded].sort((a, b) => a - b);
+    try {
+      const count = await backend.queueCount(filter);
+      if (gen !== generation) return;
+      setTotal(count);
+      loaded.clear();
+      inflight.clear();
+      const highest = pages.length ? pages[pages.length - 1]! : 0;
+      // Later cursors may point into rows that moved; they are re-derived on demand.
+      cursors = cursors.slice(0, highest + 1);
+      for (const page of pages) {
+        await loadPage(page, gen);
+        if (gen !== generation) return;
+      }
+      batch(() => {
+        for (const key of Object.keys(rows)) if (Number(key) >= count) setRows(Number(key), undefined);
+      });
+      await ensure(window[0], window[1]);
+    } catch (e) {
+      if (gen === generation) setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  return {
+    total,
+    ready,
+    error,
+    row: (index: number): QueueRow | undefined => rows[index],
+    ensure,
+    reset,
+    refresh,
+    indexOf: (id: string): number => {
+      for (const key of Object.keys(rows)) if (rows[Number(key)]?.id === id) return Number(key);
+      return -1;
+    },
+  };
+}
