@@ -7,6 +7,7 @@ import { locale, t } from "../i18n";
 import { now } from "../lib/clock";
 import { formatAge } from "../lib/time";
 
+/** Must match --row-height in styles.css (fixed rows: no layout shift, no measuring). */
 export const ROW_HEIGHT = 56;
 
 export type QueueListApi = { scrollToIndex: (index: number) => void };
@@ -77,7 +78,7 @@ function QueueRowView(props: {
     <div
       class="queue-row"
       classList={{ selected: !!row() && row()!.id === props.selectedId, placeholder: !row() }}
-      style={{ transform: `translateY(${props.start}px)`, height: `${ROW_HEIGHT}px` }}
+      style={{ transform: `translateY(${props.start}px)` }}
       data-testid="queue-row"
       data-key={row()?.key ?? ""}
       data-index={props.index}

@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { screen } from "@solidjs/testing-library";
+import { createQueue, PAGE_SIZE, type QueueModel } from "../state/queue";
+import { QueueList, ROW_HEIGHT } from "./QueueList";
+import { emptyFilter } from "../lib/views";
+import { now, useClock } from "../lib/clock";
+import { countdown } from "../lib/time";
+import { deskContext, eventually, mockBackend, renderInDesk, stubViewport } from "../test/helpers";
+
+let restoreViewport: () => void;
+beforeEach(() => {
+  restoreViewport = stubViewport(560);
+});
+afterEach(() => {
+  restoreViewport();
+  vi.useRealTimers();
+});
+
+function renderedIndices(): number[] {
+  return screen.queryAllByTestId("queue-row").map((el) => Number(el.dataset.index));
+}
+
+async function mountQueue(tickets: number) {
+  const mock = mockBackend({ tickets });
+  const ctx = await deskContext(mock);
+  let queue!: QueueModel;
+  renderInDesk(ctx, () => {
+    useClock();
+    queue = createQueue(mock);
+    return <QueueList queue={queue} selectedId={null} onSelect={() => undefined} emptyText="empty" />;
+  });
+  mock.calls.length = 0;
+  await queue.reset(emptyFilter(), "sla_due");
+  await eventually(() => expect(screen.getAllByTestId("queue-row")[0]?.dataset.key).toMatch(/^OP-/));
+  return { mock, queue, list: screen.getByTestId("queue-list") };
+}
+
+/** Rows the backend was asked for never exceed the window's pages plus one page. */
+function assertPagingBound(mock: ReturnType<typeof mockBackend>) {
+  const pages = mock.callsTo("queue");
+  const lastVisible = Math.max(...renderedIndices());
+  const allowedPages = Math.floor(lastVisible / PAGE_SIZE) + 2;
+  expect(pages.length).toBeLessThanOrEqual(allowedPages);
+  for (const call of pages) expect(call.args.limit).toBe(PAGE_SIZE);
+  // No page fetched twice.
+  const cursors = pages.map((c) => c.args.cursor);
+  expect(new Set(cursors).size).toBe(cursors.length);
+}
+
+async function scrollTo(list: HTMLElement, index: number) {
+  list.scrollTop = index * ROW_HEIGHT;
+  list.dispatchEvent(new Event("scroll"));
+  await eventually(() => expect(renderedIndices()).toContain(index));
+}
+
+describe("queue paging", () => {
+  it("loads one page for the first screen, sized by queue_count", async () => {
+    const { mock, queue } = await mountQueue(1000);
+    expect(queue.total()).toBe(1000);
+    expect(mock.callsTo("queue_count")).toHaveLength(1);
+    expect(mock.callsTo("queue")).toHaveLength(1);
+    // Only the visible window (plus overscan) is in the DOM, not 1000 rows.
+    expect(renderedIndices().length).toBeLessThan(30);
+    assertPagingBound(mock);
+  });
+
+  it("fetches the next page only when the window nears the end of what is loaded", async () => {
+    const { mock, list } = await mountQueue(1000);
+    await scrollTo(list, 20);
+    expect(mock.callsTo("queue")).toHaveLength(1);
+    await scrollTo(list, 70);
+    await eventually(() => expect(mock.callsTo("queue")).toHaveLength(2));
+    expect(mock.callsTo("queue")[1]!.args.cursor).toBe("sla_due:100");
+    assertPagingBound(mock);
+  });
+
+  it("jumps by following cursors, never past the window, and drops far pages", async () => {
+    const { mock, list, queue } = await mountQueue(1000);
+    await scrollTo(list, 520);
+    await eventually(() => expect(screen.getAllByTestId("queue-row").every((r) => r.dataset.key)).toBe(true));
+    assertPagingBound(mock);
+    expect(queue.row(0)).toBeUndefined();
+    expect(queue.row(520)?.key).toMatch(/^OP-/);
+  });
+
+  it("shows what an empty view would hold", async () => {
+    const mock = mockBackend({ tickets: 10 });
+    const ctx = await deskContext(mock);
+    let queue!: QueueModel;
+    renderInDesk(ctx, () => {
+      queue = createQueue(mock);
+      return <QueueList queue={queue} selectedId={null} onSelect={() => undefined} emptyText="Nothing here yet" />;
+    });
+    await queue.reset({ ...emptyFilter(), tag: "no-such-tag" }, "updated");
+    await eventually(() => expect(screen.getByText("Nothing here yet")).toBeTruthy());
+  });
+});
+
+describe("SLA badges", () => {
+  it("tick every second without re-rendering rows", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    vi.setSystemTime(Date.parse("2026-03-02T09:00:10Z"));
+    const { list, queue } = await mountQueue(300);
+    const row = screen.getAllByTestId("queue-row")[0]!;
+    const badge = row.querySelector<HTMLElement>("[data-testid=sla-badge]")!;
+    const before = badge.textContent;
+    const records: MutationRecord[] = [];
+    const observer = new MutationObserver((list) => records.push(...list));
+    observer.observe(list, { subtree: true, childList: true, characterData: true, attributes: true });
+
+    await vi.advanceTimersByTimeAsync(3000);
+    await eventually(() => expect(records.length).toBeGreaterThan(0));
+    observer.disconnect();
+    // Same row element, same badge element: nothing was re-created.
+    expect(screen.getAllByTestId("queue-row")[0]).toBe(row);
+    expect(row.querySelector("[data-testid=sla-badge]")).toBe(badge);
+    expect(badge.textContent).not.toBe(before);
+    const first = queue.row(0)!;
+    expect(first.sla_due_at).not.toBeNull();
+    expect(badge.querySelector(".sla-text")!.textContent).toBe(countdown(first.sla_due_at, first.sla_warn_at, first.sla_paused, now()).text);
+    // Only text (and the badge's state attributes) changed, and only inside badges.
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records) {
+      expect(r.type).not.toBe("childList");
+      const el = r.target instanceof Element ? r.target : r.target.parentElement;
+      expect(el?.closest("[data-testid=sla-badge]")).not.toBeNull();
+    }
+  });
+});
+

@@ -1,0 +1,86 @@
+import { createSignal, type JSX } from "solid-js";
+import { render } from "@solidjs/testing-library";
+import type { ChangeNotice, DeskEvent, Settings, SyncStatus } from "../backend";
+import { MockBackend, type MockOptions } from "../backend/mock";
+import { DeskCtx, type DeskContext } from "../state/app";
+
+/** A mock with no latency and no timers of its own. */
+export function mockBackend(options: MockOptions = {}): MockBackend {
+  return new MockBackend({ signedIn: true, latency: 0, tickets: 300, ...options });
+}
+
+/** The desk context App builds after sign-in, over `backend`. */
+export async function deskContext(backend: MockBackend): Promise<DeskContext & { emit: (e: DeskEvent) => void }> {
+  const start = await backend.appStart();
+  const me = start.me!;
+  const [directory, templates, machine, status] = await Promise.all([
+    backend.directory(),
+    backend.templates(),
+    backend.statusMachine(),
+    backend.syncStatus(),
+  ]);
+  const [sync, setSync] = createSignal<SyncStatus | null>(status);
+  const [settings, setSettings] = createSignal<Settings>(start.settings);
+  const listeners = new Set<(n: ChangeNotice) => void>();
+  const targets = new Map(machine);
+  const emit = (e: DeskEvent) => {
+    if (e.kind === "status") setSync(e.status);
+    if (e.kind === "changes") for (const fn of listeners) fn(e.notice);
+  };
+  await backend.subscribe(emit);
+  return {
+    backend,
+    me,
+    sync,
+    settings,
+    saveSettings: async (s) => void setSettings(await backend.settingsSet(s)),
+    directory: () => directory,
+    templates: () => templates,
+    allowedTargets: (s) => targets.get(s) ?? [],
+    onChanges: (fn) => void listeners.add(fn),
+    lock: async () => backend.lock(),
+    signOut: () => undefined,
+    refreshSync: async () => void setSync(await backend.syncStatus()),
+    emit,
+  };
+}
+
+export function renderInDesk(ctx: DeskContext, ui: () => JSX.Element) {
+  return render(() => <DeskCtx.Provider value={ctx}>{ui()}</DeskCtx.Provider>);
+}
+
+/** happy-dom does no layout: give scroll containers a viewport so the virtualiser renders rows. */
+export function stubViewport(height = 560, width = 400): () => void {
+  const proto = HTMLElement.prototype;
+  const h = Object.getOwnPropertyDescriptor(proto, "clientHeight");
+  const w = Object.getOwnPropertyDescriptor(proto, "clientWidth");
+  Object.defineProperty(proto, "clientHeight", {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains("queue-scroll") ? height : 0;
+    },
+  });
+  Object.defineProperty(proto, "clientWidth", {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains("queue-scroll") ? width : 0;
+    },
+  });
+  return () => {
+    if (h) Object.defineProperty(proto, "clientHeight", h);
+    if (w) Object.defineProperty(proto, "clientWidth", w);
+  };
+}
+
+/** Polls until `fn` stops throwing, with a deadline (no fixed sleeps). */
+export async function eventually<T>(fn: () => T, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
