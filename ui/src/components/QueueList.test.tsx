@@ -128,3 +128,28 @@ describe("SLA badges", () => {
   });
 });
 
+
+describe("queue refresh", () => {
+  it("re-reads only the pages under the window after a change notice", async () => {
+    const { mock, list, queue } = await mountQueue(1000);
+    await scrollTo(list, 520);
+    await eventually(() => expect(screen.getAllByTestId("queue-row").every((r) => r.dataset.key)).toBe(true));
+    const before = mock.callsTo("queue").length;
+    await queue.refresh();
+    const after = mock.callsTo("queue").slice(before);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.length).toBeLessThanOrEqual(2);
+    for (const call of after) expect(Number(String(call.args.cursor).split(":")[1])).toBeGreaterThanOrEqual(500);
+    expect(mock.callsTo("queue_count").length).toBe(2);
+  });
+
+  it("shows a changed row in place", async () => {
+    const { mock, queue } = await mountQueue(50);
+    const first = queue.row(0)!;
+    await mock.change({ name: "ticket.set_subject", args: { ticket_id: first.id, subject: "Changed elsewhere" } });
+    await queue.refresh();
+    const rowEl = screen.getAllByTestId("queue-row").find((r) => r.dataset.key === first.key)!;
+    await eventually(() => expect(rowEl.querySelector(".row-subject")!.textContent).toBe("Changed elsewhere"));
+    expect(rowEl.querySelector(".unsent-dot")).not.toBeNull();
+  });
+});

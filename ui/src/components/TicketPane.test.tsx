@@ -178,3 +178,17 @@ describe("identity verification gates risk actions", () => {
     expect(freeze().disabled).toBe(true);
   });
 });
+
+describe("change notices", () => {
+  it("re-read the open ticket only when it changed, and hide it when revoked", async () => {
+    const { mock, ctx, ticket } = await openTicket();
+    const before = mock.callsTo("ticket").length;
+    ctx.emit({ kind: "changes", notice: { tickets: ["t-00001"], revoked: [], everything: false } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(mock.callsTo("ticket")).toHaveLength(before);
+    ctx.emit({ kind: "changes", notice: { tickets: [ticket.id], revoked: [], everything: false } });
+    await eventually(() => expect(mock.callsTo("ticket")).toHaveLength(before + 1));
+    ctx.emit({ kind: "changes", notice: { tickets: [], revoked: [ticket.id], everything: false } });
+    await eventually(() => expect(screen.getByTestId("ticket-pane").textContent).toContain("no longer visible"));
+  });
+});

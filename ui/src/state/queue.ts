@@ -119,28 +119,26 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
     }
   }
 
-  /** Re-reads the count and the pages around the window, after a change notice. */
+  /**
+   * After a change notice: re-reads the count and only the pages under the visible window.
+   * Rows kept from other pages stay on screen until they are scrolled to, then re-read.
+   */
   async function refresh(): Promise<void> {
     if (!filter) return;
     generation += 1;
     const gen = generation;
-    const pages = [...loaded].sort((a, b) => a - b);
     try {
       const count = await backend.queueCount(filter);
       if (gen !== generation) return;
-      setTotal(count);
       loaded.clear();
       inflight.clear();
-      const highest = pages.length ? pages[pages.length - 1]! : 0;
-      // Later cursors may point into rows that moved; they are re-derived on demand.
-      cursors = cursors.slice(0, highest + 1);
-      for (const page of pages) {
-        await loadPage(page, gen);
-        if (gen !== generation) return;
-      }
       batch(() => {
+        setTotal(count);
         for (const key of Object.keys(rows)) if (Number(key) >= count) setRows(Number(key), undefined);
       });
+      // Cursors past the window may point into rows that moved; they are re-derived on demand.
+      const lastPage = pageOf(Math.max(0, Math.min(count - 1, window[1] + Math.floor(pageSize / 2))));
+      cursors = cursors.slice(0, lastPage + 1);
       await ensure(window[0], window[1]);
     } catch (e) {
       if (gen === generation) setError(e instanceof Error ? e.message : String(e));
