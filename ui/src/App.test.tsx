@@ -228,3 +228,24 @@ describe("keyboard", () => {
     expect(screen.getByTestId("search-input").getAttribute("placeholder")).toBe("搜索工单、客户、账户…");
   });
 });
+
+describe("new ticket", () => {
+  it("creates a ticket locally with a client-minted id and opens it", async () => {
+    const mock = start({ signedIn: true });
+    await eventually(() => screen.getByTestId("desk"));
+    fireEvent.click(screen.getByTestId("new-ticket-open"));
+    const dialog = screen.getByTestId("new-ticket");
+    fireEvent.click(within(dialog).getByTestId("new-create"));
+    expect(within(dialog).getByTestId("new-error").textContent).toBe(en["newticket.missing"]);
+    fireEvent.input(within(dialog).getByTestId("new-subject"), { target: { value: "电话报案：账户被盗" } });
+    fireEvent.input(within(dialog).getByTestId("new-name"), { target: { value: "刘洋" } });
+    fireEvent.input(within(dialog).getByTestId("new-contact"), { target: { value: "+86 138 0000 0000" } });
+    fireEvent.click(within(dialog).getByTestId("new-create"));
+    await eventually(() => expect(screen.queryByTestId("new-ticket")).toBeNull());
+    const call = mock.callsTo("change")[0]!.args.mutation as { name: string; args: { id: string; subject: string } };
+    expect(call.name).toBe("ticket.create");
+    expect(call.args.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await eventually(() => expect(within(screen.getByTestId("ticket-pane")).getByText("电话报案：账户被盗")).toBeTruthy());
+    expect(screen.getByTestId("ticket-key").textContent).toBe(en["ticket.unsynced_key"]);
+  });
+});

@@ -49,6 +49,7 @@ export function App(props: { backend: Backend }) {
   const [sync, setSync] = createSignal<SyncStatus | null>(null);
   const [signOutAsk, setSignOutAsk] = createSignal<{ unsent: number } | null>(null);
   const [signOutError, setSignOutError] = createSignal<string | null>(null);
+  const [notice, setNotice] = createSignal<string | null>(null);
   const changeListeners = new Set<(notice: ChangeNotice) => void>();
   let subscribed = false;
 
@@ -147,7 +148,7 @@ export function App(props: { backend: Backend }) {
         setSignOutError(errorText(e));
       } else {
         setSignOutAsk(null);
-        window.alert(errorText(e));
+        setNotice(errorText(e));
       }
     }
   };
@@ -224,6 +225,16 @@ export function App(props: { backend: Backend }) {
           )}
         </Match>
       </Switch>
+      <Show when={notice()}>
+        {(text) => (
+          <div class="toast" role="alert" data-testid="app-notice">
+            <span>{text()}</span>
+            <button type="button" class="icon" aria-label={t("common.close")} onClick={() => setNotice(null)}>
+              ×
+            </button>
+          </div>
+        )}
+      </Show>
       <Show when={signOutAsk()}>
         {(ask) => (
           <ConfirmDialog

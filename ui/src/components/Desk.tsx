@@ -14,6 +14,7 @@ import { OfflineLine, SyncIndicator } from "./SyncIndicator";
 import { ConflictsPanel } from "./ConflictsPanel";
 import { HelpOverlay } from "./HelpOverlay";
 import { UserMenu } from "./UserMenu";
+import { NewTicketDialog } from "./NewTicket";
 
 const REFRESH_DEBOUNCE_MS = 150;
 
@@ -36,6 +37,7 @@ export function Desk() {
   const [selectedIndex, setSelectedIndex] = createSignal(-1);
   const [help, setHelp] = createSignal(false);
   const [conflicts, setConflicts] = createSignal(false);
+  const [creating, setCreating] = createSignal(false);
   const queue = createQueue(desk.backend);
   let listApi: QueueListApi | undefined;
   let ticketApi: Partial<TicketPaneApi> = {};
@@ -81,7 +83,7 @@ export function Desk() {
   let pendingG = false;
   let gTimer: ReturnType<typeof setTimeout> | undefined;
   const onKey = (e: KeyboardEvent) => {
-    if (e.defaultPrevented || help() || conflicts()) return;
+    if (e.defaultPrevented || help() || conflicts() || creating()) return;
     if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
     if (pendingG) {
       pendingG = false;
@@ -174,6 +176,9 @@ export function Desk() {
           <FilterBar bar={bar()} sort={sort()} onBar={setBar} onSort={setSort} />
           <div class="queue-head">
             <span data-testid="queue-total">{t("queue.total", { count: queue.total() })}</span>
+            <button type="button" class="link new-ticket-button" data-testid="new-ticket-open" onClick={() => setCreating(true)}>
+              + {t("newticket.open")}
+            </button>
             <Show when={queue.error()}>
               <span class="error">{queue.error()}</span>
             </Show>
@@ -184,6 +189,15 @@ export function Desk() {
       </div>
       <Show when={help()}>
         <HelpOverlay onClose={() => setHelp(false)} />
+      </Show>
+      <Show when={creating()}>
+        <NewTicketDialog
+          onClose={() => setCreating(false)}
+          onCreated={(id) => {
+            setCreating(false);
+            select(id, queue.indexOf(id));
+          }}
+        />
       </Show>
       <Show when={conflicts()}>
         <ConflictsPanel

@@ -380,4 +380,16 @@ export const en = {
   "help.send": "Send",
   "help.close": "Close / leave a field",
   "help.help": "This map",
+
+  "newticket.title": "New ticket",
+  "newticket.open": "New ticket",
+  "newticket.subject": "Subject",
+  "newticket.name": "Customer name",
+  "newticket.contact": "Phone, e-mail or chat handle",
+  "newticket.account": "Account id (optional)",
+  "newticket.tier": "Customer tier",
+  "newticket.channel": "Channel",
+  "newticket.language": "Customer's language",
+  "newticket.create": "Create ticket",
+  "newticket.missing": "Enter a subject, the customer's name and how to reach them.",
 } as const;

@@ -382,4 +382,16 @@ export const zhCN: Record<keyof typeof en, string> = {
   "help.send": "发送",
   "help.close": "关闭 / 离开输入框",
   "help.help": "快捷键一览",
+
+  "newticket.title": "新建工单",
+  "newticket.open": "新建工单",
+  "newticket.subject": "标题",
+  "newticket.name": "客户姓名",
+  "newticket.contact": "电话、邮箱或聊天账号",
+  "newticket.account": "账户 ID（选填）",
+  "newticket.tier": "客户等级",
+  "newticket.channel": "来源渠道",
+  "newticket.language": "客户语言",
+  "newticket.create": "创建工单",
+  "newticket.missing": "请填写标题、客户姓名和联系方式。",
 };
