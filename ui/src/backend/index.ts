@@ -94,8 +94,13 @@ export async function getBackend(): Promise<Backend> {
       const { TauriBackend } = await import("./tauri");
       instance = new TauriBackend();
     } else {
+      // The browser preview: `?signin` starts signed out, `?nokeychain` without a keychain.
       const { createMockBackend } = await import("./mock");
-      instance = createMockBackend();
+      const params = new URLSearchParams(window.location.search);
+      instance = createMockBackend({
+        signedIn: !params.has("signin"),
+        keychain: params.has("nokeychain") ? "missing" : "available",
+      });
     }
   }
   return instance;

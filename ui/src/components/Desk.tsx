@@ -25,6 +25,14 @@ export function isTyping(target: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
 }
 
+function inTicketPane(target: EventTarget | null): boolean {
+  return target instanceof Element && target.closest("[data-testid=ticket-pane]") !== null;
+}
+
+function isActivatable(target: EventTarget | null): boolean {
+  return target instanceof Element && target.closest("button, a, summary, [role=option]") !== null;
+}
+
 /** The three-pane desk: views, the queue, the ticket. */
 export function Desk() {
   const desk = useDesk();
@@ -100,14 +108,18 @@ export function Desk() {
       fn?.();
     };
     switch (e.key) {
-      case "j":
       case "ArrowDown":
+      case "ArrowUp":
+        // Inside the open ticket the arrows scroll it, as everywhere else.
+        if (inTicketPane(e.target)) return;
+        return run(() => void move(e.key === "ArrowDown" ? 1 : -1));
+      case "j":
         return run(() => void move(1));
       case "k":
-      case "ArrowUp":
         return run(() => void move(-1));
       case "Enter":
-        if (ticketOpen) run(() => document.querySelector<HTMLElement>("[data-testid=ticket-pane]")?.focus());
+        // Enter on a focused button or link keeps its own meaning.
+        if (ticketOpen && !isActivatable(e.target)) run(() => document.querySelector<HTMLElement>("[data-testid=ticket-pane]")?.focus());
         return;
       case "r":
         if (ticketOpen) run(() => ticketApi.focus?.("reply"));

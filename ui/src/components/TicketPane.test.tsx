@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { TicketPane } from "./TicketPane";
 import { SearchBox } from "./SearchBox";
-import { deskContext, eventually, mockBackend, renderInDesk } from "../test/helpers";
+import { deskContext, eventually, mockBackend, renderInDesk, stubViewport } from "../test/helpers";
+import { QueueList } from "./QueueList";
+import { createQueue, type QueueModel } from "../state/queue";
+import { emptyFilter } from "../lib/views";
 import type { Entry, Status } from "../backend";
 import { STATUS_MACHINE } from "../backend/mock";
 
@@ -58,6 +61,28 @@ describe("hostile customer text", () => {
     const hit = screen.getAllByTestId("search-hit").find((h) => h.textContent?.includes("<img"));
     expect(hit).toBeDefined();
     expect(hit!.querySelector("mark")?.textContent).toBe("refund");
+    expect(document.querySelector("img")).toBeNull();
+    expect(document.querySelector("script")).toBeNull();
+
+    // And in the queue row.
+    const restore = stubViewport(560);
+    try {
+      let queue!: QueueModel;
+      renderInDesk(ctx, () => {
+        queue = createQueue(mock);
+        return <QueueList queue={queue} selectedId={null} onSelect={() => undefined} emptyText="" />;
+      });
+      await queue.reset({ ...emptyFilter(), tag: IMG }, "updated");
+      const row = await eventually(() => {
+        const r = screen.getAllByTestId("queue-row").find((el) => el.dataset.key);
+        if (!r) throw new Error("no row yet");
+        return r;
+      });
+      expect(row.querySelector(".row-subject")!.textContent).toBe(`${IMG} refund`);
+      expect(within(row).getAllByTestId("customer-text").map((el) => el.textContent)).toContain(SCRIPT);
+    } finally {
+      restore();
+    }
     expect(document.querySelector("img")).toBeNull();
     expect(document.querySelector("script")).toBeNull();
     expect(w.__xss).toBeUndefined();
