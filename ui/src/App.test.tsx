@@ -249,3 +249,25 @@ describe("new ticket", () => {
     expect(screen.getByTestId("ticket-key").textContent).toBe(en["ticket.unsynced_key"]);
   });
 });
+
+describe("alerts", () => {
+  it("show the shell's alerts in the app and open the ticket on click", async () => {
+    const mock = start({ signedIn: true });
+    await eventually(() => screen.getByTestId("desk"));
+    const target = mock.addTicket({ subject: "<b>Large transfer</b>", key: "OP-9001", priority: "P1" });
+    mock.emit({ kind: "alert", alert: { kind: "new_p1", ticket_id: target.id, key: "OP-9001", subject: "<b>Large transfer</b>" } });
+    mock.emit({ kind: "alert", alert: { kind: "conflict", count: 2 } });
+    const alerts = await eventually(() => {
+      const list = screen.getAllByTestId("alert");
+      expect(list).toHaveLength(2);
+      return list;
+    });
+    expect(alerts[0]!.textContent).toContain("2 of your changes were overridden");
+    expect(alerts[1]!.querySelector("b")).toBeNull();
+    fireEvent.click(alerts[1]!.querySelector(".alert-body")!);
+    await eventually(() => expect(screen.getByTestId("ticket-key").textContent).toBe("OP-9001"));
+    expect(screen.getAllByTestId("alert")).toHaveLength(1);
+    fireEvent.click(screen.getByTestId("alert").querySelector(".alert-body")!);
+    await eventually(() => screen.getByTestId("conflicts-panel"));
+  });
+});

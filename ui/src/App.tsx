@@ -1,13 +1,14 @@
 import { createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import {
   BackendError,
+  type Alert,
   type Backend,
   type ChangeNotice,
   type DeskEvent,
   type Directory,
   type KeychainState,
   type Me,
-  type Profile,
+  type ProfileInfo,
   type Settings,
   type Status,
   type SyncStatus,
@@ -23,6 +24,7 @@ import { ConfirmDialog } from "./components/Dialog";
 
 /** The shell is told about user activity at most this often (it runs the idle lock). */
 export const ACTIVITY_INTERVAL_MS = 30_000;
+const MAX_ALERTS = 3;
 
 type Phase =
   | { kind: "starting" }
@@ -43,13 +45,14 @@ export function applySettings(settings: Settings): void {
 export function App(props: { backend: Backend }) {
   const backend = props.backend;
   const [phase, setPhase] = createSignal<Phase>({ kind: "starting" });
-  const [profile, setProfile] = createSignal<Profile | null>(null);
+  const [profile, setProfile] = createSignal<ProfileInfo | null>(null);
   const [keychain, setKeychain] = createSignal<KeychainState>("available");
   const [settings, setSettings] = createSignal<Settings>(DEFAULT_SETTINGS);
   const [sync, setSync] = createSignal<SyncStatus | null>(null);
   const [signOutAsk, setSignOutAsk] = createSignal<{ unsent: number } | null>(null);
   const [signOutError, setSignOutError] = createSignal<string | null>(null);
   const [notice, setNotice] = createSignal<string | null>(null);
+  const [alerts, setAlerts] = createSignal<Alert[]>([]);
   const changeListeners = new Set<(notice: ChangeNotice) => void>();
   let subscribed = false;
 
@@ -61,8 +64,15 @@ export function App(props: { backend: Backend }) {
       case "changes":
         if (phase().kind === "desk") for (const fn of [...changeListeners]) fn(event.notice);
         break;
+      case "alert":
+        // The shell also raises a system notification; in the app the newest few stay visible.
+        if (phase().kind === "desk") setAlerts((list) => [event.alert, ...list].slice(0, MAX_ALERTS));
+        break;
       case "locked":
-        if (phase().kind === "desk") setPhase({ kind: "locked" });
+        if (phase().kind === "desk") {
+          setAlerts([]);
+          setPhase({ kind: "locked" });
+        }
         break;
     }
   };
@@ -128,6 +138,8 @@ export function App(props: { backend: Backend }) {
       },
       signOut: () => void signOut(false),
       refreshSync,
+      alerts,
+      dismissAlert: (alert) => setAlerts((list) => list.filter((a) => a !== alert)),
     };
     setPhase({ kind: "desk", ctx });
   };

@@ -1,26 +1,27 @@
 // The UI's single seam to the Rust side. Nothing outside src/backend imports @tauri-apps.
 import type {
   ConflictRecord,
+  DeskEvent,
+  Directory,
   LocalChange,
   Me,
   Mutation,
   QueueCursor,
+  QueueFilter,
   QueuePage,
   QueueSort,
   SearchHit,
+  Settings,
+  StartInfo,
   Status,
   SyncProblem,
   SyncStatus,
+  Template,
   TicketDetail,
 } from "./types";
-import type { DeskEvent, Directory, QueueFilter, Settings, StartInfo, Template } from "./shell-types";
 
-// Generated DTOs, except QueueFilter, whose new assignee shape lives in shell-types until the
-// types are regenerated.
-export type {
-  CalendarAdjustment, Category, ChangeNotice, Channel, ClockKind, ClockState, ConflictRecord, Connectivity, Csat, CustomerTier, Entry, EntryBody, ErrorDto, Highlighted, Holiday, LinkKind, LocalChange, Me, Mutation, NewTicket, OpenInterval, PauseSpan, Priority, QueueCursor, QueuePage, QueueRow, QueueSort, Requester, RiskActionArgs, RiskActionKind, RiskLevel, Role, SearchHit, SlaClock, SlaFilter, SlaReport, SpecialPeriod, Status, SyncProblem, SyncStatus, Ticket, TicketDetail, TicketEvent, TicketLink, User, VaultMode, VerificationCheck, VerificationDimension, VerificationResult, JsonValue,
-} from "./types";
-export type * from "./shell-types";
+// Every DTO is generated from Rust by ts-rs into ./types.
+export type * from "./types";
 
 /** An error from a command, as the shell reports it: a stable code and a message for people. */
 export class BackendError extends Error {

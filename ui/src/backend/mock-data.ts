@@ -12,7 +12,7 @@ import type {
   Ticket,
   User,
 } from "./types";
-import type { Template } from "./shell-types";
+import type { Template } from "./types";
 
 /** mulberry32: small, fast and deterministic. */
 export function prng(seed: number): () => number {

@@ -26,7 +26,7 @@ import type {
   TicketDetail,
   TicketEvent,
 } from "./types";
-import type { DeskEvent, Directory, KeychainState, QueueFilter, Settings, StartInfo, Template } from "./shell-types";
+import type { DeskEvent, Directory, KeychainState, QueueFilter, Settings, StartInfo, Template } from "./types";
 import { DEPARTMENTS, generateTickets, TARGETS, TEMPLATES, USERS, type MockTicket } from "./mock-data";
 import { countdown } from "../lib/time";
 import { evaluate, recordedChecks } from "../lib/verification";

@@ -4,19 +4,24 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { BackendError, type Backend, type SignInArgs } from "./index";
 import type {
   ConflictRecord,
+  DeskEvent,
+  Directory,
   LocalChange,
   Me,
   Mutation,
   QueueCursor,
+  QueueFilter,
   QueuePage,
   QueueSort,
   SearchHit,
+  Settings,
+  StartInfo,
   Status,
   SyncProblem,
   SyncStatus,
+  Template,
   TicketDetail,
 } from "./types";
-import type { DeskEvent, Directory, QueueFilter, Settings, StartInfo, Template } from "./shell-types";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {

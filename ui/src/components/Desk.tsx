@@ -15,6 +15,7 @@ import { ConflictsPanel } from "./ConflictsPanel";
 import { HelpOverlay } from "./HelpOverlay";
 import { UserMenu } from "./UserMenu";
 import { NewTicketDialog } from "./NewTicket";
+import { Alerts } from "./Alerts";
 
 const REFRESH_DEBOUNCE_MS = 150;
 
@@ -199,6 +200,7 @@ export function Desk() {
         </main>
         <TicketPane ticketId={selectedId()} api={(a) => (ticketApi = a)} />
       </div>
+      <Alerts onOpenTicket={(id) => select(id, queue.indexOf(id))} onOpenConflicts={() => setConflicts(true)} />
       <Show when={help()}>
         <HelpOverlay onClose={() => setHelp(false)} />
       </Show>

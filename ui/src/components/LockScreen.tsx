@@ -1,10 +1,10 @@
 import { createSignal, Show } from "solid-js";
-import type { Backend, Me, Profile } from "../backend";
+import type { Backend, Me, ProfileInfo } from "../backend";
 import { errorText } from "../lib/errors";
 import { t } from "../i18n";
 
 /** Locked: the cache key is dropped; unlock with the keychain (one button) or the passphrase. */
-export function LockScreen(props: { backend: Backend; profile: Profile | null; onUnlocked: (me: Me) => void; onSignOut: () => void }) {
+export function LockScreen(props: { backend: Backend; profile: ProfileInfo | null; onUnlocked: (me: Me) => void; onSignOut: () => void }) {
   const [passphrase, setPassphrase] = createSignal("");
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);

@@ -392,4 +392,9 @@ export const en = {
   "newticket.language": "Customer's language",
   "newticket.create": "Create ticket",
   "newticket.missing": "Enter a subject, the customer's name and how to reach them.",
+
+  "alert.new_p1": "New P1 ticket",
+  "alert.sla_at_risk": "SLA at risk",
+  "alert.sla_breached": "SLA breached",
+  "alert.conflict": "{count} of your changes were overridden on the server",
 } as const;

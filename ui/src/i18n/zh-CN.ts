@@ -394,4 +394,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   "newticket.language": "客户语言",
   "newticket.create": "创建工单",
   "newticket.missing": "请填写标题、客户姓名和联系方式。",
+
+  "alert.new_p1": "新的 P1 工单",
+  "alert.sla_at_risk": "SLA 即将超时",
+  "alert.sla_breached": "SLA 已超时",
+  "alert.conflict": "您有 {count} 项更改被服务器上的修改覆盖",
 };

@@ -1,5 +1,5 @@
 import { createContext, useContext, type Accessor } from "solid-js";
-import type { Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
+import type { Alert, Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
 
 /** What every screen of the signed-in desk shares. */
 export type DeskContext = {
@@ -16,6 +16,9 @@ export type DeskContext = {
   lock: () => Promise<void>;
   signOut: () => void;
   refreshSync: () => Promise<void>;
+  /** In-app copies of the shell's alerts, newest first. */
+  alerts: Accessor<Alert[]>;
+  dismissAlert: (alert: Alert) => void;
 };
 
 export const DeskCtx = createContext<DeskContext>();

@@ -41,6 +41,8 @@ export async function deskContext(backend: MockBackend): Promise<DeskContext & {
     lock: async () => backend.lock(),
     signOut: () => undefined,
     refreshSync: async () => void setSync(await backend.syncStatus()),
+    alerts: () => [],
+    dismissAlert: () => undefined,
     emit,
   };
 }
