@@ -55,6 +55,38 @@ pub(crate) fn size_cache(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Sets the journal for the current mode, outside any transaction (`Store::open`, and around the
+/// transactions that enter or finish a bulk load). A bulk load uses a rollback journal: pages
+/// past the end of the file are not journaled, so each new page is encrypted and written once,
+/// into the database file. In WAL mode it would be written to the WAL and copied again by every
+/// checkpoint. The rollback journal is as atomic and (with `synchronous = FULL`) as durable; the
+/// store has one connection, so WAL's concurrent readers are not lost. Back in WAL mode once the
+/// load completes.
+pub(crate) fn set_journal(conn: &Connection, bulk: bool) -> Result<()> {
+    let want = if bulk { "truncate" } else { "wal" };
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case(want) {
+        let set: String =
+            conn.query_row(&format!("PRAGMA journal_mode = {want}"), [], |r| r.get(0))?;
+        if !set.eq_ignore_ascii_case(want) {
+            return Err(corrupt(format!("journal mode {want} refused ({set})")));
+        }
+        // A read transaction opens the new journal (entering WAL mode: the WAL and its index),
+        // so the connection is in a settled state for what follows (a checkpoint straight
+        // after the switch was refused as locked otherwise).
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+    }
+    Ok(())
+}
+
+/// True when the next pull page will start a bulk load (or one is under way): checked before
+/// its transaction, so the journal can be switched first.
+pub(crate) fn will_be_active(conn: &Connection) -> Result<bool> {
+    Ok(active(conn)? || (crate::sync::cursor(conn)? == 0 && cache_has_no_truth(conn)?))
+}
+
 pub(crate) fn enter(conn: &Connection) -> Result<()> {
     let indexes: Vec<(String, String)> = conn
         .prepare(
@@ -84,9 +116,12 @@ pub(crate) fn finish(conn: &Connection) -> Result<()> {
         Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
         None => Vec::new(),
     };
+    // The index builds sort with a helper thread (SQLite's multi-threaded sorter).
+    conn.execute_batch("PRAGMA threads = 2;")?;
     for sql in &sqls {
         conn.execute_batch(sql)?;
     }
+    conn.execute_batch("PRAGMA threads = 0;")?;
     rebuild_search(conn)?;
     conn.execute(
         "DELETE FROM sync_state WHERE key IN ('bulk', 'bulk_indexes')",

@@ -179,6 +179,8 @@ impl Store {
         let mut conn = conn;
         schema::migrate(&mut conn)?;
         bulk::size_cache(&conn)?;
+        // A bulk load interrupted by a restart resumes with its journal.
+        bulk::set_journal(&conn, bulk::active(&conn)?)?;
         let sla = schema::load_sla_settings(&conn)?;
         Ok(Store {
             conn,

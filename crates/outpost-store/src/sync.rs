@@ -156,7 +156,7 @@ pub(crate) fn state_set(conn: &Connection, key: &str, value: &str) -> Result<()>
     Ok(())
 }
 
-fn cursor(conn: &Connection) -> Result<u64> {
+pub(crate) fn cursor(conn: &Connection) -> Result<u64> {
     state_get(conn, "cursor")?
         .map(|v| v.parse().map_err(corrupt))
         .transpose()
@@ -669,6 +669,7 @@ impl Store {
             sla: &self.sla,
             verification: &self.verification,
         };
+        bulk::set_journal(&self.conn, bulk::will_be_active(&self.conn)?)?;
         let tx = self.conn.transaction()?;
         let mut out = PullApplied::default();
         let mut batch = Batch::default();
@@ -705,6 +706,9 @@ impl Store {
         }
         out.cursor = cursor(&tx)?;
         tx.commit()?;
+        if out.bootstrap_finished {
+            bulk::set_journal(&self.conn, false)?;
+        }
         out.changed = batch.changed.into_iter().collect();
         out.revoked = batch.revoked;
         out.blocked = batch.blocked.into_iter().collect();
@@ -730,6 +734,9 @@ impl Store {
             sla: &self.sla,
             verification: &self.verification,
         };
+        if enter_bulk {
+            bulk::set_journal(&self.conn, true)?;
+        }
         let tx = self.conn.transaction()?;
         if enter_bulk {
             bulk::enter(&tx)?;
@@ -740,6 +747,9 @@ impl Store {
             bulk::finish(&tx)?;
         }
         tx.commit()?;
+        if finish_bulk {
+            bulk::set_journal(&self.conn, false)?;
+        }
         Ok(())
     }
 

@@ -1320,3 +1320,64 @@ fn subject_of(pages: &[PullResponse], id: Uuid) -> String {
         })
         .unwrap()
 }
+
+/// The journal mode a fresh connection sees in the cache file (`wal` is recorded in the file).
+fn journal_mode(dir: &tempfile::TempDir) -> String {
+    let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_bulk_load_runs_on_a_rollback_journal_survives_a_restart_and_returns_to_wal() {
+    let cfg = outpost_synth::SynthConfig {
+        tickets: 300,
+        entries: 900,
+        ..outpost_synth::SynthConfig::default()
+    };
+    let pages = server_order_pages(&cfg, 200);
+    assert!(pages.len() >= 4);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    assert_eq!(journal_mode(&dir), "wal");
+    let (first, rest) = pages.split_at(2);
+    store.apply_pull_pages(first, cfg.now).unwrap();
+    assert!(store.bootstrapping().unwrap());
+    assert_ne!(journal_mode(&dir), "wal", "a bulk load writes pages once");
+    // A restart mid-load resumes on the rollback journal.
+    drop(store);
+    let mut store = open(&dir);
+    assert!(store.bootstrapping().unwrap());
+    assert_ne!(journal_mode(&dir), "wal");
+    for page in rest {
+        store.apply_pull(page, cfg.now).unwrap();
+    }
+    assert!(!store.bootstrapping().unwrap());
+    assert_eq!(journal_mode(&dir), "wal");
+    // Straight after the switch back, a checkpoint and a local change work.
+    store.checkpoint().unwrap();
+    let id = pages
+        .iter()
+        .flat_map(|p| &p.changes)
+        .find_map(|c| match &c.kind {
+            ChangeKind::Ticket(t) => Some(t.id),
+            _ => None,
+        })
+        .unwrap();
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetPriority {
+                ticket_id: id,
+                priority: Priority::P1,
+            },
+            cfg.now,
+        )
+        .unwrap();
+    assert_eq!(store.outbox_len().unwrap(), 1);
+    check_search_tables(&dir);
+    drop(store);
+    assert_eq!(journal_mode(&dir), "wal");
+}
