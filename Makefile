@@ -6,17 +6,26 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/outpost/target
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 
-.PHONY: run test prereqs lint unit keychain-test bench demo clean-target
+.PHONY: run test prereqs ui ui-test lint unit keychain-test desktop-test package package-test bench clean-target
 
-## run: the headless demo (a small encrypted demo cache: a queue page, a search, SLA clocks).
-run: prereqs
-	$(CARGO) run --quiet -p outpost-store --example demo
+## run: a demo server on 127.0.0.1 and the desktop app signed in to it (scripts/run-demo.sh).
+run: prereqs ui
+	$(CARGO) build -p outpost-server -p outpost-desktop
+	scripts/run-demo.sh
 
 ## test: every suite, after installing what is missing.
-test: prereqs lint unit keychain-test
+test: prereqs ui lint ui-test unit keychain-test desktop-test package-test
 
 prereqs:
 	@scripts/prereqs.sh
+
+# The SolidJS front end (ui/dist), embedded into the desktop binary when it is compiled, so it
+# is built before anything compiles outpost-desktop (clippy included).
+ui:
+	cd ui && npm run build
+
+ui-test:
+	cd ui && npm test
 
 lint:
 	$(CARGO) fmt --all --check
@@ -52,6 +61,27 @@ keychain-test:
 	dbus-run-session -- env OUTPOST_TEST_SECRET_SERVICE=locked $(CARGO) test -p outpost-client --test keychain && \
 	echo "keychain-test: no session bus" && \
 	env -u DBUS_SESSION_BUS_ADDRESS OUTPOST_TEST_SECRET_SERVICE=no-bus $(CARGO) test -p outpost-client --test keychain
+
+# The desktop app end to end (tests/tests/desktop.rs): tauri-driver + WebKitWebDriver on a
+# virtual X display, a session bus with a real gnome-keyring unlocked in it, the real
+# outpost-desktop (built by `unit`) against a real outpost-server. Screenshots go to
+# $(CARGO_TARGET_DIR)/e2e.
+desktop-test:
+	$(CARGO) test -p outpost-system-tests --test desktop --no-run
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && mkdir -m 700 "$$tmp/run" && \
+	export XDG_DATA_HOME="$$tmp/data" XDG_CONFIG_HOME="$$tmp/config" XDG_RUNTIME_DIR="$$tmp/run" && \
+	xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- sh -c \
+	  'printf outpost | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+	   $(CARGO) test -p outpost-system-tests --test desktop -- --ignored --test-threads=1 --nocapture'
+
+## package: the .deb (Tauri's bundler, offline) from the debug build that `make test` compiles.
+package: prereqs ui
+	ui/node_modules/.bin/tauri build --debug --bundles deb --ci
+	@ls -l $(CARGO_TARGET_DIR)/debug/bundle/deb/*.deb
+
+# Installs the package into a scratch root with dpkg and checks what it holds and depends on.
+package-test: package
+	scripts/check-deb.sh $(CARGO_TARGET_DIR)/debug/bundle/deb/*.deb
 
 ## bench: the criterion benchmarks on the 100 000-ticket cache (minutes; not part of test).
 bench: prereqs

@@ -42,3 +42,15 @@ if ! command -v cargo >/dev/null; then
   echo "prereqs: cargo is not on PATH. Install the Rust toolchain (https://rustup.rs) and run make again." >&2
   exit 1
 fi
+
+# tauri-driver (the WebDriver front for the desktop suite), once per machine, into ~/.cargo/bin.
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "prereqs: installing tauri-driver"
+  cargo install tauri-driver --locked --version 2.1.0
+fi
+
+# The UI's packages, from ui/package-lock.json, when it changed since the last install.
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "prereqs: npm ci (ui/)"
+  (cd ui && npm ci --no-audit --no-fund)
+fi

@@ -10,6 +10,7 @@ pub mod process;
 pub mod proxy;
 pub mod server;
 pub mod snapshot;
+pub mod webdriver;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

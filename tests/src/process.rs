@@ -14,7 +14,7 @@ fn profile_dir() -> PathBuf {
         .to_owned()
 }
 
-fn binary(name: &str, package: &str) -> PathBuf {
+pub(crate) fn binary(name: &str, package: &str) -> PathBuf {
     let path = profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.is_file(),

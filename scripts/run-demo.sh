@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: a demo organisation on a local outpost-server (SQLite, 127.0.0.1, a free port) and
+# the desktop app signed in to it as a demo agent. Everything lives in a fresh directory under
+# $OUTPOST_DEMO_DIR (default ~/.cache/outpost/demo) that is removed when the app closes; the
+# demo passwords stay in this script's memory and the app's environment, never on disk.
+set -euo pipefail
+
+target="${CARGO_TARGET_DIR:?set by the Makefile}/debug"
+root="${OUTPOST_DEMO_DIR:-$HOME/.cache/outpost/demo}"
+tickets="${OUTPOST_DEMO_TICKETS:-300}"
+mkdir -p "$root"
+dir=$(mktemp -d "$root/run-XXXXXX")
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+db="sqlite://$dir/server/outpost.db"
+mkdir -p "$dir/server" "$dir/client"
+server() { "$target/outpost-server" --database-url "$db" "$@"; }
+
+echo "run: creating the demo organisation ($tickets tickets)"
+server init --org "Outpost Demo" --admin-email admin@demo.example >/dev/null
+# `demo` prints one line per demo user: role, e-mail, one-time password.
+demo_users=$(server demo --tickets "$tickets")
+agent=$(printf '%s\n' "$demo_users" | awk '$1 == "agent" { print $2, $3; exit }')
+[ -n "$agent" ] || { echo "run: the demo printed no agent" >&2; exit 1; }
+email=${agent% *}
+password=${agent#* }
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+OUTPOST_BIND="127.0.0.1:$port" server serve >"$dir/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$server_pid" 2>/dev/null || { echo "run: the server exited:" >&2; tail -20 "$dir/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+echo "run: server on http://127.0.0.1:$port (log: $dir/server.log)"
+echo "run: opening Outpost signed in as $email"
+printf '%s\n' "$demo_users" | awk '{ printf "run:   %-10s %s\n", $1, $2 }'
+# The OS keychain holds the cache key; on a machine without one (no Secret Service) the demo
+# profile falls back to a passphrase.
+OUTPOST_DATA_DIR="$dir/client" OUTPOST_PASSWORD="$password" OUTPOST_PASSPHRASE="outpost-demo" \
+  "$target/outpost-desktop" --server "http://127.0.0.1:$port" --email "$email"

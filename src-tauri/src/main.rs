@@ -1,0 +1,153 @@
+//! The Outpost desktop app: a Tauri 2 shell over the Desk service. The window loads the SolidJS
+//! workspace embedded in the binary (ui/dist); every command is a one-line wrapper over the Desk
+//! (commands.rs), granted to the main window by capabilities/main.json.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+#[allow(dead_code)]
+mod commands_list;
+mod notify;
+mod shell;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use outpost_client::desk::{Desk, DeskConfig, DeskError, Unlock};
+use outpost_client::vault::Vault;
+use tauri::Manager;
+
+use crate::shell::Shell;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "outpost-desktop",
+    version,
+    about = "The Outpost desktop helpdesk"
+)]
+struct Cli {
+    /// Where profiles, caches and settings live (default: OUTPOST_DATA_DIR, else the platform
+    /// data directory).
+    #[arg(long, env = "OUTPOST_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Sign in to this server at start (with --email; the password from OUTPOST_PASSWORD).
+    #[arg(long, env = "OUTPOST_SERVER", requires = "email")]
+    server: Option<String>,
+    #[arg(long, env = "OUTPOST_EMAIL", requires = "server")]
+    email: Option<String>,
+}
+
+fn main() {
+    // tauri-driver and WebKitWebDriver pass arguments of their own; unknown ones are ignored.
+    let cli = Cli::try_parse().unwrap_or_else(|_| Cli {
+        data_dir: std::env::var_os("OUTPOST_DATA_DIR").map(PathBuf::from),
+        server: None,
+        email: None,
+    });
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(DeskConfig::default_data_dir);
+    let desk = Desk::new(
+        Vault::system(),
+        DeskConfig {
+            data_dir,
+            ca_pem: None,
+        },
+    );
+    let shell = Shell::new(desk);
+
+    let app = tauri::Builder::default()
+        // First, so a second launch only focuses the running window (one process owns the
+        // cache and the keychain entries).
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::new().build())
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                .level_for("tao", log::LevelFilter::Warn)
+                .level_for("wry", log::LevelFilter::Warn)
+                .build(),
+        )
+        .plugin(tauri_plugin_notification::init())
+        .manage(shell.clone())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_start,
+            commands::sign_in,
+            commands::unlock,
+            commands::lock,
+            commands::sign_out,
+            commands::activity,
+            commands::settings_set,
+            commands::subscribe,
+            commands::queue,
+            commands::queue_count,
+            commands::ticket,
+            commands::resolve_key,
+            commands::search,
+            commands::change,
+            commands::reply,
+            commands::note,
+            commands::templates,
+            commands::directory,
+            commands::status_machine,
+            commands::conflicts,
+            commands::sync_problems,
+            commands::dismiss,
+            commands::reapply,
+            commands::sync_status,
+            commands::sync_now,
+        ])
+        .setup(move |app| {
+            shell.attach(app.handle().clone());
+            let shell = shell.clone();
+            let start = (cli.server, cli.email);
+            tauri::async_runtime::spawn(async move {
+                if let (Some(server), Some(email)) = start {
+                    auto_sign_in(&shell, &server, &email).await;
+                }
+                shell.set_ready();
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the Outpost window could not be created");
+    app.run(|_, _| {});
+}
+
+/// `--server/--email` (as `make run` passes them): sign in before the UI asks, with the
+/// keychain, or the passphrase in OUTPOST_PASSPHRASE when there is no keychain. Failures are
+/// logged and the UI shows the sign-in screen.
+async fn auto_sign_in(shell: &Shell, server: &str, email: &str) {
+    let Ok(password) = std::env::var("OUTPOST_PASSWORD") else {
+        log::warn!("--server given without OUTPOST_PASSWORD: showing the sign-in screen");
+        return;
+    };
+    let passphrase = std::env::var("OUTPOST_PASSPHRASE").ok();
+    let mut result = shell
+        .sign_in(server, email, &password, None, Unlock::Keychain)
+        .await;
+    if let (Err(e), Some(passphrase)) = (&result, passphrase) {
+        if e.code() == "no_keychain" || e.code() == "passphrase_required" {
+            result = shell
+                .sign_in(
+                    server,
+                    email,
+                    &password,
+                    None,
+                    Unlock::Passphrase(passphrase),
+                )
+                .await;
+        }
+    }
+    match result {
+        Ok(_) => {}
+        Err(DeskError::Vault(e)) => log::warn!("automatic sign-in: {e}"),
+        Err(e) => log::warn!("automatic sign-in failed ({}): {e}", e.code()),
+    }
+}

@@ -1,0 +1,239 @@
+//! The shell's state: the Desk, the UI's event channels, the per-session task that streams
+//! sync status and cache changes to the UI and raises desktop notifications, and idle
+//! auto-lock.
+
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use outpost_client::app::{Alert, AlertWatch, DeskEvent, IdleClock, Settings, StartInfo};
+use outpost_client::desk::{Desk, DeskError, DeskResult, ErrorDto, Me, Unlock};
+use outpost_client::sync::ChangeNotice;
+use tauri::async_runtime::JoinHandle;
+use tauri::ipc::Channel;
+use tauri::AppHandle;
+use tokio::sync::{broadcast, watch};
+
+/// How often the session task looks for SLA risks and breaches without a change to prompt it.
+const ALERT_PERIOD: Duration = Duration::from_secs(30);
+/// At most one alert check per this interval when changes arrive in a burst.
+const ALERT_MIN_GAP: Duration = Duration::from_secs(5);
+/// How often idle time is compared with the limit.
+const IDLE_CHECK: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct Shell(Arc<Inner>);
+
+pub struct Inner {
+    pub desk: Desk,
+    app: OnceLock<AppHandle>,
+    channels: Mutex<Vec<Channel<DeskEvent>>>,
+    session: Mutex<Option<JoinHandle<()>>>,
+    idle: Mutex<IdleClock>,
+    settings: Mutex<Settings>,
+    /// False until the start-up sign-in (if any) has finished; `app_start` waits for it.
+    ready: watch::Sender<bool>,
+}
+
+impl Deref for Shell {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shell {
+    pub fn new(desk: Desk) -> Shell {
+        let settings = Settings::load(desk.data_dir());
+        Shell(Arc::new(Inner {
+            desk,
+            app: OnceLock::new(),
+            channels: Mutex::new(Vec::new()),
+            session: Mutex::new(None),
+            idle: Mutex::new(IdleClock::new()),
+            settings: Mutex::new(settings),
+            ready: watch::channel(false).0,
+        }))
+    }
+
+    pub fn attach(&self, app: AppHandle) {
+        let _ = self.app.set(app);
+        let shell = self.clone();
+        tauri::async_runtime::spawn(async move { shell.idle_loop().await });
+    }
+
+    /// Marks start-up finished (after the optional automatic sign-in).
+    pub fn set_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    pub async fn start_info(&self) -> DeskResult<StartInfo> {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
+        self.desk.start_info().await
+    }
+
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        unlock: Unlock,
+    ) -> DeskResult<Me> {
+        let me = self
+            .desk
+            .sign_in(server, email, password, totp, unlock)
+            .await?;
+        self.session_started().await?;
+        log::info!("signed in to {server} as {}", me.user.id);
+        Ok(me)
+    }
+
+    pub async fn unlock(&self, unlock: Unlock) -> DeskResult<Me> {
+        let me = match self.desk.me().await {
+            Ok(me) => me,
+            Err(_) => self.desk.resume(unlock).await?,
+        };
+        self.session_started().await?;
+        Ok(me)
+    }
+
+    pub async fn lock(&self) {
+        self.end_session();
+        self.desk.lock().await;
+        log::info!("locked");
+    }
+
+    pub async fn sign_out(&self, discard_unsent: bool) -> DeskResult<()> {
+        self.desk.sign_out(discard_unsent).await?;
+        self.end_session();
+        log::info!("signed out");
+        Ok(())
+    }
+
+    pub fn touch(&self) {
+        lock(&self.idle).touch();
+    }
+
+    pub fn save_settings(&self, settings: Settings) -> Result<Settings, ErrorDto> {
+        let saved = settings.save(self.desk.data_dir()).map_err(|e| {
+            ErrorDto::from(&DeskError::Io {
+                path: self.desk.data_dir().join("settings.json"),
+                detail: e.to_string(),
+            })
+        })?;
+        *lock(&self.settings) = saved.clone();
+        Ok(saved)
+    }
+
+    pub fn subscribe(&self, channel: Channel<DeskEvent>) {
+        lock(&self.channels).push(channel);
+    }
+
+    fn emit(&self, event: DeskEvent) {
+        // A channel whose webview went away (reload) fails; it is dropped.
+        lock(&self.channels).retain(|c| c.send(event.clone()).is_ok());
+    }
+
+    fn end_session(&self) {
+        if let Some(task) = lock(&self.session).take() {
+            task.abort();
+        }
+    }
+
+    /// Starts background sync and the task that streams its status and changes to the UI.
+    async fn session_started(&self) -> DeskResult<()> {
+        self.desk.start_sync().await?;
+        let status = self.desk.watch_status().await?;
+        let changes = self.desk.subscribe().await?;
+        self.touch();
+        let shell = self.clone();
+        let task = tauri::async_runtime::spawn(async move {
+            shell.forward(status, changes).await;
+        });
+        if let Some(old) = lock(&self.session).replace(task) {
+            old.abort();
+        }
+        Ok(())
+    }
+
+    async fn forward(
+        &self,
+        mut status: watch::Receiver<outpost_client::sync::SyncStatus>,
+        mut changes: broadcast::Receiver<ChangeNotice>,
+    ) {
+        let mut alerts = AlertWatch::new();
+        let mut tick = tokio::time::interval(ALERT_PERIOD);
+        let mut last_check: Option<Instant> = None;
+        let current = status.borrow_and_update().clone();
+        self.emit(DeskEvent::Status { status: current });
+        loop {
+            let check = tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let current = status.borrow_and_update().clone();
+                    self.emit(DeskEvent::Status { status: current });
+                    false
+                }
+                notice = changes.recv() => {
+                    match notice {
+                        Ok(notice) => self.emit(DeskEvent::Changes { notice }),
+                        // Fell behind: the UI reloads what it shows.
+                        Err(broadcast::error::RecvError::Lagged(_)) => self.emit(DeskEvent::Changes {
+                            notice: ChangeNotice { tickets: Vec::new(), revoked: Vec::new(), everything: true },
+                        }),
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                    last_check.is_none_or(|t| t.elapsed() >= ALERT_MIN_GAP)
+                }
+                _ = tick.tick() => true,
+            };
+            if check {
+                last_check = Some(Instant::now());
+                let current = status.borrow().clone();
+                match alerts.check(&self.desk, &current).await {
+                    Ok(found) => {
+                        for alert in found {
+                            self.notify(&alert);
+                            self.emit(DeskEvent::Alert { alert });
+                        }
+                    }
+                    Err(DeskError::Locked) => break,
+                    Err(e) => log::warn!("alert check failed: {e}"),
+                }
+            }
+        }
+    }
+
+    fn notify(&self, alert: &Alert) {
+        use tauri_plugin_notification::NotificationExt;
+        let Some(app) = self.app.get() else { return };
+        let language = lock(&self.settings).language;
+        let (title, body) = crate::notify::text(alert, language);
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            // No notification daemon (a bare X server, CI): the UI still gets the event.
+            log::debug!("desktop notification not shown: {e}");
+        }
+    }
+
+    async fn idle_loop(&self) {
+        let mut tick = tokio::time::interval(IDLE_CHECK);
+        loop {
+            tick.tick().await;
+            let minutes = lock(&self.settings).idle_lock_minutes;
+            let expired = lock(&self.idle).expired(minutes, Instant::now());
+            if expired && self.desk.me().await.is_ok() {
+                log::info!("idle for {minutes} min: locking");
+                self.lock().await;
+                self.emit(DeskEvent::Locked);
+            }
+        }
+    }
+}

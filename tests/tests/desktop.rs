@@ -1,0 +1,388 @@
+//! The desktop app end to end: the real `outpost-desktop` binary (front end embedded), driven
+//! through tauri-driver and WebKitWebDriver, against a real `outpost-server`.
+//!
+//! Needs a display (Xvfb), tauri-driver, WebKitWebDriver and a session bus; `make desktop-test`
+//! provides all of them (and a real, unlocked gnome-keyring), so these tests are `#[ignore]`d in
+//! a plain `cargo test`. Screenshots of the main screens go to `$OUTPOST_E2E_OUT` (default
+//! `<target>/e2e`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use outpost_core::model::{Category, Channel, CustomerTier, Priority, Requester, RiskLevel};
+use outpost_core::sync::{Mutation, MutationEnvelope, NewTicket, PushRequest, PushResponse};
+use outpost_system_tests::webdriver::{desktop_bin, Driver, Session};
+use outpost_system_tests::{wait_for, Backend, Client, Server};
+use uuid::Uuid;
+
+const XSS_SUBJECT: &str = r#"<img src=x onerror="window.__xss=1"> card blocked"#;
+const XSS_BODY: &str = r#"<script>window.__xss=1</script> please help <b>now</b>"#;
+
+fn out_dir() -> PathBuf {
+    std::env::var_os("OUTPOST_E2E_OUT").map_or_else(
+        || {
+            let exe = std::env::current_exe().expect("the test executable");
+            exe.ancestors()
+                .nth(3)
+                .expect("<target>/<profile>/deps/<exe>")
+                .join("e2e")
+        },
+        PathBuf::from,
+    )
+}
+
+/// A hostile ticket in `support`, created on the server by the admin (as intake would).
+async fn create_hostile_ticket(server: &Server) -> Uuid {
+    let id = Uuid::now_v7();
+    let token = server.token(&server.org.admin).await;
+    let request = PushRequest {
+        device_id: Uuid::now_v7(),
+        mutations: vec![MutationEnvelope {
+            mutation_id: 1,
+            client_time: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+            base_revision: None,
+            mutation: Mutation::CreateTicket(NewTicket {
+                id,
+                subject: XSS_SUBJECT.into(),
+                description: XSS_BODY.into(),
+                requester: Requester {
+                    name: r#"<svg onload="window.__xss=1">Mallory"#.into(),
+                    contact: "mallory@example.com".into(),
+                    account_id: Some("ACC-666".into()),
+                    tier: CustomerTier::Standard,
+                },
+                channel: Channel::Email,
+                language: "en".into(),
+                category: Category::LoginAnomaly,
+                priority: Priority::P2,
+                risk: RiskLevel::None,
+                department: Some("support".into()),
+                tags: Default::default(),
+            }),
+        }],
+    };
+    let response = outpost_system_tests::server::http()
+        .post(format!("{}/v1/sync/push", server.url()))
+        .bearer_auth(token)
+        .json(&request)
+        .send()
+        .await
+        .expect("push the hostile ticket");
+    assert!(
+        response.status().is_success(),
+        "push: {}",
+        response.status()
+    );
+    let pushed: PushResponse = response.json().await.expect("a push answer");
+    assert_eq!(pushed.last_mutation_id, 1, "{pushed:?}");
+    id
+}
+
+/// Signs in through the first-run screen; takes the passphrase path when the machine has no
+/// usable keychain.
+async fn sign_in(s: &Session, server: &Server) {
+    let account = &server.org.ann;
+    let url = s
+        .wait("[data-testid=signin-server]", Duration::from_secs(60))
+        .await;
+    s.clear(&url).await;
+    s.type_text(&url, &server.url()).await;
+    let email = s
+        .wait("[data-testid=signin-email]", Duration::from_secs(5))
+        .await;
+    s.type_text(&email, &account.email).await;
+    let password = s
+        .wait("[data-testid=signin-password]", Duration::from_secs(5))
+        .await;
+    s.type_text(&password, &account.password).await;
+    s.click(
+        &s.wait("[data-testid=signin-submit]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    // Either the queue, or a request for a passphrase (no keychain on this machine).
+    let next = s
+        .wait_until(
+            "the queue or the passphrase field",
+            "if (document.querySelector('[data-testid=queue-list]')) return 'queue';
+             if (document.querySelector('[data-testid=signin-passphrase]')) return 'passphrase';
+             return null;",
+            Duration::from_secs(60),
+        )
+        .await;
+    if next == "passphrase" {
+        let field = s
+            .wait("[data-testid=signin-passphrase]", Duration::from_secs(5))
+            .await;
+        s.type_text(&field, "correct horse battery staple").await;
+        s.click(
+            &s.wait("[data-testid=signin-submit]", Duration::from_secs(5))
+                .await,
+        )
+        .await;
+    }
+    s.wait("[data-testid=queue-list]", Duration::from_secs(60))
+        .await;
+}
+
+async fn open_ticket(s: &Session, key: &str) {
+    let row = s
+        .wait(
+            &format!("[data-testid=queue-row][data-key='{key}']"),
+            Duration::from_secs(30),
+        )
+        .await;
+    s.click(&row).await;
+    s.wait_until(
+        &format!("ticket {key} open"),
+        &format!(
+            "const k = document.querySelector('[data-testid=ticket-key]');
+             return k && k.textContent.includes('{key}');"
+        ),
+        Duration::from_secs(20),
+    )
+    .await;
+}
+
+async fn set_status(s: &Session, status: &str) {
+    let select = s
+        .wait("[data-testid=status-select]", Duration::from_secs(10))
+        .await;
+    s.click(&select).await;
+    let option = s
+        .wait(
+            &format!("[data-testid=status-select] option[value='{status}']"),
+            Duration::from_secs(5),
+        )
+        .await;
+    s.click(&option).await;
+    s.wait_until(
+        &format!("status {status}"),
+        &format!(
+            "const e = document.querySelector('[data-testid=ticket-status]');
+             return e && e.getAttribute('data-status') === '{status}';"
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
+async fn compose(s: &Session, mode: &str, text: &str) {
+    s.click(
+        &s.wait(
+            &format!("[data-testid=composer-mode-{mode}]"),
+            Duration::from_secs(10),
+        )
+        .await,
+    )
+    .await;
+    let area = s
+        .wait("[data-testid=composer-text]", Duration::from_secs(5))
+        .await;
+    s.type_text(&area, text).await;
+    s.click(
+        &s.wait("[data-testid=composer-send]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    let literal = serde_json::to_string(text).expect("a JSON string");
+    s.wait_until(
+        &format!("the {mode} in the timeline"),
+        &format!(
+            "return [...document.querySelectorAll('[data-testid=timeline-entry]')]
+                 .some(e => e.textContent.includes({literal}));"
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
+async fn unsent(s: &Session) -> u64 {
+    s.script(
+        "const e = document.querySelector('[data-testid=unsent-count]');
+         return e ? Number(e.getAttribute('data-count') ?? e.textContent.replace(/\\D/g, '')) : -1;",
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_u64())
+    .unwrap_or(u64::MAX)
+}
+
+async fn sync_state(s: &Session) -> String {
+    s.script(
+        "const e = document.querySelector('[data-testid=sync-indicator]');
+         return e ? e.getAttribute('data-state') : '';",
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make desktop-test`"]
+async fn agent_works_a_ticket_online_and_offline_and_hostile_text_stays_inert() {
+    let mut server = Server::start(Backend::Sqlite).await;
+    let hostile = create_hostile_ticket(&server).await;
+    let screens = out_dir();
+    let data = outpost_system_tests::scratch_dir();
+    let logs = outpost_system_tests::scratch_dir();
+    let driver = Driver::start(&[("OUTPOST_DATA_DIR", data.path())], logs.path()).await;
+    let s = driver.session(&desktop_bin()).await;
+
+    // Sign in, the queue.
+    sign_in(&s, &server).await;
+    let snapshot = server.snapshot(&server.org.ann).await;
+    let mut open: Vec<_> = snapshot
+        .tickets
+        .values()
+        .filter(|t| {
+            t.department.as_deref() == Some("support") && t.status.is_open() && t.id != hostile
+        })
+        .collect();
+    open.sort_by_key(|t| t.key.clone());
+    let ticket = open.first().expect("an open support ticket");
+    let key = ticket.key.clone().expect("a server ticket has a key");
+    // The support tickets nobody has taken yet (the seeded open ones and the hostile one).
+    s.click(
+        &s.wait("[data-testid=view-unassigned]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=queue-row]", Duration::from_secs(60))
+        .await;
+    s.screenshot(&screens.join("queue.png")).await;
+
+    // A ticket: reply, then pending.
+    open_ticket(&s, &key).await;
+    compose(&s, "reply", "Thanks, we are checking the transfer now.").await;
+    set_status(&s, "pending").await;
+    s.screenshot(&screens.join("ticket.png")).await;
+    wait_for(
+        "the reply and status on the server",
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        || async {
+            let now = server.snapshot(&server.org.ann).await;
+            let t = &now.tickets[&ticket.id];
+            let replied = now.entries[&ticket.id].values().any(|e| {
+                serde_json::to_string(&e.body)
+                    .unwrap_or_default()
+                    .contains("checking the transfer")
+            });
+            (replied && t.status.as_str() == "pending").then_some(())
+        },
+    )
+    .await;
+
+    // Offline: the server stops; the agent keeps working.
+    server.kill();
+    s.click(
+        &s.wait("[data-testid=assign-me]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    set_status(&s, "in_progress").await;
+    compose(
+        &s,
+        "note",
+        "Customer called again; escalate if no reply by noon.",
+    )
+    .await;
+    s.wait_until(
+        "the offline indicator with unsent changes",
+        "const e = document.querySelector('[data-testid=sync-indicator]');
+         const u = document.querySelector('[data-testid=unsent-count]');
+         return e && ['offline', 'error'].includes(e.getAttribute('data-state')) && u
+             && Number(u.getAttribute('data-count') ?? u.textContent.replace(/\\D/g, '')) >= 3;",
+        Duration::from_secs(60),
+    )
+    .await;
+    s.screenshot(&screens.join("offline.png")).await;
+    assert!(unsent(&s).await >= 3, "assign, status and note are unsent");
+
+    // Back online: everything reaches the server.
+    server.restart().await;
+    s.wait_until(
+        "unsent changes to reach the server",
+        "const u = document.querySelector('[data-testid=unsent-count]');
+         const e = document.querySelector('[data-testid=sync-indicator]');
+         return u && e && e.getAttribute('data-state') === 'online'
+             && Number(u.getAttribute('data-count') ?? u.textContent.replace(/\\D/g, '')) === 0;",
+        Duration::from_secs(90),
+    )
+    .await;
+    let now = server.snapshot(&server.org.ann).await;
+    assert_eq!(now.tickets[&ticket.id].status.as_str(), "in_progress");
+    assert_eq!(now.tickets[&ticket.id].assignee, Some(server.org.ann.id));
+    let notes = now.entries[&ticket.id]
+        .values()
+        .filter(|e| {
+            serde_json::to_string(&e.body)
+                .unwrap_or_default()
+                .contains("escalate if no reply")
+        })
+        .count();
+    assert_eq!(notes, 1, "the offline note reached the server exactly once");
+    assert_eq!(sync_state(&s).await, "online");
+
+    // A colleague's change appears without a reload.
+    let bob = Client::ready(&server.url(), &server.org.bob).await;
+    bob.desk
+        .note(
+            ticket.id,
+            "Bob: bank confirmed the transfer left them.".into(),
+        )
+        .await
+        .expect("bob's note");
+    bob.settle(10).await;
+    s.wait_until(
+        "bob's note in the open ticket",
+        "return [...document.querySelectorAll('[data-testid=timeline-entry]')]
+             .some(e => e.textContent.includes('bank confirmed the transfer'));",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // The hostile ticket shows its characters and runs nothing.
+    let hostile_key = server.snapshot(&server.org.ann).await.tickets[&hostile]
+        .key
+        .clone()
+        .expect("a key");
+    open_ticket(&s, &hostile_key).await;
+    s.wait_until(
+        "the hostile subject shown as text",
+        "return [...document.querySelectorAll('[data-testid=customer-text]')]
+             .some(e => e.textContent.includes('<img src=x onerror='));",
+        Duration::from_secs(10),
+    )
+    .await;
+    let verdict = s
+        .script(
+            "const pane = document.querySelector('[data-testid=ticket-pane]');
+             return {
+               xss: window.__xss === undefined ? null : window.__xss,
+               img: pane.querySelectorAll('img').length,
+               script: document.querySelectorAll('body script').length,
+               svg: pane.querySelectorAll('svg[onload]').length,
+               body: pane.textContent.includes('<script>window.__xss=1</script>'),
+             };",
+        )
+        .await
+        .expect("inspect the page");
+    assert_eq!(
+        verdict["xss"],
+        serde_json::Value::Null,
+        "script ran: {verdict}"
+    );
+    assert_eq!(verdict["img"], 0, "{verdict}");
+    assert_eq!(verdict["script"], 0, "{verdict}");
+    assert_eq!(verdict["svg"], 0, "{verdict}");
+    assert_eq!(
+        verdict["body"], true,
+        "the description shows its characters: {verdict}"
+    );
+    s.screenshot(&screens.join("xss.png")).await;
+    s.quit().await;
+    println!("screenshots in {}", screens.display());
+}
