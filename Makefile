@@ -74,13 +74,17 @@ desktop-test:
 	  'printf outpost | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	   $(CARGO) test -p outpost-system-tests --test desktop -- --ignored --test-threads=1 --nocapture'
 
-## package: the .deb (Tauri's bundler, offline) from the debug build that `make test` compiles.
+## package: the .deb with Tauri's bundler (offline), optimised: PROFILE=release (default).
+# `make test` packages the debug build it has already compiled (PROFILE=debug) instead of
+# compiling everything a second time with optimisations.
+PROFILE ?= release
 package: prereqs ui
-	ui/node_modules/.bin/tauri build --debug --bundles deb --ci
-	@ls -l $(CARGO_TARGET_DIR)/debug/bundle/deb/*.deb
+	ui/node_modules/.bin/tauri build $(if $(filter debug,$(PROFILE)),--debug) --bundles deb --ci
+	@ls -l $(CARGO_TARGET_DIR)/$(PROFILE)/bundle/deb/*.deb
 
 # Installs the package into a scratch root with dpkg and checks what it holds and depends on.
-package-test: package
+package-test:
+	$(MAKE) package PROFILE=debug
 	scripts/check-deb.sh $(CARGO_TARGET_DIR)/debug/bundle/deb/*.deb
 
 ## bench: the criterion benchmarks on the 100 000-ticket cache (minutes; not part of test).

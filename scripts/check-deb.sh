@@ -12,12 +12,13 @@ fail() { echo "check-deb: $*" >&2; exit 1; }
 mkdir -p "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/info"
 touch "$root/var/lib/dpkg/status"
 dpkg --root="$root" --force-not-root --force-depends --force-script-chrootless \
-  --no-triggers --instdir="$root" --admindir="$root/var/lib/dpkg" -i "$deb" >/dev/null
+  --no-triggers --instdir="$root" --admindir="$root/var/lib/dpkg" -i "$deb" >"$root/dpkg.log" 2>&1 ||
+  { cat "$root/dpkg.log" >&2; fail "dpkg could not install it"; }
 
 name=$(dpkg-deb -f "$deb" Package)
 [ "$name" = "outpost" ] || fail "package name is '$name', expected 'outpost'"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3; do
   grep -q "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 status=$(dpkg --admindir="$root/var/lib/dpkg" -s "$name" | sed -n 's/^Status: //p')
