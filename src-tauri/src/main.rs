@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use outpost_client::desk::{Desk, DeskConfig, DeskError, Unlock};
-use outpost_client::vault::Vault;
+use outpost_client::vault::{Vault, VaultMode};
 use tauri::Manager;
 
 use crate::shell::Shell;
@@ -108,8 +108,9 @@ fn main() {
             let shell = shell.clone();
             let start = (cli.server, cli.email);
             tauri::async_runtime::spawn(async move {
-                if let (Some(server), Some(email)) = start {
-                    auto_sign_in(&shell, &server, &email).await;
+                match start {
+                    (Some(server), Some(email)) => auto_sign_in(&shell, &server, &email).await,
+                    _ => auto_resume(&shell).await,
                 }
                 shell.set_ready();
             });
@@ -118,6 +119,17 @@ fn main() {
         .build(tauri::generate_context!())
         .expect("the Outpost window could not be created");
     app.run(|_, _| {});
+}
+
+/// A profile whose key is in the OS keychain opens at start without a prompt (the keychain is
+/// unlocked with the desktop session); a passphrase profile waits on the lock screen.
+async fn auto_resume(shell: &Shell) {
+    if !matches!(shell.desk.last_profile_mode().await, Ok(Some(VaultMode::Keychain))) {
+        return;
+    }
+    if let Err(e) = shell.unlock(Unlock::Keychain).await {
+        log::info!("the last profile stays locked ({}): {e}", e.code());
+    }
 }
 
 /// `--server/--email` (as `make run` passes them): sign in before the UI asks, with the
