@@ -77,6 +77,8 @@ impl std::fmt::Debug for ServerApi {
 /// Connect and request timeouts; the event stream has no overall timeout (it is long-lived).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Answers at least this large are decoded on Tokio's blocking pool.
+const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
 
 impl ServerApi {
     /// `base` is the server's root URL (`https://desk.example.com`, or `http://127.0.0.1:7878`).
@@ -121,7 +123,7 @@ impl ServerApi {
             .map_err(|e| ApiError::Protocol(e.to_string()))
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
+    async fn call<B: Serialize, T: DeserializeOwned + Send + 'static>(
         &self,
         method: Method,
         path: &str,
@@ -142,13 +144,26 @@ impl ServerApi {
         let status = response.status();
         let bytes = response.bytes().await.map_err(offline)?;
         if status.is_success() {
-            let decoding = std::time::Instant::now();
-            let decoded = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
+            let size = bytes.len();
+            let decode = move || {
+                let decoding = std::time::Instant::now();
+                let decoded = serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
+                (decoded, decoding.elapsed())
+            };
+            // Large answers (bootstrap pull pages, megabytes) are decoded on the blocking pool,
+            // off the async threads.
+            let (decoded, took) = if size >= BLOCKING_DECODE_BYTES {
+                tokio::task::spawn_blocking(decode)
+                    .await
+                    .map_err(|e| ApiError::Protocol(format!("decoding failed: {e}")))?
+            } else {
+                decode()
+            };
             tracing::trace!(
                 path,
-                bytes = bytes.len(),
-                decode_us = decoding.elapsed().as_micros() as u64,
+                bytes = size,
+                decode_us = took.as_micros() as u64,
                 "decoded"
             );
             return decoded;

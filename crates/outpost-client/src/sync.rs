@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use outpost_core::model::TicketId;
-use outpost_core::sync::{PullResponse, PushRequest, MAX_PULL_LIMIT};
+use outpost_core::sync::{PullResponse, PushRequest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT};
 use outpost_store::Store;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify};
@@ -93,10 +93,13 @@ fn store_error(e: impl std::fmt::Display) -> SyncError {
 
 /// Mutations per push request.
 const PUSH_BATCH: u32 = outpost_core::sync::MAX_PUSH_BATCH as u32;
-/// Pages applied per store transaction while catching up (fewer commits, same atomicity).
+/// Pages applied per store transaction while catching up (fewer commits, same atomicity), up to
+/// [`CHANGES_PER_APPLY`] changes.
 const PAGES_PER_APPLY: usize = 8;
-/// Pages fetched ahead of the one being applied.
-const PREFETCH: usize = 4;
+/// Most changes per store transaction (bounds the memory of a batch of bootstrap pages).
+const CHANGES_PER_APPLY: usize = 20_000;
+/// Changes fetched ahead of the page being applied (4 pages of 1 000, or 2 bootstrap pages).
+const PREFETCH_CHANGES: usize = 4_000;
 
 struct Inner {
     api: ServerApi,
@@ -342,9 +345,20 @@ impl SyncEngine {
     }
 
     async fn pull_all(&self) -> Result<(), SyncError> {
-        let start = with_store(&self.0.store, |s| s.sync_cursor()).await?;
+        let (start, bootstrapping) = with_store(&self.0.store, |s| {
+            Ok((s.sync_cursor()?, s.bootstrapping()?))
+        })
+        .await?;
+        // An initial sync (or one resumed after a restart) asks for the largest pages: fewer
+        // round trips, fewer page queries on the server, fewer store transactions.
+        let limit = if start == 0 || bootstrapping {
+            MAX_PULL_LIMIT
+        } else {
+            DEFAULT_PULL_LIMIT
+        };
+        let prefetch = (PREFETCH_CHANGES / limit as usize).max(2);
         let (pages_tx, mut pages_rx) =
-            tokio::sync::mpsc::channel::<Result<PullResponse, SyncError>>(PREFETCH);
+            tokio::sync::mpsc::channel::<Result<PullResponse, SyncError>>(prefetch);
         // The fetcher runs ahead of the applier; it follows `cursor` from each page and stops
         // at the last page or a reset (the applier then restarts from zero).
         let fetcher = {
@@ -358,7 +372,7 @@ impl SyncEngine {
                     let page = engine
                         .authed(|token| {
                             let api = api.clone();
-                            async move { api.pull(&token, cursor, MAX_PULL_LIMIT, device).await }
+                            async move { api.pull(&token, cursor, limit, device).await }
                         })
                         .await;
                     tracing::debug!(
@@ -393,13 +407,18 @@ impl SyncEngine {
                 }
                 None => break,
             }
+            let mut changes: usize = batch.iter().map(|p| p.changes.len()).sum();
             while batch.len() < PAGES_PER_APPLY
+                && changes < CHANGES_PER_APPLY
                 && batch
                     .last()
                     .is_some_and(|p| p.has_more && !p.reset_required)
             {
                 match pages_rx.try_recv() {
-                    Ok(Ok(page)) => batch.push(page),
+                    Ok(Ok(page)) => {
+                        changes += page.changes.len();
+                        batch.push(page);
+                    }
                     Ok(Err(e)) => {
                         result = Err(e);
                         break;
@@ -409,7 +428,6 @@ impl SyncEngine {
             }
             let last_has_more = batch.last().is_some_and(|p| p.has_more);
             let pages = batch.len();
-            let changes: usize = batch.iter().map(|p| p.changes.len()).sum();
             let applying = std::time::Instant::now();
             let applied =
                 with_store(&self.0.store, move |s| s.apply_pull_pages(&batch, now())).await;

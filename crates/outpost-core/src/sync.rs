@@ -68,8 +68,11 @@ pub struct ErrorBody {
 
 /// Most mutations one push may carry.
 pub const MAX_PUSH_BATCH: usize = 500;
-/// Most changes one pull may return.
-pub const MAX_PULL_LIMIT: u32 = 1_000;
+/// Changes one pull returns when the request names no limit; what a caught-up client asks for.
+pub const DEFAULT_PULL_LIMIT: u32 = 1_000;
+/// Most changes one pull may return (larger limits are clamped to it). A client that is
+/// bootstrapping asks for pages this large: fewer round trips and page queries.
+pub const MAX_PULL_LIMIT: u32 = 5_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

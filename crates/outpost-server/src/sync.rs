@@ -15,7 +15,7 @@ use outpost_core::model::{Department, Entry, EntryBody, Role, Ticket, User};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{
     ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
-    PullResponse, PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
+    PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
 };
 use serde::Deserialize;
 use sqlx::Row;
@@ -484,6 +484,8 @@ pub async fn push(
 pub struct PullQuery {
     #[serde(default)]
     pub cursor: u64,
+    /// Most changes to return: 1 to 5 000 (larger values are clamped); 1 000 when omitted.
+    /// Clients ask for 5 000 while bootstrapping.
     pub limit: Option<u32>,
     /// The pulling device. Clients send it: it reports `last_mutation_id` (confirming outbox
     /// entries) and lets the server ask a device to re-bootstrap after the user's view shrank.
@@ -542,7 +544,7 @@ pub async fn pull(
 ) -> ApiResult<Json<WirePull>> {
     let limit = query
         .limit
-        .unwrap_or(MAX_PULL_LIMIT)
+        .unwrap_or(DEFAULT_PULL_LIMIT)
         .clamp(1, MAX_PULL_LIMIT) as usize;
     let cursor = i64::try_from(query.cursor)
         .map_err(|_| ApiError::BadRequest("cursor out of range".into()))?;
