@@ -259,6 +259,18 @@ impl Session {
             .await
     }
 
+    /// Runs `body` as an asynchronous function in the page: it calls `arguments[0](value)`
+    /// when done. WebDriver's script timeout bounds it.
+    pub async fn script_async(&self, body: &str) -> Result<Value, WdError> {
+        self.post("/execute/async", json!({ "script": body, "args": [] }))
+            .await
+    }
+
+    /// Sets the script timeout (milliseconds) for [`Session::script_async`].
+    pub async fn set_script_timeout(&self, ms: u64) {
+        let _ = self.post("/timeouts", json!({ "script": ms })).await;
+    }
+
     /// Saves a PNG of the window.
     pub async fn screenshot(&self, path: &Path) {
         let data = self

@@ -54,7 +54,12 @@ export function QueueList(props: {
   );
 
   return (
-    <div class="queue-scroll" ref={scrollEl} data-testid="queue-list" role="listbox" aria-label={t("queue.label")} tabIndex={-1}>
+    <div
+      class="queue-scroll"
+      ref={scrollEl}
+      data-testid="queue-list"
+      data-ready={props.queue.ready() ? "true" : "false"}
+      role="listbox" aria-label={t("queue.label")} tabIndex={-1}>
       <Show when={props.queue.ready() && props.queue.total() === 0}>
         <p class="empty">{props.emptyText}</p>
       </Show>
