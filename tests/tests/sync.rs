@@ -332,12 +332,15 @@ const CLI_NOTES: usize = 2000;
 
 /// Size of the profile's cache write-ahead log (0 when there is none): it grows when a
 /// transaction commits.
+/// The size of the profile's cache file and its WAL: a commit grows one of them (a bulk load
+/// writes into the file on a rollback journal, other transactions into the WAL).
 fn wal_size(data_dir: &std::path::Path) -> u64 {
     std::fs::read_dir(data_dir)
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| std::fs::metadata(e.path().join("cache.db-wal")).ok())
+        .flat_map(|e| ["cache.db", "cache.db-wal"].map(|f| std::fs::metadata(e.path().join(f))))
+        .filter_map(Result::ok)
         .map(|m| m.len())
         .sum()
 }

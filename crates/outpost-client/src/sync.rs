@@ -349,14 +349,16 @@ impl SyncEngine {
             Ok((s.sync_cursor()?, s.bootstrapping()?))
         })
         .await?;
-        // An initial sync (or one resumed after a restart) asks for the largest pages: fewer
-        // round trips, fewer page queries on the server, fewer store transactions.
-        let limit = if start == 0 || bootstrapping {
-            MAX_PULL_LIMIT
+        // An initial sync (or one resumed after a restart) asks for the largest pages after the
+        // first one: fewer round trips, fewer page queries on the server, fewer store
+        // transactions. The first page stays small so the cache has rows (and a committed bulk
+        // load to resume) soon.
+        let bootstrap = start == 0 || bootstrapping;
+        let prefetch = if bootstrap {
+            (PREFETCH_CHANGES / MAX_PULL_LIMIT as usize).max(2)
         } else {
-            DEFAULT_PULL_LIMIT
+            (PREFETCH_CHANGES / DEFAULT_PULL_LIMIT as usize).max(2)
         };
-        let prefetch = (PREFETCH_CHANGES / limit as usize).max(2);
         let (pages_tx, mut pages_rx) =
             tokio::sync::mpsc::channel::<Result<PullResponse, SyncError>>(prefetch);
         // The fetcher runs ahead of the applier; it follows `cursor` from each page and stops
@@ -365,6 +367,7 @@ impl SyncEngine {
             let engine = self.clone();
             tokio::spawn(async move {
                 let mut cursor = start;
+                let mut limit = DEFAULT_PULL_LIMIT;
                 loop {
                     let api = engine.0.api.clone();
                     let device = engine.0.device;
@@ -386,6 +389,9 @@ impl SyncEngine {
                     };
                     if let Ok(p) = &page {
                         cursor = p.cursor;
+                    }
+                    if bootstrap {
+                        limit = MAX_PULL_LIMIT;
                     }
                     if pages_tx.send(page).await.is_err() || stop {
                         return;
