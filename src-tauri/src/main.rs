@@ -124,7 +124,10 @@ fn main() {
 /// A profile whose key is in the OS keychain opens at start without a prompt (the keychain is
 /// unlocked with the desktop session); a passphrase profile waits on the lock screen.
 async fn auto_resume(shell: &Shell) {
-    if !matches!(shell.desk.last_profile_mode().await, Ok(Some(VaultMode::Keychain))) {
+    if !matches!(
+        shell.desk.last_profile_mode().await,
+        Ok(Some(VaultMode::Keychain))
+    ) {
         return;
     }
     if let Err(e) = shell.unlock(Unlock::Keychain).await {

@@ -363,10 +363,8 @@ async fn main() {
     for value in ["P1", "P2", "P3", "P4", ""].iter().cycle().take(15) {
         let ms = timed(
             &s,
-            &format!(
-                "const sel = document.querySelector('select[data-testid=filter-priority]');
-                 const list = document.querySelector('[data-testid=queue-list]');"
-            ),
+            "const sel = document.querySelector('select[data-testid=filter-priority]');
+             const list = document.querySelector('[data-testid=queue-list]');",
             &format!("sel.value = '{value}'; sel.dispatchEvent(new Event('change', {{ bubbles: true }})); let reset = list.getAttribute('data-ready') === 'false';"),
             &format!("(reset = reset || list.getAttribute('data-ready') === 'false', reset || performance.now() - t0 > 2000) && {LOADED}"),
         )

@@ -386,3 +386,74 @@ async fn agent_works_a_ticket_online_and_offline_and_hostile_text_stays_inert() 
     s.quit().await;
     println!("screenshots in {}", screens.display());
 }
+
+/// Picks `value` in the `<select>` with test id `testid` as a user would (click, then option).
+async fn choose(s: &Session, testid: &str, value: &str) {
+    let select = s
+        .wait(&format!("[data-testid={testid}]"), Duration::from_secs(10))
+        .await;
+    s.click(&select).await;
+    let option = s
+        .wait(
+            &format!("[data-testid={testid}] option[value='{value}']"),
+            Duration::from_secs(5),
+        )
+        .await;
+    s.click(&option).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make desktop-test`"]
+async fn language_switch_and_idle_auto_lock_then_keychain_unlock() {
+    let server = Server::start(Backend::Sqlite).await;
+    let data = outpost_system_tests::scratch_dir();
+    let logs = outpost_system_tests::scratch_dir();
+    let driver = Driver::start(&[("OUTPOST_DATA_DIR", data.path())], logs.path()).await;
+    let s = driver.session(&desktop_bin()).await;
+    sign_in(&s, &server).await;
+
+    // 简体中文, then back: the sidebar's first view follows the choice.
+    s.click(
+        &s.wait("[data-testid=user-menu]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    choose(&s, "language-select", "zh-CN").await;
+    s.wait_until(
+        "the Chinese workspace",
+        "return document.body.innerText.includes('我的待办');",
+        Duration::from_secs(10),
+    )
+    .await;
+    s.screenshot(&out_dir().join("zh-CN.png")).await;
+    choose(&s, "language-select", "en").await;
+    s.wait_until(
+        "the English workspace",
+        "return document.body.innerText.includes('My open') && !document.body.innerText.includes('我的待办');",
+        Duration::from_secs(10),
+    )
+    .await;
+    let saved = std::fs::read_to_string(data.path().join("settings.json")).expect("settings saved");
+    assert!(saved.contains("\"en\""), "{saved}");
+
+    // Lock after one idle minute; nobody touches anything.
+    choose(&s, "idle-select", "1").await;
+    let saved = std::fs::read_to_string(data.path().join("settings.json")).expect("settings saved");
+    assert!(saved.contains("\"idle_lock_minutes\": 1"), "{saved}");
+    s.wait("[data-testid=lock-screen]", Duration::from_secs(120))
+        .await;
+    // Locked means the desk is closed: no ticket reads until unlocked.
+    assert!(s.find_all("[data-testid=queue-list]").await.is_empty());
+
+    // The key is in the (real) keychain: one click opens the cache again.
+    s.click(
+        &s.wait("[data-testid=unlock-submit]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=queue-list]", Duration::from_secs(30))
+        .await;
+    s.wait("[data-testid=queue-row]", Duration::from_secs(30))
+        .await;
+    s.quit().await;
+}

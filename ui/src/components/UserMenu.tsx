@@ -3,7 +3,7 @@ import type { Settings } from "../backend";
 import { useDesk } from "../state/app";
 import { t } from "../i18n";
 
-const IDLE_CHOICES = [0, 5, 15, 30, 60];
+const IDLE_CHOICES = [0, 1, 5, 15, 30, 60];
 
 /** Theme toggle, language, idle lock, lock and sign out. */
 export function UserMenu() {
