@@ -1310,6 +1310,115 @@ fn local_changes_and_revocations_during_a_bulk_load_reach_its_search_index() {
     check_search_tables(&dir);
 }
 
+#[test]
+fn entries_that_arrive_after_their_ticket_in_a_later_bulk_transaction_are_searchable() {
+    let cfg = outpost_synth::SynthConfig {
+        tickets: 900,
+        entries: 2_700,
+        ..outpost_synth::SynthConfig::default()
+    };
+    let mut pages = server_order_pages(&cfg, 300);
+    // Tickets of the first page, given more entries in the last page (two transactions later),
+    // one of them dated before every other entry of its ticket.
+    let early: Vec<Ticket> = pages[0]
+        .changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ChangeKind::Ticket(t) => Some((**t).clone()),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    assert_eq!(early.len(), 3);
+    let words = ["zucchini 西葫芦", "rutabaga 芜菁", "kohlrabi 苤蓝"];
+    let last = pages.last_mut().unwrap();
+    for (i, (ticket, text)) in early.iter().zip(words).enumerate() {
+        last.cursor += 1;
+        last.changes.push(Change {
+            seq: last.cursor,
+            kind: ChangeKind::Entry(Box::new(Entry {
+                id: Uuid::from_u128(0x7000 + i as u128),
+                ticket_id: ticket.id,
+                author: None,
+                body: EntryBody::Note { text: text.into() },
+                created_at: if i == 0 {
+                    ticket.created_at - Duration::minutes(1)
+                } else {
+                    cfg.now
+                },
+            })),
+        });
+    }
+    let (bulk_dir, inc_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut bulk = open(&bulk_dir);
+    let mut incremental = open(&inc_dir);
+    let mut seed = Server::default();
+    seed.edit(new_ticket(1, "seed", "d", "support", Priority::P3), now());
+    incremental
+        .apply_pull(&seed.pull(actor().device_id, 0, 10), now())
+        .unwrap();
+    for group in pages.chunks(2) {
+        bulk.apply_pull_pages(group, cfg.now).unwrap();
+        incremental.apply_pull_pages(group, cfg.now).unwrap();
+    }
+    assert!(!bulk.bootstrapping().unwrap());
+    for (ticket, text) in early.iter().zip(words) {
+        for word in text.split(' ') {
+            let hits = bulk.search(word, 5).unwrap();
+            assert_eq!(hits.len(), 1, "{word}");
+            assert_eq!(hits[0].id, ticket.id, "{word}");
+        }
+    }
+    // The same documents as the incremental path, in timeline order, on this connection.
+    let docs = |dir: &tempfile::TempDir| -> BTreeMap<Vec<u8>, String> {
+        let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+            .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT t.id, d.text FROM tickets t JOIN search_docs d ON d.rowid = t.rowid")
+            .unwrap();
+        let docs = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        docs
+    };
+    let (a, mut b) = (docs(&bulk_dir), docs(&inc_dir));
+    b.remove(ticket_id(1).as_bytes().as_slice());
+    assert_eq!(a.len(), 900);
+    assert_eq!(a, b);
+    // The note dated first comes right after the description.
+    assert!(a[early[0].id.as_bytes().as_slice()]
+        .contains(&format!("\n{}\n{}\n", early[0].description, words[0])));
+    for query in ["登录", "refund", "冻结", "E4", "钱", "zucchini", "芜菁"] {
+        let ids = |s: &Store| -> Vec<Uuid> {
+            s.search(query, 50)
+                .unwrap()
+                .iter()
+                .map(|h| h.id)
+                .filter(|id| *id != ticket_id(1))
+                .collect()
+        };
+        assert_eq!(ids(&bulk), ids(&incremental), "{query}");
+    }
+    // The copied trigram index keeps working on the connection that built it.
+    bulk.apply_local(
+        &actor(),
+        Mutation::AddNote {
+            entry_id: Uuid::from_u128(0x7100),
+            ticket_id: early[1].id,
+            text: "parsnip 欧防风".into(),
+        },
+        cfg.now,
+    )
+    .unwrap();
+    assert_eq!(bulk.search("parsnip", 5).unwrap()[0].id, early[1].id);
+    assert_eq!(bulk.search("rutabaga", 5).unwrap()[0].id, early[1].id);
+    drop(bulk);
+    check_search_tables(&bulk_dir);
+}
+
 fn subject_of(pages: &[PullResponse], id: Uuid) -> String {
     pages
         .iter()
