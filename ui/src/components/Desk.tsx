@@ -2,7 +2,7 @@ import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "sol
 import type { QueueSort } from "../backend";
 import { useDesk } from "../state/app";
 import { createQueue } from "../state/queue";
-import { applyBar, departmentFilter, emptyBar, savedViews, type FilterBar as Bar } from "../lib/views";
+import { applyBar, departmentFilter, emptyBar, savedViews, type FilterBar as Bar, type ViewId } from "../lib/views";
 import { useClock } from "../lib/clock";
 import { departmentLabel, t } from "../i18n";
 import { Sidebar, type Selection } from "./Sidebar";
@@ -39,7 +39,9 @@ export function Desk() {
   const desk = useDesk();
   useClock();
   const views = savedViews(desk.me);
-  const [selection, setSelection] = createSignal<Selection>({ kind: "view", id: "my_open" });
+  // The queue opens where the agent left it (per machine; a view or department name, no data).
+  const [selection, setSelection] = createSignal<Selection>(loadSelection());
+  createEffect(() => saveSelection(selection()));
   const [bar, setBar] = createSignal<Bar>(emptyBar());
   const [sort, setSort] = createSignal<QueueSort>("sla_due");
   const [selectedId, setSelectedId] = createSignal<string | null>(null);
@@ -224,4 +226,26 @@ export function Desk() {
       </Show>
     </div>
   );
+}
+
+const SELECTION_KEY = "outpost.selection";
+const VIEW_IDS: readonly ViewId[] = ["my_open", "unassigned", "at_risk", "breached", "p1", "pending", "all"];
+
+function loadSelection(): Selection {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SELECTION_KEY) ?? "null") as Selection | null;
+    if (saved?.kind === "view" && VIEW_IDS.includes(saved.id)) return { kind: "view", id: saved.id };
+    if (saved?.kind === "department" && typeof saved.name === "string") return { kind: "department", name: saved.name };
+  } catch {
+    // Unreadable or no storage: the default view.
+  }
+  return { kind: "view", id: "my_open" };
+}
+
+function saveSelection(selection: Selection): void {
+  try {
+    localStorage.setItem(SELECTION_KEY, JSON.stringify(selection));
+  } catch {
+    // Storage unavailable: the next start opens the default view.
+  }
 }

@@ -34,9 +34,10 @@ export function QueueList(props: {
 
   props.api?.({ scrollToIndex: (index) => virtualizer.scrollToIndex(index, { align: "auto" }) });
 
-  // The first time real rows are on screen (the start-up benchmark's end point).
+  // The first time the queue is on screen with its rows (or known to be empty): the start-up
+  // benchmark's end point.
   createEffect(() => {
-    if (!queueReadyMarked && props.queue.ready() && props.queue.row(0)) {
+    if (!queueReadyMarked && props.queue.ready() && (props.queue.total() === 0 || props.queue.row(0))) {
       queueReadyMarked = true;
       performance.mark("outpost:queue-ready");
     }
