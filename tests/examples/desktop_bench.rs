@@ -128,6 +128,9 @@ fn memory(pid: u32) -> (f64, f64) {
 }
 
 fn stats(mut samples: Vec<f64>) -> String {
+    if samples.is_empty() {
+        return "skipped".into();
+    }
     samples.sort_by(f64::total_cmp);
     let at = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
     format!(
@@ -182,7 +185,10 @@ async fn timed(s: &Session, setup: &str, action: &str, done: &str) -> f64 {
          }};
          requestAnimationFrame(poll);"
     );
-    let value = s.script_async(&script).await.expect("a timed script");
+    let value = match s.script_async(&script).await {
+        Ok(value) => value,
+        Err(e) => panic!("{e:?} during `{action}`"),
+    };
     let ms = value.as_f64().unwrap_or(-1.0);
     assert!(ms >= 0.0, "timed out: {action} / {done}");
     ms
@@ -267,7 +273,11 @@ async fn main() {
     }
 
     // The agent's cache: signed in with the OS keychain, fully synced, closed.
-    let data = work.path().join("client");
+    // `--keep <dir>`: keep the synced client cache there and reuse it on later runs (run with the
+    // same XDG_DATA_HOME so the keyring that holds its key is the same).
+    let keep = arg(&args, "--keep").map(PathBuf::from);
+    let data = keep.clone().unwrap_or_else(|| work.path().join("client"));
+    let reuse = data.join("last-profile").exists();
     let desk = Desk::new(
         Vault::system(),
         DeskConfig {
@@ -275,11 +285,19 @@ async fn main() {
             ca_pem: None,
         },
     );
-    desk.sign_in(&url, email, password, None, Unlock::Keychain)
-        .await
-        .expect("sign in with the keychain (run under a session bus with an unlocked keyring)");
+    if reuse {
+        desk.resume(Unlock::Keychain)
+            .await
+            .expect("resume the kept cache");
+    } else {
+        desk.sign_in(&url, email, password, None, Unlock::Keychain)
+            .await
+            .expect("sign in with the keychain (run under a session bus with an unlocked keyring)");
+    }
     let synced = Instant::now();
-    desk.sync_now().await.expect("initial sync");
+    if !reuse {
+        desk.sync_now().await.expect("initial sync");
+    }
     let count = desk.queue_count(Default::default()).await.expect("count");
     eprintln!(
         "cache ready: {count} tickets in {:.1} s",
@@ -299,12 +317,13 @@ async fn main() {
             .join(" ")
     );
 
+    let only_interactive = args.iter().any(|a| a == "--only-interactive");
     // 1. Baseline: no profile, to the sign-in form.
     let empty = work.path().join("empty");
     std::fs::create_dir_all(&empty).expect("empty data dir");
     let driver = Driver::start(&[("OUTPOST_DATA_DIR", empty.as_path())], work.path()).await;
     let (mut baseline, mut baseline_nav) = (Vec::new(), Vec::new());
-    for _ in 0..launches {
+    for _ in 0..if only_interactive { 0 } else { launches } {
         let (s, ms, nav) = launch_to(&driver, &app, "outpost:signin-ready").await;
         baseline.push(ms);
         baseline_nav.push(nav);
@@ -333,7 +352,7 @@ async fn main() {
     s.quit().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (mut starts, mut starts_nav) = (Vec::new(), Vec::new());
-    for _ in 0..launches - 1 {
+    for _ in 0..if only_interactive { 0 } else { launches - 1 } {
         let (s, ms, nav) = launch_to(&driver, &app, "outpost:queue-ready").await;
         starts.push(ms);
         starts_nav.push(nav);
@@ -417,7 +436,26 @@ async fn main() {
     }
     println!("scroll one screen to loaded rows: {}", stats(scrolls));
 
-    // 3. Scroll the whole queue, then measure the app's memory.
+    // 3. Memory after start-up and the interactions above (the baseline), then after scrolling
+    // the whole queue.
+    let app_memory = || {
+        let mut lines = Vec::new();
+        let (mut rss, mut pss) = (0.0, 0.0);
+        for p in app_tree() {
+            let (r, s) = memory(p.pid);
+            lines.push(format!(
+                "  {:<22} RSS {r:>7.1} MiB, PSS {s:>7.1} MiB",
+                p.comm
+            ));
+            rss += r;
+            pss += s;
+        }
+        (lines.join("\n"), rss, pss)
+    };
+    let (lines, rss, pss) = app_memory();
+    println!(
+        "whole app before scrolling the queue: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}"
+    );
     let swept = Instant::now();
     let mut steps = 0;
     loop {
@@ -450,17 +488,7 @@ async fn main() {
         swept.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut rss = 0.0;
-    let mut pss = 0.0;
-    for p in app_tree() {
-        let (r, s) = memory(p.pid);
-        println!(
-            "  {:<22} pid {:>7}: RSS {r:>7.1} MiB, PSS {s:>7.1} MiB",
-            p.comm, p.pid
-        );
-        rss += r;
-        pss += s;
-    }
-    println!("whole app after scrolling the full queue: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB");
+    let (lines, rss, pss) = app_memory();
+    println!("whole app after scrolling the full queue: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}");
     s.quit().await;
 }
