@@ -38,6 +38,12 @@ struct Cli {
 }
 
 fn main() {
+    // WebKitGTK's accelerated compositing costs this list-and-form UI ~150 MiB in the web
+    // process and a third of its scroll latency (BENCHMARKS.md, desktop); without it pages are
+    // painted directly. Set before GTK starts; an explicit setting in the environment wins.
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     // tauri-driver and WebKitWebDriver pass arguments of their own; unknown ones are ignored.
     let cli = Cli::try_parse().unwrap_or_else(|_| Cli {
         data_dir: std::env::var_os("OUTPOST_DATA_DIR").map(PathBuf::from),
