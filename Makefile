@@ -78,8 +78,9 @@ desktop-test:
 # `make test` packages the debug build it has already compiled (PROFILE=debug) instead of
 # compiling everything a second time with optimisations.
 PROFILE ?= release
+TAURI ?= $(HOME)/.cache/outpost/tools/node_modules/.bin/tauri
 package: prereqs ui
-	ui/node_modules/.bin/tauri build $(if $(filter debug,$(PROFILE)),--debug) --bundles deb --ci
+	$(TAURI) build $(if $(filter debug,$(PROFILE)),--debug) --bundles deb --ci
 	@ls -l $(CARGO_TARGET_DIR)/$(PROFILE)/bundle/deb/*.deb
 
 # Installs the package into a scratch root with dpkg and checks what it holds and depends on.

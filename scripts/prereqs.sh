@@ -49,6 +49,17 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver
   cargo install tauri-driver --locked --version 2.1.0
 fi
 
+# Tauri's CLI (the .deb bundler behind `make package`), pinned, into a tools directory outside
+# the clone. Not in ui/package.json: its lock file would need every platform's binary package,
+# which a registry mirror may not carry, and `npm ci` refuses a lock without them.
+tauri_cli_version=2.12.5
+tools="${OUTPOST_TOOLS_DIR:-$HOME/.cache/outpost/tools}"
+if [ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli $tauri_cli_version" ]; then
+  echo "prereqs: installing @tauri-apps/cli $tauri_cli_version into $tools"
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-save --no-audit --no-fund "@tauri-apps/cli@$tauri_cli_version"
+fi
+
 # The UI's packages, from ui/package-lock.json, when it changed since the last install.
 if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "prereqs: npm ci (ui/)"
