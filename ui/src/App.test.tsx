@@ -271,3 +271,18 @@ describe("alerts", () => {
     await eventually(() => screen.getByTestId("conflicts-panel"));
   });
 });
+
+describe("reference data", () => {
+  it("re-reads users and templates when the whole cache changed", async () => {
+    const mock = start({ signedIn: true });
+    await eventually(() => screen.getByTestId("queue-list"));
+    const directory = vi.spyOn(mock, "directory");
+    const templates = vi.spyOn(mock, "templates");
+    mock.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: false } });
+    await Promise.resolve();
+    expect(directory).not.toHaveBeenCalled();
+    mock.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: true } });
+    await eventually(() => expect(directory).toHaveBeenCalledTimes(1));
+    expect(templates).toHaveBeenCalledTimes(1);
+  });
+});

@@ -56,13 +56,20 @@ export function App(props: { backend: Backend }) {
   const changeListeners = new Set<(notice: ChangeNotice) => void>();
   let subscribed = false;
 
+  /** Re-reads users, departments and templates (set once the desk is entered). */
+  let reloadReference: () => Promise<void> = async () => {};
+
   const onEvent = (event: DeskEvent) => {
     switch (event.kind) {
-      case "status":
+      case "status": {
+        const wasLoading = sync()?.bootstrapping ?? false;
         setSync(event.status);
+        if (wasLoading && !event.status.bootstrapping) void reloadReference();
         break;
+      }
       case "changes":
         if (phase().kind === "desk") for (const fn of [...changeListeners]) fn(event.notice);
+        if (event.notice.everything) void reloadReference();
         break;
       case "alert":
         // The shell also raises a system notification; in the app the newest few stay visible.
@@ -109,12 +116,21 @@ export function App(props: { backend: Backend }) {
 
   const enterDesk = async (me: Me) => {
     await subscribe();
-    const [directory, templates, machine] = await Promise.all([
+    const [firstDirectory, firstTemplates, machine] = await Promise.all([
       backend.directory().catch((): Directory => ({ users: [me.user], departments: [...me.user.departments] })),
       backend.templates().catch((): Template[] => []),
       backend.statusMachine().catch((): Array<[Status, Status[]]> => []),
       refreshSync(),
     ]);
+    // Users, departments and templates arrive with the initial sync (and change rarely): read
+    // them again when the whole cache changed.
+    const [directory, setDirectory] = createSignal(firstDirectory);
+    const [templates, setTemplates] = createSignal(firstTemplates);
+    reloadReference = async () => {
+      const [d, tpl] = await Promise.all([backend.directory().catch(() => null), backend.templates().catch(() => null)]);
+      if (d) setDirectory(d);
+      if (tpl) setTemplates(tpl);
+    };
     const targets = new Map(machine);
     const ctx: DeskContext = {
       backend,
@@ -122,8 +138,8 @@ export function App(props: { backend: Backend }) {
       sync,
       settings,
       saveSettings,
-      directory: () => directory,
-      templates: () => templates,
+      directory,
+      templates,
       allowedTargets: (status) => targets.get(status) ?? [],
       onChanges: (fn) => {
         changeListeners.add(fn);
