@@ -255,6 +255,38 @@ async fn agent_works_a_ticket_online_and_offline_and_hostile_text_stays_inert() 
 
     // A ticket: reply, then pending.
     open_ticket(&s, &key).await;
+    // A reply template (the demo's "Acknowledge", pulled from the server) filled for this
+    // ticket's customer and key, then sent.
+    s.click(
+        &s.wait("[data-testid=composer-mode-reply]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    choose(
+        &s,
+        "template-picker",
+        "01900000-0000-7000-8000-000000000001",
+    )
+    .await;
+    let filled = s
+        .wait_until(
+            "the template in the composer",
+            "const a = document.querySelector('[data-testid=composer-text]');
+             return a && a.value.includes('Hello ') ? a.value : null;",
+            Duration::from_secs(10),
+        )
+        .await;
+    let filled = filled.as_str().unwrap_or_default().to_owned();
+    assert!(
+        filled.contains(&format!("Hello {},", ticket.requester.name)) && filled.contains(&key),
+        "placeholders filled: {filled}"
+    );
+    assert!(!filled.contains("{{"), "no placeholder left: {filled}");
+    s.click(
+        &s.wait("[data-testid=composer-send]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
     compose(&s, "reply", "Thanks, we are checking the transfer now.").await;
     set_status(&s, "pending").await;
     s.screenshot(&screens.join("ticket.png")).await;

@@ -136,6 +136,9 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
         }
     }
     tx.raise("ticket_key", highest_key).await?;
+    for template in crate::templates::demo() {
+        crate::templates::put(&mut tx, &template).await?;
+    }
     audit_action(
         &mut tx,
         "system",

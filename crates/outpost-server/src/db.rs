@@ -243,6 +243,11 @@ ALTER TABLE tickets ADD COLUMN description_rev BIGINT;
 ALTER TABLE users ADD COLUMN view_seq BIGINT;
 ALTER TABLE devices ADD COLUMN view_seq BIGINT;
 "#,
+    // 7: reply templates, pulled by every client like departments and users.
+    r#"
+CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, language TEXT NOT NULL, doc TEXT NOT NULL, seq BIGINT NOT NULL);
+CREATE INDEX templates_seq ON templates(seq);
+"#,
 ];
 
 impl Db {

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod routes;
 pub mod sla_monitor;
 pub mod sync;
+pub mod templates;
 pub mod totp;
 pub mod users;
 mod writes;

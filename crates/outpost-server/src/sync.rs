@@ -676,6 +676,12 @@ pub async fn pull(
         page.candidates
             .push((seq, WireKind::typed(&ChangeKind::User(user))?));
     }
+    let sql = "SELECT seq, doc FROM templates WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    for (seq, row) in
+        page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
+    {
+        page.candidates.push((seq, stored_doc("template", &row)?));
+    }
     let (changes, has_more) = page.finish();
     let next_cursor = match changes.last() {
         Some(change) if has_more => change.seq as i64,

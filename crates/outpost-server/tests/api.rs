@@ -875,7 +875,49 @@ async fn concurrent_pushes_are_grouped_without_interference(s: Server) {
     assert!(verified.count >= 41 * 2, "{verified:?}");
 }
 
+/// Templates reach every role in pull pages; a replaced template arrives again with its new body.
+async fn templates_reach_clients_in_pull_pages(s: Server) {
+    let (_, agent) = s.user("tpl-agent@example.com", "agent", &["support"]).await;
+    let mut demo = outpost_server::templates::demo();
+    let mut tx = s.db.begin_write().await.expect("a write transaction");
+    for template in &demo {
+        outpost_server::templates::put(&mut tx, template)
+            .await
+            .expect("put a template");
+    }
+    tx.commit().await.expect("commit");
+    let templates = |pull: &PullResponse| {
+        let mut found: Vec<outpost_core::model::Template> = pull
+            .changes
+            .iter()
+            .filter_map(|c| match &c.kind {
+                outpost_core::sync::ChangeKind::Template(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        found.sort_by_key(|t| t.id);
+        found
+    };
+    assert_eq!(templates(&s.pull_all(&agent).await), demo);
+
+    demo[0].body = "Hello {{customer.name}}, replaced.".into();
+    let mut tx = s.db.begin_write().await.expect("a write transaction");
+    outpost_server::templates::put(&mut tx, &demo[0])
+        .await
+        .expect("replace");
+    let mut bad = demo[1].clone();
+    bad.body = "{{customer.password}}".into();
+    assert!(outpost_server::templates::put(&mut tx, &bad).await.is_err());
+    tx.commit().await.expect("commit");
+    let after = templates(&s.pull_all(&agent).await);
+    assert_eq!(
+        after, demo,
+        "one row per template, the latest body, the refused one unchanged"
+    );
+}
+
 on_both_databases!(
+    templates_reach_clients_in_pull_pages,
     sessions_rotate_and_reuse_revokes_the_family,
     failed_logins_are_rate_limited,
     roles_gate_administration,

@@ -63,27 +63,33 @@ export function TicketControls(props: {
     <div class="controls" data-testid="ticket-controls">
       <label class="control">
         <span>{t("ticket.status")}</span>
-        <select
-          ref={statusEl}
-          data-testid="status-select"
-          value={props.ticket.status}
-          onChange={(e) => {
-            const to = e.currentTarget.value as Status;
-            e.currentTarget.value = props.ticket.status;
-            if (to !== props.ticket.status) void props.onChange({ name: "ticket.set_status", args: { ticket_id: id(), status: to, reason: null } });
-          }}
-        >
-          <option value={props.ticket.status}>{t(`status.${props.ticket.status}`)}</option>
-          <For each={targets()}>
-            {(target) => (
-              <option value={target} disabled={needsAssignee(target) && !props.ticket.assignee}>
-                {needsAssignee(target) && !props.ticket.assignee
-                  ? t("ticket.status_needs_assignee", { status: t(`status.${target}`) })
-                  : `→ ${t(`status.${target}`)}`}
-              </option>
-            )}
-          </For>
-        </select>
+        {/* Recreated when the status changes: WebKitGTK keeps showing the old label of a
+            native select whose selected option only changed its text. */}
+        <Show when={props.ticket.status} keyed>
+          {(_status) => (
+            <select
+              ref={statusEl}
+              data-testid="status-select"
+              value={props.ticket.status}
+              onChange={(e) => {
+                const to = e.currentTarget.value as Status;
+                e.currentTarget.value = props.ticket.status;
+                if (to !== props.ticket.status) void props.onChange({ name: "ticket.set_status", args: { ticket_id: id(), status: to, reason: null } });
+              }}
+            >
+              <option value={props.ticket.status}>{t(`status.${props.ticket.status}`)}</option>
+              <For each={targets()}>
+                {(target) => (
+                  <option value={target} disabled={needsAssignee(target) && !props.ticket.assignee}>
+                    {needsAssignee(target) && !props.ticket.assignee
+                      ? t("ticket.status_needs_assignee", { status: t(`status.${target}`) })
+                      : `→ ${t(`status.${target}`)}`}
+                  </option>
+                )}
+              </For>
+            </select>
+          )}
+        </Show>
       </label>
       <Show when={reopenable()}>
         <button
