@@ -905,3 +905,36 @@ async fn set_status(client: &Client, ticket_id: TicketId, status: Status) {
         .await
         .unwrap_or_else(|e| panic!("{}: set {status}: {e}", client.account.email));
 }
+
+/// A local change is announced to subscribers at once (the desktop's queue and counts refresh
+/// from these notices), before and independently of the server's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_changes_are_announced_to_subscribers() {
+    let server = Server::start(Backend::Sqlite).await;
+    let client = Client::ready(&server.url(), &server.org.ann).await;
+    let snapshot = server.snapshot(&server.org.ann).await;
+    let ticket = pick(&snapshot, "support", 1)[0];
+    let mut changes = client.desk.subscribe().await.expect("subscribe");
+    client
+        .desk
+        .note(
+            ticket,
+            "Checked with the bank; waiting for their answer.".into(),
+        )
+        .await
+        .expect("a local note");
+    let notice = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let notice = changes.recv().await.expect("the change stream");
+            if notice.tickets.contains(&ticket) {
+                return notice;
+            }
+        }
+    })
+    .await
+    .expect("a notice for the changed ticket");
+    assert!(
+        !notice.everything && notice.revoked.is_empty(),
+        "{notice:?}"
+    );
+}

@@ -591,6 +591,7 @@ impl Desk {
             .await?;
         let engine = self.engine().await?;
         let _ = engine.refresh_counts().await;
+        engine.notify_local(vec![change.ticket.id]);
         engine.wake();
         Ok(change)
     }
@@ -638,6 +639,7 @@ impl Desk {
             .await?;
         let engine = self.engine().await?;
         let _ = engine.refresh_counts().await;
+        engine.notify_local(vec![change.ticket.id]);
         engine.wake();
         Ok(change)
     }

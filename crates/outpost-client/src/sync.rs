@@ -177,6 +177,16 @@ impl SyncEngine {
         self.0.changes.subscribe()
     }
 
+    /// Tells subscribers that local changes touched `tickets` (queues and open tickets in other
+    /// views refresh as they do after a pull).
+    pub fn notify_local(&self, tickets: Vec<outpost_core::model::TicketId>) {
+        let _ = self.0.changes.send(ChangeNotice {
+            tickets,
+            revoked: Vec::new(),
+            everything: false,
+        });
+    }
+
     /// Asks the background loop to sync soon (after a local change, or on a poke).
     pub fn wake(&self) {
         self.0.wake.notify_one();
