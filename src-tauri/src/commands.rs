@@ -186,3 +186,27 @@ pub async fn sync_status(shell: State<'_, Shell>) -> Res<SyncStatus> {
 pub async fn sync_now(shell: State<'_, Shell>) -> Res<SyncStatus> {
     shell.desk.sync_now().await.map_err(dto)
 }
+
+/// The UI reached a start-up milestone (`signin-ready`: the sign-in form; `queue-ready`: the
+/// queue's first rows on screen). Logged once each to standard error with the milliseconds
+/// since `main` started — the app log marker the start-up benchmark reads. Other names are
+/// ignored (nothing from the page is written to the log verbatim).
+#[tauri::command]
+pub fn startup_mark(name: String) {
+    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let Some(known) = ["signin-ready", "queue-ready"]
+        .into_iter()
+        .find(|n| *n == name)
+    else {
+        return;
+    };
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if seen.contains(&known) {
+        return;
+    }
+    seen.push(known);
+    let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+    eprintln!("outpost-startup: {known} {ms} ms");
+}

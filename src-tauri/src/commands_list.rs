@@ -26,4 +26,5 @@ pub const ALL: &[&str] = &[
     "reapply",
     "sync_status",
     "sync_now",
+    "startup_mark",
 ];

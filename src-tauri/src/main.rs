@@ -37,7 +37,11 @@ struct Cli {
     email: Option<String>,
 }
 
+/// When `main` started: the UI's start-up marks are logged against it (`commands::startup_mark`).
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn main() {
+    STARTED.get_or_init(std::time::Instant::now);
     // WebKitGTK's accelerated compositing costs this list-and-form UI ~150 MiB in the web
     // process and a third of its scroll latency (BENCHMARKS.md, desktop); without it pages are
     // painted directly. Set before GTK starts; an explicit setting in the environment wins.
@@ -108,6 +112,7 @@ fn main() {
             commands::reapply,
             commands::sync_status,
             commands::sync_now,
+            commands::startup_mark,
         ])
         .setup(move |app| {
             shell.attach(app.handle().clone());
@@ -124,6 +129,7 @@ fn main() {
         })
         .build(tauri::generate_context!())
         .expect("the Outpost window could not be created");
+
     app.run(|_, _| {});
 }
 

@@ -170,6 +170,40 @@ async fn launch_to(driver: &Driver, app: &Path, mark: &str) -> (Session, f64, f6
     (s, ready - started, origin - started)
 }
 
+/// Starts the app directly (no WebDriver), as a user does, and answers the milliseconds from
+/// spawning it to its `outpost-startup: <marker>` log line (the UI reached the milestone), and
+/// the app's own figure (milliseconds since its `main` started).
+fn direct_launch(app: &Path, data_dir: &Path, marker: &str) -> (f64, f64) {
+    use std::io::BufRead;
+    let started = Instant::now();
+    let mut child = Command::new(app)
+        .env("OUTPOST_DATA_DIR", data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the app");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let prefix = format!("outpost-startup: {marker} ");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.strip_prefix(&prefix) {
+                let own: f64 = rest.trim_end_matches(" ms").parse().unwrap_or(f64::NAN);
+                let _ = tx.send((started.elapsed().as_secs_f64() * 1000.0, own));
+            }
+        }
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("no `{marker}` mark within 60 s"));
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
 /// In the page: runs `action` (JS statements), then waits (animation frames) until `done`
 /// (a JS expression) holds; answers the milliseconds between.
 async fn timed(s: &Session, setup: &str, action: &str, done: &str) -> f64 {
@@ -318,6 +352,38 @@ async fn main() {
     );
 
     let only_interactive = args.iter().any(|a| a == "--only-interactive");
+    // 1. Start-up as a user launches the app (no WebDriver): spawn → the app's log marker.
+    let empty_direct = work.path().join("empty-direct");
+    std::fs::create_dir_all(&empty_direct).expect("empty data dir");
+    let (mut signin, mut queue_ready) = (Vec::new(), Vec::new());
+    let (mut signin_own, mut queue_own) = (Vec::new(), Vec::new());
+    for _ in 0..if only_interactive { 0 } else { launches } {
+        let (ms, own) = direct_launch(&app, &empty_direct, "signin-ready");
+        signin.push(ms);
+        signin_own.push(own);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The first launch on the cache is not timed (the supervisor opens on All, 100 000 rows).
+    let _ = direct_launch(&app, &data, "queue-ready");
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..if only_interactive { 0 } else { launches } {
+        let (ms, own) = direct_launch(&app, &data, "queue-ready");
+        queue_ready.push(ms);
+        queue_own.push(own);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!(
+        "direct launch, baseline (no profile) to the sign-in form: {}; the app's own count from main: {}",
+        stats(signin),
+        stats(signin_own)
+    );
+    println!(
+        "direct launch, 100 000-ticket cache, to an interactive queue: {}; the app's own count from main: {}",
+        stats(queue_ready),
+        stats(queue_own)
+    );
+
+    // Through WebDriver (what the suite uses; WebKit's automation session adds its own set-up).
     // 1. Baseline: no profile, to the sign-in form.
     let empty = work.path().join("empty");
     std::fs::create_dir_all(&empty).expect("empty data dir");

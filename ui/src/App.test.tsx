@@ -286,3 +286,20 @@ describe("reference data", () => {
     expect(templates).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("start-up marks", () => {
+  it("tells the shell once when the sign-in form and the queue are on screen", async () => {
+    const signedOut = start();
+    await eventually(() => screen.getByTestId("signin-submit"));
+    expect(signedOut.startupMarks).toEqual(["signin-ready"]);
+  });
+
+  it("marks the queue once its first rows are shown", async () => {
+    const mock = start({ signedIn: true });
+    await eventually(() => expect(screen.getAllByTestId("queue-row").length).toBeGreaterThan(0));
+    await eventually(() => expect(mock.startupMarks).toEqual(["queue-ready"]));
+    fireEvent.click(screen.getByTestId("view-all"));
+    await eventually(() => screen.getAllByTestId("queue-row"));
+    expect(mock.startupMarks).toEqual(["queue-ready"]);
+  });
+});

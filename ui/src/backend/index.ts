@@ -75,6 +75,8 @@ export interface Backend {
   reapply(record: number): Promise<LocalChange>;
   syncStatus(): Promise<SyncStatus>;
   syncNow(): Promise<SyncStatus>;
+  /** Tells the shell a start-up milestone was reached (its log marker for the benchmark). */
+  startupMark(name: "signin-ready" | "queue-ready"): Promise<void>;
   /** Delivers shell events for the rest of the app's life. */
   subscribe(onEvent: (event: DeskEvent) => void): Promise<void>;
   settingsSet(settings: Settings): Promise<Settings>;

@@ -709,6 +709,12 @@ export class MockBackend implements Backend {
     return this.run("sync_status", {}, () => this.status());
   }
 
+  readonly startupMarks: string[] = [];
+  startupMark(name: "signin-ready" | "queue-ready"): Promise<void> {
+    this.startupMarks.push(name);
+    return Promise.resolve();
+  }
+
   syncNow(): Promise<SyncStatus> {
     return this.run("sync_now", {}, () => {
       if (!this.offline) for (const t of this.tickets.values()) t.unsent = 0;

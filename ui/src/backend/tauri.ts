@@ -95,6 +95,9 @@ export class TauriBackend implements Backend {
   syncStatus() {
     return call<SyncStatus>("sync_status");
   }
+  startupMark(name: "signin-ready" | "queue-ready") {
+    return call<void>("startup_mark", { name });
+  }
   syncNow() {
     return call<SyncStatus>("sync_now");
   }

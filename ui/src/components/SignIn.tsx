@@ -6,7 +6,10 @@ import { t } from "../i18n";
 /** First run and signing in again: server, e-mail, password; TOTP and passphrase when needed. */
 export function SignIn(props: { backend: Backend; profile: ProfileInfo | null; keychain: KeychainState; onSignedIn: (me: Me, usedPassphrase: boolean) => void }) {
   // The start-up benchmark's baseline end point (the sign-in form on screen).
-  onMount(() => performance.mark("outpost:signin-ready"));
+  onMount(() => {
+    performance.mark("outpost:signin-ready");
+    void props.backend.startupMark("signin-ready").catch(() => undefined);
+  });
   const [server, setServer] = createSignal(props.profile?.server ?? "https://");
   const [email, setEmail] = createSignal(props.profile?.email ?? "");
   const [password, setPassword] = createSignal("");
