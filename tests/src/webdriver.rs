@@ -25,7 +25,19 @@ pub fn desktop_bin() -> PathBuf {
 /// starts inherits `env` (its data directory, for one).
 pub struct Driver {
     pub port: u16,
+    native: u16,
     child: ChildGuard,
+}
+
+impl Drop for Driver {
+    /// tauri-driver does not take its WebKitWebDriver down when it is killed: end that one too
+    /// (it is the only process listening on this driver's native port).
+    fn drop(&mut self) {
+        self.child.kill();
+        let _ = Command::new("pkill")
+            .args(["-f", &format!("WebKitWebDriver --port={} ", self.native)])
+            .status();
+    }
 }
 
 impl Driver {
@@ -74,7 +86,11 @@ impl Driver {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Driver { port, child }
+        Driver {
+            port,
+            native,
+            child,
+        }
     }
 
     pub fn log(&self) -> String {
