@@ -45,6 +45,15 @@ fn main() {
     // WebKitGTK's accelerated compositing costs this list-and-form UI ~150 MiB in the web
     // process and a third of its scroll latency (BENCHMARKS.md, desktop); without it pages are
     // painted directly. Set before GTK starts; an explicit setting in the environment wins.
+    // GTK cannot start without a display and tao panics when it fails: say it plainly instead.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "outpost-desktop: no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+             Start it from a desktop session; the `outpost` CLI works without one."
+        );
+        std::process::exit(1);
+    }
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
@@ -127,9 +136,19 @@ fn main() {
             });
             Ok(())
         })
-        .build(tauri::generate_context!())
-        .expect("the Outpost window could not be created");
-
+        .build(tauri::generate_context!());
+    // No display, no WebKitGTK, an unwritable data directory: say so and exit, no panic trace.
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!(
+                "outpost-desktop: the window could not be created: {e}. A graphical session \
+                 (DISPLAY or WAYLAND_DISPLAY) and WebKitGTK 4.1 are needed; the `outpost` CLI \
+                 works without them."
+            );
+            std::process::exit(1);
+        }
+    };
     app.run(|_, _| {});
 }
 

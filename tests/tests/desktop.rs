@@ -3,7 +3,7 @@
 //!
 //! Needs a display (Xvfb), tauri-driver, WebKitWebDriver and a session bus; `make desktop-test`
 //! provides all of them (and a real, unlocked gnome-keyring), so these tests are `#[ignore]`d in
-//! a plain `cargo test`. Screenshots of the main screens go to `$OUTPOST_E2E_OUT` (default
+//! a plain `cargo test` (the no-display check below is not). Screenshots of the main screens go to `$OUTPOST_E2E_OUT` (default
 //! `<target>/e2e`).
 
 use std::path::PathBuf;
@@ -488,4 +488,26 @@ async fn language_switch_and_idle_auto_lock_then_keychain_unlock() {
     s.wait("[data-testid=queue-row]", Duration::from_secs(30))
         .await;
     s.quit().await;
+}
+
+/// Without a graphical session the app says so and exits 1 (no panic trace, nothing written).
+#[test]
+fn without_a_display_the_app_explains_and_exits() {
+    let data = outpost_system_tests::scratch_dir();
+    let out = std::process::Command::new(desktop_bin())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("OUTPOST_DATA_DIR", data.path())
+        .output()
+        .expect("run outpost-desktop");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no graphical session"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(data.path())
+            .expect("the data dir")
+            .count(),
+        0
+    );
 }
