@@ -3,8 +3,8 @@
 //!
 //! Needs a display (Xvfb), tauri-driver, WebKitWebDriver and a session bus; `make desktop-test`
 //! provides all of them (and a real, unlocked gnome-keyring), so these tests are `#[ignore]`d in
-//! a plain `cargo test` (the no-display check below is not). Screenshots of the main screens go to `$OUTPOST_E2E_OUT` (default
-//! `<target>/e2e`).
+//! a plain `cargo test` (the no-display check below is not). Screenshots of the main screens
+//! go to `$OUTPOST_E2E_OUT` (default `<target>/e2e`).
 
 use std::path::PathBuf;
 use std::time::Duration;
