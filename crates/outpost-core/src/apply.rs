@@ -164,6 +164,45 @@ impl Builder<'_> {
         self.push(None, EntryBody::Event { event });
     }
 
+    /// Replaces an entry's content with a redaction marker (same entry id, so every copy is
+    /// overwritten) and records the redaction as an event.
+    fn redact(&mut self, entry_id: Uuid, reason: &str) -> Result<(), Rejection> {
+        check_text("reason", reason, false)?;
+        let original = self
+            .ctx
+            .timeline
+            .iter()
+            .find(|e| e.id == entry_id && e.ticket_id == self.ticket.id)
+            .ok_or_else(|| Rejection::invalid("entry", "no such entry on this ticket"))?;
+        if !original.body.is_redactable() {
+            return Err(Rejection::invalid(
+                "entry",
+                match original.body {
+                    EntryBody::Redacted { .. } => "is already redacted",
+                    _ => "events, verification records and risk actions cannot be redacted",
+                },
+            ));
+        }
+        let removed_sha256 = original.body.content_sha256();
+        let kind = original.body.kind();
+        self.entries.push(Entry {
+            body: EntryBody::Redacted {
+                original: kind,
+                reason: reason.trim().to_owned(),
+                by: self.ctx.actor,
+                at: self.ctx.now,
+                removed_sha256: removed_sha256.clone(),
+            },
+            ..original.clone()
+        });
+        self.event(TicketEvent::EntryRedacted {
+            entry_id,
+            kind,
+            removed_sha256,
+        });
+        Ok(())
+    }
+
     fn facts(&self) -> TransitionFacts {
         TransitionFacts {
             has_assignee: self.ticket.assignee.is_some(),
@@ -319,6 +358,13 @@ pub fn apply(
         };
     }
     let ticket = current.ok_or(Rejection::TicketNotFound)?.clone();
+    if let Mutation::RecordView { .. } = mutation {
+        // A view is recorded in the audit chain only; the ticket does not change.
+        return Ok(Applied {
+            ticket,
+            entries: Vec::new(),
+        });
+    }
     let mut b = Builder {
         ctx,
         ticket,
@@ -488,6 +534,10 @@ pub fn apply(
             b.risk_action(RiskActionKind::InterceptTransaction, args)?
         }
         Mutation::UnfreezeAccount(args) => b.risk_action(RiskActionKind::UnfreezeAccount, args)?,
+        Mutation::RecordView { .. } => unreachable!("handled above"),
+        Mutation::RedactEntry {
+            entry_id, reason, ..
+        } => b.redact(*entry_id, reason)?,
     }
     b.ticket.updated_at = ctx.now;
     Ok(Applied {
@@ -769,5 +819,86 @@ mod tests {
         };
         let err = apply(Some(&frozen.ticket), &Mutation::FreezeAccount(args), &c).unwrap_err();
         assert_eq!(err.code(), "risk_action_refused");
+    }
+
+    #[test]
+    fn redaction_replaces_the_content_keeps_its_hash_and_refuses_evidence() {
+        let t = new_ticket();
+        let reply = run(
+            &t,
+            Mutation::AddReply {
+                entry_id: Uuid::from_u128(50),
+                ticket_id: t.id,
+                text: "your password is hunter2".into(),
+            },
+            2,
+        )
+        .unwrap();
+        let removed = reply.entries[0].body.content_sha256();
+        let timeline = reply.entries.clone();
+        let c = ApplyContext {
+            timeline: &timeline,
+            ..ctx(3)
+        };
+        let redact = |entry_id, reason: &str| Mutation::RedactEntry {
+            ticket_id: t.id,
+            entry_id,
+            reason: reason.into(),
+        };
+        let out = apply(
+            Some(&reply.ticket),
+            &redact(Uuid::from_u128(50), "leaked password"),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(out.entries.len(), 2);
+        let replaced = &out.entries[0];
+        assert_eq!(replaced.id, Uuid::from_u128(50));
+        assert_eq!(replaced.created_at, reply.entries[0].created_at);
+        let json = serde_json::to_string(replaced).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert!(matches!(
+            &replaced.body,
+            EntryBody::Redacted { original: crate::model::EntryKind::Reply, removed_sha256, .. }
+                if *removed_sha256 == removed
+        ));
+        assert!(matches!(
+            &out.entries[1].body,
+            EntryBody::Event { event: TicketEvent::EntryRedacted { removed_sha256, .. } }
+                if *removed_sha256 == removed
+        ));
+
+        // Twice, an event, an unknown entry and an empty reason are refused.
+        let twice = [replaced.clone()];
+        let c2 = ApplyContext {
+            timeline: &twice,
+            ..ctx(4)
+        };
+        let err = apply(
+            Some(&out.ticket),
+            &redact(Uuid::from_u128(50), "again"),
+            &c2,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("already redacted"), "{err}");
+        let event = [out.entries[1].clone()];
+        let c3 = ApplyContext {
+            timeline: &event,
+            ..ctx(5)
+        };
+        let err = apply(Some(&out.ticket), &redact(out.entries[1].id, "x"), &c3).unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        let err = apply(Some(&out.ticket), &redact(Uuid::from_u128(51), "x"), &c).unwrap_err();
+        assert!(err.to_string().contains("no such entry"), "{err}");
+        let err = apply(Some(&reply.ticket), &redact(Uuid::from_u128(50), "  "), &c).unwrap_err();
+        assert_eq!(err.code(), "invalid");
+    }
+
+    #[test]
+    fn a_view_changes_nothing() {
+        let t = new_ticket();
+        let out = run(&t, Mutation::RecordView { ticket_id: t.id }, 2).unwrap();
+        assert_eq!(out.ticket, t);
+        assert!(out.entries.is_empty());
     }
 }

@@ -68,6 +68,8 @@ impl<'de> Deserialize<'de> for Hash32 {
 }
 
 /// Who did what, when, from where, to which ticket.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// Position in the chain, starting at 1 with no gaps.
@@ -82,18 +84,28 @@ pub struct AuditEvent {
     pub ticket_id: Option<Uuid>,
     /// Digest of the affected state before and after, so a reviewer can prove what changed
     /// without the chain holding customer text.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub before: Option<Hash32>,
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub after: Option<Hash32>,
     /// Small structured detail (field names, old/new enum values) as JSON text, hashed as stored.
     pub detail: String,
 }
 
 /// An event with its place in the chain.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainedEvent {
     #[serde(flatten)]
     pub event: AuditEvent,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub prev_hash: Hash32,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub hash: Hash32,
 }
 
@@ -141,9 +153,13 @@ pub fn chain_hash(prev: &Hash32, event: &AuditEvent, scratch: &mut Vec<u8>) -> H
 }
 
 /// The running head of a chain; appends events with the next sequence number.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainHead {
     pub last_seq: u64,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub hash: Hash32,
 }
 
@@ -173,15 +189,28 @@ impl ChainHead {
 }
 
 /// What is wrong with the first event that does not fit.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BreakKind {
     /// The event's content no longer matches its stored hash: it was edited.
-    ContentAltered { stored: Hash32, computed: Hash32 },
+    ContentAltered {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        stored: Hash32,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        computed: Hash32,
+    },
     /// The event does not point at its predecessor: something before it was edited, removed or
     /// inserted.
     LinkBroken {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         expected_prev: Hash32,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         stored_prev: Hash32,
     },
     /// Sequence numbers skip or repeat: events were deleted or inserted.
@@ -191,6 +220,8 @@ pub enum BreakKind {
     Truncated { expected_last: u64, found_last: u64 },
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("audit chain broken at event #{seq}: {}", describe(.kind))]
 pub struct ChainBreak {
@@ -217,6 +248,8 @@ fn describe(kind: &BreakKind) -> String {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verified {
     pub count: u64,

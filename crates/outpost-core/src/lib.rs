@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod audit_export;
 pub mod model;
 pub mod rules;
 pub mod sla;

@@ -393,6 +393,13 @@ pub enum TicketEvent {
         clock: crate::sla::ClockKind,
         due_at: DateTime<Utc>,
     },
+    /// A supervisor removed an entry's content (a privacy request, a leaked secret).
+    EntryRedacted {
+        entry_id: EntryId,
+        kind: EntryKind,
+        /// SHA-256 (hex) of the removed body's JSON, the same value the audit chain keeps.
+        removed_sha256: String,
+    },
 }
 
 /// The typed content of a timeline entry.
@@ -428,6 +435,15 @@ pub enum EntryBody {
         size: u64,
         sha256: String,
     },
+    /// What is left of an entry after redaction: no content, only who removed it, why, and the
+    /// hash of what was removed (so the removal can be proven without keeping the text).
+    Redacted {
+        original: EntryKind,
+        reason: String,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+        removed_sha256: String,
+    },
 }
 
 impl EntryBody {
@@ -440,7 +456,27 @@ impl EntryBody {
             EntryBody::Verification { .. } => EntryKind::Verification,
             EntryBody::RiskAction { .. } => EntryKind::RiskAction,
             EntryBody::Attachment { .. } => EntryKind::Attachment,
+            EntryBody::Redacted { original, .. } => *original,
         }
+    }
+
+    /// Whether a supervisor may redact an entry of this kind: free text and files. Events,
+    /// verification records and risk actions are evidence and stay.
+    pub fn is_redactable(&self) -> bool {
+        matches!(
+            self,
+            EntryBody::CustomerMessage { .. }
+                | EntryBody::Reply { .. }
+                | EntryBody::Note { .. }
+                | EntryBody::Attachment { .. }
+        )
+    }
+
+    /// SHA-256 (hex) of the body's JSON: what a redaction records about the removed content.
+    pub fn content_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(&json))
     }
 
     /// The free text a person wrote, for full-text search; `None` for structured entries.
@@ -451,7 +487,9 @@ impl EntryBody {
             | EntryBody::Note { text } => Some(text),
             EntryBody::RiskAction { reason, .. } => Some(reason),
             EntryBody::Attachment { filename, .. } => Some(filename),
-            EntryBody::Event { .. } | EntryBody::Verification { .. } => None,
+            EntryBody::Event { .. }
+            | EntryBody::Verification { .. }
+            | EntryBody::Redacted { .. } => None,
         }
     }
 }

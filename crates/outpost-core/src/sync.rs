@@ -199,6 +199,17 @@ pub enum Mutation {
     InterceptTransaction(RiskActionArgs),
     #[serde(rename = "risk.unfreeze")]
     UnfreezeAccount(RiskActionArgs),
+    /// Someone opened a sensitive ticket: recorded in the audit chain ("who viewed this"), the
+    /// ticket itself does not change.
+    #[serde(rename = "ticket.view")]
+    RecordView { ticket_id: TicketId },
+    /// A supervisor removes a reply, note, customer message or attachment (privacy request).
+    #[serde(rename = "entry.redact")]
+    RedactEntry {
+        ticket_id: TicketId,
+        entry_id: EntryId,
+        reason: String,
+    },
 }
 
 impl Mutation {
@@ -225,6 +236,8 @@ impl Mutation {
             Mutation::FreezeAccount(_) => "risk.freeze",
             Mutation::InterceptTransaction(_) => "risk.intercept",
             Mutation::UnfreezeAccount(_) => "risk.unfreeze",
+            Mutation::RecordView { .. } => "ticket.view",
+            Mutation::RedactEntry { .. } => "entry.redact",
         }
     }
 
@@ -249,7 +262,9 @@ impl Mutation {
             | Mutation::AddReply { ticket_id, .. }
             | Mutation::AddNote { ticket_id, .. }
             | Mutation::AddAttachment { ticket_id, .. }
-            | Mutation::RecordVerification { ticket_id, .. } => *ticket_id,
+            | Mutation::RecordVerification { ticket_id, .. }
+            | Mutation::RecordView { ticket_id }
+            | Mutation::RedactEntry { ticket_id, .. } => *ticket_id,
         }
     }
 }

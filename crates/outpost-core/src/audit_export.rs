@@ -1,0 +1,665 @@
+//! Reading the audit chain from outside the server: the query a supervisor's tools send, the
+//! page they get back, and exports (JSON and CSV) with an offline verifier.
+//!
+//! An export carries the chain head at the time of export and the range it covers, so a reader
+//! with nothing but the file can prove that every event in it is the one the chain sealed, that
+//! none is missing inside the range (unless the export says it was filtered), and that the last
+//! event is the head the server stated. A head noted independently (a previous export, a printed
+//! report) can be checked against the file too.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::audit::{
+    chain_hash, AuditEvent, BreakKind, ChainBreak, ChainHead, ChainedEvent, Hash32,
+};
+
+/// The first line of every export, and its `format` field.
+pub const EXPORT_FORMAT: &str = "outpost-audit-export/1";
+
+/// Most events one page of `GET /v1/audit/events` returns.
+pub const MAX_AUDIT_PAGE: u32 = 5_000;
+
+/// An event as served to supervisors: the sealed event plus the ticket's department when it was
+/// written (a filter index; the hashed `detail` carries the same value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditRecord {
+    #[serde(flatten)]
+    pub chained: ChainedEvent,
+    pub department: Option<String>,
+}
+
+/// Filters and paging for the audit trail. Without `after_seq` pages run newest first
+/// (`before_seq` continues); with `after_seq` they run oldest first (what verification reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(default)]
+pub struct AuditQuery {
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+    /// A user id, or `system`, `customer`, `intake:<channel>`.
+    pub actor: Option<String>,
+    pub ticket_id: Option<Uuid>,
+    /// An action (`ticket.set_status`) or a family ending in a dot (`risk.`).
+    pub action: Option<String>,
+    pub department: Option<String>,
+    pub device: Option<String>,
+    pub before_seq: Option<u64>,
+    pub after_seq: Option<u64>,
+    pub limit: Option<u32>,
+}
+
+impl AuditQuery {
+    /// Whether anything other than the time range narrows the result (an export of such a
+    /// query has holes by design, which its verification must allow).
+    pub fn is_filtered(&self) -> bool {
+        self.actor.is_some()
+            || self.ticket_id.is_some()
+            || self.action.is_some()
+            || self.department.is_some()
+            || self.device.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditRecord>,
+    pub has_more: bool,
+    /// The chain's head now (from the server's own counter, so a removed newest event shows).
+    pub head: ChainHead,
+}
+
+/// What an export states about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExportHeader {
+    pub format: String,
+    pub exported_at: DateTime<Utc>,
+    /// Who exported it (user id) and from where (server URL).
+    pub exported_by: String,
+    pub source: String,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// True when the export was narrowed by actor, ticket, action, department or device.
+    pub filtered: bool,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub count: u64,
+    /// The `prev_hash` of the first event: where this range hangs on the chain.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub first_prev_hash: Hash32,
+    /// The chain head when the export was made.
+    pub head: ChainHead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditExport {
+    #[serde(flatten)]
+    pub header: ExportHeader,
+    pub events: Vec<ChainedEvent>,
+}
+
+/// Why an export file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an Outpost audit export: {0}")]
+pub struct ExportFormatError(pub String);
+
+/// Why an export does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ExportProblem {
+    /// An event was altered, removed or inserted: the first one that does not fit.
+    #[error("{0}")]
+    Chain(ChainBreak),
+    /// The file's own statements (count, range, head) do not match its events.
+    #[error("the export's header does not match its events: {detail}")]
+    Header { detail: String },
+    /// The events do not reach the head noted independently.
+    #[error(
+        "event #{seq} does not have the hash noted earlier ({expected}); the chain was rewritten"
+    )]
+    Anchor { seq: u64, expected: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExportVerified {
+    pub count: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub filtered: bool,
+    /// Whether the last event is the chain head stated in the export.
+    pub reaches_head: bool,
+}
+
+impl AuditExport {
+    /// Builds an export of `events` (ascending) read at `head`.
+    pub fn new(
+        events: Vec<ChainedEvent>,
+        head: ChainHead,
+        query: &AuditQuery,
+        exported_by: String,
+        source: String,
+        exported_at: DateTime<Utc>,
+    ) -> Self {
+        let first_seq = events.first().map_or(0, |e| e.event.seq);
+        let last_seq = events.last().map_or(0, |e| e.event.seq);
+        let first_prev_hash = events.first().map_or(Hash32::GENESIS, |e| e.prev_hash);
+        AuditExport {
+            header: ExportHeader {
+                format: EXPORT_FORMAT.into(),
+                exported_at,
+                exported_by,
+                source,
+                from: query.from,
+                to: query.to,
+                filtered: query.is_filtered(),
+                first_seq,
+                last_seq,
+                count: events.len() as u64,
+                first_prev_hash,
+                head,
+            },
+            events,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("exports serialise")
+    }
+
+    /// CSV (RFC 4180): a `# outpost-audit-export/1` line, a `# {header as JSON}` line, the
+    /// column names, one row per event. An absent value is an empty field; an empty string is
+    /// `""`, so the two stay distinct and every hash can be recomputed from the file.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::with_capacity(128 + self.events.len() * 400);
+        out.push_str("# ");
+        out.push_str(EXPORT_FORMAT);
+        out.push_str("\r\n# ");
+        out.push_str(&serde_json::to_string(&self.header).expect("headers serialise"));
+        out.push_str("\r\n");
+        out.push_str(&CSV_COLUMNS.join(","));
+        out.push_str("\r\n");
+        for e in &self.events {
+            let ev = &e.event;
+            let fields: [Option<String>; 12] = [
+                Some(ev.seq.to_string()),
+                Some(ev.at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+                Some(ev.actor.clone()),
+                ev.device.clone(),
+                ev.address.clone(),
+                Some(ev.action.clone()),
+                ev.ticket_id.map(|t| t.to_string()),
+                ev.before.map(|h| h.to_hex()),
+                ev.after.map(|h| h.to_hex()),
+                Some(ev.detail.clone()),
+                Some(e.prev_hash.to_hex()),
+                Some(e.hash.to_hex()),
+            ];
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if let Some(text) = field {
+                    out.push('"');
+                    out.push_str(&text.replace('"', "\"\""));
+                    out.push('"');
+                }
+            }
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// Reads a JSON or CSV export.
+    pub fn parse(text: &str) -> Result<Self, ExportFormatError> {
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        if trimmed.starts_with('{') {
+            let export: AuditExport = serde_json::from_str(trimmed)
+                .map_err(|e| ExportFormatError(format!("JSON: {e}")))?;
+            if export.header.format != EXPORT_FORMAT {
+                return Err(ExportFormatError(format!(
+                    "format {:?}, expected {EXPORT_FORMAT:?}",
+                    export.header.format
+                )));
+            }
+            return Ok(export);
+        }
+        parse_csv(trimmed)
+    }
+
+    /// Checks every event's seal, the links between neighbours, and the header's statements.
+    pub fn verify(&self) -> Result<ExportVerified, ExportProblem> {
+        self.verify_with_anchor(None)
+    }
+
+    /// As [`verify`](Self::verify), and if `anchor` (a head noted earlier) falls inside the
+    /// range, the event at its sequence number must carry its hash.
+    pub fn verify_with_anchor(
+        &self,
+        anchor: Option<&ChainHead>,
+    ) -> Result<ExportVerified, ExportProblem> {
+        let h = &self.header;
+        let header = |detail: String| ExportProblem::Header { detail };
+        if h.count != self.events.len() as u64 {
+            return Err(header(format!(
+                "it states {} events but holds {}",
+                h.count,
+                self.events.len()
+            )));
+        }
+        let mut scratch = Vec::with_capacity(512);
+        let mut previous: Option<&ChainedEvent> = None;
+        for (index, e) in self.events.iter().enumerate() {
+            let ev = &e.event;
+            let fail = |kind| {
+                ExportProblem::Chain(ChainBreak {
+                    seq: ev.seq,
+                    index,
+                    kind,
+                })
+            };
+            match previous {
+                None => {
+                    if !h.filtered && ev.seq != h.first_seq {
+                        return Err(fail(BreakKind::SequenceGap {
+                            expected: h.first_seq,
+                            found: ev.seq,
+                        }));
+                    }
+                    if !h.filtered && e.prev_hash != h.first_prev_hash {
+                        return Err(fail(BreakKind::LinkBroken {
+                            expected_prev: h.first_prev_hash,
+                            stored_prev: e.prev_hash,
+                        }));
+                    }
+                }
+                Some(p) => {
+                    let expected = p.event.seq + 1;
+                    if ev.seq < expected || (!h.filtered && ev.seq != expected) {
+                        return Err(fail(BreakKind::SequenceGap {
+                            expected,
+                            found: ev.seq,
+                        }));
+                    }
+                    if ev.seq == expected && e.prev_hash != p.hash {
+                        return Err(fail(BreakKind::LinkBroken {
+                            expected_prev: p.hash,
+                            stored_prev: e.prev_hash,
+                        }));
+                    }
+                }
+            }
+            let computed = chain_hash(&e.prev_hash, ev, &mut scratch);
+            if computed != e.hash {
+                return Err(fail(BreakKind::ContentAltered {
+                    stored: e.hash,
+                    computed,
+                }));
+            }
+            if h.from.is_some_and(|from| ev.at < from) || h.to.is_some_and(|to| ev.at >= to) {
+                return Err(header(format!(
+                    "event #{} at {} lies outside the stated range",
+                    ev.seq, ev.at
+                )));
+            }
+            if let Some(a) = anchor.filter(|a| a.last_seq == ev.seq) {
+                if a.hash != e.hash {
+                    return Err(ExportProblem::Anchor {
+                        seq: ev.seq,
+                        expected: a.hash.to_hex(),
+                    });
+                }
+            }
+            previous = Some(e);
+        }
+        let (first, last) = match (self.events.first(), self.events.last()) {
+            (Some(f), Some(l)) => (f.event.seq, l.event.seq),
+            _ => (0, 0),
+        };
+        if !self.events.is_empty() && (first != h.first_seq || last != h.last_seq) {
+            return Err(header(format!(
+                "it states events #{}–#{} but holds #{first}–#{last}",
+                h.first_seq, h.last_seq
+            )));
+        }
+        if h.head.last_seq < last {
+            return Err(header(format!(
+                "its events go past the stated head #{}",
+                h.head.last_seq
+            )));
+        }
+        let reaches_head = self
+            .events
+            .last()
+            .is_some_and(|l| l.event.seq == h.head.last_seq);
+        if reaches_head && self.events.last().map(|l| l.hash) != Some(h.head.hash) {
+            // The last event claims to be the head but is not the head the export stated.
+            return Err(ExportProblem::Anchor {
+                seq: last,
+                expected: h.head.hash.to_hex(),
+            });
+        }
+        Ok(ExportVerified {
+            count: self.events.len() as u64,
+            first_seq: first,
+            last_seq: last,
+            filtered: h.filtered,
+            reaches_head,
+        })
+    }
+}
+
+const CSV_COLUMNS: [&str; 12] = [
+    "seq",
+    "at",
+    "actor",
+    "device",
+    "address",
+    "action",
+    "ticket_id",
+    "before",
+    "after",
+    "detail",
+    "prev_hash",
+    "hash",
+];
+
+/// Splits CSV text into records of fields; `None` is an empty unquoted field.
+fn csv_records(text: &str) -> Result<Vec<Vec<Option<String>>>, ExportFormatError> {
+    let mut records = Vec::new();
+    let mut record: Vec<Option<String>> = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        // One field.
+        let field = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut value = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        value.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => value.push(c),
+                    None => return Err(ExportFormatError("unterminated quoted field".into())),
+                }
+            }
+            Some(value)
+        } else {
+            let mut value = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c == '\r' || c == '\n' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+            (!value.is_empty()).then_some(value)
+        };
+        record.push(field);
+        match chars.next() {
+            Some(',') => continue,
+            Some('\r') => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+            }
+            Some('\n') => {}
+            None => {
+                if record.iter().any(Option::is_some) || record.len() > 1 {
+                    records.push(record);
+                }
+                return Ok(records);
+            }
+            Some(c) => {
+                return Err(ExportFormatError(format!(
+                    "unexpected {c:?} after a quoted field"
+                )))
+            }
+        }
+        records.push(std::mem::take(&mut record));
+        if chars.peek().is_none() {
+            return Ok(records);
+        }
+    }
+}
+
+fn parse_csv(text: &str) -> Result<AuditExport, ExportFormatError> {
+    let bad = |m: String| ExportFormatError(m);
+    let mut lines = text.splitn(3, '\n');
+    let magic = lines.next().unwrap_or("").trim_end_matches('\r');
+    if magic != format!("# {EXPORT_FORMAT}") {
+        return Err(bad(format!("the first line is {magic:?}")));
+    }
+    let header_line = lines.next().unwrap_or("").trim_end_matches('\r');
+    let header: ExportHeader = serde_json::from_str(header_line.trim_start_matches("# "))
+        .map_err(|e| bad(format!("header line: {e}")))?;
+    let records = csv_records(lines.next().unwrap_or(""))?;
+    let mut rows = records.into_iter();
+    let columns = rows.next().unwrap_or_default();
+    let names: Vec<&str> = columns.iter().map(|c| c.as_deref().unwrap_or("")).collect();
+    if names != CSV_COLUMNS {
+        return Err(bad(format!("columns {names:?}")));
+    }
+    let mut events = Vec::new();
+    for (n, row) in rows.enumerate() {
+        let line = n + 4;
+        if row.len() != CSV_COLUMNS.len() {
+            return Err(bad(format!("line {line}: {} fields", row.len())));
+        }
+        let text = |i: usize| -> Result<String, ExportFormatError> {
+            row[i]
+                .clone()
+                .ok_or_else(|| bad(format!("line {line}: {} is empty", CSV_COLUMNS[i])))
+        };
+        let hash = |i: usize| -> Result<Hash32, ExportFormatError> {
+            Hash32::from_hex(&text(i)?)
+                .map_err(|e| bad(format!("line {line}: {}: {e}", CSV_COLUMNS[i])))
+        };
+        let opt_hash = |i: usize| -> Result<Option<Hash32>, ExportFormatError> {
+            row[i].as_ref().map(|_| hash(i)).transpose()
+        };
+        events.push(ChainedEvent {
+            event: AuditEvent {
+                seq: text(0)?
+                    .parse()
+                    .map_err(|e| bad(format!("line {line}: seq: {e}")))?,
+                at: DateTime::parse_from_rfc3339(&text(1)?)
+                    .map_err(|e| bad(format!("line {line}: at: {e}")))?
+                    .with_timezone(&Utc),
+                actor: text(2)?,
+                device: row[3].clone(),
+                address: row[4].clone(),
+                action: text(5)?,
+                ticket_id: row[6]
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| bad(format!("line {line}: ticket_id: {e}")))?,
+                before: opt_hash(7)?,
+                after: opt_hash(8)?,
+                detail: text(9)?,
+            },
+            prev_hash: hash(10)?,
+            hash: hash(11)?,
+        });
+    }
+    Ok(AuditExport { header, events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn chain(n: u64) -> (Vec<ChainedEvent>, ChainHead) {
+        let mut head = ChainHead::default();
+        let events = (0..n)
+            .map(|i| {
+                head.append(AuditEvent {
+                    seq: 0,
+                    at: Utc
+                        .timestamp_opt(1_790_000_000 + i as i64 * 60, 123_456_000)
+                        .unwrap(),
+                    actor: format!("user-{}", i % 3),
+                    device: (i % 2 == 0).then(|| "dev, \"a\"".to_string()),
+                    address: (i % 3 == 0).then(String::new),
+                    action: if i % 4 == 0 {
+                        "ticket.view"
+                    } else {
+                        "ticket.set_status"
+                    }
+                    .into(),
+                    ticket_id: Some(Uuid::from_u128(i as u128 + 1)),
+                    before: (i > 0).then(|| Hash32::digest(&i.to_be_bytes())),
+                    after: Some(Hash32::digest(b"after")),
+                    detail: format!("{{\"n\":{i},\"text\":\"line\\nbreak, comma\"}}"),
+                })
+            })
+            .collect();
+        (events, head)
+    }
+
+    fn export(events: Vec<ChainedEvent>, head: ChainHead, filtered: bool) -> AuditExport {
+        let query = AuditQuery {
+            actor: filtered.then(|| "user-1".to_string()),
+            ..AuditQuery::default()
+        };
+        AuditExport::new(
+            events,
+            head,
+            &query,
+            "sup".into(),
+            "http://127.0.0.1:1".into(),
+            Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn both_formats_round_trip_and_verify() {
+        let (events, head) = chain(40);
+        let full = export(events[10..].to_vec(), head.clone(), false);
+        for text in [full.to_json(), full.to_csv()] {
+            let back = AuditExport::parse(&text).unwrap();
+            assert_eq!(back, full);
+            let ok = back.verify().unwrap();
+            assert_eq!((ok.count, ok.first_seq, ok.last_seq), (30, 11, 40));
+            assert!(ok.reaches_head);
+        }
+    }
+
+    #[test]
+    fn an_edited_removed_or_inserted_row_is_pinpointed_in_a_csv_file() {
+        let (events, head) = chain(20);
+        let csv = export(events.clone(), head.clone(), false).to_csv();
+
+        let edited = csv.replacen("\"user-1\"", "\"user-2\"", 1);
+        let err = AuditExport::parse(&edited).unwrap().verify().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ExportProblem::Chain(ChainBreak {
+                    seq: 2,
+                    kind: BreakKind::ContentAltered { .. },
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+
+        let mut lines: Vec<&str> = csv.split("\r\n").collect();
+        lines.remove(3 + 5); // event #6
+        let err = AuditExport::parse(&lines.join("\r\n"))
+            .unwrap()
+            .verify()
+            .unwrap_err();
+        assert!(matches!(err, ExportProblem::Header { .. }), "{err:?}");
+        // With the count fixed up too, the gap is named.
+        let mut removed = AuditExport::parse(&csv).unwrap();
+        removed.events.remove(5);
+        removed.header.count -= 1;
+        let err = removed.verify().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ExportProblem::Chain(ChainBreak {
+                    seq: 7,
+                    kind: BreakKind::SequenceGap {
+                        expected: 6,
+                        found: 7
+                    },
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+
+        let mut inserted = AuditExport::parse(&csv).unwrap();
+        let forged = inserted.events[3].clone();
+        inserted.events.insert(4, forged);
+        inserted.header.count += 1;
+        let err = inserted.verify().unwrap_err();
+        assert!(
+            matches!(err, ExportProblem::Chain(ChainBreak { index: 4, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_filtered_export_allows_holes_but_not_edits_and_anchors_catch_rewrites() {
+        let (events, head) = chain(30);
+        let some: Vec<ChainedEvent> = events
+            .iter()
+            .filter(|e| e.event.actor == "user-1")
+            .cloned()
+            .collect();
+        let filtered = export(some, head.clone(), true);
+        let ok = filtered.verify().unwrap();
+        assert!(ok.filtered && ok.count == 10);
+        let mut edited = filtered.clone();
+        edited.events[2].event.action = "risk.unfreeze".into();
+        assert!(edited.verify().is_err());
+
+        let full = export(events.clone(), head.clone(), false);
+        let noted = ChainHead {
+            last_seq: 12,
+            hash: events[11].hash,
+        };
+        full.verify_with_anchor(Some(&noted)).unwrap();
+        let wrong = ChainHead {
+            last_seq: 12,
+            hash: events[10].hash,
+        };
+        assert!(matches!(
+            full.verify_with_anchor(Some(&wrong)),
+            Err(ExportProblem::Anchor { seq: 12, .. })
+        ));
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        for text in [
+            "",
+            "hello",
+            "# outpost-audit-export/1\r\n# {}",
+            "{\"format\":1}",
+        ] {
+            assert!(AuditExport::parse(text).is_err(), "{text:?}");
+        }
+        let (events, head) = chain(3);
+        let csv = export(events, head, false).to_csv();
+        let broken = csv.replacen("\"1\"", "\"one\"", 1);
+        let err = AuditExport::parse(&broken).unwrap_err();
+        assert!(err.to_string().contains("seq"), "{err}");
+    }
+}
