@@ -14,6 +14,10 @@ use outpost_store::{
 use tauri::ipc::Channel;
 use tauri::State;
 
+use outpost_client::supervisor::{ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile};
+use outpost_core::audit_export::{AuditPage, AuditQuery};
+use outpost_store::{Report, ReportParams};
+
 use crate::shell::Shell;
 
 type Res<T> = Result<T, ErrorDto>;
@@ -209,4 +213,61 @@ pub fn startup_mark(name: String) {
     seen.push(known);
     let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
     eprintln!("outpost-startup: {known} {ms} ms");
+}
+
+/// The largest file the page may hand over for saving (a report table as CSV) or checking (an
+/// audit export), in bytes.
+const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+
+fn too_large(what: &str) -> ErrorDto {
+    ErrorDto {
+        code: "too_large".into(),
+        message: format!("the {what} is larger than {} MiB", MAX_FILE_BYTES >> 20),
+    }
+}
+
+#[tauri::command]
+pub async fn report(shell: State<'_, Shell>, params: ReportParams) -> Res<Report> {
+    shell.desk.report(params).await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn audit_page(shell: State<'_, Shell>, query: AuditQuery) -> Res<AuditPage> {
+    shell.desk.audit_page(query).await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn audit_verify(shell: State<'_, Shell>) -> Res<ChainCheck> {
+    shell.desk.audit_verify().await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn audit_export(
+    shell: State<'_, Shell>,
+    query: AuditQuery,
+    format: ExportFormat,
+) -> Res<SavedExport> {
+    shell.desk.audit_export(query, format).await.map_err(dto)
+}
+
+/// Checks an export file the user picked (its text; the page reads it, Rust never opens paths
+/// the page names).
+#[tauri::command]
+pub fn audit_check_export(text: String) -> Res<ExportCheck> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(too_large("file"));
+    }
+    Ok(outpost_client::supervisor::check_export(&text, None))
+}
+
+#[tauri::command]
+pub async fn save_file(shell: State<'_, Shell>, name: String, content: String) -> Res<SavedFile> {
+    if content.len() > MAX_FILE_BYTES {
+        return Err(too_large("file"));
+    }
+    shell
+        .desk
+        .save_file(&name, content.as_bytes())
+        .await
+        .map_err(dto)
 }

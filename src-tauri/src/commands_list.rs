@@ -27,4 +27,10 @@ pub const ALL: &[&str] = &[
     "sync_status",
     "sync_now",
     "startup_mark",
+    "report",
+    "audit_page",
+    "audit_verify",
+    "audit_export",
+    "audit_check_export",
+    "save_file",
 ];

@@ -122,6 +122,12 @@ fn main() {
             commands::sync_status,
             commands::sync_now,
             commands::startup_mark,
+            commands::report,
+            commands::audit_page,
+            commands::audit_verify,
+            commands::audit_export,
+            commands::audit_check_export,
+            commands::save_file,
         ])
         .setup(move |app| {
             shell.attach(app.handle().clone());

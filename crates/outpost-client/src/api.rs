@@ -244,6 +244,51 @@ impl ServerApi {
             .await
     }
 
+    /// A page of the audit trail (supervisors and admins).
+    pub async fn audit_events(
+        &self,
+        token: &str,
+        query: &outpost_core::audit_export::AuditQuery,
+    ) -> Result<outpost_core::audit_export::AuditPage, ApiError> {
+        let path = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            let time = |t: &chrono::DateTime<chrono::Utc>| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            };
+            if let Some(t) = &query.from {
+                q.append_pair("from", &time(t));
+            }
+            if let Some(t) = &query.to {
+                q.append_pair("to", &time(t));
+            }
+            for (name, value) in [
+                ("actor", &query.actor),
+                ("action", &query.action),
+                ("department", &query.department),
+                ("device", &query.device),
+            ] {
+                if let Some(v) = value {
+                    q.append_pair(name, v);
+                }
+            }
+            if let Some(t) = query.ticket_id {
+                q.append_pair("ticket_id", &t.to_string());
+            }
+            for (name, value) in [
+                ("before_seq", query.before_seq),
+                ("after_seq", query.after_seq),
+                ("limit", query.limit.map(u64::from)),
+            ] {
+                if let Some(v) = value {
+                    q.append_pair(name, &v.to_string());
+                }
+            }
+            format!("v1/audit/events?{}", q.finish())
+        };
+        self.call::<(), _>(Method::GET, &path, Some(token), None)
+            .await
+    }
+
     /// Opens the event stream; each poke carries the server's latest cursor. The stream ends
     /// (returns `None`) when the connection drops; the caller reconnects with backoff.
     pub async fn events(&self, token: &str) -> Result<EventStream, ApiError> {

@@ -48,6 +48,8 @@ pub enum DeskError {
     UnknownTicket(String),
     #[error("cannot use the data directory {path}: {detail}")]
     Io { path: PathBuf, detail: String },
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl DeskError {
@@ -71,6 +73,7 @@ impl DeskError {
             DeskError::UnsentChanges(_) => "unsent_changes",
             DeskError::UnknownTicket(_) => "unknown_ticket",
             DeskError::Io { .. } => "io",
+            DeskError::Forbidden(_) => "forbidden",
         }
     }
 }
@@ -209,7 +212,13 @@ pub struct Desk {
     vault: AsyncVault,
     config: DeskConfig,
     open: tokio::sync::Mutex<Option<Open>>,
+    /// When this session last recorded a view of each sensitive ticket (views are recorded at
+    /// most once per [`VIEW_RECORD_INTERVAL`] per ticket, so refreshes do not flood the chain).
+    viewed: Mutex<std::collections::HashMap<TicketId, std::time::Instant>>,
 }
+
+/// A sensitive ticket opened again within this interval is not recorded again.
+pub const VIEW_RECORD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeskError + '_ {
     move |e| DeskError::Io {
@@ -218,7 +227,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeskError + '_ {
     }
 }
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from(std::time::SystemTime::now())
 }
 
@@ -252,6 +261,7 @@ impl Desk {
             vault: AsyncVault::new(vault),
             config,
             open: tokio::sync::Mutex::new(None),
+            viewed: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -507,7 +517,7 @@ impl Desk {
         })?
     }
 
-    async fn with_store<T: Send + 'static>(
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Store, &Actor) -> Result<T, StoreError> + Send + 'static,
     ) -> DeskResult<T> {
@@ -517,7 +527,13 @@ impl Desk {
         self.with_store_of(open, move |s| work(s, &actor)).await
     }
 
-    async fn engine(&self) -> DeskResult<SyncEngine> {
+    /// The open profile's directory.
+    pub(crate) async fn open_dir(&self) -> DeskResult<PathBuf> {
+        let open = self.open.lock().await;
+        Ok(open.as_ref().ok_or(DeskError::Locked)?.dir.clone())
+    }
+
+    pub(crate) async fn engine(&self) -> DeskResult<SyncEngine> {
         let open = self.open.lock().await;
         Ok(open.as_ref().ok_or(DeskError::Locked)?.engine.clone())
     }
@@ -576,8 +592,34 @@ impl Desk {
         found.ok_or(DeskError::UnknownTicket(key))
     }
 
+    /// A ticket with its timeline and clocks. Opening a sensitive ticket (a risk level, or an
+    /// account-domain category) records an access event: a `ticket.view` mutation through the
+    /// outbox, so it reaches the server's audit chain even if the view happened offline.
     pub async fn ticket(&self, id: TicketId) -> DeskResult<TicketDetail> {
-        self.with_store(move |s, _| s.ticket(id, now())).await
+        let mut detail = self.with_store(move |s, _| s.ticket(id, now())).await?;
+        if detail.ticket.is_sensitive() && self.should_record_view(id) {
+            self.with_store(move |s, actor| {
+                s.apply_local(actor, Mutation::RecordView { ticket_id: id }, now())
+            })
+            .await?;
+            detail.unsent += 1;
+            let engine = self.engine().await?;
+            let _ = engine.refresh_counts().await;
+            engine.wake();
+        }
+        Ok(detail)
+    }
+
+    fn should_record_view(&self, id: TicketId) -> bool {
+        let mut viewed = self.viewed.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        match viewed.get(&id) {
+            Some(at) if now.duration_since(*at) < VIEW_RECORD_INTERVAL => false,
+            _ => {
+                viewed.insert(id, now);
+                true
+            }
+        }
     }
 
     pub async fn search(&self, query: String, limit: u32) -> DeskResult<Vec<SearchHit>> {

@@ -4,5 +4,6 @@
 pub mod api;
 pub mod app;
 pub mod desk;
+pub mod supervisor;
 pub mod sync;
 pub mod vault;

@@ -271,6 +271,16 @@ impl SyncEngine {
         }
     }
 
+    /// A page of the server's audit trail, with the session renewed if needed.
+    pub async fn audit_page(
+        &self,
+        query: &outpost_core::audit_export::AuditQuery,
+    ) -> Result<outpost_core::audit_export::AuditPage, SyncError> {
+        let api = &self.0.api;
+        self.authed(|token| async move { api.audit_events(&token, query).await })
+            .await
+    }
+
     /// One full sync: push everything queued, then pull until caught up. Reports the outcome
     /// in [`SyncEngine::status`].
     pub async fn sync_now(&self) -> Result<(), SyncError> {

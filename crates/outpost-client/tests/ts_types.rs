@@ -105,6 +105,15 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<StartInfo>();
     r.visit::<Settings>();
     r.visit::<DeskEvent>();
+    r.visit::<outpost_client::supervisor::ChainCheck>();
+    r.visit::<outpost_client::supervisor::ExportFormat>();
+    r.visit::<outpost_client::supervisor::SavedFile>();
+    r.visit::<outpost_client::supervisor::SavedExport>();
+    r.visit::<outpost_client::supervisor::ExportCheck>();
+    r.visit::<outpost_core::audit_export::AuditQuery>();
+    r.visit::<outpost_core::audit_export::AuditPage>();
+    r.visit::<outpost_store::ReportParams>();
+    r.visit::<outpost_store::Report>();
 
     let mut index = header() + "\n";
     for (path, name) in &r.names {

@@ -241,6 +241,18 @@ impl Mutation {
         }
     }
 
+    /// Whether applying this intent reads the ticket's timeline (risk actions check earlier
+    /// verification records and actions; a redaction replaces an entry).
+    pub fn reads_timeline(&self) -> bool {
+        matches!(
+            self,
+            Mutation::FreezeAccount(_)
+                | Mutation::InterceptTransaction(_)
+                | Mutation::UnfreezeAccount(_)
+                | Mutation::RedactEntry { .. }
+        )
+    }
+
     pub fn ticket_id(&self) -> TicketId {
         match self {
             Mutation::CreateTicket(t) => t.id,

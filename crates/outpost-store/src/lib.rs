@@ -18,6 +18,7 @@ mod key;
 mod local;
 mod queue;
 mod remote;
+mod reports;
 mod schema;
 mod search;
 mod sync;
@@ -34,6 +35,10 @@ pub use key::DbKey;
 pub use local::{Actor, LocalChange, OutboxItem};
 pub use queue::{
     AssigneeFilter, QueueCursor, QueueFilter, QueuePage, QueueRow, QueueSort, SlaFilter,
+};
+pub use reports::{
+    Attainment, CountRow, CsatSummary, DayRow, DepartmentRank, DurationStats, RecurringIssue,
+    ReopenSummary, Report, ReportParams, SlaRow, MAX_REPORT_DAYS,
 };
 pub use search::{Highlighted, SearchHit};
 pub use sync::{ConflictRecord, PullApplied, PushRecorded, SyncProblem};
@@ -72,6 +77,8 @@ pub enum StoreError {
     RecordNotFound(i64),
     #[error("the queue cursor is not valid for this query; start from the first page")]
     BadCursor,
+    #[error("cannot make this report: {0}")]
+    BadReport(String),
     #[error("stored data could not be read ({0}); the cache may be damaged")]
     Corrupt(String),
     #[error("local database error: {0}")]
@@ -174,6 +181,7 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
+             PRAGMA secure_delete = ON;
              PRAGMA busy_timeout = 5000;",
         )?;
         let mut conn = conn;
@@ -182,11 +190,13 @@ impl Store {
         // A bulk load interrupted by a restart resumes with its journal.
         bulk::set_journal(&conn, bulk::active(&conn)?)?;
         let sla = schema::load_sla_settings(&conn)?;
-        Ok(Store {
+        let mut store = Store {
             conn,
             sla,
             verification: VerificationPolicy::default(),
-        })
+        };
+        store.backfill_facts(chrono::DateTime::from(std::time::SystemTime::now()))?;
+        Ok(store)
     }
 
     /// The SLA policies and calendar the cache computes deadlines with.

@@ -326,14 +326,9 @@ pub(crate) fn apply_in(
     let ticket_id = mutation.ticket_id();
     let current = load_ticket(tx, ticket_id)?;
     let mutation_id = next_mutation_id(tx)?;
-    // Only risk actions read the timeline (verification records, earlier actions).
-    let timeline = match (&current, &mutation) {
-        (
-            Some(_),
-            Mutation::FreezeAccount(_)
-            | Mutation::InterceptTransaction(_)
-            | Mutation::UnfreezeAccount(_),
-        ) => load_entries(tx, ticket_id)?,
+    // Only risk actions and redactions read the timeline.
+    let timeline = match &current {
+        Some(_) if mutation.reads_timeline() => load_entries(tx, ticket_id)?,
         _ => Vec::new(),
     };
     let ctx = ApplyContext {
@@ -370,14 +365,16 @@ pub(crate) fn apply_in(
         .query_row([ticket_id.as_bytes()], |r| r.get(0))?;
     let rowid = upsert_ticket(tx, sla, &applied.ticket, now, unsent + 1)?;
     for entry in &applied.entries {
-        upsert_entry(tx, entry, true)?;
+        // A redaction overwrites the entry for good, not optimistically: the removed text must
+        // not come back with a rebase, whatever the server says (it keeps its own copy).
+        let redacted = matches!(entry.body, EntryBody::Redacted { .. });
+        upsert_entry(tx, entry, !redacted)?;
     }
     let texts_changed = current.as_ref().is_none_or(|(_, t)| {
         t.subject != applied.ticket.subject || t.description != applied.ticket.description
-    }) || applied
-        .entries
-        .iter()
-        .any(|e| e.body.searchable_text().is_some());
+    }) || applied.entries.iter().any(|e| {
+        e.body.searchable_text().is_some() || matches!(e.body, EntryBody::Redacted { .. })
+    });
     if texts_changed {
         reindex(tx, rowid)?;
     }

@@ -33,6 +33,9 @@ pub struct QueueFilter {
     pub assignee: AssigneeFilter,
     pub tag: Option<String>,
     pub sla: Option<SlaFilter>,
+    /// Only tickets whose satisfaction revisit is due (a low CSAT score, not yet followed up).
+    #[serde(default)]
+    pub revisit: bool,
 }
 
 /// Whose tickets: anyone's, nobody's, or one agent's.
@@ -123,6 +126,8 @@ pub struct QueueRow {
     pub sla_paused: bool,
     /// Local changes not yet confirmed by the server.
     pub unsent: u32,
+    /// When the satisfaction revisit is due, while it is.
+    pub revisit_due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -204,6 +209,9 @@ fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>
         sql.push_str(" AND rowid IN (SELECT ticket_rowid FROM ticket_tags WHERE tag = ?)");
         args.push(Value::Text(tag.to_lowercase()));
     }
+    if filter.revisit {
+        sql.push_str(" AND revisit_due_at IS NOT NULL");
+    }
     let now = millis(now);
     match filter.sla {
         None => {}
@@ -232,7 +240,7 @@ fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>
 }
 
 const COLUMNS: &str = "rowid, id, key, subject, status, priority, risk, category, department, \
-    assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at, unsent";
+    assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at, unsent, revisit_due_at";
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, RawRow)> {
     Ok((
@@ -253,6 +261,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, RawRow)> {
             due: r.get(13)?,
             warn: r.get(14)?,
             unsent: r.get(15)?,
+            revisit: r.get(16)?,
         },
     ))
 }
@@ -273,6 +282,7 @@ struct RawRow {
     due: i64,
     warn: i64,
     unsent: u32,
+    revisit: Option<i64>,
 }
 
 impl RawRow {
@@ -306,6 +316,7 @@ impl RawRow {
             sla_warn_at: deadline(self.warn)?,
             sla_paused: self.due == DUE_PAUSED,
             unsent: self.unsent,
+            revisit_due_at: self.revisit.map(time).transpose()?,
         })
     }
 }

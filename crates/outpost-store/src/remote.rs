@@ -59,12 +59,18 @@ impl Store {
             .prepare("SELECT rowid, doc FROM ticket_docs")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut update =
-            tx.prepare("UPDATE tickets SET sla_due_at = ?2, sla_warn_at = ?3 WHERE rowid = ?1")?;
+        let mut update = tx.prepare(
+            "UPDATE tickets SET sla_due_at = ?2, sla_warn_at = ?3, revisit_due_at = ?4
+             WHERE rowid = ?1",
+        )?;
         for (rowid, doc) in docs {
             let ticket = serde_json::from_str(&doc).map_err(corrupt)?;
-            let (due, warn) = crate::tickets::deadline_columns(&settings, &ticket, now);
-            update.execute(params![rowid, due, warn])?;
+            let report = settings.evaluate(&ticket, now);
+            let (due, warn) = crate::tickets::deadlines_of(&report, &ticket);
+            let revisit = crate::tickets::revisit_due(&report);
+            update.execute(params![rowid, due, warn, revisit])?;
+            // Clock outcomes follow the policies: the report facts are rewritten too.
+            crate::tickets::write_facts(&tx, rowid, &ticket, &report)?;
         }
         drop(update);
         tx.commit()?;

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use outpost_core::apply::{apply, ApplyContext};
-use outpost_core::model::{Entry, Ticket, TicketId, UserId};
+use outpost_core::model::{Entry, EntryBody, Ticket, TicketId, UserId};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::{
@@ -213,7 +213,8 @@ fn write_changes(
             ChangeKind::Entry(entry) => {
                 upsert_entry(tx, entry, false)?;
                 // (A bulk load builds every search document at its end.)
-                if !in_bulk && entry.body.searchable_text().is_some() {
+                let redacted = matches!(entry.body, EntryBody::Redacted { .. });
+                if !in_bulk && (entry.body.searchable_text().is_some() || redacted) {
                     if let Some(rowid) = ticket_rowid(tx, entry.ticket_id)? {
                         touched.reindex.insert(rowid);
                     }
@@ -434,14 +435,7 @@ pub(crate) fn rebase(
         tx.prepare_cached("DELETE FROM server_tickets WHERE id = ?1")?
             .execute([id.as_bytes()])?;
     }
-    let needs_timeline = queued.iter().any(|q| {
-        matches!(
-            q.envelope.mutation,
-            Mutation::FreezeAccount(_)
-                | Mutation::InterceptTransaction(_)
-                | Mutation::UnfreezeAccount(_)
-        )
-    });
+    let needs_timeline = queued.iter().any(|q| q.envelope.mutation.reads_timeline());
     let mut timeline: Vec<Entry> = if needs_timeline {
         load_entries(tx, id)?
     } else {
@@ -463,6 +457,16 @@ pub(crate) fn rebase(
             verification: rules.verification,
             timeline: &timeline,
         };
+        if let Mutation::RedactEntry { entry_id, .. } = &envelope.mutation {
+            // The redaction was written for good when it was made (local.rs): re-applying it
+            // would find the entry already redacted.
+            if timeline
+                .iter()
+                .any(|e| e.id == *entry_id && matches!(e.body, EntryBody::Redacted { .. }))
+            {
+                continue;
+            }
+        }
         let error = match apply(current.as_ref(), &envelope.mutation, &ctx) {
             Ok(applied) => {
                 current = Some(applied.ticket);

@@ -2,8 +2,8 @@
 //! document) and reading them back.
 
 use chrono::{DateTime, TimeZone, Utc};
-use outpost_core::model::{Entry, EntryBody, Ticket, TicketId};
-use outpost_core::sla::{SlaReport, SlaSettings};
+use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent, TicketId};
+use outpost_core::sla::{ClockKind, ClockState, SlaReport, SlaSettings};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -32,12 +32,8 @@ pub(crate) fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
 }
 
 /// The nearest running deadline and when it turns "at risk", as sortable columns.
-pub(crate) fn deadline_columns(
-    sla: &SlaSettings,
-    ticket: &Ticket,
-    now: DateTime<Utc>,
-) -> (i64, i64) {
-    match sla.evaluate(ticket, now).next_deadline() {
+pub(crate) fn deadlines_of(report: &SlaReport, ticket: &Ticket) -> (i64, i64) {
+    match report.next_deadline() {
         Some(d) => (millis(d.due_at), d.warn_at.map_or(millis(d.due_at), millis)),
         None if ticket.status.is_open() && ticket.is_paused() => (DUE_PAUSED, DUE_PAUSED),
         None => (DUE_NONE, DUE_NONE),
@@ -72,18 +68,20 @@ pub(crate) fn upsert_ticket(
     now: DateTime<Utc>,
     unsent: i64,
 ) -> Result<i64> {
-    let (due, warn) = deadline_columns(sla, ticket, now);
+    let report = sla.evaluate(ticket, now);
+    let (due, warn) = deadlines_of(&report, ticket);
+    let revisit = revisit_due(&report);
     let doc = serde_json::to_string(ticket).map_err(corrupt)?;
     let rowid: i64 = conn
         .prepare_cached(
             "INSERT INTO tickets (id, key, subject, status, priority, risk, category, department,
                  assignee, requester_name, created_at, updated_at, sla_due_at, sla_warn_at,
-                 revision, unsent)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 revision, unsent, revisit_due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(id) DO UPDATE SET key = ?2, subject = ?3, status = ?4, priority = ?5,
                  risk = ?6, category = ?7, department = ?8, assignee = ?9, requester_name = ?10,
                  created_at = ?11, updated_at = ?12, sla_due_at = ?13, sla_warn_at = ?14,
-                 revision = ?15, unsent = ?16
+                 revision = ?15, unsent = ?16, revisit_due_at = ?17
              RETURNING rowid",
         )?
         .query_row(
@@ -104,9 +102,11 @@ pub(crate) fn upsert_ticket(
                 warn,
                 ticket.revision as i64,
                 unsent,
+                revisit,
             ],
             |r| r.get(0),
         )?;
+    write_facts(conn, rowid, ticket, &report)?;
     conn.prepare_cached(
         "INSERT INTO ticket_docs (rowid, doc) VALUES (?1, ?2)
          ON CONFLICT(rowid) DO UPDATE SET doc = ?2",
@@ -122,10 +122,108 @@ pub(crate) fn upsert_ticket(
     Ok(rowid)
 }
 
+/// When the satisfaction revisit is due, while its clock runs (unix ms).
+pub(crate) fn revisit_due(report: &SlaReport) -> Option<i64> {
+    report
+        .clocks
+        .iter()
+        .find(|c| c.kind == ClockKind::Revisit && c.state.is_running())
+        .and_then(|c| c.due_at)
+        .map(millis)
+}
+
+/// How a clock ended, for `ticket_facts`: 0 running, 1 met, 2 breached, 3 no such clock.
+fn outcome(report: &SlaReport, kind: ClockKind) -> (i64, Option<i64>) {
+    match report.clocks.iter().find(|c| c.kind == kind) {
+        None => (3, None),
+        Some(c) => match c.state {
+            ClockState::Met => (1, c.due_at.map(millis)),
+            ClockState::MetLate => (2, c.due_at.map(millis)),
+            ClockState::Breached => (2, c.due_at.map(millis)),
+            ClockState::OnTrack | ClockState::AtRisk | ClockState::Paused => {
+                (0, c.due_at.map(millis))
+            }
+        },
+    }
+}
+
+/// The ticket's row of report facts (see schema 4).
+pub(crate) fn write_facts(
+    conn: &Connection,
+    rowid: i64,
+    ticket: &Ticket,
+    report: &SlaReport,
+) -> Result<()> {
+    let (fr_out, fr_due) = outcome(report, ClockKind::FirstResponse);
+    let (up_out, up_due) = outcome(report, ClockKind::PeriodicUpdate);
+    let (res_out, res_due) = outcome(report, ClockKind::Resolution);
+    conn.prepare_cached(
+        "INSERT INTO ticket_facts (rowid, created_at, department, assignee, priority, category,
+             channel, account, open, first_response_at, resolved_at, csat,
+             fr_out, fr_due, up_out, up_due, res_out, res_due)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT(rowid) DO UPDATE SET created_at = ?2, department = ?3, assignee = ?4,
+             priority = ?5, category = ?6, channel = ?7, account = ?8, open = ?9,
+             first_response_at = ?10, resolved_at = ?11, csat = ?12, fr_out = ?13, fr_due = ?14,
+             up_out = ?15, up_due = ?16, res_out = ?17, res_due = ?18",
+    )?
+    .execute(params![
+        rowid,
+        millis(ticket.created_at),
+        ticket.department,
+        ticket.assignee.as_ref().map(|a| a.as_bytes().to_vec()),
+        ticket.priority as i64 + 1,
+        ticket.category.as_str(),
+        ticket.channel.as_str(),
+        ticket.requester.account_id,
+        ticket.status.is_open(),
+        ticket.first_response_at.map(millis),
+        ticket.resolved_at.map(millis),
+        ticket.csat.as_ref().map(|c| i64::from(c.score)),
+        fr_out,
+        fr_due,
+        up_out,
+        up_due,
+        res_out,
+        res_due,
+    ])?;
+    Ok(())
+}
+
+/// Deletes the cached bytes of an attachment entry that is being redacted.
+fn forget_attachment_of(conn: &Connection, entry: &Entry) -> Result<()> {
+    let old: Option<String> = conn
+        .prepare_cached("SELECT body FROM entries WHERE id = ?1")?
+        .query_row([entry.id.as_bytes()], |r| r.get(0))
+        .optional()?;
+    if let Some(EntryBody::Attachment { attachment_id, .. }) =
+        old.and_then(|b| serde_json::from_str::<EntryBody>(&b).ok())
+    {
+        conn.prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+            .execute([attachment_id.as_bytes()])?;
+    }
+    Ok(())
+}
+
+/// Remembers that a ticket was reopened, from a timeline entry.
+fn note_reopen(conn: &Connection, entry: &Entry) -> Result<()> {
+    if let EntryBody::Event {
+        event: TicketEvent::Reopened { .. },
+    } = &entry.body
+    {
+        conn.prepare_cached("INSERT OR IGNORE INTO reopened_tickets (ticket_id) VALUES (?1)")?
+            .execute([entry.ticket_id.as_bytes()])?;
+    }
+    Ok(())
+}
+
 /// Inserts or replaces a timeline entry. `local` marks an optimistic entry. The ticket row need
 /// not exist yet (see the `entries` table).
 pub(crate) fn upsert_entry(conn: &Connection, entry: &Entry, local: bool) -> Result<()> {
     let body = serde_json::to_string(&entry.body).map_err(corrupt)?;
+    if matches!(entry.body, EntryBody::Redacted { .. }) {
+        forget_attachment_of(conn, entry)?;
+    }
     conn.prepare_cached(
         "INSERT INTO entries (id, ticket_id, kind, author, created_at, local, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -141,7 +239,7 @@ pub(crate) fn upsert_entry(conn: &Connection, entry: &Entry, local: bool) -> Res
         local,
         body,
     ])?;
-    Ok(())
+    note_reopen(conn, entry)
 }
 
 /// Inserts an optimistic entry unless the server's copy (same id) is already there.
@@ -160,7 +258,7 @@ pub(crate) fn insert_local_entry(conn: &Connection, entry: &Entry) -> Result<()>
         millis(entry.created_at),
         body,
     ])?;
-    Ok(())
+    note_reopen(conn, entry)
 }
 
 /// Deletes the optimistic entries of a ticket (a rebase writes them again).

@@ -10,4 +10,8 @@ export type QueueFilter = {
 /**
  * Empty means any.
  */
-statuses: Array<Status>, priorities: Array<Priority>, departments: Array<string>, categories: Array<Category>, assignee: AssigneeFilter, tag: string | null, sla: SlaFilter | null, };
+statuses: Array<Status>, priorities: Array<Priority>, departments: Array<string>, categories: Array<Category>, assignee: AssigneeFilter, tag: string | null, sla: SlaFilter | null, 
+/**
+ * Only tickets whose satisfaction revisit is due (a low CSAT score, not yet followed up).
+ */
+revisit: boolean, };

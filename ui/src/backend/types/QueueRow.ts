@@ -13,4 +13,8 @@ sla_due_at: string | null, sla_warn_at: string | null, sla_paused: boolean,
 /**
  * Local changes not yet confirmed by the server.
  */
-unsent: number, };
+unsent: number, 
+/**
+ * When the satisfaction revisit is due, while it is.
+ */
+revisit_due_at: string | null, };

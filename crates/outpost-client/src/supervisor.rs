@@ -1,0 +1,360 @@
+//! Supervisor tools on the Desk: the audit trail (read from the server, verified here), exports
+//! and their offline check, and reports from the local cache.
+//!
+//! Verification never trusts the server's word: the client pages through the whole chain and
+//! recomputes every hash itself with [`outpost_core::audit::Verifier`]. It also remembers the
+//! head it last verified on this device (`audit-head.json` in the profile directory, no secret),
+//! so a server whose history was rewritten consistently after that check is still caught.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use outpost_core::audit::{BreakKind, ChainBreak, ChainHead, Verifier};
+use outpost_core::audit_export::{
+    AuditExport, AuditPage, AuditQuery, ExportHeader, ExportProblem, ExportVerified, MAX_AUDIT_PAGE,
+};
+use outpost_core::model::Role;
+use outpost_store::{Report, ReportParams};
+use serde::{Deserialize, Serialize};
+
+use crate::desk::{Desk, DeskError, DeskResult};
+
+/// The result of verifying the server's chain from this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChainCheck {
+    pub checked_at: DateTime<Utc>,
+    /// Events this device read and recomputed.
+    pub checked: u64,
+    /// The last event that verified.
+    pub verified_head: ChainHead,
+    /// What the server says the head is.
+    pub server_head: ChainHead,
+    /// The first event that does not fit, if any.
+    pub broken: Option<ChainBreak>,
+    /// The head this device verified last time, and whether today's chain still contains it.
+    pub previous: Option<ChainHead>,
+    pub previous_matches: Option<bool>,
+    pub seconds: f64,
+}
+
+impl ChainCheck {
+    pub fn ok(&self) -> bool {
+        self.broken.is_none() && self.previous_matches != Some(false)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// A file the Desk wrote for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SavedFile {
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SavedExport {
+    pub file: SavedFile,
+    pub header: ExportHeader,
+}
+
+/// What checking an export file found. Exactly one of `verified`, `problem`, `unreadable`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExportCheck {
+    pub header: Option<ExportHeader>,
+    pub verified: Option<ExportVerified>,
+    pub problem: Option<ExportProblem>,
+    /// The file is not an Outpost audit export (or is damaged beyond reading).
+    pub unreadable: Option<String>,
+}
+
+/// Checks an export's text offline (no server, no cache): the CLI's `outpost audit
+/// verify-export` and the desktop's "Check an export" both call this.
+pub fn check_export(text: &str, anchor: Option<&ChainHead>) -> ExportCheck {
+    match AuditExport::parse(text) {
+        Err(e) => ExportCheck {
+            header: None,
+            verified: None,
+            problem: None,
+            unreadable: Some(e.to_string()),
+        },
+        Ok(export) => {
+            let result = export.verify_with_anchor(anchor);
+            ExportCheck {
+                header: Some(export.header),
+                verified: result.as_ref().ok().cloned(),
+                problem: result.err(),
+                unreadable: None,
+            }
+        }
+    }
+}
+
+/// Where exports go: `$OUTPOST_EXPORT_DIR`, else the XDG download directory, else
+/// `~/Downloads`, else the data directory's `exports/`.
+pub fn export_dir(data_dir: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("OUTPOST_EXPORT_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_DOWNLOAD_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        // xdg-user-dirs: XDG_DOWNLOAD_DIR="$HOME/Downloads"
+        let config = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".config"));
+        if let Ok(text) = std::fs::read_to_string(config.join("user-dirs.dirs")) {
+            for line in text.lines() {
+                if let Some(value) = line.trim().strip_prefix("XDG_DOWNLOAD_DIR=") {
+                    let value = value
+                        .trim_matches('"')
+                        .replace("$HOME", &home.to_string_lossy());
+                    return PathBuf::from(value);
+                }
+            }
+        }
+        let downloads = home.join("Downloads");
+        if downloads.is_dir() {
+            return downloads;
+        }
+    }
+    data_dir.join("exports")
+}
+
+/// A file name from page-supplied text: letters, digits, `-`, `_`, `.`; no path, no hidden file.
+pub fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "outpost-export".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Writes `bytes` to `dir/name` without replacing an existing file (`name (2).csv`…), through a
+/// temporary file and a rename, so a half-written export never carries the final name.
+pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let name = safe_file_name(name);
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+        _ => (name.clone(), String::new()),
+    };
+    let tmp = dir.join(format!(".{stem}.{}.part", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            dir.join(&name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        // hard_link fails if the target exists: no race with another writer of the same name.
+        match std::fs::hard_link(&tmp, &candidate) {
+            Ok(()) => {
+                std::fs::remove_file(&tmp)?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&tmp);
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "too many files with this name",
+    ))
+}
+
+const HEAD_FILE: &str = "audit-head.json";
+
+impl Desk {
+    async fn require_supervisor(&self) -> DeskResult<()> {
+        match self.me().await?.user.role {
+            Role::Supervisor | Role::Admin => Ok(()),
+            Role::Agent => Err(DeskError::Forbidden(
+                "the audit trail and reports are for supervisors".into(),
+            )),
+        }
+    }
+
+    /// One page of the audit trail from the server (online only).
+    pub async fn audit_page(&self, query: AuditQuery) -> DeskResult<AuditPage> {
+        self.require_supervisor().await?;
+        Ok(self.engine().await?.audit_page(&query).await?)
+    }
+
+    /// Reads the whole chain from the server and verifies every event here.
+    pub async fn audit_verify(&self) -> DeskResult<ChainCheck> {
+        self.require_supervisor().await?;
+        let engine = self.engine().await?;
+        let started = Instant::now();
+        let head_path = self.open_dir().await?.join(HEAD_FILE);
+        let previous: Option<ChainHead> = std::fs::read(&head_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let mut verifier = Verifier::new();
+        let mut previous_matches = None;
+        let mut broken = None;
+        let mut after = 0u64;
+        let server_head = loop {
+            let page = engine
+                .audit_page(&AuditQuery {
+                    after_seq: Some(after),
+                    limit: Some(MAX_AUDIT_PAGE),
+                    ..AuditQuery::default()
+                })
+                .await?;
+            for record in &page.events {
+                if let Err(b) = verifier.push(&record.chained) {
+                    broken = Some(b);
+                    break;
+                }
+                if let Some(p) = previous
+                    .as_ref()
+                    .filter(|p| p.last_seq == record.chained.event.seq)
+                {
+                    previous_matches = Some(p.hash == record.chained.hash);
+                }
+                after = record.chained.event.seq;
+            }
+            if broken.is_some() || !page.has_more || page.events.is_empty() {
+                break page.head;
+            }
+        };
+        let verified = verifier.finish();
+        if broken.is_none() && server_head.last_seq > verified.head.last_seq {
+            // The server's own counter says there are more events than it served.
+            broken = Some(ChainBreak {
+                seq: verified.head.last_seq + 1,
+                index: verified.count as usize,
+                kind: BreakKind::Truncated {
+                    expected_last: server_head.last_seq,
+                    found_last: verified.head.last_seq,
+                },
+            });
+        }
+        if let (Some(p), None) = (&previous, previous_matches) {
+            if broken.is_none() && p.last_seq > verified.head.last_seq {
+                // Verified further last time than the chain reaches now.
+                previous_matches = Some(false);
+            }
+        }
+        let check = ChainCheck {
+            checked_at: crate::desk::now(),
+            checked: verified.count,
+            verified_head: verified.head.clone(),
+            server_head,
+            broken,
+            previous,
+            previous_matches,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if check.ok() {
+            let json = serde_json::to_vec(&verified.head).expect("heads serialise");
+            let tmp = head_path.with_extension("json.part");
+            std::fs::write(&tmp, json)
+                .and_then(|()| std::fs::rename(&tmp, &head_path))
+                .map_err(|e| DeskError::Io {
+                    path: head_path.clone(),
+                    detail: e.to_string(),
+                })?;
+        }
+        Ok(check)
+    }
+
+    /// Exports the events the query selects (oldest first) with the chain head, to a new file in
+    /// the export directory.
+    pub async fn audit_export(
+        &self,
+        mut query: AuditQuery,
+        format: ExportFormat,
+    ) -> DeskResult<SavedExport> {
+        self.require_supervisor().await?;
+        let engine = self.engine().await?;
+        query.before_seq = None;
+        query.limit = Some(MAX_AUDIT_PAGE);
+        let mut after = 0u64;
+        let mut events = Vec::new();
+        let head = loop {
+            query.after_seq = Some(after);
+            let page = engine.audit_page(&query).await?;
+            if let Some(last) = page.events.last() {
+                after = last.chained.event.seq;
+            }
+            let done = !page.has_more || page.events.is_empty();
+            events.extend(page.events.into_iter().map(|r| r.chained));
+            if done {
+                break page.head;
+            }
+        };
+        let me = self.me().await?;
+        let export = AuditExport::new(
+            events,
+            head,
+            &query,
+            me.user.id.to_string(),
+            me.server.clone(),
+            crate::desk::now(),
+        );
+        let (text, ext) = match format {
+            ExportFormat::Csv => (export.to_csv(), "csv"),
+            ExportFormat::Json => (export.to_json(), "json"),
+        };
+        let name = format!(
+            "outpost-audit-{}-{}.{ext}",
+            export.header.first_seq, export.header.last_seq
+        );
+        let file = self.save_file(&name, text.as_bytes()).await?;
+        Ok(SavedExport {
+            file,
+            header: export.header,
+        })
+    }
+
+    /// Saves page-made content (a report table as CSV) under a sanitised name in the export
+    /// directory.
+    pub async fn save_file(&self, name: &str, bytes: &[u8]) -> DeskResult<SavedFile> {
+        let dir = export_dir(self.data_dir());
+        let path = write_new_file(&dir, name, bytes).map_err(|e| DeskError::Io {
+            path: dir.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(SavedFile {
+            path: path.to_string_lossy().into_owned(),
+            bytes: bytes.len() as u64,
+        })
+    }
+
+    /// Reports from the local cache; works offline.
+    pub async fn report(&self, params: ReportParams) -> DeskResult<Report> {
+        self.require_supervisor().await?;
+        self.with_store(move |s, _| s.report(&params, crate::desk::now()))
+            .await
+    }
+}
