@@ -69,12 +69,176 @@ enum Command {
     Status,
     /// Conflicts and sync problems.
     Problems,
+    /// The audit trail (supervisors): list, verify, export; check an export offline.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// A report from the local cache (supervisors; works offline). Dates are YYYY-MM-DD, `to`
+    /// exclusive; the default is the last 30 days.
+    Report {
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Only these departments (comma-separated codes).
+        #[arg(long, value_delimiter = ',')]
+        department: Vec<String>,
+        /// Recurring issues: same account and category within this many days.
+        #[arg(long, default_value_t = 30)]
+        recurring_days: u32,
+    },
     /// Sign out: forget the keychain entries and delete the cache.
     Logout {
         /// Discard changes the server has not received.
         #[arg(long)]
         discard_unsent: bool,
     },
+}
+
+/// Filters shared by `audit list` and `audit export`.
+#[derive(clap::Args)]
+struct AuditFilters {
+    /// From this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Until this time, exclusive (RFC 3339, or a date).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// A user id, or system / customer.
+    #[arg(long)]
+    actor: Option<String>,
+    /// A ticket key (OP-12) or id.
+    #[arg(long)]
+    ticket: Option<String>,
+    /// An action, or a family ending in a dot (risk.).
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long)]
+    device: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Newest events first.
+    List {
+        #[command(flatten)]
+        filters: AuditFilters,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Read the whole chain from the server and recompute every hash here; exit 1 if broken.
+    Verify,
+    /// Export the selected events with the chain head (to the Downloads folder).
+    Export {
+        #[command(flatten)]
+        filters: AuditFilters,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+    },
+    /// Check an export file offline (no server, no sign-in); exit 1 if it does not verify.
+    VerifyExport {
+        file: std::path::PathBuf,
+        /// A head noted earlier, SEQ:HASH: the file must agree with it.
+        #[arg(long)]
+        head: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormatArg {
+    Csv,
+    Json,
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        .map_err(|_| format!("{text:?} is neither RFC 3339 nor YYYY-MM-DD"))
+}
+
+/// Set when a verification fails: the command printed why and exits 1.
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+async fn audit_query(
+    desk: &Desk,
+    f: AuditFilters,
+) -> Result<outpost_core::audit_export::AuditQuery, DeskError> {
+    let ticket_id = match &f.ticket {
+        Some(t) => Some(desk.resolve(t).await?),
+        None => None,
+    };
+    Ok(outpost_core::audit_export::AuditQuery {
+        from: f.from,
+        to: f.to,
+        actor: f.actor,
+        ticket_id,
+        action: f.action,
+        department: f.department,
+        device: f.device,
+        ..Default::default()
+    })
+}
+
+fn verify_export_file(
+    file: &std::path::Path,
+    head: Option<&str>,
+    json: bool,
+) -> Result<(), DeskError> {
+    let io = |e: std::io::Error| DeskError::Io {
+        path: file.to_owned(),
+        detail: e.to_string(),
+    };
+    let anchor = match head {
+        None => None,
+        Some(text) => {
+            let (seq, hash) = text.split_once(':').ok_or_else(|| DeskError::Io {
+                path: file.to_owned(),
+                detail: "--head must be SEQ:HASH".into(),
+            })?;
+            Some(outpost_core::audit::ChainHead {
+                last_seq: seq.parse().map_err(|_| DeskError::Io {
+                    path: file.to_owned(),
+                    detail: format!("--head: {seq:?} is not a sequence number"),
+                })?,
+                hash: outpost_core::audit::Hash32::from_hex(hash).map_err(|e| DeskError::Io {
+                    path: file.to_owned(),
+                    detail: format!("--head: {e}"),
+                })?,
+            })
+        }
+    };
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    let check = outpost_client::supervisor::check_export(&text, anchor.as_ref());
+    if json {
+        print_json(&check);
+    } else if let Some(v) = &check.verified {
+        println!(
+            "✓ {} events verified (#{}–#{}{}){}",
+            v.count,
+            v.first_seq,
+            v.last_seq,
+            if v.filtered { ", filtered export" } else { "" },
+            if v.reaches_head {
+                ", ends at the stated head"
+            } else {
+                ""
+            }
+        );
+    } else if let Some(p) = &check.problem {
+        println!("✗ {p}");
+    } else if let Some(u) = &check.unreadable {
+        println!("✗ {u}");
+    }
+    if check.verified.is_none() {
+        FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    Ok(())
 }
 
 fn unlock_from_env() -> Unlock {
@@ -152,6 +316,13 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
         }
         return Ok(());
     }
+    if let Command::Audit {
+        command: AuditCommand::VerifyExport { file, head },
+    } = &cli.command
+    {
+        // Offline by design: no profile, no server.
+        return verify_export_file(file, head.as_deref(), cli.json);
+    }
     if let Command::Logout { discard_unsent } = cli.command {
         desk.resume(unlock_from_env()).await?;
         desk.sign_out(discard_unsent).await?;
@@ -161,6 +332,138 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
     desk.resume(unlock_from_env()).await?;
     match cli.command {
         Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
+        Command::Audit { command } => match command {
+            AuditCommand::VerifyExport { .. } => unreachable!("handled above"),
+            AuditCommand::List { filters, limit } => {
+                let mut query = audit_query(&desk, filters).await?;
+                query.limit = Some(limit.clamp(1, outpost_core::audit_export::MAX_AUDIT_PAGE));
+                let page = desk.audit_page(query).await?;
+                if cli.json {
+                    print_json(&page);
+                } else {
+                    for r in &page.events {
+                        let e = &r.chained.event;
+                        println!(
+                            "#{:<8} {}  {:<22} {:<36} {:<8} {}  {}",
+                            e.seq,
+                            e.at.format("%Y-%m-%d %H:%M:%S"),
+                            e.action,
+                            e.actor,
+                            r.department.as_deref().unwrap_or("-"),
+                            e.ticket_id
+                                .map(|t| t.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            e.detail
+                        );
+                    }
+                    println!("head #{} {}", page.head.last_seq, page.head.hash.to_hex());
+                }
+            }
+            AuditCommand::Verify => {
+                let check = desk.audit_verify().await?;
+                if cli.json {
+                    print_json(&check);
+                } else if let Some(b) = &check.broken {
+                    println!("✗ {b}");
+                } else if check.previous_matches == Some(false) {
+                    println!(
+                        "✗ the chain no longer contains the head this device verified before (#{})",
+                        check.previous.as_ref().map_or(0, |p| p.last_seq)
+                    );
+                } else {
+                    println!(
+                        "✓ {} events verified, head #{} {} ({:.2} s)",
+                        check.checked,
+                        check.verified_head.last_seq,
+                        check.verified_head.hash.to_hex(),
+                        check.seconds
+                    );
+                }
+                if !check.ok() {
+                    FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            AuditCommand::Export { filters, format } => {
+                let query = audit_query(&desk, filters).await?;
+                let format = match format {
+                    ExportFormatArg::Csv => outpost_client::supervisor::ExportFormat::Csv,
+                    ExportFormatArg::Json => outpost_client::supervisor::ExportFormat::Json,
+                };
+                let saved = desk.audit_export(query, format).await?;
+                if cli.json {
+                    print_json(&saved);
+                } else {
+                    println!(
+                        "{} events (#{}–#{}) written to {}; chain head #{} {}",
+                        saved.header.count,
+                        saved.header.first_seq,
+                        saved.header.last_seq,
+                        saved.file.path,
+                        saved.header.head.last_seq,
+                        saved.header.head.hash.to_hex()
+                    );
+                }
+            }
+        },
+        Command::Report {
+            from,
+            to,
+            department,
+            recurring_days,
+        } => {
+            let today =
+                chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive();
+            let to = to.unwrap_or(today + chrono::Duration::days(1));
+            let from = from.unwrap_or(to - chrono::Duration::days(30));
+            let report = desk
+                .report(outpost_store::ReportParams {
+                    from: from.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+                    to: to.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+                    departments: department,
+                    assignee: None,
+                    recurring_days,
+                    utc_offset_minutes: 0,
+                })
+                .await?;
+            if cli.json {
+                print_json(&report);
+            } else {
+                let pct = |r: Option<f64>| r.map_or("—".into(), |r| format!("{:.1}%", r * 100.0));
+                println!(
+                    "{from} – {to}: {} created, {} resolved; SLA attainment {}",
+                    report.created,
+                    report.resolved,
+                    pct(report.sla_total.overall.rate)
+                );
+                for d in &report.department_ranking {
+                    println!(
+                        "  #{} {:<12} {} ({} tickets)",
+                        d.rank,
+                        d.department,
+                        pct(d.attainment.rate),
+                        d.tickets
+                    );
+                }
+                let top: Vec<String> = report
+                    .by_category
+                    .iter()
+                    .filter(|c| c.top)
+                    .map(|c| format!("{} ({})", c.key, c.count))
+                    .collect();
+                println!("  top 3 types: {}", top.join(", "));
+                println!(
+                    "  CSAT: {} responses, average {}, distribution {:?}; reopen rate {}",
+                    report.csat.responses,
+                    report
+                        .csat
+                        .average
+                        .map_or("—".into(), |a| format!("{a:.2}")),
+                    report.csat.distribution,
+                    pct(report.reopen.rate)
+                );
+                println!("  recurring issues: {}", report.recurring.len());
+            }
+        }
         Command::Queue { limit, status } => {
             let statuses = status
                 .iter()
@@ -342,6 +645,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
+        Ok(()) if FAILED.load(std::sync::atomic::Ordering::SeqCst) => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
