@@ -59,6 +59,9 @@ pub enum Rejection {
     Verification(String),
     #[error("{0}")]
     RiskRefused(String),
+    /// The user's role does not allow this intent (e.g. an agent redacting an entry).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl Rejection {
@@ -70,6 +73,7 @@ impl Rejection {
             Rejection::Invalid { .. } => "invalid",
             Rejection::Verification(_) => "verification_required",
             Rejection::RiskRefused(_) => "risk_action_refused",
+            Rejection::Forbidden(_) => "forbidden",
         }
     }
 

@@ -218,6 +218,9 @@ pub enum BreakKind {
     /// The chain ends early: the newest events were removed (known from an independent count,
     /// such as the server's sequence counter or an export's stated head).
     Truncated { expected_last: u64, found_last: u64 },
+    /// The event lies past the last event the server's own sequence counter records: it was
+    /// added to the table without going through the server.
+    BeyondHead { head: u64 },
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -244,6 +247,9 @@ fn describe(kind: &BreakKind) -> String {
         }
         BreakKind::Truncated { expected_last, found_last } => {
             format!("the chain ends at #{found_last} but should reach #{expected_last} (the newest events were removed)")
+        }
+        BreakKind::BeyondHead { head } => {
+            format!("it lies past the chain head #{head} the server recorded (it was added without the server)")
         }
     }
 }

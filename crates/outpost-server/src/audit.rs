@@ -1,13 +1,39 @@
 //! The organisation's audit chain in the server database: append inside the transaction that
-//! made the change, verify from the first event. Rows are only ever inserted.
+//! made the change, verify from the first event, serve it to supervisors, export and archive it.
+//!
+//! Rows are only ever inserted: the database itself refuses `UPDATE` and `DELETE` on `audit`
+//! (triggers, migration 8). Reading the trail is not itself audited.
+//!
+//! **The head.** `audit_seq` (a counter row bumped in the same transaction as every append) says
+//! how long the chain is. Pages and exports state the head as `{last_seq: <counter>, hash: <hash
+//! of the newest event at or below it that exists>}`. When the newest events were deleted the
+//! two disagree on purpose: `last_seq` still names the counter's event, so a client that pages
+//! through the chain with `after_seq` ends before `head.last_seq` and knows the chain was
+//! truncated (and the hash shows where the stored chain really ends). Events are served only up
+//! to the head read for the page, so an append racing a page never looks like a gap.
 
-use chrono::{TimeZone, Utc};
+use std::path::{Path, PathBuf};
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::Json;
+use chrono::{DateTime, TimeZone, Utc};
 use outpost_core::audit::{
     AuditEvent, BreakKind, ChainBreak, ChainHead, ChainedEvent, Hash32, Verified, Verifier,
 };
+use outpost_core::audit_export::{
+    AuditExport, AuditPage, AuditQuery, AuditRecord, ExportVerified, MAX_AUDIT_PAGE,
+};
+use outpost_core::model::Role;
 use sqlx::{AnyPool, Row};
 
-use crate::db::{next, WriteTx};
+use crate::auth::AuthUser;
+use crate::db::{next, Db, WriteTx};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// Events per page when no `limit` is given.
+pub const DEFAULT_AUDIT_PAGE: u32 = 200;
 
 fn hash(text: &str) -> anyhow::Result<Hash32> {
     Hash32::from_hex(text).map_err(|e| anyhow::anyhow!("stored hash {text:?} is not hex: {e}"))
@@ -16,7 +42,14 @@ fn hash(text: &str) -> anyhow::Result<Hash32> {
 /// Appends `event` after the current head. Taking the `audit_seq` counter first serialises
 /// appenders, so two transactions never chain onto the same head. The head is read once per
 /// transaction and then followed in memory; the row is written at commit (`crate::writes`).
-pub async fn append(tx: &mut WriteTx, event: AuditEvent) -> anyhow::Result<ChainedEvent> {
+///
+/// `department` is the ticket's department after the change (the `audit.department` filter
+/// column); callers put the same value into the hashed `detail`.
+pub async fn append(
+    tx: &mut WriteTx,
+    event: AuditEvent,
+    department: Option<&str>,
+) -> anyhow::Result<ChainedEvent> {
     let seq = next(tx, "audit_seq").await?;
     let head = match tx.audit_head.take() {
         Some(head) => head,
@@ -39,80 +72,522 @@ pub async fn append(tx: &mut WriteTx, event: AuditEvent) -> anyhow::Result<Chain
     }
     let mut head = head;
     let chained = head.append(event);
-    tx.buffer.audit.push(chained.clone());
+    tx.buffer
+        .audit
+        .push((chained.clone(), department.map(str::to_owned)));
     tx.audit_head = Some(head);
     Ok(chained)
 }
 
-fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<ChainedEvent> {
+const COLUMNS: &str = "seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department";
+
+fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<AuditRecord> {
     let opt_hash = |name: &str| -> anyhow::Result<Option<Hash32>> {
         row.try_get::<Option<String>, _>(name)?
             .as_deref()
             .map(hash)
             .transpose()
     };
-    Ok(ChainedEvent {
-        event: AuditEvent {
-            seq: row.try_get::<i64, _>("seq")? as u64,
-            at: Utc
-                .timestamp_micros(row.try_get("at")?)
-                .single()
-                .ok_or_else(|| anyhow::anyhow!("audit time out of range"))?,
-            actor: row.try_get("actor")?,
-            device: row.try_get("device")?,
-            address: row.try_get("address")?,
-            action: row.try_get("action")?,
-            ticket_id: row
-                .try_get::<Option<String>, _>("ticket_id")?
-                .map(|t| t.parse())
-                .transpose()?,
-            before: opt_hash("before_hash")?,
-            after: opt_hash("after_hash")?,
-            detail: row.try_get("detail")?,
+    Ok(AuditRecord {
+        chained: ChainedEvent {
+            event: AuditEvent {
+                seq: row.try_get::<i64, _>("seq")? as u64,
+                at: Utc
+                    .timestamp_micros(row.try_get("at")?)
+                    .single()
+                    .ok_or_else(|| anyhow::anyhow!("audit time out of range"))?,
+                actor: row.try_get("actor")?,
+                device: row.try_get("device")?,
+                address: row.try_get("address")?,
+                action: row.try_get("action")?,
+                ticket_id: row
+                    .try_get::<Option<String>, _>("ticket_id")?
+                    .map(|t| t.parse())
+                    .transpose()?,
+                before: opt_hash("before_hash")?,
+                after: opt_hash("after_hash")?,
+                detail: row.try_get("detail")?,
+            },
+            prev_hash: hash(&row.try_get::<String, _>("prev_hash")?)?,
+            hash: hash(&row.try_get::<String, _>("hash")?)?,
         },
-        prev_hash: hash(&row.try_get::<String, _>("prev_hash")?)?,
-        hash: hash(&row.try_get::<String, _>("hash")?)?,
+        department: row.try_get("department")?,
     })
 }
 
 /// Verifies the whole chain page by page; `Err` inside names the first broken event.
+///
+/// Besides every seal and link, the chain must end exactly at the `audit_seq` counter: earlier
+/// means the newest events were deleted ([`BreakKind::Truncated`]), later means rows were added
+/// without the server ([`BreakKind::BeyondHead`]).
 pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBreak>> {
+    // The counter first: everything at or below it was committed with it, so appends that race
+    // this check are simply not part of it.
+    let expected = counter(pool).await?;
     let mut verifier = Verifier::new();
     let mut after = 0i64;
     loop {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash
-             FROM audit WHERE seq > $1 ORDER BY seq LIMIT 5000",
-        )
-        .bind(after)
-        .fetch_all(pool)
-        .await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(expected)
+            .fetch_all(pool)
+            .await?;
         if rows.is_empty() {
-            let verified = verifier.finish();
-            // The counter is bumped in the same transaction as every append, so it knows where
-            // the chain must end even if the newest rows are deleted.
-            let expected: i64 =
-                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'audit_seq'")
-                    .fetch_one(pool)
-                    .await?;
-            if expected as u64 > verified.head.last_seq {
-                return Ok(Err(ChainBreak {
-                    seq: verified.head.last_seq + 1,
-                    index: verified.count as usize,
-                    kind: BreakKind::Truncated {
-                        expected_last: expected as u64,
-                        found_last: verified.head.last_seq,
-                    },
-                }));
-            }
-            return Ok(Ok(verified));
+            break;
         }
         for row in &rows {
-            let event = decode(row)?;
-            after = event.event.seq as i64;
-            if let Err(broken) = verifier.push(&event) {
+            let record = decode(row)?;
+            after = record.chained.event.seq as i64;
+            if let Err(broken) = verifier.push(&record.chained) {
                 return Ok(Err(broken));
             }
         }
     }
+    let verified = verifier.finish();
+    if expected as u64 > verified.head.last_seq {
+        return Ok(Err(ChainBreak {
+            seq: verified.head.last_seq + 1,
+            index: verified.count as usize,
+            kind: BreakKind::Truncated {
+                expected_last: expected as u64,
+                found_last: verified.head.last_seq,
+            },
+        }));
+    }
+    // One statement, so the counter and the rows are read from the same snapshot.
+    let (beyond, head): (Option<i64>, i64) = sqlx::query_as(
+        "SELECT (SELECT min(a.seq) FROM audit a WHERE a.seq > c.value), c.value
+         FROM counters c WHERE c.name = 'audit_seq'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if let Some(seq) = beyond {
+        return Ok(Err(ChainBreak {
+            seq: seq as u64,
+            index: (seq - 1).max(0) as usize,
+            kind: BreakKind::BeyondHead { head: head as u64 },
+        }));
+    }
+    Ok(Ok(verified))
+}
+
+async fn counter(pool: &AnyPool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'audit_seq'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// The chain head as pages and exports state it (see the module documentation): the counter's
+/// sequence number with the hash of the newest event at or below it that exists.
+pub async fn head(pool: &AnyPool) -> anyhow::Result<ChainHead> {
+    let (last_seq, last_hash): (i64, Option<String>) = sqlx::query_as(
+        "SELECT c.value, (SELECT a.hash FROM audit a WHERE a.seq <= c.value ORDER BY a.seq DESC LIMIT 1)
+         FROM counters c WHERE c.name = 'audit_seq'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(ChainHead {
+        last_seq: last_seq as u64,
+        hash: last_hash
+            .as_deref()
+            .map(hash)
+            .transpose()?
+            .unwrap_or(Hash32::GENESIS),
+    })
+}
+
+/// Checks a query and fills its defaults: empty strings are no filter, `limit` is 1 to
+/// [`MAX_AUDIT_PAGE`] (default [`DEFAULT_AUDIT_PAGE`]), `from` must come before `to`.
+pub fn normalise(mut query: AuditQuery) -> Result<AuditQuery, String> {
+    for field in [
+        &mut query.actor,
+        &mut query.action,
+        &mut query.department,
+        &mut query.device,
+    ] {
+        if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            *field = None;
+        }
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_AUDIT_PAGE);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(format!(
+            "limit must be between 1 and {MAX_AUDIT_PAGE}; got {limit}"
+        ));
+    }
+    query.limit = Some(limit);
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from >= to {
+            return Err(format!(
+                "`from` ({}) must be before `to` ({})",
+                from.to_rfc3339(),
+                to.to_rfc3339()
+            ));
+        }
+    }
+    for (name, value) in [
+        ("before_seq", query.before_seq),
+        ("after_seq", query.after_seq),
+    ] {
+        if value.is_some_and(|v| i64::try_from(v).is_err()) {
+            return Err(format!("{name} is out of range"));
+        }
+    }
+    Ok(query)
+}
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Events matching `query` (already [`normalise`]d) with `seq <= upper`: ascending after
+/// `after_seq` when it is given, otherwise newest first. Returns up to `limit` records and
+/// whether more match.
+async fn fetch(
+    pool: &AnyPool,
+    query: &AuditQuery,
+    upper: i64,
+) -> anyhow::Result<(Vec<AuditRecord>, bool)> {
+    let limit = query.limit.unwrap_or(DEFAULT_AUDIT_PAGE) as usize;
+    let mut conditions = vec!["seq <= $1".to_owned()];
+    let mut args = vec![Arg::Int(upper)];
+    let mut push = |condition: &str, arg: Arg| {
+        args.push(arg);
+        conditions.push(condition.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(from) = query.from {
+        push("at >= ?", Arg::Int(from.timestamp_micros()));
+    }
+    if let Some(to) = query.to {
+        push("at < ?", Arg::Int(to.timestamp_micros()));
+    }
+    if let Some(actor) = &query.actor {
+        push("actor = ?", Arg::Text(actor.clone()));
+    }
+    if let Some(ticket) = query.ticket_id {
+        push("ticket_id = ?", Arg::Text(ticket.to_string()));
+    }
+    if let Some(action) = &query.action {
+        match action.strip_suffix('.') {
+            // A family: every action that starts with `prefix.`, as an index range
+            // (`'/'` follows `'.'`).
+            Some(prefix) => {
+                push("action >= ?", Arg::Text(format!("{prefix}.")));
+                push("action < ?", Arg::Text(format!("{prefix}/")));
+            }
+            None => push("action = ?", Arg::Text(action.clone())),
+        }
+    }
+    if let Some(department) = &query.department {
+        push("department = ?", Arg::Text(department.clone()));
+    }
+    if let Some(device) = &query.device {
+        push("device = ?", Arg::Text(device.clone()));
+    }
+    if let Some(before) = query.before_seq {
+        push("seq < ?", Arg::Int(before as i64));
+    }
+    if let Some(after) = query.after_seq {
+        push("seq > ?", Arg::Int(after as i64));
+    }
+    let order = if query.after_seq.is_some() {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    // Only column names, placeholders and server-side numbers are formatted into the SQL.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit WHERE {} ORDER BY seq {order} LIMIT {}",
+        conditions.join(" AND "),
+        limit + 1
+    );
+    let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for arg in args {
+        statement = match arg {
+            Arg::Int(v) => statement.bind(v),
+            Arg::Text(v) => statement.bind(v),
+        };
+    }
+    let rows = statement.fetch_all(pool).await?;
+    let has_more = rows.len() > limit;
+    let records = rows
+        .iter()
+        .take(limit)
+        .map(decode)
+        .collect::<anyhow::Result<_>>()?;
+    Ok((records, has_more))
+}
+
+/// One page of the trail for a [`normalise`]d query, with the chain head read first.
+pub async fn page(pool: &AnyPool, query: &AuditQuery) -> anyhow::Result<AuditPage> {
+    let head = head(pool).await?;
+    let (events, has_more) = fetch(pool, query, head.last_seq as i64).await?;
+    Ok(AuditPage {
+        events,
+        has_more,
+        head,
+    })
+}
+
+/// `GET /v1/audit/events`: the audit trail for supervisors and admins.
+///
+/// Without `after_seq`, pages run newest first (continue with `before_seq` = the last `seq`
+/// received); with `after_seq` they run oldest first, which is how a client reads the whole
+/// chain to verify it itself. `head` is the chain head from the server's own counter (see the
+/// module documentation: a client that reaches the end of the chain before `head.last_seq`
+/// knows the newest events were removed).
+#[utoipa::path(get, path = "/v1/audit/events", security(("bearer" = [])), params(AuditQuery), responses((status = 200, body = AuditPage), (status = 400, description = "Malformed query: a bad date or id, or a limit over 5 000", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, description = "Agents may not read the audit trail", body = crate::error::ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    user: AuthUser,
+    uri: Uri,
+) -> ApiResult<Json<AuditPage>> {
+    user.require(&[Role::Supervisor, Role::Admin])?;
+    // Parsed after the role check, so an agent learns nothing from the query's validation.
+    let axum::extract::Query(query) = axum::extract::Query::<AuditQuery>::try_from_uri(&uri)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let query = normalise(query).map_err(ApiError::BadRequest)?;
+    Ok(Json(page(&state.db.pool, &query).await?))
+}
+
+/// Reads every event `query` selects (oldest first, at most up to `head`). Without filters other
+/// than the time range the events must be contiguous (a hole means the clock went backwards
+/// between two appends, or rows are missing): that is refused with the place named.
+async fn collect(
+    pool: &AnyPool,
+    query: &AuditQuery,
+    head: &ChainHead,
+) -> anyhow::Result<Vec<ChainedEvent>> {
+    let mut page_query = AuditQuery {
+        after_seq: Some(query.after_seq.unwrap_or(0)),
+        limit: Some(MAX_AUDIT_PAGE),
+        ..query.clone()
+    };
+    let mut events: Vec<ChainedEvent> = Vec::new();
+    loop {
+        let (records, has_more) = fetch(pool, &page_query, head.last_seq as i64).await?;
+        for record in records {
+            if let (false, Some(last)) = (query.is_filtered(), events.last()) {
+                let seq = record.chained.event.seq;
+                if seq != last.event.seq + 1 {
+                    anyhow::bail!(
+                        "the selected events are not contiguous: #{} is followed by #{seq}; \
+                         run `outpost-server audit verify`, or widen the time range if the \
+                         server clock went backwards",
+                        last.event.seq
+                    );
+                }
+            }
+            events.push(record.chained);
+        }
+        match events.last() {
+            Some(last) if has_more => page_query.after_seq = Some(last.event.seq),
+            _ => return Ok(events),
+        }
+    }
+}
+
+/// Builds an export of the events `query` selects (filters and time range; paging fields are
+/// ignored), stating the current chain head.
+pub async fn export(
+    pool: &AnyPool,
+    query: AuditQuery,
+    exported_by: &str,
+    source: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<AuditExport> {
+    let query = normalise(AuditQuery {
+        before_seq: None,
+        after_seq: None,
+        limit: None,
+        ..query
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let head = head(pool).await?;
+    let events = collect(pool, &query, &head).await?;
+    Ok(AuditExport::new(
+        events,
+        head,
+        &query,
+        exported_by.to_owned(),
+        source.to_owned(),
+        now,
+    ))
+}
+
+/// One archive file written by [`archive`].
+#[derive(Debug, Clone)]
+pub struct Archived {
+    pub file: PathBuf,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub count: u64,
+    pub file_sha256: String,
+    pub head: ChainHead,
+    pub verified: ExportVerified,
+}
+
+/// Retention: writes the events older than `cutoff` that no earlier archive holds to a new JSON
+/// export in `dir`, reads the file back and verifies it, and records it (range, hashes, the
+/// file's SHA-256) in `audit_archives` with an `audit.archive` event. Nothing is ever deleted:
+/// the retention period decides what is archived, not what is erased.
+///
+/// `Ok(None)` when there is nothing new to archive.
+pub async fn archive(
+    db: &Db,
+    dir: &Path,
+    cutoff: DateTime<Utc>,
+    actor: &str,
+    source: &str,
+) -> anyhow::Result<Option<Archived>> {
+    let pool = &db.pool;
+    let previous: Option<(i64, String)> = sqlx::query_as(
+        "SELECT last_seq, last_hash FROM audit_archives ORDER BY last_seq DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let after = previous.as_ref().map_or(0, |p| p.0);
+    let head = head(pool).await?;
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT max(seq) FROM audit WHERE at < $1 AND seq <= $2")
+            .bind(cutoff.timestamp_micros())
+            .bind(head.last_seq as i64)
+            .fetch_one(pool)
+            .await?;
+    let Some(last) = last.filter(|l| *l > after) else {
+        return Ok(None);
+    };
+    let query = AuditQuery {
+        to: Some(cutoff),
+        ..AuditQuery::default()
+    };
+    let range = AuditQuery {
+        after_seq: Some(after as u64),
+        ..query.clone()
+    };
+    let last_head = ChainHead {
+        last_seq: last as u64,
+        hash: Hash32::GENESIS,
+    };
+    let events = collect(
+        pool,
+        &normalise(range).map_err(|e| anyhow::anyhow!(e))?,
+        &last_head,
+    )
+    .await?;
+    let first = events
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("events #{}–#{last} are missing", after + 1))?;
+    if first.event.seq != after as u64 + 1 {
+        anyhow::bail!(
+            "event #{} is missing (the archive would start at #{}); run `outpost-server audit verify`",
+            after + 1,
+            first.event.seq
+        );
+    }
+    if let Some((_, previous_hash)) = &previous {
+        if first.prev_hash.to_hex() != *previous_hash {
+            anyhow::bail!(
+                "event #{} does not follow the last archived event #{after}: the chain was \
+                 rewritten after it was archived",
+                first.event.seq
+            );
+        }
+    }
+    let export = AuditExport::new(
+        events,
+        head.clone(),
+        &query,
+        actor.to_owned(),
+        source.to_owned(),
+        crate::db::now(),
+    );
+    export
+        .verify()
+        .map_err(|problem| anyhow::anyhow!("not archived: {problem}"))?;
+
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let h = &export.header;
+    let file = dir.join(format!(
+        "outpost-audit-{:012}-{:012}.json",
+        h.first_seq, h.last_seq
+    ));
+    let json = export.to_json();
+    {
+        use std::io::Write;
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&file)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
+        out.write_all(json.as_bytes())?;
+        out.sync_all()?;
+    }
+    // What is recorded is what is on disk, read back and verified again.
+    let written = std::fs::read(&file)?;
+    let verified = AuditExport::parse(std::str::from_utf8(&written)?)?
+        .verify()
+        .map_err(|problem| {
+            anyhow::anyhow!(
+                "{} does not verify after writing: {problem}",
+                file.display()
+            )
+        })?;
+    let file_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&written));
+    let last_event = export.events.last().expect("at least one event");
+
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO audit_archives (id, created_at, created_by, cutoff_micros, first_seq, last_seq,
+             event_count, first_prev_hash, last_hash, head_seq, head_hash, file, file_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(crate::db::now_millis())
+    .bind(actor)
+    .bind(cutoff.timestamp_micros())
+    .bind(h.first_seq as i64)
+    .bind(h.last_seq as i64)
+    .bind(h.count as i64)
+    .bind(h.first_prev_hash.to_hex())
+    .bind(last_event.hash.to_hex())
+    .bind(head.last_seq as i64)
+    .bind(head.hash.to_hex())
+    .bind(file.display().to_string())
+    .bind(&file_sha256)
+    .execute(&mut *tx)
+    .await?;
+    crate::routes::audit_action(
+        &mut tx,
+        actor,
+        None,
+        "audit.archive",
+        serde_json::json!({
+            "first_seq": h.first_seq,
+            "last_seq": h.last_seq,
+            "count": h.count,
+            "cutoff": cutoff,
+            "last_hash": last_event.hash,
+            "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "file_sha256": file_sha256,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(Archived {
+        file,
+        first_seq: h.first_seq,
+        last_seq: h.last_seq,
+        count: h.count,
+        file_sha256,
+        head,
+        verified,
+    }))
 }

@@ -24,6 +24,15 @@ pub struct Config {
     pub sla_monitor_interval_secs: u64,
     /// Serve HTTPS with these PEM files; plain HTTP (e.g. behind a reverse proxy) when absent.
     pub tls: Option<TlsConfig>,
+    /// The address customers reach this server at (`https://help.example.com`), for the links
+    /// the server sends them (the satisfaction survey on resolution). Defaults to the bound
+    /// address, which is only right when customers reach the server directly.
+    pub public_base_url: Option<String>,
+    /// How long audit events stay in the live chain before `audit archive` copies them to a
+    /// verified archive file. A policy for archiving, never for erasing: no event is deleted.
+    pub audit_retention_years: u32,
+    /// Where `audit archive` writes its files.
+    pub audit_archive_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,11 +55,25 @@ impl Default for Config {
             max_streams_per_user: 8,
             sla_monitor_interval_secs: 60,
             tls: None,
+            public_base_url: None,
+            audit_retention_years: 5,
+            audit_archive_dir: PathBuf::from("audit-archive"),
         }
     }
 }
 
 impl Config {
+    /// [`Config::public_base_url`] without a trailing slash, or the bound address.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{}", self.bind)
+            }
+        }
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut config = match file {
             Some(path) => {
@@ -68,6 +91,11 @@ impl Config {
         }
         if let Ok(url) = std::env::var("OUTPOST_DATABASE_URL") {
             config.database_url = url;
+        }
+        if let Some(url) = &config.public_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                anyhow::bail!("public_base_url {url:?} must start with http:// or https://");
+            }
         }
         Ok(config)
     }

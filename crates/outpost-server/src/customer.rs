@@ -2,24 +2,30 @@
 //! the resolution. Server-rendered HTML with no JavaScript at all (the CSP forbids scripts), every
 //! customer-supplied string escaped, in English and Simplified Chinese.
 //!
+//! When a ticket is resolved (by any path), the customer is sent the satisfaction survey: a
+//! customer-visible message in the ticket's language with the link to the status page and its
+//! rating form ([`send_csat_link`]), one per resolution.
+//!
 //! A satisfaction score at or below [`LOW_SCORE`] reopens the ticket for second handling, back to
-//! its assignee, with a revisit due 24 hours later.
+//! its assignee (or, when nobody holds it any more, to the agent who resolved it), with a revisit
+//! due 24 hours after the rating.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
-use outpost_core::apply::{apply, ApplyContext};
-use outpost_core::model::{Channel, Csat, Entry, EntryBody, Status, Ticket, TicketEvent};
+use outpost_core::apply::{apply, derived_uuid_v7, ApplyContext};
+use outpost_core::audit::AuditEvent;
+use outpost_core::model::{Channel, Csat, Entry, EntryBody, Status, Ticket, TicketEvent, UserId};
 use outpost_core::sync::Mutation;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::sha256_hex;
-use crate::db::next;
+use crate::db::{next, WriteTx};
 use crate::error::ApiError;
 use crate::intake::{IntakeRequest, RequesterInput};
-use crate::sync::{commit_applied, load_ticket, Decided};
+use crate::sync::{commit_applied, load_ticket, write_entry, Decided};
 use crate::{AppState, ClientAddr};
 
 /// Scores at or below this reopen the ticket.
@@ -430,15 +436,117 @@ pub async fn status_page(
     )
 }
 
-/// Applies `mutations` (then optional extra entries) to the customer's ticket in one
-/// transaction, as the `customer` actor.
+/// The message that carries the satisfaction survey link, in the ticket's language.
+fn csat_message(lang: Lang, key: Option<&str>, url: &str) -> String {
+    let key = key.unwrap_or("");
+    match lang {
+        Lang::En => format!(
+            "Your ticket {key} has been resolved. How did we do? Please rate our help (1 to 5) on your ticket's page: {url}"
+        ),
+        Lang::Zh => format!("您的工单 {key} 已解决。请在工单页面为本次服务评分（1 至 5 分）：{url}"),
+    }
+}
+
+/// Sends the customer the satisfaction survey for a resolution of `ticket` (called in the
+/// transaction that resolved it): a new customer link, and a reply from the team (no author, so
+/// shown as the support team) in the ticket's language with the status page's address, where the
+/// rating form is. The customer sees it on their page and an e-mail bridge can deliver it like
+/// any reply. One per resolution: its id is derived from the ticket and the resolution time.
+///
+/// The link is a fresh one because only hashes of customer links are stored. Its audit event
+/// (`customer.csat_link`) names the entry, never the link.
+pub(crate) async fn send_csat_link(
+    state: &AppState,
+    tx: &mut WriteTx,
+    ticket: &Ticket,
+) -> anyhow::Result<()> {
+    let now = crate::db::now();
+    let resolved_at = ticket.resolved_at.unwrap_or(now);
+    let seed = format!("csat-link/{}/{}", ticket.id, resolved_at.timestamp_millis());
+    let id = derived_uuid_v7(resolved_at, seed.as_bytes());
+    crate::writes::flush(tx).await?;
+    let sent: Option<String> = sqlx::query_scalar("SELECT id FROM entries WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if sent.is_some() {
+        return Ok(());
+    }
+    let path = crate::intake::customer_link(tx, ticket.id).await?;
+    let lang = Lang::from_tag(&ticket.language);
+    let url = format!(
+        "{}{path}?lang={}",
+        state.config.public_base_url(),
+        lang.tag()
+    );
+    let entry = Entry {
+        id,
+        ticket_id: ticket.id,
+        author: None,
+        body: EntryBody::Reply {
+            text: csat_message(lang, ticket.key.as_deref(), &url),
+        },
+        created_at: now,
+    };
+    let seq = next(tx, "change_seq").await?;
+    write_entry(tx, &entry, seq);
+    let department = ticket.department.as_deref();
+    crate::audit::append(
+        tx,
+        AuditEvent {
+            seq: 0,
+            at: now,
+            actor: "system".into(),
+            device: None,
+            address: None,
+            action: "customer.csat_link".into(),
+            ticket_id: Some(ticket.id),
+            before: None,
+            after: None,
+            detail: serde_json::json!({
+                "entry_id": id,
+                "resolved_at": resolved_at,
+                "department": department,
+            })
+            .to_string(),
+        },
+        department,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The agent who last resolved the ticket, from its timeline.
+fn resolver(entries: &[Entry]) -> Option<UserId> {
+    entries
+        .iter()
+        .rev()
+        .find_map(|e| match (&e.body, e.author) {
+            (
+                EntryBody::Event {
+                    event:
+                        TicketEvent::StatusChanged {
+                            to: Status::Resolved,
+                            ..
+                        },
+                },
+                Some(author),
+            ) => Some(author),
+            _ => None,
+        })
+}
+
+/// Applies `edit` (and the entries it returns), then the `follow_ups` in order, to the
+/// customer's ticket in one transaction, as the `customer` actor. A follow-up the status machine
+/// refuses (e.g. nothing to reopen) is skipped, and a follow-up assignment never replaces an
+/// assignee the ticket has by then.
 async fn customer_change(
     state: &AppState,
     address: Option<&str>,
     before: Ticket,
     action: &str,
     edit: impl FnOnce(&mut Ticket, DateTime<Utc>) -> Vec<EntryBody>,
-    follow_up: Option<Mutation>,
+    follow_ups: Vec<Mutation>,
 ) -> Result<(), ApiError> {
     let now = crate::db::now();
     let mut tx = state.db.begin_write().await?;
@@ -460,23 +568,27 @@ async fn customer_change(
         .collect();
     let device = Uuid::nil();
     let mutation_id = next(&mut tx, "change_seq").await? as u64;
-    if let Some(mutation) = &follow_up {
+    for mutation in &follow_ups {
+        if matches!(mutation, Mutation::SetAssignee { .. }) && ticket.assignee.is_some() {
+            continue;
+        }
+        // Each follow-up has its own number, so the ids of the events it derives never repeat.
         let ctx = ApplyContext {
             actor: None,
             device_id: device,
-            mutation_id,
+            mutation_id: next(&mut tx, "change_seq").await? as u64,
             client_time: now,
             now,
             verification: &state.verification,
             timeline: &[],
         };
-        // A follow-up the status machine refuses (e.g. nothing to reopen) is simply skipped.
         if let Ok(applied) = apply(Some(&ticket), mutation, &ctx) {
             ticket = applied.ticket;
             entries.extend(applied.entries);
         }
     }
     commit_applied(
+        state,
         &mut tx,
         "customer",
         device,
@@ -521,20 +633,21 @@ pub async fn post_message(
         return page(StatusCode::BAD_REQUEST, lang, lang.text().invalid, "");
     }
     // A customer's answer ends the wait: a pending ticket goes back to work.
-    let follow_up = (ticket.status == Status::Pending && ticket.assignee.is_some()).then(|| {
-        Mutation::SetStatus {
+    let follow_ups = (ticket.status == Status::Pending && ticket.assignee.is_some())
+        .then(|| Mutation::SetStatus {
             ticket_id: ticket.id,
             status: Status::InProgress,
             reason: Some("customer replied".into()),
-        }
-    });
+        })
+        .into_iter()
+        .collect();
     match customer_change(
         &state,
         address.as_deref(),
         ticket,
         "customer.message",
         |_, _| vec![EntryBody::CustomerMessage { text }],
-        follow_up,
+        follow_ups,
     )
     .await
     {
@@ -560,7 +673,7 @@ pub async fn post_csat(
 ) -> Response {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
     let t = lang.text();
-    let Ok(Some((ticket, _))) = ticket_for(&state, &token).await else {
+    let Ok(Some((ticket, entries))) = ticket_for(&state, &token).await else {
         return not_found(lang);
     };
     if !(1..=5).contains(&form.score)
@@ -572,10 +685,25 @@ pub async fn post_csat(
     let score = form.score;
     let low = score <= LOW_SCORE;
     let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
-    let follow_up = low.then(|| Mutation::Reopen {
-        ticket_id: ticket.id,
-        reason: Some(format!("CSAT {score}")),
-    });
+    // A low score reopens the ticket; when nobody holds it any more it goes back to the agent
+    // who resolved it (if they are still active), otherwise to triage.
+    let mut follow_ups = Vec::new();
+    if low {
+        if let (None, Some(agent)) = (ticket.assignee, resolver(&entries)) {
+            match crate::users::load(&state.db.pool, agent).await {
+                Ok(Some(user)) if user.active => follow_ups.push(Mutation::SetAssignee {
+                    ticket_id: ticket.id,
+                    assignee: Some(agent),
+                }),
+                Ok(_) => {}
+                Err(e) => return ApiError::Internal(e).into_response(),
+            }
+        }
+        follow_ups.push(Mutation::Reopen {
+            ticket_id: ticket.id,
+            reason: Some(format!("CSAT {score}")),
+        });
+    }
     let result = customer_change(
         &state,
         address.as_deref(),
@@ -594,7 +722,7 @@ pub async fn post_csat(
                 event: TicketEvent::CsatReceived { score },
             }]
         },
-        follow_up,
+        follow_ups,
     )
     .await;
     match result {

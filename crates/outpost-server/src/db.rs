@@ -55,6 +55,8 @@ pub struct WriteTx {
     dirty: bool,
     pub(crate) audit_head: Option<outpost_core::audit::ChainHead>,
     pub(crate) buffer: crate::writes::Buffer,
+    /// Set when this transaction redacted an entry (see [`Db::erase_freed`]).
+    pub(crate) redacted: bool,
 }
 
 impl WriteTx {
@@ -66,6 +68,7 @@ impl WriteTx {
             dirty: false,
             audit_head: None,
             buffer: crate::writes::Buffer::default(),
+            redacted: false,
         }
     }
 
@@ -148,8 +151,28 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// One schema migration: `shared` SQL (split on `;`) for both databases, then statements that
+/// differ per database (trigger bodies contain `;`, so these are listed one by one).
+struct Migration {
+    shared: &'static str,
+    sqlite: &'static [&'static str],
+    postgres: &'static [&'static str],
+}
+
+const fn shared(sql: &'static str) -> Migration {
+    Migration {
+        shared: sql,
+        sqlite: &[],
+        postgres: &[],
+    }
+}
+
+/// The error the database raises when anything tries to change or remove an audit event
+/// (triggers of migration 8, on SQLite and PostgreSQL).
+pub const AUDIT_APPEND_ONLY: &str = "audit events are append-only";
+
+const MIGRATIONS: &[Migration] = &[
+    shared(r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO counters (name, value) VALUES ('change_seq', 0), ('ticket_key', 999), ('audit_seq', 0);
 CREATE TABLE org (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_secret TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -206,9 +229,9 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#,
+"#),
     // 2: columns for load-based dispatch, intake keys, customer links.
-    r#"
+    shared(r#"
 ALTER TABLE tickets ADD COLUMN status TEXT;
 ALTER TABLE tickets ADD COLUMN priority TEXT;
 CREATE INDEX tickets_assignee_status ON tickets(assignee, status);
@@ -216,15 +239,15 @@ CREATE TABLE agent_dispatch (user_id TEXT PRIMARY KEY, last_assigned BIGINT NOT 
 CREATE TABLE intake_keys (key_hash TEXT PRIMARY KEY, channel TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE customer_links (token_hash TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE INDEX customer_links_ticket ON customer_links(ticket_id);
-"#,
+"#),
     // 3: optional TOTP second factor.
-    r#"
+    shared(r#"
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
-"#,
+"#),
     // 4: SLA monitor alerts, one per ticket, clock state and deadline.
-    r#"
+    shared(r#"
 CREATE TABLE sla_alerts (
     ticket_id TEXT NOT NULL,
     alert TEXT NOT NULL,
@@ -232,22 +255,64 @@ CREATE TABLE sla_alerts (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (ticket_id, alert, due_at)
 );
-"#,
+"#),
     // 5: the revision at which a ticket's description last changed, for long-text conflicts.
-    r#"
+    shared(r#"
 ALTER TABLE tickets ADD COLUMN description_rev BIGINT;
-"#,
+"#),
     // 6: the change_seq at which a user's view last shrank, and the view each device last
     // bootstrapped under: a device with an older view must re-bootstrap.
-    r#"
+    shared(r#"
 ALTER TABLE users ADD COLUMN view_seq BIGINT;
 ALTER TABLE devices ADD COLUMN view_seq BIGINT;
-"#,
+"#),
     // 7: reply templates, pulled by every client like departments and users.
-    r#"
+    shared(r#"
 CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, language TEXT NOT NULL, doc TEXT NOT NULL, seq BIGINT NOT NULL);
 CREATE INDEX templates_seq ON templates(seq);
+"#),
+    // 8: the audit trail for supervisors: the ticket's department on each event (a filter index;
+    // the hashed detail carries the same value from now on), indexes for the filters of
+    // `GET /v1/audit/events`, the archive register, and triggers that refuse to change or remove
+    // an event. Events written before this migration get the department their ticket has now.
+    // Every index ends in `seq`, so a filtered page is read in chain order and stops at the limit.
+    Migration {
+        shared: r#"
+ALTER TABLE audit ADD COLUMN department TEXT;
+UPDATE audit SET department = (SELECT t.department FROM tickets t WHERE t.id = audit.ticket_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX audit_at ON audit(at, seq);
+CREATE INDEX audit_actor ON audit(actor, seq);
+CREATE INDEX audit_ticket ON audit(ticket_id, seq);
+CREATE INDEX audit_action ON audit(action, seq);
+CREATE INDEX audit_department ON audit(department, seq);
+CREATE INDEX audit_device ON audit(device, seq);
+CREATE TABLE audit_archives (
+    id TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    cutoff_micros BIGINT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    event_count BIGINT NOT NULL,
+    first_prev_hash TEXT NOT NULL,
+    last_hash TEXT NOT NULL,
+    head_seq BIGINT NOT NULL,
+    head_hash TEXT NOT NULL,
+    file TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL
+);
+CREATE INDEX audit_archives_last_seq ON audit_archives(last_seq);
 "#,
+        sqlite: &[
+            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+            "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+        ],
+        postgres: &[
+            "CREATE OR REPLACE FUNCTION outpost_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$",
+            "CREATE TRIGGER audit_no_update_or_delete BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION outpost_audit_append_only()",
+            "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION outpost_audit_append_only()",
+        ],
+    },
 ];
 
 impl Db {
@@ -274,8 +339,11 @@ impl Db {
                 Box::pin(async move {
                     if kind == Kind::Sqlite {
                         conn.execute(
+                            // secure_delete: freed space is overwritten with zeros, so the
+                            // text of a redacted entry does not linger in free pages.
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                     }
@@ -302,9 +370,14 @@ impl Db {
             .fetch_one(&self.pool)
             .await?;
         let current = current.unwrap_or(0);
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let mut tx = self.pool.begin().await?;
-            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let own = match self.kind {
+                Kind::Sqlite => migration.sqlite,
+                Kind::Postgres => migration.postgres,
+            };
+            let shared = migration.shared.split(';').map(str::trim);
+            for statement in shared.chain(own.iter().copied()).filter(|s| !s.is_empty()) {
                 tx.execute(statement).await?;
             }
             sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
@@ -314,6 +387,29 @@ impl Db {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Called after a transaction that redacted an entry has committed. SQLite overwrites freed
+    /// space with zeros (`secure_delete`), but the page as it was before the redaction can still
+    /// sit in the write-ahead log: a `TRUNCATE` checkpoint copies the log into the database and
+    /// empties it. Best effort: while readers hold old snapshots the checkpoint stays partial
+    /// (logged); SQLite's automatic checkpoints then copy the rest and the log is reused from its
+    /// start. PostgreSQL keeps the old row version until (auto)vacuum reclaims its space; there is
+    /// nothing to do here (see README, "Redaction").
+    pub async fn erase_freed(&self) {
+        if self.kind != Kind::Sqlite {
+            return;
+        }
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+        {
+            Ok((0, _, _)) => {}
+            Ok(_) => tracing::warn!(
+                "checkpoint after a redaction was partial (readers busy); automatic checkpoints finish it"
+            ),
+            Err(e) => tracing::warn!(error = %e, "checkpoint after a redaction failed"),
+        }
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN

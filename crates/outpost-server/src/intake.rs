@@ -211,6 +211,7 @@ pub async fn create(
         apply(None, &create, &ctx(mutation_id)).map_err(|r| ApiError::BadRequest(r.to_string()))?;
     let ticket_id = created.ticket.id;
     commit_applied(
+        state,
         &mut tx,
         source,
         device,
@@ -247,6 +248,7 @@ pub async fn create(
         let applied = apply(Some(&ticket), &assign, &ctx(id))
             .map_err(|r| ApiError::Conflict(r.to_string()))?;
         commit_applied(
+            state,
             &mut tx,
             "dispatch",
             device,

@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/sync/events", get(events::events))
+        .route("/v1/audit/events", get(audit::events))
         .route("/v1/intake", post(intake::intake))
         .route(
             "/c/new",

@@ -1,8 +1,11 @@
 //! `outpost-server`: the team's sync server and its administration commands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use outpost_core::audit::{ChainHead, Hash32};
+use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery};
 use outpost_core::model::Role;
 use outpost_server::config::Config;
 use outpost_server::db::Db;
@@ -117,8 +120,108 @@ fn parse_channel(s: &str) -> Result<outpost_core::model::Channel, String> {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify the whole chain; names the first broken event.
+    /// Verify the whole chain; names the first broken event (exit code 2 when broken).
     Verify,
+    /// List events, newest first.
+    List {
+        #[command(flatten)]
+        filters: AuditFilters,
+        /// Most events to show (1 to 5000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue a listing: only events older than this sequence number.
+        #[arg(long)]
+        before_seq: Option<u64>,
+        /// Print the page as JSON (`AuditPage`, as `GET /v1/audit/events` answers).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export events (oldest first) with the chain head to a file that can be verified offline.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filters: AuditFilters,
+        /// The file to write (must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an export file offline (no database, no server). Exit code 0 when it verifies,
+    /// 1 otherwise, naming the first event that does not fit.
+    VerifyExport {
+        file: PathBuf,
+        /// A head noted independently (an earlier export, a printed report), as SEQ:HASH; the
+        /// file's event with that number must carry that hash.
+        #[arg(long, value_parser = parse_head)]
+        head: Option<ChainHead>,
+    },
+    /// Retention: copy the events older than the retention period (`audit_retention_years`) or
+    /// `--before` to a verified archive file and record it. Nothing is deleted.
+    Archive {
+        /// Archive events before this time (RFC 3339 or YYYY-MM-DD, UTC) instead of the
+        /// retention period.
+        #[arg(long, value_parser = parse_time)]
+        before: Option<DateTime<Utc>>,
+        /// The directory for archive files (default: `audit_archive_dir` from the config).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// The filters of `audit list` and `audit export` (those of `GET /v1/audit/events`).
+#[derive(Args, Clone, Default)]
+struct AuditFilters {
+    /// Events at or after this time (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<DateTime<Utc>>,
+    /// Events before this time (exclusive).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<DateTime<Utc>>,
+    /// A user id, or system, customer, cli, intake:<channel>, dispatch.
+    #[arg(long)]
+    actor: Option<String>,
+    /// A ticket id or key (OP-1042).
+    #[arg(long)]
+    ticket: Option<String>,
+    /// An action (ticket.set_status) or a family ending in a dot (risk.).
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long)]
+    device: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("{text:?} is not a time; use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD")
+        })
+}
+
+fn parse_head(text: &str) -> Result<ChainHead, String> {
+    let (seq, hash) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not SEQ:HASH"))?;
+    Ok(ChainHead {
+        last_seq: seq
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|e| format!("sequence number {seq:?}: {e}"))?,
+        hash: Hash32::from_hex(hash).map_err(|e| format!("hash {hash:?}: {e}"))?,
+    })
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -147,6 +250,13 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    // Needs nothing but the file: no configuration, no database, no server.
+    if let Command::Audit {
+        command: AuditCommand::VerifyExport { file, head },
+    } = &cli.command
+    {
+        return Ok(verify_export(file, head.as_ref()));
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(url) = cli.database_url {
         config.database_url = url;
@@ -258,18 +368,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             tx.commit().await?;
             println!("Added department {code}.");
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => match outpost_server::audit::verify(&db.pool).await? {
-            Ok(verified) => println!(
-                "✓ {} events verified, head {}",
-                verified.count, verified.head.hash
-            ),
-            Err(broken) => {
-                println!("✗ {broken}");
-                return Ok(std::process::ExitCode::from(2));
-            }
-        },
+        Command::Audit { command } => return audit(&db, &config, command).await,
         Command::IntakeKey {
             command: IntakeKeyCommand::Add { channel, name },
         } => {
@@ -293,4 +392,266 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn audit_query(db: &Db, filters: AuditFilters) -> anyhow::Result<AuditQuery> {
+    let ticket_id = match filters.ticket {
+        None => None,
+        Some(ticket) => match ticket.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let id: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM tickets WHERE key = $1")
+                        .bind(&ticket)
+                        .fetch_optional(&db.pool)
+                        .await?;
+                Some(
+                    id.ok_or_else(|| anyhow::anyhow!("no ticket {ticket:?}"))?
+                        .parse()?,
+                )
+            }
+        },
+    };
+    Ok(AuditQuery {
+        from: filters.from,
+        to: filters.to,
+        actor: filters.actor,
+        ticket_id,
+        action: filters.action,
+        department: filters.department,
+        device: filters.device,
+        ..AuditQuery::default()
+    })
+}
+
+/// Who runs the command, for exports and archives.
+fn operator() -> String {
+    match std::env::var("USER") {
+        Ok(user) if !user.is_empty() => format!("cli:{user}"),
+        _ => "cli".to_owned(),
+    }
+}
+
+async fn audit(
+    db: &Db,
+    config: &Config,
+    command: AuditCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        AuditCommand::Verify => match outpost_server::audit::verify(&db.pool).await? {
+            Ok(verified) => println!(
+                "✓ {} events verified, head #{} {}",
+                verified.count, verified.head.last_seq, verified.head.hash
+            ),
+            Err(broken) => {
+                println!("✗ {broken}");
+                return Ok(std::process::ExitCode::from(2));
+            }
+        },
+        AuditCommand::List {
+            filters,
+            limit,
+            before_seq,
+            json,
+        } => {
+            let query = AuditQuery {
+                limit: Some(limit),
+                before_seq,
+                ..audit_query(db, filters).await?
+            };
+            let query = outpost_server::audit::normalise(query).map_err(|e| anyhow::anyhow!(e))?;
+            let page = outpost_server::audit::page(&db.pool, &query).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page)?);
+            } else {
+                print_table(db, &page).await?;
+            }
+        }
+        AuditCommand::Export {
+            format,
+            filters,
+            out,
+        } => {
+            let query = audit_query(db, filters).await?;
+            let export = outpost_server::audit::export(
+                &db.pool,
+                query,
+                &operator(),
+                &config.public_base_url(),
+                outpost_server::db::now(),
+            )
+            .await?;
+            let text = match format {
+                ExportFormat::Csv => export.to_csv(),
+                ExportFormat::Json => export.to_json(),
+            };
+            {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&out)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+                file.write_all(text.as_bytes())?;
+                file.sync_all()?;
+            }
+            let h = &export.header;
+            println!(
+                "Exported {} events (#{}–#{}{}) to {}; chain head #{} {}",
+                h.count,
+                h.first_seq,
+                h.last_seq,
+                if h.filtered { ", filtered" } else { "" },
+                out.display(),
+                h.head.last_seq,
+                h.head.hash
+            );
+            // Read back what was written and check it, as a recipient would.
+            let code = verify_export(&out, None);
+            if code != std::process::ExitCode::SUCCESS {
+                return Ok(std::process::ExitCode::from(2));
+            }
+        }
+        AuditCommand::VerifyExport { file, head } => {
+            return Ok(verify_export(&file, head.as_ref()))
+        }
+        AuditCommand::Archive { before, dir } => {
+            let now = outpost_server::db::now();
+            let cutoff = match before {
+                Some(t) => t,
+                None => now
+                    .checked_sub_months(chrono::Months::new(
+                        config.audit_retention_years.saturating_mul(12),
+                    ))
+                    .ok_or_else(|| anyhow::anyhow!("audit_retention_years is too large"))?,
+            };
+            let dir = dir.unwrap_or_else(|| config.audit_archive_dir.clone());
+            match outpost_server::audit::archive(
+                db,
+                &dir,
+                cutoff,
+                &operator(),
+                &config.public_base_url(),
+            )
+            .await?
+            {
+                None => println!(
+                    "Nothing to archive: every event before {} is archived already.",
+                    cutoff.to_rfc3339()
+                ),
+                Some(a) => println!(
+                    "✓ archived {} events (#{}–#{}, before {}) to {}\n  file SHA-256 {}\n  chain head #{} {}\n  Nothing was deleted.",
+                    a.count,
+                    a.first_seq,
+                    a.last_seq,
+                    cutoff.to_rfc3339(),
+                    a.file.display(),
+                    a.file_sha256,
+                    a.head.last_seq,
+                    a.head.hash
+                ),
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `audit verify-export`: 0 when the file verifies, 1 (with the first problem named) otherwise.
+fn verify_export(file: &Path, head: Option<&ChainHead>) -> std::process::ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            println!("✗ cannot read {}: {e}", file.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let export = match AuditExport::parse(&text) {
+        Ok(export) => export,
+        Err(e) => {
+            println!("✗ {}: {e}", file.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match export.verify_with_anchor(head) {
+        Ok(v) => {
+            let h = &export.header;
+            println!(
+                "✓ {}: {} events (#{}–#{}) verified{}; exported {} by {} from {}; chain head then #{} {}{}",
+                file.display(),
+                v.count,
+                v.first_seq,
+                v.last_seq,
+                if v.filtered {
+                    ", filtered (holes between them are by design)"
+                } else {
+                    ", contiguous"
+                },
+                h.exported_at.to_rfc3339(),
+                h.exported_by,
+                h.source,
+                h.head.last_seq,
+                h.head.hash,
+                if v.reaches_head {
+                    " (the export reaches it)"
+                } else {
+                    ""
+                }
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            println!("✗ {}: {problem}", file.display());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A page as a table: who (e-mail for users), what, which ticket (key), where.
+async fn print_table(db: &Db, page: &AuditPage) -> anyhow::Result<()> {
+    let mut names = std::collections::HashMap::new();
+    for (id, email) in sqlx::query_as::<_, (String, String)>("SELECT id, email FROM users")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        names.insert(id, email);
+    }
+    let mut keys = std::collections::HashMap::new();
+    for record in &page.events {
+        if let Some(ticket) = record.chained.event.ticket_id {
+            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(ticket) {
+                let key: Option<String> =
+                    sqlx::query_scalar("SELECT key FROM tickets WHERE id = $1")
+                        .bind(ticket.to_string())
+                        .fetch_optional(&db.pool)
+                        .await?;
+                slot.insert(key.unwrap_or_else(|| ticket.to_string()));
+            }
+        }
+    }
+    println!(
+        "{:>8}  {:<20}  {:<28}  {:<24}  {:<10}  {:<10}  DEVICE",
+        "SEQ", "AT (UTC)", "ACTOR", "ACTION", "TICKET", "DEPARTMENT"
+    );
+    for record in &page.events {
+        let e = &record.chained.event;
+        println!(
+            "{:>8}  {:<20}  {:<28}  {:<24}  {:<10}  {:<10}  {}",
+            e.seq,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            names.get(&e.actor).unwrap_or(&e.actor),
+            e.action,
+            e.ticket_id
+                .and_then(|t| keys.get(&t).cloned())
+                .unwrap_or_default(),
+            record.department.as_deref().unwrap_or(""),
+            e.device.as_deref().unwrap_or("")
+        );
+    }
+    let last = page.events.last().map(|r| r.chained.event.seq);
+    match (page.has_more, last) {
+        (true, Some(seq)) => println!("… more with --before-seq {seq}"),
+        _ => println!("({} events)", page.events.len()),
+    }
+    println!("chain head #{} {}", page.head.last_seq, page.head.hash);
+    Ok(())
 }

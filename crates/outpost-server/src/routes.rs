@@ -30,7 +30,7 @@ pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
     Json(user)
 }
 
-/// Appends an admin or session event to the audit chain.
+/// Appends an admin or session event to the audit chain (no ticket, so no department).
 pub async fn audit_action(
     tx: &mut crate::db::WriteTx,
     actor: &str,
@@ -52,6 +52,7 @@ pub async fn audit_action(
             after: None,
             detail: detail.to_string(),
         },
+        None,
     )
     .await?;
     Ok(())

@@ -3,12 +3,14 @@
 //! timeline the first time a clock reaches that state for a given deadline.
 //!
 //! The `sla_alerts` primary key makes each alert happen once even with several instances
-//! scanning the same PostgreSQL database.
+//! scanning the same PostgreSQL database. Each alert is also an audit event (`sla.at_risk` /
+//! `sla.breached`, actor `system`) in the same transaction, like every other timeline change.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use outpost_core::apply::derived_uuid_v7;
+use outpost_core::audit::AuditEvent;
 use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent};
 use outpost_core::sla::{ClockState, SlaSettings};
 use sqlx::Row;
@@ -43,7 +45,14 @@ pub async fn scan(
                 },
                 _ => continue,
             };
-            alerts.push((ticket.id, clock.kind, clock.state, due_at, event));
+            alerts.push((
+                ticket.id,
+                ticket.department.clone(),
+                clock.kind,
+                clock.state,
+                due_at,
+                event,
+            ));
         }
     }
     if alerts.is_empty() {
@@ -51,7 +60,7 @@ pub async fn scan(
     }
     let mut tx = state.db.begin_write().await?;
     let mut emitted = 0;
-    for (ticket_id, kind, clock_state, due_at, event) in alerts {
+    for (ticket_id, department, kind, clock_state, due_at, event) in alerts {
         let key = format!("{kind:?}/{clock_state:?}");
         let inserted = sqlx::query(
             "INSERT INTO sla_alerts (ticket_id, alert, due_at, created_at) VALUES ($1, $2, $3, $4)
@@ -69,6 +78,16 @@ pub async fn scan(
         }
         // The id is derived from the alert itself, so two instances would mint the same one.
         let seed = format!("{ticket_id}/{key}/{}", due_at.timestamp_millis());
+        let action = match clock_state {
+            ClockState::Breached => "sla.breached",
+            _ => "sla.at_risk",
+        };
+        let detail = serde_json::json!({
+            "entry_id": derived_uuid_v7(now, seed.as_bytes()),
+            "department": department,
+            "changes": [&event],
+        })
+        .to_string();
         let entry = Entry {
             id: derived_uuid_v7(now, seed.as_bytes()),
             ticket_id,
@@ -78,6 +97,24 @@ pub async fn scan(
         };
         let seq = next_block(&mut tx, "change_seq", 1).await?;
         crate::sync::write_entry(&mut tx, &entry, seq);
+        crate::audit::append(
+            &mut tx,
+            AuditEvent {
+                seq: 0,
+                // When the alert was written (`now` is the instant the clocks were evaluated at).
+                at: crate::db::now(),
+                actor: "system".into(),
+                device: None,
+                address: None,
+                action: action.into(),
+                ticket_id: Some(ticket_id),
+                before: None,
+                after: None,
+                detail,
+            },
+            department.as_deref(),
+        )
+        .await?;
         emitted += 1;
     }
     tx.commit().await?;

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::Json;
 use outpost_core::apply::{apply, ApplyContext, Rejection};
 use outpost_core::audit::{AuditEvent, Hash32};
-use outpost_core::model::{Department, Entry, EntryBody, Role, Ticket, User};
+use outpost_core::model::{Department, Entry, EntryBody, Role, Status, Ticket, TicketEvent, User};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{
     ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
@@ -38,7 +38,7 @@ pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) ->
     }
 }
 
-use crate::writes::{description_rev, load_timeline, write_revocation};
+use crate::writes::{description_rev, load_timeline, replace_entry, write_revocation};
 pub(crate) use crate::writes::{load_ticket, write_entry, write_ticket_row};
 
 fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
@@ -140,7 +140,11 @@ async fn apply_jobs(
         answers.push(apply_push(state, &mut tx, &mut devices, job, &mut applied_any).await?);
     }
     save_devices(&mut tx, &devices).await?;
+    let redacted = tx.redacted;
     tx.commit().await?;
+    if redacted {
+        state.db.erase_freed().await;
+    }
     Ok((answers, applied_any))
 }
 
@@ -247,9 +251,21 @@ async fn apply_push(
             // `decide` only reads, so a refusal has nothing to roll back; a failure while writing
             // aborts the whole transaction (nothing is committed and the pushes are retried).
             match decide(state, tx, &job.user, job.device_id, envelope).await? {
-                Ok(decided) => {
+                Ok(Decision::View(ticket)) => {
+                    record_view(
+                        tx,
+                        &user_id,
+                        job.device_id,
+                        job.address.as_deref(),
+                        envelope,
+                        &ticket,
+                    )
+                    .await?
+                }
+                Ok(Decision::Change(decided)) => {
                     *applied_any = true;
                     commit_applied(
+                        state,
                         tx,
                         &user_id,
                         job.device_id,
@@ -282,6 +298,53 @@ async fn apply_push(
     }))
 }
 
+/// What a pushed mutation amounts to once checked.
+enum Decision {
+    /// A ticket change to write.
+    Change(Decided),
+    /// `ticket.view`: an audit event only; the ticket as the viewer saw it.
+    View(Ticket),
+}
+
+/// Records that `user_id` opened `ticket` (`ticket.view`): an audit event with the device, the
+/// time the client reports and the ticket's department; no ticket write, no new revision.
+async fn record_view(
+    tx: &mut WriteTx,
+    user_id: &str,
+    device_id: Uuid,
+    address: Option<&str>,
+    envelope: &MutationEnvelope,
+    ticket: &Ticket,
+) -> anyhow::Result<MutationOutcome> {
+    let department = ticket.department.as_deref();
+    crate::audit::append(
+        tx,
+        AuditEvent {
+            seq: 0,
+            at: crate::db::now(),
+            actor: user_id.to_owned(),
+            device: Some(device_id.to_string()),
+            address: address.map(str::to_owned),
+            action: envelope.mutation.name().to_owned(),
+            ticket_id: Some(ticket.id),
+            before: None,
+            after: None,
+            detail: serde_json::json!({
+                "mutation_id": envelope.mutation_id,
+                "revision": ticket.revision,
+                "viewed_at": envelope.client_time,
+                "department": department,
+            })
+            .to_string(),
+        },
+        department,
+    )
+    .await?;
+    Ok(MutationOutcome::Applied {
+        revision: ticket.revision,
+    })
+}
+
 pub(crate) struct Decided {
     pub before: Option<Ticket>,
     pub ticket: Ticket,
@@ -297,7 +360,7 @@ async fn decide(
     user: &User,
     device_id: Uuid,
     envelope: &MutationEnvelope,
-) -> anyhow::Result<Result<Decided, Rejection>> {
+) -> anyhow::Result<Result<Decision, Rejection>> {
     let ticket_id = envelope.mutation.ticket_id();
     let before = load_ticket(tx, ticket_id).await?;
     let visible = match (&before, &envelope.mutation) {
@@ -309,10 +372,22 @@ async fn decide(
         // Indistinguishable from "does not exist", so ids of hidden tickets do not leak.
         return Ok(Err(Rejection::TicketNotFound));
     }
+    match (&envelope.mutation, &before) {
+        (Mutation::RecordView { .. }, Some(ticket)) => {
+            return Ok(Ok(Decision::View(ticket.clone())));
+        }
+        (Mutation::RedactEntry { .. }, _) if user.role == Role::Agent => {
+            return Ok(Err(Rejection::Forbidden(
+                "only supervisors and admins can redact entries".into(),
+            )));
+        }
+        _ => {}
+    }
     let timeline = match envelope.mutation {
         Mutation::FreezeAccount(_)
         | Mutation::InterceptTransaction(_)
-        | Mutation::UnfreezeAccount(_) => load_timeline(tx, ticket_id).await?,
+        | Mutation::UnfreezeAccount(_)
+        | Mutation::RedactEntry { .. } => load_timeline(tx, ticket_id).await?,
         _ => Vec::new(),
     };
     let ctx = ApplyContext {
@@ -353,7 +428,7 @@ async fn decide(
             ticket.updated_at = ctx.now;
             let winner = current.description.clone();
             let changed_at = current.updated_at;
-            return Ok(Ok(Decided {
+            return Ok(Ok(Decision::Change(Decided {
                 before: Some(current.clone()),
                 ticket,
                 entries: vec![note],
@@ -364,21 +439,29 @@ async fn decide(
                     changed_by: None,
                     changed_at: Some(changed_at),
                 }],
-            }));
+            })));
         }
     }
-    Ok(Ok(Decided {
+    Ok(Ok(Decision::Change(Decided {
         before,
         ticket: applied.ticket,
         entries: applied.entries,
         conflicts: Vec::new(),
-    }))
+    })))
 }
 
 /// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
 /// the department changed, and the audit event. `actor` is a user id or a system source such as
 /// `intake:web_form`.
+///
+/// The audit `detail` carries the mutation id, the new revision, the ticket's department after
+/// the change and `changes`: the [`TicketEvent`]s the change produced (before/after values such
+/// as `status_changed {from, to}`), never customer or reply text. A redaction's event has
+/// `before` = the SHA-256 of the removed content, and its replaced entry overwrites the stored
+/// one (same id, new change sequence number). A change that resolves the ticket also sends the
+/// customer the satisfaction link ([`crate::customer::send_csat_link`]).
 pub(crate) async fn commit_applied(
+    state: &AppState,
     tx: &mut WriteTx,
     actor: &str,
     device_id: Uuid,
@@ -415,10 +498,42 @@ pub(crate) async fn commit_applied(
         .is_none_or(|b| b.description != ticket.description);
     write_ticket_row(tx, &ticket, ticket_seq, description_changed).await?;
     for entry in &entries {
-        write_entry(tx, entry, take());
+        if matches!(entry.body, EntryBody::Redacted { .. }) {
+            replace_entry(tx, entry, take());
+        } else {
+            write_entry(tx, entry, take());
+        }
     }
     if let Some(old) = moved {
         write_revocation(tx, take(), ticket.id, old);
+    }
+    let changes: Vec<&TicketEvent> = entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Event { event } => Some(event),
+            _ => None,
+        })
+        .collect();
+    let mut detail = serde_json::json!({
+        "mutation_id": mutation_id,
+        "revision": ticket.revision,
+        "department": ticket.department,
+        "changes": changes,
+    });
+    let mut before_hash = before.as_ref().map(digest).transpose()?;
+    for event in &changes {
+        if let TicketEvent::EntryRedacted {
+            entry_id,
+            removed_sha256,
+            ..
+        } = event
+        {
+            before_hash = Some(Hash32::from_hex(removed_sha256).map_err(|e| {
+                anyhow::anyhow!("removed_sha256 {removed_sha256:?} is not hex: {e}")
+            })?);
+            detail["entry_id"] = serde_json::json!(entry_id);
+            detail["removed_sha256"] = serde_json::json!(removed_sha256);
+        }
     }
     crate::audit::append(
         tx,
@@ -430,13 +545,18 @@ pub(crate) async fn commit_applied(
             address: address.map(str::to_owned),
             action: action.to_owned(),
             ticket_id: Some(ticket.id),
-            before: before.as_ref().map(digest).transpose()?,
+            before: before_hash,
             after: Some(digest(&ticket)?),
-            detail: serde_json::json!({ "mutation_id": mutation_id, "revision": ticket.revision })
-                .to_string(),
+            detail: detail.to_string(),
         },
+        ticket.department.as_deref(),
     )
     .await?;
+    let resolved_now = ticket.status == Status::Resolved
+        && before.as_ref().is_none_or(|b| b.status != Status::Resolved);
+    if resolved_now {
+        crate::customer::send_csat_link(state, tx, &ticket).await?;
+    }
     Ok(if conflicts.is_empty() {
         MutationOutcome::Applied {
             revision: ticket.revision,
@@ -481,6 +601,7 @@ pub async fn push(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
     #[serde(default)]
     pub cursor: u64,

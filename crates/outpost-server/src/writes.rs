@@ -32,13 +32,17 @@ pub(crate) struct Buffer {
     /// Every ticket this transaction loaded or wrote; `None` remembers "does not exist".
     tickets: HashMap<Uuid, Option<CachedTicket>>,
     entries: Vec<(Entry, i64)>,
+    /// Entries that overwrite a stored entry with the same id (redaction), with their new seq.
+    replaced: Vec<(Entry, i64)>,
     revocations: Vec<(i64, Uuid, String)>,
-    pub(crate) audit: Vec<ChainedEvent>,
+    /// Sealed events with the department of their ticket (the `audit.department` column).
+    pub(crate) audit: Vec<(ChainedEvent, Option<String>)>,
 }
 
 impl Buffer {
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
+            && self.replaced.is_empty()
             && self.revocations.is_empty()
             && self.audit.is_empty()
             && !self
@@ -149,6 +153,13 @@ pub(crate) fn write_entry(tx: &mut WriteTx, entry: &Entry, seq: i64) {
     tx.buffer.entries.push((entry.clone(), seq));
 }
 
+/// Overwrites a stored timeline entry (same id) with `entry` at a new `seq`, so every client
+/// pulls the new version. Only redaction uses this: entries are otherwise written once.
+pub(crate) fn replace_entry(tx: &mut WriteTx, entry: &Entry, seq: i64) {
+    tx.redacted = true;
+    tx.buffer.replaced.push((entry.clone(), seq));
+}
+
 /// Records that a ticket left `department` at `seq`.
 pub(crate) fn write_revocation(tx: &mut WriteTx, seq: i64, ticket: Uuid, department: String) {
     tx.buffer.revocations.push((seq, ticket, department));
@@ -190,6 +201,7 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
     }
     tickets.sort_by_key(|(seq, _)| *seq);
     let entries = std::mem::take(&mut tx.buffer.entries);
+    let replaced = std::mem::take(&mut tx.buffer.replaced);
     let revocations = std::mem::take(&mut tx.buffer.revocations);
     let audit = std::mem::take(&mut tx.buffer.audit);
 
@@ -240,6 +252,19 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
         }
         query.execute(&mut **tx).await?;
     }
+    // After the inserts, so an entry written and redacted in one transaction ends up redacted.
+    for (entry, seq) in &replaced {
+        sqlx::query(
+            "INSERT INTO entries (id, ticket_id, seq, doc) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, doc = excluded.doc",
+        )
+        .bind(entry.id.to_string())
+        .bind(entry.ticket_id.to_string())
+        .bind(*seq)
+        .bind(serde_json::to_string(entry)?)
+        .execute(&mut **tx)
+        .await?;
+    }
     for chunk in revocations.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO revocations (seq, ticket_id, department) VALUES {}",
@@ -256,12 +281,12 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
     }
     for chunk in audit.chunks(CHUNK) {
         let sql = format!(
-            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash)
+            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department)
              VALUES {}",
-            values(chunk.len(), 12)
+            values(chunk.len(), 13)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for chained in chunk {
+        for (chained, department) in chunk {
             let e = &chained.event;
             query = query
                 .bind(e.seq as i64)
@@ -275,7 +300,8 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
                 .bind(e.after.map(|h| h.to_hex()))
                 .bind(e.detail.clone())
                 .bind(chained.prev_hash.to_hex())
-                .bind(chained.hash.to_hex());
+                .bind(chained.hash.to_hex())
+                .bind(department.clone());
         }
         query.execute(&mut **tx).await?;
     }

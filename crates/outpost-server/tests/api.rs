@@ -473,6 +473,18 @@ async fn audit_verification_names_a_tampered_event(s: Server) {
         .await
         .unwrap()
         .unwrap();
+    // The database refuses to change an event; an attacker drops the guards first.
+    let refused = sqlx::query("UPDATE audit SET actor = 'mallory' WHERE seq = 2")
+        .execute(&s.db.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains(outpost_server::db::AUDIT_APPEND_ONLY),
+        "{refused}"
+    );
+    drop_audit_guards(&s.db).await;
     let original: String = sqlx::query_scalar("SELECT actor FROM audit WHERE seq = 2")
         .fetch_one(&s.db.pool)
         .await

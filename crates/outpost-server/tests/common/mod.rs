@@ -206,6 +206,24 @@ impl Server {
     }
 }
 
+/// What an attacker with database access does first: removes the triggers that make `audit`
+/// append-only, so rows can be edited, deleted and inserted directly.
+pub async fn drop_audit_guards(db: &Db) {
+    let statements: &[&str] = match db.kind {
+        outpost_server::db::Kind::Sqlite => &[
+            "DROP TRIGGER audit_no_update",
+            "DROP TRIGGER audit_no_delete",
+        ],
+        outpost_server::db::Kind::Postgres => &[
+            "DROP TRIGGER audit_no_update_or_delete ON audit",
+            "DROP TRIGGER audit_no_truncate ON audit",
+        ],
+    };
+    for statement in statements {
+        sqlx::query(*statement).execute(&db.pool).await.unwrap();
+    }
+}
+
 pub fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from(std::time::SystemTime::now())
 }
