@@ -671,11 +671,15 @@ pub async fn post_csat(
     headers: HeaderMap,
     Form(form): Form<CsatForm>,
 ) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let t = lang.text();
     let Ok(Some((ticket, entries))) = ticket_for(&state, &token).await else {
-        return not_found(lang);
+        return not_found(Lang::pick(q.lang.as_deref(), &headers));
     };
+    // Like the status page: `?lang=` wins, otherwise the ticket's language.
+    let lang = q
+        .lang
+        .as_deref()
+        .map_or(Lang::from_tag(&ticket.language), Lang::from_tag);
+    let t = lang.text();
     if !(1..=5).contains(&form.score)
         || ticket.csat.is_some()
         || !matches!(ticket.status, Status::Resolved | Status::Closed)

@@ -458,8 +458,8 @@ async fn decide(
 /// the change and `changes`: the [`TicketEvent`]s the change produced (before/after values such
 /// as `status_changed {from, to}`), never customer or reply text. A redaction's event has
 /// `before` = the SHA-256 of the removed content, and its replaced entry overwrites the stored
-/// one (same id, new change sequence number). A change that resolves the ticket also sends the
-/// customer the satisfaction link ([`crate::customer::send_csat_link`]).
+/// one (same id, new change sequence number). A change that resolves a ticket the customer has
+/// not rated yet also sends them the satisfaction link ([`crate::customer::send_csat_link`]).
 pub(crate) async fn commit_applied(
     state: &AppState,
     tx: &mut WriteTx,
@@ -552,8 +552,10 @@ pub(crate) async fn commit_applied(
         ticket.department.as_deref(),
     )
     .await?;
+    // Rated already (a reopened ticket resolved again): the status page has no form to offer.
     let resolved_now = ticket.status == Status::Resolved
-        && before.as_ref().is_none_or(|b| b.status != Status::Resolved);
+        && before.as_ref().is_none_or(|b| b.status != Status::Resolved)
+        && ticket.csat.is_none();
     if resolved_now {
         crate::customer::send_csat_link(state, tx, &ticket).await?;
     }

@@ -307,8 +307,228 @@ async fn a_low_satisfaction_score_reopens_for_a_revisit(s: Server) {
         .is_ok());
 }
 
+/// The satisfaction-survey replies on a ticket: no author, the status page's address in them.
+fn csat_links(pull: &outpost_core::sync::PullResponse, ticket: Uuid) -> Vec<String> {
+    pull.changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ChangeKind::Entry(e) if e.ticket_id == ticket && e.author.is_none() => match &e.body {
+                outpost_core::model::EntryBody::Reply { text } if text.contains("/c/t/") => {
+                    Some(text.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn ticket_in(pull: &outpost_core::sync::PullResponse, id: Uuid) -> outpost_core::model::Ticket {
+    pull.changes
+        .iter()
+        .rev()
+        .find_map(|c| match &c.kind {
+            ChangeKind::Ticket(t) if t.id == id => Some((**t).clone()),
+            _ => None,
+        })
+        .expect("the ticket is pulled")
+}
+
+async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: Server) {
+    let (agent_id, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, lead) = s.user("lead@acme.example", "supervisor", &[]).await;
+    let key = intake_key(&s).await;
+    let (_, created) = intake(
+        &s,
+        &key,
+        json!({
+            "subject": "Cannot log in", "description": "Login fails since yesterday",
+            "requester": { "name": "Ann", "contact": "ann@example.com" }
+        }),
+    )
+    .await;
+    let ticket: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
+    let path = created["status_path"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["assignee"].as_str(),
+        Some(agent_id.to_string().as_str())
+    );
+    let resolve = || Mutation::SetStatus {
+        ticket_id: ticket,
+        status: Status::Resolved,
+        reason: None,
+    };
+    let device = Uuid::now_v7();
+    let (_, body) = s.push(&agent, device, vec![(1, resolve())]).await;
+    assert_eq!(outcomes(&body), ["applied"], "{body}");
+    let (_, body) = s.push(&agent, device, vec![(1, resolve())]).await;
+    assert_eq!(outcomes(&body), ["duplicate"]);
+
+    let links = csat_links(&s.pull_all(&agent).await, ticket);
+    assert_eq!(links.len(), 1, "one survey per resolution: {links:?}");
+    let base = s.state.config.public_base_url();
+    assert_eq!(
+        base, "http://127.0.0.1:8750",
+        "the bound address by default"
+    );
+    assert!(links[0].starts_with("Your ticket OP-"), "{}", links[0]);
+    let url = links[0]
+        .split_whitespace()
+        .find(|w| w.starts_with(&base))
+        .expect("the status page's address")
+        .to_owned();
+    assert!(url.ends_with("?lang=en"), "{url}");
+    let link = url.trim_start_matches(&base).to_owned();
+
+    // The customer sees the message and the form on their page, and the link leads there too.
+    let (_, _, page) = html(&s, Request::get(path.as_str()).body(Body::empty()).unwrap()).await;
+    assert!(page.contains("name=\"score\""), "the rating form");
+    assert!(page.contains(&escape_html(&url)), "the survey message");
+    let (status, _, page) =
+        html(&s, Request::get(link.as_str()).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"score\""));
+
+    // Reopened by the agent and resolved again before any rating: a second survey.
+    let (_, body) = s
+        .push(
+            &agent,
+            device,
+            vec![
+                (
+                    2,
+                    Mutation::Reopen {
+                        ticket_id: ticket,
+                        reason: Some("one more check".into()),
+                    },
+                ),
+                (3, resolve()),
+            ],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied", "applied"], "{body}");
+    assert_eq!(csat_links(&s.pull_all(&agent).await, ticket).len(), 2);
+    let (_, body) = s
+        .call(
+            "GET",
+            &format!("/v1/audit/events?action=customer.csat_link&ticket_id={ticket}"),
+            Some(&lead),
+            None,
+        )
+        .await;
+    let events = body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    for event in events {
+        assert_eq!(event["actor"], "system");
+        assert_eq!(event["department"], "support");
+        let detail = event["detail"].as_str().unwrap();
+        assert!(
+            !detail.contains("/c/t/"),
+            "the link is never audited: {detail}"
+        );
+    }
+
+    // Nobody holds the ticket any more when the customer rates it low.
+    let (_, body) = s
+        .push(
+            &lead,
+            Uuid::now_v7(),
+            vec![(
+                1,
+                Mutation::SetAssignee {
+                    ticket_id: ticket,
+                    assignee: None,
+                },
+            )],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied"], "{body}");
+    let (status, _, page) = html(
+        &s,
+        form(
+            &format!("{}/csat?lang=en", link.trim_end_matches("?lang=en")),
+            "score=2&comment=still+broken",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("reopened"));
+
+    let pull = s.pull_all(&agent).await;
+    let t = ticket_in(&pull, ticket);
+    assert_eq!(
+        t.assignee,
+        Some(agent_id),
+        "back to the agent who resolved it"
+    );
+    assert_eq!(t.status, Status::Assigned);
+    let csat = t.csat.clone().expect("the rating");
+    assert_eq!(csat.score, 2);
+    assert_eq!(
+        t.revisit_due_at,
+        Some(csat.at + chrono::Duration::hours(24))
+    );
+
+    // Rated: resolving again sends no further survey (the page has no form to offer).
+    let (_, body) = s.push(&agent, device, vec![(4, resolve())]).await;
+    assert_eq!(outcomes(&body), ["applied"], "{body}");
+    assert_eq!(csat_links(&s.pull_all(&agent).await, ticket).len(), 2);
+
+    // A Chinese ticket gets the survey in Chinese; a high score does not reopen it.
+    let (_, created) = intake(
+        &s,
+        &key,
+        json!({
+            "subject": "无法登录", "description": "昨天开始登录失败",
+            "requester": { "name": "王女士", "contact": "wang@example.com" }
+        }),
+    )
+    .await;
+    let zh: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
+    let zh_path = created["status_path"].as_str().unwrap().to_owned();
+    let (_, body) = s
+        .push(
+            &agent,
+            device,
+            vec![(
+                5,
+                Mutation::SetStatus {
+                    ticket_id: zh,
+                    status: Status::Resolved,
+                    reason: None,
+                },
+            )],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied"], "{body}");
+    let pull = s.pull_all(&agent).await;
+    let links = csat_links(&pull, zh);
+    assert_eq!(links.len(), 1);
+    assert!(
+        links[0].contains("已解决") && links[0].contains("?lang=zh-CN"),
+        "{}",
+        links[0]
+    );
+    let (status, _, page) = html(&s, form(&format!("{zh_path}/csat"), "score=5")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("感谢"), "thanked in the ticket's language");
+    let t = ticket_in(&s.pull_all(&agent).await, zh);
+    assert_eq!(t.status, Status::Resolved, "a high score does not reopen");
+    assert_eq!(t.assignee, Some(agent_id));
+    assert_eq!(t.revisit_due_at, None);
+    assert!(outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+fn escape_html(text: &str) -> String {
+    outpost_server::customer::escape(text)
+}
+
 on_both_databases!(
     intake_classifies_and_dispatches_by_load,
     customer_pages_escape_everything_and_hide_internal_notes,
     a_low_satisfaction_score_reopens_for_a_revisit,
+    resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver,
 );

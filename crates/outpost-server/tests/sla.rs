@@ -105,6 +105,29 @@ async fn p1_first_response_goes_at_risk_then_breaches_once(s: Server) {
     )
     .await;
     assert_eq!(monitor(30).await, 0);
+
+    // Each alert is an audit event of the system, with the ticket's department.
+    let (_, lead) = s.user("lead@acme.example", "supervisor", &[]).await;
+    let (status, body) = s
+        .call("GET", "/v1/audit/events?action=sla.", Some(&lead), None)
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let page: outpost_core::audit_export::AuditPage = serde_json::from_value(body).unwrap();
+    let actions: Vec<&str> = page
+        .events
+        .iter()
+        .map(|r| r.chained.event.action.as_str())
+        .collect();
+    assert_eq!(actions, ["sla.breached", "sla.at_risk"]);
+    for record in &page.events {
+        assert_eq!(record.chained.event.actor, "system");
+        assert_eq!(record.chained.event.ticket_id, Some(ticket));
+        assert_eq!(record.department.as_deref(), Some("support"));
+    }
+    outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 on_both_databases!(p1_first_response_goes_at_risk_then_breaches_once);
