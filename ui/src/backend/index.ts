@@ -1,8 +1,13 @@
 // The UI's single seam to the Rust side. Nothing outside src/backend imports @tauri-apps.
 import type {
+  AuditPage,
+  AuditQuery,
+  ChainCheck,
   ConflictRecord,
   DeskEvent,
   Directory,
+  ExportCheck,
+  ExportFormat,
   LocalChange,
   Me,
   Mutation,
@@ -10,6 +15,10 @@ import type {
   QueueFilter,
   QueuePage,
   QueueSort,
+  Report,
+  ReportParams,
+  SavedExport,
+  SavedFile,
   SearchHit,
   Settings,
   StartInfo,
@@ -82,6 +91,20 @@ export interface Backend {
   settingsSet(settings: Settings): Promise<Settings>;
   /** Tells the shell the user is active (resets the idle lock). */
   activity(): Promise<void>;
+
+  // ---- supervisors (agents get `forbidden`) ----------------------------------------------
+  /** Reports computed from the local cache; works offline. */
+  report(params: ReportParams): Promise<Report>;
+  /** One page of the server's audit trail (online only: `offline` otherwise). */
+  auditPage(query: AuditQuery): Promise<AuditPage>;
+  /** Reads the whole chain from the server and recomputes every hash on this device. */
+  auditVerify(): Promise<ChainCheck>;
+  /** Writes the events the query selects to a new file in the user's Downloads folder. */
+  auditExport(query: AuditQuery, format: ExportFormat): Promise<SavedExport>;
+  /** Checks an export file's text offline. */
+  auditCheckExport(text: string): Promise<ExportCheck>;
+  /** Saves page-made content (a report table as CSV) to Downloads under a sanitised name. */
+  saveFile(name: string, content: string): Promise<SavedFile>;
 }
 
 let instance: Backend | undefined;

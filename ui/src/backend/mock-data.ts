@@ -135,7 +135,12 @@ export function generateTickets(count: number, nowMs: number, seed = 42): MockTi
     const assignee =
       status === "new" || (status === "triaged" && rand() < 0.7) ? null : (pick(rand, candidates.length ? candidates : USERS) as User).id;
     const id = `t-${String(i + 1).padStart(5, "0")}`;
-    const name = zh ? pick(rand, ZH_NAMES) : pick(rand, EN_NAMES);
+    // Every fifth ticket from the second round of seeds comes from the customer of the ticket
+    // 17 before it, with the same kind of problem: the recurring issues a monthly report lists.
+    const repeatOf = i >= SEEDS.length && i % 5 === 0 ? out[i - SEEDS.length] : undefined;
+    const drawnName = zh ? pick(rand, ZH_NAMES) : pick(rand, EN_NAMES);
+    const name = repeatOf?.ticket.requester.name ?? drawnName;
+    const accountIndex = repeatOf ? i - SEEDS.length : i;
     const entries: Entry[] = [];
     let entrySeq = 0;
     const at = (offset: number) => iso(Math.min(nowMs - 1000, createdAt + offset));
@@ -182,7 +187,12 @@ export function generateTickets(count: number, nowMs: number, seed = 42): MockTi
       key: i === count - 1 ? null : `OP-${1000 + i}`,
       subject: zh ? s.zh : s.en,
       description: zh ? s.zhBody : s.enBody,
-      requester: { name, contact: zh ? `+86 138 0000 ${String(1000 + i).slice(-4)}` : `customer${i}@example.org`, account_id: `acct-${1000 + i}`, tier: pick(rand, TIERS) },
+      requester: {
+        name,
+        contact: repeatOf?.ticket.requester.contact ?? (zh ? `+86 138 0000 ${String(1000 + i).slice(-4)}` : `customer${i}@example.org`),
+        account_id: `acct-${1000 + accountIndex}`,
+        tier: pick(rand, TIERS),
+      },
       channel: pick(rand, CHANNELS),
       language: zh ? "zh-CN" : "en",
       category: s.category,
@@ -204,10 +214,29 @@ export function generateTickets(count: number, nowMs: number, seed = 42): MockTi
       links: [],
       revision: 1 + i,
     };
+    if (ticket.csat) {
+      const at = ticket.csat.at;
+      entries.push({ id: `${id}-e${(entrySeq += 1)}`, ticket_id: id, author: null, body: { kind: "event", event: { type: "csat_received", score: ticket.csat.score } }, created_at: at });
+      if (ticket.csat.score <= LOW_CSAT) {
+        // A low score reopens the ticket; someone has to call the customer back within 24 h.
+        const to: Status = ticket.assignee ? "assigned" : "triaged";
+        entries.push({ id: `${id}-e${(entrySeq += 1)}`, ticket_id: id, author: null, body: { kind: "event", event: { type: "reopened", from: ticket.status, to, reason: null } }, created_at: at });
+        ticket.status = to;
+        ticket.resolved_at = null;
+        ticket.closed_at = null;
+        ticket.revisit_due_at = iso(Date.parse(at) + REVISIT_HOURS * 3600_000);
+      }
+      ticket.updated_at = at;
+    }
     out.push({ ticket, entries, unsent: 0 });
   }
   return out;
 }
+
+/** Scores at or below this reopen the ticket (the server's threshold). */
+export const LOW_CSAT = 2;
+/** A reopened ticket's satisfaction revisit is due this many hours after the score. */
+export const REVISIT_HOURS = 24;
 
 export const TEMPLATES: Template[] = [
   { id: "tpl-ack-en", name: "Acknowledge", language: "en", categories: [], body: "Hello {{customer.name}},\n\nThank you for contacting us about \"{{ticket.subject}}\" ({{ticket.key}}). We are looking into it and will update you shortly.\n\nBest regards,\n{{agent.name}}" },

@@ -4,10 +4,16 @@
 // errors.
 import { BackendError, type Backend, type SignInArgs } from "./index";
 import type {
+  AuditPage,
+  AuditQuery,
+  ChainCheck,
+  ChainHead,
   ClockKind,
   ConflictRecord,
   Entry,
   EntryBody,
+  ExportCheck,
+  ExportFormat,
   Highlighted,
   LocalChange,
   Me,
@@ -16,6 +22,10 @@ import type {
   QueuePage,
   QueueRow,
   QueueSort,
+  Report,
+  ReportParams,
+  SavedExport,
+  SavedFile,
   SearchHit,
   SlaClock,
   SlaReport,
@@ -28,6 +38,9 @@ import type {
 } from "./types";
 import type { DeskEvent, Directory, KeychainState, QueueFilter, Settings, StartInfo, Template } from "./types";
 import { DEPARTMENTS, generateTickets, TARGETS, TEMPLATES, USERS, type MockTicket } from "./mock-data";
+import { checkExport, exportCsv, exportJson, MockAuditChain, requireOnline, safeFileName, type AuditInput } from "./mock-audit";
+import { computeReport } from "./mock-reports";
+import { sha256Hex } from "./mock-sha256";
 import { countdown } from "../lib/time";
 import { evaluate, recordedChecks } from "../lib/verification";
 import { accountState, stateRefusal } from "../lib/risk";
@@ -56,11 +69,33 @@ export type MockOptions = {
   keychain?: KeychainState;
   /** Simulated IPC latency in ms (0 = resolve on the next microtask). */
   latency?: number;
+  /** Who is signed in when `signedIn` (an e-mail from USERS); the first agent by default. */
+  user?: string;
 };
+
+/** Categories outside the account domain (outpost-core `Category::is_account_domain`). */
+const GENERAL_CATEGORIES = new Set(["complaint", "inquiry", "technical_fault", "feature_request"]);
+
+/** outpost-core `Ticket::is_sensitive`: views of these tickets are recorded in the audit chain. */
+export function mockIsSensitive(ticket: Ticket): boolean {
+  return ticket.risk !== "none" || !GENERAL_CATEGORIES.has(ticket.category);
+}
+
+/** The desk records a view of a sensitive ticket at most this often per ticket. */
+const VIEW_RECORD_INTERVAL_MS = 10 * 60_000;
+
+/** A stable device id (UUID-shaped) for a user's computer in the seeded history. */
+export function mockDeviceId(userId: string, n = 0): string {
+  const h = sha256Hex(`device:${userId}:${n}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export type MockCall = { cmd: string; args: Record<string, unknown> };
 
 const PRIORITY_ORDER = { P1: 0, P2: 1, P3: 2, P4: 3 } as const;
+
+/** Where the mock's desk connects from (TEST-NET-1). */
+const MOCK_ADDRESS = "192.0.2.10";
 
 function clone<T>(value: T): T {
   return structuredClone(value);
@@ -116,6 +151,8 @@ function entryText(body: EntryBody): string {
       return `${body.target} ${body.reason}`;
     case "attachment":
       return body.filename;
+    case "redacted":
+      return body.reason;
     default:
       return "";
   }
@@ -141,12 +178,26 @@ export class MockBackend implements Backend {
   private settings: Settings = { idle_lock_minutes: 15, theme: "system", language: "en" };
   private latency: number;
   private profile: { server: string; email: string } | null = null;
+  /** The server's audit chain (what `audit_page` reads). */
+  readonly audit = new MockAuditChain();
+  /** Audit events of changes made offline: they reach the chain when the mock syncs. */
+  private pendingAudit: AuditInput[] = [];
+  private lastViewRecorded = new Map<string, number>();
+  /** The head the last successful `audit_verify` saw (the desk's `audit-head.json`). */
+  private verifiedHead: ChainHead | null = null;
+  /** Files written by `audit_export` and `save_file`, by path (the Downloads folder). */
+  readonly savedFiles = new Map<string, string>();
 
   constructor(options: MockOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     this.keychain = options.keychain ?? "available";
     this.latency = options.latency ?? 0;
     for (const t of generateTickets(options.tickets ?? 400, this.now(), options.seed ?? 42)) this.put(t);
+    if (options.user) {
+      const wanted = options.user.toLowerCase();
+      this.lastUser = USERS.find((u) => u.email === wanted || u.id === wanted) ?? this.lastUser;
+    }
+    this.seedAudit();
     if (options.signedIn) {
       this.me = { server: "https://demo.outpost.local", user: this.lastUser, device_id: "dev-mock" };
       this.profile = { server: this.me.server, email: this.lastUser.email };
@@ -166,6 +217,7 @@ export class MockBackend implements Backend {
 
   setOffline(offline: boolean): void {
     this.offline = offline;
+    if (!offline) this.flushAudit();
     this.emit({ kind: "status", status: this.status() });
   }
 
@@ -186,6 +238,18 @@ export class MockBackend implements Backend {
       body: e.body,
     }));
     this.put({ ticket, entries: list, unsent: 0 });
+    this.audit.append({
+      at: iso(this.now()),
+      actor: `intake:${ticket.channel}`,
+      device: null,
+      address: null,
+      action: "ticket.create",
+      ticket_id: id,
+      before: null,
+      after: sha256Hex(JSON.stringify(ticket)),
+      detail: JSON.stringify({ mutation_id: (this.mutationSeq += 1), revision: ticket.revision, department: ticket.department, changes: [{ type: "created" }] }),
+      department: ticket.department,
+    });
     return clone(ticket);
   }
 
@@ -291,7 +355,35 @@ export class MockBackend implements Backend {
     clock("first_response", ticket.created_at, ticket.first_response_at ?? (open ? null : ticket.resolved_at));
     if (ticket.last_update_at && open) clock("periodic_update", ticket.last_update_at, null);
     clock("resolution", ticket.created_at, ticket.resolved_at);
+    const revisitDue = this.revisitDue(ticket);
+    if (revisitDue) {
+      // Wall-clock hours from the score, pending or not (outpost-core's revisit clock).
+      const due = Date.parse(revisitDue);
+      const start = Math.min(due, ticket.csat ? Date.parse(ticket.csat.at) : due - 24 * 3600_000);
+      const target = Math.round((due - start) / 1000);
+      const elapsed = Math.max(0, Math.floor((nowMs - start) / 1000));
+      clocks.push({
+        kind: "revisit",
+        state: elapsed > target ? "breached" : elapsed >= target * 0.75 ? "at_risk" : "on_track",
+        target_seconds: target,
+        elapsed_seconds: elapsed,
+        paused_seconds: 0,
+        remaining_seconds: target - elapsed,
+        outside_hours_seconds: 0,
+        started_at: iso(start),
+        due_at: revisitDue,
+        warn_at: iso(start + target * 750),
+        stopped_at: null,
+        adjustments: [],
+      });
+    }
     return { policy: `${ticket.priority} default`, clocks };
+  }
+
+  /** While the ticket is open and a low score asked for a revisit. */
+  private revisitDue(ticket: Ticket): string | null {
+    const open = ticket.status !== "resolved" && ticket.status !== "closed";
+    return open ? ticket.revisit_due_at : null;
   }
 
   private row(t: MockTicket): QueueRow {
@@ -316,6 +408,7 @@ export class MockBackend implements Backend {
       sla_warn_at: nearest?.warn_at ?? null,
       sla_paused: !nearest && clocks.some((c) => c.state === "paused"),
       unsent: t.unsent,
+      revisit_due_at: this.revisitDue(ticket),
     };
   }
 
@@ -328,6 +421,7 @@ export class MockBackend implements Backend {
     if (f.assignee.kind === "user" && row.assignee !== f.assignee.id) return false;
     if (f.tag && !tags.includes(f.tag)) return false;
     if (f.sla && countdown(row.sla_due_at, row.sla_warn_at, row.sla_paused, this.now()).state !== f.sla) return false;
+    if (f.revisit && row.revisit_due_at === null) return false;
     return true;
   }
 
@@ -391,10 +485,17 @@ export class MockBackend implements Backend {
         unsent: 0,
       };
       this.put(t);
-      return this.finish(t, [this.event(t, { type: "created" }), this.entry(t, { kind: "customer_message", text: a.description })]);
+      return this.finish(t, [this.event(t, { type: "created" }), this.entry(t, { kind: "customer_message", text: a.description })], m.name, null);
     }
     const t = this.get(m.args.ticket_id);
     const tk = t.ticket;
+    if (m.name === "ticket.view") {
+      this.recordView(t);
+      this.mutationSeq += 1;
+      return { mutation_id: this.mutationSeq, ticket: tk, entries: [] };
+    }
+    const before = sha256Hex(JSON.stringify(tk));
+    let redaction: { entry_id: string; removed_sha256: string } | null = null;
     const added: Entry[] = [];
     switch (m.name) {
       case "ticket.set_status": {
@@ -496,14 +597,211 @@ export class MockBackend implements Backend {
         added.push(this.entry(t, { kind: "risk_action", action, target: m.args.target, reason: m.args.reason }, m.args.entry_id));
         break;
       }
+      case "entry.redact": {
+        // outpost-core `apply`: supervisors only, a reason, content entries only, once.
+        const me = this.requireSession();
+        if (me.user.role === "agent") throw new BackendError("rejected", "only supervisors and admins can redact entries");
+        const reason = m.args.reason.trim();
+        if (!reason) throw new BackendError("rejected", "reason: give a reason for the redaction");
+        const original = t.entries.find((e) => e.id === m.args.entry_id);
+        if (!original) throw new BackendError("rejected", "entry: no such entry on this ticket");
+        const body = original.body;
+        if (body.kind !== "customer_message" && body.kind !== "reply" && body.kind !== "note" && body.kind !== "attachment") {
+          throw new BackendError(
+            "rejected",
+            body.kind === "redacted" ? "entry: is already redacted" : "entry: events, verification records and risk actions cannot be redacted",
+          );
+        }
+        const removed = sha256Hex(JSON.stringify(body));
+        original.body = { kind: "redacted", original: body.kind, reason, by: me.user.id, at: iso(this.now()), removed_sha256: removed };
+        added.push(original);
+        added.push(this.event(t, { type: "entry_redacted", entry_id: original.id, kind: body.kind, removed_sha256: removed }));
+        redaction = { entry_id: original.id, removed_sha256: removed };
+        break;
+      }
     }
-    return this.finish(t, added);
+    return this.finish(t, added, m.name, redaction ? redaction.removed_sha256 : before, redaction);
   }
 
-  private finish(t: MockTicket, entries: Entry[]): LocalChange {
+  /** The server's audit event for an accepted change (sent now, or on the next sync). */
+  private auditChange(t: MockTicket, action: string, before: string | null, changes: TicketEvent[], extra: Record<string, unknown> | null): void {
+    const me = this.me;
+    this.recordAudit({
+      at: iso(this.now()),
+      actor: me?.user.id ?? "system",
+      device: me?.device_id ?? null,
+      address: MOCK_ADDRESS,
+      action,
+      ticket_id: t.ticket.id,
+      before,
+      after: sha256Hex(JSON.stringify(t.ticket)),
+      detail: JSON.stringify({ mutation_id: this.mutationSeq, revision: t.ticket.revision, department: t.ticket.department, changes, ...extra }),
+      department: t.ticket.department,
+    });
+  }
+
+  private recordView(t: MockTicket): void {
+    const me = this.requireSession();
+    this.recordAudit({
+      at: iso(this.now()),
+      actor: me.user.id,
+      device: me.device_id,
+      address: MOCK_ADDRESS,
+      action: "ticket.view",
+      ticket_id: t.ticket.id,
+      before: null,
+      after: null,
+      detail: JSON.stringify({ mutation_id: (this.mutationSeq += 1), revision: t.ticket.revision, viewed_at: iso(this.now()), department: t.ticket.department }),
+      department: t.ticket.department,
+    });
+  }
+
+  private recordAudit(input: AuditInput): void {
+    if (this.offline) this.pendingAudit.push(input);
+    else this.audit.append(input);
+  }
+
+  /** The server stamps events as it receives them. */
+  private flushAudit(): void {
+    const pending = this.pendingAudit;
+    this.pendingAudit = [];
+    for (const input of pending) this.audit.append({ ...input, at: iso(this.now()) });
+  }
+
+  private requireSupervisor(): Me {
+    const me = this.requireSession();
+    if (me.user.role === "agent") throw new BackendError("forbidden", "the audit trail and reports are for supervisors");
+    return me;
+  }
+
+  /** Writes to the mock's Downloads folder without replacing a file (`name (2).csv`…). */
+  private writeFile(name: string, content: string): SavedFile {
+    const me = this.requireSession();
+    const dir = `/home/${me.user.email.split("@")[0]}/Downloads`;
+    const safe = safeFileName(name);
+    const dot = safe.lastIndexOf(".");
+    const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ""];
+    let path = `${dir}/${safe}`;
+    for (let n = 2; this.savedFiles.has(path); n++) path = `${dir}/${stem} (${n})${ext}`;
+    this.savedFiles.set(path, content);
+    return { path, bytes: new TextEncoder().encode(content).length };
+  }
+
+  /** The history the server would hold for the generated tickets, sessions and admin work. */
+  private seedAudit(): void {
+    const inputs: AuditInput[] = [];
+    const nowMs = this.now();
+    const address = (userId: string) => `10.20.0.${11 + Math.max(0, USERS.findIndex((u) => u.id === userId))}`;
+    const userActor = (actor: string) => USERS.some((u) => u.id === actor);
+    let mutation = 0;
+    for (const id of this.order) {
+      const { ticket, entries } = this.tickets.get(id)!;
+      const department = ticket.department;
+      let revision = 0;
+      let state: string | null = null;
+      const push = (at: string, actor: string, action: string, changes: TicketEvent[], view = false) => {
+        const human = userActor(actor);
+        const common = {
+          at,
+          actor,
+          device: human ? mockDeviceId(actor, Date.parse(at) % 3 === 0 ? 1 : 0) : null,
+          address: human ? address(actor) : null,
+          action,
+          ticket_id: ticket.id,
+          department,
+        };
+        if (view) {
+          inputs.push({ ...common, before: null, after: null, detail: JSON.stringify({ mutation_id: (mutation += 1), revision, viewed_at: at, department }) });
+          return;
+        }
+        revision += 1;
+        const after = sha256Hex(`${ticket.id}:${revision}:${action}`);
+        inputs.push({ ...common, before: state, after, detail: JSON.stringify({ mutation_id: (mutation += 1), revision, department, changes }) });
+        state = after;
+      };
+      const sortedEntries = [...entries].sort((a, b) => a.created_at.localeCompare(b.created_at));
+      for (const e of sortedEntries) {
+        const author = e.author ?? "system";
+        switch (e.body.kind) {
+          case "event": {
+            const ev = e.body.event;
+            if (ev.type === "created") {
+              const creator = ticket.channel === "phone" ? (ticket.assignee ?? "u-ana") : `intake:${ticket.channel}`;
+              push(e.created_at, creator, "ticket.create", [ev]);
+            } else if (ev.type === "csat_received") push(e.created_at, "customer", "customer.csat", [ev]);
+            else if (ev.type === "reopened") push(e.created_at, "system", "ticket.reopen", [ev]);
+            else if (ev.type === "status_changed") push(e.created_at, author, "ticket.set_status", [ev]);
+            break;
+          }
+          case "customer_message":
+            if (e.created_at !== ticket.created_at) push(e.created_at, "customer", "customer.message", []);
+            break;
+          case "reply":
+            push(e.created_at, author, "entry.add_reply", []);
+            break;
+          case "note":
+            push(e.created_at, author, "entry.add_note", []);
+            break;
+          case "verification":
+            push(e.created_at, author, "verification.record", []);
+            break;
+          case "risk_action":
+            push(e.created_at, author, e.body.action === "freeze_account" ? "risk.freeze" : e.body.action === "intercept_transaction" ? "risk.intercept" : "risk.unfreeze", []);
+            break;
+          default:
+            break;
+        }
+      }
+      if (mockIsSensitive(ticket)) {
+        const created = Date.parse(ticket.created_at);
+        const viewers = [ticket.assignee, ticket.risk === "L1" || ticket.risk === "L2" ? "u-sam" : null].filter((v): v is string => v !== null);
+        viewers.forEach((viewer, i) => {
+          const at = created + (4 + i * 26) * 60_000;
+          if (at < nowMs - 1000) push(iso(at), viewer, "ticket.view", [], true);
+        });
+      }
+    }
+    // Sign-ins: every user each morning of the last week, from their usual computer.
+    for (let day = 7; day >= 0; day--) {
+      for (const [i, u] of USERS.entries()) {
+        const at = nowMs - day * 86_400_000 - (10 - i) * 3_600_000;
+        if (at >= nowMs) continue;
+        inputs.push({
+          at: iso(at),
+          actor: u.id,
+          device: null,
+          address: address(u.id),
+          action: "session.login",
+          ticket_id: null,
+          before: null,
+          after: null,
+          detail: JSON.stringify({ family: sha256Hex(`family:${u.id}:${day}`).slice(0, 32) }),
+          department: null,
+        });
+      }
+    }
+    const admin = (daysAgo: number, actor: string, action: string, detail: Record<string, unknown>) =>
+      inputs.push({ at: iso(nowMs - daysAgo * 86_400_000), actor, device: null, address: actor === "cli" ? null : address(actor), action, ticket_id: null, before: null, after: null, detail: JSON.stringify(detail), department: null });
+    admin(9, "cli", "user.set_departments", { user: "u-omar", departments: ["risk"] });
+    admin(8.5, "u-sam", "user.add", { user: "u-li", role: "agent" });
+    admin(6.2, "u-sam", "user.totp_enable", { user: "u-sam" });
+    inputs.sort((a, b) => a.at.localeCompare(b.at));
+    for (const input of inputs) this.audit.append(input);
+  }
+
+  private finish(
+    t: MockTicket,
+    entries: Entry[],
+    action: Mutation["name"],
+    before: string | null,
+    redaction: { entry_id: string; removed_sha256: string } | null = null,
+  ): LocalChange {
     t.ticket.updated_at = iso(this.now());
+    t.ticket.revision += 1;
     t.unsent += 1;
     this.mutationSeq += 1;
+    const changes = entries.flatMap((e) => (e.body.kind === "event" ? [e.body.event] : []));
+    this.auditChange(t, action, before, changes, redaction);
     const change: LocalChange = { mutation_id: this.mutationSeq, ticket: t.ticket, entries };
     queueMicrotask(() => {
       this.emit({ kind: "changes", notice: { tickets: [t.ticket.id], revoked: [], everything: false } });
@@ -608,6 +906,12 @@ export class MockBackend implements Backend {
     return this.run("ticket", { id }, () => {
       this.requireSession();
       const t = this.get(id);
+      // The desk records views of sensitive tickets itself (throttled per ticket).
+      const last = this.lastViewRecorded.get(id);
+      if (mockIsSensitive(t.ticket) && (last === undefined || this.now() - last >= VIEW_RECORD_INTERVAL_MS)) {
+        this.lastViewRecorded.set(id, this.now());
+        this.recordView(t);
+      }
       return { ticket: t.ticket, entries: t.entries, sla: this.sla(t.ticket), unsent: t.unsent };
     });
   }
@@ -718,6 +1022,7 @@ export class MockBackend implements Backend {
   syncNow(): Promise<SyncStatus> {
     return this.run("sync_now", {}, () => {
       if (!this.offline) for (const t of this.tickets.values()) t.unsent = 0;
+      if (!this.offline) this.flushAudit();
       const status = this.status();
       queueMicrotask(() => this.emit({ kind: "status", status }));
       return status;
@@ -739,6 +1044,64 @@ export class MockBackend implements Backend {
 
   activity(): Promise<void> {
     return this.run("activity", {}, () => undefined);
+  }
+
+  report(params: ReportParams): Promise<Report> {
+    return this.run("report", { params }, () => {
+      this.requireSupervisor();
+      return computeReport([...this.tickets.values()], params, this.now(), (t) => this.sla(t));
+    });
+  }
+
+  auditPage(query: AuditQuery): Promise<AuditPage> {
+    return this.run("audit_page", { query }, () => {
+      this.requireSupervisor();
+      requireOnline(this.offline);
+      return this.audit.page(query);
+    });
+  }
+
+  auditVerify(): Promise<ChainCheck> {
+    return this.run("audit_verify", {}, () => {
+      this.requireSupervisor();
+      requireOnline(this.offline);
+      const started = performance.now();
+      const result = this.audit.verify();
+      const previous = this.verifiedHead;
+      let previousMatches = previous ? this.audit.holds(previous) : null;
+      if (previous && previousMatches === null && !result.broken && previous.last_seq > result.verifiedHead.last_seq) previousMatches = false;
+      const check: ChainCheck = {
+        checked_at: iso(this.now()),
+        checked: result.checked,
+        verified_head: result.verifiedHead,
+        server_head: result.serverHead,
+        broken: result.broken,
+        previous,
+        previous_matches: previousMatches,
+        seconds: (performance.now() - started) / 1000,
+      };
+      if (!check.broken && check.previous_matches !== false) this.verifiedHead = result.verifiedHead;
+      return check;
+    });
+  }
+
+  auditExport(query: AuditQuery, format: ExportFormat): Promise<SavedExport> {
+    return this.run("audit_export", { query, format }, () => {
+      const me = this.requireSupervisor();
+      requireOnline(this.offline);
+      const { header, events } = this.audit.exportOf({ ...query, before_seq: null, after_seq: null, limit: null }, me.user.id, me.server, iso(this.now()));
+      const text = format === "csv" ? exportCsv(header, events) : exportJson(header, events);
+      const file = this.writeFile(`outpost-audit-${header.first_seq}-${header.last_seq}.${format}`, text);
+      return { file, header };
+    });
+  }
+
+  auditCheckExport(text: string): Promise<ExportCheck> {
+    return this.run("audit_check_export", { text }, () => checkExport(text));
+  }
+
+  saveFile(name: string, content: string): Promise<SavedFile> {
+    return this.run("save_file", { name, content }, () => this.writeFile(name, content));
   }
 }
 

@@ -3,9 +3,14 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { BackendError, type Backend, type SignInArgs } from "./index";
 import type {
+  AuditPage,
+  AuditQuery,
+  ChainCheck,
   ConflictRecord,
   DeskEvent,
   Directory,
+  ExportCheck,
+  ExportFormat,
   LocalChange,
   Me,
   Mutation,
@@ -13,6 +18,10 @@ import type {
   QueueFilter,
   QueuePage,
   QueueSort,
+  Report,
+  ReportParams,
+  SavedExport,
+  SavedFile,
   SearchHit,
   Settings,
   StartInfo,
@@ -111,5 +120,23 @@ export class TauriBackend implements Backend {
   }
   async activity() {
     await call<null>("activity");
+  }
+  report(params: ReportParams) {
+    return call<Report>("report", { params });
+  }
+  auditPage(query: AuditQuery) {
+    return call<AuditPage>("audit_page", { query });
+  }
+  auditVerify() {
+    return call<ChainCheck>("audit_verify");
+  }
+  auditExport(query: AuditQuery, format: ExportFormat) {
+    return call<SavedExport>("audit_export", { query, format });
+  }
+  auditCheckExport(text: string) {
+    return call<ExportCheck>("audit_check_export", { text });
+  }
+  saveFile(name: string, content: string) {
+    return call<SavedFile>("save_file", { name, content });
   }
 }

@@ -1,11 +1,14 @@
-import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, lazy, on, onCleanup, Show, Suspense } from "solid-js";
 import type { QueueSort } from "../backend";
 import { useDesk } from "../state/app";
 import { createQueue } from "../state/queue";
-import { applyBar, departmentFilter, emptyBar, savedViews, type FilterBar as Bar, type ViewId } from "../lib/views";
+import { applyBar, departmentFilter, emptyBar, savedViews, VIEW_IDS, type FilterBar as Bar } from "../lib/views";
 import { useClock } from "../lib/clock";
 import { departmentLabel, t } from "../i18n";
-import { Sidebar, type Selection } from "./Sidebar";
+import { Sidebar, type Screen, type Selection } from "./Sidebar";
+import { isSupervisor } from "../lib/roles";
+import { idFromReportName } from "../lib/keys";
+import { errorText } from "../lib/errors";
 import { FilterBar } from "./FilterBar";
 import { QueueList, type QueueListApi } from "./QueueList";
 import { TicketPane, type TicketPaneApi } from "./TicketPane";
@@ -18,6 +21,10 @@ import { NewTicketDialog } from "./NewTicket";
 import { Alerts } from "./Alerts";
 
 const REFRESH_DEBOUNCE_MS = 150;
+
+// Supervisor screens load on first use (the charting code comes with Reports).
+const AuditScreen = lazy(() => import("./AuditScreen").then((m) => ({ default: m.AuditScreen })));
+const ReportsScreen = lazy(() => import("./ReportsScreen").then((m) => ({ default: m.ReportsScreen })));
 
 /** Typing in a field never triggers a shortcut. */
 export function isTyping(target: EventTarget | null): boolean {
@@ -53,6 +60,16 @@ export function Desk() {
   const [help, setHelp] = createSignal(false);
   const [conflicts, setConflicts] = createSignal(false);
   const [creating, setCreating] = createSignal(false);
+  const supervisor = isSupervisor(desk.me);
+  const [screen, setScreenSignal] = createSignal<Screen>("queue");
+  // A supervisor screen, once opened, stays mounted (hidden) so its filters and pages survive.
+  const [opened, setOpened] = createSignal<ReadonlySet<Screen>>(new Set(["queue"]));
+  const setScreen = (next: Screen) => {
+    if (next !== "queue" && !supervisor) return;
+    setOpened((s) => (s.has(next) ? s : new Set([...s, next])));
+    setScreenSignal(next);
+  };
+  const [notice, setNotice] = createSignal<string | null>(null);
   const queue = createQueue(desk.backend);
   let listApi: QueueListApi | undefined;
   let ticketApi: Partial<TicketPaneApi> = {};
@@ -87,6 +104,22 @@ export function Desk() {
     setSelectedIndex(index);
   };
 
+  /** Opens a ticket in the queue screen (from search, alerts, conflicts, reports). */
+  const openTicket = (id: string) => {
+    setScreen("queue");
+    select(id, queue.indexOf(id));
+  };
+
+  const openReportTicket = async (name: string) => {
+    setNotice(null);
+    const id = idFromReportName(name);
+    try {
+      openTicket(id ?? (await desk.backend.resolveKey(name)));
+    } catch (e) {
+      setNotice(errorText(e));
+    }
+  };
+
   const move = async (delta: number) => {
     const known = selectedId() ? queue.indexOf(selectedId()!) : -1;
     const from = known >= 0 ? known : selectedIndex();
@@ -101,6 +134,7 @@ export function Desk() {
   const nextView = () => {
     const s = selection();
     const i = s.kind === "view" ? views.findIndex((v) => v.id === s.id) : -1;
+    setScreen("queue");
     setSelection({ kind: "view", id: views[(i + 1) % views.length]!.id });
   };
 
@@ -109,6 +143,8 @@ export function Desk() {
   const onKey = (e: KeyboardEvent) => {
     if (e.defaultPrevented || help() || conflicts() || creating()) return;
     if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    // On a supervisor screen only search, help and view switching apply.
+    if (screen() !== "queue" && !["/", "?", "g", "v", "Escape"].includes(e.key)) return;
     if (pendingG) {
       pendingG = false;
       clearTimeout(gTimer);
@@ -181,7 +217,7 @@ export function Desk() {
   return (
     <div class="desk" data-testid="desk">
       <header class="topbar">
-        <SearchBox onOpen={(id) => select(id, queue.indexOf(id))} inputRef={(el) => (searchInput = el)} />
+        <SearchBox onOpen={openTicket} inputRef={(el) => (searchInput = el)} />
         <div class="topbar-right">
           <SyncIndicator onOpen={() => setConflicts(true)} />
           <button type="button" class="icon" aria-label={t("help.title")} title={t("help.title")} onClick={() => setHelp(true)}>
@@ -196,11 +232,28 @@ export function Desk() {
           views={views}
           selection={selection()}
           onSelect={(s) => {
+            setScreen("queue");
             setSelection(s);
             setBar(emptyBar());
           }}
+          screen={screen()}
+          onScreen={supervisor ? setScreen : undefined}
         />
-        <main class="queue-pane">
+        <Show when={supervisor && opened().has("audit")}>
+          <div class="screen-slot" classList={{ "is-hidden": screen() !== "audit" }}>
+            <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
+              <AuditScreen />
+            </Suspense>
+          </div>
+        </Show>
+        <Show when={supervisor && opened().has("reports")}>
+          <div class="screen-slot" classList={{ "is-hidden": screen() !== "reports" }}>
+            <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
+              <ReportsScreen onOpenTicket={(name) => void openReportTicket(name)} />
+            </Suspense>
+          </div>
+        </Show>
+        <main class="queue-pane" classList={{ "is-hidden": screen() !== "queue" }}>
           <FilterBar bar={bar()} sort={sort()} onBar={setBar} onSort={setSort} />
           <div class="queue-head">
             <span data-testid="queue-total">{t("queue.total", { count: queue.total() })}</span>
@@ -213,9 +266,21 @@ export function Desk() {
           </div>
           <QueueList queue={queue} selectedId={selectedId()} onSelect={select} emptyText={emptyText()} api={(a) => (listApi = a)} />
         </main>
-        <TicketPane ticketId={selectedId()} api={(a) => (ticketApi = a)} />
+        <div class="ticket-slot" classList={{ "is-hidden": screen() !== "queue" }}>
+          <TicketPane ticketId={selectedId()} api={(a) => (ticketApi = a)} />
+        </div>
       </div>
-      <Alerts onOpenTicket={(id) => select(id, queue.indexOf(id))} onOpenConflicts={() => setConflicts(true)} />
+      <Show when={notice()}>
+        {(text) => (
+          <div class="toast" role="alert" data-testid="desk-notice">
+            <span>{text()}</span>
+            <button type="button" class="icon" aria-label={t("common.close")} onClick={() => setNotice(null)}>
+              ×
+            </button>
+          </div>
+        )}
+      </Show>
+      <Alerts onOpenTicket={openTicket} onOpenConflicts={() => setConflicts(true)} />
       <Show when={help()}>
         <HelpOverlay onClose={() => setHelp(false)} />
       </Show>
@@ -224,7 +289,7 @@ export function Desk() {
           onClose={() => setCreating(false)}
           onCreated={(id) => {
             setCreating(false);
-            select(id, queue.indexOf(id));
+            openTicket(id);
           }}
         />
       </Show>
@@ -233,7 +298,7 @@ export function Desk() {
           onClose={() => setConflicts(false)}
           onOpenTicket={(id) => {
             setConflicts(false);
-            select(id, queue.indexOf(id));
+            openTicket(id);
           }}
         />
       </Show>
@@ -242,7 +307,6 @@ export function Desk() {
 }
 
 const SELECTION_KEY = "outpost.selection";
-const VIEW_IDS: readonly ViewId[] = ["my_open", "unassigned", "at_risk", "breached", "p1", "pending", "all"];
 
 function loadSelection(fallback: Selection): Selection {
   try {

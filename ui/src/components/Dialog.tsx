@@ -41,6 +41,8 @@ export function ConfirmDialog(props: {
   error?: string | null;
   onConfirm: () => void;
   onCancel: () => void;
+  /** The confirm button's test id (default `confirm-ok`). */
+  confirmTestid?: string;
   children?: JSX.Element;
 }) {
   return (
@@ -61,7 +63,7 @@ export function ConfirmDialog(props: {
           class="primary"
           classList={{ danger: !!props.danger }}
           disabled={props.busy}
-          data-testid="confirm-ok"
+          data-testid={props.confirmTestid ?? "confirm-ok"}
           onClick={() => props.onConfirm()}
         >
           {props.confirmLabel}

@@ -5,7 +5,7 @@ import { SlaBadge } from "./SlaBadge";
 import { PriorityChip } from "./Chips";
 import { locale, t } from "../i18n";
 import { now } from "../lib/clock";
-import { formatAge } from "../lib/time";
+import { formatAge, formatSpan } from "../lib/time";
 
 /** Must match --row-height in styles.css (fixed rows: no layout shift, no measuring). */
 export const ROW_HEIGHT = 56;
@@ -113,6 +113,7 @@ function QueueRowView(props: {
               <span class="row-key">{r().key ?? t("ticket.unsynced_key")}</span>
               <PriorityChip priority={r().priority} />
               <SlaBadge due={r().sla_due_at} warn={r().sla_warn_at} paused={r().sla_paused} />
+              <Show when={r().revisit_due_at}>{(due) => <RevisitBadge due={due()} minute={minute()} />}</Show>
               <span class="row-status">{t(`status.${r().status}`)}</span>
               <Show when={r().unsent > 0}>
                 <span class="unsent-dot" title={t("queue.unsent", { count: r().unsent })} aria-label={t("queue.unsent", { count: r().unsent })}>
@@ -132,5 +133,22 @@ function QueueRowView(props: {
         )}
       </Show>
     </div>
+  );
+}
+
+/** "Revisit due in 3 h" / "Revisit overdue by 2 h": a low score's call-back, by the minute. */
+export function RevisitBadge(props: { due: string; minute: number }) {
+  const seconds = () => Math.round((Date.parse(props.due) - props.minute) / 1000);
+  const span = () =>
+    formatSpan(seconds(), {
+      min: (n) => t("span.minutes", { n }),
+      h: (n) => t("span.hours", { n }),
+      d: (n) => t("span.days", { n }),
+    });
+  const overdue = () => seconds() < 0;
+  return (
+    <span class="chip revisit" data-testid="revisit-badge" data-state={overdue() ? "overdue" : "due"} title={t("clock.revisit")}>
+      {overdue() ? t("queue.revisit_overdue", { time: span() }) : t("queue.revisit_in", { time: span() })}
+    </span>
   );
 }

@@ -4,6 +4,7 @@ import { useDesk } from "../state/app";
 import { Highlight } from "./Highlight";
 import { PriorityChip, StatusChip } from "./Chips";
 import { t } from "../i18n";
+import { rememberKeys } from "../lib/keys";
 
 const KEY_PATTERN = /^[A-Za-z]+-\d+$/;
 const DEBOUNCE_MS = 80;
@@ -31,6 +32,7 @@ export function SearchBox(props: { onOpen: (id: string) => void; inputRef?: (el:
     try {
       const found = await desk.backend.search(q, LIMIT);
       if (mine !== seq) return;
+      rememberKeys(found);
       setHits(found);
       setActive(0);
       setError(null);

@@ -1,15 +1,25 @@
-import { createSignal, For, onMount } from "solid-js";
+import { createSignal, For, onMount, Show } from "solid-js";
 import type { QueueFilter } from "../backend";
 import { useDesk } from "../state/app";
 import { departmentFilter, type SavedView, type ViewId } from "../lib/views";
+import { isSupervisor } from "../lib/roles";
 import { departmentLabel, t } from "../i18n";
 
 export type Selection = { kind: "view"; id: ViewId } | { kind: "department"; name: string };
 
+/** What the main area shows: the queue (with the ticket), or a supervisor screen. */
+export type Screen = "queue" | "audit" | "reports";
+
 const REFRESH_DEBOUNCE_MS = 400;
 
 /** Saved views and departments with live counts. */
-export function Sidebar(props: { views: SavedView[]; selection: Selection; onSelect: (s: Selection) => void }) {
+export function Sidebar(props: {
+  views: SavedView[];
+  selection: Selection;
+  onSelect: (s: Selection) => void;
+  screen?: Screen;
+  onScreen?: (screen: Screen) => void;
+}) {
   const desk = useDesk();
   const [counts, setCounts] = createSignal<Record<string, number>>({});
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -36,8 +46,9 @@ export function Sidebar(props: { views: SavedView[]; selection: Selection; onSel
     const n = counts()[key];
     return n === undefined || n < 0 ? "" : String(n);
   };
-  const isView = (id: ViewId) => props.selection.kind === "view" && props.selection.id === id;
-  const isDep = (name: string) => props.selection.kind === "department" && props.selection.name === name;
+  const onQueue = () => (props.screen ?? "queue") === "queue";
+  const isView = (id: ViewId) => onQueue() && props.selection.kind === "view" && props.selection.id === id;
+  const isDep = (name: string) => onQueue() && props.selection.kind === "department" && props.selection.name === name;
 
   return (
     <nav class="sidebar" aria-label={t("views.title")}>
@@ -80,6 +91,27 @@ export function Sidebar(props: { views: SavedView[]; selection: Selection; onSel
           )}
         </For>
       </ul>
+      <Show when={isSupervisor(desk.me) && props.onScreen}>
+        <h4>{t("nav.supervisor")}</h4>
+        <ul>
+          <For each={["audit", "reports"] as const}>
+            {(screen) => (
+              <li>
+                <button
+                  type="button"
+                  class="nav-item"
+                  classList={{ active: props.screen === screen }}
+                  data-testid={`nav-${screen}`}
+                  aria-current={props.screen === screen ? "page" : undefined}
+                  onClick={() => props.onScreen?.(screen)}
+                >
+                  <span>{t(`nav.${screen}`)}</span>
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
     </nav>
   );
 }

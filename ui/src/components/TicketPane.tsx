@@ -1,8 +1,11 @@
 import { createEffect, createResource, createSignal, on, Show } from "solid-js";
-import type { Mutation, TicketDetail } from "../backend";
+import type { Entry, Mutation, TicketDetail } from "../backend";
 import { useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
-import { departmentLabel, t } from "../i18n";
+import { isSensitive, isSupervisor } from "../lib/roles";
+import { rememberKeys } from "../lib/keys";
+import { formatTimestamp } from "../lib/time";
+import { departmentLabel, locale, t } from "../i18n";
 import { PriorityChip, RiskChip, StatusChip } from "./Chips";
 import { SlaPanel } from "./SlaPanel";
 import { L1Banner } from "./L1Banner";
@@ -10,13 +13,22 @@ import { Timeline } from "./Timeline";
 import { Composer, type ComposerApi } from "./Composer";
 import { TicketControls, type ControlsApi } from "./TicketControls";
 import { Verification } from "./Verification";
+import { ViewedBy } from "./ViewedBy";
+import { ConfirmDialog } from "./Dialog";
 
 export type TicketPaneApi = ComposerApi & ControlsApi;
 
-export function TicketPane(props: { ticketId: string | null; api?: (api: Partial<TicketPaneApi>) => void }) {
+/**
+ * The open ticket. `asOf` (an audit event's time) marks the timeline at that moment: later
+ * entries are de-emphasised until "back to now".
+ */
+export function TicketPane(props: { ticketId: string | null; asOf?: string | null; api?: (api: Partial<TicketPaneApi>) => void }) {
   const desk = useDesk();
+  const supervisor = isSupervisor(desk.me);
   const [revoked, setRevoked] = createSignal(false);
   const [actionError, setActionError] = createSignal<string | null>(null);
+  const [asOf, setAsOf] = createSignal<string | null>(props.asOf ?? null);
+  const [redacting, setRedacting] = createSignal<Entry | null>(null);
   const [detail, { refetch, mutate }] = createResource(
     () => props.ticketId,
     (id) => desk.backend.ticket(id),
@@ -24,13 +36,19 @@ export function TicketPane(props: { ticketId: string | null; api?: (api: Partial
 
   createEffect(
     on(
-      () => props.ticketId,
+      () => [props.ticketId, props.asOf] as const,
       () => {
         setRevoked(false);
         setActionError(null);
+        setRedacting(null);
+        setAsOf(props.asOf ?? null);
       },
     ),
   );
+  createEffect(() => {
+    const d = detail.latest;
+    if (d) rememberKeys([d.ticket]);
+  });
 
   desk.onChanges((notice) => {
     const id = props.ticketId;
@@ -98,6 +116,17 @@ export function TicketPane(props: { ticketId: string | null; api?: (api: Partial
                     </div>
                   </header>
                   <L1Banner ticket={d().ticket} entries={d().entries} />
+                  <Show when={asOf()}>
+                    {(at) => (
+                      <div class="as-of-banner" role="status" data-testid="as-of-banner">
+                        <span>{t("asof.banner", { time: formatTimestamp(at(), locale()) })}</span>
+                        <span aria-hidden="true"> — </span>
+                        <button type="button" class="link" data-testid="as-of-back" onClick={() => setAsOf(null)}>
+                          {t("asof.back")}
+                        </button>
+                      </div>
+                    )}
+                  </Show>
                   <Show when={actionError()}>
                     <p class="error" role="alert" data-testid="ticket-error">
                       {actionError()}
@@ -128,9 +157,15 @@ export function TicketPane(props: { ticketId: string | null; api?: (api: Partial
                       {d().ticket.description}
                     </p>
                   </div>
-                  <Timeline entries={d().entries} directory={desk.directory()} />
+                  <Show when={supervisor && isSensitive(d().ticket)}>
+                    <ViewedBy ticketId={d().ticket.id} />
+                  </Show>
+                  <Timeline entries={d().entries} directory={desk.directory()} asOf={asOf()} onRedact={supervisor ? setRedacting : undefined} />
                   <Verification ticket={d().ticket} entries={d().entries} onChange={change} />
                   <Composer ticket={d().ticket} onSent={() => void refetch()} api={(a) => (composer = a)} />
+                  <Show when={redacting()}>
+                    {(entry) => <RedactDialog ticketId={d().ticket.id} entry={entry()} onChange={change} onClose={() => setRedacting(null)} />}
+                  </Show>
                 </div>
               )}
             </Show>
@@ -138,5 +173,43 @@ export function TicketPane(props: { ticketId: string | null; api?: (api: Partial
         </Show>
       </Show>
     </section>
+  );
+}
+
+/** Asks for a reason and a confirmation, then sends `entry.redact`. */
+function RedactDialog(props: { ticketId: string; entry: Entry; onChange: (m: Mutation) => Promise<boolean>; onClose: () => void }) {
+  const [reason, setReason] = createSignal("");
+  const [error, setError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const confirm = async () => {
+    const text = reason().trim();
+    if (!text) {
+      setError(t("redact.reason_required"));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const ok = await props.onChange({ name: "entry.redact", args: { ticket_id: props.ticketId, entry_id: props.entry.id, reason: text } });
+    setBusy(false);
+    if (ok) props.onClose();
+    else setError(t("redact.failed"));
+  };
+  return (
+    <ConfirmDialog
+      title={t("redact.title")}
+      message={t("redact.message")}
+      confirmLabel={t("redact.confirm")}
+      confirmTestid="redact-confirm"
+      danger
+      busy={busy()}
+      error={error()}
+      onCancel={props.onClose}
+      onConfirm={() => void confirm()}
+    >
+      <label class="field">
+        <span>{t("redact.reason")}</span>
+        <textarea data-testid="redact-reason" rows={3} value={reason()} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+    </ConfirmDialog>
   );
 }

@@ -1,5 +1,5 @@
-import { For, Match, Switch } from "solid-js";
-import type { Directory, Entry, TicketEvent } from "../backend";
+import { For, Match, Show, Switch } from "solid-js";
+import type { Directory, Entry, EntryKind, TicketEvent } from "../backend";
 import { userName } from "../state/app";
 import { departmentLabel, locale, t } from "../i18n";
 import { formatDateTime } from "../lib/time";
@@ -61,18 +61,46 @@ export function describeEvent(event: TicketEvent, directory: Directory): string 
       return t("event.sla_at_risk", { clock: t(`clock.${event.clock}`) });
     case "sla_breached":
       return t("event.sla_breached", { clock: t(`clock.${event.clock}`) });
+    case "entry_redacted":
+      return t("event.entry_redacted", { kind: kindLabel(event.kind), hash: event.removed_sha256.slice(0, 8) });
   }
 }
 
-export function Timeline(props: { entries: Entry[]; directory: Directory }) {
+/** "reply", "internal note"… for an entry kind. */
+export function kindLabel(kind: EntryKind): string {
+  return t(`timeline.kind.${entryKind({ body: { kind } } as Entry)}` as Parameters<typeof t>[0]);
+}
+
+/** Entries whose content a supervisor may redact (outpost-core `EntryBody::is_redactable`). */
+export function isRedactable(entry: Entry): boolean {
+  const k = entry.body.kind;
+  return k === "customer_message" || k === "reply" || k === "note" || k === "attachment";
+}
+
+/**
+ * The ticket's history. With `asOf`, entries after that moment are de-emphasised; with
+ * `onRedact` (supervisors), content entries offer "Redact…".
+ */
+export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?: string | null; onRedact?: (entry: Entry) => void }) {
   const sorted = () => [...props.entries].sort((a, b) => a.created_at.localeCompare(b.created_at));
   const author = (e: Entry) =>
-    e.author ? (userName(props.directory, e.author) ?? e.author) : e.body.kind === "customer_message" ? t("timeline.customer") : t("timeline.system");
+    e.author
+      ? (userName(props.directory, e.author) ?? e.author)
+      : e.body.kind === "customer_message" || (e.body.kind === "redacted" && e.body.original === "customer_message")
+        ? t("timeline.customer")
+        : t("timeline.system");
+  const after = (e: Entry) => !!props.asOf && Date.parse(e.created_at) > Date.parse(props.asOf);
   return (
     <ol class="timeline" data-testid="timeline" aria-label={t("timeline.title")}>
       <For each={sorted()}>
         {(entry) => (
-          <li class="entry" data-testid="timeline-entry" data-kind={entryKind(entry)}>
+          <li
+            class="entry"
+            classList={{ "after-as-of": after(entry) }}
+            data-testid="timeline-entry"
+            data-kind={entryKind(entry)}
+            data-after-as-of={after(entry) ? "true" : undefined}
+          >
             <div class="entry-head">
               <span class="entry-author">
                 {entry.body.kind === "note" ? <span aria-hidden="true">🔒 </span> : null}
@@ -82,6 +110,11 @@ export function Timeline(props: { entries: Entry[]; directory: Directory }) {
               <time class="entry-time" dateTime={entry.created_at}>
                 {formatDateTime(entry.created_at, locale())}
               </time>
+              <Show when={props.onRedact && isRedactable(entry)}>
+                <button type="button" class="link redact-button" data-testid="redact-button" onClick={() => props.onRedact?.(entry)}>
+                  {t("redact.button")}
+                </button>
+              </Show>
             </div>
             <Switch>
               <Match when={entry.body.kind === "customer_message" || entry.body.kind === "reply" || entry.body.kind === "note"}>
@@ -113,6 +146,25 @@ export function Timeline(props: { entries: Entry[]; directory: Directory }) {
                     <div class="entry-risk">
                       <strong>{t(`risk_action.${b.action}`)}</strong> · <span data-testid="customer-text">{b.target}</span> ·{" "}
                       <span data-testid="customer-text">{b.reason}</span>
+                    </div>
+                  );
+                }}
+              </Match>
+              <Match when={entry.body.kind === "redacted" && entry.body}>
+                {(body) => {
+                  const b = body() as Extract<Entry["body"], { kind: "redacted" }>;
+                  return (
+                    <div class="entry-redacted" data-testid="redacted-entry">
+                      <span>
+                        {t("redact.by", {
+                          kind: kindLabel(b.original),
+                          name: b.by ? (userName(props.directory, b.by) ?? b.by) : t("timeline.system"),
+                          time: formatDateTime(b.at, locale()),
+                        })}
+                      </span>{" "}
+                      <span class="redact-reason" data-testid="redact-reason-text">
+                        {b.reason}
+                      </span>
                     </div>
                   );
                 }}

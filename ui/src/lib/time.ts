@@ -54,3 +54,25 @@ export function formatDateTime(iso: string, locale: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(d);
 }
+
+/** A moment to the second (audit trails need it). */
+export function formatTimestamp(iso: string, locale: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }).format(d);
+}
+
+/** An `<input type="datetime-local">` value (local time) as an ISO instant; null when empty or invalid. */
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** A compact span ("45 min", "3 h", "2 d") for badges; `units` supplies the words. */
+export function formatSpan(seconds: number, units: { min: (n: number) => string; h: (n: number) => string; d: (n: number) => string }): string {
+  const s = Math.abs(seconds);
+  if (s < 3600) return units.min(Math.max(1, Math.round(s / 60)));
+  if (s < 48 * 3600) return units.h(Math.round(s / 3600));
+  return units.d(Math.round(s / 86400));
+}

@@ -4,12 +4,14 @@ export const OPEN_STATUSES: Status[] = ["new", "triaged", "assigned", "in_progre
 
 export const ALL_STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
 
-export type ViewId = "my_open" | "unassigned" | "at_risk" | "breached" | "p1" | "pending" | "all";
+export type ViewId = "my_open" | "unassigned" | "at_risk" | "breached" | "p1" | "pending" | "revisit" | "all";
+
+export const VIEW_IDS: readonly ViewId[] = ["my_open", "unassigned", "at_risk", "breached", "p1", "pending", "revisit", "all"];
 
 export type SavedView = { id: ViewId; filter: QueueFilter };
 
 export function emptyFilter(): QueueFilter {
-  return { statuses: [], priorities: [], departments: [], categories: [], assignee: { kind: "any" }, tag: null, sla: null };
+  return { statuses: [], priorities: [], departments: [], categories: [], assignee: { kind: "any" }, tag: null, sla: null, revisit: false };
 }
 
 /** The saved views of UI.md, built for the signed-in agent. */
@@ -25,6 +27,8 @@ export function savedViews(me: Me): SavedView[] {
     { id: "breached", filter: { ...base, statuses: OPEN_STATUSES, sla: "breached" } },
     { id: "p1", filter: { ...base, statuses: OPEN_STATUSES, priorities: ["P1"] } },
     { id: "pending", filter: { ...base, statuses: ["pending"] } },
+    // A low satisfaction score reopened these; the customer is owed a call back.
+    { id: "revisit", filter: { ...base, revisit: true } },
     { id: "all", filter: base },
   ];
 }

@@ -5,6 +5,7 @@
 import { batch, createSignal } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import type { Backend, QueueCursor, QueueFilter, QueueRow, QueueSort } from "../backend";
+import { rememberKeys } from "../lib/keys";
 
 export const PAGE_SIZE = 100;
 /** Pages beyond the window edges whose rows are kept when the window moves. */
@@ -38,6 +39,7 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
     if (cursor === null && page > 0) return;
     const result = await backend.queue(filter!, sort, cursor ?? null, pageSize);
     if (gen !== generation) return;
+    rememberKeys(result.rows);
     batch(() => {
       const base = page * pageSize;
       result.rows.forEach((row, i) => setRows(base + i, reconcile(row, { key: "id" })));
