@@ -32,7 +32,11 @@ fn build(path: &Path, key: Option<&DbKey>, cfg: &SynthConfig) -> Store {
     store.checkpoint().expect("checkpoint");
     println!(
         "built {} cache with {} tickets in {:.1} s",
-        if key.is_some() { "SQLCipher" } else { "plain SQLite" },
+        if key.is_some() {
+            "SQLCipher"
+        } else {
+            "plain SQLite"
+        },
         cfg.tickets,
         started.elapsed().as_secs_f64()
     );
@@ -90,7 +94,9 @@ fn main() {
             },
         ),
     ];
-    println!("| report | cohort | SQLCipher p50 / p95 / max (ms) | plain SQLite p50 / p95 / max (ms) |");
+    println!(
+        "| report | cohort | SQLCipher p50 / p95 / max (ms) | plain SQLite p50 / p95 / max (ms) |"
+    );
     println!("|---|---|---|---|");
     for (name, params) in &reports {
         let mut cells = Vec::new();
