@@ -1,4 +1,4 @@
-//! Audit-chain verification throughput (target: >= 1 000 000 events/s).
+//! Audit-chain verification of 1 000 000 events (target: <= 1 s, i.e. >= 1 000 000 events/s).
 //!
 //! Baseline in the same run: bare SHA-256 over the same canonical bytes, prepared in advance,
 //! i.e. the hashing floor with no chain bookkeeping.
@@ -11,7 +11,7 @@ use outpost_core::audit::{canonical_bytes, verify, AuditEvent, ChainHead, Hash32
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-const EVENTS: u64 = 100_000;
+const EVENTS: u64 = 1_000_000;
 
 fn chain() -> Vec<outpost_core::audit::ChainedEvent> {
     let mut head = ChainHead::default();
@@ -37,8 +37,8 @@ fn bench(c: &mut Criterion) {
     let events = chain();
     let mut group = c.benchmark_group("audit_chain");
     group.throughput(Throughput::Elements(EVENTS));
-    group.sample_size(20);
-    group.bench_function("verify_100k", |b| {
+    group.sample_size(10);
+    group.bench_function("verify_1m", |b| {
         b.iter(|| black_box(verify(black_box(&events)).expect("valid chain")))
     });
     let encoded: Vec<Vec<u8>> = events
@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
             out
         })
         .collect();
-    group.bench_function("baseline_sha256_only_100k", |b| {
+    group.bench_function("baseline_sha256_only_1m", |b| {
         b.iter(|| {
             for bytes in &encoded {
                 black_box(Sha256::digest(black_box(bytes)));
