@@ -335,18 +335,18 @@ export function parseExport(text: string): { header: ExportHeader; events: Expor
     if (!Array.isArray(raw.events)) throw new Error("the file has no events");
     return { header, events: (raw.events as Array<Record<string, unknown>>).map(asEvent) };
   }
-  const records = csvRecords(trimmed);
-  const [formatLine, headerLine, columns, ...rows] = records;
-  if (formatLine?.[0] !== `# ${EXPORT_FORMAT}`) throw new Error("the first line is not an Outpost audit export line");
-  // The header line is JSON with commas: the CSV split cut it into fields, rejoin them.
-  const headerText = (headerLine ?? []).map((f) => f ?? "").join(",");
-  if (!headerText.startsWith("# ")) throw new Error("the second line is not the export header");
+  // The first two lines are not CSV: the format line and `# {header as JSON}`.
+  const lines = trimmed.split("\n");
+  const magic = (lines[0] ?? "").replace(/\r$/, "");
+  if (magic !== `# ${EXPORT_FORMAT}`) throw new Error(`the first line is ${JSON.stringify(magic.slice(0, 60))}`);
+  const headerLine = (lines[1] ?? "").replace(/\r$/, "");
   let header: ExportHeader;
   try {
-    header = asHeader(JSON.parse(headerText.slice(2)) as Record<string, unknown>);
+    header = asHeader(JSON.parse(headerLine.replace(/^# /, "")) as Record<string, unknown>);
   } catch (e) {
-    throw new Error(`header: ${(e as Error).message}`);
+    throw new Error(`header line: ${(e as Error).message}`);
   }
+  const [columns, ...rows] = csvRecords(lines.slice(2).join("\n"));
   if ((columns ?? []).join(",") !== CSV_COLUMNS.join(",")) throw new Error("unexpected columns");
   const events = rows.map((row) => {
     if (row.length !== CSV_COLUMNS.length) throw new Error(`a row has ${row.length} fields, expected ${CSV_COLUMNS.length}`);

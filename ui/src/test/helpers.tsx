@@ -9,6 +9,11 @@ export function mockBackend(options: MockOptions = {}): MockBackend {
   return new MockBackend({ signedIn: true, latency: 0, tickets: 300, ...options });
 }
 
+/** A mock signed in as the supervisor (Sam Patel). */
+export function supervisorBackend(options: MockOptions = {}): MockBackend {
+  return mockBackend({ user: "sam@example.com", ...options });
+}
+
 /** The desk context App builds after sign-in, over `backend`. */
 export async function deskContext(backend: MockBackend): Promise<DeskContext & { emit: (e: DeskEvent) => void }> {
   const start = await backend.appStart();

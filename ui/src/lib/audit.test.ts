@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { actionLabel, actorLabel, describeChange, explainBreak, parseDetail, summarise } from "./audit";
+import type { AuditRecord, Directory, TicketEvent } from "../backend";
+import { setLang } from "../i18n";
+
+const directory: Directory = {
+  users: [{ id: "u-ana", name: "Ana Lima", email: "a@x", role: "agent", departments: ["support"], skills: [], active: true }],
+  departments: ["support", "risk"],
+};
+
+const record = (patch: Partial<AuditRecord>): AuditRecord => ({
+  seq: 1,
+  at: "2025-03-01T10:00:00Z",
+  actor: "u-ana",
+  device: null,
+  address: null,
+  action: "ticket.set_status",
+  ticket_id: "t-1",
+  before: null,
+  after: null,
+  detail: "{}",
+  department: null,
+  prev_hash: "0".repeat(64),
+  hash: "1".repeat(64),
+  ...patch,
+});
+
+describe("audit wording", () => {
+  it("parses detail defensively: any JSON, plain text, junk in changes", () => {
+    expect(parseDetail("not json").changes).toEqual([]);
+    expect(parseDetail("[1,2]").object).toBeNull();
+    expect(parseDetail('{"changes":"nope"}').changes).toEqual([]);
+    const d = parseDetail('{"changes":[null,1,{"type":"created"},{"no":"type"}],"viewed_at":5,"revision":3}');
+    expect(d.changes).toEqual([{ type: "created" }]);
+    expect(d.viewedAt).toBeNull();
+    expect(d.revision).toBe(3);
+  });
+
+  it("describes changes with their before and after values", () => {
+    const change = (e: unknown) => describeChange(e as TicketEvent, directory);
+    expect(change({ type: "status_changed", from: "new", to: "in_progress", reason: null })).toEqual({
+      field: "Status",
+      before: "New",
+      after: "In progress",
+      text: "Status: New → In progress",
+    });
+    expect(change({ type: "assignee_changed", from: null, to: "u-ana" }).text).toBe("Assignee: nobody → Ana Lima");
+    expect(change({ type: "department_changed", from: "support", to: "risk" }).text).toBe("Department: Support → Risk");
+    expect(change({ type: "entry_redacted", entry_id: "e", kind: "note", removed_sha256: "abcdef0123456789" }).text).toBe("internal note redacted (SHA-256 abcdef01…)");
+    expect(change({ type: "something_new" }).text).toBe("something_new");
+    setLang("zh-CN");
+    expect(change({ type: "priority_changed", from: "P3", to: "P1" }).text).toBe("优先级：P3 → P1");
+  });
+
+  it("names actors and actions, and summarises events without changes", () => {
+    expect(actorLabel("u-ana", directory)).toBe("Ana Lima");
+    expect(actorLabel("intake:wechat", directory)).toBe("Intake (WeChat)");
+    expect(actorLabel("system", directory)).toBe("System");
+    expect(actorLabel("u-gone", directory)).toBe("u-gone");
+    expect(actionLabel("ticket.set_status")).toBe("Change status");
+    expect(actionLabel("session.login")).toBe("Sign-in");
+    expect(actionLabel("brand.new")).toBe("brand.new");
+    const fmt = () => "1 Mar";
+    expect(summarise(record({ action: "ticket.view", detail: '{"viewed_at":"2025-03-01T09:59:00Z"}' }), directory, fmt)).toBe("Viewed 1 Mar");
+    expect(summarise(record({ action: "user.disable", detail: '{"user":"u-ana"}' }), directory, fmt)).toBe("user: Ana Lima");
+    expect(summarise(record({ action: "x", detail: "plain words" }), directory, fmt)).toBe("plain words");
+  });
+
+  it("explains every kind of chain break in words", () => {
+    expect(explainBreak({ kind: "sequence_gap", expected: 5, found: 7 })).toBe("event #5 is missing (the next one found is #7).");
+    expect(explainBreak({ kind: "truncated", expected_last: 10, found_last: 8 })).toBe("the newest events are missing: the server counts up to #10 but serves only up to #8.");
+    expect(explainBreak({ kind: "link_broken", expected_prev: "a".repeat(64), stored_prev: "b".repeat(64) })).toContain("does not link to the event before it (expected aaaaaaaa…, found bbbbbbbb…)");
+    expect(explainBreak({ kind: "content_altered", stored: "c".repeat(64), computed: "d".repeat(64) })).toContain("changed after it was sealed");
+    expect(explainBreak({ kind: "beyond_head", head: 4 })).toBe("it lies beyond the chain head the server states (#4).");
+  });
+});
