@@ -231,6 +231,18 @@ impl Desk {
                 })
                 .await?;
             for record in &page.events {
+                let seq = record.chained.event.seq;
+                if seq > page.head.last_seq {
+                    // Served, but past the server's own counter: added behind its back.
+                    broken = Some(ChainBreak {
+                        seq,
+                        index: verifier.clone().finish().count as usize,
+                        kind: BreakKind::BeyondHead {
+                            head: page.head.last_seq,
+                        },
+                    });
+                    break;
+                }
                 if let Err(b) = verifier.push(&record.chained) {
                     broken = Some(b);
                     break;
