@@ -25,7 +25,7 @@ use crate::auth::sha256_hex;
 use crate::db::{next, WriteTx};
 use crate::error::ApiError;
 use crate::intake::{IntakeRequest, RequesterInput};
-use crate::sync::{commit_applied, load_ticket, write_entry, Decided};
+use crate::sync::{commit_applied, load_ticket, write_entry, Decided, Origin};
 use crate::{AppState, ClientAddr};
 
 /// Scores at or below this reopen the ticket.
@@ -590,9 +590,11 @@ async fn customer_change(
     commit_applied(
         state,
         &mut tx,
-        "customer",
-        device,
-        address,
+        Origin {
+            actor: "customer",
+            device_id: device,
+            address,
+        },
         action,
         mutation_id,
         Decided {

@@ -21,7 +21,7 @@ use crate::auth::{random_token, sha256_hex};
 use crate::db::{next, now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::sync::{commit_applied, Decided};
+use crate::sync::{commit_applied, Decided, Origin};
 use crate::{AppState, ClientAddr};
 
 #[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
@@ -213,9 +213,11 @@ pub async fn create(
     commit_applied(
         state,
         &mut tx,
-        source,
-        device,
-        address,
+        Origin {
+            actor: source,
+            device_id: device,
+            address,
+        },
         create.name(),
         mutation_id,
         Decided {
@@ -250,9 +252,11 @@ pub async fn create(
         commit_applied(
             state,
             &mut tx,
-            "dispatch",
-            device,
-            address,
+            Origin {
+                actor: "dispatch",
+                device_id: device,
+                address,
+            },
             assign.name(),
             id,
             Decided {

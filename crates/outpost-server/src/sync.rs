@@ -251,14 +251,20 @@ async fn apply_push(
             // `decide` only reads, so a refusal has nothing to roll back; a failure while writing
             // aborts the whole transaction (nothing is committed and the pushes are retried).
             match decide(state, tx, &job.user, job.device_id, envelope).await? {
-                Ok(Decision::View(ticket)) => {
+                Ok(Decision::View {
+                    revision,
+                    department,
+                }) => {
                     record_view(
                         tx,
-                        &user_id,
-                        job.device_id,
-                        job.address.as_deref(),
+                        Origin {
+                            actor: &user_id,
+                            device_id: job.device_id,
+                            address: job.address.as_deref(),
+                        },
                         envelope,
-                        &ticket,
+                        revision,
+                        department.as_deref(),
                     )
                     .await?
                 }
@@ -267,12 +273,14 @@ async fn apply_push(
                     commit_applied(
                         state,
                         tx,
-                        &user_id,
-                        job.device_id,
-                        job.address.as_deref(),
+                        Origin {
+                            actor: &user_id,
+                            device_id: job.device_id,
+                            address: job.address.as_deref(),
+                        },
                         envelope.mutation.name(),
                         envelope.mutation_id,
-                        decided,
+                        *decided,
                     )
                     .await?
                 }
@@ -301,37 +309,39 @@ async fn apply_push(
 /// What a pushed mutation amounts to once checked.
 enum Decision {
     /// A ticket change to write.
-    Change(Decided),
-    /// `ticket.view`: an audit event only; the ticket as the viewer saw it.
-    View(Ticket),
+    Change(Box<Decided>),
+    /// `ticket.view`: an audit event only, with the ticket's revision and department as the
+    /// viewer saw them.
+    View {
+        revision: u64,
+        department: Option<String>,
+    },
 }
 
 /// Records that `user_id` opened `ticket` (`ticket.view`): an audit event with the device, the
 /// time the client reports and the ticket's department; no ticket write, no new revision.
 async fn record_view(
     tx: &mut WriteTx,
-    user_id: &str,
-    device_id: Uuid,
-    address: Option<&str>,
+    origin: Origin<'_>,
     envelope: &MutationEnvelope,
-    ticket: &Ticket,
+    revision: u64,
+    department: Option<&str>,
 ) -> anyhow::Result<MutationOutcome> {
-    let department = ticket.department.as_deref();
     crate::audit::append(
         tx,
         AuditEvent {
             seq: 0,
             at: crate::db::now(),
-            actor: user_id.to_owned(),
-            device: Some(device_id.to_string()),
-            address: address.map(str::to_owned),
+            actor: origin.actor.to_owned(),
+            device: Some(origin.device_id.to_string()),
+            address: origin.address.map(str::to_owned),
             action: envelope.mutation.name().to_owned(),
-            ticket_id: Some(ticket.id),
+            ticket_id: Some(envelope.mutation.ticket_id()),
             before: None,
             after: None,
             detail: serde_json::json!({
                 "mutation_id": envelope.mutation_id,
-                "revision": ticket.revision,
+                "revision": revision,
                 "viewed_at": envelope.client_time,
                 "department": department,
             })
@@ -340,9 +350,15 @@ async fn record_view(
         department,
     )
     .await?;
-    Ok(MutationOutcome::Applied {
-        revision: ticket.revision,
-    })
+    Ok(MutationOutcome::Applied { revision })
+}
+
+/// Who made a change and from where, as the audit chain records it.
+pub(crate) struct Origin<'a> {
+    /// A user id, or a system source such as `intake:web_form`, `dispatch`, `customer`.
+    pub actor: &'a str,
+    pub device_id: Uuid,
+    pub address: Option<&'a str>,
 }
 
 pub(crate) struct Decided {
@@ -374,7 +390,10 @@ async fn decide(
     }
     match (&envelope.mutation, &before) {
         (Mutation::RecordView { .. }, Some(ticket)) => {
-            return Ok(Ok(Decision::View(ticket.clone())));
+            return Ok(Ok(Decision::View {
+                revision: ticket.revision,
+                department: ticket.department.clone(),
+            }));
         }
         (Mutation::RedactEntry { .. }, _) if user.role == Role::Agent => {
             return Ok(Err(Rejection::Forbidden(
@@ -428,7 +447,7 @@ async fn decide(
             ticket.updated_at = ctx.now;
             let winner = current.description.clone();
             let changed_at = current.updated_at;
-            return Ok(Ok(Decision::Change(Decided {
+            return Ok(Ok(Decision::Change(Box::new(Decided {
                 before: Some(current.clone()),
                 ticket,
                 entries: vec![note],
@@ -439,20 +458,19 @@ async fn decide(
                     changed_by: None,
                     changed_at: Some(changed_at),
                 }],
-            })));
+            }))));
         }
     }
-    Ok(Ok(Decision::Change(Decided {
+    Ok(Ok(Decision::Change(Box::new(Decided {
         before,
         ticket: applied.ticket,
         entries: applied.entries,
         conflicts: Vec::new(),
-    })))
+    }))))
 }
 
 /// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
-/// the department changed, and the audit event. `actor` is a user id or a system source such as
-/// `intake:web_form`.
+/// the department changed, and the audit event, made by `origin`.
 ///
 /// The audit `detail` carries the mutation id, the new revision, the ticket's department after
 /// the change and `changes`: the [`TicketEvent`]s the change produced (before/after values such
@@ -463,13 +481,16 @@ async fn decide(
 pub(crate) async fn commit_applied(
     state: &AppState,
     tx: &mut WriteTx,
-    actor: &str,
-    device_id: Uuid,
-    address: Option<&str>,
+    origin: Origin<'_>,
     action: &str,
     mutation_id: u64,
     decided: Decided,
 ) -> anyhow::Result<MutationOutcome> {
+    let Origin {
+        actor,
+        device_id,
+        address,
+    } = origin;
     let Decided {
         before,
         mut ticket,
