@@ -120,12 +120,14 @@ export async function getBackend(): Promise<Backend> {
       const { TauriBackend } = await import("./tauri");
       instance = new TauriBackend();
     } else {
-      // The browser preview: `?signin` starts signed out, `?nokeychain` without a keychain.
+      // The browser preview: `?signin` starts signed out, `?nokeychain` without a keychain,
+      // `?as=sam@example.com` signed in as that demo user (Sam is the supervisor).
       const { createMockBackend } = await import("./mock");
       const params = new URLSearchParams(window.location.search);
       instance = createMockBackend({
         signedIn: !params.has("signin"),
         keychain: params.has("nokeychain") ? "missing" : "available",
+        user: params.get("as") ?? undefined,
       });
     }
   }

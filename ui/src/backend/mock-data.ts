@@ -138,7 +138,7 @@ export function generateTickets(count: number, nowMs: number, seed = 42): MockTi
     // Some tickets from the second round of seeds on come from the customer of the ticket 17
     // before them, with the same kind of problem (sometimes a third time): the recurring issues
     // a monthly report lists.
-    const repeatOf = i >= SEEDS.length && (i % 5 === 0 || i % 7 === 0) ? out[i - SEEDS.length] : undefined;
+    const repeatOf = i >= SEEDS.length && (i % 10 === 0 || i % 9 === 0) ? out[i - SEEDS.length] : undefined;
     const drawnName = zh ? pick(rand, ZH_NAMES) : pick(rand, EN_NAMES);
     const name = repeatOf?.ticket.requester.name ?? drawnName;
     const entries: Entry[] = [];

@@ -107,6 +107,16 @@ describe("audit table", () => {
     await eventually(() => screen.getByTestId("audit-detail"));
   });
 
+  it("reloads the newest page on Refresh", async () => {
+    const mock = await mount();
+    const head = mock.audit.head().last_seq;
+    await mock.change({ name: "ticket.set_priority", args: { ticket_id: "t-00003", priority: "P1" } });
+    expect(seqs()[0]).toBe(head);
+    fireEvent.click(screen.getByTestId("audit-refresh"));
+    await eventually(() => expect(seqs()[0]).toBe(head + 1));
+    expect(within(rows()[0]!).getByTestId("audit-summary").textContent).toMatch(/^Priority: P\d → P1$/);
+  });
+
   it("shows the calm offline line when the server cannot be reached", async () => {
     const mock = supervisorBackend({ tickets: 10 });
     mock.setOffline(true);

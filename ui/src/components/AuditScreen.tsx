@@ -191,6 +191,9 @@ export function AuditScreen() {
       <header class="screen-head">
         <h2>{t("audit.title")}</h2>
         <div class="screen-actions">
+          <button type="button" data-testid="audit-refresh" disabled={loading() === "loading"} onClick={() => void load(false)}>
+            {t("audit.refresh")}
+          </button>
           <button type="button" data-testid="audit-verify" disabled={verify()?.kind === "running"} onClick={() => void runVerify()}>
             {t("audit.verify")}
           </button>
@@ -343,12 +346,12 @@ export function AuditScreen() {
                         <time dateTime={r.at}>{fmt(r.at)}</time>
                       </td>
                       <td data-testid="audit-actor">{actorLabel(r.actor, desk.directory())}</td>
-                      <td class="mono" title={r.device ?? undefined} data-testid="audit-device">
+                      <td class="mono nowrap" title={r.device ?? undefined} data-testid="audit-device">
                         {shortDevice(r.device)}
                       </td>
                       <td>{actionLabel(r.action)}</td>
                       <td class="nowrap">{r.ticket_id ? ticketKeyOf(r.ticket_id) : "—"}</td>
-                      <td class="audit-summary" data-testid="audit-summary">
+                      <td class="audit-summary" data-testid="audit-summary" title={summarise(r, desk.directory(), fmt)}>
                         {summarise(r, desk.directory(), fmt)}
                       </td>
                     </tr>
@@ -479,7 +482,13 @@ function AuditDetail(props: { record: AuditRecord; fmt: (iso: string) => string;
       <h3>{t("audit.detail.title", { seq: r().seq })}</h3>
       <dl class="detail-grid">
         {field(t("audit.detail.time"), props.fmt(r().at))}
-        {field(t("audit.detail.actor"), `${actorLabel(r().actor, desk.directory())}${actorLabel(r().actor, desk.directory()) !== r().actor ? ` (${r().actor})` : ""}`, "audit-detail-actor")}
+        {field(
+          t("audit.detail.actor"),
+          actorLabel(r().actor, desk.directory()) !== r().actor && desk.directory().users.some((u) => u.id === r().actor)
+            ? `${actorLabel(r().actor, desk.directory())} (${r().actor})`
+            : actorLabel(r().actor, desk.directory()),
+          "audit-detail-actor",
+        )}
         {field(t("audit.detail.action"), `${actionLabel(r().action)} (${r().action})`)}
         {field(t("audit.detail.device"), r().device, "audit-detail-device", true)}
         {field(t("audit.detail.address"), r().address, "audit-detail-address", true)}

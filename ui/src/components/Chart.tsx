@@ -8,7 +8,14 @@ import { themeVersion } from "../lib/theme";
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend);
 
-export function ChartView(props: { spec: ChartSpec; label: string; tall?: boolean }) {
+/** Horizontal bar charts grow with their bars so every label stays readable. */
+function heightOf(spec: ChartSpec): number | null {
+  if (!spec.horizontal) return null;
+  const bars = spec.labels.length * Math.max(1, spec.series.length);
+  return Math.max(140, Math.min(640, 40 + bars * (spec.series.length > 1 ? 9 : 22) + spec.labels.length * 6));
+}
+
+export function ChartView(props: { spec: ChartSpec; label: string }) {
   let canvas!: HTMLCanvasElement;
   let box!: HTMLDivElement;
   let chart: Chart<"bar" | "line"> | undefined;
@@ -39,7 +46,7 @@ export function ChartView(props: { spec: ChartSpec; label: string; tall?: boolea
   onCleanup(() => chart?.destroy());
 
   return (
-    <div class="chart-box" classList={{ tall: !!props.tall }} ref={box}>
+    <div class="chart-box" ref={box} style={heightOf(props.spec) ? { height: `${heightOf(props.spec)}px` } : undefined}>
       <canvas ref={canvas} role="img" aria-label={props.label} />
     </div>
   );

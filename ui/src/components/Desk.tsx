@@ -249,7 +249,7 @@ export function Desk() {
         <Show when={supervisor && opened().has("reports")}>
           <div class="screen-slot" classList={{ "is-hidden": screen() !== "reports" }}>
             <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
-              <ReportsScreen onOpenTicket={(name) => void openReportTicket(name)} />
+              <ReportsScreen onOpenTicket={(name) => void openReportTicket(name)} active={screen() === "reports"} />
             </Suspense>
           </div>
         </Show>

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { createSignal } from "solid-js";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { ReportsScreen } from "./ReportsScreen";
 import { deskContext, eventually, renderInDesk, supervisorBackend } from "../test/helpers";
@@ -148,6 +149,26 @@ describe("reports screen", () => {
   });
 });
 
+describe("freshness", () => {
+  it("recomputes after local changes while shown, and when shown again after changes while hidden", async () => {
+    const mock = marchBackend();
+    const ctx = await deskContext(mock);
+    const [active, setActive] = createSignal(true);
+    renderInDesk(ctx, () => <ReportsScreen onOpenTicket={() => undefined} active={active()} />);
+    await eventually(() => screen.getByTestId("report-totals"));
+    const calls = () => mock.callsTo("report").length;
+    const before = calls();
+    ctx.emit({ kind: "changes", notice: { tickets: ["t-x1"], revoked: [], everything: false } });
+    await eventually(() => expect(calls()).toBe(before + 1), 3000);
+    setActive(false);
+    ctx.emit({ kind: "changes", notice: { tickets: ["t-x1"], revoked: [], everything: false } });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(calls()).toBe(before + 1);
+    setActive(true);
+    await eventually(() => expect(calls()).toBe(before + 2));
+  });
+});
+
 describe("monthly summary", () => {
   it("shows the month's headline figures: totals, top 3 types, department ranking, satisfaction, recurring issues", async () => {
     const mock = marchBackend();
@@ -165,14 +186,15 @@ describe("monthly summary", () => {
     expect(within(summary).getByTestId("monthly-resolved").textContent).toBe("8");
     expect(within(summary).getByTestId("monthly-attainment").textContent).toBe("75.0 %");
     const items = (id: string) => within(within(summary).getByTestId(id)).getAllByRole("listitem").map((li) => li.textContent);
-    expect(items("monthly-top-types")).toEqual(["Login anomaly3 tickets (37.5 %)", "Funds not arrived2 tickets (25.0 %)", "Password reset2 tickets (25.0 %)"]);
-    expect(items("monthly-ranking")).toEqual(["1. Support100.0 % · 3 tickets", "2. Finance83.3 % · 3 tickets", "3. Risk25.0 % · 2 tickets"]);
+    expect(items("monthly-top-types")).toEqual(["Login anomaly3 (37.5 %)", "Funds not arrived2 (25.0 %)", "Password reset2 (25.0 %)"]);
+    expect(items("monthly-ranking")).toEqual(["1. Support100.0 % · tickets: 3", "2. Finance83.3 % · tickets: 3", "3. Risk25.0 % · tickets: 2"]);
     const csat = within(summary).getByTestId("monthly-csat");
-    expect(csat.textContent).toContain("Average 3.33 from 3 responses; 1 low scores (1–2).");
+    expect(csat.textContent).toContain("Average 3.33 · responses: 3 · low scores (1–2): 1");
     expect(items("monthly-csat").map((t) => t!.slice(1))).toEqual(["1", "0", "0", "1", "1"]);
     const recurring = within(summary).getByTestId("monthly-recurring");
-    expect(recurring.textContent).toContain("2 recurring issues from 2 accounts, 5 tickets in all.");
-    expect(items("monthly-recurring").slice(0, 2)).toEqual(["Raised 3 times1 issues", "Raised 2 times1 issues"]);
+    expect(recurring.textContent).toContain("Recurring issues: 2 · accounts: 2 · tickets: 5");
+    const frequency = within(recurring).getAllByTestId("report-table")[0]!;
+    expect([...frequency.querySelectorAll("tbody tr")].map((r) => r.textContent)).toEqual(["31", "21"]);
     const keys = within(recurring).getAllByTestId("report-ticket-key").map((b) => b.textContent);
     expect(keys).toEqual(["OP-5001", "OP-5002", "OP-5003", "OP-5004", "OP-5005"]);
     fireEvent.click(within(recurring).getAllByTestId("report-ticket-key")[2]!);
@@ -180,6 +202,6 @@ describe("monthly summary", () => {
 
     setLang("zh-CN");
     await eventually(() => expect(within(summary).getByRole("heading", { level: 3 }).textContent).toBe("月度汇总 — 2025年3月"));
-    expect(items("monthly-top-types")[0]).toBe("登录异常3 个工单（37.5 %）");
+    expect(items("monthly-top-types")[0]).toBe("登录异常3 个（37.5 %）");
   });
 });

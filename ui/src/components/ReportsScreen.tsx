@@ -1,10 +1,10 @@
 // Supervisor reports from the local cache (offline too): period and scope pickers, then one
 // section per figure with its chart, its table and a CSV export; and the monthly summary.
-import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch, type JSX } from "solid-js";
+import { createEffect, createMemo, createResource, createSignal, For, Match, on, onCleanup, Show, Switch, type JSX } from "solid-js";
 import type { Report } from "../backend";
 import { useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
-import { formatDateTime } from "../lib/time";
+import { formatDate as formatDay, formatDateTime } from "../lib/time";
 import type { ChartSpec, ColorRole } from "../lib/charts";
 import {
   agentName,
@@ -38,7 +38,8 @@ const REFRESH_DEBOUNCE_MS = 1000;
 
 type Tab = "details" | "monthly";
 
-export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void }) {
+/** `active`: whether the screen is on display (hidden screens refresh when shown again). */
+export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void; active?: boolean }) {
   const desk = useDesk();
   const today = () => new Date();
   const [tab, setTab] = createSignal<Tab>("details");
@@ -60,12 +61,27 @@ export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void }
   });
   const [report] = createResource(params, ({ _tick, ...p }) => desk.backend.report(p));
 
-  // New local data (sync, own changes) refreshes the figures, at most once a second.
+  // New local data (sync, own changes) refreshes the figures, at most once a second, and only
+  // while they are on screen; a hidden screen catches up when it is shown again.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let stale = false;
+  const active = () => props.active ?? true;
   desk.onChanges(() => {
+    if (!active()) {
+      stale = true;
+      return;
+    }
     clearTimeout(timer);
     timer = setTimeout(() => setTick((n) => n + 1), REFRESH_DEBOUNCE_MS);
   });
+  createEffect(
+    on(active, (on) => {
+      if (on && stale) {
+        stale = false;
+        setTick((n) => n + 1);
+      }
+    }),
+  );
   onCleanup(() => clearTimeout(timer));
 
   const toggleDepartment = (d: string, on: boolean) =>
@@ -73,6 +89,7 @@ export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void }
   const agents = () => desk.directory().users.filter((u) => u.role === "agent" || u.departments.length > 0);
   const current = () => (report.error ? undefined : report.latest);
   const fmtDate = (iso: string) => formatDateTime(iso, locale());
+  const formatDate = (iso: string) => formatDay(iso, locale());
 
   return (
     <section class="screen reports" data-testid="reports-screen" aria-label={t("report.title")}>
@@ -114,7 +131,7 @@ export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void }
             </label>
           </Show>
         </Show>
-        <fieldset class="control report-departments" data-testid="report-departments">
+        <fieldset class="report-departments" data-testid="report-departments">
           <legend>{t("report.departments")}</legend>
           <For each={desk.directory().departments}>
             {(d) => (
@@ -140,9 +157,15 @@ export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void }
             {(r) => (
               <>
                 <p class="muted report-generated" data-testid="report-generated">
-                  {t("report.generated", { from: fmtDate(r().params.from), to: fmtDate(r().params.to), at: fmtDate(r().generated_at) })}
+                  {t("report.generated", {
+                    from: formatDate(r().params.from),
+                    to: formatDate(new Date(Date.parse(r().params.to) - 1).toISOString()),
+                    at: fmtDate(r().generated_at),
+                  })}
                 </p>
-                <Totals report={r()} />
+                <Show when={tab() === "details"}>
+                  <Totals report={r()} />
+                </Show>
                 <Switch>
                   <Match when={tab() === "details"}>
                     <div class="report-sections">
@@ -329,6 +352,9 @@ function summaryOf(section: Section, r: Report): string | null {
   }
 }
 
+/** Sections with wide tables or long time axes take the whole row. */
+const WIDE: ReadonlySet<Section> = new Set<Section>(["sla-priority", "sla-agents", "days", "recurring"]);
+
 function ReportSection(props: { section: Section; report: Report; period: Period; onOpenTicket: (key: string) => void }) {
   const desk = useDesk();
   const [saved, setSaved] = createSignal<{ ok: boolean; text: string } | null>(null);
@@ -356,7 +382,7 @@ function ReportSection(props: { section: Section; report: Report; period: Period
   };
 
   return (
-    <section class="report-section" data-testid={`report-section-${props.section}`} aria-label={title()}>
+    <section class="report-section" classList={{ wide: WIDE.has(props.section) }} data-testid={`report-section-${props.section}`} aria-label={title()}>
       <header class="report-section-head">
         <h3>{title()}</h3>
         <button type="button" data-testid={`report-export-${props.section}`} disabled={busy()} onClick={() => void exportCsv()}>
@@ -372,7 +398,7 @@ function ReportSection(props: { section: Section; report: Report; period: Period
       </Show>
       <Show when={!isEmpty(props.section, props.report)} fallback={<p class="empty" data-testid="report-empty">{t(`report.empty.${props.section}` as Key)}</p>}>
         <Show when={summaryOf(props.section, props.report)}>{(s) => <p class="report-summary">{s()}</p>}</Show>
-        <Show when={chart()}>{(spec) => <ChartView spec={spec()} label={chartLabel()} tall={props.section === "categories" || props.section === "sla-agents"} />}</Show>
+        <Show when={chart()}>{(spec) => <ChartView spec={spec()} label={chartLabel()} />}</Show>
         <ReportTable table={table()} onOpenTicket={props.onOpenTicket} />
       </Show>
     </section>
@@ -380,7 +406,7 @@ function ReportSection(props: { section: Section; report: Report; period: Period
 }
 
 export function ReportTable(props: { table: Table; onOpenTicket?: (key: string) => void }) {
-  const fmtDate = (iso: string) => formatDateTime(iso, locale());
+  const fmtDate = (iso: string) => formatDay(iso, locale());
   const cell = (value: Table["rows"][number][number], kind: Table["columns"][number]["kind"]): JSX.Element => {
     if (kind === "keys" && typeof value === "string") {
       return (
@@ -508,20 +534,19 @@ function MonthlySummary(props: { report: Report; month: string; onOpenTicket: (k
             </ul>
           </Show>
         </section>
-        <section class="report-section" data-testid="monthly-recurring">
+        <section class="report-section wide" data-testid="monthly-recurring">
           <h4>{t("report.monthly.recurring")}</h4>
           <Show when={r().recurring.length} fallback={<p class="empty">{t("report.monthly.recurring_none", { days: RECURRING_DAYS })}</p>}>
             <p>{t("report.monthly.recurring_summary", { issues: n(r().recurring.length), accounts: n(accounts()), tickets: n(recurringTickets()) })}</p>
-            <ul class="monthly-list">
-              <For each={frequency()}>
-                {(f) => (
-                  <li>
-                    <span>{t("report.monthly.times", { times: f.times })}</span>
-                    <span class="num">{t("report.monthly.issues", { count: n(f.issues) })}</span>
-                  </li>
-                )}
-              </For>
-            </ul>
+            <ReportTable
+              table={{
+                columns: [
+                  { label: t("report.monthly.times_col"), kind: "int" },
+                  { label: t("report.monthly.issues_col"), kind: "int" },
+                ],
+                rows: frequency().map((f) => [f.times, f.issues]),
+              }}
+            />
             <ReportTable table={{ ...sectionTable("recurring", r(), desk.directory()), rows: sectionTable("recurring", r(), desk.directory()).rows.slice(0, 5) }} onOpenTicket={props.onOpenTicket} />
           </Show>
         </section>

@@ -178,10 +178,12 @@ export function summarise(record: AuditRecord, directory: Directory, formatTime:
   if (record.action === "ticket.view") return d.viewedAt ? t("audit.change.viewed", { time: formatTime(d.viewedAt) }) : t("audit.change.viewed_plain");
   if (d.changes.length) return d.changes.map((c) => describeChange(c, directory).text).join(" · ");
   if (record.action === "entry.redact" && d.removedSha256) return t("audit.change.redacted_plain", { hash: shortHash(d.removedSha256) });
+  // A ticket change that changed no field (a reply, a note, a verification record): the action says it all.
+  if (d.object && Array.isArray(d.object.changes)) return "";
   if (d.object) {
     // Admin and session events: their small detail object, keys and values as text.
     const parts = Object.entries(d.object)
-      .filter(([k]) => k !== "mutation_id" && k !== "revision" && k !== "department")
+      .filter(([k]) => !["mutation_id", "revision", "department", "changes", "viewed_at"].includes(k))
       .map(([k, v]) => `${k}: ${k === "user" && typeof v === "string" ? (userName(directory, v) ?? v) : typeof v === "string" ? v : JSON.stringify(v)}`);
     return parts.join(" · ").slice(0, 200);
   }

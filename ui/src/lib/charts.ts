@@ -68,7 +68,8 @@ export function chartConfig(spec: ChartSpec, palette: Palette): ChartConfigurati
     grid: { color: palette.grid },
     border: { color: palette.grid },
   };
-  const categoryAxis = { ticks: { color: palette.muted, autoSkip: true }, grid: { display: false }, border: { color: palette.grid } };
+  // Horizontal charts are sized to their bars: every category keeps its label.
+  const categoryAxis = { ticks: { color: palette.muted, autoSkip: !spec.horizontal }, grid: { display: false }, border: { color: palette.grid } };
   return {
     type: spec.kind,
     data: { labels: spec.labels, datasets },

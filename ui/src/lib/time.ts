@@ -76,3 +76,10 @@ export function formatSpan(seconds: number, units: { min: (n: number) => string;
   if (s < 48 * 3600) return units.h(Math.round(s / 3600));
   return units.d(Math.round(s / 86400));
 }
+
+/** A calendar day ("Mar 20, 2025"). */
+export function formatDate(iso: string, locale: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(d);
+}
