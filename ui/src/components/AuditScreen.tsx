@@ -12,6 +12,7 @@ import {
   actionLabel,
   actorLabel,
   describeChange,
+  emptyAuditQuery,
   explainBreak,
   headerText,
   parseDetail,
@@ -33,10 +34,6 @@ type Loading = "idle" | "loading" | "offline" | "error";
 type Verify = { kind: "running" } | { kind: "done"; check: ChainCheck } | { kind: "failed"; text: string; offline: boolean };
 type Exported = { kind: "running" } | { kind: "done"; saved: SavedExport } | { kind: "failed"; text: string };
 type Checked = { kind: "running" } | { kind: "done"; check: ExportCheck; name: string } | { kind: "failed"; text: string };
-
-export function emptyAuditQuery(): AuditQuery {
-  return { from: null, to: null, actor: null, ticket_id: null, action: null, department: null, device: null, before_seq: null, after_seq: null, limit: null };
-}
 
 export function AuditScreen() {
   const desk = useDesk();

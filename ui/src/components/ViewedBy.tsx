@@ -3,7 +3,7 @@
 import { createResource, createSignal, For, Show } from "solid-js";
 import { BackendError } from "../backend";
 import { useDesk } from "../state/app";
-import { actorLabel, parseDetail, shortDevice } from "../lib/audit";
+import { actorLabel, emptyAuditQuery, parseDetail, shortDevice } from "../lib/audit";
 import { formatTimestamp } from "../lib/time";
 import { errorText } from "../lib/errors";
 import { locale, t } from "../i18n";
@@ -15,19 +15,7 @@ export function ViewedBy(props: { ticketId: string }) {
   const [open, setOpen] = createSignal(true);
   const [views, { refetch }] = createResource(
     () => props.ticketId,
-    (ticket_id) =>
-      desk.backend.auditPage({
-        from: null,
-        to: null,
-        actor: null,
-        ticket_id,
-        action: "ticket.view",
-        department: null,
-        device: null,
-        before_seq: null,
-        after_seq: null,
-        limit: VIEWED_BY_LIMIT,
-      }),
+    (ticket_id) => desk.backend.auditPage({ ...emptyAuditQuery(), ticket_id, action: "ticket.view", limit: VIEWED_BY_LIMIT }),
   );
   const offline = () => views.error && BackendError.from(views.error).code === "offline";
   const fmt = (iso: string) => formatTimestamp(iso, locale());

@@ -2,9 +2,14 @@
 // `detail` of an event is JSON text written by the server (or anything at all, for events
 // written by other tools): everything here parses it defensively and returns plain strings,
 // which the screens render as text.
-import type { AuditRecord, BreakKind, Directory, EntryKind, ExportHeader, TicketEvent } from "../backend";
+import type { AuditQuery, AuditRecord, BreakKind, Directory, EntryKind, ExportHeader, TicketEvent } from "../backend";
 import { departmentLabel, isKey, t, type Key } from "../i18n";
 import { userName } from "../state/app";
+
+/** A query with no filter and no paging (the server's defaults). */
+export function emptyAuditQuery(): AuditQuery {
+  return { from: null, to: null, actor: null, ticket_id: null, action: null, department: null, device: null, before_seq: null, after_seq: null, limit: null };
+}
 
 /** The action filter's choices: exact actions, or families ending in a dot. */
 export const ACTION_FILTERS = [
