@@ -158,7 +158,7 @@ impl Client {
         for id in ids {
             let detail = self
                 .desk
-                .ticket(id)
+                .inspect_ticket(id)
                 .await
                 .unwrap_or_else(|e| panic!("{}: ticket {id}: {e}", self.account.email));
             let timeline = snapshot.entries.entry(id).or_default();

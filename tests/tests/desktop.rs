@@ -81,7 +81,10 @@ async fn create_hostile_ticket(server: &Server) -> Uuid {
 /// Signs in through the first-run screen; takes the passphrase path when the machine has no
 /// usable keychain.
 async fn sign_in(s: &Session, server: &Server) {
-    let account = &server.org.ann;
+    sign_in_as(s, server, &server.org.ann).await
+}
+
+async fn sign_in_as(s: &Session, server: &Server, account: &outpost_system_tests::Account) {
     let url = s
         .wait("[data-testid=signin-server]", Duration::from_secs(60))
         .await;
@@ -417,6 +420,202 @@ async fn agent_works_a_ticket_online_and_offline_and_hostile_text_stays_inert() 
     s.screenshot(&screens.join("xss.png")).await;
     s.quit().await;
     println!("screenshots in {}", screens.display());
+}
+
+/// The text of the element with test id `testid` once its `data-state` is one of `states`.
+async fn settled_state(
+    s: &Session,
+    testid: &str,
+    states: &[&str],
+    limit: Duration,
+) -> (String, String) {
+    let list = states
+        .iter()
+        .map(|st| format!("'{st}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let value = s
+        .wait_until(
+            &format!("{testid} in state {states:?}"),
+            &format!(
+                "const e = document.querySelector('[data-testid={testid}]');
+                 if (!e || ![{list}].includes(e.dataset.state)) return null;
+                 return [e.dataset.state, e.textContent];"
+            ),
+            limit,
+        )
+        .await;
+    (
+        value[0].as_str().unwrap_or_default().to_owned(),
+        value[1].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make desktop-test`"]
+async fn supervisor_filters_the_audit_trail_verifies_exports_and_opens_reports() {
+    let server = Server::start(Backend::Sqlite).await;
+    // An agent's work first, so the trail has changes, views and a reply to show.
+    let ann = Client::ready(&server.url(), &server.org.ann).await;
+    let snapshot = server.snapshot(&server.org.ann).await;
+    let mut open: Vec<_> = snapshot
+        .tickets
+        .values()
+        .filter(|t| t.department.as_deref() == Some("support") && t.status.is_open())
+        .collect();
+    open.sort_by_key(|t| t.key.clone());
+    let worked = open[0].id;
+    ann.desk
+        .note(worked, "checked the login history".into())
+        .await
+        .unwrap();
+    ann.desk
+        .change(Mutation::SetPriority {
+            ticket_id: worked,
+            priority: Priority::P2,
+        })
+        .await
+        .unwrap();
+    ann.settle(5).await;
+
+    let screens = out_dir();
+    let data = outpost_system_tests::scratch_dir();
+    let exports = outpost_system_tests::scratch_dir();
+    let logs = outpost_system_tests::scratch_dir();
+    let driver = Driver::start(
+        &[
+            ("OUTPOST_DATA_DIR", data.path()),
+            ("OUTPOST_EXPORT_DIR", exports.path()),
+        ],
+        logs.path(),
+    )
+    .await;
+    let s = driver.session(&desktop_bin()).await;
+    sign_in_as(&s, &server, &server.org.admin).await;
+
+    // The audit trail, newest first; filtered to one action family.
+    s.click(
+        &s.wait("[data-testid=nav-audit]", Duration::from_secs(30))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=audit-row]", Duration::from_secs(60))
+        .await;
+    choose(&s, "audit-filter-action", "ticket.set_priority").await;
+    let actions = s
+        .wait_until(
+            "only priority changes listed",
+            "const rows = [...document.querySelectorAll('[data-testid=audit-row]')];
+             if (!rows.length || rows.some(r => r.dataset.action !== 'ticket.set_priority')) return null;
+             return rows.map(r => r.dataset.action);",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(!actions.as_array().unwrap().is_empty());
+    // The detail of the newest one shows the change's before and after values.
+    s.click(
+        &s.wait("[data-testid=audit-row]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    let detail = s
+        .text(
+            &s.wait("[data-testid=audit-changes]", Duration::from_secs(10))
+                .await,
+        )
+        .await;
+    assert!(detail.contains("P2") || detail.contains("p2"), "{detail}");
+    s.screenshot(&screens.join("audit.png")).await;
+
+    // Verify the chain from the desktop.
+    s.click(
+        &s.wait("[data-testid=audit-verify]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    let (state, text) = settled_state(
+        &s,
+        "audit-verify-result",
+        &["ok", "broken", "rewritten", "offline", "error"],
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(state, "ok", "{text}");
+
+    // Export it (unfiltered: clear the filter first) and check the file offline.
+    s.click(
+        &s.wait("[data-testid=audit-filter-clear]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.click(
+        &s.wait("[data-testid=audit-export-csv]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=audit-export-result]", Duration::from_secs(60))
+        .await;
+    let file = wait_for(
+        "the export file",
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || async {
+            std::fs::read_dir(exports.path())
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        },
+    )
+    .await;
+    let check =
+        outpost_client::supervisor::check_export(&std::fs::read_to_string(&file).unwrap(), None);
+    let verified = check
+        .verified
+        .unwrap_or_else(|| panic!("{:?}", check.problem));
+    assert!(!verified.filtered && verified.reaches_head && verified.count > 0);
+
+    // Reports, from the local cache: every section drawn, and the monthly summary.
+    s.click(
+        &s.wait("[data-testid=nav-reports]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=reports-screen]", Duration::from_secs(30))
+        .await;
+    for section in [
+        "sla-departments",
+        "categories",
+        "csat",
+        "backlog",
+        "recurring",
+    ] {
+        s.wait(
+            &format!("[data-testid=report-section-{section}]"),
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+    let created = s
+        .text(
+            &s.wait(
+                "[data-testid=report-total-created]",
+                Duration::from_secs(30),
+            )
+            .await,
+        )
+        .await;
+    assert!(created.chars().any(|c| c.is_ascii_digit()), "{created:?}");
+    s.screenshot(&screens.join("reports.png")).await;
+    s.click(
+        &s.wait("[data-testid=report-tab-monthly]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=monthly-summary]", Duration::from_secs(30))
+        .await;
+    s.screenshot(&screens.join("monthly.png")).await;
+    s.quit().await;
 }
 
 /// Picks `value` in the `<select>` with test id `testid` as a user would (click, then option).

@@ -717,7 +717,7 @@ async fn agent_moved_out_of_a_department_loses_its_tickets_keeps_other_changes(b
         "support tickets are still cached: {:?}",
         cached.intersection(&support).count()
     );
-    assert!(cai.desk.ticket(support_ticket).await.is_err());
+    assert!(cai.desk.inspect_ticket(support_ticket).await.is_err());
     assert!(cached.contains(&finance[0]) && cached.contains(&created));
     let mut texts = BTreeMap::new();
     texts.insert("cai finance note".to_owned(), finance[0]);
@@ -757,7 +757,7 @@ async fn agent_moved_out_of_a_department_loses_its_tickets_keeps_other_changes(b
     admin.settle(5).await;
     cai.settle(5).await;
     assert!(
-        cai.desk.ticket(finance[1]).await.is_err(),
+        cai.desk.inspect_ticket(finance[1]).await.is_err(),
         "the moved ticket is still cached"
     );
     assert!(!cai.ticket_ids().await.contains(&finance[1]));
@@ -815,7 +815,7 @@ async fn refused_status_change_is_rolled_back_and_listed(backend: Backend) {
     bob.settle(5).await;
     ann.settle(5).await;
     assert_eq!(
-        ann.desk.ticket(id).await.unwrap().ticket.status,
+        ann.desk.inspect_ticket(id).await.unwrap().ticket.status,
         Status::InProgress
     );
 
@@ -830,14 +830,14 @@ async fn refused_status_change_is_rolled_back_and_listed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        ann.desk.ticket(id).await.unwrap().ticket.status,
+        ann.desk.inspect_ticket(id).await.unwrap().ticket.status,
         Status::Pending
     );
     set_status(&bob, id, Status::Resolved).await;
     bob.settle(5).await;
 
     ann.settle(5).await;
-    let detail = ann.desk.ticket(id).await.unwrap();
+    let detail = ann.desk.inspect_ticket(id).await.unwrap();
     assert_eq!(
         detail.ticket.status,
         Status::Resolved,
@@ -889,7 +889,7 @@ async fn refused_status_change_is_rolled_back_and_listed(backend: Backend) {
     ann.settle(5).await;
     assert!(ann.desk.sync_problems().await.unwrap().is_empty());
     assert_eq!(
-        ann.desk.ticket(id).await.unwrap().ticket.status,
+        ann.desk.inspect_ticket(id).await.unwrap().ticket.status,
         Status::Resolved
     );
 }

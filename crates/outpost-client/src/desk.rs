@@ -610,6 +610,12 @@ impl Desk {
         Ok(detail)
     }
 
+    /// The same read without an access record: for tools that compare caches (the whole-system
+    /// test harness), never for showing a ticket to a person. No shell command exposes it.
+    pub async fn inspect_ticket(&self, id: TicketId) -> DeskResult<TicketDetail> {
+        self.with_store(move |s, _| s.ticket(id, now())).await
+    }
+
     fn should_record_view(&self, id: TicketId) -> bool {
         let mut viewed = self.viewed.lock().unwrap_or_else(|p| p.into_inner());
         let now = std::time::Instant::now();
