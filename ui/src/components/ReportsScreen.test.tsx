@@ -115,6 +115,7 @@ describe("reports screen", () => {
       ["2", "Finance", "3", "5", "1", "83.3 %"],
       ["3", "Risk", "2", "1", "3", "25.0 %"],
     ]);
+    expect(section.querySelector("canvas")!.getAttribute("aria-label")).toBe("Department SLA ranking: 1. Support 100 %, 2. Finance 83.3 %, 3. Risk 25 %");
     fireEvent.click(within(section).getByTestId("report-export-sla-departments"));
     await eventually(() => within(section).getByTestId("report-saved-sla-departments"));
     expect(mock.savedFiles.get("/home/sam/Downloads/outpost-report-sla-departments-2025-03-01-2025-03-31.csv")).toBe(

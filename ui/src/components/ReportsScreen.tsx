@@ -362,10 +362,14 @@ function ReportSection(props: { section: Section; report: Report; period: Period
   const table = createMemo(() => sectionTable(props.section, props.report, desk.directory()));
   const chart = createMemo(() => sectionChart(props.section, props.report, table()));
   const title = () => t(`report.section.${props.section}` as Key);
-  const chartLabel = () => {
-    const tb = table();
-    const first = tb.rows.slice(0, 6).map((row) => `${String(row[0] ?? "")} ${String(row[tb.columns.length > 2 ? tb.columns.length - 1 : 1] ?? "")}`);
-    return `${title()}: ${first.join(", ")}`;
+  /** What the chart shows, for screen readers: its first bars and their values. */
+  const chartLabel = (spec: ChartSpec) => {
+    const first = spec.series[0];
+    const values = spec.labels.slice(0, 8).map((l, i) => {
+      const v = first?.data[i];
+      return `${l} ${v === null || v === undefined ? "—" : `${Math.round(v * 10) / 10}${spec.percent ? " %" : spec.unit ? ` ${spec.unit}` : ""}`}`;
+    });
+    return `${title()}${first && spec.series.length > 1 ? ` (${first.label})` : ""}: ${values.join(", ")}`;
   };
 
   const exportCsv = async () => {
@@ -398,7 +402,7 @@ function ReportSection(props: { section: Section; report: Report; period: Period
       </Show>
       <Show when={!isEmpty(props.section, props.report)} fallback={<p class="empty" data-testid="report-empty">{t(`report.empty.${props.section}` as Key)}</p>}>
         <Show when={summaryOf(props.section, props.report)}>{(s) => <p class="report-summary">{s()}</p>}</Show>
-        <Show when={chart()}>{(spec) => <ChartView spec={spec()} label={chartLabel()} />}</Show>
+        <Show when={chart()}>{(spec) => <ChartView spec={spec()} label={chartLabel(spec())} />}</Show>
         <ReportTable table={table()} onOpenTicket={props.onOpenTicket} />
       </Show>
     </section>
