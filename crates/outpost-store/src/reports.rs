@@ -212,6 +212,11 @@ struct Fact {
     account_key: Option<u64>,
 }
 
+/// A recurring issue found: account, category, and (creation time, ticket key) oldest first.
+type Run = (String, String, Vec<(i64, String)>);
+/// A ticket that may recur: creation time, rowid, key.
+type Candidate = (i64, i64, String);
+
 /// Distinct values of a column, numbered in order of appearance.
 #[derive(Default)]
 struct Interner {
@@ -489,9 +494,9 @@ impl Store {
             "SELECT f.account, f.category, coalesce(t.key, hex(t.id))
              FROM ticket_facts f JOIN tickets t ON t.rowid = f.rowid WHERE f.rowid = ?1",
         )?;
-        let mut recurring_runs: Vec<(String, String, Vec<(i64, String)>)> = Vec::new();
+        let mut recurring_runs: Vec<Run> = Vec::new();
         for (_, list) in groups.into_iter().filter(|(_, l)| l.len() >= 2) {
-            let mut by_name: BTreeMap<(String, String), Vec<(i64, i64, String)>> = BTreeMap::new();
+            let mut by_name: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
             for f in list {
                 let (account, category, key): (String, String, String) =
                     who.query_row([f.rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
