@@ -540,6 +540,22 @@ impl Server {
         token
     }
 
+    /// A new intake key for `channel` (`outpost-server intake-key add`), as a connector such as
+    /// an e-mail bridge holds it.
+    pub async fn intake_key(&self, channel: &str, name: &str) -> String {
+        let output = admin(
+            &self.database_url,
+            &["intake-key", "add", "--channel", channel, "--name", name],
+            &format!("intake-key-{name}"),
+            self.dir.path(),
+        )
+        .await;
+        last_line(&output)
+            .rsplit_once("shown once: ")
+            .map(|(_, key)| key.trim().to_owned())
+            .unwrap_or_else(|| panic!("no intake key in {output:?}"))
+    }
+
     /// `POST /v1/admin/users/{id}/departments` as the admin.
     pub async fn set_departments(&self, user: &Account, departments: &[&str]) {
         let token = self.token(&self.org.admin).await;

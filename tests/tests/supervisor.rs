@@ -222,3 +222,139 @@ async fn supervisor_sees_views_redacts_verifies_and_exports() {
         .status();
     assert_eq!(status.as_u16(), 403);
 }
+
+/// The satisfaction loop through the desktop client: an agent resolves a ticket; the survey
+/// reaches the customer through the connectors' outbound queue (never the agents' timeline); the
+/// customer rates it low on their page; the agent's cache shows the ticket reopened, assigned back
+/// to them, with the 24 h revisit in the "Revisit due" view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_low_score_reopens_the_ticket_for_its_agent_with_a_revisit_due() {
+    use outpost_core::model::Status;
+    use outpost_store::{QueueFilter, QueueSort};
+
+    let server = Server::start(Backend::Sqlite).await;
+    let org = server.org;
+    let url = server.url();
+    let ann = Client::ready(&url, &org.ann).await;
+    let view = ann.view(None).await;
+    let mut open: Vec<_> = view
+        .tickets
+        .values()
+        .filter(|t| t.department.as_deref() == Some("support") && t.status.is_open())
+        .filter(|t| t.csat.is_none() && t.status != Status::Pending)
+        .collect();
+    open.sort_by_key(|t| (t.key.clone(), t.id));
+    let ticket = open.first().expect("an open support ticket").id;
+    let key = open[0].key.clone().expect("a server ticket has a key");
+
+    // Ann takes it, answers and resolves it.
+    ann.desk
+        .change(Mutation::SetAssignee {
+            ticket_id: ticket,
+            assignee: Some(org.ann.id),
+        })
+        .await
+        .unwrap();
+    ann.desk
+        .reply(
+            ticket,
+            "The transfer has arrived; please check again.".into(),
+        )
+        .await
+        .unwrap();
+    for status in [Status::InProgress, Status::Resolved] {
+        let current = ann.desk.inspect_ticket(ticket).await.unwrap().ticket.status;
+        if current != status {
+            ann.desk
+                .change(Mutation::SetStatus {
+                    ticket_id: ticket,
+                    status,
+                    reason: None,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    ann.settle(5).await;
+    assert_eq!(
+        ann.desk.inspect_ticket(ticket).await.unwrap().ticket.status,
+        Status::Resolved
+    );
+
+    // The e-mail bridge picks the survey up from the outbound queue.
+    let bridge = server.intake_key("email", "bridge").await;
+    let http = outpost_system_tests::server::http();
+    let page: serde_json::Value = http
+        .get(format!("{url}/v1/intake/outbound?after=0&limit=1000"))
+        .header("x-outpost-key", &bridge)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["ticket_key"] == key.as_str())
+        .unwrap_or_else(|| panic!("no survey for {key} in {page}"));
+    let body = message["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no link in {body:?}"));
+    let (path, _) = link.split_once('?').unwrap_or((link, ""));
+    let token = path.rsplit('/').next().unwrap().to_owned();
+    // The link never reaches an agent's cache.
+    ann.settle(5).await;
+    let cached = serde_json::to_string(&ann.desk.inspect_ticket(ticket).await.unwrap()).unwrap();
+    assert!(
+        !cached.contains(&token),
+        "the customer's link is in the agent's cache"
+    );
+
+    // The customer rates the help 1 of 5 on their page.
+    let answer = http
+        .post(format!("{path}/csat?lang=en"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("score=1&comment=still+not+there")
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+
+    // Back on Ann's desk: reopened, hers, revisit due in 24 h, in the "Revisit due" view.
+    ann.settle(5).await;
+    let detail = ann.desk.inspect_ticket(ticket).await.unwrap();
+    assert!(detail.ticket.status.is_open(), "{:?}", detail.ticket.status);
+    assert_eq!(detail.ticket.assignee, Some(org.ann.id));
+    let csat = detail
+        .ticket
+        .csat
+        .clone()
+        .expect("the score is on the ticket");
+    assert_eq!(csat.score, 1);
+    assert_eq!(
+        detail.ticket.revisit_due_at,
+        Some(csat.at + chrono::Duration::hours(24))
+    );
+    let revisit = QueueFilter {
+        revisit: true,
+        ..QueueFilter::default()
+    };
+    let rows = ann
+        .desk
+        .queue(revisit.clone(), QueueSort::SlaDue, None, 100)
+        .await
+        .unwrap()
+        .rows;
+    let row = rows
+        .iter()
+        .find(|r| r.id == ticket)
+        .expect("in the Revisit due view");
+    assert_eq!(row.revisit_due_at, detail.ticket.revisit_due_at);
+    assert!(ann.desk.queue_count(revisit).await.unwrap() >= 1);
+}
