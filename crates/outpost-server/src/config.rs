@@ -25,7 +25,8 @@ pub struct Config {
     /// Serve HTTPS with these PEM files; plain HTTP (e.g. behind a reverse proxy) when absent.
     pub tls: Option<TlsConfig>,
     /// The address customers reach this server at (`https://help.example.com`), for the links
-    /// the server sends them (the satisfaction survey on resolution). Defaults to the bound
+    /// the server sends them (the satisfaction survey on resolution, queued for connectors in
+    /// the outbound queue; never on the agents' timeline). Defaults to the bound
     /// address, which is only right when customers reach the server directly.
     pub public_base_url: Option<String>,
     /// How long audit events stay in the live chain before `audit archive` copies them to a

@@ -2,9 +2,10 @@
 //! the resolution. Server-rendered HTML with no JavaScript at all (the CSP forbids scripts), every
 //! customer-supplied string escaped, in English and Simplified Chinese.
 //!
-//! When a ticket is resolved (by any path), the customer is sent the satisfaction survey: a
-//! customer-visible message in the ticket's language with the link to the status page and its
-//! rating form ([`send_csat_link`]), one per resolution.
+//! When a ticket is resolved (by any path), the customer is sent the satisfaction survey
+//! ([`send_csat_link`]), one per resolution: a message in the ticket's language with the link to
+//! the status page and its rating form, queued for connectors (e-mail bridge, chat) in the
+//! outbound queue, and a reply on the timeline saying the survey was sent, without the link.
 //!
 //! A satisfaction score at or below [`LOW_SCORE`] reopens the ticket for second handling, back to
 //! its assignee (or, when nobody holds it any more, to the agent who resolved it), with a revisit
@@ -436,7 +437,30 @@ pub async fn status_page(
     )
 }
 
-/// The message that carries the satisfaction survey link, in the ticket's language.
+/// The survey's reply on the timeline, in the ticket's language: what agents (and the customer,
+/// on their status page) see. It carries no link: the link goes only to the outbound queue.
+fn csat_notice(lang: Lang, key: Option<&str>) -> String {
+    let key = key.unwrap_or("");
+    match lang {
+        Lang::En => format!(
+            "Your ticket {key} has been resolved. We have sent you our satisfaction survey: please rate our help (1 to 5) on your ticket's page."
+        ),
+        Lang::Zh => format!(
+            "您的工单 {key} 已解决。我们已向您发送满意度调查，请在工单页面为本次服务评分（1 至 5 分）。"
+        ),
+    }
+}
+
+/// The subject of the survey message a connector delivers.
+fn csat_subject(lang: Lang, key: Option<&str>) -> String {
+    let key = key.unwrap_or("");
+    match lang {
+        Lang::En => format!("Your ticket {key} has been resolved: how did we do?"),
+        Lang::Zh => format!("您的工单 {key} 已解决，请为本次服务评分"),
+    }
+}
+
+/// The survey message a connector delivers, with the status page's address.
 fn csat_message(lang: Lang, key: Option<&str>, url: &str) -> String {
     let key = key.unwrap_or("");
     match lang {
@@ -448,13 +472,18 @@ fn csat_message(lang: Lang, key: Option<&str>, url: &str) -> String {
 }
 
 /// Sends the customer the satisfaction survey for a resolution of `ticket` (called in the
-/// transaction that resolved it): a new customer link, and a reply from the team (no author, so
-/// shown as the support team) in the ticket's language with the status page's address, where the
-/// rating form is. The customer sees it on their page and an e-mail bridge can deliver it like
-/// any reply. One per resolution: its id is derived from the ticket and the resolution time.
+/// transaction that resolved it). One per resolution: the ids are derived from the ticket and
+/// the resolution time, and a second call for the same resolution does nothing.
 ///
-/// The link is a fresh one because only hashes of customer links are stored. Its audit event
-/// (`customer.csat_link`) names the entry, never the link.
+/// - A new customer link (only its hash is stored, so the link cannot be looked up later).
+/// - The survey message with the link's full address, queued for connectors in the outbound
+///   queue ([`crate::outbound`]), which e-mail bridges and channel connectors deliver to the
+///   requester's contact. This is the only place the link is written in clear.
+/// - A reply from the team (no author, so shown as the support team) in the ticket's language
+///   saying the survey was sent and asking the customer to rate on their ticket's page, without
+///   the link: timeline entries sync to every agent's cache, and whoever holds the link can rate
+///   the ticket as the customer.
+/// - The audit event `customer.csat_link`, which names the entry and the message, never the link.
 pub(crate) async fn send_csat_link(
     state: &AppState,
     tx: &mut WriteTx,
@@ -472,19 +501,38 @@ pub(crate) async fn send_csat_link(
     if sent.is_some() {
         return Ok(());
     }
-    let path = crate::intake::customer_link(tx, ticket.id).await?;
     let lang = Lang::from_tag(&ticket.language);
+    let key = ticket.key.as_deref();
+    let path = crate::intake::customer_link(tx, ticket.id).await?;
     let url = format!(
         "{}{path}?lang={}",
         state.config.public_base_url(),
         lang.tag()
     );
+    let message_seed = format!(
+        "csat-message/{}/{}",
+        ticket.id,
+        resolved_at.timestamp_millis()
+    );
+    let message_id = derived_uuid_v7(resolved_at, message_seed.as_bytes());
+    crate::outbound::queue(
+        tx,
+        ticket,
+        crate::outbound::NewMessage {
+            id: message_id,
+            kind: "csat_survey",
+            language: lang.tag(),
+            subject: csat_subject(lang, key),
+            body: csat_message(lang, key, &url),
+        },
+    )
+    .await?;
     let entry = Entry {
         id,
         ticket_id: ticket.id,
         author: None,
         body: EntryBody::Reply {
-            text: csat_message(lang, ticket.key.as_deref(), &url),
+            text: csat_notice(lang, key),
         },
         created_at: now,
     };
@@ -505,6 +553,7 @@ pub(crate) async fn send_csat_link(
             after: None,
             detail: serde_json::json!({
                 "entry_id": id,
+                "message_id": message_id,
                 "resolved_at": resolved_at,
                 "department": department,
             })

@@ -313,6 +313,29 @@ CREATE INDEX audit_archives_last_seq ON audit_archives(last_seq);
             "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION outpost_audit_append_only()",
         ],
     },
+    // 9: messages for the customer that a connector (e-mail bridge, chat, SMS) delivers, such as
+    // the satisfaction survey with its customer link. `seq` comes from `change_seq` (commit
+    // order); `body` is erased once the message is delivered, `body_sha256` stays. The partial
+    // index holds only what is still pending.
+    shared(r#"
+CREATE TABLE outbound_messages (
+    id TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    ticket_key TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    language TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT,
+    body_sha256 TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    delivered_at BIGINT
+);
+CREATE INDEX outbound_messages_pending ON outbound_messages(seq) WHERE delivered_at IS NULL;
+CREATE INDEX outbound_messages_ticket ON outbound_messages(ticket_id);
+"#),
 ];
 
 impl Db {
@@ -389,7 +412,8 @@ impl Db {
         Ok(())
     }
 
-    /// Called after a transaction that redacted an entry has committed. SQLite overwrites freed
+    /// Called after a transaction that redacted an entry (or erased a delivered outbound
+    /// message's body) has committed. SQLite overwrites freed
     /// space with zeros (`secure_delete`), but the page as it was before the redaction can still
     /// sit in the write-ahead log: a `TRUNCATE` checkpoint copies the log into the database and
     /// empties it. Best effort: while readers hold old snapshots the checkpoint stays partial
@@ -406,9 +430,9 @@ impl Db {
         {
             Ok((0, _, _)) => {}
             Ok(_) => tracing::warn!(
-                "checkpoint after a redaction was partial (readers busy); automatic checkpoints finish it"
+                "checkpoint after erasing text was partial (readers busy); automatic checkpoints finish it"
             ),
-            Err(e) => tracing::warn!(error = %e, "checkpoint after a redaction failed"),
+            Err(e) => tracing::warn!(error = %e, "checkpoint after erasing text failed"),
         }
     }
 

@@ -305,21 +305,50 @@ pub async fn intake(
     headers: HeaderMap,
     ApiJson(request): ApiJson<IntakeRequest>,
 ) -> ApiResult<Json<IntakeResponse>> {
-    let key = headers
-        .get("x-outpost-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or(ApiError::Unauthenticated)?;
-    let channel: Option<String> =
-        sqlx::query_scalar("SELECT channel FROM intake_keys WHERE key_hash = $1")
-            .bind(sha256_hex(key))
-            .fetch_optional(&state.db.pool)
-            .await?;
-    let channel: Channel = channel
-        .ok_or(ApiError::Unauthenticated)?
-        .parse()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored channel: {e}")))?;
-    let source = format!("intake:{channel}");
+    let caller = IntakeCaller::from_headers(&state, &headers).await?;
     Ok(Json(
-        create(&state, channel, &source, address.as_deref(), request).await?,
+        create(
+            &state,
+            caller.channel,
+            &caller.actor(),
+            address.as_deref(),
+            request,
+        )
+        .await?,
     ))
+}
+
+/// A connector authenticated by its intake key (`x-outpost-key`). Agents' bearer tokens are not
+/// intake keys: the intake endpoints never look at `Authorization`.
+pub struct IntakeCaller {
+    /// The channel the key was made for.
+    pub channel: Channel,
+    /// The key's name (`intake-key add --name`).
+    pub name: String,
+}
+
+impl IntakeCaller {
+    /// The key in `x-outpost-key`, checked against the stored hashes; 401 when it is missing or
+    /// unknown.
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> ApiResult<IntakeCaller> {
+        let key = headers
+            .get("x-outpost-key")
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthenticated)?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT channel, name FROM intake_keys WHERE key_hash = $1")
+                .bind(sha256_hex(key))
+                .fetch_optional(&state.db.pool)
+                .await?;
+        let (channel, name) = row.ok_or(ApiError::Unauthenticated)?;
+        let channel = channel
+            .parse()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored channel: {e}")))?;
+        Ok(IntakeCaller { channel, name })
+    }
+
+    /// The audit actor: `intake:<channel>`.
+    pub fn actor(&self) -> String {
+        format!("intake:{}", self.channel)
+    }
 }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod extract;
 pub mod intake;
 pub mod openapi;
+pub mod outbound;
 pub mod routes;
 pub mod sla_monitor;
 pub mod sync;
@@ -140,6 +141,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/events", get(events::events))
         .route("/v1/audit/events", get(audit::events))
         .route("/v1/intake", post(intake::intake))
+        .route("/v1/intake/outbound", get(outbound::list_outbound))
+        .route(
+            "/v1/intake/outbound/{id}/delivered",
+            post(outbound::mark_delivered),
+        )
         .route(
             "/c/new",
             get(customer::new_ticket_form).post(customer::submit_ticket),

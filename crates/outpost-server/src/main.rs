@@ -58,7 +58,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Manage intake API keys (web form, webhook, e-mail bridge).
+    /// Manage intake API keys (web form, webhook, e-mail bridge): they create tickets and read
+    /// and confirm the outbound message queue.
     IntakeKey {
         #[command(subcommand)]
         command: IntakeKeyCommand,

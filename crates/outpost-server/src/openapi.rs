@@ -23,7 +23,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Outpost server API", description = "Sync, sign-in, administration, intake and the audit trail for Outpost desktop clients."),
+    info(title = "Outpost server API", description = "Sync, sign-in, administration, intake, outbound customer messages for connectors and the audit trail for Outpost desktop clients."),
     paths(
         crate::routes::health,
         crate::routes::ping,
@@ -40,6 +40,8 @@ impl Modify for BearerAuth {
         crate::sync::pull,
         crate::events::events,
         crate::intake::intake,
+        crate::outbound::list_outbound,
+        crate::outbound::mark_delivered,
         crate::audit::events,
     ),
     components(schemas(ErrorBody, User, PushRequest, PushResponse, PullResponse, outpost_core::sync::Poke, outpost_core::audit_export::AuditPage)),

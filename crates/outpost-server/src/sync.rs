@@ -477,7 +477,8 @@ async fn decide(
 /// as `status_changed {from, to}`), never customer or reply text. A redaction's event has
 /// `before` = the SHA-256 of the removed content, and its replaced entry overwrites the stored
 /// one (same id, new change sequence number). A change that resolves a ticket the customer has
-/// not rated yet also sends them the satisfaction link ([`crate::customer::send_csat_link`]).
+/// not rated yet also sends them the satisfaction survey ([`crate::customer::send_csat_link`]:
+/// the link through the outbound queue only, a reply without it on the timeline).
 pub(crate) async fn commit_applied(
     state: &AppState,
     tx: &mut WriteTx,

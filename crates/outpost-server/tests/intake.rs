@@ -307,15 +307,13 @@ async fn a_low_satisfaction_score_reopens_for_a_revisit(s: Server) {
         .is_ok());
 }
 
-/// The satisfaction-survey replies on a ticket: no author, the status page's address in them.
-fn csat_links(pull: &outpost_core::sync::PullResponse, ticket: Uuid) -> Vec<String> {
+/// The satisfaction-survey replies on a ticket: the only replies without an author.
+fn survey_replies(pull: &outpost_core::sync::PullResponse, ticket: Uuid) -> Vec<String> {
     pull.changes
         .iter()
         .filter_map(|c| match &c.kind {
             ChangeKind::Entry(e) if e.ticket_id == ticket && e.author.is_none() => match &e.body {
-                outpost_core::model::EntryBody::Reply { text } if text.contains("/c/t/") => {
-                    Some(text.clone())
-                }
+                outpost_core::model::EntryBody::Reply { text } => Some(text.clone()),
                 _ => None,
             },
             _ => None,
@@ -334,6 +332,138 @@ fn ticket_in(pull: &outpost_core::sync::PullResponse, id: Uuid) -> outpost_core:
         .expect("the ticket is pulled")
 }
 
+/// `GET /v1/intake/outbound` with an intake key and/or a bearer token.
+async fn outbound(
+    s: &Server,
+    query: &str,
+    key: Option<&str>,
+    bearer: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = Request::get(format!("/v1/intake/outbound{query}"));
+    if let Some(key) = key {
+        request = request.header("x-outpost-key", key);
+    }
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    s.send(request.body(Body::empty()).unwrap()).await
+}
+
+/// `POST /v1/intake/outbound/{id}/delivered`.
+async fn deliver(
+    s: &Server,
+    id: &str,
+    key: Option<&str>,
+    bearer: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = Request::post(format!("/v1/intake/outbound/{id}/delivered"));
+    if let Some(key) = key {
+        request = request.header("x-outpost-key", key);
+    }
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    s.send(request.body(Body::empty()).unwrap()).await
+}
+
+/// Every pending outbound message (all pages).
+async fn pending_messages(s: &Server, key: &str) -> Vec<serde_json::Value> {
+    let mut after = 0;
+    let mut all = Vec::new();
+    loop {
+        let (status, page) = outbound(s, &format!("?after={after}&limit=2"), Some(key), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let messages = page["messages"].as_array().unwrap().clone();
+        assert!(messages.len() <= 2);
+        if let Some(last) = messages.last() {
+            after = last["seq"].as_u64().unwrap();
+        }
+        all.extend(messages);
+        if !page["has_more"].as_bool().unwrap() {
+            return all;
+        }
+    }
+}
+
+/// The pending survey messages for `ticket`, oldest first.
+async fn surveys_for(s: &Server, key: &str, ticket: Uuid) -> Vec<serde_json::Value> {
+    pending_messages(s, key)
+        .await
+        .into_iter()
+        .filter(|m| m["ticket_id"] == ticket.to_string())
+        .collect()
+}
+
+/// The status page's address in a survey message's body.
+fn survey_url(message: &serde_json::Value, base: &str) -> String {
+    message["body"]
+        .as_str()
+        .unwrap()
+        .split(|c: char| c.is_whitespace() || c == '：')
+        .find(|w| w.starts_with(base))
+        .expect("the status page's address in the body")
+        .to_owned()
+}
+
+/// The customer link's secret in a status page address (`…/c/t/<token>?lang=…`).
+fn token_of(url: &str) -> String {
+    let (_, rest) = url.split_once("/c/t/").expect("a customer link");
+    rest.split('?').next().unwrap().to_owned()
+}
+
+/// Every pull page `token`'s user receives from the start, as the raw JSON text on the wire.
+async fn raw_pull_pages(s: &Server, token: &str) -> Vec<String> {
+    let mut cursor = 0;
+    let mut pages = Vec::new();
+    loop {
+        let request = Request::get(format!("/v1/sync/pull?cursor={cursor}&limit=7"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, text) = html(s, request).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+        cursor = page["cursor"].as_u64().unwrap();
+        let more = page["has_more"].as_bool().unwrap();
+        pages.push(text);
+        if !more {
+            return pages;
+        }
+    }
+}
+
+/// No page any of `tokens`' users pull holds a customer link or any of `secrets`.
+async fn assert_no_link_reaches_agents(s: &Server, tokens: &[&str], secrets: &[String]) {
+    for token in tokens {
+        for page in raw_pull_pages(s, token).await {
+            assert!(!page.contains("/c/t/"), "a customer link in a pull page");
+            for secret in secrets {
+                assert!(
+                    !page.contains(secret.as_str()),
+                    "a customer link's token in a pull page"
+                );
+            }
+        }
+    }
+}
+
+/// (body, body_sha256, delivered_at) of a stored outbound message.
+async fn stored_message(s: &Server, id: &str) -> (Option<String>, String, Option<i64>) {
+    sqlx::query_as("SELECT body, body_sha256, delivered_at FROM outbound_messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap()
+}
+
+/// Whether the SQLite database file or its write-ahead log holds `needle` anywhere.
+fn sqlite_files_contain(s: &Server, needle: &[u8]) -> bool {
+    let path = s.url.trim_start_matches("sqlite://").to_owned();
+    [path.clone(), format!("{path}-wal")].iter().any(|file| {
+        std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    })
+}
+
 async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: Server) {
     let (agent_id, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
     let (_, lead) = s.user("lead@acme.example", "supervisor", &[]).await;
@@ -348,10 +478,15 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
     )
     .await;
     let ticket: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
+    let ticket_key = created["key"].as_str().unwrap().to_owned();
     let path = created["status_path"].as_str().unwrap().to_owned();
     assert_eq!(
         created["assignee"].as_str(),
         Some(agent_id.to_string().as_str())
+    );
+    assert!(
+        pending_messages(&s, &key).await.is_empty(),
+        "nothing to send before a resolution"
     );
     let resolve = || Mutation::SetStatus {
         ticket_id: ticket,
@@ -364,26 +499,55 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
     let (_, body) = s.push(&agent, device, vec![(1, resolve())]).await;
     assert_eq!(outcomes(&body), ["duplicate"]);
 
-    let links = csat_links(&s.pull_all(&agent).await, ticket);
-    assert_eq!(links.len(), 1, "one survey per resolution: {links:?}");
+    // The timeline says the survey went out, in the ticket's language, without the link.
+    let replies = survey_replies(&s.pull_all(&agent).await, ticket);
+    assert_eq!(replies.len(), 1, "one survey per resolution: {replies:?}");
+    assert_eq!(
+        replies[0],
+        format!(
+            "Your ticket {ticket_key} has been resolved. We have sent you our satisfaction survey: \
+             please rate our help (1 to 5) on your ticket's page."
+        )
+    );
+
+    // The link goes only to the outbound queue, for the requester's contact.
+    let messages = surveys_for(&s, &key, ticket).await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message per resolution: {messages:?}"
+    );
+    let first = &messages[0];
+    assert_eq!(first["kind"], "csat_survey");
+    assert_eq!(first["ticket_key"], ticket_key.as_str());
+    assert_eq!(first["contact"], "ann@example.com");
+    assert_eq!(first["channel"], json!(Channel::Api));
+    assert_eq!(first["language"], "en");
+    assert_eq!(
+        first["subject"],
+        format!("Your ticket {ticket_key} has been resolved: how did we do?")
+    );
     let base = s.state.config.public_base_url();
     assert_eq!(
         base, "http://127.0.0.1:8750",
         "the bound address by default"
     );
-    assert!(links[0].starts_with("Your ticket OP-"), "{}", links[0]);
-    let url = links[0]
-        .split_whitespace()
-        .find(|w| w.starts_with(&base))
-        .expect("the status page's address")
-        .to_owned();
+    let url = survey_url(first, &base);
     assert!(url.ends_with("?lang=en"), "{url}");
-    let link = url.trim_start_matches(&base).to_owned();
+    assert!(first["body"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("Your ticket {ticket_key} has been resolved.")));
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let first_token = token_of(&url);
+    assert!(!path.contains(&first_token), "a fresh link, not intake's");
+    assert_no_link_reaches_agents(&s, &[&agent, &lead], std::slice::from_ref(&first_token)).await;
 
-    // The customer sees the message and the form on their page, and the link leads there too.
+    // The customer sees the notice and the form on their page, and the link leads there too.
     let (_, _, page) = html(&s, Request::get(path.as_str()).body(Body::empty()).unwrap()).await;
     assert!(page.contains("name=\"score\""), "the rating form");
-    assert!(page.contains(&escape_html(&url)), "the survey message");
+    assert!(page.contains("We have sent you our satisfaction survey"));
+    let link = url.trim_start_matches(&base).to_owned();
     let (status, _, page) =
         html(&s, Request::get(link.as_str()).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
@@ -407,7 +571,15 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
         )
         .await;
     assert_eq!(outcomes(&body), ["applied", "applied"], "{body}");
-    assert_eq!(csat_links(&s.pull_all(&agent).await, ticket).len(), 2);
+    assert_eq!(survey_replies(&s.pull_all(&agent).await, ticket).len(), 2);
+    let messages = surveys_for(&s, &key, ticket).await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0]["id"], first_id.as_str());
+    assert!(messages[1]["seq"].as_u64() > messages[0]["seq"].as_u64());
+    let second_url = survey_url(&messages[1], &base);
+    let second_id = messages[1]["id"].as_str().unwrap().to_owned();
+    let second_token = token_of(&second_url);
+    assert_ne!(second_token, first_token);
     let (_, body) = s
         .call(
             "GET",
@@ -423,12 +595,66 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
         assert_eq!(event["department"], "support");
         let detail = event["detail"].as_str().unwrap();
         assert!(
-            !detail.contains("/c/t/"),
+            !detail.contains("/c/t/")
+                && !detail.contains(&first_token)
+                && !detail.contains(&second_token),
             "the link is never audited: {detail}"
         );
     }
+    let message_ids: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(e["detail"].as_str().unwrap()).unwrap())
+        .map(|d| d["message_id"].clone())
+        .collect();
+    assert!(message_ids.contains(&json!(first_id)) && message_ids.contains(&json!(second_id)));
 
-    // Nobody holds the ticket any more when the customer rates it low.
+    // The bridge delivers the first message: it leaves the queue and its body is erased.
+    let (status, delivered) = deliver(&s, &first_id, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{delivered}");
+    assert_eq!(delivered["id"], first_id.as_str());
+    let first_body = first["body"].as_str().unwrap();
+    assert_eq!(
+        delivered["body_sha256"],
+        outpost_server::auth::sha256_hex(first_body)
+    );
+    let (body, sha, delivered_at) = stored_message(&s, &first_id).await;
+    assert_eq!(body, None, "the body is erased on delivery");
+    assert_eq!(sha, outpost_server::auth::sha256_hex(first_body));
+    assert!(delivered_at.is_some());
+    let pending = surveys_for(&s, &key, ticket).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["id"], second_id.as_str());
+    // Confirming again changes nothing.
+    let (status, again) = deliver(&s, &first_id, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, delivered);
+    let (_, body) = s
+        .call(
+            "GET",
+            &format!("/v1/audit/events?action=outbound.delivered&ticket_id={ticket}"),
+            Some(&lead),
+            None,
+        )
+        .await;
+    let events = body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "one event per delivery: {events:?}");
+    assert_eq!(events[0]["actor"], "intake:api");
+    assert_eq!(events[0]["department"], "support");
+    let detail = events[0]["detail"].as_str().unwrap();
+    assert!(detail.contains(&first_id) && detail.contains("\"intake_key\":\"tests\""));
+    assert!(
+        !detail.contains("/c/t/") && !detail.contains(&first_token) && !detail.contains("rate"),
+        "no body in the delivery event: {detail}"
+    );
+    if s.db.kind == outpost_server::db::Kind::Sqlite {
+        assert!(
+            !sqlite_files_contain(&s, first_token.as_bytes()),
+            "the delivered link lingers in the database files"
+        );
+    }
+
+    // Nobody holds the ticket any more when the customer rates it low, at the link the queue
+    // carried.
     let (_, body) = s
         .push(
             &lead,
@@ -443,10 +669,11 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
         )
         .await;
     assert_eq!(outcomes(&body), ["applied"], "{body}");
+    let second_link = second_url.trim_start_matches(&base).to_owned();
     let (status, _, page) = html(
         &s,
         form(
-            &format!("{}/csat?lang=en", link.trim_end_matches("?lang=en")),
+            &format!("{}/csat?lang=en", second_link.trim_end_matches("?lang=en")),
             "score=2&comment=still+broken",
         ),
     )
@@ -472,7 +699,10 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
     // Rated: resolving again sends no further survey (the page has no form to offer).
     let (_, body) = s.push(&agent, device, vec![(4, resolve())]).await;
     assert_eq!(outcomes(&body), ["applied"], "{body}");
-    assert_eq!(csat_links(&s.pull_all(&agent).await, ticket).len(), 2);
+    assert_eq!(survey_replies(&s.pull_all(&agent).await, ticket).len(), 2);
+    let pending = surveys_for(&s, &key, ticket).await;
+    assert_eq!(pending.len(), 1, "still only the undelivered second one");
+    assert_eq!(pending[0]["id"], second_id.as_str());
 
     // A Chinese ticket gets the survey in Chinese; a high score does not reopen it.
     let (_, created) = intake(
@@ -485,7 +715,6 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
     )
     .await;
     let zh: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
-    let zh_path = created["status_path"].as_str().unwrap().to_owned();
     let (_, body) = s
         .push(
             &agent,
@@ -501,29 +730,203 @@ async fn resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver(s: 
         )
         .await;
     assert_eq!(outcomes(&body), ["applied"], "{body}");
-    let pull = s.pull_all(&agent).await;
-    let links = csat_links(&pull, zh);
-    assert_eq!(links.len(), 1);
+    let replies = survey_replies(&s.pull_all(&agent).await, zh);
+    assert_eq!(replies.len(), 1);
     assert!(
-        links[0].contains("已解决") && links[0].contains("?lang=zh-CN"),
+        replies[0].contains("已解决") && replies[0].contains("满意度调查"),
         "{}",
-        links[0]
+        replies[0]
     );
-    let (status, _, page) = html(&s, form(&format!("{zh_path}/csat"), "score=5")).await;
+    let messages = surveys_for(&s, &key, zh).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["language"], "zh-CN");
+    assert_eq!(messages[0]["contact"], "wang@example.com");
+    let zh_url = survey_url(&messages[0], &base);
+    assert!(
+        messages[0]["body"].as_str().unwrap().contains("已解决") && zh_url.ends_with("?lang=zh-CN"),
+        "{}",
+        messages[0]["body"]
+    );
+    let zh_token = token_of(&zh_url);
+    let zh_link = zh_url.trim_start_matches(&base);
+    let (status, _, page) = html(
+        &s,
+        form(
+            &format!("{}/csat", zh_link.trim_end_matches("?lang=zh-CN")),
+            "score=5",
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("感谢"), "thanked in the ticket's language");
     let t = ticket_in(&s.pull_all(&agent).await, zh);
     assert_eq!(t.status, Status::Resolved, "a high score does not reopen");
     assert_eq!(t.assignee, Some(agent_id));
     assert_eq!(t.revisit_due_at, None);
+
+    // However the tickets moved, no agent's or supervisor's pull ever carried a link.
+    assert_no_link_reaches_agents(&s, &[&agent, &lead], &[first_token, second_token, zh_token])
+        .await;
     assert!(outpost_server::audit::verify(&s.db.pool)
         .await
         .unwrap()
         .is_ok());
 }
 
-fn escape_html(text: &str) -> String {
-    outpost_server::customer::escape(text)
+async fn the_outbound_queue_takes_only_intake_keys_and_pages_in_order(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let admin = s.admin_token().await;
+    let key = intake_key(&s).await;
+    let device = Uuid::now_v7();
+    let mut tickets = Vec::new();
+    for (n, subject) in [
+        "Cannot log in",
+        "Login fails with error E1023",
+        "Cannot log in to the app",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (status, created) = intake(
+            &s,
+            &key,
+            json!({
+                "subject": subject, "description": "Since yesterday",
+                "requester": { "name": "Ann", "contact": "ann@example.com" }
+            }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let ticket: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
+        let (_, body) = s
+            .push(
+                &agent,
+                device,
+                vec![(
+                    n as u64 + 1,
+                    Mutation::SetStatus {
+                        ticket_id: ticket,
+                        status: Status::Resolved,
+                        reason: None,
+                    },
+                )],
+            )
+            .await;
+        assert_eq!(outcomes(&body), ["applied"], "{body}");
+        tickets.push(ticket.to_string());
+    }
+
+    // Nothing but a valid intake key opens the queue: not an agent's or an admin's bearer token,
+    // not a bearer token passed as a key.
+    let refused = [
+        (None, None),
+        (Some("opk_wrong"), None),
+        (None, Some(agent.as_str())),
+        (None, Some(admin.as_str())),
+        (Some(agent.as_str()), None),
+        (Some("opk_wrong"), Some(admin.as_str())),
+    ];
+    for (k, bearer) in refused {
+        let (status, body) = outbound(&s, "", k, bearer).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{k:?} {bearer:?}: {body}"
+        );
+        assert!(body.get("messages").is_none());
+    }
+
+    // In order of resolution, paged with `after`.
+    let (status, page) = outbound(&s, "", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let all = page["messages"].as_array().unwrap().clone();
+    assert_eq!(page["has_more"], false);
+    let order: Vec<&str> = all
+        .iter()
+        .map(|m| m["ticket_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, tickets);
+    let seqs: Vec<u64> = all.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let (_, page) = outbound(&s, "?limit=2", Some(&key), None).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(page["has_more"], true);
+    let (_, page) = outbound(&s, &format!("?after={}", seqs[1]), Some(&key), None).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(page["messages"][0]["seq"].as_u64(), Some(seqs[2]));
+    assert_eq!(page["has_more"], false);
+    let (_, page) = outbound(&s, "?limit=0", Some(&key), None).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1, "at least 1");
+    let (_, page) = outbound(&s, "?limit=100000", Some(&key), None).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 3, "clamped");
+    let (status, body) = outbound(&s, "?after=-1", Some(&key), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Confirming takes a key too; a refused confirmation leaves the message as it was.
+    let id = all[0]["id"].as_str().unwrap().to_owned();
+    for (k, bearer) in refused {
+        let (status, body) = deliver(&s, &id, k, bearer).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{k:?} {bearer:?}: {body}"
+        );
+    }
+    let (body, _, delivered_at) = stored_message(&s, &id).await;
+    assert_eq!(body.as_deref(), all[0]["body"].as_str());
+    assert_eq!(delivered_at, None);
+    let (status, body) = deliver(&s, &Uuid::now_v7().to_string(), Some(&key), None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, _) = deliver(&s, "not-a-uuid", Some(&key), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Another connector's key (another channel) reads and confirms the same queue.
+    let mut tx = s.db.begin_write().await.unwrap();
+    let mail = outpost_server::intake::add_key(&mut tx, Channel::Email, "mail-bridge")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (status, _) = deliver(&s, &id, Some(&mail), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = outbound(&s, "", Some(&key), None).await;
+    let left: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(
+        !left.contains(&id.as_str()),
+        "delivered messages leave the queue"
+    );
+    let (body, sha, delivered_at) = stored_message(&s, &id).await;
+    assert_eq!(body, None);
+    assert_eq!(
+        sha,
+        outpost_server::auth::sha256_hex(all[0]["body"].as_str().unwrap())
+    );
+    assert!(delivered_at.is_some());
+    let lead = s.user("lead@acme.example", "supervisor", &[]).await.1;
+    let (_, body) = s
+        .call(
+            "GET",
+            "/v1/audit/events?action=outbound.delivered",
+            Some(&lead),
+            None,
+        )
+        .await;
+    let events = body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actor"], "intake:email");
+    assert_eq!(events[0]["ticket_id"], tickets[0].as_str());
+    assert!(outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .is_ok());
 }
 
 on_both_databases!(
@@ -531,4 +934,5 @@ on_both_databases!(
     customer_pages_escape_everything_and_hide_internal_notes,
     a_low_satisfaction_score_reopens_for_a_revisit,
     resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver,
+    the_outbound_queue_takes_only_intake_keys_and_pages_in_order,
 );
