@@ -1,0 +1,148 @@
+//! Verifying the server's audit chain where it is stored: 1 000 000 events in a SQLite database,
+//! read page by page and recomputed by `outpost_server::audit::verify` (what `outpost-server
+//! audit verify` runs). Baseline in the same run: reading the same pages without decoding or
+//! hashing (the storage floor). `OUTPOST_BENCH_EVENTS` changes the count.
+//!
+//! `cargo run --release -p outpost-server --example audit_verify_bench`
+
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use outpost_core::audit::{AuditEvent, ChainHead, Hash32};
+use outpost_server::db::Db;
+use uuid::Uuid;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let events: u64 = std::env::var("OUTPOST_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("outpost.db").display());
+    let db = Db::connect(&url).await?;
+
+    let started = Instant::now();
+    let mut head = ChainHead::default();
+    let mut i = 0u64;
+    while i < events {
+        let mut tx = db.pool.begin().await?;
+        let batch = 400.min(events - i);
+        let mut sql = String::from(
+            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, \
+             after_hash, detail, prev_hash, hash, department) VALUES ",
+        );
+        let mut rows = Vec::with_capacity(batch as usize);
+        for n in 0..batch {
+            let k = i + n;
+            let chained = head.append(AuditEvent {
+                seq: 0,
+                at: Utc.timestamp_opt(1_790_000_000 + k as i64, 0).unwrap(),
+                actor: Uuid::from_u128(u128::from(k % 40)).to_string(),
+                device: Some(Uuid::from_u128(u128::from(k % 7)).to_string()),
+                address: Some("127.0.0.1".into()),
+                action: "ticket.set_status".into(),
+                ticket_id: Some(Uuid::from_u128(u128::from(k / 3))),
+                before: Some(Hash32::digest(&k.to_be_bytes())),
+                after: Some(Hash32::digest(&(k + 1).to_be_bytes())),
+                detail: format!(
+                    r#"{{"mutation_id":{k},"revision":3,"department":"support","changes":[{{"type":"status_changed","from":"new","to":"in_progress","reason":null}}]}}"#
+                ),
+            });
+            if n > 0 {
+                sql.push(',');
+            }
+            let b = (n * 13) as usize;
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11,
+                b + 12,
+                b + 13
+            ));
+            rows.push(chained);
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in &rows {
+            let e = &c.event;
+            query = query
+                .bind(e.seq as i64)
+                .bind(e.at.timestamp_micros())
+                .bind(e.actor.clone())
+                .bind(e.device.clone())
+                .bind(e.address.clone())
+                .bind(e.action.clone())
+                .bind(e.ticket_id.map(|t| t.to_string()))
+                .bind(e.before.map(|h| h.to_hex()))
+                .bind(e.after.map(|h| h.to_hex()))
+                .bind(e.detail.clone())
+                .bind(c.prev_hash.to_hex())
+                .bind(c.hash.to_hex())
+                .bind(Some("support".to_string()));
+        }
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        i += batch;
+    }
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'audit_seq'")
+        .bind(events as i64)
+        .execute(&db.pool)
+        .await?;
+    let inserted: i64 = sqlx::query_scalar("SELECT count(*) FROM audit")
+        .fetch_one(&db.pool)
+        .await?;
+    assert_eq!(
+        inserted as u64, events,
+        "the counter row exists and every event was written"
+    );
+    println!(
+        "wrote {events} chained events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    for run in 1..=3 {
+        let started = Instant::now();
+        let verified = outpost_server::audit::verify(&db.pool)
+            .await?
+            .map_err(|b| anyhow::anyhow!("{b}"))?;
+        let took = started.elapsed();
+        assert_eq!(verified.count, events);
+        assert_eq!(verified.head, head);
+
+        let started = Instant::now();
+        let mut after = 0i64;
+        let mut read = 0u64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department
+                 FROM audit WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after)
+            .bind(events as i64)
+            .fetch_all(&db.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            read += rows.len() as u64;
+            after += rows.len() as i64;
+        }
+        assert_eq!(read, events);
+        println!(
+            "run {run}: audit::verify {:.3} s ({:.2} M events/s); baseline, the same pages read without decoding or hashing: {:.3} s",
+            took.as_secs_f64(),
+            events as f64 / took.as_secs_f64() / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
