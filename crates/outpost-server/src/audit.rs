@@ -121,6 +121,16 @@ fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<AuditRecord> {
 /// means the newest events were deleted ([`BreakKind::Truncated`]), later means rows were added
 /// without the server ([`BreakKind::BeyondHead`]).
 pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBreak>> {
+    if let Some(path) = sqlite_file(pool) {
+        // SQLite: read the file directly (see `verify_sqlite_file`), on a blocking thread.
+        match tokio::task::spawn_blocking(move || verify_sqlite_file(&path)).await? {
+            Err(FastPath::Unavailable(why)) => {
+                tracing::debug!("direct audit read unavailable ({why}); verifying through the pool")
+            }
+            Err(FastPath::Failed(e)) => return Err(e),
+            Ok(result) => return Ok(result),
+        }
+    }
     // The counter first: everything at or below it was committed with it, so appends that race
     // this check are simply not part of it.
     let expected = counter(pool).await?;
@@ -146,17 +156,6 @@ pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBrea
             }
         }
     }
-    let verified = verifier.finish();
-    if expected as u64 > verified.head.last_seq {
-        return Ok(Err(ChainBreak {
-            seq: verified.head.last_seq + 1,
-            index: verified.count as usize,
-            kind: BreakKind::Truncated {
-                expected_last: expected as u64,
-                found_last: verified.head.last_seq,
-            },
-        }));
-    }
     // One statement, so the counter and the rows are read from the same snapshot.
     let (beyond, head): (Option<i64>, i64) = sqlx::query_as(
         "SELECT (SELECT min(a.seq) FROM audit a WHERE a.seq > c.value), c.value
@@ -164,14 +163,169 @@ pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBrea
     )
     .fetch_one(pool)
     .await?;
+    Ok(conclude(verifier.finish(), expected, beyond, head))
+}
+
+/// The checks after every event verified: the chain must reach the counter read at the start
+/// (else the newest events were deleted) and nothing may lie past the counter.
+fn conclude(
+    verified: Verified,
+    expected: i64,
+    beyond: Option<i64>,
+    head: i64,
+) -> Result<Verified, ChainBreak> {
+    if expected as u64 > verified.head.last_seq {
+        return Err(ChainBreak {
+            seq: verified.head.last_seq + 1,
+            index: verified.count as usize,
+            kind: BreakKind::Truncated {
+                expected_last: expected as u64,
+                found_last: verified.head.last_seq,
+            },
+        });
+    }
     if let Some(seq) = beyond {
-        return Ok(Err(ChainBreak {
+        return Err(ChainBreak {
             seq: seq as u64,
             index: (seq - 1).max(0) as usize,
             kind: BreakKind::BeyondHead { head: head as u64 },
-        }));
+        });
     }
-    Ok(Ok(verified))
+    Ok(verified)
+}
+
+/// The database file behind a SQLite pool (`sqlite:///path/outpost.db?mode=rwc`), or `None`
+/// for PostgreSQL, in-memory databases and URLs this code does not read confidently.
+fn sqlite_file(pool: &AnyPool) -> Option<PathBuf> {
+    let options = pool.connect_options();
+    let url = &options.database_url;
+    if url.scheme() != "sqlite" || url.path().contains('%') {
+        return None;
+    }
+    let path = match url.host_str() {
+        Some(host) if !host.is_empty() => format!("{host}{}", url.path()),
+        _ => url.path().to_owned(),
+    };
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+enum FastPath {
+    /// The file could not be opened directly: use the pool.
+    Unavailable(String),
+    Failed(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for FastPath {
+    fn from(e: E) -> Self {
+        FastPath::Failed(e.into())
+    }
+}
+
+/// Events decoded per batch handed from the reading thread to the hashing thread.
+const VERIFY_BATCH: usize = 8_192;
+
+/// Verifies a SQLite server database by reading its file directly: one read transaction (so
+/// the counter and the rows are one snapshot), rows decoded on this thread while another
+/// recomputes the chain. Through sqlx's `Any` driver, reading 1 000 000 rows alone takes about
+/// 8 s; this path verifies a million events in 2.4–3.2 s (BENCHMARKS.md). Same checks, same
+/// answers as the pool path (the tamper tests run through here on SQLite).
+fn verify_sqlite_file(path: &Path) -> Result<Result<Verified, ChainBreak>, FastPath> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| FastPath::Unavailable(e.to_string()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch("BEGIN")?;
+    let expected: i64 = conn.query_row(
+        "SELECT value FROM counters WHERE name = 'audit_seq'",
+        [],
+        |r| r.get(0),
+    )?;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<ChainedEvent>>(4);
+    let hashing = std::thread::spawn(move || {
+        let mut verifier = Verifier::new();
+        for batch in receive {
+            for event in &batch {
+                verifier.push(event)?;
+            }
+        }
+        Ok::<_, ChainBreak>(verifier.finish())
+    });
+    let read = (|| -> anyhow::Result<()> {
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash,
+                    detail, prev_hash, hash
+             FROM audit WHERE seq <= ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([expected])?;
+        let mut batch = Vec::with_capacity(VERIFY_BATCH);
+        while let Some(r) = rows.next()? {
+            batch.push(decode_sqlite(r)?);
+            if batch.len() == VERIFY_BATCH
+                && send
+                    .send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(VERIFY_BATCH),
+                    ))
+                    .is_err()
+            {
+                // The hashing thread stopped at a broken event: nothing more to read.
+                return Ok(());
+            }
+        }
+        let _ = send.send(batch);
+        Ok(())
+    })();
+    drop(send);
+    let hashed = hashing
+        .join()
+        .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))?;
+    read?;
+    let verified = match hashed {
+        Err(broken) => return Ok(Err(broken)),
+        Ok(verified) => verified,
+    };
+    let beyond: Option<i64> = conn.query_row(
+        "SELECT min(seq) FROM audit WHERE seq > ?1",
+        [expected],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch("COMMIT")?;
+    Ok(conclude(verified, expected, beyond, expected))
+}
+
+fn decode_sqlite(r: &rusqlite::Row<'_>) -> anyhow::Result<ChainedEvent> {
+    let text = |i: usize| -> anyhow::Result<Option<&str>> {
+        Ok(match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Null => None,
+            v => Some(v.as_str()?),
+        })
+    };
+    let required = |i: usize, name: &str| -> anyhow::Result<&str> {
+        text(i)?.ok_or_else(|| anyhow::anyhow!("audit {name} is empty"))
+    };
+    Ok(ChainedEvent {
+        event: AuditEvent {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: Utc
+                .timestamp_micros(r.get(1)?)
+                .single()
+                .ok_or_else(|| anyhow::anyhow!("audit time out of range"))?,
+            actor: required(2, "actor")?.to_owned(),
+            device: text(3)?.map(str::to_owned),
+            address: text(4)?.map(str::to_owned),
+            action: required(5, "action")?.to_owned(),
+            ticket_id: text(6)?.map(str::parse).transpose()?,
+            before: text(7)?.map(hash).transpose()?,
+            after: text(8)?.map(hash).transpose()?,
+            detail: required(9, "detail")?.to_owned(),
+        },
+        prev_hash: hash(required(10, "prev_hash")?)?,
+        hash: hash(required(11, "hash")?)?,
+    })
 }
 
 async fn counter(pool: &AnyPool) -> anyhow::Result<i64> {
