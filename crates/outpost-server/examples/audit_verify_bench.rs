@@ -19,12 +19,20 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("outpost.db").display());
+    // `OUTPOST_BENCH_DB=<file>` keeps the database between runs (written once, when missing).
+    let file = std::env::var_os("OUTPOST_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("outpost.db"));
+    let reuse = file.exists();
+    let url = format!("sqlite://{}", file.display());
     let db = Db::connect(&url).await?;
 
     let started = Instant::now();
     let mut head = ChainHead::default();
-    let mut i = 0u64;
+    let mut i = if reuse { events } else { 0 };
+    if reuse {
+        head = outpost_server::audit::head(&db.pool).await?;
+    }
     while i < events {
         let mut tx = db.pool.begin().await?;
         let batch = 400.min(events - i);
