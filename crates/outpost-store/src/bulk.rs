@@ -1,9 +1,9 @@
 //! The bulk load of an initial sync into a cache without server rows.
 //!
-//! While it runs (`sync_state.bulk = 1`), the queue indexes on `tickets` are dropped (their
-//! definitions are kept in `sync_state.bulk_indexes`) and search documents are not maintained
-//! per page. The page that completes the sync recreates the indexes and builds every search
-//! document in one pass, in the same transaction as its rows (the trigram index on a worker
+//! While it runs (`sync_state.bulk = 1`), the queue indexes on `tickets` and the report indexes on
+//! `ticket_facts` are dropped (their definitions are kept in `sync_state.bulk_indexes`) and search
+//! documents are not maintained per page. The page that completes the sync recreates the indexes
+//! and builds every search document in one pass, in the same transaction as its rows (the trigram index on a worker
 //! thread, in a private in-memory database, copied in before the commit). Each page is still its own
 //! transaction, so a crash mid-load leaves a consistent cache that resumes from its cursor; until
 //! the load completes, queues are slower and search is incomplete (`Store::bootstrapping`).
@@ -46,14 +46,20 @@ pub(crate) fn cache_has_no_truth(conn: &Connection) -> Result<bool> {
 }
 
 /// Sizes the page cache for the current mode (`Store::open` calls it, so a load interrupted by a
-/// restart resumes with the bulk cache).
+/// restart resumes with the bulk cache), and sets `secure_delete`: on, so freed pages (a
+/// redacted entry's text) are zeroed, except during a bulk load, which fills a cache that holds
+/// no server rows yet, where zeroing the pages of the dropped indexes would only cost time.
 pub(crate) fn size_cache(conn: &Connection) -> Result<()> {
-    let kib = if active(conn)? {
+    let bulk = active(conn)?;
+    let kib = if bulk {
         BULK_CACHE_KIB
     } else {
         crate::CACHE_KIB
     };
-    conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+    let secure = if bulk { "OFF" } else { "ON" };
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -{kib}; PRAGMA secure_delete = {secure};"
+    ))?;
     Ok(())
 }
 
@@ -93,7 +99,8 @@ pub(crate) fn enter(conn: &Connection) -> Result<()> {
     let indexes: Vec<(String, String)> = conn
         .prepare(
             "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL ORDER BY name",
+             WHERE type = 'index' AND tbl_name IN ('tickets', 'ticket_facts') AND sql IS NOT NULL
+             ORDER BY name",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;

@@ -181,7 +181,6 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA secure_delete = ON;
              PRAGMA busy_timeout = 5000;",
         )?;
         let mut conn = conn;
