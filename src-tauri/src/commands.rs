@@ -271,3 +271,20 @@ pub async fn save_file(shell: State<'_, Shell>, name: String, content: String) -
         .await
         .map_err(dto)
 }
+
+/// The most ids one `ticket_keys` call may look up (the audit table asks per page).
+const MAX_KEY_LOOKUPS: usize = 1_000;
+
+#[tauri::command]
+pub async fn ticket_keys(
+    shell: State<'_, Shell>,
+    ids: Vec<TicketId>,
+) -> Res<Vec<(TicketId, String)>> {
+    if ids.len() > MAX_KEY_LOOKUPS {
+        return Err(ErrorDto {
+            code: "too_large".into(),
+            message: format!("at most {MAX_KEY_LOOKUPS} tickets per lookup"),
+        });
+    }
+    shell.desk.ticket_keys(ids).await.map_err(dto)
+}

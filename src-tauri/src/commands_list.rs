@@ -33,4 +33,5 @@ pub const ALL: &[&str] = &[
     "audit_export",
     "audit_check_export",
     "save_file",
+    "ticket_keys",
 ];

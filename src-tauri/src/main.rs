@@ -128,6 +128,7 @@ fn main() {
             commands::audit_export,
             commands::audit_check_export,
             commands::save_file,
+            commands::ticket_keys,
         ])
         .setup(move |app| {
             shell.attach(app.handle().clone());

@@ -610,6 +610,12 @@ impl Desk {
         Ok(detail)
     }
 
+    /// Ticket keys for ids (the audit trail names tickets by id): a lookup in the cache, not a
+    /// view of the tickets, so nothing is recorded. Unknown ids are left out.
+    pub async fn ticket_keys(&self, ids: Vec<TicketId>) -> DeskResult<Vec<(TicketId, String)>> {
+        self.with_store(move |s, _| s.ticket_keys(&ids)).await
+    }
+
     /// The same read without an access record: for tools that compare caches (the whole-system
     /// test harness), never for showing a ticket to a person. No shell command exposes it.
     pub async fn inspect_ticket(&self, id: TicketId) -> DeskResult<TicketDetail> {

@@ -403,6 +403,24 @@ impl Store {
     }
 
     /// Looks a ticket up by its human key (`OP-1042`).
+    /// The keys of the given tickets that are in the cache and have one (a plain lookup: no
+    /// timeline is read and, at the Desk, no access is recorded).
+    pub fn ticket_keys(&self, ids: &[TicketId]) -> Result<Vec<(TicketId, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key FROM tickets WHERE id = ?1 AND key IS NOT NULL")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(key) = stmt
+                .query_row([id.as_bytes()], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                out.push((*id, key));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn ticket_id_by_key(&self, key: &str) -> Result<Option<TicketId>> {
         let id: Option<Vec<u8>> = self
             .conn

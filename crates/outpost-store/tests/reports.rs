@@ -513,3 +513,17 @@ fn a_redaction_removes_the_text_from_entries_search_and_attachments() {
     assert!(store.attachment(attachment_id).unwrap().is_none());
     assert!(store.search("keys.txt", 10).unwrap().is_empty());
 }
+
+#[test]
+fn ticket_keys_are_looked_up_by_id_and_unknown_ids_left_out() {
+    let f = fixture();
+    let picked: Vec<&Ticket> = f.data.iter().map(|(t, _)| t).take(3).collect();
+    let mut ids: Vec<uuid::Uuid> = picked.iter().map(|t| t.id).collect();
+    ids.push(uuid::Uuid::from_u128(0xDEAD));
+    let keys = f.store.ticket_keys(&ids).unwrap();
+    let expected: Vec<(uuid::Uuid, String)> = picked
+        .iter()
+        .map(|t| (t.id, t.key.clone().expect("synthetic tickets have keys")))
+        .collect();
+    assert_eq!(keys, expected);
+}

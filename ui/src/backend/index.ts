@@ -105,6 +105,8 @@ export interface Backend {
   auditCheckExport(text: string): Promise<ExportCheck>;
   /** Saves page-made content (a report table as CSV) to Downloads under a sanitised name. */
   saveFile(name: string, content: string): Promise<SavedFile>;
+  /** Keys of cached tickets by id (no view is recorded); unknown ids are left out. */
+  ticketKeys(ids: string[]): Promise<Array<[string, string]>>;
 }
 
 let instance: Backend | undefined;

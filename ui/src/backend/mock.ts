@@ -1053,6 +1053,17 @@ export class MockBackend implements Backend {
     });
   }
 
+  ticketKeys(ids: string[]): Promise<Array<[string, string]>> {
+    return this.run("ticket_keys", { ids }, () => {
+      const out: Array<[string, string]> = [];
+      for (const id of ids) {
+        const key = this.tickets.get(id)?.ticket.key;
+        if (key) out.push([id, key]);
+      }
+      return out;
+    });
+  }
+
   auditPage(query: AuditQuery): Promise<AuditPage> {
     return this.run("audit_page", { query }, () => {
       this.requireSupervisor();

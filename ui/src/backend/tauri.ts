@@ -136,6 +136,9 @@ export class TauriBackend implements Backend {
   auditCheckExport(text: string) {
     return call<ExportCheck>("audit_check_export", { text });
   }
+  ticketKeys(ids: string[]) {
+    return call<Array<[string, string]>>("ticket_keys", { ids });
+  }
   saveFile(name: string, content: string) {
     return call<SavedFile>("save_file", { name, content });
   }

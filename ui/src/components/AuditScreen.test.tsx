@@ -26,6 +26,17 @@ const seqs = () => rows().map((r) => Number(r.dataset.seq));
 const lastQuery = (mock: MockBackend) => mock.callsTo("audit_page").at(-1)!.args.query as AuditQuery;
 
 describe("audit table", () => {
+  it("names tickets by key, looked up in the cache without recording views", async () => {
+    const mock = await mount();
+    await eventually(() => expect(mock.callsTo("ticket_keys").length).toBeGreaterThan(0));
+    const asked = mock.callsTo("ticket_keys")[0].args.ids as string[];
+    expect(asked.length).toBeGreaterThan(0);
+    await eventually(() => expect(rows().some((r) => within(r).queryByText(/^OP-\d+$/))).toBe(true));
+    // A lookup is not a view: no ticket was read and no ticket.view was sent.
+    expect(mock.callsTo("ticket")).toHaveLength(0);
+    expect(mock.callsTo("change").filter((c) => (c.args.mutation as { name: string }).name === "ticket.view")).toHaveLength(0);
+  });
+
   it("pages newest first and continues with before_seq", async () => {
     const mock = await mount();
     const head = mock.audit.head().last_seq;

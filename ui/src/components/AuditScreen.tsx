@@ -22,7 +22,7 @@ import {
   summarise,
   type ActionFilter,
 } from "../lib/audit";
-import { knownKey, ticketKeyOf } from "../lib/keys";
+import { knownKey, rememberKeys, ticketKeyOf } from "../lib/keys";
 import { departmentLabel, locale, t } from "../i18n";
 import { TicketPane } from "./TicketPane";
 
@@ -80,6 +80,19 @@ export function AuditScreen() {
     return !!(q.actor || q.ticket_id || q.action || q.department || q.device);
   };
 
+  // The trail names tickets by id: their keys come from the cache (a lookup that records no
+  // view). A failure only leaves short ids on screen.
+  const lookUpKeys = async (events: AuditRecord[]) => {
+    const missing = [...new Set(events.map((e) => e.ticket_id).filter((id): id is string => !!id && !knownKey(id)))];
+    if (!missing.length) return;
+    try {
+      const pairs = await desk.backend.ticketKeys(missing);
+      rememberKeys(pairs.map(([id, key]) => ({ id, key })));
+    } catch {
+      // Short ids stay; the table still works.
+    }
+  };
+
   let generation = 0;
   const load = async (more: boolean) => {
     const g = more ? generation : ++generation;
@@ -88,6 +101,7 @@ export function AuditScreen() {
     try {
       const page = await desk.backend.auditPage({ ...query(), before_seq: more && last ? last.seq : null, limit: AUDIT_PAGE_SIZE });
       if (g !== generation) return;
+      void lookUpKeys(page.events);
       batch(() => {
         setRows(more ? [...rows(), ...page.events] : page.events);
         setHasMore(page.has_more);

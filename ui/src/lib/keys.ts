@@ -1,6 +1,6 @@
-// Ticket keys by id, as this window has seen them (queue pages, search hits, opened tickets).
-// The audit trail names tickets by id only, and asking the cache for a ticket would record a
-// view of it; so the audit table shows the keys it knows and a short id otherwise.
+// Ticket keys by id, as this window has seen them (queue pages, search hits, opened tickets,
+// and the audit table's `ticketKeys` lookups, which read the cache without recording a view).
+// A ticket that is not in the cache shows a short id.
 import { createSignal } from "solid-js";
 
 const keys = new Map<string, string>();
