@@ -29,7 +29,7 @@ describe("audit table", () => {
   it("names tickets by key, looked up in the cache without recording views", async () => {
     const mock = await mount();
     await eventually(() => expect(mock.callsTo("ticket_keys").length).toBeGreaterThan(0));
-    const asked = mock.callsTo("ticket_keys")[0].args.ids as string[];
+    const asked = mock.callsTo("ticket_keys")[0]!.args.ids as string[];
     expect(asked.length).toBeGreaterThan(0);
     await eventually(() => expect(rows().some((r) => within(r).queryByText(/^OP-\d+$/))).toBe(true));
     // A lookup is not a view: no ticket was read and no ticket.view was sent.
