@@ -208,6 +208,10 @@ pub struct TicketLink {
     pub other: TicketId,
 }
 
+/// A satisfaction score at or below this reopens the ticket for second handling and a revisit
+/// within 24 h (the seeds' rule); reports count such scores as low.
+pub const LOW_CSAT_SCORE: u8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

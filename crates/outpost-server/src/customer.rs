@@ -29,8 +29,7 @@ use crate::intake::{IntakeRequest, RequesterInput};
 use crate::sync::{commit_applied, load_ticket, write_entry, Decided, Origin};
 use crate::{AppState, ClientAddr};
 
-/// Scores at or below this reopen the ticket.
-pub const LOW_SCORE: u8 = 2;
+pub use outpost_core::model::LOW_CSAT_SCORE as LOW_SCORE;
 /// Web-form submissions allowed per address per minute.
 const FORM_SUBMISSIONS_PER_MINUTE: u32 = 5;
 

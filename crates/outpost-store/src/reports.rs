@@ -469,7 +469,7 @@ impl Store {
                 csat.responses += 1;
                 csat.distribution[score as usize - 1] += 1;
                 csat_sum += score as u64;
-                if score <= LOW_CSAT {
+                if score <= i64::from(outpost_core::model::LOW_CSAT_SCORE) {
                     csat.low += 1;
                 }
             }
@@ -726,6 +726,3 @@ impl Store {
         Ok(missing.len() as u64)
     }
 }
-
-/// Scores at or below this reopen the ticket (the server's threshold).
-pub const LOW_CSAT: i64 = 2;
