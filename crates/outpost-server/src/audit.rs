@@ -222,69 +222,61 @@ impl<E: Into<anyhow::Error>> From<E> for FastPath {
     }
 }
 
-/// Events decoded per batch handed from the reading thread to the hashing thread.
-const VERIFY_BATCH: usize = 8_192;
-
-/// Verifies a SQLite server database by reading its file directly: one read transaction (so
-/// the counter and the rows are one snapshot), rows decoded on this thread while another
-/// recomputes the chain. Through sqlx's `Any` driver, reading 1 000 000 rows alone takes about
-/// 8 s; this path verifies a million events in 2.4–3.2 s (BENCHMARKS.md). Same checks, same
+/// Verifies a SQLite server database by reading its file directly. The chain is cut in two
+/// halves by sequence number, each read and recomputed on its own thread with its own read
+/// transaction (rows at or below the counter never change, so both snapshots hold them), and the
+/// halves are joined where the second starts: its first event must follow the first half's last
+/// one. Rows are decoded into reused buffers (no allocation per row). Through sqlx's `Any`
+/// driver, reading 1 000 000 rows alone takes about 8 s; this path verifies them in about 1.2 s
+/// (BENCHMARKS.md). Same checks, same
 /// answers as the pool path (the tamper tests run through here on SQLite).
 fn verify_sqlite_file(path: &Path) -> Result<Result<Verified, ChainBreak>, FastPath> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| FastPath::Unavailable(e.to_string()))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute_batch("BEGIN")?;
+    let open = || -> Result<rusqlite::Connection, FastPath> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| FastPath::Unavailable(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("BEGIN")?;
+        Ok(conn)
+    };
+    let conn = open()?;
     let expected: i64 = conn.query_row(
         "SELECT value FROM counters WHERE name = 'audit_seq'",
         [],
         |r| r.get(0),
     )?;
-    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<ChainedEvent>>(4);
-    let hashing = std::thread::spawn(move || {
-        let mut verifier = Verifier::new();
-        for batch in receive {
-            for event in &batch {
-                verifier.push(event)?;
-            }
-        }
-        Ok::<_, ChainBreak>(verifier.finish())
-    });
-    let read = (|| -> anyhow::Result<()> {
-        let mut stmt = conn.prepare(
-            "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash,
-                    detail, prev_hash, hash
-             FROM audit WHERE seq <= ?1 ORDER BY seq",
-        )?;
-        let mut rows = stmt.query([expected])?;
-        let mut batch = Vec::with_capacity(VERIFY_BATCH);
-        while let Some(r) = rows.next()? {
-            batch.push(decode_sqlite(r)?);
-            if batch.len() == VERIFY_BATCH
-                && send
-                    .send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(VERIFY_BATCH),
-                    ))
-                    .is_err()
-            {
-                // The hashing thread stopped at a broken event: nothing more to read.
-                return Ok(());
-            }
-        }
-        let _ = send.send(batch);
-        Ok(())
-    })();
-    drop(send);
-    let hashed = hashing
-        .join()
-        .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))?;
-    read?;
-    let verified = match hashed {
+    // Small chains are not worth a second thread.
+    let middle = if expected >= 20_000 {
+        expected / 2
+    } else {
+        expected
+    };
+    let second = if middle < expected {
+        let other = open()?;
+        Some(std::thread::spawn(move || {
+            verify_segment(&other, middle, expected)
+        }))
+    } else {
+        None
+    };
+    let first = verify_segment(&conn, 0, middle);
+    let second = match second {
+        Some(handle) => Some(
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the verifying thread panicked"))?,
+        ),
+        None => None,
+    };
+    let first = first?;
+    let joined = match second {
+        None => first.result,
+        Some(second) => join_segments(first, second?, middle),
+    };
+    let verified = match joined {
         Err(broken) => return Ok(Err(broken)),
         Ok(verified) => verified,
     };
@@ -297,35 +289,201 @@ fn verify_sqlite_file(path: &Path) -> Result<Result<Verified, ChainBreak>, FastP
     Ok(conclude(verified, expected, beyond, expected))
 }
 
-fn decode_sqlite(r: &rusqlite::Row<'_>) -> anyhow::Result<ChainedEvent> {
-    let text = |i: usize| -> anyhow::Result<Option<&str>> {
+/// One segment's outcome: the events `after < seq <= upto`, verified as a chain that starts
+/// wherever its first event says it starts (the join checks that).
+struct Segment {
+    result: Result<Verified, ChainBreak>,
+    /// The first event's sequence number and `prev_hash`, if the segment has any event.
+    first: Option<(u64, Hash32)>,
+}
+
+fn verify_segment(conn: &rusqlite::Connection, after: i64, upto: i64) -> anyhow::Result<Segment> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash,
+                detail, prev_hash, hash
+         FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([after, upto])?;
+    let mut event = ChainedEvent {
+        event: AuditEvent {
+            seq: 0,
+            at: Utc.timestamp_opt(0, 0).single().expect("the epoch"),
+            actor: String::new(),
+            device: None,
+            address: None,
+            action: String::new(),
+            ticket_id: None,
+            before: None,
+            after: None,
+            detail: String::new(),
+        },
+        prev_hash: Hash32::GENESIS,
+        hash: Hash32::GENESIS,
+    };
+    let mut verifier: Option<Verifier> = None;
+    let mut first = None;
+    while let Some(r) = rows.next()? {
+        decode_into(r, &mut event)?;
+        let v = verifier.get_or_insert_with(|| {
+            first = Some((event.event.seq, event.prev_hash));
+            if after == 0 {
+                Verifier::new()
+            } else {
+                // Starts where the segment says it starts; `join_segments` checks that.
+                Verifier::resume(ChainHead {
+                    last_seq: after as u64,
+                    hash: event.prev_hash,
+                })
+            }
+        });
+        if let Err(broken) = v.push(&event) {
+            return Ok(Segment {
+                result: Err(broken),
+                first,
+            });
+        }
+    }
+    let result = Ok(match verifier {
+        Some(v) => v.finish(),
+        None if after == 0 => Verifier::new().finish(),
+        None => Verified {
+            count: 0,
+            head: ChainHead {
+                last_seq: after as u64,
+                hash: Hash32::GENESIS,
+            },
+        },
+    });
+    Ok(Segment { result, first })
+}
+
+/// The answer the one-pass verifier gives, from two halves cut after `middle`.
+fn join_segments(first: Segment, second: Segment, middle: i64) -> Result<Verified, ChainBreak> {
+    let a = first.result?;
+    let Some((second_seq, second_prev)) = second.first else {
+        // Nothing past the middle: the whole chain is the first half (`conclude` judges its end).
+        return Ok(a);
+    };
+    let shift = |mut b: ChainBreak| {
+        b.index += a.count as usize;
+        b
+    };
+    if a.head.last_seq < middle as u64 {
+        // The first half ends early: the next event found is past a gap.
+        return Err(ChainBreak {
+            seq: second_seq,
+            index: a.count as usize,
+            kind: BreakKind::SequenceGap {
+                expected: a.head.last_seq + 1,
+                found: second_seq,
+            },
+        });
+    }
+    if second_seq != middle as u64 + 1 {
+        // The second half's verifier names the gap at its first event.
+        return second.result.map_err(shift).and(Err(ChainBreak {
+            seq: second_seq,
+            index: a.count as usize,
+            kind: BreakKind::SequenceGap {
+                expected: middle as u64 + 1,
+                found: second_seq,
+            },
+        }));
+    }
+    if second_prev != a.head.hash {
+        return Err(ChainBreak {
+            seq: second_seq,
+            index: a.count as usize,
+            kind: BreakKind::LinkBroken {
+                expected_prev: a.head.hash,
+                stored_prev: second_prev,
+            },
+        });
+    }
+    let b = second.result.map_err(shift)?;
+    Ok(Verified {
+        count: a.count + b.count,
+        head: b.head,
+    })
+}
+
+/// Hex text to a hash without allocating (the stored hashes are lowercase hex).
+fn hash_from(bytes: &[u8]) -> anyhow::Result<Hash32> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    if bytes.len() != 64 {
+        anyhow::bail!(
+            "stored hash {:?} is not 64 hex digits",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(h), Some(l)) => out[i] = (h << 4) | l,
+            _ => anyhow::bail!(
+                "stored hash {:?} is not hex",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+    Ok(Hash32(out))
+}
+
+/// Decodes a row into `into`, reusing its strings' buffers.
+fn decode_into(r: &rusqlite::Row<'_>, into: &mut ChainedEvent) -> anyhow::Result<()> {
+    use rusqlite::types::ValueRef;
+    let text = |i: usize| -> anyhow::Result<Option<&[u8]>> {
         Ok(match r.get_ref(i)? {
-            rusqlite::types::ValueRef::Null => None,
-            v => Some(v.as_str()?),
+            ValueRef::Null => None,
+            ValueRef::Text(t) => Some(t),
+            other => anyhow::bail!("audit column {i} holds {:?}, not text", other.data_type()),
         })
     };
     let required = |i: usize, name: &str| -> anyhow::Result<&str> {
-        text(i)?.ok_or_else(|| anyhow::anyhow!("audit {name} is empty"))
+        let bytes = text(i)?.ok_or_else(|| anyhow::anyhow!("audit {name} is empty"))?;
+        Ok(std::str::from_utf8(bytes)?)
     };
-    Ok(ChainedEvent {
-        event: AuditEvent {
-            seq: r.get::<_, i64>(0)? as u64,
-            at: Utc
-                .timestamp_micros(r.get(1)?)
-                .single()
-                .ok_or_else(|| anyhow::anyhow!("audit time out of range"))?,
-            actor: required(2, "actor")?.to_owned(),
-            device: text(3)?.map(str::to_owned),
-            address: text(4)?.map(str::to_owned),
-            action: required(5, "action")?.to_owned(),
-            ticket_id: text(6)?.map(str::parse).transpose()?,
-            before: text(7)?.map(hash).transpose()?,
-            after: text(8)?.map(hash).transpose()?,
-            detail: required(9, "detail")?.to_owned(),
-        },
-        prev_hash: hash(required(10, "prev_hash")?)?,
-        hash: hash(required(11, "hash")?)?,
-    })
+    let set = |target: &mut String, value: &str| {
+        target.clear();
+        target.push_str(value);
+    };
+    let set_opt = |target: &mut Option<String>, value: Option<&[u8]>| -> anyhow::Result<()> {
+        match value {
+            None => *target = None,
+            Some(bytes) => {
+                let value = std::str::from_utf8(bytes)?;
+                match target {
+                    Some(existing) => set(existing, value),
+                    None => *target = Some(value.to_owned()),
+                }
+            }
+        }
+        Ok(())
+    };
+    let e = &mut into.event;
+    e.seq = r.get::<_, i64>(0)? as u64;
+    e.at = Utc
+        .timestamp_micros(r.get(1)?)
+        .single()
+        .ok_or_else(|| anyhow::anyhow!("audit time out of range"))?;
+    set(&mut e.actor, required(2, "actor")?);
+    set_opt(&mut e.device, text(3)?)?;
+    set_opt(&mut e.address, text(4)?)?;
+    set(&mut e.action, required(5, "action")?);
+    e.ticket_id = text(6)?.map(uuid::Uuid::try_parse_ascii).transpose()?;
+    e.before = text(7)?.map(hash_from).transpose()?;
+    e.after = text(8)?.map(hash_from).transpose()?;
+    set(&mut e.detail, required(9, "detail")?);
+    into.prev_hash = hash_from(required(10, "prev_hash")?.as_bytes())?;
+    into.hash = hash_from(required(11, "hash")?.as_bytes())?;
+    Ok(())
 }
 
 async fn counter(pool: &AnyPool) -> anyhow::Result<i64> {

@@ -1,0 +1,148 @@
+//! On SQLite, `audit::verify` reads a long chain in two halves on two threads and joins them.
+//! Tampering on either side of the cut, at the cut itself, or with nothing wrong must give
+//! exactly the answer of a single pass over the chain (`outpost_core::audit::verify`).
+
+use chrono::{TimeZone, Utc};
+use outpost_core::audit::{verify, AuditEvent, BreakKind, ChainHead, ChainedEvent, Hash32};
+use outpost_server::db::Db;
+use uuid::Uuid;
+
+/// Long enough to be cut in two (the cut is at half the counter).
+const EVENTS: u64 = 30_000;
+const MIDDLE: u64 = EVENTS / 2;
+
+fn chain() -> Vec<ChainedEvent> {
+    let mut head = ChainHead::default();
+    (0..EVENTS)
+        .map(|k| {
+            head.append(AuditEvent {
+                seq: 0,
+                at: Utc.timestamp_opt(1_790_000_000 + k as i64, 0).unwrap(),
+                actor: Uuid::from_u128(u128::from(k % 5)).to_string(),
+                device: (k % 2 == 0).then(|| Uuid::from_u128(u128::from(k % 3)).to_string()),
+                address: (k % 3 == 0).then(|| "127.0.0.1".to_string()),
+                action: "ticket.set_status".into(),
+                ticket_id: (k % 4 != 0).then(|| Uuid::from_u128(u128::from(k / 4))),
+                before: (k % 5 != 0).then(|| Hash32::digest(&k.to_be_bytes())),
+                after: Some(Hash32::digest(&(k + 1).to_be_bytes())),
+                detail: format!(r#"{{"mutation_id":{k}}}"#),
+            })
+        })
+        .collect()
+}
+
+async fn insert_all(pool: &sqlx::AnyPool, events: &[ChainedEvent]) {
+    for chunk in events.chunks(500) {
+        let mut tx = pool.begin().await.unwrap();
+        for c in chunk {
+            let e = &c.event;
+            sqlx::query(
+                "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash,
+                     after_hash, detail, prev_hash, hash, department)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL)",
+            )
+            .bind(e.seq as i64)
+            .bind(e.at.timestamp_micros())
+            .bind(e.actor.clone())
+            .bind(e.device.clone())
+            .bind(e.address.clone())
+            .bind(e.action.clone())
+            .bind(e.ticket_id.map(|t| t.to_string()))
+            .bind(e.before.map(|h| h.to_hex()))
+            .bind(e.after.map(|h| h.to_hex()))
+            .bind(e.detail.clone())
+            .bind(c.prev_hash.to_hex())
+            .bind(c.hash.to_hex())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+async fn database(dir: &std::path::Path, events: &[ChainedEvent]) -> Db {
+    let url = format!("sqlite://{}", dir.join("outpost.db").display());
+    let db = Db::connect(&url).await.unwrap();
+    insert_all(&db.pool, events).await;
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'audit_seq'")
+        .bind(EVENTS as i64)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    // What an attacker with the database file does first.
+    for sql in [
+        "DROP TRIGGER audit_no_update",
+        "DROP TRIGGER audit_no_delete",
+    ] {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+    }
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_cut_in_two_answers_as_one_pass_does() {
+    let events = chain();
+    // (what to do to the stored chain, the same done to the events, the expected first break)
+    type Tamper = (&'static str, Box<dyn Fn(&mut Vec<ChainedEvent>)>);
+    let cases: Vec<Tamper> = vec![
+        (
+            "UPDATE audit SET detail = '{}' WHERE seq = 7",
+            Box::new(|v| v[6].event.detail = "{}".into()),
+        ),
+        (
+            "UPDATE audit SET detail = '{}' WHERE seq = 22222",
+            Box::new(|v| v[22221].event.detail = "{}".into()),
+        ),
+        (
+            "DELETE FROM audit WHERE seq = 15000",
+            Box::new(|v| {
+                v.remove(MIDDLE as usize - 1);
+            }),
+        ),
+        (
+            "DELETE FROM audit WHERE seq = 15001",
+            Box::new(|v| {
+                v.remove(MIDDLE as usize);
+            }),
+        ),
+        (
+            "UPDATE audit SET prev_hash = hash WHERE seq = 15001",
+            Box::new(|v| v[MIDDLE as usize].prev_hash = v[MIDDLE as usize].hash),
+        ),
+        (
+            "UPDATE audit SET prev_hash = hash WHERE seq = 29999",
+            Box::new(|v| v[29998].prev_hash = v[29998].hash),
+        ),
+    ];
+    // Untouched first.
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), &events).await;
+    let ok = outpost_server::audit::verify(&db.pool)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ok, verify(&events).unwrap());
+    assert_eq!(ok.count, EVENTS);
+    for (sql, tamper) in cases {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+        let mut expected = events.clone();
+        tamper(&mut expected);
+        let want = verify(&expected).unwrap_err();
+        let got = outpost_server::audit::verify(&db.pool)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(got, want, "after {sql}");
+        assert!(
+            !matches!(got.kind, BreakKind::Truncated { .. }),
+            "after {sql}: {got}"
+        );
+        // Undo by rewriting the whole table for the next case.
+        sqlx::query("DELETE FROM audit")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        insert_all(&db.pool, &events).await;
+    }
+}
