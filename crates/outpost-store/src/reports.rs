@@ -355,6 +355,13 @@ impl Store {
                 "the period must end after it starts".into(),
             ));
         }
+        // Dates come from people: keep them where days and local offsets cannot overflow.
+        let sane = |t: DateTime<Utc>| (1970..=9999).contains(&chrono::Datelike::year(&t));
+        if !sane(params.from) || !sane(params.to) {
+            return Err(crate::StoreError::BadReport(
+                "the period must lie between the years 1970 and 9999".into(),
+            ));
+        }
         if days > MAX_REPORT_DAYS {
             return Err(crate::StoreError::BadReport(format!(
                 "the period is {days} days; reports cover at most {MAX_REPORT_DAYS}"

@@ -286,6 +286,29 @@ fn a_report_matches_an_independent_computation() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("must end after"), "{err}");
+    for (from, to) in [
+        (
+            chrono::DateTime::<Utc>::MIN_UTC,
+            chrono::DateTime::<Utc>::MIN_UTC + Duration::days(3),
+        ),
+        (
+            chrono::DateTime::<Utc>::MAX_UTC - Duration::days(3),
+            chrono::DateTime::<Utc>::MAX_UTC,
+        ),
+    ] {
+        let err = f
+            .store
+            .report(
+                &ReportParams {
+                    from,
+                    to,
+                    ..params.clone()
+                },
+                f.now,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("1970 and 9999"), "{err}");
+    }
 }
 
 #[test]
