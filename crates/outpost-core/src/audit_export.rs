@@ -55,6 +55,34 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
+/// A time as the command-line tools take it: RFC 3339, or a date (`YYYY-MM-DD`, midnight UTC).
+pub fn parse_time_arg(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("{text:?} is not a time; use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD")
+        })
+}
+
+/// A chain head noted earlier, as the tools print and take it: `SEQ:HASH` (`#SEQ` accepted).
+pub fn parse_head_arg(text: &str) -> Result<ChainHead, String> {
+    let (seq, hash) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not SEQ:HASH"))?;
+    Ok(ChainHead {
+        last_seq: seq
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|e| format!("sequence number {seq:?}: {e}"))?,
+        hash: Hash32::from_hex(hash).map_err(|e| format!("hash {hash:?}: {e}"))?,
+    })
+}
+
 impl AuditQuery {
     /// Whether anything other than the time range narrows the result (an export of such a
     /// query has holes by design, which its verification must allow).
@@ -645,6 +673,25 @@ mod tests {
             full.verify_with_anchor(Some(&wrong)),
             Err(ExportProblem::Anchor { seq: 12, .. })
         ));
+    }
+
+    #[test]
+    fn tool_arguments_parse_or_say_why() {
+        assert_eq!(
+            parse_time_arg("2026-03-01").unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time_arg("2026-03-01T09:00:00+08:00").unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap()
+        );
+        assert!(parse_time_arg("yesterday")
+            .unwrap_err()
+            .contains("RFC 3339"));
+        let (events, _) = chain(3);
+        let text = format!("#3:{}", events[2].hash.to_hex());
+        assert_eq!(parse_head_arg(&text).unwrap().hash, events[2].hash);
+        assert!(parse_head_arg("3").is_err() && parse_head_arg("x:00").is_err());
     }
 
     #[test]

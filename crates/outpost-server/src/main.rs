@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use outpost_core::audit::{ChainHead, Hash32};
+use outpost_core::audit::ChainHead;
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery};
 use outpost_core::model::Role;
 use outpost_server::config::Config;
@@ -153,7 +153,7 @@ enum AuditCommand {
         file: PathBuf,
         /// A head noted independently (an earlier export, a printed report), as SEQ:HASH; the
         /// file's event with that number must carry that hash.
-        #[arg(long, value_parser = parse_head)]
+        #[arg(long, value_parser = outpost_core::audit_export::parse_head_arg)]
         head: Option<ChainHead>,
     },
     /// Retention: copy the events older than the retention period (`audit_retention_years`) or
@@ -161,7 +161,7 @@ enum AuditCommand {
     Archive {
         /// Archive events before this time (RFC 3339 or YYYY-MM-DD, UTC) instead of the
         /// retention period.
-        #[arg(long, value_parser = parse_time)]
+        #[arg(long, value_parser = outpost_core::audit_export::parse_time_arg)]
         before: Option<DateTime<Utc>>,
         /// The directory for archive files (default: `audit_archive_dir` from the config).
         #[arg(long)]
@@ -173,10 +173,10 @@ enum AuditCommand {
 #[derive(Args, Clone, Default)]
 struct AuditFilters {
     /// Events at or after this time (RFC 3339, or YYYY-MM-DD for midnight UTC).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = outpost_core::audit_export::parse_time_arg)]
     from: Option<DateTime<Utc>>,
     /// Events before this time (exclusive).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = outpost_core::audit_export::parse_time_arg)]
     to: Option<DateTime<Utc>>,
     /// A user id, or system, customer, cli, intake:<channel>, dispatch.
     #[arg(long)]
@@ -197,32 +197,6 @@ struct AuditFilters {
 enum ExportFormat {
     Csv,
     Json,
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            format!("{text:?} is not a time; use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD")
-        })
-}
-
-fn parse_head(text: &str) -> Result<ChainHead, String> {
-    let (seq, hash) = text
-        .split_once(':')
-        .ok_or_else(|| format!("{text:?} is not SEQ:HASH"))?;
-    Ok(ChainHead {
-        last_seq: seq
-            .trim_start_matches('#')
-            .parse()
-            .map_err(|e| format!("sequence number {seq:?}: {e}"))?,
-        hash: Hash32::from_hex(hash).map_err(|e| format!("hash {hash:?}: {e}"))?,
-    })
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -100,10 +100,10 @@ enum Command {
 #[derive(clap::Args)]
 struct AuditFilters {
     /// From this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = outpost_core::audit_export::parse_time_arg)]
     from: Option<chrono::DateTime<chrono::Utc>>,
     /// Until this time, exclusive (RFC 3339, or a date).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = outpost_core::audit_export::parse_time_arg)]
     to: Option<chrono::DateTime<chrono::Utc>>,
     /// A user id, or system / customer.
     #[arg(long)]
@@ -142,8 +142,8 @@ enum AuditCommand {
     VerifyExport {
         file: std::path::PathBuf,
         /// A head noted earlier, SEQ:HASH: the file must agree with it.
-        #[arg(long)]
-        head: Option<String>,
+        #[arg(long, value_parser = outpost_core::audit_export::parse_head_arg)]
+        head: Option<outpost_core::audit::ChainHead>,
     },
 }
 
@@ -151,15 +151,6 @@ enum AuditCommand {
 enum ExportFormatArg {
     Csv,
     Json,
-}
-
-fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        .map_err(|_| format!("{text:?} is neither RFC 3339 nor YYYY-MM-DD"))
 }
 
 /// Set when a verification fails: the command printed why and exits 1.
@@ -187,34 +178,15 @@ async fn audit_query(
 
 fn verify_export_file(
     file: &std::path::Path,
-    head: Option<&str>,
+    anchor: Option<&outpost_core::audit::ChainHead>,
     json: bool,
 ) -> Result<(), DeskError> {
     let io = |e: std::io::Error| DeskError::Io {
         path: file.to_owned(),
         detail: e.to_string(),
     };
-    let anchor = match head {
-        None => None,
-        Some(text) => {
-            let (seq, hash) = text.split_once(':').ok_or_else(|| DeskError::Io {
-                path: file.to_owned(),
-                detail: "--head must be SEQ:HASH".into(),
-            })?;
-            Some(outpost_core::audit::ChainHead {
-                last_seq: seq.parse().map_err(|_| DeskError::Io {
-                    path: file.to_owned(),
-                    detail: format!("--head: {seq:?} is not a sequence number"),
-                })?,
-                hash: outpost_core::audit::Hash32::from_hex(hash).map_err(|e| DeskError::Io {
-                    path: file.to_owned(),
-                    detail: format!("--head: {e}"),
-                })?,
-            })
-        }
-    };
     let text = std::fs::read_to_string(file).map_err(io)?;
-    let check = outpost_client::supervisor::check_export(&text, anchor.as_ref());
+    let check = outpost_client::supervisor::check_export(&text, anchor);
     if json {
         print_json(&check);
     } else if let Some(v) = &check.verified {
@@ -321,7 +293,7 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
     } = &cli.command
     {
         // Offline by design: no profile, no server.
-        return verify_export_file(file, head.as_deref(), cli.json);
+        return verify_export_file(file, head.as_ref(), cli.json);
     }
     if let Command::Logout { discard_unsent } = cli.command {
         desk.resume(unlock_from_env()).await?;
