@@ -705,7 +705,8 @@ impl Store {
         })
     }
 
-    /// Writes report facts for ticket rows that have none (a cache migrated from schema 3).
+    /// Writes report facts for ticket rows that have none: a cache just migrated from schema 3
+    /// (`Store::open` calls it only then, so opening a cache does not scan its tickets).
     pub(crate) fn backfill_facts(&mut self, now: DateTime<Utc>) -> Result<u64> {
         let missing: Vec<(i64, String)> = self
             .conn

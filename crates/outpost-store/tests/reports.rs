@@ -1,6 +1,6 @@
 //! Reports from the cache agree with a plain in-memory computation over the same synthetic
 //! tickets; the "Revisit due" filter selects exactly the tickets whose revisit clock runs; the
-//! report facts of a cache are rebuilt if they are missing; redactions leave no text behind.
+//! a cache of schema 3 gets its report facts when migrated; redactions leave no text behind.
 
 mod common;
 
@@ -312,7 +312,7 @@ fn a_report_matches_an_independent_computation() {
 }
 
 #[test]
-fn missing_report_facts_are_rebuilt_when_the_cache_opens() {
+fn a_schema_3_cache_gets_its_report_facts_when_it_is_migrated() {
     let f = fixture();
     let params = ReportParams {
         from: f.now - Duration::days(60),
@@ -332,8 +332,12 @@ fn missing_report_facts_are_rebuilt_when_the_cache_opens() {
         let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
             .unwrap();
-        conn.execute_batch("DELETE FROM ticket_facts; UPDATE tickets SET revisit_due_at = NULL;")
-            .unwrap();
+        // Back to schema 3: what a cache written by the previous release looks like.
+        conn.execute_batch(
+            "DROP TABLE ticket_facts; DROP TABLE reopened_tickets; DROP INDEX tickets_revisit;
+             ALTER TABLE tickets DROP COLUMN revisit_due_at; PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let store = open(&dir);
     let after = store.report(&params, later).unwrap();
