@@ -171,11 +171,23 @@ pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<P
         } else {
             dir.join(format!("{stem} ({n}){ext}"))
         };
-        // hard_link fails if the target exists: no race with another writer of the same name.
-        match std::fs::hard_link(&tmp, &candidate) {
-            Ok(()) => {
-                std::fs::remove_file(&tmp)?;
-                return Ok(candidate);
+        // Reserve the name (create_new fails if it is taken, so no other writer's file is
+        // replaced), then move the complete file over the empty placeholder. Works on every
+        // file system, hard links or not.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(_) => {
+                return match std::fs::rename(&tmp, &candidate) {
+                    Ok(()) => Ok(candidate),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&candidate);
+                        let _ = std::fs::remove_file(&tmp);
+                        Err(e)
+                    }
+                };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
@@ -368,5 +380,29 @@ impl Desk {
         self.require_supervisor().await?;
         self.with_store(move |s, _| s.report(&params, crate::desk::now()))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_files_never_replace_one_another_and_names_cannot_escape() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_new_file(dir.path(), "report.csv", b"first").unwrap();
+        let b = write_new_file(dir.path(), "report.csv", b"second").unwrap();
+        assert_eq!(a, dir.path().join("report.csv"));
+        assert_eq!(b, dir.path().join("report (2).csv"));
+        assert_eq!(std::fs::read(&a).unwrap(), b"first");
+        assert_eq!(std::fs::read(&b).unwrap(), b"second");
+        let c = write_new_file(dir.path(), "../../etc/.passwd", b"x").unwrap();
+        assert_eq!(c.parent(), Some(dir.path()));
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+        assert_eq!(names.len(), 3);
     }
 }

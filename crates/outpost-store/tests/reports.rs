@@ -1,5 +1,5 @@
 //! Reports from the cache agree with a plain in-memory computation over the same synthetic
-//! tickets; the "Revisit due" filter selects exactly the tickets whose revisit clock runs; the
+//! tickets; the "Revisit due" filter selects exactly the tickets whose revisit clock runs;
 //! a cache of schema 3 gets its report facts when migrated; redactions leave no text behind.
 
 mod common;
