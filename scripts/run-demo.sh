@@ -25,10 +25,14 @@ echo "run: creating the demo organisation ($tickets tickets)"
 server init --org "Outpost Demo" --admin-email admin@demo.example >/dev/null
 # `demo` prints one line per demo user: role, e-mail, one-time password.
 demo_users=$(server demo --tickets "$tickets")
-agent=$(printf '%s\n' "$demo_users" | awk '$1 == "agent" { print $2, $3; exit }')
-[ -n "$agent" ] || { echo "run: the demo printed no agent" >&2; exit 1; }
-email=${agent% *}
-password=${agent#* }
+# OUTPOST_DEMO_ROLE=supervisor (or admin) opens the app as that role instead of an agent (the
+# supervisor workspace: Audit, Reports).
+role=${OUTPOST_DEMO_ROLE:-agent}
+case "$role" in agent|supervisor|admin) ;; *) echo "run: OUTPOST_DEMO_ROLE must be agent, supervisor or admin" >&2; exit 1 ;; esac
+user=$(printf '%s\n' "$demo_users" | awk -v role="$role" '$1 == role { print $2, $3; exit }')
+[ -n "$user" ] || { echo "run: the demo printed no $role" >&2; exit 1; }
+email=${user% *}
+password=${user#* }
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 OUTPOST_BIND="127.0.0.1:$port" server serve >"$dir/server.log" 2>&1 &
