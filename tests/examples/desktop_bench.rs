@@ -115,7 +115,7 @@ fn app_tree() -> Vec<Proc> {
 }
 
 /// `Rss` and `Pss` (MiB) of a process, from smaps_rollup.
-fn memory(pid: u32) -> (f64, f64) {
+fn memory(pid: u32) -> (f64, f64, f64) {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     let field = |name: &str| {
         text.lines()
@@ -124,7 +124,7 @@ fn memory(pid: u32) -> (f64, f64) {
             .unwrap_or(0.0)
             / 1024.0
     };
-    (field("Rss:"), field("Pss:"))
+    (field("Rss:"), field("Pss:"), field("Pss_Anon:"))
 }
 
 fn stats(mut samples: Vec<f64>) -> String {
@@ -383,6 +383,21 @@ async fn main() {
         stats(queue_own)
     );
 
+    let app_memory = || {
+        let mut lines = Vec::new();
+        let (mut rss, mut pss) = (0.0, 0.0);
+        for p in app_tree() {
+            let (r, s, a) = memory(p.pid);
+            lines.push(format!(
+                "  {:<22} RSS {r:>7.1} MiB, PSS {s:>7.1} MiB (anonymous {a:>7.1} MiB)",
+                p.comm
+            ));
+            rss += r;
+            pss += s;
+        }
+        (lines.join("\n"), rss, pss)
+    };
+
     // Through WebDriver (what the suite uses; WebKit's automation session adds its own set-up).
     // 1. Baseline: no profile, to the sign-in form.
     let empty = work.path().join("empty");
@@ -396,6 +411,16 @@ async fn main() {
         s.quit().await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The memory floor: the same binary with no profile, on its sign-in form (no cache open, no
+    // queue), through the same WebDriver session set-up as the measurement below.
+    let (s, _, _) = launch_to(&driver, &app, "outpost:signin-ready").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (lines, rss, pss) = app_memory();
+    println!(
+        "memory floor, no profile, at the sign-in form: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}"
+    );
+    s.quit().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     drop(driver);
     println!(
         "baseline, no profile, process start to the sign-in form: {}; of which to the webview's navigation start: {}",
@@ -504,24 +529,37 @@ async fn main() {
 
     // 3. Memory after start-up and the interactions above (the baseline), then after scrolling
     // the whole queue.
-    let app_memory = || {
-        let mut lines = Vec::new();
-        let (mut rss, mut pss) = (0.0, 0.0);
-        for p in app_tree() {
-            let (r, s) = memory(p.pid);
-            lines.push(format!(
-                "  {:<22} RSS {r:>7.1} MiB, PSS {s:>7.1} MiB",
-                p.comm
-            ));
-            rss += r;
-            pss += s;
-        }
-        (lines.join("\n"), rss, pss)
-    };
     let (lines, rss, pss) = app_memory();
     println!(
         "whole app before scrolling the queue: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}"
     );
+    // `--ipc-probe N`: N queue-page commands straight through the IPC, nothing rendered, to
+    // tell what the IPC keeps from what the list keeps.
+    if let Some(n) = arg(&args, "--ipc-probe").and_then(|v| v.parse::<usize>().ok()) {
+        let t0 = Instant::now();
+        let value: Value = s
+            .script_async(&format!(
+                "const cb = arguments[arguments.length - 1];
+                 const filter = {{ statuses: [], priorities: [], departments: [], categories: [], assignee: {{ kind: 'any' }}, tag: null, sla: null, revisit: false }};
+                 (async () => {{
+                   let cursor = null, rows = 0;
+                   for (let i = 0; i < {n}; i++) {{
+                     const page = await window.__TAURI_INTERNALS__.invoke('queue', {{ filter, sort: 'sla_due', cursor, limit: 100 }});
+                     rows += page.rows.length;
+                     cursor = page.next;
+                   }}
+                   return rows;
+                 }})().then(cb, (e) => cb(String(e)));"
+            ))
+            .await
+            .expect("ipc probe");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (lines, rss, pss) = app_memory();
+        println!(
+            "after {n} queue pages through the IPC ({value} rows, {:.1} s): RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}",
+            t0.elapsed().as_secs_f64()
+        );
+    }
     let swept = Instant::now();
     let mut steps = 0;
     loop {
@@ -554,6 +592,15 @@ async fn main() {
         swept.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // `OUTPOST_BENCH_SMAPS=<dir>`: keep each process's smaps after the sweep, for a breakdown.
+    if let Some(dir) = std::env::var_os("OUTPOST_BENCH_SMAPS") {
+        for p in app_tree() {
+            let _ = std::fs::copy(
+                format!("/proc/{}/smaps", p.pid),
+                PathBuf::from(&dir).join(format!("{}.smaps", p.comm)),
+            );
+        }
+    }
     let (lines, rss, pss) = app_memory();
     println!("whole app after scrolling the full queue: RSS {rss:.1} MiB (sum), PSS {pss:.1} MiB\n{lines}");
     // Garbage the page no longer holds is collected on WebKit's idle timers: the same figure

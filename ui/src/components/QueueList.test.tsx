@@ -83,6 +83,22 @@ describe("queue paging", () => {
     expect(queue.row(520)?.key).toMatch(/^OP-/);
   });
 
+  it("holds only the pages around the window while the whole queue scrolls past", async () => {
+    const { list, queue } = await mountQueue(1000);
+    let most = 0;
+    for (let index = 0; index < 1000; index += 40) {
+      await scrollTo(list, index);
+      // Every row on screen is real (a ticket not yet synced has no key, so look for placeholders).
+      await eventually(() => expect(list.querySelectorAll(".queue-row.placeholder")).toHaveLength(0));
+      most = Math.max(most, queue.held());
+    }
+    // The window's page(s), the half page read ahead and two pages of margin on each side.
+    expect(most).toBeLessThanOrEqual(6 * PAGE_SIZE);
+    expect(queue.held()).toBeLessThanOrEqual(6 * PAGE_SIZE);
+    expect(queue.row(0)).toBeUndefined();
+    expect(queue.row(999)?.key).toMatch(/^OP-/);
+  });
+
   it("shows what an empty view would hold", async () => {
     const mock = mockBackend({ tickets: 10 });
     const ctx = await deskContext(mock);

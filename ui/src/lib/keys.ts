@@ -1,8 +1,11 @@
 // Ticket keys by id, as this window has seen them (queue pages, search hits, opened tickets,
 // and the audit table's `ticketKeys` lookups, which read the cache without recording a view).
-// A ticket that is not in the cache shows a short id.
+// A ticket that is not in the cache shows a short id. The map is bounded: the oldest entries go
+// first, and the audit table looks up again whatever it no longer finds.
 import { createSignal } from "solid-js";
 
+/** Keys remembered at most; a queue scrolled end to end does not feed this map. */
+export const MAX_KEYS = 5_000;
 const keys = new Map<string, string>();
 const [version, setVersion] = createSignal(0);
 
@@ -10,9 +13,14 @@ export function rememberKeys(pairs: Iterable<{ id: string; key: string | null }>
   let added = false;
   for (const { id, key } of pairs) {
     if (key && keys.get(id) !== key) {
+      keys.delete(id);
       keys.set(id, key);
       added = true;
     }
+  }
+  for (const oldest of keys.keys()) {
+    if (keys.size <= MAX_KEYS) break;
+    keys.delete(oldest);
   }
   if (added) setVersion((v) => v + 1);
 }

@@ -2,10 +2,13 @@
 // rows are fetched and kept; the total from queue_count sizes the scrollbar. Pages are reached
 // by cursor, so page p needs the cursor that page p-1 returned; rows of pages far from the
 // window are dropped, their cursors kept.
+//
+// Rows live in a plain Map, not a store: a store keeps a property and a signal for every index
+// ever read, so scrolling 100 000 rows would leave 100 000 of each behind. One version signal
+// tells the rows on screen that the map changed; each re-reads its own index, and Solid touches
+// the DOM only where a value differs.
 import { batch, createSignal } from "solid-js";
-import { createStore, reconcile } from "solid-js/store";
 import type { Backend, QueueCursor, QueueFilter, QueueRow, QueueSort } from "../backend";
-import { rememberKeys } from "../lib/keys";
 
 export const PAGE_SIZE = 100;
 /** Pages beyond the window edges whose rows are kept when the window moves. */
@@ -17,7 +20,9 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
   const [total, setTotal] = createSignal(0);
   const [ready, setReady] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
-  const [rows, setRows] = createStore<Record<number, QueueRow | undefined>>({});
+  const rows = new Map<number, QueueRow>();
+  const [version, setVersion] = createSignal(0);
+  const changed = () => setVersion((v) => v + 1);
   let filter: QueueFilter | null = null;
   let sort: QueueSort = "sla_due";
   /** cursors[p] starts page p; undefined = not known yet. */
@@ -39,13 +44,11 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
     if (cursor === null && page > 0) return;
     const result = await backend.queue(filter!, sort, cursor ?? null, pageSize);
     if (gen !== generation) return;
-    rememberKeys(result.rows);
-    batch(() => {
-      const base = page * pageSize;
-      result.rows.forEach((row, i) => setRows(base + i, reconcile(row, { key: "id" })));
-      // A page that came back short: the rows after it are gone.
-      for (let i = base + result.rows.length; i < base + pageSize; i++) if (rows[i]) setRows(i, undefined);
-    });
+    const base = page * pageSize;
+    result.rows.forEach((row, i) => rows.set(base + i, row));
+    // A page that came back short: the rows after it are gone.
+    for (let i = base + result.rows.length; i < base + pageSize; i++) rows.delete(i);
+    changed();
     cursors[page + 1] = result.next;
     loaded.add(page);
   }
@@ -65,13 +68,18 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
   }
 
   function evictOutside(first: number, last: number): void {
-    batch(() => {
-      for (const page of [...loaded]) {
-        if (page >= first - KEEP_MARGIN && page <= last + KEEP_MARGIN) continue;
-        loaded.delete(page);
-        for (let i = page * pageSize; i < (page + 1) * pageSize; i++) if (rows[i]) setRows(i, undefined);
-      }
-    });
+    let evicted = false;
+    for (const page of [...loaded]) {
+      if (page >= first - KEEP_MARGIN && page <= last + KEEP_MARGIN) continue;
+      loaded.delete(page);
+      for (let i = page * pageSize; i < (page + 1) * pageSize; i++) evicted = rows.delete(i) || evicted;
+    }
+    // Rows kept after a refresh (not in `loaded`) outside the window go too.
+    for (const index of rows.keys()) {
+      const page = pageOf(index);
+      if (page < first - KEEP_MARGIN || page > last + KEEP_MARGIN) evicted = rows.delete(index) || evicted;
+    }
+    if (evicted) changed();
   }
 
   /**
@@ -108,8 +116,9 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
     try {
       const count = await backend.queueCount(nextFilter);
       if (gen !== generation) return;
+      rows.clear();
       batch(() => {
-        setRows(reconcile({}));
+        changed();
         setTotal(count);
       });
       window = [0, 0];
@@ -134,9 +143,10 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
       if (gen !== generation) return;
       loaded.clear();
       inflight.clear();
+      for (const index of rows.keys()) if (index >= count) rows.delete(index);
       batch(() => {
+        changed();
         setTotal(count);
-        for (const key of Object.keys(rows)) if (Number(key) >= count) setRows(Number(key), undefined);
       });
       // Cursors past the window may point into rows that moved; they are re-derived on demand.
       const lastPage = pageOf(Math.max(0, Math.min(count - 1, window[1] + Math.floor(pageSize / 2))));
@@ -151,13 +161,18 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
     total,
     ready,
     error,
-    row: (index: number): QueueRow | undefined => rows[index],
+    row: (index: number): QueueRow | undefined => {
+      version();
+      return rows.get(index);
+    },
     ensure,
     reset,
     refresh,
     indexOf: (id: string): number => {
-      for (const key of Object.keys(rows)) if (rows[Number(key)]?.id === id) return Number(key);
+      for (const [index, row] of rows) if (row.id === id) return index;
       return -1;
     },
+    /** How many rows are held (the window and its margins): for tests of eviction. */
+    held: (): number => rows.size,
   };
 }
