@@ -1,6 +1,8 @@
 //! On SQLite, `audit::verify` reads a long chain in two halves on two threads and joins them.
 //! Tampering on either side of the cut, at the cut itself, or with nothing wrong must give
 //! exactly the answer of a single pass over the chain (`outpost_core::audit::verify`).
+//! The halves are read in storage (rowid) order first; that pass must answer for an intact
+//! chain and step aside for anything irregular, including intact rows stored out of order.
 
 use chrono::{TimeZone, Utc};
 use outpost_core::audit::{verify, AuditEvent, BreakKind, ChainHead, ChainedEvent, Hash32};
@@ -115,8 +117,9 @@ async fn a_chain_cut_in_two_answers_as_one_pass_does() {
             Box::new(|v| v[29998].prev_hash = v[29998].hash),
         ),
     ];
-    // Untouched first.
+    // Untouched first: the storage-order pass answers, and as one pass does.
     let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("outpost.db");
     let db = database(dir.path(), &events).await;
     let ok = outpost_server::audit::verify(&db.pool)
         .await
@@ -124,8 +127,17 @@ async fn a_chain_cut_in_two_answers_as_one_pass_does() {
         .unwrap();
     assert_eq!(ok, verify(&events).unwrap());
     assert_eq!(ok.count, EVENTS);
+    assert_eq!(
+        outpost_server::audit::storage_order_pass(&file).unwrap(),
+        Some(ok.clone())
+    );
     for (sql, tamper) in cases {
         sqlx::query(sql).execute(&db.pool).await.unwrap();
+        assert_eq!(
+            outpost_server::audit::storage_order_pass(&file).unwrap(),
+            None,
+            "the storage-order pass steps aside after {sql}"
+        );
         let mut expected = events.clone();
         tamper(&mut expected);
         let want = verify(&expected).unwrap_err();
@@ -145,4 +157,70 @@ async fn a_chain_cut_in_two_answers_as_one_pass_does() {
             .unwrap();
         insert_all(&db.pool, &events).await;
     }
+}
+
+/// Intact events whose rows are stored out of sequence order (a row deleted and written back
+/// unchanged, on either side of the cut, or two rows' storage swapped): nothing was altered, so
+/// the chain verifies; the storage-order pass sees the disorder and leaves it to the sequence
+/// pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intact_events_stored_out_of_order_still_verify() {
+    let events = chain();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("outpost.db");
+    let db = database(dir.path(), &events).await;
+    let want = verify(&events).unwrap();
+    for seqs in [&[100u64][..], &[MIDDLE, MIDDLE + 1], &[EVENTS - 10, 3]] {
+        for &seq in seqs {
+            sqlx::query("DELETE FROM audit WHERE seq = $1")
+                .bind(seq as i64)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+        let moved: Vec<ChainedEvent> = seqs
+            .iter()
+            .rev()
+            .map(|&seq| events[seq as usize - 1].clone())
+            .collect();
+        insert_all(&db.pool, &moved).await;
+        assert_eq!(
+            outpost_server::audit::storage_order_pass(&file).unwrap(),
+            None,
+            "rows {seqs:?} moved to the end of the table"
+        );
+        let got = outpost_server::audit::verify(&db.pool)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, want, "rows {seqs:?} moved to the end of the table");
+    }
+    // And a forged event past the counter, stored last, is named as before.
+    let mut head = ChainHead {
+        last_seq: EVENTS,
+        hash: want.head.hash,
+    };
+    let forged = head.append(AuditEvent {
+        seq: 0,
+        at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        actor: Uuid::nil().to_string(),
+        device: None,
+        address: None,
+        action: "ticket.set_status".into(),
+        ticket_id: None,
+        before: None,
+        after: None,
+        detail: "{}".into(),
+    });
+    insert_all(&db.pool, &[forged]).await;
+    assert_eq!(
+        outpost_server::audit::storage_order_pass(&file).unwrap(),
+        None
+    );
+    let got = outpost_server::audit::verify(&db.pool)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(got.seq, EVENTS + 1);
+    assert!(matches!(got.kind, BreakKind::BeyondHead { .. }), "{got}");
 }
