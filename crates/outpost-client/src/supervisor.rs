@@ -233,15 +233,33 @@ impl Desk {
         let mut verifier = Verifier::new();
         let mut previous_matches = None;
         let mut broken = None;
-        let mut after = 0u64;
+        // The next page is fetched (and decoded, on another thread) while this one is checked.
+        let fetch = |after: u64| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                engine
+                    .audit_page(&AuditQuery {
+                        after_seq: Some(after),
+                        limit: Some(MAX_AUDIT_PAGE),
+                        ..AuditQuery::default()
+                    })
+                    .await
+            })
+        };
+        let joined = |r: Result<_, tokio::task::JoinError>| {
+            r.map_err(|e| {
+                DeskError::Sync(crate::sync::SyncError::Api(crate::api::ApiError::Protocol(
+                    format!("reading the chain: {e}"),
+                )))
+            })
+        };
+        let mut pending = fetch(0);
         let server_head = loop {
-            let page = engine
-                .audit_page(&AuditQuery {
-                    after_seq: Some(after),
-                    limit: Some(MAX_AUDIT_PAGE),
-                    ..AuditQuery::default()
-                })
-                .await?;
+            let page = joined(pending.await)??;
+            let mut next = match page.events.last() {
+                Some(last) if page.has_more => Some(fetch(last.chained.event.seq)),
+                _ => None,
+            };
             for record in &page.events {
                 let seq = record.chained.event.seq;
                 if seq > page.head.last_seq {
@@ -265,10 +283,15 @@ impl Desk {
                 {
                     previous_matches = Some(p.hash == record.chained.hash);
                 }
-                after = record.chained.event.seq;
             }
-            if broken.is_some() || !page.has_more || page.events.is_empty() {
-                break page.head;
+            match next.take() {
+                Some(next) if broken.is_none() => pending = next,
+                other => {
+                    if let Some(unused) = other {
+                        unused.abort();
+                    }
+                    break page.head;
+                }
             }
         };
         let verified = verifier.finish();

@@ -27,12 +27,46 @@ impl Hash32 {
     pub const GENESIS: Hash32 = Hash32([0; 32]);
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        let mut digits = [0u8; 64];
+        self.write_hex(&mut digits).to_owned()
+    }
+
+    /// Lowercase hex into a stack buffer (no allocation: pages of thousands of events write
+    /// several hashes each).
+    #[inline]
+    pub fn write_hex<'a>(&self, digits: &'a mut [u8; 64]) -> &'a str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0F)];
+        }
+        std::str::from_utf8(digits).expect("hex digits are ASCII")
     }
 
     pub fn from_hex(text: &str) -> Result<Self, hex::FromHexError> {
+        Hash32::from_hex_bytes(text.as_bytes())
+    }
+
+    /// Hex digits (either case) to a hash, with one table lookup per digit: a non-digit anywhere
+    /// sets the high bits of `bad`, checked once. Verifying a chain decodes two or more hashes
+    /// per event, and the `hex` crate's per-digit `match` was the largest single cost of
+    /// reading a million events (BENCHMARKS.md). Input that is not 64 hex digits goes to the
+    /// `hex` crate, which names the problem.
+    #[inline]
+    pub fn from_hex_bytes(bytes: &[u8]) -> Result<Self, hex::FromHexError> {
         let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out)?;
+        if let Ok(digits) = <&[u8; 64]>::try_from(bytes) {
+            let mut bad = 0u8;
+            for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+                let (high, low) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+                bad |= high | low;
+                *byte = (high << 4) | (low & 0x0F);
+            }
+            if bad & 0xF0 == 0 {
+                return Ok(Hash32(out));
+            }
+        }
+        hex::decode_to_slice(bytes, &mut out)?;
         Ok(Hash32(out))
     }
 
@@ -56,14 +90,42 @@ impl fmt::Display for Hash32 {
 
 impl Serialize for Hash32 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        let mut digits = [0u8; 64];
+        s.serialize_str(self.write_hex(&mut digits))
     }
 }
 
+/// Hex digit values by byte; 0xFF marks a byte that is not a hex digit.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 impl<'de> Deserialize<'de> for Hash32 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Hash32::from_hex(&text).map_err(serde::de::Error::custom)
+        // Decoded from the borrowed text where the format allows it: no String per hash.
+        struct HexVisitor;
+        impl serde::de::Visitor<'_> for HexVisitor {
+            type Value = Hash32;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SHA-256 hash as 64 hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Hash32, E> {
+                Hash32::from_hex(text).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(HexVisitor)
     }
 }
 
@@ -346,6 +408,34 @@ pub fn verify<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hashes_decode_from_hex_of_either_case_and_anything_else_is_refused() {
+        let hash = super::Hash32::digest(b"outpost");
+        let hex = hash.to_hex();
+        assert_eq!(hex, hex::encode(hash.0));
+        assert_eq!(super::Hash32::from_hex(&hex).unwrap(), hash);
+        assert_eq!(super::Hash32::from_hex(&hex.to_uppercase()).unwrap(), hash);
+        for at in 0..64 {
+            for bad in [b'g', b'G', b' ', b'/', b':', b'@', b'`', 0, 0xFF] {
+                let mut bytes = hex.clone().into_bytes();
+                bytes[at] = bad;
+                assert!(
+                    super::Hash32::from_hex_bytes(&bytes).is_err(),
+                    "{bad:#x} at {at}"
+                );
+            }
+        }
+        assert!(super::Hash32::from_hex(&hex[..63]).is_err());
+        assert!(super::Hash32::from_hex(&hex[..62]).is_err());
+        assert!(super::Hash32::from_hex(&format!("{hex}00")).is_err());
+        assert!(super::Hash32::from_hex("").is_err());
+        // Through serde, as pages and exports carry them.
+        let json = format!("\"{hex}\"");
+        assert_eq!(serde_json::from_str::<super::Hash32>(&json).unwrap(), hash);
+        assert!(serde_json::from_str::<super::Hash32>("\"zz\"").is_err());
+        assert!(serde_json::from_str::<super::Hash32>("42").is_err());
+    }
+
     use super::*;
     use chrono::TimeZone;
 
