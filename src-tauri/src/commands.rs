@@ -14,7 +14,9 @@ use outpost_store::{
 use tauri::ipc::Channel;
 use tauri::State;
 
-use outpost_client::supervisor::{ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile};
+use outpost_client::supervisor::{
+    ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile, VerifyProgress,
+};
 use outpost_core::audit_export::{AuditPage, AuditQuery};
 use outpost_store::{Report, ReportParams};
 
@@ -237,8 +239,15 @@ pub async fn audit_page(shell: State<'_, Shell>, query: AuditQuery) -> Res<Audit
 }
 
 #[tauri::command]
-pub async fn audit_verify(shell: State<'_, Shell>) -> Res<ChainCheck> {
-    shell.desk.audit_verify().await.map_err(dto)
+pub async fn audit_verify(
+    shell: State<'_, Shell>,
+    on_progress: Channel<VerifyProgress>,
+) -> Res<ChainCheck> {
+    shell
+        .desk
+        .audit_verify_with(|p| drop(on_progress.send(p)))
+        .await
+        .map_err(dto)
 }
 
 #[tauri::command]

@@ -127,8 +127,20 @@ async fn supervisor_sees_views_redacts_verifies_and_exports() {
     assert!(first.checked >= 3);
     assert_eq!(first.verified_head, first.server_head);
     assert_eq!(first.previous, None);
-    let second = admin.desk.audit_verify().await.unwrap();
+    let progress = std::sync::Mutex::new(Vec::new());
+    let second = admin
+        .desk
+        .audit_verify_with(|p| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
     assert_eq!(second.previous_matches, Some(true), "{second:?}");
+    // Progress after each page: rising, ending at what was checked, of the server's head.
+    let progress = progress.into_inner().unwrap();
+    assert!(!progress.is_empty());
+    assert!(progress.windows(2).all(|w| w[0].checked < w[1].checked));
+    let last = progress.last().unwrap();
+    assert_eq!(last.checked, second.checked);
+    assert_eq!(last.head, second.server_head.last_seq);
 
     // Export the whole chain as CSV and JSON; both verify offline; an edit is named.
     let exports = outpost_system_tests::scratch_dir();

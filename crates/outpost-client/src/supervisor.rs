@@ -20,6 +20,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::desk::{Desk, DeskError, DeskResult};
 
+/// How far a verification of the server's chain has got: events checked so far, of the server's
+/// head (sent after each page, for a progress bar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VerifyProgress {
+    pub checked: u64,
+    pub head: u64,
+}
+
 /// The result of verifying the server's chain from this device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -223,6 +232,14 @@ impl Desk {
 
     /// Reads the whole chain from the server and verifies every event here.
     pub async fn audit_verify(&self) -> DeskResult<ChainCheck> {
+        self.audit_verify_with(|_| {}).await
+    }
+
+    /// [`Desk::audit_verify`], calling `progress` after each page is checked.
+    pub async fn audit_verify_with(
+        &self,
+        progress: impl Fn(VerifyProgress) + Send,
+    ) -> DeskResult<ChainCheck> {
         self.require_supervisor().await?;
         let engine = self.engine().await?;
         let started = Instant::now();
@@ -254,6 +271,7 @@ impl Desk {
             })
         };
         let mut pending = fetch(0);
+        let mut checked = 0u64;
         let server_head = loop {
             let page = joined(pending.await)??;
             let mut next = match page.events.last() {
@@ -284,6 +302,11 @@ impl Desk {
                     previous_matches = Some(p.hash == record.chained.hash);
                 }
             }
+            checked += page.events.len() as u64;
+            progress(VerifyProgress {
+                checked: checked.min(page.head.last_seq),
+                head: page.head.last_seq,
+            });
             match next.take() {
                 Some(next) if broken.is_none() => pending = next,
                 other => {

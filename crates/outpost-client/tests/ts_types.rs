@@ -106,6 +106,7 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<Settings>();
     r.visit::<DeskEvent>();
     r.visit::<outpost_client::supervisor::ChainCheck>();
+    r.visit::<outpost_client::supervisor::VerifyProgress>();
     r.visit::<outpost_client::supervisor::ExportFormat>();
     r.visit::<outpost_client::supervisor::SavedFile>();
     r.visit::<outpost_client::supervisor::SavedExport>();

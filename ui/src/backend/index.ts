@@ -3,6 +3,7 @@ import type {
   AuditPage,
   AuditQuery,
   ChainCheck,
+  VerifyProgress,
   ConflictRecord,
   DeskEvent,
   Directory,
@@ -98,7 +99,7 @@ export interface Backend {
   /** One page of the server's audit trail (online only: `offline` otherwise). */
   auditPage(query: AuditQuery): Promise<AuditPage>;
   /** Reads the whole chain from the server and recomputes every hash on this device. */
-  auditVerify(): Promise<ChainCheck>;
+  auditVerify(onProgress?: (progress: VerifyProgress) => void): Promise<ChainCheck>;
   /** Writes the events the query selects to a new file in the user's Downloads folder. */
   auditExport(query: AuditQuery, format: ExportFormat): Promise<SavedExport>;
   /** Checks an export file's text offline. */

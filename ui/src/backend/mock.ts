@@ -7,6 +7,7 @@ import type {
   AuditPage,
   AuditQuery,
   ChainCheck,
+  VerifyProgress,
   ChainHead,
   ClockKind,
   ConflictRecord,
@@ -1072,12 +1073,13 @@ export class MockBackend implements Backend {
     });
   }
 
-  auditVerify(): Promise<ChainCheck> {
+  auditVerify(onProgress?: (progress: VerifyProgress) => void): Promise<ChainCheck> {
     return this.run("audit_verify", {}, () => {
       this.requireSupervisor();
       requireOnline(this.offline);
       const started = performance.now();
       const result = this.audit.verify();
+      onProgress?.({ checked: result.checked, head: result.serverHead.last_seq });
       const previous = this.verifiedHead;
       let previousMatches = previous ? this.audit.holds(previous) : null;
       if (previous && previousMatches === null && !result.broken && previous.last_seq > result.verifiedHead.last_seq) previousMatches = false;

@@ -3,6 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { BackendError, type Backend, type SignInArgs } from "./index";
 import type {
+  VerifyProgress,
   AuditPage,
   AuditQuery,
   ChainCheck,
@@ -127,8 +128,10 @@ export class TauriBackend implements Backend {
   auditPage(query: AuditQuery) {
     return call<AuditPage>("audit_page", { query });
   }
-  auditVerify() {
-    return call<ChainCheck>("audit_verify");
+  auditVerify(onProgress?: (progress: VerifyProgress) => void) {
+    const channel = new Channel<VerifyProgress>();
+    if (onProgress) channel.onmessage = onProgress;
+    return call<ChainCheck>("audit_verify", { onProgress: channel });
   }
   auditExport(query: AuditQuery, format: ExportFormat) {
     return call<SavedExport>("audit_export", { query, format });

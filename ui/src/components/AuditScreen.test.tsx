@@ -141,6 +141,28 @@ describe("audit table", () => {
 });
 
 describe("chain verification", () => {
+  it("shows how far it has got while a long chain is read", async () => {
+    const mock = await mount();
+    const real = mock.auditVerify.bind(mock);
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    mock.auditVerify = async (onProgress) => {
+      onProgress?.({ checked: 5_000, head: 1_000_002 });
+      await held;
+      return real(onProgress);
+    };
+    fireEvent.click(screen.getByTestId("audit-verify"));
+    const result = () => screen.getByTestId("audit-verify-result");
+    await eventually(() => expect(result().textContent).toBe("Verifying… 5,000 of 1,000,002 events checked on this computer"));
+    expect(result().dataset.state).toBe("running");
+    const bar = screen.getByTestId("audit-verify-progress") as HTMLProgressElement;
+    expect([bar.value, bar.max]).toEqual([5_000, 1_000_002]);
+    expect((screen.getByTestId("audit-verify") as HTMLButtonElement).disabled).toBe(true);
+    finish();
+    await eventually(() => expect(result().dataset.state).toBe("ok"));
+    expect(screen.queryByTestId("audit-verify-progress")).toBeNull();
+  });
+
   it("reports the verified count and head, then the first broken event in words", async () => {
     const mock = await mount();
     fireEvent.click(screen.getByTestId("audit-verify"));

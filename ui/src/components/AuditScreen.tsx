@@ -2,7 +2,7 @@
 // selected event's before/after values and seals, chain verification, exports and their check.
 // The trail lives on the server: offline, the screen says so calmly and keeps what it showed.
 import { batch, createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
-import { BackendError, type AuditQuery, type AuditRecord, type ChainCheck, type ExportCheck, type SavedExport } from "../backend";
+import { BackendError, type AuditQuery, type AuditRecord, type ChainCheck, type ExportCheck, type SavedExport, type VerifyProgress } from "../backend";
 import { useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
 import { formatTimestamp, fromLocalInput } from "../lib/time";
@@ -31,7 +31,7 @@ export const AUDIT_PAGE_SIZE = 100;
 const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*-\d+$/;
 
 type Loading = "idle" | "loading" | "offline" | "error";
-type Verify = { kind: "running" } | { kind: "done"; check: ChainCheck } | { kind: "failed"; text: string; offline: boolean };
+type Verify = { kind: "running"; progress?: VerifyProgress } | { kind: "done"; check: ChainCheck } | { kind: "failed"; text: string; offline: boolean };
 type Exported = { kind: "running" } | { kind: "done"; saved: SavedExport } | { kind: "failed"; text: string };
 type Checked = { kind: "running" } | { kind: "done"; check: ExportCheck; name: string } | { kind: "failed"; text: string };
 
@@ -152,7 +152,10 @@ export function AuditScreen() {
   const runVerify = async () => {
     setVerify({ kind: "running" });
     try {
-      setVerify({ kind: "done", check: await desk.backend.auditVerify() });
+      const check = await desk.backend.auditVerify((progress) => {
+        if (verify()?.kind === "running") setVerify({ kind: "running", progress });
+      });
+      setVerify({ kind: "done", check });
     } catch (raw) {
       const e = BackendError.from(raw);
       setVerify({ kind: "failed", text: e.code === "offline" ? t("audit.offline_verify") : errorText(e), offline: e.code === "offline" });
@@ -412,9 +415,16 @@ export function AuditScreen() {
 }
 
 function VerifyLine(props: { state: Verify; count: (n: number) => string }) {
-  const line = () => {
+  const line = (): { state: string; text: string; progress?: VerifyProgress } => {
     const s = props.state;
-    if (s.kind === "running") return { state: "running", text: t("audit.verifying") };
+    if (s.kind === "running") {
+      const p = s.progress;
+      return {
+        state: "running",
+        text: p ? t("audit.verifying_progress", { checked: props.count(p.checked), head: props.count(p.head) }) : t("audit.verifying"),
+        progress: p,
+      };
+    }
     if (s.kind === "failed") return { state: s.offline ? "offline" : "error", text: s.text };
     const c = s.check;
     if (c.broken) return { state: "broken", text: t("audit.verify.broken", { seq: c.broken.seq, reason: explainBreak(c.broken.kind) }) };
@@ -427,6 +437,9 @@ function VerifyLine(props: { state: Verify; count: (n: number) => string }) {
   return (
     <p class="result-line" data-testid="audit-verify-result" data-state={line().state} role="status">
       {line().text}
+      <Show when={line().progress}>
+        {(p) => <progress data-testid="audit-verify-progress" max={Math.max(1, p().head)} value={p().checked} />}
+      </Show>
     </p>
   );
 }

@@ -445,6 +445,7 @@ export const en = {
   "audit.verify": "Verify chain",
   "audit.refresh": "Refresh",
   "audit.verifying": "Verifying… (this computer reads the whole chain and recomputes every hash)",
+  "audit.verifying_progress": "Verifying… {checked} of {head} events checked on this computer",
   "audit.verify.ok": "✓ {count} events verified, head {hash}… in {seconds} s",
   "audit.verify.broken": "✗ Broken at event #{seq}: {reason}",
   "audit.verify.rewritten": "✗ History rewritten: the head this computer verified last time (event #{seq}, {hash}…) is no longer part of the chain.",

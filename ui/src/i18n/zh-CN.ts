@@ -447,6 +447,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "audit.verify": "校验哈希链",
   "audit.refresh": "刷新",
   "audit.verifying": "正在校验…（本机会读取整条哈希链并重新计算每个哈希值）",
+  "audit.verifying_progress": "正在校验…本机已核对 {checked} / {head} 条事件",
   "audit.verify.ok": "✓ 已校验 {count} 条事件，链头 {hash}…，用时 {seconds} 秒",
   "audit.verify.broken": "✗ 第 #{seq} 条事件处断裂：{reason}",
   "audit.verify.rewritten": "✗ 历史已被改写：本机上次校验的链头（第 #{seq} 条，{hash}…）已不在链中。",

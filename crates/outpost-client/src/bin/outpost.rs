@@ -332,7 +332,19 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 }
             }
             AuditCommand::Verify => {
-                let check = desk.audit_verify().await?;
+                // On a terminal, how far it has got (a million events take seconds).
+                let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                let check = desk
+                    .audit_verify_with(|p| {
+                        if tty {
+                            eprint!("\rverifying: {} of {} events checked", p.checked, p.head);
+                        }
+                    })
+                    .await;
+                if tty {
+                    eprint!("\r\x1b[2K");
+                }
+                let check = check?;
                 if cli.json {
                     print_json(&check);
                 } else if let Some(b) = &check.broken {

@@ -88,4 +88,5 @@ export type { VaultMode } from "./VaultMode";
 export type { VerificationCheck } from "./VerificationCheck";
 export type { VerificationDimension } from "./VerificationDimension";
 export type { VerificationResult } from "./VerificationResult";
+export type { VerifyProgress } from "./VerifyProgress";
 export type { JsonValue } from "./serde_json/JsonValue";
