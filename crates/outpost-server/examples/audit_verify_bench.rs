@@ -36,10 +36,6 @@ async fn main() -> anyhow::Result<()> {
     while i < events {
         let mut tx = db.pool.begin().await?;
         let batch = 400.min(events - i);
-        let mut sql = String::from(
-            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, \
-             after_hash, detail, prev_hash, hash, department) VALUES ",
-        );
         let mut rows = Vec::with_capacity(batch as usize);
         for n in 0..batch {
             let k = i + n;
@@ -57,47 +53,9 @@ async fn main() -> anyhow::Result<()> {
                     r#"{{"mutation_id":{k},"revision":3,"department":"support","changes":[{{"type":"status_changed","from":"new","to":"in_progress","reason":null}}]}}"#
                 ),
             });
-            if n > 0 {
-                sql.push(',');
-            }
-            let b = (n * 13) as usize;
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11,
-                b + 12,
-                b + 13
-            ));
-            rows.push(chained);
+            rows.push((chained, Some("support".to_string())));
         }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in &rows {
-            let e = &c.event;
-            query = query
-                .bind(e.seq as i64)
-                .bind(e.at.timestamp_micros())
-                .bind(e.actor.clone())
-                .bind(e.device.clone())
-                .bind(e.address.clone())
-                .bind(e.action.clone())
-                .bind(e.ticket_id.map(|t| t.to_string()))
-                .bind(e.before.map(|h| h.to_hex()))
-                .bind(e.after.map(|h| h.to_hex()))
-                .bind(e.detail.clone())
-                .bind(c.prev_hash.to_hex())
-                .bind(c.hash.to_hex())
-                .bind(Some("support".to_string()));
-        }
-        query.execute(&mut *tx).await?;
+        outpost_server::audit::insert_rows(&mut tx, &rows).await?;
         tx.commit().await?;
         i += batch;
     }

@@ -79,6 +79,7 @@ pub async fn append(
     Ok(chained)
 }
 
+/// Every audit column, in the order `decode` and `decode_into` read them (department last).
 const COLUMNS: &str = "seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department";
 
 fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<AuditRecord> {
@@ -220,6 +221,17 @@ impl<E: Into<anyhow::Error>> From<E> for FastPath {
     fn from(e: E) -> Self {
         FastPath::Failed(e.into())
     }
+}
+
+/// Inserts already sealed events as they are, with their department, bypassing the append path
+/// (no counter, no sealing): for benchmarks and tamper tests that build long chains or write
+/// rows as an attacker with the database would. The server itself appends with [`append`].
+#[doc(hidden)]
+pub async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[(ChainedEvent, Option<String>)],
+) -> anyhow::Result<()> {
+    crate::writes::insert_audit(conn, rows).await
 }
 
 /// Where a chain of `expected` events is cut in two halves (small chains are not worth a second
@@ -387,11 +399,9 @@ fn rowid_run(
     after: i64,
     upto: i64,
 ) -> anyhow::Result<Option<(Hash32, Verified)>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash,
-                detail, prev_hash, hash
-         FROM audit WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM audit WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
+    ))?;
     let mut rows = stmt.query([lo, hi])?;
     let mut event = empty_event();
     let mut verifier: Option<Verifier> = None;
@@ -449,11 +459,9 @@ struct Segment {
 }
 
 fn verify_segment(conn: &rusqlite::Connection, after: i64, upto: i64) -> anyhow::Result<Segment> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, device, address, action, ticket_id, before_hash, after_hash,
-                detail, prev_hash, hash
-         FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+    ))?;
     let mut rows = stmt.query([after, upto])?;
     let mut event = empty_event();
     let mut verifier: Option<Verifier> = None;

@@ -188,6 +188,42 @@ fn values(rows: usize, columns: usize) -> String {
 /// Rows per statement: stays below SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK: usize = 400;
 
+/// Inserts sealed audit events with their department, in statements of [`CHUNK`] rows. The one
+/// place that writes audit rows (the server's transactions; benchmarks and tamper tests that
+/// build long chains call it through [`crate::audit::insert_rows`]).
+pub(crate) async fn insert_audit(
+    conn: &mut sqlx::AnyConnection,
+    audit: &[(ChainedEvent, Option<String>)],
+) -> anyhow::Result<()> {
+    for chunk in audit.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department)
+             VALUES {}",
+            values(chunk.len(), 13)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (chained, department) in chunk {
+            let e = &chained.event;
+            query = query
+                .bind(e.seq as i64)
+                .bind(e.at.timestamp_micros())
+                .bind(e.actor.clone())
+                .bind(e.device.clone())
+                .bind(e.address.clone())
+                .bind(e.action.clone())
+                .bind(e.ticket_id.map(|t| t.to_string()))
+                .bind(e.before.map(|h| h.to_hex()))
+                .bind(e.after.map(|h| h.to_hex()))
+                .bind(e.detail.clone())
+                .bind(chained.prev_hash.to_hex())
+                .bind(chained.hash.to_hex())
+                .bind(department.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Writes everything buffered. Called by `WriteTx::commit` and before raw reads.
 pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
     if tx.buffer.is_empty() {
@@ -279,32 +315,7 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> anyhow::Result<()> {
         }
         query.execute(&mut **tx).await?;
     }
-    for chunk in audit.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department)
-             VALUES {}",
-            values(chunk.len(), 13)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (chained, department) in chunk {
-            let e = &chained.event;
-            query = query
-                .bind(e.seq as i64)
-                .bind(e.at.timestamp_micros())
-                .bind(e.actor.clone())
-                .bind(e.device.clone())
-                .bind(e.address.clone())
-                .bind(e.action.clone())
-                .bind(e.ticket_id.map(|t| t.to_string()))
-                .bind(e.before.map(|h| h.to_hex()))
-                .bind(e.after.map(|h| h.to_hex()))
-                .bind(e.detail.clone())
-                .bind(chained.prev_hash.to_hex())
-                .bind(chained.hash.to_hex())
-                .bind(department.clone());
-        }
-        query.execute(&mut **tx).await?;
-    }
+    insert_audit(tx, &audit).await?;
     Ok(())
 }
 

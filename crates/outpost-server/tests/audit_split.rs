@@ -34,33 +34,12 @@ fn chain() -> Vec<ChainedEvent> {
 }
 
 async fn insert_all(pool: &sqlx::AnyPool, events: &[ChainedEvent]) {
-    for chunk in events.chunks(500) {
-        let mut tx = pool.begin().await.unwrap();
-        for c in chunk {
-            let e = &c.event;
-            sqlx::query(
-                "INSERT INTO audit (seq, at, actor, device, address, action, ticket_id, before_hash,
-                     after_hash, detail, prev_hash, hash, department)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL)",
-            )
-            .bind(e.seq as i64)
-            .bind(e.at.timestamp_micros())
-            .bind(e.actor.clone())
-            .bind(e.device.clone())
-            .bind(e.address.clone())
-            .bind(e.action.clone())
-            .bind(e.ticket_id.map(|t| t.to_string()))
-            .bind(e.before.map(|h| h.to_hex()))
-            .bind(e.after.map(|h| h.to_hex()))
-            .bind(e.detail.clone())
-            .bind(c.prev_hash.to_hex())
-            .bind(c.hash.to_hex())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
-    }
+    let rows: Vec<_> = events.iter().map(|c| (c.clone(), None)).collect();
+    let mut tx = pool.begin().await.unwrap();
+    outpost_server::audit::insert_rows(&mut tx, &rows)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 async fn database(dir: &std::path::Path, events: &[ChainedEvent]) -> Db {
