@@ -79,8 +79,17 @@ pub async fn append(
     Ok(chained)
 }
 
+/// The columns of a sealed event, in the order `decode_into` reads them.
+macro_rules! chain_columns {
+    () => {
+        "seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash"
+    };
+}
+/// What verification reads: SQLite computes every selected column for every row, so the
+/// department (not part of the seal) is left out.
+const CHAIN_COLUMNS: &str = chain_columns!();
 /// Every audit column, in the order `decode` and `decode_into` read them (department last).
-const COLUMNS: &str = "seq, at, actor, device, address, action, ticket_id, before_hash, after_hash, detail, prev_hash, hash, department";
+const COLUMNS: &str = concat!(chain_columns!(), ", department");
 
 fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<AuditRecord> {
     let opt_hash = |name: &str| -> anyhow::Result<Option<Hash32>> {
@@ -400,7 +409,7 @@ fn rowid_run(
     upto: i64,
 ) -> anyhow::Result<Option<(Hash32, Verified)>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM audit WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
+        "SELECT {CHAIN_COLUMNS} FROM audit WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
     ))?;
     let mut rows = stmt.query([lo, hi])?;
     let mut event = empty_event();
@@ -460,7 +469,7 @@ struct Segment {
 
 fn verify_segment(conn: &rusqlite::Connection, after: i64, upto: i64) -> anyhow::Result<Segment> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+        "SELECT {CHAIN_COLUMNS} FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
     ))?;
     let mut rows = stmt.query([after, upto])?;
     let mut event = empty_event();
