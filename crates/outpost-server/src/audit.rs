@@ -690,6 +690,7 @@ pub fn normalise(mut query: AuditQuery) -> Result<AuditQuery, String> {
     Ok(query)
 }
 
+#[derive(Clone)]
 enum Arg {
     Int(i64),
     Text(String),
@@ -707,15 +708,16 @@ async fn fetch(
     if let Some(path) = sqlite_file(pool) {
         // SQLite: read the file directly (sqlx's `Any` driver spends ~8 µs a row, which made a
         // client's verification of a million events take ~20 s), on a blocking thread.
-        match tokio::task::spawn_blocking(move || fetch_file(&path, &sql, &args, limit)).await? {
+        let (file_sql, file_args) = (sql.clone(), args.clone());
+        match tokio::task::spawn_blocking(move || fetch_file(&path, &file_sql, &file_args, limit))
+            .await?
+        {
             Err(FastPath::Unavailable(why)) => {
                 tracing::debug!("direct audit read unavailable ({why}); reading through the pool")
             }
             Err(FastPath::Failed(e)) => return Err(e),
             Ok(page) => return Ok(page),
         }
-        let (sql, args, limit) = page_sql(query, upper);
-        return fetch_pool(pool, sql, args, limit).await;
     }
     fetch_pool(pool, sql, args, limit).await
 }

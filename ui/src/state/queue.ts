@@ -68,17 +68,12 @@ export function createQueue(backend: Backend, pageSize = PAGE_SIZE) {
   }
 
   function evictOutside(first: number, last: number): void {
+    const far = (page: number) => page < first - KEEP_MARGIN || page > last + KEEP_MARGIN;
+    for (const page of loaded) if (far(page)) loaded.delete(page);
+    // Every held row outside the margins goes, including rows kept over a refresh (whose pages
+    // are no longer in `loaded`).
     let evicted = false;
-    for (const page of [...loaded]) {
-      if (page >= first - KEEP_MARGIN && page <= last + KEEP_MARGIN) continue;
-      loaded.delete(page);
-      for (let i = page * pageSize; i < (page + 1) * pageSize; i++) evicted = rows.delete(i) || evicted;
-    }
-    // Rows kept after a refresh (not in `loaded`) outside the window go too.
-    for (const index of rows.keys()) {
-      const page = pageOf(index);
-      if (page < first - KEEP_MARGIN || page > last + KEEP_MARGIN) evicted = rows.delete(index) || evicted;
-    }
+    for (const index of rows.keys()) if (far(pageOf(index))) evicted = rows.delete(index) || evicted;
     if (evicted) changed();
   }
 
