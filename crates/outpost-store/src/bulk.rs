@@ -17,8 +17,7 @@ use rusqlite::{params, Connection};
 use serde::Deserialize;
 
 use crate::search;
-use crate::sync::{state_get, state_set};
-use crate::{corrupt, Result};
+use crate::{corrupt, state, Result};
 
 /// The page cache of a bulk load, in KiB: the tickets table stays cached while the eight queue
 /// indexes are built from it (each build scans the table; uncached, every scan decrypts it
@@ -31,7 +30,7 @@ const FTS_DEFAULT_HASHSIZE: i64 = 1024 * 1024;
 const FTS_BULK_HASHSIZE: i64 = 16 * 1024 * 1024;
 
 pub(crate) fn active(conn: &Connection) -> Result<bool> {
-    Ok(state_get(conn, "bulk")?.as_deref() == Some("1"))
+    Ok(state::get(conn, "bulk")?.as_deref() == Some("1"))
 }
 
 /// True when every ticket row is derived from queued mutations (a new cache, or one just reset):
@@ -92,7 +91,7 @@ pub(crate) fn set_journal(conn: &Connection, bulk: bool) -> Result<()> {
 /// True when the next pull page will start a bulk load (or one is under way): checked before
 /// its transaction, so the journal can be switched first.
 pub(crate) fn will_be_active(conn: &Connection) -> Result<bool> {
-    Ok(active(conn)? || (crate::sync::cursor(conn)? == 0 && cache_has_no_truth(conn)?))
+    Ok(active(conn)? || (state::cursor(conn)? == 0 && cache_has_no_truth(conn)?))
 }
 
 pub(crate) fn enter(conn: &Connection) -> Result<()> {
@@ -109,12 +108,12 @@ pub(crate) fn enter(conn: &Connection) -> Result<()> {
         conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }
     let sqls: Vec<&String> = indexes.iter().map(|(_, sql)| sql).collect();
-    state_set(
+    state::set(
         conn,
         "bulk_indexes",
         &serde_json::to_string(&sqls).map_err(corrupt)?,
     )?;
-    state_set(conn, "bulk", "1")?;
+    state::set(conn, "bulk", "1")?;
     size_cache(conn)
 }
 
@@ -122,7 +121,7 @@ pub(crate) fn enter(conn: &Connection) -> Result<()> {
 /// and recreates the queue indexes (while a worker thread builds the trigram index, see
 /// [`rebuild_search`]).
 pub(crate) fn finish(conn: &Connection) -> Result<()> {
-    let sqls: Vec<String> = match state_get(conn, "bulk_indexes")? {
+    let sqls: Vec<String> = match state::get(conn, "bulk_indexes")? {
         Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
         None => Vec::new(),
     };

@@ -13,6 +13,7 @@
 //!   page, its confirmations and its cursor commit together.
 
 mod bulk;
+mod columns;
 mod directory;
 mod key;
 mod local;
@@ -21,6 +22,7 @@ mod remote;
 mod reports;
 mod schema;
 mod search;
+mod state;
 mod sync;
 mod tickets;
 

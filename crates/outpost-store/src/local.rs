@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use outpost_core::rules::VerificationPolicy;
 
-use crate::tickets::{load_entries, load_ticket, millis, reindex, upsert_entry, upsert_ticket};
+use crate::columns::{from_millis, millis};
+use crate::tickets::{load_entries, load_ticket, reindex, upsert_entry, upsert_ticket};
 use crate::{corrupt, Result, Store, StoreError, MAX_ATTACHMENT_BYTES};
 
 /// Who makes local changes: the signed-in user on this device.
@@ -230,8 +231,7 @@ impl Store {
             let (envelope, at, local_error) = row?;
             Ok(OutboxItem {
                 envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
-                created_at: crate::tickets::from_millis(at)
-                    .ok_or_else(|| corrupt("time out of range"))?,
+                created_at: from_millis(at).ok_or_else(|| corrupt("time out of range"))?,
                 local_error,
             })
         })

@@ -8,8 +8,7 @@ use outpost_core::model::{Category, Priority, RiskLevel, Status, TicketId, UserI
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::DUE_PAUSED;
-use crate::tickets::{from_millis, millis};
+use crate::columns::{from_millis, millis, priority_from_rank, priority_rank, DUE_PAUSED};
 use crate::{corrupt, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,13 +137,6 @@ pub struct QueuePage {
     pub next: Option<QueueCursor>,
 }
 
-pub(crate) fn priority_from_rank(rank: i64) -> Result<Priority> {
-    usize::try_from(rank - 1)
-        .ok()
-        .and_then(|i| Priority::ALL.get(i).copied())
-        .ok_or_else(|| corrupt(format!("priority rank {rank}")))
-}
-
 fn in_list<T>(
     column: &str,
     items: &[T],
@@ -179,7 +171,7 @@ fn where_clause(filter: &QueueFilter, now: DateTime<Utc>) -> (String, Vec<Value>
     in_list(
         "priority",
         &filter.priorities,
-        |p| Value::Integer(*p as i64 + 1),
+        |p| Value::Integer(priority_rank(*p)),
         &mut sql,
         &mut args,
     );

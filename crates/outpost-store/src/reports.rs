@@ -19,7 +19,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::tickets::{from_millis, millis};
+use crate::columns::{from_millis, millis, priority_from_rank};
 use crate::{Result, Store};
 
 /// What to report on.
@@ -684,7 +684,7 @@ impl Store {
                 .iter()
                 .map(|(rank, g)| {
                     g.row(
-                        crate::queue::priority_from_rank(*rank)
+                        priority_from_rank(*rank)
                             .map(|p| p.as_str().to_uppercase())
                             .unwrap_or_default(),
                     )

@@ -11,11 +11,6 @@ use crate::{corrupt, Result};
 /// Schema version this build writes.
 pub const VERSION: i64 = 4;
 
-/// Deadlines of tickets with no running clock sort after every real deadline: first paused
-/// tickets, then stopped ones (resolved, closed).
-pub const DUE_PAUSED: i64 = i64::MAX - 1;
-pub const DUE_NONE: i64 = i64::MAX;
-
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     r#"

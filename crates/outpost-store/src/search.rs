@@ -19,7 +19,7 @@ use outpost_core::model::{Priority, Status, TicketId};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::tickets::from_millis;
+use crate::columns::{from_millis, priority_from_rank};
 use crate::{corrupt, Result, Store};
 
 /// Text with the ranges (in characters) that matched the query.
@@ -368,7 +368,7 @@ impl Store {
                 id: TicketId::from_slice(&id).map_err(corrupt)?,
                 key,
                 status: status.parse().map_err(corrupt)?,
-                priority: crate::queue::priority_from_rank(priority)?,
+                priority: priority_from_rank(priority)?,
                 updated_at: from_millis(updated).ok_or_else(|| corrupt("time out of range"))?,
                 subject: highlight(&subject, &lowered),
                 snippet: snippet(&doc, &lowered, 120),

@@ -39,12 +39,14 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::columns::{from_millis, millis};
 use crate::local::{apply_in, Actor, LocalChange};
+use crate::state::cursor;
 use crate::tickets::{
-    delete_local_entries, drop_row, from_millis, insert_local_entry, load_entries, millis, purge,
-    reindex, ticket_rowid, upsert_entry, upsert_ticket, UNREFERENCED_ATTACHMENT,
+    delete_local_entries, drop_row, insert_local_entry, load_entries, purge, reindex, ticket_rowid,
+    upsert_entry, upsert_ticket, UNREFERENCED_ATTACHMENT,
 };
-use crate::{bulk, corrupt, Result, Store, StoreError};
+use crate::{bulk, corrupt, state, Result, Store, StoreError};
 
 /// What applying pull pages did, for the sync engine and the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -138,29 +140,6 @@ struct ProblemDetail {
 pub(crate) struct Rules<'a> {
     pub sla: &'a SlaSettings,
     pub verification: &'a VerificationPolicy,
-}
-
-pub(crate) fn state_get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
-}
-
-pub(crate) fn state_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = ?2",
-    )?
-    .execute([key, value])?;
-    Ok(())
-}
-
-pub(crate) fn cursor(conn: &Connection) -> Result<u64> {
-    state_get(conn, "cursor")?
-        .map(|v| v.parse().map_err(corrupt))
-        .transpose()
-        .map(|c| c.unwrap_or(0))
 }
 
 fn uuid(bytes: &[u8]) -> Result<Uuid> {
@@ -571,7 +550,7 @@ fn reset_in(tx: &Transaction<'_>, rules: Rules<'_>, now: DateTime<Utc>) -> Resul
          DELETE FROM outbox WHERE confirmed = 1;
          DELETE FROM attachments WHERE {UNREFERENCED_ATTACHMENT};"
     ))?;
-    state_set(tx, "cursor", "0")?;
+    state::set(tx, "cursor", "0")?;
     let index = !bulk::active(tx)?;
     for id in outbox_tickets(tx)? {
         rebase(tx, rules, id, now, index)?;
@@ -702,7 +681,7 @@ impl Store {
             };
             out.confirmed +=
                 apply_changes(&tx, rules, &page.changes, now, Some(confirm), &mut batch)?;
-            state_set(&tx, "cursor", &page.cursor.to_string())?;
+            state::set(&tx, "cursor", &page.cursor.to_string())?;
             if bulk::active(&tx)? && !page.has_more {
                 bulk::finish(&tx)?;
                 out.bootstrap_finished = true;

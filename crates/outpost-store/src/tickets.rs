@@ -1,14 +1,14 @@
 //! Ticket and entry rows: writing them with their derived columns (deadlines, tags, search
 //! document) and reading them back.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent, TicketId};
 use outpost_core::sla::{ClockKind, ClockState, SlaReport, SlaSettings};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::schema::{DUE_NONE, DUE_PAUSED};
+use crate::columns::{from_millis, millis, priority_rank, DUE_NONE, DUE_PAUSED};
 use crate::search;
 use crate::{corrupt, Result, Store, StoreError};
 
@@ -21,14 +21,6 @@ pub struct TicketDetail {
     pub sla: SlaReport,
     /// Local changes to this ticket not yet confirmed by the server.
     pub unsent: u32,
-}
-
-pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-pub(crate) fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms).single()
 }
 
 /// The nearest running deadline and when it turns "at risk", as sortable columns.
@@ -90,7 +82,7 @@ pub(crate) fn upsert_ticket(
                 ticket.key,
                 ticket.subject,
                 ticket.status.as_str(),
-                ticket.priority as i64 + 1,
+                priority_rank(ticket.priority),
                 ticket.risk.as_str(),
                 ticket.category.as_str(),
                 ticket.department,
@@ -172,7 +164,7 @@ pub(crate) fn write_facts(
         millis(ticket.created_at),
         ticket.department,
         ticket.assignee.as_ref().map(|a| a.as_bytes().to_vec()),
-        ticket.priority as i64 + 1,
+        priority_rank(ticket.priority),
         ticket.category.as_str(),
         ticket.channel.as_str(),
         ticket.requester.account_id,
