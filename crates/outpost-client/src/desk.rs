@@ -227,7 +227,20 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeskError + '_ {
     }
 }
 
+/// A fixed time for every Desk in this process, set only by tests that record the Desk's
+/// answers for the UI's fake backend (`tests/ui_fixtures.rs`): SLA clocks, entry times and
+/// report periods then do not depend on when the test runs. The shell and the CLI never set it.
+static PINNED_NOW: Mutex<Option<DateTime<Utc>>> = Mutex::new(None);
+
+#[doc(hidden)]
+pub fn pin_clock_for_tests(at: Option<DateTime<Utc>>) {
+    *PINNED_NOW.lock().unwrap_or_else(|p| p.into_inner()) = at;
+}
+
 pub(crate) fn now() -> DateTime<Utc> {
+    if let Some(at) = *PINNED_NOW.lock().unwrap_or_else(|p| p.into_inner()) {
+        return at;
+    }
     DateTime::<Utc>::from(std::time::SystemTime::now())
 }
 

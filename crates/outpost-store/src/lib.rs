@@ -44,7 +44,7 @@ pub use reports::{
 };
 pub use search::{Highlighted, SearchHit};
 pub use sync::{ConflictRecord, PullApplied, PushRecorded, SyncProblem};
-pub use tickets::TicketDetail;
+pub use tickets::{risk_panel, ActionGate, L1Freeze, RiskPanel, StateRefusal, TicketDetail};
 
 /// The page cache of an open store, in KiB (a bulk load uses more while it runs).
 pub(crate) const CACHE_KIB: i64 = 32 * 1024;

@@ -2,7 +2,16 @@
 //! document) and reading them back.
 
 use chrono::{DateTime, Utc};
-use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent, TicketId};
+use std::collections::BTreeMap;
+
+use outpost_core::model::{
+    Entry, EntryBody, RiskActionKind, RiskLevel, Ticket, TicketEvent, TicketId, VerificationCheck,
+    VerificationDimension, VerificationResult,
+};
+use outpost_core::rules::{
+    l1_freeze_deadline, l1_freeze_status, AccountRiskState, AccountStatus, L1FreezeStatus,
+    RiskRefusal, SensitiveAction, VerificationPolicy,
+};
 use outpost_core::sla::{ClockKind, ClockState, SlaReport, SlaSettings};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -21,6 +30,148 @@ pub struct TicketDetail {
     pub sla: SlaReport,
     /// Local changes to this ticket not yet confirmed by the server.
     pub unsent: u32,
+    /// Whether opening the ticket is recorded in the audit chain (`Ticket::is_sensitive`).
+    pub sensitive: bool,
+    /// The identity-verification and risk-action picture, decided by outpost-core's rules.
+    pub risk: RiskPanel,
+}
+
+/// What the verification checklist and the risk-action buttons show, so the UI renders
+/// decisions instead of re-implementing the rules: the verification policy per action, the
+/// account state the recorded risk actions left, and the L1 freeze clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RiskPanel {
+    /// The latest definitive result per dimension (`not_available` changes nothing), in
+    /// `VerificationDimension::ALL` order; dimensions never checked are left out.
+    pub checks: Vec<VerificationCheck>,
+    /// Whether the account is frozen, replaying the ticket's risk actions.
+    pub frozen: bool,
+    /// Transactions intercepted so far.
+    pub intercepted: Vec<String>,
+    /// One gate per risk action, in `RiskActionKind::ALL` order.
+    pub actions: Vec<ActionGate>,
+    /// The 10-minute freeze clock of an L1 ticket; `None` below L1.
+    pub l1: Option<L1Freeze>,
+}
+
+/// Whether one risk action may be taken now, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ActionGate {
+    pub action: RiskActionKind,
+    /// The verification policy allows the action.
+    pub verified: bool,
+    /// Passed dimensions, and how many the action needs on this ticket.
+    pub passed: u8,
+    pub needed: u8,
+    /// Dimensions the action requires by name that have not passed.
+    pub missing_required: Vec<VerificationDimension>,
+    /// Why the account's state refuses the action (checked against the requester's account;
+    /// an interception's transaction is named later, so only the server's check applies to it).
+    pub refusal: Option<StateRefusal>,
+}
+
+/// An account-state refusal the panel can name before the agent tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum StateRefusal {
+    AlreadyFrozen,
+    NotFrozen,
+}
+
+/// The L1 freeze clock: decided (met or missed) once a freeze is recorded, else running towards
+/// `deadline` (the UI counts down to it, and up past it, like an SLA badge).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum L1Freeze {
+    Met { took_seconds: i64 },
+    Missed { late_seconds: i64 },
+    Running { deadline: DateTime<Utc> },
+}
+
+/// The risk panel of `ticket` from its timeline (oldest first), under `policy`.
+pub fn risk_panel(ticket: &Ticket, entries: &[Entry], policy: &VerificationPolicy) -> RiskPanel {
+    let mut checks = Vec::new();
+    let mut account = AccountRiskState::default();
+    let mut raised_at = None;
+    let mut frozen_at = None;
+    for entry in entries {
+        match &entry.body {
+            EntryBody::Verification { checks: c } => checks.extend(c.iter().cloned()),
+            EntryBody::RiskAction { action, target, .. } => {
+                // History was valid when written; a replayed refusal leaves the state as it is.
+                if let Ok(next) = account.after(*action, target) {
+                    account = next;
+                }
+                if *action == RiskActionKind::FreezeAccount && frozen_at.is_none() {
+                    frozen_at = Some(entry.created_at);
+                }
+            }
+            EntryBody::Event {
+                event: TicketEvent::RiskChanged { to, .. },
+            } if *to == RiskLevel::L1 => {
+                // The clock restarts each time the ticket becomes L1; an earlier freeze does not count.
+                raised_at = Some(entry.created_at);
+                frozen_at = None;
+            }
+            _ => {}
+        }
+    }
+    let mut latest: BTreeMap<VerificationDimension, VerificationCheck> = BTreeMap::new();
+    for check in &checks {
+        if check.result != VerificationResult::NotAvailable {
+            latest.insert(check.dimension, check.clone());
+        }
+    }
+    let actions = RiskActionKind::ALL
+        .iter()
+        .map(|&action| {
+            let decision = policy.evaluate(SensitiveAction::from(action), ticket.risk, &checks);
+            let refusal = match action {
+                RiskActionKind::InterceptTransaction => None,
+                _ => match account.after(action, "account") {
+                    Err(RiskRefusal::AlreadyFrozen) => Some(StateRefusal::AlreadyFrozen),
+                    Err(RiskRefusal::NotFrozen) => Some(StateRefusal::NotFrozen),
+                    _ => None,
+                },
+            };
+            ActionGate {
+                action,
+                verified: decision.allowed,
+                passed: u8::try_from(decision.passed.len()).unwrap_or(u8::MAX),
+                needed: decision.needed,
+                missing_required: decision.missing_required,
+                refusal,
+            }
+        })
+        .collect();
+    let l1 = (ticket.risk == RiskLevel::L1).then(|| {
+        let raised = raised_at.unwrap_or(ticket.created_at);
+        match l1_freeze_status(raised, frozen_at, raised) {
+            L1FreezeStatus::Met { took } => L1Freeze::Met {
+                took_seconds: took.num_seconds(),
+            },
+            L1FreezeStatus::Missed { late_by } => L1Freeze::Missed {
+                late_seconds: late_by.num_seconds(),
+            },
+            L1FreezeStatus::Running { .. } | L1FreezeStatus::Overdue { .. } => L1Freeze::Running {
+                deadline: l1_freeze_deadline(raised),
+            },
+        }
+    });
+    RiskPanel {
+        checks: VerificationDimension::ALL
+            .iter()
+            .filter_map(|d| latest.remove(d))
+            .collect(),
+        frozen: account.status == AccountStatus::Frozen,
+        intercepted: account.intercepted.into_iter().collect(),
+        actions,
+        l1,
+    }
 }
 
 /// The nearest running deadline and when it turns "at risk", as sortable columns.
@@ -386,11 +537,15 @@ impl Store {
             .query_row([rowid], |r| r.get(0))?;
         let entries = load_entries(&self.conn, id)?;
         let sla = self.sla.evaluate(&ticket, now);
+        let risk = risk_panel(&ticket, &entries, &self.verification);
+        let sensitive = ticket.is_sensitive();
         Ok(TicketDetail {
             ticket,
             entries,
             sla,
             unsent,
+            sensitive,
+            risk,
         })
     }
 

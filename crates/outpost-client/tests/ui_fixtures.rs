@@ -1,0 +1,679 @@
+//! The UI's fake backend serves answers recorded here from a real [`Desk`], so UI tests see the
+//! shapes, codes and messages the shell sends, and the UI holds no copy of a domain rule.
+//!
+//! Two generated files are compared with the checked-in ones (drift fails the test):
+//! - `ui/src/backend/fixtures/desk.json`: a Desk on a synthetic cache (outpost-synth, loaded
+//!   through a pull page as a server's first sync would), signed in offline as an agent and as
+//!   a supervisor, with its clock pinned so SLA clocks and entry times do not depend on when
+//!   the test runs. Reads, changes (with the ticket before and after), refusals with their
+//!   codes and messages, a report. The audit trail lives on the server; its page, chain check
+//!   and export checks are built with outpost-core's chain (real hashes) and the Desk's own
+//!   offline export check.
+//! - `ui/src/backend/rules.gen.ts`: the few rule tables the UI must mirror to draw controls
+//!   (statuses, open statuses, verification dimensions and results, the low-score threshold, the
+//!   L1 freeze window), from outpost-core.
+//!
+//! Regenerate both with `OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test
+//! ui_fixtures`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use outpost_client::desk::{pin_clock_for_tests, Desk, DeskConfig, DeskError, ErrorDto, Unlock};
+use outpost_client::supervisor::check_export;
+use outpost_client::vault::{KdfParams, Profile, RefreshToken, Vault};
+use outpost_core::audit::{AuditEvent, ChainHead, Hash32, Verifier};
+use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery, AuditRecord};
+use outpost_core::model::{
+    Category, Entry, EntryBody, RiskLevel, Role, Status, Template, Ticket, User, VerificationCheck,
+    VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
+};
+use outpost_core::rules::L1_FREEZE_WITHIN;
+use outpost_core::sync::{Change, ChangeKind, Mutation, PullResponse, RiskActionArgs};
+use outpost_store::{QueueFilter, QueueSort, ReportParams, Store};
+use outpost_synth::{departments, tickets_with_entries, SynthConfig};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const UI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/backend");
+const REGENERATE: &str =
+    "regenerate with OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test ui_fixtures";
+/// Connection refused at once: the Desk works offline, as on a train.
+const SERVER: &str = "http://127.0.0.1:9";
+const PASSPHRASE: &str = "ui fixtures passphrase";
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().unwrap()
+}
+
+/// A fixed id for things this test creates (entries, tickets), so recordings are stable.
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
+}
+
+fn synth() -> SynthConfig {
+    SynthConfig {
+        seed: 7,
+        tickets: 80,
+        entries: 240,
+        agents: 4,
+        span_days: 4,
+        ..SynthConfig::default()
+    }
+}
+
+fn templates() -> Vec<Template> {
+    let t = |n: u128, name: &str, language: &str, body: &str, categories: Vec<Category>| Template {
+        id: id(900 + n),
+        name: name.into(),
+        language: language.into(),
+        body: body.into(),
+        categories,
+    };
+    vec![
+        t(1, "Acknowledge", "en", "Hello {{customer.name}},\n\nwe are looking into \"{{ticket.subject}}\" ({{ticket.key}}).\n\n{{agent.name}}", vec![]),
+        t(2, "Refund on its way", "en", "Hello {{customer.name}}, the refund is on its way. {{agent.name}}", vec![Category::FundsNotArrived]),
+        t(3, "受理确认", "zh-CN", "{{customer.name}}，您好：\n\n您反馈的「{{ticket.subject}}」（{{ticket.key}}）我们正在处理。\n\n{{agent.name}}", vec![]),
+        t(4, "退款处理中", "zh-CN", "{{customer.name}}，您好：退款正在处理中。{{agent.name}}", vec![Category::FundsNotArrived]),
+    ]
+}
+
+/// A profile directory with a passphrase vault, a profile file and a cache holding the synthetic
+/// data, as a first sync would leave it; the Desk then resumes it offline.
+async fn desk_for(
+    dir: &Path,
+    user: &User,
+    data: &[(Ticket, Vec<Entry>)],
+    now: DateTime<Utc>,
+) -> Desk {
+    let vault = Vault::new(
+        keyring::mock::default_credential_builder(),
+        "outpost-ui-fixtures",
+    )
+    .with_kdf_params(KdfParams::new(64, 1, 1).unwrap());
+    let profile = Profile::new(SERVER, &user.email).unwrap();
+    let profile_dir = dir.join(profile.id().as_str());
+    std::fs::create_dir_all(&profile_dir).unwrap();
+    let unlocked = vault
+        .create_with_passphrase(&profile, &profile_dir, PASSPHRASE)
+        .unwrap();
+    let write = |path: PathBuf, value: Value| {
+        std::fs::write(path, serde_json::to_vec_pretty(&value).unwrap()).unwrap()
+    };
+    write(
+        profile_dir.join("profile.json"),
+        json!({ "server": SERVER, "email": user.email, "user": user, "device_id": id(1) }),
+    );
+    write(
+        dir.join("last-profile"),
+        json!({ "server": SERVER, "email": user.email }),
+    );
+    {
+        let mut store = Store::open(&profile_dir.join("cache.db"), unlocked.db_key()).unwrap();
+        let mut changes = Vec::new();
+        let mut seq = 0;
+        let mut push = |kind| {
+            seq += 1;
+            changes.push(Change { seq, kind });
+        };
+        for d in departments() {
+            push(ChangeKind::Department(d));
+        }
+        for u in outpost_synth::users(&synth()) {
+            push(ChangeKind::User(u));
+        }
+        for t in templates() {
+            push(ChangeKind::Template(t));
+        }
+        for (ticket, entries) in data {
+            push(ChangeKind::Ticket(Box::new(ticket.clone())));
+            for e in entries {
+                push(ChangeKind::Entry(Box::new(e.clone())));
+            }
+        }
+        let page = PullResponse {
+            changes,
+            cursor: seq,
+            has_more: false,
+            last_mutation_id: 0,
+            reset_required: false,
+        };
+        store.apply_pull_pages(&[page], now).unwrap();
+    }
+    // A session saved at sign-in: offline, server calls then fail as `offline`.
+    vault
+        .store_refresh_token(&unlocked, &RefreshToken::new("fixture-refresh-token"))
+        .unwrap();
+    drop(unlocked);
+    let desk = Desk::new(
+        vault,
+        DeskConfig {
+            data_dir: dir.to_owned(),
+            ca_pem: None,
+        },
+    );
+    desk.resume(Unlock::Passphrase(PASSPHRASE.into()))
+        .await
+        .unwrap();
+    desk
+}
+
+/// Recorded answers by name: `{"ok": value}` or `{"err": {code, message}}`.
+#[derive(Default)]
+struct Recording(BTreeMap<String, Value>);
+
+impl Recording {
+    fn ok(&mut self, name: &str, value: impl Serialize) {
+        let old = self.0.insert(name.into(), json!({ "ok": value }));
+        assert!(old.is_none(), "{name} recorded twice");
+    }
+
+    fn answer<T: Serialize>(&mut self, name: &str, result: Result<T, DeskError>) -> Option<T> {
+        let (entry, value) = match result {
+            Ok(v) => (json!({ "ok": &v }), Some(v)),
+            Err(e) => {
+                let mut dto = ErrorDto::from(&e);
+                // The operating system's words for a refused connection differ per platform.
+                if let Some((kept, _)) = dto.message.split_once(": error sending request") {
+                    dto.message = kept.to_owned();
+                }
+                (json!({ "err": dto }), None)
+            }
+        };
+        let old = self.0.insert(name.into(), entry);
+        assert!(old.is_none(), "{name} recorded twice");
+        value
+    }
+
+    fn err<T: Serialize>(&mut self, name: &str, result: Result<T, DeskError>) {
+        assert!(result.is_err(), "{name} should be refused");
+        self.answer(name, result);
+    }
+}
+
+fn all_tickets() -> QueueFilter {
+    QueueFilter::default()
+}
+
+async fn record() -> (String, String) {
+    let cfg = synth();
+    let now = cfg.now;
+    pin_clock_for_tests(Some(now));
+    let data: Vec<_> = tickets_with_entries(&cfg).collect();
+    let users = outpost_synth::users(&cfg);
+    let agent = users
+        .iter()
+        .find(|u| u.role == Role::Agent)
+        .unwrap()
+        .clone();
+    let supervisor = users
+        .iter()
+        .find(|u| u.role == Role::Supervisor)
+        .unwrap()
+        .clone();
+    let mut r = Recording::default();
+
+    // ---- the agent's desk ------------------------------------------------------------------
+    let agent_dir = tempfile::tempdir().unwrap();
+    let desk = desk_for(agent_dir.path(), &agent, &data, now).await;
+    r.answer("me.agent", desk.me().await);
+    r.answer("directory", desk.directory().await);
+    r.answer("templates", desk.templates().await);
+    r.ok("status_machine", Desk::status_machine());
+    let page = r
+        .answer(
+            "queue.all",
+            desk.queue(all_tickets(), QueueSort::Updated, None, 100)
+                .await,
+        )
+        .unwrap();
+    assert!(
+        page.rows.len() == cfg.tickets,
+        "every synthetic ticket is on the first page"
+    );
+    r.answer("queue_count.all", desk.queue_count(all_tickets()).await);
+
+    let open = |t: &Ticket| t.status.is_open();
+    let find = |pred: &dyn Fn(&Ticket, &[Entry]) -> bool| {
+        data.iter()
+            .find(|(t, e)| pred(t, e))
+            .map(|(t, _)| t.clone())
+            .expect("the synthetic data has such a ticket")
+    };
+    // A general question (not sensitive), open.
+    let plain = find(&|t, _| open(t) && !t.is_sensitive());
+    r.answer("ticket.plain", desk.ticket(plain.id).await);
+    r.answer(
+        "reply.plain",
+        desk.change(Mutation::AddReply {
+            entry_id: id(10),
+            ticket_id: plain.id,
+            text: "Hello there".into(),
+        })
+        .await,
+    );
+    r.answer("ticket.plain.after_reply", desk.ticket(plain.id).await);
+    r.answer(
+        "note.plain",
+        desk.change(Mutation::AddNote {
+            entry_id: id(11),
+            ticket_id: plain.id,
+            text: "internal".into(),
+        })
+        .await,
+    );
+    r.answer("ticket.plain.after_note", desk.ticket(plain.id).await);
+
+    // A status change the machine allows, then one it refuses.
+    let status_ticket = find(&|t, _| open(t) && t.assignee.is_some() && t.id != plain.id);
+    let allowed = outpost_core::status::allowed_targets(status_ticket.status);
+    let target = if allowed.contains(&Status::Pending) {
+        Status::Pending
+    } else {
+        allowed[0]
+    };
+    let illegal = *Status::ALL
+        .iter()
+        .find(|s| **s != status_ticket.status && !allowed.contains(s))
+        .expect("some status is not reachable");
+    r.answer("ticket.status", desk.ticket(status_ticket.id).await);
+    r.answer(
+        "change.set_status.allowed",
+        desk.change(Mutation::SetStatus {
+            ticket_id: status_ticket.id,
+            status: target,
+            reason: None,
+        })
+        .await,
+    );
+    r.answer(
+        "ticket.status.after_change",
+        desk.ticket(status_ticket.id).await,
+    );
+    r.err(
+        "change.set_status.illegal",
+        desk.change(Mutation::SetStatus {
+            ticket_id: status_ticket.id,
+            status: illegal,
+            reason: None,
+        })
+        .await,
+    );
+
+    // Identity verification gating an L1 freeze, with the 10-minute clock.
+    let takeover = find(&|t, _| {
+        open(t)
+            && t.risk != RiskLevel::L1
+            && t.requester.account_id.is_some()
+            && t.id != plain.id
+            && t.id != status_ticket.id
+    });
+    let t0 = now - Duration::minutes(30);
+    pin_clock_for_tests(Some(t0));
+    desk.change(Mutation::SetRisk {
+        ticket_id: takeover.id,
+        risk: RiskLevel::L1,
+    })
+    .await
+    .unwrap();
+    pin_clock_for_tests(Some(t0 + Duration::minutes(2)));
+    r.answer("ticket.l1.unverified", desk.ticket(takeover.id).await);
+    let checks = |dims: &[VerificationDimension]| {
+        dims.iter()
+            .map(|d| VerificationCheck {
+                dimension: *d,
+                result: VerificationResult::Passed,
+                method: "call-back on the registered number".into(),
+            })
+            .collect::<Vec<_>>()
+    };
+    use VerificationDimension as D;
+    r.answer(
+        "change.verification.four",
+        desk.change(Mutation::RecordVerification {
+            entry_id: id(20),
+            ticket_id: takeover.id,
+            checks: checks(&[
+                D::SmsCode,
+                D::RealNameInfo,
+                D::UsualDevice,
+                D::TransactionHabits,
+            ]),
+        })
+        .await,
+    );
+    r.answer("ticket.l1.four", desk.ticket(takeover.id).await);
+    let freeze = |entry: u128| {
+        Mutation::FreezeAccount(RiskActionArgs {
+            entry_id: id(entry),
+            ticket_id: takeover.id,
+            target: takeover.requester.account_id.clone().unwrap(),
+            reason: "active takeover".into(),
+        })
+    };
+    r.err("change.freeze.unverified", desk.change(freeze(21)).await);
+    pin_clock_for_tests(Some(t0 + Duration::minutes(3)));
+    r.answer(
+        "change.verification.five",
+        desk.change(Mutation::RecordVerification {
+            entry_id: id(22),
+            ticket_id: takeover.id,
+            checks: checks(&[D::TransactionPassword]),
+        })
+        .await,
+    );
+    r.answer("ticket.l1.five", desk.ticket(takeover.id).await);
+    pin_clock_for_tests(Some(t0 + Duration::minutes(4)));
+    r.answer("change.freeze", desk.change(freeze(23)).await);
+    r.answer("ticket.l1.frozen", desk.ticket(takeover.id).await);
+    r.err("change.freeze.again", desk.change(freeze(24)).await);
+    r.err(
+        "change.intercept.again",
+        async {
+            let args = |n| RiskActionArgs {
+                entry_id: id(n),
+                ticket_id: takeover.id,
+                target: "tx-0001".into(),
+                reason: "suspicious transfer".into(),
+            };
+            desk.change(Mutation::InterceptTransaction(args(25)))
+                .await?;
+            desk.change(Mutation::InterceptTransaction(args(26))).await
+        }
+        .await,
+    );
+    pin_clock_for_tests(Some(now));
+
+    // Refusals the pages explain.
+    r.err("ticket.unknown", desk.ticket(id(999)).await);
+    r.err("resolve_key.unknown", desk.resolve("OP-99999").await);
+    r.err("report.agent", desk.report(report_params(now)).await);
+    r.err("sign_out.unsent", desk.sign_out(false).await);
+    r.answer("sync_status.offline", desk.sync_status().await);
+
+    // Search: a word from a subject, so there are hits with highlight ranges.
+    let word = plain
+        .subject
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| w.chars().count() >= 4)
+        .map(str::to_owned)
+        .unwrap_or_else(|| plain.subject.chars().take(3).collect());
+    r.ok("search.query", &word);
+    r.answer("search.hits", desk.search(word, 20).await);
+    desk.lock().await;
+
+    // ---- the supervisor's desk -------------------------------------------------------------
+    let sup_dir = tempfile::tempdir().unwrap();
+    let desk = desk_for(sup_dir.path(), &supervisor, &data, now).await;
+    r.answer("me.supervisor", desk.me().await);
+    r.answer("report.last30", desk.report(report_params(now)).await);
+    r.answer(
+        "report.empty",
+        desk.report(ReportParams {
+            from: at(2020, 1, 1, 0, 0),
+            to: at(2020, 1, 8, 0, 0),
+            ..report_params(now)
+        })
+        .await,
+    );
+    let sensitive = find(&|t, e| {
+        t.is_sensitive()
+            && e.iter()
+                .any(|e| matches!(e.body, EntryBody::CustomerMessage { .. }))
+    });
+    let detail = r
+        .answer("ticket.sensitive", desk.ticket(sensitive.id).await)
+        .unwrap();
+    let message = detail
+        .entries
+        .iter()
+        .find(|e| matches!(e.body, EntryBody::CustomerMessage { .. }))
+        .unwrap()
+        .id;
+    let redact = || Mutation::RedactEntry {
+        ticket_id: sensitive.id,
+        entry_id: message,
+        reason: "password in clear".into(),
+    };
+    r.answer("change.redact", desk.change(redact()).await);
+    r.answer(
+        "ticket.sensitive.after_redact",
+        desk.ticket(sensitive.id).await,
+    );
+    r.err("change.redact.again", desk.change(redact()).await);
+    r.err(
+        "audit_page.offline",
+        desk.audit_page(AuditQuery::default()).await,
+    );
+    r.err("audit_verify.offline", desk.audit_verify().await);
+    desk.lock().await;
+    pin_clock_for_tests(None);
+
+    audit(&mut r, &users, &data, now);
+
+    let text = serde_json::to_string_pretty(&r.0).unwrap() + "\n";
+    (text, rules_ts())
+}
+
+fn report_params(now: DateTime<Utc>) -> ReportParams {
+    ReportParams {
+        from: now - Duration::days(30),
+        to: now,
+        departments: vec![],
+        assignee: None,
+        recurring_days: 30,
+        utc_offset_minutes: 0,
+    }
+}
+
+/// The audit trail is the server's: a chain sealed with outpost-core (the hashes the server
+/// writes and the Desk checks), served as the newest-first page the audit screen reads, the
+/// Desk's verification verdicts on it, and the Desk's offline checks of an export of it.
+fn audit(r: &mut Recording, users: &[User], data: &[(Ticket, Vec<Entry>)], now: DateTime<Utc>) {
+    let mut head = ChainHead::default();
+    let mut events = Vec::new();
+    let mut time = now - Duration::hours(6);
+    let device = Some(id(1).to_string());
+    let mut push = |actor: &str,
+                    action: &str,
+                    ticket: Option<&Ticket>,
+                    detail: Value,
+                    device: Option<String>| {
+        time += Duration::minutes(7);
+        let chained = head.append(AuditEvent {
+            seq: 0,
+            at: time,
+            actor: actor.into(),
+            device,
+            address: Some("192.0.2.10".into()),
+            action: action.into(),
+            ticket_id: ticket.map(|t| t.id),
+            before: ticket.map(|t| Hash32::digest(t.subject.as_bytes())),
+            after: ticket.map(|t| Hash32::digest(t.id.as_bytes())),
+            detail: detail.to_string(),
+        });
+        events.push(AuditRecord {
+            chained,
+            department: ticket.and_then(|t| t.department.clone()),
+        });
+    };
+    for (i, (ticket, _)) in data.iter().take(12).enumerate() {
+        let user = &users[i % users.len()];
+        let uid = user.id.to_string();
+        push(
+            &format!("intake:{}", ticket.channel),
+            "ticket.create",
+            Some(ticket),
+            json!({ "mutation_id": 1, "revision": 1, "changes": [{ "type": "created" }] }),
+            None,
+        );
+        push(
+            &uid,
+            "ticket.set_status",
+            Some(ticket),
+            json!({ "mutation_id": i + 2, "revision": 2,
+            "changes": [{ "type": "status_changed", "from": "triaged", "to": "in_progress" }] }),
+            device.clone(),
+        );
+        if i % 3 == 0 {
+            let viewed_at = (now - Duration::hours(5) + Duration::minutes(i as i64)).to_rfc3339();
+            push(
+                &uid,
+                "ticket.view",
+                Some(ticket),
+                json!({ "mutation_id": i + 3, "revision": 2,
+                "viewed_at": viewed_at }),
+                device.clone(),
+            );
+        }
+        if i % 4 == 0 {
+            push(
+                &uid,
+                "session.login",
+                None,
+                json!({ "family": format!("{:032x}", i) }),
+                None,
+            );
+        }
+    }
+    let newest_first = |from: usize, n: usize| -> Vec<AuditRecord> {
+        events.iter().rev().skip(from).take(n).cloned().collect()
+    };
+    r.ok(
+        "audit_page.first",
+        AuditPage {
+            events: newest_first(0, 20),
+            has_more: true,
+            head: head.clone(),
+        },
+    );
+    r.ok(
+        "audit_page.second",
+        AuditPage {
+            events: newest_first(20, 20),
+            has_more: false,
+            head: head.clone(),
+        },
+    );
+    let mut verifier = Verifier::new();
+    for e in &events {
+        verifier.push(&e.chained).unwrap();
+    }
+    let verified = verifier.finish();
+    let check = |broken| outpost_client::supervisor::ChainCheck {
+        checked_at: now,
+        checked: verified.count,
+        verified_head: verified.head.clone(),
+        server_head: head.clone(),
+        broken,
+        previous: None,
+        previous_matches: None,
+        seconds: 0.4,
+    };
+    r.ok("audit_verify.ok", check(None));
+    let mut tampered = events.iter().map(|e| e.chained.clone()).collect::<Vec<_>>();
+    tampered[8].event.detail = r#"{"changes":[]}"#.into();
+    let mut v = Verifier::new();
+    let broken = tampered.iter().find_map(|e| v.push(e).err());
+    assert!(broken.is_some());
+    r.ok("audit_verify.broken", check(broken));
+
+    let export = AuditExport::new(
+        events.iter().map(|e| e.chained.clone()).collect(),
+        head.clone(),
+        &AuditQuery::default(),
+        users[0].id.to_string(),
+        SERVER.into(),
+        now,
+    );
+    let text = export.to_json();
+    r.ok("audit_export.json_text", &text);
+    r.ok("audit_check_export.verified", check_export(&text, None));
+    let mut edited: Value = serde_json::from_str(&text).unwrap();
+    edited["events"][2]["detail"] =
+        json!(r#"{"changes":[{"type":"status_changed","from":"new","to":"closed"}]}"#);
+    let edited = serde_json::to_string(&edited).unwrap();
+    r.ok("audit_check_export.edited_text", &edited);
+    r.ok("audit_check_export.problem", check_export(&edited, None));
+    r.ok(
+        "audit_check_export.unreadable",
+        check_export("name,amount\nx,1\n", None),
+    );
+}
+
+fn list<T: Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    let names: Vec<String> = items
+        .into_iter()
+        .map(|i| serde_json::to_string(&i).unwrap())
+        .collect();
+    format!("[{}]", names.join(", "))
+}
+
+fn rules_ts() -> String {
+    let open = Status::ALL.iter().filter(|s| s.is_open());
+    format!(
+        "// Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.\n\
+         // {REGENERATE}\n\
+         import type {{ Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
+         \n\
+         /** Every status, in the order of the status machine (`Status::ALL`). */\n\
+         export const STATUSES: Status[] = {};\n\
+         \n\
+         /** The statuses of open tickets (`Status::is_open`). */\n\
+         export const OPEN_STATUSES: Status[] = {};\n\
+         \n\
+         /** The identity-verification dimensions, in checklist order. */\n\
+         export const VERIFICATION_DIMENSIONS: VerificationDimension[] = {};\n\
+         \n\
+         export const VERIFICATION_RESULTS: VerificationResult[] = {};\n\
+         \n\
+         /** A satisfaction score at or below this reopens the ticket (`LOW_CSAT_SCORE`). */\n\
+         export const LOW_CSAT_SCORE = {LOW_CSAT_SCORE};\n\
+         \n\
+         /** An L1 risk has the account frozen within this many seconds (`L1_FREEZE_WITHIN`). */\n\
+         export const L1_FREEZE_WITHIN_SECONDS = {};\n",
+        list(Status::ALL),
+        list(open),
+        list(VerificationDimension::ALL),
+        list(VerificationResult::ALL),
+        L1_FREEZE_WITHIN.num_seconds(),
+    )
+}
+
+/// One test: the Desk's clock is pinned for the whole process while recording. Recording twice
+/// gives the same bytes, so nothing volatile slipped into the fixtures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_fixtures_match_a_real_desk() {
+    let (fixtures, rules) = record().await;
+    assert!(
+        record().await == (fixtures.clone(), rules.clone()),
+        "two recordings differ"
+    );
+    let files = [
+        (Path::new(UI).join("fixtures/desk.json"), fixtures),
+        (Path::new(UI).join("rules.gen.ts"), rules),
+    ];
+    let update = std::env::var_os("OUTPOST_UPDATE_FIXTURES").is_some();
+    let mut stale = Vec::new();
+    for (path, text) in &files {
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale UI fixtures {stale:?}; {REGENERATE}"
+    );
+    // Small enough to review and to load in every UI test.
+    assert!(
+        files[0].1.len() < 400_000,
+        "desk.json is {} bytes",
+        files[0].1.len()
+    );
+}

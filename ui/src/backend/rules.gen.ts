@@ -1,0 +1,20 @@
+// Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.
+// regenerate with OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test ui_fixtures
+import type { Status, VerificationDimension, VerificationResult } from "./types";
+
+/** Every status, in the order of the status machine (`Status::ALL`). */
+export const STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
+
+/** The statuses of open tickets (`Status::is_open`). */
+export const OPEN_STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending"];
+
+/** The identity-verification dimensions, in checklist order. */
+export const VERIFICATION_DIMENSIONS: VerificationDimension[] = ["sms_code", "real_name_info", "transaction_password", "id_document", "usual_device", "transaction_habits", "face_liveness", "email_link"];
+
+export const VERIFICATION_RESULTS: VerificationResult[] = ["passed", "failed", "not_available"];
+
+/** A satisfaction score at or below this reopens the ticket (`LOW_CSAT_SCORE`). */
+export const LOW_CSAT_SCORE = 2;
+
+/** An L1 risk has the account frozen within this many seconds (`L1_FREEZE_WITHIN`). */
+export const L1_FREEZE_WITHIN_SECONDS = 600;
