@@ -1,299 +1,285 @@
-//! The app's commands: each is a one-line wrapper over the Desk (or the shell's own state).
-//! Errors cross as `{code, message}` ([`ErrorDto`]). Every name here is listed in
-//! `commands_list.rs` (the AppManifest) and granted in `capabilities/main.json`.
+//! What the commands of `command_table.rs` are made of: the names and helpers their bodies use
+//! ([`prelude`]), the channel type ([`Events`]), the name list ([`COMMAND_NAMES`]), and the
+//! readers the library needs: with `dev-bridge`, [`dispatch`] (the development bridge serves
+//! commands through it); with `ts`, [`command_specs`] (the TypeScript generator reads it). The
+//! desktop binary expands the same table into its `#[tauri::command]`s (main.rs).
 
-use outpost_client::app::{DeskEvent, Settings, StartInfo};
-use outpost_client::desk::{DeskError, ErrorDto, Me, Unlock};
-use outpost_client::sync::SyncStatus;
-use outpost_core::model::{Status, Template, TicketId};
-use outpost_core::sync::Mutation;
-use outpost_store::{
-    ConflictRecord, Directory, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort,
-    SearchHit, SyncProblem, TicketDetail,
-};
-use tauri::ipc::Channel;
-use tauri::State;
+use std::sync::{Mutex, PoisonError};
 
-use outpost_client::supervisor::{
-    ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile, VerifyProgress,
-};
-use outpost_core::audit_export::{AuditPage, AuditQuery};
-use outpost_store::{Report, ReportParams};
+use outpost_client::desk::{DeskError, ErrorDto, Unlock};
+use outpost_core::error::ErrorCode;
+use serde::Deserialize;
 
-use crate::shell::Shell;
-
-type Res<T> = Result<T, ErrorDto>;
-
-fn dto(e: DeskError) -> ErrorDto {
-    ErrorDto::from(&e)
+/// Everything a command body may name. Each expansion of the table imports it.
+pub mod prelude {
+    pub use super::{
+        check_key_lookups, check_size, dto, log_startup_mark, unlock_with, Events, StartupMark,
+        MAX_HITS, MAX_PAGE,
+    };
+    pub use crate::shell::Shell;
+    pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
+    pub use outpost_client::desk::{Desk, ErrorDto, Me};
+    pub use outpost_client::supervisor::{
+        check_export, ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile, VerifyProgress,
+    };
+    pub use outpost_client::sync::SyncStatus;
+    pub use outpost_core::audit_export::{AuditPage, AuditQuery};
+    pub use outpost_core::model::{Status, Template, TicketId};
+    pub use outpost_core::sync::Mutation;
+    pub use outpost_store::{
+        ConflictRecord, Directory, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort,
+        Report, ReportParams, SearchHit, SyncProblem, TicketDetail,
+    };
 }
 
 /// The largest queue page the UI may ask for (it asks for ~100 rows at a time).
-const MAX_PAGE: u32 = 500;
+pub const MAX_PAGE: u32 = 500;
 /// The most search hits per query.
-const MAX_HITS: u32 = 200;
+pub const MAX_HITS: u32 = 200;
+/// The largest file the page may hand over for saving (a report table as CSV) or checking (an
+/// audit export), in bytes.
+pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+/// The most ids one `ticket_keys` call may look up (the audit table asks per page).
+pub const MAX_KEY_LOOKUPS: usize = 1_000;
 
-fn unlock_with(passphrase: Option<String>) -> Unlock {
+pub fn dto(e: DeskError) -> ErrorDto {
+    ErrorDto::from(&e)
+}
+
+pub fn unlock_with(passphrase: Option<String>) -> Unlock {
     passphrase.map_or(Unlock::Keychain, Unlock::Passphrase)
 }
 
-#[tauri::command]
-pub async fn app_start(shell: State<'_, Shell>) -> Res<StartInfo> {
-    shell.start_info().await.map_err(dto)
+fn too_large(message: String) -> ErrorDto {
+    ErrorDto {
+        code: ErrorCode::TooLarge,
+        message,
+    }
 }
 
-#[tauri::command]
-pub async fn sign_in(
-    shell: State<'_, Shell>,
-    server: String,
-    email: String,
-    password: String,
-    totp: Option<String>,
-    passphrase: Option<String>,
-) -> Res<Me> {
-    shell
-        .sign_in(
-            &server,
-            &email,
-            &password,
-            totp.as_deref(),
-            unlock_with(passphrase),
-        )
-        .await
-        .map_err(dto)
-}
-
-#[tauri::command]
-pub async fn unlock(shell: State<'_, Shell>, passphrase: Option<String>) -> Res<Me> {
-    shell.unlock(unlock_with(passphrase)).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn lock(shell: State<'_, Shell>) -> Res<()> {
-    shell.lock().await;
+/// Refuses file contents larger than [`MAX_FILE_BYTES`].
+pub fn check_size(text: &str) -> Result<(), ErrorDto> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(too_large(format!(
+            "the file is larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
     Ok(())
 }
 
-#[tauri::command]
-pub async fn sign_out(shell: State<'_, Shell>, discard_unsent: bool) -> Res<()> {
-    shell.sign_out(discard_unsent).await.map_err(dto)
-}
-
-#[tauri::command]
-pub fn activity(shell: State<'_, Shell>) {
-    shell.touch();
-}
-
-#[tauri::command]
-pub fn settings_set(shell: State<'_, Shell>, settings: Settings) -> Res<Settings> {
-    shell.save_settings(settings)
-}
-
-#[tauri::command]
-pub fn subscribe(shell: State<'_, Shell>, on_event: Channel<DeskEvent>) {
-    shell.subscribe(on_event);
-}
-
-#[tauri::command]
-pub async fn queue(
-    shell: State<'_, Shell>,
-    filter: QueueFilter,
-    sort: QueueSort,
-    cursor: Option<QueueCursor>,
-    limit: u32,
-) -> Res<QueuePage> {
-    shell
-        .desk
-        .queue(filter, sort, cursor, limit.clamp(1, MAX_PAGE))
-        .await
-        .map_err(dto)
-}
-
-#[tauri::command]
-pub async fn queue_count(shell: State<'_, Shell>, filter: QueueFilter) -> Res<u64> {
-    shell.desk.queue_count(filter).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn ticket(shell: State<'_, Shell>, id: TicketId) -> Res<TicketDetail> {
-    shell.desk.ticket(id).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn resolve_key(shell: State<'_, Shell>, key: String) -> Res<TicketId> {
-    shell.desk.resolve(&key).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn search(shell: State<'_, Shell>, query: String, limit: u32) -> Res<Vec<SearchHit>> {
-    shell
-        .desk
-        .search(query, limit.clamp(1, MAX_HITS))
-        .await
-        .map_err(dto)
-}
-
-#[tauri::command]
-pub async fn change(shell: State<'_, Shell>, mutation: Mutation) -> Res<LocalChange> {
-    shell.desk.change(mutation).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn reply(shell: State<'_, Shell>, ticket_id: TicketId, text: String) -> Res<LocalChange> {
-    shell.desk.reply(ticket_id, text).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn note(shell: State<'_, Shell>, ticket_id: TicketId, text: String) -> Res<LocalChange> {
-    shell.desk.note(ticket_id, text).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn templates(shell: State<'_, Shell>) -> Res<Vec<Template>> {
-    shell.desk.templates().await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn directory(shell: State<'_, Shell>) -> Res<Directory> {
-    shell.desk.directory().await.map_err(dto)
-}
-
-#[tauri::command]
-pub fn status_machine() -> Vec<(Status, Vec<Status>)> {
-    outpost_client::desk::Desk::status_machine()
-}
-
-#[tauri::command]
-pub async fn conflicts(shell: State<'_, Shell>) -> Res<Vec<ConflictRecord>> {
-    shell.desk.conflicts().await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn sync_problems(shell: State<'_, Shell>) -> Res<Vec<SyncProblem>> {
-    shell.desk.sync_problems().await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn dismiss(shell: State<'_, Shell>, record: i64) -> Res<()> {
-    shell.desk.dismiss(record).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn reapply(shell: State<'_, Shell>, record: i64) -> Res<LocalChange> {
-    shell.desk.reapply(record).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn sync_status(shell: State<'_, Shell>) -> Res<SyncStatus> {
-    shell.desk.sync_status().await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn sync_now(shell: State<'_, Shell>) -> Res<SyncStatus> {
-    shell.desk.sync_now().await.map_err(dto)
-}
-
-/// The UI reached a start-up milestone (`signin-ready`: the sign-in form; `queue-ready`: the
-/// queue's first rows on screen). Logged once each to standard error with the milliseconds
-/// since `main` started — the app log marker the start-up benchmark reads. Other names are
-/// ignored (nothing from the page is written to the log verbatim).
-#[tauri::command]
-pub fn startup_mark(name: String) {
-    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let Some(known) = ["signin-ready", "queue-ready"]
-        .into_iter()
-        .find(|n| *n == name)
-    else {
-        return;
-    };
-    let mut seen = SEEN
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if seen.contains(&known) {
-        return;
-    }
-    seen.push(known);
-    let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
-    eprintln!("outpost-startup: {known} {ms} ms");
-}
-
-/// The largest file the page may hand over for saving (a report table as CSV) or checking (an
-/// audit export), in bytes.
-const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
-
-fn too_large(what: &str) -> ErrorDto {
-    ErrorDto {
-        code: "too_large".into(),
-        message: format!("the {what} is larger than {} MiB", MAX_FILE_BYTES >> 20),
-    }
-}
-
-#[tauri::command]
-pub async fn report(shell: State<'_, Shell>, params: ReportParams) -> Res<Report> {
-    shell.desk.report(params).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn audit_page(shell: State<'_, Shell>, query: AuditQuery) -> Res<AuditPage> {
-    shell.desk.audit_page(query).await.map_err(dto)
-}
-
-#[tauri::command]
-pub async fn audit_verify(
-    shell: State<'_, Shell>,
-    on_progress: Channel<VerifyProgress>,
-) -> Res<ChainCheck> {
-    shell
-        .desk
-        .audit_verify_with(|p| drop(on_progress.send(p)))
-        .await
-        .map_err(dto)
-}
-
-#[tauri::command]
-pub async fn audit_export(
-    shell: State<'_, Shell>,
-    query: AuditQuery,
-    format: ExportFormat,
-) -> Res<SavedExport> {
-    shell.desk.audit_export(query, format).await.map_err(dto)
-}
-
-/// Checks an export file the user picked (its text; the page reads it, Rust never opens paths
-/// the page names).
-#[tauri::command]
-pub fn audit_check_export(text: String) -> Res<ExportCheck> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(too_large("file"));
-    }
-    Ok(outpost_client::supervisor::check_export(&text, None))
-}
-
-#[tauri::command]
-pub async fn save_file(shell: State<'_, Shell>, name: String, content: String) -> Res<SavedFile> {
-    if content.len() > MAX_FILE_BYTES {
-        return Err(too_large("file"));
-    }
-    shell
-        .desk
-        .save_file(&name, content.as_bytes())
-        .await
-        .map_err(dto)
-}
-
-/// The most ids one `ticket_keys` call may look up (the audit table asks per page).
-const MAX_KEY_LOOKUPS: usize = 1_000;
-
-#[tauri::command]
-pub async fn ticket_keys(
-    shell: State<'_, Shell>,
-    ids: Vec<TicketId>,
-) -> Res<Vec<(TicketId, String)>> {
+/// Refuses more than [`MAX_KEY_LOOKUPS`] ids.
+pub fn check_key_lookups<T>(ids: &[T]) -> Result<(), ErrorDto> {
     if ids.len() > MAX_KEY_LOOKUPS {
-        return Err(ErrorDto {
-            code: "too_large".into(),
-            message: format!("at most {MAX_KEY_LOOKUPS} tickets per lookup"),
-        });
+        return Err(too_large(format!(
+            "at most {MAX_KEY_LOOKUPS} tickets per lookup"
+        )));
     }
-    shell.desk.ticket_keys(ids).await.map_err(dto)
+    Ok(())
+}
+
+/// Where a command's channel messages go: a Tauri `Channel` in the desktop, the response stream
+/// in the development bridge.
+pub struct Events<T>(Box<dyn Fn(T) -> bool + Send + Sync>);
+
+impl<T> Events<T> {
+    /// `send` answers whether the message could be delivered (false once nobody listens).
+    pub fn new(send: impl Fn(T) -> bool + Send + Sync + 'static) -> Events<T> {
+        Events(Box::new(send))
+    }
+
+    /// Sends a message; false when the listener went away (a reloaded page).
+    pub fn send(&self, message: T) -> bool {
+        (self.0)(message)
+    }
+}
+
+/// A start-up milestone the UI reports: the sign-in form, or the queue's first rows on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum StartupMark {
+    SigninReady,
+    QueueReady,
+}
+
+impl StartupMark {
+    fn as_str(self) -> &'static str {
+        match self {
+            StartupMark::SigninReady => "signin-ready",
+            StartupMark::QueueReady => "queue-ready",
+        }
+    }
+}
+
+/// Logs a start-up milestone once to standard error with the milliseconds since the process
+/// started ([`crate::STARTED`]) — the app log marker the start-up benchmark reads.
+pub fn log_startup_mark(mark: StartupMark) {
+    static SEEN: Mutex<Vec<StartupMark>> = Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if seen.contains(&mark) {
+        return;
+    }
+    seen.push(mark);
+    let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+    eprintln!("outpost-startup: {} {ms} ms", mark.as_str());
+}
+
+/// The command names: a reader of the table that keeps nothing but names.
+macro_rules! command_names {
+    ($( $(#[$meta:meta])* fn $name:ident $params:tt -> $ret:ty $body:block )*) => {
+        /// Every command, in table order.
+        pub const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+crate::for_each_command!(command_names);
+
+#[cfg(feature = "dev-bridge")]
+pub use bridge_dispatch::{dispatch, streams, Sink};
+
+/// The development bridge's reader of the table: commands by name, arguments from JSON.
+#[cfg(feature = "dev-bridge")]
+mod bridge_dispatch {
+    use std::sync::Arc;
+
+    use serde::Serialize;
+    use serde_json::Value;
+
+    use super::prelude::*;
+    use super::ErrorCode;
+
+    /// Where a streaming command's messages go, as JSON; false once nobody listens.
+    pub type Sink = Arc<dyn Fn(Value) -> bool + Send + Sync>;
+
+    fn events<T: Serialize>(sink: &Sink) -> Events<T> {
+        let sink = Arc::clone(sink);
+        Events::new(move |message: T| match serde_json::to_value(message) {
+            Ok(value) => sink(value),
+            Err(_) => false,
+        })
+    }
+
+    fn internal(message: String) -> ErrorDto {
+        ErrorDto {
+            code: ErrorCode::Internal,
+            message,
+        }
+    }
+
+    /// The arguments as Tauri reads them: an object with camelCase keys (absent = no keys).
+    fn parse_args<A: serde::de::DeserializeOwned>(
+        command: &str,
+        args: Value,
+    ) -> Result<A, ErrorDto> {
+        let args = if args.is_null() {
+            Value::Object(Default::default())
+        } else {
+            args
+        };
+        serde_json::from_value(args)
+            .map_err(|e| internal(format!("invalid args for command `{command}`: {e}")))
+    }
+
+    fn to_json<T: Serialize>(value: T) -> Result<Value, ErrorDto> {
+        serde_json::to_value(value).map_err(|e| internal(format!("unserialisable result: {e}")))
+    }
+
+    macro_rules! dispatcher {
+        ($(
+            $(#[doc = $doc:literal])*
+            $(#[ts($($hint:ident = $value:ident),*)])?
+            fn $name:ident(
+                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+            ) -> $ret:ty $body:block
+        )*) => {
+            /// Whether `command` exists (`None` if not) and sends messages while it runs.
+            pub fn streams(command: &str) -> Option<bool> {
+                match command {
+                    $(stringify!($name) => Some(false $(|| { let _ = stringify!($chan); true })?),)*
+                    _ => None,
+                }
+            }
+
+            /// Runs `command` with its JSON arguments (camelCase keys, as the page sends them to
+            /// Tauri); a streaming command's messages go to `sink`.
+            pub async fn dispatch(
+                shell: &Shell,
+                command: &str,
+                args: Value,
+                sink: Sink,
+            ) -> Result<Value, ErrorDto> {
+                match command {
+                    $(stringify!($name) => {
+                        #[derive(serde::Deserialize)]
+                        #[serde(rename_all = "camelCase")]
+                        struct Args { $($arg: $ty,)* }
+                        async fn run(
+                            $shell: &Shell,
+                            $($arg: $ty,)*
+                            $($chan: Events<$msg>,)?
+                        ) -> Result<$ret, ErrorDto> {
+                            let _ = &$shell;
+                            $body
+                        }
+                        let Args { $($arg,)* } = parse_args(command, args)?;
+                        to_json(run(shell, $($arg,)* $(events::<$msg>(&sink),)?).await?)
+                    })*
+                    _ => {
+                        drop(sink);
+                        Err(internal(format!("no command `{command}`")))
+                    }
+                }
+            }
+        };
+    }
+    crate::for_each_command!(dispatcher);
+}
+
+#[cfg(feature = "ts")]
+pub use ts_specs::{command_specs, CommandSpec};
+
+/// The TypeScript generator's reader of the table (tests/commands.rs).
+#[cfg(feature = "ts")]
+mod ts_specs {
+    #[allow(unused_imports)]
+    use super::prelude::*;
+
+    /// One command as the TypeScript side sees it; types are ts-rs names.
+    #[derive(Debug)]
+    pub struct CommandSpec {
+        pub name: &'static str,
+        pub doc: Vec<&'static str>,
+        /// `#[ts(key = value)]` hints.
+        pub hints: Vec<(&'static str, &'static str)>,
+        /// Rust name and TypeScript type of each argument, in order.
+        pub args: Vec<(&'static str, String)>,
+        /// The channel argument and its message type.
+        pub channel: Option<(&'static str, String)>,
+        pub result: String,
+    }
+
+    macro_rules! specs {
+        ($(
+            $(#[doc = $doc:literal])*
+            $(#[ts($($hint:ident = $value:ident),*)])?
+            fn $name:ident(
+                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+            ) -> $ret:ty $body:block
+        )*) => {
+            /// Every command in table order, with TypeScript types rendered by ts-rs (large
+            /// integers as `number`, like the DTOs in ui/src/backend/types).
+            pub fn command_specs() -> Vec<CommandSpec> {
+                let cfg = ts_rs::Config::new().with_large_int("number");
+                vec![$(CommandSpec {
+                    name: stringify!($name),
+                    doc: vec![$($doc),*],
+                    hints: vec![$($((stringify!($hint), stringify!($value))),*)?],
+                    args: vec![$((stringify!($arg), <$ty as ts_rs::TS>::name(&cfg))),*],
+                    channel: None $(.or(Some((stringify!($chan), <$msg as ts_rs::TS>::name(&cfg)))))?,
+                    result: <$ret as ts_rs::TS>::name(&cfg),
+                }),*]
+            }
+        };
+    }
+    crate::for_each_command!(specs);
 }

@@ -1,23 +1,58 @@
 //! The Outpost desktop app: a Tauri 2 shell over the Desk service. The window loads the SolidJS
-//! workspace embedded in the binary (ui/dist); every command is a one-line wrapper over the Desk
-//! (commands.rs), granted to the main window by capabilities/main.json.
+//! workspace embedded in the binary (ui/dist); the commands are declared once in the library's
+//! `command_table.rs` and become `#[tauri::command]`s here, granted to the main window by
+//! capabilities/main.json (generated from the same table).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
-
-mod commands;
-#[allow(dead_code)]
-mod commands_list;
-mod notify;
-mod shell;
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use outpost_client::desk::{Desk, DeskConfig, DeskError, Unlock};
-use outpost_client::vault::{Vault, VaultMode};
+use outpost_client::desk::{Desk, DeskConfig};
+use outpost_client::vault::Vault;
+use outpost_desktop::shell::Shell;
 use tauri::Manager;
 
-use crate::shell::Shell;
+/// The table's reader for Tauri: one `#[tauri::command]` per entry (arguments as the page sends
+/// them, a `Channel` for a `@channel` argument) and the `generate_handler!` list.
+macro_rules! tauri_commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        $(#[ts($($hint:ident = $value:ident),*)])?
+        fn $name:ident(
+            $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+        ) -> $ret:ty $body:block
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            pub async fn $name(
+                $shell: tauri::State<'_, Shell>,
+                $($arg: $ty,)*
+                $($chan: tauri::ipc::Channel<$msg>,)?
+            ) -> Result<$ret, ErrorDto> {
+                // A channel whose webview went away (reload) fails: the message is dropped.
+                $(let $chan = Events::new(move |m: $msg| $chan.send(m).is_ok());)?
+                let _ = &$shell;
+                $body
+            }
+        )*
+
+        /// Every command, registered.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// The names given to `generate_handler!`, for the test that the lists agree.
+        #[cfg(test)]
+        pub const HANDLED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+mod commands {
+    use outpost_desktop::commands::prelude::*;
+    outpost_desktop::for_each_command!(tauri_commands);
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,11 +72,8 @@ struct Cli {
     email: Option<String>,
 }
 
-/// When `main` started: the UI's start-up marks are logged against it (`commands::startup_mark`).
-pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-
 fn main() {
-    STARTED.get_or_init(std::time::Instant::now);
+    outpost_desktop::STARTED.get_or_init(std::time::Instant::now);
     // WebKitGTK's accelerated compositing costs this list-and-form UI ~150 MiB in the web
     // process and a third of its scroll latency (BENCHMARKS.md, desktop); without it pages are
     // painted directly. Set before GTK starts; an explicit setting in the environment wins.
@@ -95,52 +127,27 @@ fn main() {
         )
         .plugin(tauri_plugin_notification::init())
         .manage(shell.clone())
-        .invoke_handler(tauri::generate_handler![
-            commands::app_start,
-            commands::sign_in,
-            commands::unlock,
-            commands::lock,
-            commands::sign_out,
-            commands::activity,
-            commands::settings_set,
-            commands::subscribe,
-            commands::queue,
-            commands::queue_count,
-            commands::ticket,
-            commands::resolve_key,
-            commands::search,
-            commands::change,
-            commands::reply,
-            commands::note,
-            commands::templates,
-            commands::directory,
-            commands::status_machine,
-            commands::conflicts,
-            commands::sync_problems,
-            commands::dismiss,
-            commands::reapply,
-            commands::sync_status,
-            commands::sync_now,
-            commands::startup_mark,
-            commands::report,
-            commands::audit_page,
-            commands::audit_verify,
-            commands::audit_export,
-            commands::audit_check_export,
-            commands::save_file,
-            commands::ticket_keys,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
-            shell.attach(app.handle().clone());
-            let shell = shell.clone();
-            let start = (cli.server, cli.email);
-            tauri::async_runtime::spawn(async move {
-                match start {
-                    (Some(server), Some(email)) => auto_sign_in(&shell, &server, &email).await,
-                    _ => auto_resume(&shell).await,
+            let handle = app.handle().clone();
+            shell.set_notifier(Box::new(move |title, body| {
+                use tauri_plugin_notification::NotificationExt;
+                let shown = handle
+                    .notification()
+                    .builder()
+                    .title(title)
+                    .body(body)
+                    .show();
+                if let Err(e) = shown {
+                    // No notification daemon (a bare X server, CI): the UI still gets the event.
+                    log::debug!("desktop notification not shown: {e}");
                 }
-                shell.set_ready();
-            });
+            }));
+            let idle = shell.clone();
+            tauri::async_runtime::spawn(async move { idle.idle_loop().await });
+            let shell = shell.clone();
+            let sign_in = cli.server.zip(cli.email);
+            tauri::async_runtime::spawn(async move { shell.start(sign_in).await });
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -159,48 +166,14 @@ fn main() {
     app.run(|_, _| {});
 }
 
-/// A profile whose key is in the OS keychain opens at start without a prompt (the keychain is
-/// unlocked with the desktop session); a passphrase profile waits on the lock screen.
-async fn auto_resume(shell: &Shell) {
-    if !matches!(
-        shell.desk.last_profile_mode().await,
-        Ok(Some(VaultMode::Keychain))
-    ) {
-        return;
-    }
-    if let Err(e) = shell.unlock(Unlock::Keychain).await {
-        log::info!("the last profile stays locked ({}): {e}", e.code());
-    }
-}
-
-/// `--server/--email` (as `make run` passes them): sign in before the UI asks, with the
-/// keychain, or the passphrase in OUTPOST_PASSPHRASE when there is no keychain. Failures are
-/// logged and the UI shows the sign-in screen.
-async fn auto_sign_in(shell: &Shell, server: &str, email: &str) {
-    let Ok(password) = std::env::var("OUTPOST_PASSWORD") else {
-        log::warn!("--server given without OUTPOST_PASSWORD: showing the sign-in screen");
-        return;
-    };
-    let passphrase = std::env::var("OUTPOST_PASSPHRASE").ok();
-    let mut result = shell
-        .sign_in(server, email, &password, None, Unlock::Keychain)
-        .await;
-    if let (Err(e), Some(passphrase)) = (&result, passphrase) {
-        if e.code() == "no_keychain" || e.code() == "passphrase_required" {
-            result = shell
-                .sign_in(
-                    server,
-                    email,
-                    &password,
-                    None,
-                    Unlock::Passphrase(passphrase),
-                )
-                .await;
-        }
-    }
-    match result {
-        Ok(_) => {}
-        Err(DeskError::Vault(e)) => log::warn!("automatic sign-in: {e}"),
-        Err(e) => log::warn!("automatic sign-in failed ({}): {e}", e.code()),
+#[cfg(test)]
+mod tests {
+    /// The handler registers exactly the table's commands (the library's reading of it).
+    #[test]
+    fn the_handler_registers_every_command() {
+        assert_eq!(
+            super::commands::HANDLED,
+            outpost_desktop::commands::COMMAND_NAMES
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The shell's state: the Desk, the UI's event channels, the per-session task that streams
 //! sync status and cache changes to the UI and raises desktop notifications, and idle
-//! auto-lock.
+//! auto-lock. Nothing here knows Tauri: the desktop hands it channels and a notifier, and the
+//! development bridge serves the same shell over loopback HTTP.
 
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -9,10 +10,11 @@ use std::time::{Duration, Instant};
 use outpost_client::app::{Alert, AlertWatch, DeskEvent, IdleClock, Settings, StartInfo};
 use outpost_client::desk::{Desk, DeskError, DeskResult, ErrorDto, Me, Unlock};
 use outpost_client::sync::ChangeNotice;
-use tauri::async_runtime::JoinHandle;
-use tauri::ipc::Channel;
-use tauri::AppHandle;
+use outpost_client::vault::VaultMode;
 use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use crate::commands::Events;
 
 /// How often the session task looks for SLA risks and breaches without a change to prompt it.
 const ALERT_PERIOD: Duration = Duration::from_secs(30);
@@ -24,10 +26,13 @@ const IDLE_CHECK: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Shell(Arc<Inner>);
 
+/// Shows a desktop notification: title and body.
+pub type Notifier = Box<dyn Fn(&str, &str) + Send + Sync>;
+
 pub struct Inner {
     pub desk: Desk,
-    app: OnceLock<AppHandle>,
-    channels: Mutex<Vec<Channel<DeskEvent>>>,
+    notifier: OnceLock<Notifier>,
+    channels: Mutex<Vec<Events<DeskEvent>>>,
     session: Mutex<Option<JoinHandle<()>>>,
     idle: Mutex<IdleClock>,
     settings: Mutex<Settings>,
@@ -51,7 +56,7 @@ impl Shell {
         let settings = Settings::load(desk.data_dir());
         Shell(Arc::new(Inner {
             desk,
-            app: OnceLock::new(),
+            notifier: OnceLock::new(),
             channels: Mutex::new(Vec::new()),
             session: Mutex::new(None),
             idle: Mutex::new(IdleClock::new()),
@@ -60,14 +65,13 @@ impl Shell {
         }))
     }
 
-    pub fn attach(&self, app: AppHandle) {
-        let _ = self.app.set(app);
-        let shell = self.clone();
-        tauri::async_runtime::spawn(async move { shell.idle_loop().await });
+    /// Where alerts become desktop notifications (the desktop's notification plugin).
+    pub fn set_notifier(&self, notifier: Notifier) {
+        let _ = self.notifier.set(notifier);
     }
 
     /// Marks start-up finished (after the optional automatic sign-in).
-    pub fn set_ready(&self) {
+    fn set_ready(&self) {
         self.ready.send_replace(true);
     }
 
@@ -131,13 +135,13 @@ impl Shell {
         Ok(saved)
     }
 
-    pub fn subscribe(&self, channel: Channel<DeskEvent>) {
+    pub fn subscribe(&self, channel: Events<DeskEvent>) {
         lock(&self.channels).push(channel);
     }
 
     fn emit(&self, event: DeskEvent) {
         // A channel whose webview went away (reload) fails; it is dropped.
-        lock(&self.channels).retain(|c| c.send(event.clone()).is_ok());
+        lock(&self.channels).retain(|c| c.send(event.clone()));
     }
 
     fn end_session(&self) {
@@ -153,7 +157,7 @@ impl Shell {
         let changes = self.desk.subscribe().await?;
         self.touch();
         let shell = self.clone();
-        let task = tauri::async_runtime::spawn(async move {
+        let task = tokio::spawn(async move {
             shell.forward(status, changes).await;
         });
         if let Some(old) = lock(&self.session).replace(task) {
@@ -213,17 +217,16 @@ impl Shell {
     }
 
     fn notify(&self, alert: &Alert) {
-        use tauri_plugin_notification::NotificationExt;
-        let Some(app) = self.app.get() else { return };
+        let Some(notifier) = self.notifier.get() else {
+            return;
+        };
         let language = lock(&self.settings).language;
         let (title, body) = crate::notify::text(alert, language);
-        if let Err(e) = app.notification().builder().title(title).body(body).show() {
-            // No notification daemon (a bare X server, CI): the UI still gets the event.
-            log::debug!("desktop notification not shown: {e}");
-        }
+        notifier(&title, &body);
     }
 
-    async fn idle_loop(&self) {
+    /// Locks the cache after the idle time the user chose (runs for the life of the process).
+    pub async fn idle_loop(&self) {
         let mut tick = tokio::time::interval(IDLE_CHECK);
         loop {
             tick.tick().await;
@@ -234,6 +237,63 @@ impl Shell {
                 self.lock().await;
                 self.emit(DeskEvent::Locked);
             }
+        }
+    }
+
+    /// Start-up: with `sign_in` (server and e-mail, as `make run` passes them), signs in before
+    /// the UI asks; otherwise opens the last profile if its key is in the keychain. Then marks
+    /// start-up finished.
+    pub async fn start(&self, sign_in: Option<(String, String)>) {
+        match sign_in {
+            Some((server, email)) => self.auto_sign_in(&server, &email).await,
+            None => self.auto_resume().await,
+        }
+        self.set_ready();
+    }
+
+    /// A profile whose key is in the OS keychain opens at start without a prompt (the keychain
+    /// is unlocked with the desktop session); a passphrase profile waits on the lock screen.
+    async fn auto_resume(&self) {
+        if !matches!(
+            self.desk.last_profile_mode().await,
+            Ok(Some(VaultMode::Keychain))
+        ) {
+            return;
+        }
+        if let Err(e) = self.unlock(Unlock::Keychain).await {
+            log::info!("the last profile stays locked ({}): {e}", e.code());
+        }
+    }
+
+    /// Signs in with the keychain, or the passphrase in OUTPOST_PASSPHRASE when there is no
+    /// keychain; the password comes from OUTPOST_PASSWORD. Failures are logged and the UI shows
+    /// the sign-in screen.
+    async fn auto_sign_in(&self, server: &str, email: &str) {
+        let Ok(password) = std::env::var("OUTPOST_PASSWORD") else {
+            log::warn!("--server given without OUTPOST_PASSWORD: showing the sign-in screen");
+            return;
+        };
+        let passphrase = std::env::var("OUTPOST_PASSPHRASE").ok();
+        let mut result = self
+            .sign_in(server, email, &password, None, Unlock::Keychain)
+            .await;
+        if let (Err(e), Some(passphrase)) = (&result, passphrase) {
+            if e.code() == outpost_core::error::ErrorCode::NoKeychain {
+                result = self
+                    .sign_in(
+                        server,
+                        email,
+                        &password,
+                        None,
+                        Unlock::Passphrase(passphrase),
+                    )
+                    .await;
+            }
+        }
+        match result {
+            Ok(_) => {}
+            Err(DeskError::Vault(e)) => log::warn!("automatic sign-in: {e}"),
+            Err(e) => log::warn!("automatic sign-in failed ({}): {e}", e.code()),
         }
     }
 }

@@ -1,0 +1,294 @@
+// Generated from the command table (src-tauri/src/command_table.rs) by
+// src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
+// table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
+
+import type { AuditPage, AuditQuery, ChainCheck, ConflictRecord, DeskEvent, Directory, ExportCheck, ExportFormat, LocalChange, Me, Mutation, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, SavedExport, SavedFile, SearchHit, Settings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, VerifyProgress } from "./types";
+
+/** The arguments of `signIn`. */
+export type SignInArgs = {
+  server: string;
+  email: string;
+  password: string;
+  totp: string | null;
+  passphrase: string | null;
+};
+
+export type StartupMark = "signin-ready" | "queue-ready";
+
+/** Every command, in table order. */
+export const COMMANDS = [
+  "app_start",
+  "sign_in",
+  "unlock",
+  "lock",
+  "sign_out",
+  "activity",
+  "settings_set",
+  "subscribe",
+  "queue",
+  "queue_count",
+  "ticket",
+  "resolve_key",
+  "search",
+  "change",
+  "reply",
+  "note",
+  "templates",
+  "directory",
+  "status_machine",
+  "conflicts",
+  "sync_problems",
+  "dismiss",
+  "reapply",
+  "sync_status",
+  "sync_now",
+  "startup_mark",
+  "report",
+  "audit_page",
+  "audit_verify",
+  "audit_export",
+  "audit_check_export",
+  "save_file",
+  "ticket_keys",
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number];
+
+/** How a backend reaches the commands: Tauri's IPC, or the development bridge over HTTP. */
+export interface Transport {
+  /** Runs a command with its arguments (camelCase keys); rejects with a BackendError. */
+  call<T>(command: CommandName, args: Record<string, unknown>): Promise<T>;
+  /** Runs a command that sends messages on its channel argument `channel` to `onMessage`. */
+  stream<T, M>(
+    command: CommandName,
+    args: Record<string, unknown>,
+    channel: string,
+    onMessage: (message: M) => void,
+  ): Promise<T>;
+}
+
+/** The desktop's commands, as the UI calls them. */
+export interface Backend {
+  /**
+   * The picture at start-up: profiles, keychain, whether a session is open. Waits for
+   * the start-up sign-in, if any.
+   */
+  appStart(): Promise<StartInfo>;
+  /** Signs in to a server; opens (or creates) the profile's encrypted cache. */
+  signIn(args: SignInArgs): Promise<Me>;
+  /** Opens the last profile's cache again (keychain, or the passphrase given). */
+  unlock(passphrase: string | null): Promise<Me>;
+  /** Closes the cache and stops syncing; the session stays signed in. */
+  lock(): Promise<void>;
+  /** Signs out; refuses while changes are unsent unless `discard_unsent`. */
+  signOut(discardUnsent: boolean): Promise<void>;
+  /** Tells the shell the user is active (resets the idle lock). */
+  activity(): Promise<void>;
+  /** Saves the user's settings and answers what was saved. */
+  settingsSet(settings: Settings): Promise<Settings>;
+  /** Delivers shell events for the rest of the app's life. */
+  subscribe(onEvent: (message: DeskEvent) => void): Promise<void>;
+  /** One page of the queue (at most `MAX_PAGE` rows). */
+  queue(filter: QueueFilter, sort: QueueSort, cursor: QueueCursor | null, limit: number): Promise<QueuePage>;
+  /** How many tickets the filter selects. */
+  queueCount(filter: QueueFilter): Promise<number>;
+  /** A ticket with its timeline (records that this user viewed it). */
+  ticket(id: string): Promise<TicketDetail>;
+  /** The id of the ticket with this human key (`OP-123`). */
+  resolveKey(key: string): Promise<string>;
+  /** Full-text search over the cache (at most `MAX_HITS` hits). */
+  search(query: string, limit: number): Promise<Array<SearchHit>>;
+  /** Applies a change locally and queues it for the server. */
+  change(mutation: Mutation): Promise<LocalChange>;
+  /** A reply to the customer. */
+  reply(ticketId: string, text: string): Promise<LocalChange>;
+  /** An internal note. */
+  note(ticketId: string, text: string): Promise<LocalChange>;
+  /** The organisation's reply templates. */
+  templates(): Promise<Array<Template>>;
+  /** Users and departments, for names and pickers. */
+  directory(): Promise<Directory>;
+  /** Every status with the statuses it may move to. */
+  statusMachine(): Promise<Array<[Status, Array<Status>]>>;
+  /** Changes the server decided differently. */
+  conflicts(): Promise<Array<ConflictRecord>>;
+  /** Changes the server refused. */
+  syncProblems(): Promise<Array<SyncProblem>>;
+  /** Dismisses a conflict or sync problem record. */
+  dismiss(record: number): Promise<void>;
+  /** Applies a refused change again, as a new change. */
+  reapply(record: number): Promise<LocalChange>;
+  /** Connectivity, unsent changes, last sync. */
+  syncStatus(): Promise<SyncStatus>;
+  /** Syncs now and answers the status after it. */
+  syncNow(): Promise<SyncStatus>;
+  /**
+   * Tells the shell a start-up milestone was reached (its log marker for the
+   * benchmark).
+   */
+  startupMark(name: StartupMark): Promise<void>;
+  /** Reports computed from the local cache; works offline. Supervisors only. */
+  report(params: ReportParams): Promise<Report>;
+  /** One page of the server's audit trail (online only: `offline` otherwise). */
+  auditPage(query: AuditQuery): Promise<AuditPage>;
+  /**
+   * Reads the whole chain from the server and recomputes every hash on this device,
+   * reporting progress after each page.
+   */
+  auditVerify(onProgress?: (message: VerifyProgress) => void): Promise<ChainCheck>;
+  /** Writes the events the query selects to a new file in the user's Downloads folder. */
+  auditExport(query: AuditQuery, format: ExportFormat): Promise<SavedExport>;
+  /**
+   * Checks an export file's text offline (the page reads the file; Rust never opens
+   * paths the page names).
+   */
+  auditCheckExport(text: string): Promise<ExportCheck>;
+  /**
+   * Saves page-made content (a report table as CSV) to Downloads under a sanitised
+   * name.
+   */
+  saveFile(name: string, content: string): Promise<SavedFile>;
+  /** Keys of cached tickets by id (no view is recorded); unknown ids are left out. */
+  ticketKeys(ids: Array<string>): Promise<Array<[string, string]>>;
+}
+
+/** The Backend over a Transport: each method is its command with the arguments by name. */
+export class CommandBackend implements Backend {
+  private readonly transport: Transport;
+
+  constructor(transport: Transport) {
+    this.transport = transport;
+  }
+
+  appStart(): Promise<StartInfo> {
+    return this.transport.call<StartInfo>("app_start", {});
+  }
+
+  signIn(args: SignInArgs): Promise<Me> {
+    return this.transport.call<Me>("sign_in", { ...args });
+  }
+
+  unlock(passphrase: string | null): Promise<Me> {
+    return this.transport.call<Me>("unlock", { passphrase });
+  }
+
+  async lock(): Promise<void> {
+    await this.transport.call<null>("lock", {});
+  }
+
+  async signOut(discardUnsent: boolean): Promise<void> {
+    await this.transport.call<null>("sign_out", { discardUnsent });
+  }
+
+  async activity(): Promise<void> {
+    await this.transport.call<null>("activity", {});
+  }
+
+  settingsSet(settings: Settings): Promise<Settings> {
+    return this.transport.call<Settings>("settings_set", { settings });
+  }
+
+  async subscribe(onEvent: (message: DeskEvent) => void): Promise<void> {
+    await this.transport.stream<null, DeskEvent>("subscribe", {}, "onEvent", onEvent);
+  }
+
+  queue(filter: QueueFilter, sort: QueueSort, cursor: QueueCursor | null, limit: number): Promise<QueuePage> {
+    return this.transport.call<QueuePage>("queue", { filter, sort, cursor, limit });
+  }
+
+  queueCount(filter: QueueFilter): Promise<number> {
+    return this.transport.call<number>("queue_count", { filter });
+  }
+
+  ticket(id: string): Promise<TicketDetail> {
+    return this.transport.call<TicketDetail>("ticket", { id });
+  }
+
+  resolveKey(key: string): Promise<string> {
+    return this.transport.call<string>("resolve_key", { key });
+  }
+
+  search(query: string, limit: number): Promise<Array<SearchHit>> {
+    return this.transport.call<Array<SearchHit>>("search", { query, limit });
+  }
+
+  change(mutation: Mutation): Promise<LocalChange> {
+    return this.transport.call<LocalChange>("change", { mutation });
+  }
+
+  reply(ticketId: string, text: string): Promise<LocalChange> {
+    return this.transport.call<LocalChange>("reply", { ticketId, text });
+  }
+
+  note(ticketId: string, text: string): Promise<LocalChange> {
+    return this.transport.call<LocalChange>("note", { ticketId, text });
+  }
+
+  templates(): Promise<Array<Template>> {
+    return this.transport.call<Array<Template>>("templates", {});
+  }
+
+  directory(): Promise<Directory> {
+    return this.transport.call<Directory>("directory", {});
+  }
+
+  statusMachine(): Promise<Array<[Status, Array<Status>]>> {
+    return this.transport.call<Array<[Status, Array<Status>]>>("status_machine", {});
+  }
+
+  conflicts(): Promise<Array<ConflictRecord>> {
+    return this.transport.call<Array<ConflictRecord>>("conflicts", {});
+  }
+
+  syncProblems(): Promise<Array<SyncProblem>> {
+    return this.transport.call<Array<SyncProblem>>("sync_problems", {});
+  }
+
+  async dismiss(record: number): Promise<void> {
+    await this.transport.call<null>("dismiss", { record });
+  }
+
+  reapply(record: number): Promise<LocalChange> {
+    return this.transport.call<LocalChange>("reapply", { record });
+  }
+
+  syncStatus(): Promise<SyncStatus> {
+    return this.transport.call<SyncStatus>("sync_status", {});
+  }
+
+  syncNow(): Promise<SyncStatus> {
+    return this.transport.call<SyncStatus>("sync_now", {});
+  }
+
+  async startupMark(name: StartupMark): Promise<void> {
+    await this.transport.call<null>("startup_mark", { name });
+  }
+
+  report(params: ReportParams): Promise<Report> {
+    return this.transport.call<Report>("report", { params });
+  }
+
+  auditPage(query: AuditQuery): Promise<AuditPage> {
+    return this.transport.call<AuditPage>("audit_page", { query });
+  }
+
+  auditVerify(onProgress?: (message: VerifyProgress) => void): Promise<ChainCheck> {
+    return this.transport.stream<ChainCheck, VerifyProgress>("audit_verify", {}, "onProgress", onProgress ?? (() => {}));
+  }
+
+  auditExport(query: AuditQuery, format: ExportFormat): Promise<SavedExport> {
+    return this.transport.call<SavedExport>("audit_export", { query, format });
+  }
+
+  auditCheckExport(text: string): Promise<ExportCheck> {
+    return this.transport.call<ExportCheck>("audit_check_export", { text });
+  }
+
+  saveFile(name: string, content: string): Promise<SavedFile> {
+    return this.transport.call<SavedFile>("save_file", { name, content });
+  }
+
+  ticketKeys(ids: Array<string>): Promise<Array<[string, string]>> {
+    return this.transport.call<Array<[string, string]>>("ticket_keys", { ids });
+  }
+}
