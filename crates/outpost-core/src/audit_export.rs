@@ -209,17 +209,22 @@ impl AuditExport {
     /// column names, one row per event. An absent value is an empty field; an empty string is
     /// `""`, so the two stay distinct and every hash can be recomputed from the file.
     pub fn to_csv(&self) -> String {
-        let mut out = String::with_capacity(128 + self.events.len() * 400);
-        out.push_str("# ");
-        out.push_str(EXPORT_FORMAT);
-        out.push_str("\r\n# ");
-        out.push_str(&serde_json::to_string(&self.header).expect("headers serialise"));
-        out.push_str("\r\n");
-        out.push_str(&CSV_COLUMNS.join(","));
-        out.push_str("\r\n");
+        let mut out = Vec::with_capacity(128 + self.events.len() * 400);
+        out.extend_from_slice(b"# ");
+        out.extend_from_slice(EXPORT_FORMAT.as_bytes());
+        out.extend_from_slice(b"\r\n# ");
+        serde_json::to_writer(&mut out, &self.header).expect("headers serialise");
+        out.extend_from_slice(b"\r\n");
+        // The column names are the one unquoted row (none needs quotes).
+        out.extend_from_slice(CSV_COLUMNS.join(",").as_bytes());
+        out.extend_from_slice(b"\r\n");
+        let mut writer = csv_core::WriterBuilder::new()
+            .quote_style(csv_core::QuoteStyle::Always)
+            .terminator(csv_core::Terminator::CRLF)
+            .build();
         for e in &self.events {
             let ev = &e.event;
-            let fields: [Option<String>; 12] = [
+            let cells = [
                 Some(ev.seq.to_string()),
                 Some(ev.at.to_rfc3339_opts(SecondsFormat::Micros, true)),
                 Some(ev.actor.clone()),
@@ -233,19 +238,9 @@ impl AuditExport {
                 Some(e.prev_hash.to_hex()),
                 Some(e.hash.to_hex()),
             ];
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                if let Some(text) = field {
-                    out.push('"');
-                    out.push_str(&text.replace('"', "\"\""));
-                    out.push('"');
-                }
-            }
-            out.push_str("\r\n");
+            csv_row(&mut writer, &mut out, &cells);
         }
-        out
+        String::from_utf8(out).expect("CSV of UTF-8 cells is UTF-8")
     }
 
     /// Reads a JSON or CSV export.
@@ -402,63 +397,81 @@ const CSV_COLUMNS: [&str; 12] = [
     "hash",
 ];
 
-/// Splits CSV text into records of fields; `None` is an empty unquoted field.
+/// Appends one row through `csv_core`, which does the quoting: a present value is quoted (quotes
+/// inside doubled), an absent one is an empty unquoted field. `csv_core` rather than
+/// `csv::Writer`: only the core writer can leave one field unquoted while quoting the others (a
+/// field it is never given stays empty), and that is how the export tells absent from empty.
+fn csv_row(writer: &mut csv_core::Writer, out: &mut Vec<u8>, cells: &[Option<String>]) {
+    use csv_core::WriteResult::InputEmpty;
+    for (i, cell) in cells.iter().enumerate() {
+        let text = cell.as_deref().unwrap_or_default().as_bytes();
+        // Room for a closing quote, the comma, an opening quote and every byte doubled.
+        let start = out.len();
+        out.resize(start + 3 + 2 * text.len(), 0);
+        let mut written = 0;
+        if i > 0 {
+            let (result, n) = writer.delimiter(&mut out[start..]);
+            debug_assert_eq!(result, InputEmpty);
+            written += n;
+        }
+        if cell.is_some() {
+            let (result, _, n) = writer.field(text, &mut out[start + written..]);
+            debug_assert_eq!(result, InputEmpty);
+            written += n;
+        }
+        out.truncate(start + written);
+    }
+    let start = out.len();
+    out.resize(start + 3, 0);
+    let (result, n) = writer.terminator(&mut out[start..]);
+    debug_assert_eq!(result, InputEmpty);
+    out.truncate(start + n);
+}
+
+/// Splits CSV text into records of fields with `csv_core` (RFC 4180; CRLF, LF or CR ends a
+/// record; empty lines are skipped). A field is `None` when it is empty and was not quoted.
 fn csv_records(text: &str) -> Result<Vec<Vec<Option<String>>>, ExportFormatError> {
+    let mut reader = csv_core::Reader::new();
+    let mut input = text.as_bytes();
+    // A field never decodes to more bytes than the text it was read from.
+    let mut decoded = vec![0u8; input.len()];
     let mut records = Vec::new();
     let mut record: Vec<Option<String>> = Vec::new();
-    let mut chars = text.chars().peekable();
+    let mut field: Vec<u8> = Vec::new();
+    let mut quoted = None;
     loop {
-        // One field.
-        let field = if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut value = String::new();
-            loop {
-                match chars.next() {
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        value.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => value.push(c),
-                    None => return Err(ExportFormatError("unterminated quoted field".into())),
-                }
-            }
-            Some(value)
-        } else {
-            let mut value = String::new();
-            while let Some(&c) = chars.peek() {
-                if c == ',' || c == '\r' || c == '\n' {
-                    break;
-                }
-                value.push(c);
-                chars.next();
-            }
-            (!value.is_empty()).then_some(value)
-        };
-        record.push(field);
-        match chars.next() {
-            Some(',') => continue,
-            Some('\r') => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-            }
-            Some('\n') => {}
-            None => {
-                if record.iter().any(Option::is_some) || record.len() > 1 {
-                    records.push(record);
-                }
-                return Ok(records);
-            }
-            Some(c) => {
-                return Err(ExportFormatError(format!(
-                    "unexpected {c:?} after a quoted field"
-                )))
-            }
+        if quoted.is_none() {
+            // Where this field starts: a record's first field comes after the line ends the
+            // reader skips (the rest of a CRLF, empty lines).
+            let skip = if record.is_empty() {
+                input
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count()
+            } else {
+                0
+            };
+            quoted = Some(input.get(skip) == Some(&b'"'));
         }
-        records.push(std::mem::take(&mut record));
-        if chars.peek().is_none() {
-            return Ok(records);
+        let (result, read, written) = reader.read_field(input, &mut decoded);
+        input = &input[read..];
+        field.extend_from_slice(&decoded[..written]);
+        match result {
+            // All the text is in; the next call (with nothing left) ends the field.
+            csv_core::ReadFieldResult::InputEmpty => {}
+            csv_core::ReadFieldResult::OutputFull => {
+                unreachable!("the output buffer is as long as the text")
+            }
+            csv_core::ReadFieldResult::Field { record_end } => {
+                let value = String::from_utf8(std::mem::take(&mut field))
+                    .map_err(|_| ExportFormatError("a field is not UTF-8".into()))?;
+                let present = quoted.take() == Some(true) || !value.is_empty();
+                record.push(present.then_some(value));
+                if record_end {
+                    records.push(std::mem::take(&mut record));
+                }
+            }
+            csv_core::ReadFieldResult::End => return Ok(records),
         }
     }
 }
@@ -709,5 +722,132 @@ mod tests {
         let broken = csv.replacen("\"1\"", "\"one\"", 1);
         let err = AuditExport::parse(&broken).unwrap_err();
         assert!(err.to_string().contains("seq"), "{err}");
+        // Cut off inside the last hash (an unterminated quoted field).
+        let err = AuditExport::parse(&csv[..csv.len() - 20]).unwrap_err();
+        assert!(err.to_string().contains("hash"), "{err}");
+        // A row with a field too many.
+        let extra = csv.replacen("\r\n\"2\"", "\r\n\"2\",\"x\"", 1);
+        let err = AuditExport::parse(&extra).unwrap_err();
+        assert!(err.to_string().contains("13 fields"), "{err}");
+    }
+
+    /// Events whose cells hold everything CSV has to survive: quotes, commas, line breaks of
+    /// each kind, leading formula characters, a `#` at a line start, non-ASCII text, and the
+    /// difference between an absent value and an empty one.
+    fn hostile_chain() -> (Vec<ChainedEvent>, ChainHead) {
+        let mut head = ChainHead::default();
+        let cells: [(&str, Option<&str>, Option<&str>, &str); 6] = [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                Some(""),
+                None,
+                "{\"a\":\"b, \\\"c\\\"\"}",
+            ),
+            (
+                "+1",
+                None,
+                Some(""),
+                "line one\nline two\r\nline three\rend",
+            ),
+            ("-2", Some("dev, \"a\""), Some("::1"), "\n# not a header\n"),
+            ("@sum", Some(" padded "), Some("10.0.0.1"), "\"\""),
+            ("用户", None, None, ""),
+            ("tab\there", Some("\""), Some(","), ",,,\r\n\r\n"),
+        ];
+        let events = cells
+            .iter()
+            .enumerate()
+            .map(|(i, (actor, device, address, detail))| {
+                head.append(AuditEvent {
+                    seq: 0,
+                    at: Utc
+                        .timestamp_opt(1_790_000_000 + i as i64, 1_000 * i as u32)
+                        .unwrap(),
+                    actor: (*actor).into(),
+                    device: device.map(str::to_owned),
+                    address: address.map(str::to_owned),
+                    action: "ticket.set_status".into(),
+                    ticket_id: (i % 2 == 0).then(|| Uuid::from_u128(i as u128 + 7)),
+                    before: (i % 3 == 1).then(|| Hash32::digest(b"before")),
+                    after: (i % 3 != 2).then(|| Hash32::digest(b"after")),
+                    detail: (*detail).into(),
+                })
+            })
+            .collect();
+        (events, head)
+    }
+
+    /// `hostile_chain()` as the hand-written CSV code before `csv_core` wrote it: the bytes an
+    /// export made then holds.
+    const OLD_CSV: &str = concat!(
+        "# outpost-audit-export/1\r\n",
+        "# {\"format\":\"outpost-audit-export/1\",\"exported_at\":\"2027-01-15T08:00:00Z\",\"exported_by\":\"sup\",\"source\":\"http://127.0.0.1:1\",\"from\":null,\"to\":null,\"filtered\":false,\"first_seq\":1,\"last_seq\":6,\"count\":6,\"first_prev_hash\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"head\":{\"last_seq\":6,\"hash\":\"8f35bda2944ea5b8013e458c242c17a398cab0fc50cb75107b7b53762636479c\"}}\r\n",
+        "seq,at,actor,device,address,action,ticket_id,before,after,detail,prev_hash,hash\r\n",
+        "\"1\",\"2026-09-21T14:13:20.000000Z\",\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",\"\",,\"ticket.set_status\",\"00000000-0000-0000-0000-000000000007\",,\"f39592393ef0859cb196a52693d2cea00fb2df784b3c04ae54aa7cadb8e562f8\",\"{\"\"a\"\":\"\"b, \\\"\"c\\\"\"\"\"}\",\"0000000000000000000000000000000000000000000000000000000000000000\",\"34cf09e2882339cbdf7254acb7d19ed691edb4a708ae4ecfdaa73ca0443c9b71\"\r\n",
+        "\"2\",\"2026-09-21T14:13:21.000001Z\",\"+1\",,\"\",\"ticket.set_status\",,\"6db7d803e74f1ffa7d8f5adc0bf95b3e15bf4c8373fffadf546227cc6c6742cb\",\"f39592393ef0859cb196a52693d2cea00fb2df784b3c04ae54aa7cadb8e562f8\",\"line one\n",
+        "line two\r\n",
+        "line three\rend\",\"34cf09e2882339cbdf7254acb7d19ed691edb4a708ae4ecfdaa73ca0443c9b71\",\"a42b4a9ffca2cddee2ebddf683aa6b0a75a856767c35f0c705bd55bc29746915\"\r\n",
+        "\"3\",\"2026-09-21T14:13:22.000002Z\",\"-2\",\"dev, \"\"a\"\"\",\"::1\",\"ticket.set_status\",\"00000000-0000-0000-0000-000000000009\",,,\"\n",
+        "# not a header\n",
+        "\",\"a42b4a9ffca2cddee2ebddf683aa6b0a75a856767c35f0c705bd55bc29746915\",\"a325e9023a29561a78310b81b2da2be3f64ef972d5c84bd772b15c0f953e4e97\"\r\n",
+        "\"4\",\"2026-09-21T14:13:23.000003Z\",\"@sum\",\" padded \",\"10.0.0.1\",\"ticket.set_status\",,,\"f39592393ef0859cb196a52693d2cea00fb2df784b3c04ae54aa7cadb8e562f8\",\"\"\"\"\"\",\"a325e9023a29561a78310b81b2da2be3f64ef972d5c84bd772b15c0f953e4e97\",\"410cbbd994ea122a5c0344f0cef5d3dc1f74405c8885cd1033f7d99902511b18\"\r\n",
+        "\"5\",\"2026-09-21T14:13:24.000004Z\",\"用户\",,,\"ticket.set_status\",\"00000000-0000-0000-0000-00000000000b\",\"6db7d803e74f1ffa7d8f5adc0bf95b3e15bf4c8373fffadf546227cc6c6742cb\",\"f39592393ef0859cb196a52693d2cea00fb2df784b3c04ae54aa7cadb8e562f8\",\"\",\"410cbbd994ea122a5c0344f0cef5d3dc1f74405c8885cd1033f7d99902511b18\",\"dcc55986536ee66034e37037ef2d68db165e6fe54dfe7870021b34116fa1eae3\"\r\n",
+        "\"6\",\"2026-09-21T14:13:25.000005Z\",\"tab\there\",\"\"\"\",\",\",\"ticket.set_status\",,,,\",,,\r\n",
+        "\r\n",
+        "\",\"dcc55986536ee66034e37037ef2d68db165e6fe54dfe7870021b34116fa1eae3\",\"8f35bda2944ea5b8013e458c242c17a398cab0fc50cb75107b7b53762636479c\"\r\n",
+    );
+
+    #[test]
+    fn an_export_written_before_csv_core_reads_verifies_and_is_written_the_same() {
+        let (events, head) = hostile_chain();
+        let back = AuditExport::parse(OLD_CSV).unwrap();
+        assert_eq!(back.events, events);
+        let ok = back.verify().unwrap();
+        assert!(ok.reaches_head && ok.count == 6);
+        assert_eq!(export(events, head, false).to_csv(), OLD_CSV);
+    }
+
+    #[test]
+    fn hostile_cells_round_trip_and_absent_is_not_empty() {
+        let (events, head) = hostile_chain();
+        let full = export(events.clone(), head, false);
+        for text in [full.to_json(), full.to_csv()] {
+            let back = AuditExport::parse(&text).unwrap();
+            assert_eq!(back, full);
+            back.verify().unwrap();
+        }
+        assert_eq!(
+            (
+                events[0].event.device.as_deref(),
+                events[0].event.address.as_deref()
+            ),
+            (Some(""), None)
+        );
+        // An empty string made absent (`""` -> nothing) breaks the seal of that event.
+        let csv = full.to_csv();
+        let blanked = csv.replacen("\"\",,\"ticket.set_status\"", ",,\"ticket.set_status\"", 1);
+        assert_ne!(blanked, csv);
+        let err = AuditExport::parse(&blanked).unwrap().verify().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ExportProblem::Chain(ChainBreak {
+                    seq: 1,
+                    kind: BreakKind::ContentAltered { .. },
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        // So does a line break in a cell rewritten the way editors do (CRLF -> LF).
+        let rewritten = csv.replacen("line two\r\n", "line two\n", 1);
+        let err = AuditExport::parse(&rewritten)
+            .unwrap()
+            .verify()
+            .unwrap_err();
+        assert!(
+            matches!(err, ExportProblem::Chain(ChainBreak { seq: 2, .. })),
+            "{err:?}"
+        );
     }
 }
