@@ -2,14 +2,25 @@ import { describe, expect, it } from "vitest";
 import { render } from "@solidjs/testing-library";
 import { Highlight } from "./Highlight";
 import { segments } from "../lib/highlight";
-import { matchRanges } from "../backend/mock";
+import { recorded } from "../backend/mock";
+import type { SearchHit } from "../backend";
 
 describe("search highlights", () => {
+  it("mark what the Desk's search matched", () => {
+    const hit = recorded<SearchHit[]>("search.hits")[0]!;
+    const query = recorded<string>("search.query").toLowerCase();
+    const { container } = render(() => <Highlight value={hit.subject} />);
+    const marks = [...container.querySelectorAll("mark")].map((m) => m.textContent!.toLowerCase());
+    expect(marks.length).toBeGreaterThan(0);
+    expect(marks.every((m) => m === query)).toBe(true);
+    expect(container.textContent).toBe(hit.subject.text);
+  });
+
   it("split by code points, as Rust counts characters", () => {
     // 😀 is two UTF-16 units but one character: the range after it must not shift.
     const text = "😀 账户被盗登";
-    const ranges = matchRanges(text, ["被盗"]);
-    expect(ranges).toEqual([[4, 6]]);
+    // Ranges as the store's search gives them: character (code point) offsets.
+    const ranges: Array<[number, number]> = [[4, 6]];
     expect(segments({ text, ranges })).toEqual([
       { text: "😀 账户", mark: false },
       { text: "被盗", mark: true },
@@ -28,7 +39,7 @@ describe("search highlights", () => {
 
   it("render matches as <mark> text and markup as literal text", () => {
     const text = '<img src=x onerror="window.__xss=1"> refund 退款';
-    const { container } = render(() => <Highlight value={{ text, ranges: matchRanges(text, ["refund", "退款"]) }} />);
+    const { container } = render(() => <Highlight value={{ text, ranges: [[37, 43], [44, 46]] }} />);
     const marks = [...container.querySelectorAll("mark")].map((m) => m.textContent);
     expect(marks).toEqual(["refund", "退款"]);
     expect(container.textContent).toBe(text);

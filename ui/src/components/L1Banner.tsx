@@ -1,33 +1,37 @@
 import { createMemo, Show } from "solid-js";
-import type { Entry, Ticket } from "../backend";
+import type { L1Freeze } from "../backend";
 import { now } from "../lib/clock";
-import { l1Clock } from "../lib/risk";
 import { formatDuration } from "../lib/time";
 import { t } from "../i18n";
 
-/** The persistent L1 banner with the 10-minute freeze clock. */
-export function L1Banner(props: { ticket: Ticket; entries: Entry[] }) {
-  const clock = createMemo(() => l1Clock(props.ticket, props.entries, now()));
-  const text = () => {
-    const c = clock();
-    if (!c) return "";
-    const d = (ms: number) => formatDuration(Math.round(ms / 1000));
+/**
+ * The persistent L1 banner with the freeze clock. The Desk decides the clock (when the risk was
+ * raised, whether a freeze met the deadline); a running clock counts down to its deadline here.
+ */
+export function L1Banner(props: { clock: L1Freeze | null }) {
+  const view = createMemo(() => {
+    const c = props.clock;
+    if (!c) return null;
     switch (c.kind) {
-      case "running":
-        return t("l1.running", { time: d(c.remainingMs) });
-      case "overdue":
-        return t("l1.overdue", { time: d(c.overdueMs) });
       case "met":
-        return t("l1.met", { time: d(c.tookMs) });
+        return { state: "met", text: t("l1.met", { time: formatDuration(c.took_seconds) }) };
       case "missed":
-        return t("l1.missed", { time: d(c.lateMs) });
+        return { state: "missed", text: t("l1.missed", { time: formatDuration(c.late_seconds) }) };
+      case "running": {
+        const remaining = Math.round((Date.parse(c.deadline) - now()) / 1000);
+        return remaining >= 0
+          ? { state: "running", text: t("l1.running", { time: formatDuration(remaining) }) }
+          : { state: "overdue", text: t("l1.overdue", { time: formatDuration(-remaining) }) };
+      }
     }
-  };
+  });
   return (
-    <Show when={clock()}>
-      <div class="l1-banner" role="status" data-testid="l1-banner" data-state={clock()!.kind}>
-        <strong>{t("l1.title")}</strong> <span data-testid="l1-clock">{text()}</span>
-      </div>
+    <Show when={view()}>
+      {(v) => (
+        <div class="l1-banner" role="status" data-testid="l1-banner" data-state={v().state}>
+          <strong>{t("l1.title")}</strong> <span data-testid="l1-clock">{v().text}</span>
+        </div>
+      )}
     </Show>
   );
 }

@@ -6,6 +6,25 @@ import { emptyFilter } from "../lib/views";
 import { now, useClock } from "../lib/clock";
 import { countdown } from "../lib/time";
 import { deskContext, eventually, mockBackend, renderInDesk, stubViewport } from "../test/helpers";
+import { recorded } from "../backend/mock";
+import type { QueuePage, QueueRow } from "../backend";
+
+/** `n` rows made from the recorded ones (distinct ids and keys), served in pages by offset cursors. */
+function serve(n: number): QueueRow[] {
+  const base = recorded<QueuePage>("queue.all").rows.filter((r) => r.sla_due_at !== null);
+  return Array.from({ length: n }, (_, i) => ({ ...base[i % base.length]!, id: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, key: `OP-${10000 + i}` }));
+}
+
+function pagedBackend(rows: QueueRow[]) {
+  return mockBackend()
+    .on("queue_count", () => rows.length)
+    .on("queue", (args) => {
+      const start = args.cursor ? Number(String(args.cursor).split(":")[1]) : 0;
+      const page = rows.slice(start, start + Number(args.limit));
+      const end = start + page.length;
+      return { rows: page, next: end < rows.length ? `${String(args.sort)}:${end}` : null };
+    });
+}
 
 let restoreViewport: () => void;
 beforeEach(() => {
@@ -21,7 +40,8 @@ function renderedIndices(): number[] {
 }
 
 async function mountQueue(tickets: number) {
-  const mock = mockBackend({ tickets });
+  const rows = serve(tickets);
+  const mock = pagedBackend(rows);
   const ctx = await deskContext(mock);
   let queue!: QueueModel;
   renderInDesk(ctx, () => {
@@ -32,11 +52,11 @@ async function mountQueue(tickets: number) {
   mock.calls.length = 0;
   await queue.reset(emptyFilter(), "sla_due");
   await eventually(() => expect(screen.getAllByTestId("queue-row")[0]?.dataset.key).toMatch(/^OP-/));
-  return { mock, queue, list: screen.getByTestId("queue-list") };
+  return { mock, queue, rows, list: screen.getByTestId("queue-list") };
 }
 
 /** Rows the backend was asked for never exceed the window's pages plus one page. */
-function assertPagingBound(mock: ReturnType<typeof mockBackend>) {
+function assertPagingBound(mock: ReturnType<typeof pagedBackend>) {
   const pages = mock.callsTo("queue");
   const lastVisible = Math.max(...renderedIndices());
   const allowedPages = Math.floor(lastVisible / PAGE_SIZE) + 2;
@@ -100,7 +120,7 @@ describe("queue paging", () => {
   });
 
   it("shows what an empty view would hold", async () => {
-    const mock = mockBackend({ tickets: 10 });
+    const mock = pagedBackend([]);
     const ctx = await deskContext(mock);
     let queue!: QueueModel;
     renderInDesk(ctx, () => {
@@ -160,9 +180,10 @@ describe("queue refresh", () => {
   });
 
   it("shows a changed row in place", async () => {
-    const { mock, queue } = await mountQueue(50);
+    const { queue, rows } = await mountQueue(50);
     const first = queue.row(0)!;
-    await mock.change({ name: "ticket.set_subject", args: { ticket_id: first.id, subject: "Changed elsewhere" } });
+    // The Desk's next answer has the row changed (by a local change not yet sent).
+    rows[0] = { ...rows[0]!, subject: "Changed elsewhere", unsent: 1 };
     await queue.refresh();
     const rowEl = screen.getAllByTestId("queue-row").find((r) => r.dataset.key === first.key)!;
     await eventually(() => expect(rowEl.querySelector(".row-subject")!.textContent).toBe("Changed elsewhere"));

@@ -2,7 +2,7 @@ import { createEffect, createResource, createSignal, on, Show } from "solid-js";
 import type { Entry, Mutation, TicketDetail } from "../backend";
 import { useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
-import { isSensitive, isSupervisor } from "../lib/roles";
+import { isSupervisor } from "../lib/roles";
 import { rememberKeys } from "../lib/keys";
 import { formatTimestamp } from "../lib/time";
 import { departmentLabel, locale, t } from "../i18n";
@@ -115,7 +115,7 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
                       </Show>
                     </div>
                   </header>
-                  <L1Banner ticket={d().ticket} entries={d().entries} />
+                  <L1Banner clock={d().risk.l1} />
                   <Show when={asOf()}>
                     {(at) => (
                       <div class="as-of-banner" role="status" data-testid="as-of-banner">
@@ -157,11 +157,11 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
                       {d().ticket.description}
                     </p>
                   </div>
-                  <Show when={supervisor && isSensitive(d().ticket)}>
+                  <Show when={supervisor && d().sensitive}>
                     <ViewedBy ticketId={d().ticket.id} />
                   </Show>
                   <Timeline entries={d().entries} directory={desk.directory()} asOf={asOf()} onRedact={supervisor ? setRedacting : undefined} />
-                  <Verification ticket={d().ticket} entries={d().entries} onChange={change} />
+                  <Verification ticket={d().ticket} panel={d().risk} onChange={change} />
                   <Composer ticket={d().ticket} onSent={() => void refetch()} api={(a) => (composer = a)} />
                   <Show when={redacting()}>
                     {(entry) => <RedactDialog ticketId={d().ticket.id} entry={entry()} onChange={change} onClose={() => setRedacting(null)} />}

@@ -1,9 +1,8 @@
 import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
-import type { Entry, Mutation, RiskActionKind, Ticket, VerificationCheck, VerificationDimension, VerificationResult } from "../backend";
-import { DIMENSIONS, RESULTS, evaluate, latestResults, recordedChecks, type VerificationDecision } from "../lib/verification";
-import { accountState, stateRefusal } from "../lib/risk";
+import type { ActionGate, Mutation, RiskActionKind, RiskPanel, Ticket, VerificationCheck, VerificationDimension, VerificationResult } from "../backend";
+import { VERIFICATION_DIMENSIONS as DIMENSIONS, VERIFICATION_RESULTS as RESULTS } from "../backend/rules.gen";
 import { newId } from "../lib/ids";
-import { isKey, t } from "../i18n";
+import { t } from "../i18n";
 import { ConfirmDialog } from "./Dialog";
 
 const ACTIONS: Array<{ kind: RiskActionKind; mutation: "risk.freeze" | "risk.intercept" | "risk.unfreeze" }> = [
@@ -16,19 +15,23 @@ function dimensionList(dimensions: VerificationDimension[]): string {
   return dimensions.map((d) => t(`dimension.${d}`)).join(t("common.list_separator"));
 }
 
-/** Why the verification does not allow `action` yet, in the words of rules/verification.rs. */
-export function verificationMessage(action: RiskActionKind, decision: VerificationDecision): string {
-  const label = t(`risk_action.doing.${action}`);
-  if (decision.missingRequired.length) return t("verification.required_not_passed", { action: label, list: dimensionList(decision.missingRequired) });
-  if (!decision.allowed) return t("verification.too_few", { action: label, passed: decision.passed.size, needed: decision.needed });
-  return t("verification.allowed", { passed: decision.passed.size, needed: decision.needed });
+/** Why the Desk's verification decision does not allow the action yet, in the words of rules/verification.rs. */
+export function verificationMessage(gate: ActionGate): string {
+  const label = t(`risk_action.doing.${gate.action}`);
+  if (gate.missing_required.length) return t("verification.required_not_passed", { action: label, list: dimensionList(gate.missing_required) });
+  if (!gate.verified) return t("verification.too_few", { action: label, passed: gate.passed, needed: gate.needed });
+  return t("verification.allowed", { passed: gate.passed, needed: gate.needed });
 }
 
-/** The identity-verification checklist, and the risk actions it gates. */
-export function Verification(props: { ticket: Ticket; entries: Entry[]; onChange: (mutation: Mutation) => Promise<boolean> }) {
-  const checks = createMemo(() => recordedChecks(props.entries));
-  const latest = createMemo(() => latestResults(checks()));
-  const freezeDecision = createMemo(() => evaluate("freeze_account", props.ticket.risk, checks()));
+/** The gate of one action in the Desk's risk panel. */
+function gateOf(panel: RiskPanel, action: RiskActionKind): ActionGate | undefined {
+  return panel.actions.find((g) => g.action === action);
+}
+
+/** The identity-verification checklist, and the risk actions it gates (decided by the Desk). */
+export function Verification(props: { ticket: Ticket; panel: RiskPanel; onChange: (mutation: Mutation) => Promise<boolean> }) {
+  const latest = createMemo(() => new Map(props.panel.checks.map((c) => [c.dimension, c])));
+  const freezeGate = createMemo(() => gateOf(props.panel, "freeze_account"));
   const [draft, setDraft] = createSignal<Partial<Record<VerificationDimension, { result: VerificationResult; method: string }>>>({});
   const [busy, setBusy] = createSignal(false);
   createEffect(on(() => props.ticket.id, () => setDraft({})));
@@ -60,7 +63,7 @@ export function Verification(props: { ticket: Ticket; entries: Entry[]; onChange
       <h3>
         {t("verification.title")}{" "}
         <span class="muted" data-testid="verification-summary">
-          {t("verification.summary", { passed: freezeDecision().passed.size, needed: freezeDecision().needed })}
+          {t("verification.summary", { passed: freezeGate()?.passed ?? 0, needed: freezeGate()?.needed ?? 0 })}
         </span>
       </h3>
       <table class="checklist">
@@ -120,13 +123,12 @@ export function Verification(props: { ticket: Ticket; entries: Entry[]; onChange
           {t("verification.record", { count: Object.keys(draft()).length })}
         </button>
       </div>
-      <RiskActions ticket={props.ticket} entries={props.entries} checks={checks()} onChange={props.onChange} />
+      <RiskActions ticket={props.ticket} panel={props.panel} onChange={props.onChange} />
     </section>
   );
 }
 
-function RiskActions(props: { ticket: Ticket; entries: Entry[]; checks: VerificationCheck[]; onChange: (m: Mutation) => Promise<boolean> }) {
-  const account = createMemo(() => accountState(props.entries));
+function RiskActions(props: { ticket: Ticket; panel: RiskPanel; onChange: (m: Mutation) => Promise<boolean> }) {
   const [pending, setPending] = createSignal<(typeof ACTIONS)[number] | null>(null);
   const [target, setTarget] = createSignal("");
   const [reason, setReason] = createSignal("");
@@ -137,11 +139,10 @@ function RiskActions(props: { ticket: Ticket; entries: Entry[]; checks: Verifica
 
   /** Why the button is disabled; null when the action may proceed. */
   const blocked = (kind: RiskActionKind): string | null => {
-    const decision = evaluate(kind, props.ticket.risk, props.checks);
-    if (!decision.allowed) return verificationMessage(kind, decision);
-    // The target of an interception is typed in the dialog; only state matters here.
-    const refusal = stateRefusal(kind, account(), kind === "intercept_transaction" ? "?" : defaultTarget(kind) || "?");
-    return refusal && isKey(refusal) ? t(refusal) : null;
+    const gate = gateOf(props.panel, kind);
+    if (!gate) return null;
+    if (!gate.verified) return verificationMessage(gate);
+    return gate.refusal ? t(`risk.refusal.${gate.refusal}`) : null;
   };
 
   const open = (action: (typeof ACTIONS)[number]) => {
@@ -154,8 +155,8 @@ function RiskActions(props: { ticket: Ticket; entries: Entry[]; checks: Verifica
   const confirm = async () => {
     const action = pending();
     if (!action) return;
-    const refusal = stateRefusal(action.kind, account(), target());
-    if (refusal && isKey(refusal)) return setError(t(refusal, { target: target() }));
+    // Required fields; whether the account's state allows the action is the Desk's answer.
+    if (!target().trim()) return setError(t("risk.refusal.missing_target"));
     if (!reason().trim()) return setError(t("risk.refusal.missing_reason"));
     setBusy(true);
     const ok = await props.onChange({
@@ -169,7 +170,7 @@ function RiskActions(props: { ticket: Ticket; entries: Entry[]; checks: Verifica
   return (
     <div class="risk-actions" data-testid="risk-actions">
       <p class="muted">
-        {t("risk.account_state", { state: account().frozen ? t("risk.frozen") : t("risk.normal") })}
+        {t("risk.account_state", { state: props.panel.frozen ? t("risk.frozen") : t("risk.normal") })}
       </p>
       <For each={ACTIONS}>
         {(action) => (

@@ -1,8 +1,9 @@
 import type { Me, QueueFilter, Status } from "../backend";
+import { OPEN_STATUSES, STATUSES } from "../backend/rules.gen";
 
-export const OPEN_STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending"];
+export { OPEN_STATUSES };
 
-export const ALL_STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
+export const ALL_STATUSES: Status[] = STATUSES;
 
 export type ViewId = "my_open" | "unassigned" | "at_risk" | "breached" | "p1" | "pending" | "revisit" | "all";
 

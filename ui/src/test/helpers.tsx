@@ -1,21 +1,21 @@
 import { createSignal, type JSX } from "solid-js";
 import { render } from "@solidjs/testing-library";
 import type { ChangeNotice, DeskEvent, Settings, SyncStatus } from "../backend";
-import { MockBackend, type MockOptions } from "../backend/mock";
+import { FakeBackend, type FakeOptions } from "../backend/mock";
 import { DeskCtx, type DeskContext } from "../state/app";
 
-/** A mock with no latency and no timers of its own. */
-export function mockBackend(options: MockOptions = {}): MockBackend {
-  return new MockBackend({ signedIn: true, latency: 0, tickets: 300, ...options });
+/** The fake backend signed in as the recorded agent. */
+export function mockBackend(options: FakeOptions = {}): FakeBackend {
+  return new FakeBackend({ signedIn: true, ...options });
 }
 
-/** A mock signed in as the supervisor (Sam Patel). */
-export function supervisorBackend(options: MockOptions = {}): MockBackend {
-  return mockBackend({ user: "sam@example.com", ...options });
+/** The fake backend signed in as the recorded supervisor. */
+export function supervisorBackend(options: FakeOptions = {}): FakeBackend {
+  return mockBackend({ as: "supervisor", ...options });
 }
 
 /** The desk context App builds after sign-in, over `backend`. */
-export async function deskContext(backend: MockBackend): Promise<DeskContext & { emit: (e: DeskEvent) => void }> {
+export async function deskContext(backend: FakeBackend): Promise<DeskContext & { emit: (e: DeskEvent) => void }> {
   const start = await backend.appStart();
   const me = start.me!;
   const [directory, templates, machine, status] = await Promise.all([
