@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{
-    Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
+    Csat, Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
+    LOW_CSAT_SCORE,
 };
 use crate::rules::{
     check_risk_action, AccountRiskState, RiskRefusal, SensitiveAction, VerificationPolicy,
@@ -26,9 +27,13 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Largest attachment, in bytes.
 pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
 const MAX_TAG_CHARS: usize = 64;
+/// How long after a low satisfaction score the customer is due a revisit, in hours.
+pub const REVISIT_AFTER_LOW_SCORE_HOURS: i64 = 24;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyContext<'a> {
+    /// The signed-in user making the change; `None` when the server makes it on its own or for
+    /// the customer (intake, dispatch, the customer's pages).
     pub actor: Option<UserId>,
     pub device_id: Uuid,
     pub mutation_id: u64,
@@ -254,6 +259,77 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// `customer.message`: the customer's text on the timeline. Their answer ends the wait: a
+    /// pending ticket that someone holds goes back to work.
+    fn customer_message(&mut self, entry_id: Uuid, text: &str) -> Result<(), Rejection> {
+        check_text("text", text, false)?;
+        if self.ticket.status == Status::Closed {
+            return Err(Rejection::Transition(TransitionRefusal::NotAllowed {
+                from: Status::Closed,
+                to: Status::InProgress,
+            }));
+        }
+        self.push(
+            Some(entry_id),
+            EntryBody::CustomerMessage {
+                text: text.to_owned(),
+            },
+        );
+        if self.ticket.status == Status::Pending && self.ticket.assignee.is_some() {
+            self.set_status(Status::InProgress, Some("customer replied".into()))?;
+        }
+        Ok(())
+    }
+
+    /// `customer.csat`: one rating per ticket, once it is resolved or closed. A low score
+    /// ([`LOW_CSAT_SCORE`] or less) reopens it for second handling with a revisit due
+    /// [`REVISIT_AFTER_LOW_SCORE_HOURS`] after the rating; nobody holding it, it goes back to
+    /// `return_to` (the resolver, when still active), otherwise to triage.
+    fn rate(
+        &mut self,
+        score: u8,
+        comment: Option<&str>,
+        return_to: Option<UserId>,
+    ) -> Result<(), Rejection> {
+        if !(1..=5).contains(&score) {
+            return Err(Rejection::invalid("score", "must be 1 to 5"));
+        }
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if let Some(comment) = comment {
+            check_text("comment", comment, true)?;
+        }
+        let status = self.ticket.status;
+        if !matches!(status, Status::Resolved | Status::Closed) {
+            return Err(Rejection::invalid(
+                "score",
+                format!("only a resolved or closed ticket can be rated; this one is {status}"),
+            ));
+        }
+        if self.ticket.csat.is_some() {
+            return Err(Rejection::invalid("score", "the ticket is rated already"));
+        }
+        let now = self.ctx.now;
+        self.ticket.csat = Some(Csat {
+            score,
+            comment: comment.map(str::to_owned),
+            at: now,
+        });
+        self.event(TicketEvent::CsatReceived { score });
+        if score <= LOW_CSAT_SCORE {
+            self.ticket.revisit_due_at =
+                Some(now + chrono::Duration::hours(REVISIT_AFTER_LOW_SCORE_HOURS));
+            if let (None, Some(agent)) = (self.ticket.assignee, return_to) {
+                self.ticket.assignee = Some(agent);
+                self.event(TicketEvent::AssigneeChanged {
+                    from: None,
+                    to: Some(agent),
+                });
+            }
+            self.reopen(Some(format!("CSAT {score}")))?;
+        }
+        Ok(())
+    }
+
     fn risk_action(
         &mut self,
         action: RiskActionKind,
@@ -349,12 +425,39 @@ fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection>
     })
 }
 
+/// The agent who last resolved the ticket, from its timeline: who takes it back when a low
+/// satisfaction score reopens it and nobody holds it.
+pub fn last_resolver(timeline: &[Entry]) -> Option<UserId> {
+    timeline.iter().rev().find_map(|e| match (&e.body, e.author) {
+        (
+            EntryBody::Event {
+                event:
+                    TicketEvent::StatusChanged {
+                        to: Status::Resolved,
+                        ..
+                    },
+            },
+            Some(author),
+        ) => Some(author),
+        _ => None,
+    })
+}
+
 /// Applies `mutation` to `current` (the ticket it names, if it exists).
+///
+/// Intents the server makes for the customer ([`Mutation::server_only`]) are refused when a
+/// signed-in user is the actor: a device cannot speak for the customer.
 pub fn apply(
     current: Option<&Ticket>,
     mutation: &Mutation,
     ctx: &ApplyContext<'_>,
 ) -> Result<Applied, Rejection> {
+    if mutation.server_only() && ctx.actor.is_some() {
+        return Err(Rejection::Forbidden(format!(
+            "{} is recorded by the server for the customer; devices cannot send it",
+            mutation.name()
+        )));
+    }
     if let Mutation::CreateTicket(new) = mutation {
         return match current {
             Some(_) => Err(Rejection::TicketExists),
@@ -542,6 +645,13 @@ pub fn apply(
         Mutation::RedactEntry {
             entry_id, reason, ..
         } => b.redact(*entry_id, reason)?,
+        Mutation::CustomerMessage { entry_id, text, .. } => b.customer_message(*entry_id, text)?,
+        Mutation::CustomerRating {
+            score,
+            comment,
+            return_to,
+            ..
+        } => b.rate(*score, comment.as_deref(), *return_to)?,
     }
     b.ticket.updated_at = ctx.now;
     Ok(Applied {
@@ -549,6 +659,9 @@ pub fn apply(
         entries: b.entries,
     })
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {

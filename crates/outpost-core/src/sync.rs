@@ -210,6 +210,27 @@ pub enum Mutation {
         entry_id: EntryId,
         reason: String,
     },
+    /// The customer wrote to the team (their status page; later, a connector relaying their
+    /// message). Server only ([`Mutation::server_only`]).
+    #[serde(rename = "customer.message")]
+    CustomerMessage {
+        ticket_id: TicketId,
+        entry_id: EntryId,
+        text: String,
+    },
+    /// The customer rated the resolution, 1 to 5. A score at or below
+    /// [`crate::model::LOW_CSAT_SCORE`] reopens the ticket with a revisit due 24 hours later.
+    /// Server only ([`Mutation::server_only`]).
+    #[serde(rename = "customer.csat")]
+    CustomerRating {
+        ticket_id: TicketId,
+        score: u8,
+        comment: Option<String>,
+        /// Who takes the ticket back when a low score reopens it and nobody holds it: the agent
+        /// who resolved it ([`crate::apply::last_resolver`]) if the server knows them to be
+        /// still active.
+        return_to: Option<UserId>,
+    },
 }
 
 impl Mutation {
@@ -238,7 +259,18 @@ impl Mutation {
             Mutation::UnfreezeAccount(_) => "risk.unfreeze",
             Mutation::RecordView { .. } => "ticket.view",
             Mutation::RedactEntry { .. } => "entry.redact",
+            Mutation::CustomerMessage { .. } => "customer.message",
+            Mutation::CustomerRating { .. } => "customer.csat",
         }
+    }
+
+    /// Intents the server applies for the customer (their messages and ratings). Devices never
+    /// send them: `apply` refuses them when a signed-in user is the actor.
+    pub fn server_only(&self) -> bool {
+        matches!(
+            self,
+            Mutation::CustomerMessage { .. } | Mutation::CustomerRating { .. }
+        )
     }
 
     /// Whether applying this intent reads the ticket's timeline (risk actions check earlier
@@ -276,7 +308,9 @@ impl Mutation {
             | Mutation::AddAttachment { ticket_id, .. }
             | Mutation::RecordVerification { ticket_id, .. }
             | Mutation::RecordView { ticket_id }
-            | Mutation::RedactEntry { ticket_id, .. } => *ticket_id,
+            | Mutation::RedactEntry { ticket_id, .. }
+            | Mutation::CustomerMessage { ticket_id, .. }
+            | Mutation::CustomerRating { ticket_id, .. } => *ticket_id,
         }
     }
 }
