@@ -5,10 +5,10 @@ use outpost_core::model::Role;
 use outpost_synth::{tickets_with_entries, SynthConfig};
 use uuid::Uuid;
 
+use crate::audit::AuditEntry;
 use crate::auth::{hash_password, random_token};
 use crate::db::{next, now_millis, Db};
-use crate::routes::audit_action;
-use crate::sync::{write_entry, write_ticket_row};
+use crate::writes::{write_entry, write_ticket_row};
 
 pub const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
     ("support", "Support 客服部"),
@@ -68,14 +68,9 @@ pub async fn init(
         },
     )
     .await?;
-    audit_action(
-        &mut tx,
-        "system",
-        None,
-        "org.init",
-        serde_json::json!({ "admin": admin.id }),
-    )
-    .await?;
+    AuditEntry::org_initialised(admin.id)
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(Initialised {
         admin_id: admin.id,
@@ -139,14 +134,7 @@ pub async fn demo(db: &Db, tickets: usize) -> anyhow::Result<Vec<(String, Role, 
     for template in crate::templates::demo() {
         crate::templates::put(&mut tx, &template).await?;
     }
-    audit_action(
-        &mut tx,
-        "system",
-        None,
-        "demo.load",
-        serde_json::json!({ "tickets": tickets }),
-    )
-    .await?;
+    AuditEntry::demo_loaded(tickets).append(&mut tx).await?;
     tx.commit().await?;
     Ok(credentials)
 }

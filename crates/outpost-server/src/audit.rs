@@ -24,8 +24,9 @@ use outpost_core::audit::{
 use outpost_core::audit_export::{
     AuditExport, AuditPage, AuditQuery, AuditRecord, ExportVerified, MAX_AUDIT_PAGE,
 };
-use outpost_core::model::Role;
+use outpost_core::model::{Channel, Role, Ticket, TicketEvent, User};
 use sqlx::{AnyPool, Row};
+use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::db::{next, Db, WriteTx};
@@ -44,8 +45,8 @@ fn hash(text: &str) -> anyhow::Result<Hash32> {
 /// transaction and then followed in memory; the row is written at commit (`crate::writes`).
 ///
 /// `department` is the ticket's department after the change (the `audit.department` filter
-/// column); callers put the same value into the hashed `detail`.
-pub async fn append(
+/// column); [`AuditEntry`]'s constructors put the same value into the hashed `detail`.
+async fn append(
     tx: &mut WriteTx,
     event: AuditEvent,
     department: Option<&str>,
@@ -77,6 +78,414 @@ pub async fn append(
         .push((chained.clone(), department.map(str::to_owned)));
     tx.audit_head = Some(head);
     Ok(chained)
+}
+
+/// The SHA-256 of a ticket's JSON: an event's `before` and `after` seal the ticket's state.
+fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
+    Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
+}
+
+/// Why a refresh-token family ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The user signed out (`session.logout`).
+    Logout,
+    /// A rotated refresh token was presented again, so it leaked (`session.refresh_reuse_revoked`).
+    RefreshReused,
+}
+
+/// One audit event to append, made by the constructor for its kind: every action name and every
+/// detail layout is written here, once. A ticket event's detail carries before/after values and
+/// ids, never customer or reply text. The time is taken when the event is appended.
+#[must_use = "an audit event is recorded only by `append`"]
+pub struct AuditEntry {
+    actor: String,
+    device: Option<String>,
+    address: Option<String>,
+    action: &'static str,
+    ticket_id: Option<Uuid>,
+    before: Option<Hash32>,
+    after: Option<Hash32>,
+    detail: serde_json::Value,
+    /// The ticket's department (the `audit.department` filter column), also in `detail`.
+    department: Option<String>,
+}
+
+impl AuditEntry {
+    /// An event without a ticket: sessions, users, departments, keys, the organisation itself.
+    fn admin(
+        actor: &str,
+        address: Option<&str>,
+        action: &'static str,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: actor.to_owned(),
+            device: None,
+            address: address.map(str::to_owned),
+            action,
+            ticket_id: None,
+            before: None,
+            after: None,
+            detail,
+            department: None,
+        }
+    }
+
+    /// An event about `ticket_id` that the server writes on its own (actor `system`).
+    fn system_ticket(
+        action: &'static str,
+        ticket_id: Uuid,
+        department: Option<&str>,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: "system".to_owned(),
+            device: None,
+            address: None,
+            action,
+            ticket_id: Some(ticket_id),
+            before: None,
+            after: None,
+            detail,
+            department: department.map(str::to_owned),
+        }
+    }
+
+    /// A ticket changed through `outpost_core::apply` (`action` is the intent's name). `before`
+    /// and `after` are digests of the ticket; the detail carries the mutation id, the new
+    /// revision, the department after the change and `changes`, the events the change produced.
+    /// A redaction's `before` is the SHA-256 of the removed content instead, and its detail
+    /// names the entry and that hash.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn ticket_changed(
+        actor: &str,
+        device: Uuid,
+        address: Option<&str>,
+        action: &'static str,
+        mutation_id: u64,
+        before: Option<&Ticket>,
+        ticket: &Ticket,
+        changes: &[&TicketEvent],
+    ) -> anyhow::Result<AuditEntry> {
+        let mut detail = serde_json::json!({
+            "mutation_id": mutation_id,
+            "revision": ticket.revision,
+            "department": ticket.department,
+            "changes": changes,
+        });
+        let mut before_hash = before.map(digest).transpose()?;
+        for event in changes {
+            if let TicketEvent::EntryRedacted {
+                entry_id,
+                removed_sha256,
+                ..
+            } = event
+            {
+                before_hash = Some(Hash32::from_hex(removed_sha256).map_err(|e| {
+                    anyhow::anyhow!("removed_sha256 {removed_sha256:?} is not hex: {e}")
+                })?);
+                detail["entry_id"] = serde_json::json!(entry_id);
+                detail["removed_sha256"] = serde_json::json!(removed_sha256);
+            }
+        }
+        Ok(AuditEntry {
+            actor: actor.to_owned(),
+            device: Some(device.to_string()),
+            address: address.map(str::to_owned),
+            action,
+            ticket_id: Some(ticket.id),
+            before: before_hash,
+            after: Some(digest(ticket)?),
+            detail,
+            department: ticket.department.clone(),
+        })
+    }
+
+    /// `ticket.view`: `actor` opened a ticket on `device` (no ticket write, no new revision).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn ticket_viewed(
+        actor: &str,
+        device: Uuid,
+        address: Option<&str>,
+        ticket_id: Uuid,
+        department: Option<&str>,
+        mutation_id: u64,
+        revision: u64,
+        viewed_at: DateTime<Utc>,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: actor.to_owned(),
+            device: Some(device.to_string()),
+            address: address.map(str::to_owned),
+            action: "ticket.view",
+            ticket_id: Some(ticket_id),
+            before: None,
+            after: None,
+            detail: serde_json::json!({
+                "mutation_id": mutation_id,
+                "revision": revision,
+                "viewed_at": viewed_at,
+                "department": department,
+            }),
+            department: department.map(str::to_owned),
+        }
+    }
+
+    /// `customer.csat_link`: the satisfaction survey for the resolution at `resolved_at` was
+    /// sent. Names the timeline entry and the outbound message, never the link.
+    pub(crate) fn survey_sent(
+        ticket_id: Uuid,
+        department: Option<&str>,
+        entry_id: Uuid,
+        message_id: Uuid,
+        resolved_at: DateTime<Utc>,
+    ) -> AuditEntry {
+        AuditEntry::system_ticket(
+            "customer.csat_link",
+            ticket_id,
+            department,
+            serde_json::json!({
+                "entry_id": entry_id,
+                "message_id": message_id,
+                "resolved_at": resolved_at,
+                "department": department,
+            }),
+        )
+    }
+
+    /// `sla.at_risk` / `sla.breached`: the SLA monitor wrote `event` as entry `entry_id`.
+    pub(crate) fn sla_alert(
+        ticket_id: Uuid,
+        department: Option<&str>,
+        breached: bool,
+        entry_id: Uuid,
+        event: &TicketEvent,
+    ) -> AuditEntry {
+        AuditEntry::system_ticket(
+            if breached {
+                "sla.breached"
+            } else {
+                "sla.at_risk"
+            },
+            ticket_id,
+            department,
+            serde_json::json!({
+                "entry_id": entry_id,
+                "department": department,
+                "changes": [event],
+            }),
+        )
+    }
+
+    /// `outbound.delivered`: a connector (`actor`, `intake:<channel>`, with key `intake_key`)
+    /// confirmed a message for the customer; its body was erased, its SHA-256 kept.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn outbound_delivered(
+        actor: &str,
+        address: Option<&str>,
+        intake_key: &str,
+        ticket_id: Uuid,
+        department: Option<&str>,
+        message_id: Uuid,
+        kind: &str,
+        channel: &str,
+        body_sha256: &str,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: actor.to_owned(),
+            device: None,
+            address: address.map(str::to_owned),
+            action: "outbound.delivered",
+            ticket_id: Some(ticket_id),
+            before: None,
+            after: None,
+            detail: serde_json::json!({
+                "message_id": message_id,
+                "kind": kind,
+                "channel": channel,
+                "intake_key": intake_key,
+                "body_sha256": body_sha256,
+                "department": department,
+            }),
+            department: department.map(str::to_owned),
+        }
+    }
+
+    /// `session.login`: `user` signed in and got refresh-token family `family`.
+    pub(crate) fn login(user: Uuid, address: Option<&str>, family: &str) -> AuditEntry {
+        AuditEntry::admin(
+            &user.to_string(),
+            address,
+            "session.login",
+            serde_json::json!({ "family": family }),
+        )
+    }
+
+    /// A refresh-token family of `user_id` ended, and why.
+    pub(crate) fn session_ended(
+        user_id: &str,
+        address: Option<&str>,
+        family: &str,
+        why: SessionEnd,
+    ) -> AuditEntry {
+        let action = match why {
+            SessionEnd::Logout => "session.logout",
+            SessionEnd::RefreshReused => "session.refresh_reuse_revoked",
+        };
+        AuditEntry::admin(
+            user_id,
+            address,
+            action,
+            serde_json::json!({ "family": family }),
+        )
+    }
+
+    /// `user.totp_enable`: `user` turned on the TOTP second factor.
+    pub(crate) fn totp_enabled(user: Uuid, address: Option<&str>) -> AuditEntry {
+        AuditEntry::admin(
+            &user.to_string(),
+            address,
+            "user.totp_enable",
+            serde_json::json!({}),
+        )
+    }
+
+    /// `user.add`: `actor` (an admin's id, or `cli`) created `user`.
+    pub fn user_added(actor: &str, address: Option<&str>, user: &User) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.add",
+            serde_json::json!({ "user": user.id, "role": user.role }),
+        )
+    }
+
+    /// `user.disable`: `actor` disabled `user` (their sessions end).
+    pub fn user_disabled(actor: &str, address: Option<&str>, user: Uuid) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.disable",
+            serde_json::json!({ "user": user }),
+        )
+    }
+
+    /// `user.set_departments`: `actor` set `user`'s departments.
+    pub fn user_departments_set(
+        actor: &str,
+        address: Option<&str>,
+        user: Uuid,
+        departments: &[String],
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.set_departments",
+            serde_json::json!({ "user": user, "departments": departments }),
+        )
+    }
+
+    /// `user.reset_password`: `actor` gave `user` a new one-time password.
+    pub fn password_reset(actor: &str, address: Option<&str>, user: Uuid) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.reset_password",
+            serde_json::json!({ "user": user }),
+        )
+    }
+
+    /// `department.add`: `actor` created department `code`.
+    pub fn department_added(actor: &str, address: Option<&str>, code: &str) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "department.add",
+            serde_json::json!({ "code": code }),
+        )
+    }
+
+    /// `intake_key.add`: `actor` created an intake key named `name` for `channel`.
+    pub fn intake_key_added(
+        actor: &str,
+        address: Option<&str>,
+        channel: Channel,
+        name: &str,
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "intake_key.add",
+            serde_json::json!({ "channel": channel, "name": name }),
+        )
+    }
+
+    /// `org.init`: the organisation was created with its first admin.
+    pub(crate) fn org_initialised(admin: Uuid) -> AuditEntry {
+        AuditEntry::admin(
+            "system",
+            None,
+            "org.init",
+            serde_json::json!({ "admin": admin }),
+        )
+    }
+
+    /// `demo.load`: `tickets` synthetic tickets were loaded.
+    pub(crate) fn demo_loaded(tickets: usize) -> AuditEntry {
+        AuditEntry::admin(
+            "system",
+            None,
+            "demo.load",
+            serde_json::json!({ "tickets": tickets }),
+        )
+    }
+
+    /// `audit.archive`: `actor` archived events `first_seq..=last_seq` (`count` of them, up to
+    /// `cutoff`) into `file`, whose SHA-256 is `file_sha256`.
+    #[allow(clippy::too_many_arguments)]
+    fn audit_archived(
+        actor: &str,
+        first_seq: u64,
+        last_seq: u64,
+        count: u64,
+        cutoff: DateTime<Utc>,
+        last_hash: &Hash32,
+        file: Option<String>,
+        file_sha256: &str,
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            None,
+            "audit.archive",
+            serde_json::json!({
+                "first_seq": first_seq,
+                "last_seq": last_seq,
+                "count": count,
+                "cutoff": cutoff,
+                "last_hash": last_hash,
+                "file": file,
+                "file_sha256": file_sha256,
+            }),
+        )
+    }
+
+    /// Appends this event to the chain inside `tx`, stamped with the current time.
+    pub async fn append(self, tx: &mut WriteTx) -> anyhow::Result<ChainedEvent> {
+        let event = AuditEvent {
+            seq: 0,
+            at: crate::db::now(),
+            actor: self.actor,
+            device: self.device,
+            address: self.address,
+            action: self.action.to_owned(),
+            ticket_id: self.ticket_id,
+            before: self.before,
+            after: self.after,
+            detail: self.detail.to_string(),
+        };
+        append(tx, event, self.department.as_deref()).await
+    }
 }
 
 /// The columns of a sealed event, in the order `decode_into` reads them.
@@ -234,7 +643,8 @@ impl<E: Into<anyhow::Error>> From<E> for FastPath {
 
 /// Inserts already sealed events as they are, with their department, bypassing the append path
 /// (no counter, no sealing): for benchmarks and tamper tests that build long chains or write
-/// rows as an attacker with the database would. The server itself appends with [`append`].
+/// rows as an attacker with the database would. The server itself appends with
+/// [`AuditEntry::append`].
 #[doc(hidden)]
 pub async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
@@ -1089,21 +1499,17 @@ pub async fn archive(
     .bind(&file_sha256)
     .execute(&mut *tx)
     .await?;
-    crate::routes::audit_action(
-        &mut tx,
+    AuditEntry::audit_archived(
         actor,
-        None,
-        "audit.archive",
-        serde_json::json!({
-            "first_seq": h.first_seq,
-            "last_seq": h.last_seq,
-            "count": h.count,
-            "cutoff": cutoff,
-            "last_hash": last_event.hash,
-            "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
-            "file_sha256": file_sha256,
-        }),
+        h.first_seq,
+        h.last_seq,
+        h.count,
+        cutoff,
+        &last_event.hash,
+        file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        &file_sha256,
     )
+    .append(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(Some(Archived {

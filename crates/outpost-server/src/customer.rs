@@ -2,31 +2,27 @@
 //! the resolution. Server-rendered HTML with no JavaScript at all (the CSP forbids scripts), every
 //! customer-supplied string escaped, in English and Simplified Chinese.
 //!
-//! When a ticket is resolved (by any path), the customer is sent the satisfaction survey
-//! ([`send_csat_link`]), one per resolution: a message in the ticket's language with the link to
-//! the status page and its rating form, queued for connectors (e-mail bridge, chat) in the
-//! outbound queue, and a reply on the timeline saying the survey was sent, without the link.
-//!
-//! A satisfaction score at or below [`LOW_SCORE`] reopens the ticket for second handling, back to
-//! its assignee (or, when nobody holds it any more, to the agent who resolved it), with a revisit
-//! due 24 hours after the rating.
+//! An adapter: a submission goes through the intake pipeline ([`crate::new_ticket`]); a message
+//! and a rating are core intents (`customer.message`, `customer.csat`) applied through
+//! [`crate::change`] as the `customer` origin, so `outpost_core::apply` decides them. A score at
+//! or below [`LOW_SCORE`] reopens the ticket for second handling, back to its assignee (or, when
+//! nobody holds it any more, to the agent who resolved it, if still active), with a revisit due
+//! 24 hours after the rating. The satisfaction survey that invites the rating is sent by
+//! `change` whenever a ticket is resolved, by any path.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
-use outpost_core::apply::{apply, derived_uuid_v7, ApplyContext};
-use outpost_core::audit::AuditEvent;
-use outpost_core::model::{Channel, Csat, Entry, EntryBody, Status, Ticket, TicketEvent, UserId};
+use outpost_core::apply::{last_resolver, Rejection};
+use outpost_core::model::{Channel, Entry, EntryBody, Status, Ticket};
 use outpost_core::sync::Mutation;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::sha256_hex;
-use crate::db::{next, WriteTx};
+use crate::change::{apply_for, Origin};
 use crate::error::ApiError;
-use crate::intake::{IntakeRequest, RequesterInput};
-use crate::sync::{commit_applied, load_ticket, write_entry, Decided, Origin};
+use crate::new_ticket::{IntakeRequest, RequesterInput};
 use crate::{AppState, ClientAddr};
 
 pub use outpost_core::model::LOW_CSAT_SCORE as LOW_SCORE;
@@ -308,7 +304,7 @@ pub async fn submit_ticket(
         business_type: None,
         tags: Vec::new(),
     };
-    match crate::intake::create(
+    match crate::new_ticket::create(
         &state,
         Channel::WebForm,
         "customer:web_form",
@@ -436,226 +432,24 @@ pub async fn status_page(
     )
 }
 
-/// The survey's reply on the timeline, in the ticket's language: what agents (and the customer,
-/// on their status page) see. It carries no link: the link goes only to the outbound queue.
-fn csat_notice(lang: Lang, key: Option<&str>) -> String {
-    let key = key.unwrap_or("");
-    match lang {
-        Lang::En => format!(
-            "Your ticket {key} has been resolved. We have sent you our satisfaction survey: please rate our help (1 to 5) on your ticket's page."
-        ),
-        Lang::Zh => format!(
-            "您的工单 {key} 已解决。我们已向您发送满意度调查，请在工单页面为本次服务评分（1 至 5 分）。"
-        ),
-    }
-}
-
-/// The subject of the survey message a connector delivers.
-fn csat_subject(lang: Lang, key: Option<&str>) -> String {
-    let key = key.unwrap_or("");
-    match lang {
-        Lang::En => format!("Your ticket {key} has been resolved: how did we do?"),
-        Lang::Zh => format!("您的工单 {key} 已解决，请为本次服务评分"),
-    }
-}
-
-/// The survey message a connector delivers, with the status page's address.
-fn csat_message(lang: Lang, key: Option<&str>, url: &str) -> String {
-    let key = key.unwrap_or("");
-    match lang {
-        Lang::En => format!(
-            "Your ticket {key} has been resolved. How did we do? Please rate our help (1 to 5) on your ticket's page: {url}"
-        ),
-        Lang::Zh => format!("您的工单 {key} 已解决。请在工单页面为本次服务评分（1 至 5 分）：{url}"),
-    }
-}
-
-/// Sends the customer the satisfaction survey for a resolution of `ticket` (called in the
-/// transaction that resolved it). One per resolution: the ids are derived from the ticket and
-/// the resolution time, and a second call for the same resolution does nothing.
-///
-/// - A new customer link (only its hash is stored, so the link cannot be looked up later).
-/// - The survey message with the link's full address, queued for connectors in the outbound
-///   queue ([`crate::outbound`]), which e-mail bridges and channel connectors deliver to the
-///   requester's contact. This is the only place the link is written in clear.
-/// - A reply from the team (no author, so shown as the support team) in the ticket's language
-///   saying the survey was sent and asking the customer to rate on their ticket's page, without
-///   the link: timeline entries sync to every agent's cache, and whoever holds the link can rate
-///   the ticket as the customer.
-/// - The audit event `customer.csat_link`, which names the entry and the message, never the link.
-pub(crate) async fn send_csat_link(
-    state: &AppState,
-    tx: &mut WriteTx,
-    ticket: &Ticket,
-) -> anyhow::Result<()> {
-    let now = crate::db::now();
-    let resolved_at = ticket.resolved_at.unwrap_or(now);
-    let seed = format!("csat-link/{}/{}", ticket.id, resolved_at.timestamp_millis());
-    let id = derived_uuid_v7(resolved_at, seed.as_bytes());
-    crate::writes::flush(tx).await?;
-    let sent: Option<String> = sqlx::query_scalar("SELECT id FROM entries WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    if sent.is_some() {
-        return Ok(());
-    }
-    let lang = Lang::from_tag(&ticket.language);
-    let key = ticket.key.as_deref();
-    let path = crate::intake::customer_link(tx, ticket.id).await?;
-    let url = format!(
-        "{}{path}?lang={}",
-        state.config.public_base_url(),
-        lang.tag()
-    );
-    let message_seed = format!(
-        "csat-message/{}/{}",
-        ticket.id,
-        resolved_at.timestamp_millis()
-    );
-    let message_id = derived_uuid_v7(resolved_at, message_seed.as_bytes());
-    crate::outbound::queue(
-        tx,
-        ticket,
-        crate::outbound::NewMessage {
-            id: message_id,
-            kind: "csat_survey",
-            language: lang.tag(),
-            subject: csat_subject(lang, key),
-            body: csat_message(lang, key, &url),
-        },
-    )
-    .await?;
-    let entry = Entry {
-        id,
-        ticket_id: ticket.id,
-        author: None,
-        body: EntryBody::Reply {
-            text: csat_notice(lang, key),
-        },
-        created_at: now,
-    };
-    let seq = next(tx, "change_seq").await?;
-    write_entry(tx, &entry, seq);
-    let department = ticket.department.as_deref();
-    crate::audit::append(
-        tx,
-        AuditEvent {
-            seq: 0,
-            at: now,
-            actor: "system".into(),
-            device: None,
-            address: None,
-            action: "customer.csat_link".into(),
-            ticket_id: Some(ticket.id),
-            before: None,
-            after: None,
-            detail: serde_json::json!({
-                "entry_id": id,
-                "message_id": message_id,
-                "resolved_at": resolved_at,
-                "department": department,
-            })
-            .to_string(),
-        },
-        department,
-    )
-    .await?;
-    Ok(())
-}
-
-/// The agent who last resolved the ticket, from its timeline.
-fn resolver(entries: &[Entry]) -> Option<UserId> {
-    entries
-        .iter()
-        .rev()
-        .find_map(|e| match (&e.body, e.author) {
-            (
-                EntryBody::Event {
-                    event:
-                        TicketEvent::StatusChanged {
-                            to: Status::Resolved,
-                            ..
-                        },
-                },
-                Some(author),
-            ) => Some(author),
-            _ => None,
-        })
-}
-
-/// Applies `edit` (and the entries it returns), then the `follow_ups` in order, to the
-/// customer's ticket in one transaction, as the `customer` actor. A follow-up the status machine
-/// refuses (e.g. nothing to reopen) is skipped, and a follow-up assignment never replaces an
-/// assignee the ticket has by then.
+/// Applies a customer intent to their ticket in its own transaction, as the `customer` origin.
+/// A refusal (a closed ticket, a second rating) answers the "invalid" page.
 async fn customer_change(
     state: &AppState,
     address: Option<&str>,
-    before: Ticket,
-    action: &str,
-    edit: impl FnOnce(&mut Ticket, DateTime<Utc>) -> Vec<EntryBody>,
-    follow_ups: Vec<Mutation>,
-) -> Result<(), ApiError> {
-    let now = crate::db::now();
+    mutation: Mutation,
+) -> Result<Result<(), Rejection>, ApiError> {
     let mut tx = state.db.begin_write().await?;
-    let current = load_ticket(&mut tx, before.id)
-        .await?
-        .ok_or(ApiError::NotFound("ticket"))?;
-    let mut ticket = current.clone();
-    let bodies = edit(&mut ticket, now);
-    ticket.updated_at = now;
-    let mut entries: Vec<Entry> = bodies
-        .into_iter()
-        .map(|body| Entry {
-            id: Uuid::now_v7(),
-            ticket_id: ticket.id,
-            author: None,
-            body,
-            created_at: now,
-        })
-        .collect();
-    let device = Uuid::nil();
-    let mutation_id = next(&mut tx, "change_seq").await? as u64;
-    for mutation in &follow_ups {
-        if matches!(mutation, Mutation::SetAssignee { .. }) && ticket.assignee.is_some() {
-            continue;
-        }
-        // Each follow-up has its own number, so the ids of the events it derives never repeat.
-        let ctx = ApplyContext {
-            actor: None,
-            device_id: device,
-            mutation_id: next(&mut tx, "change_seq").await? as u64,
-            client_time: now,
-            now,
-            verification: &state.verification,
-            timeline: &[],
-        };
-        if let Ok(applied) = apply(Some(&ticket), mutation, &ctx) {
-            ticket = applied.ticket;
-            entries.extend(applied.entries);
-        }
+    let origin = Origin::Server {
+        actor: "customer",
+        address,
+    };
+    if let Err(rejection) = apply_for(state, &mut tx, origin, mutation).await? {
+        return Ok(Err(rejection));
     }
-    commit_applied(
-        state,
-        &mut tx,
-        Origin {
-            actor: "customer",
-            device_id: device,
-            address,
-        },
-        action,
-        mutation_id,
-        Decided {
-            before: Some(current),
-            ticket,
-            entries,
-            conflicts: Vec::new(),
-        },
-    )
-    .await?;
     tx.commit().await?;
     state.notify_changed().await;
-    Ok(())
+    Ok(Ok(()))
 }
 
 #[derive(Deserialize)]
@@ -676,32 +470,14 @@ pub async fn post_message(
         return not_found(lang);
     };
     let text = form.text.trim().to_owned();
-    if text.is_empty()
-        || text.len() > outpost_core::apply::MAX_TEXT_BYTES
-        || ticket.status == Status::Closed
-    {
-        return page(StatusCode::BAD_REQUEST, lang, lang.text().invalid, "");
-    }
-    // A customer's answer ends the wait: a pending ticket goes back to work.
-    let follow_ups = (ticket.status == Status::Pending && ticket.assignee.is_some())
-        .then(|| Mutation::SetStatus {
-            ticket_id: ticket.id,
-            status: Status::InProgress,
-            reason: Some("customer replied".into()),
-        })
-        .into_iter()
-        .collect();
-    match customer_change(
-        &state,
-        address.as_deref(),
-        ticket,
-        "customer.message",
-        |_, _| vec![EntryBody::CustomerMessage { text }],
-        follow_ups,
-    )
-    .await
-    {
-        Ok(()) => Redirect::to(&format!("/c/t/{token}?lang={}", lang.tag())).into_response(),
+    let message = Mutation::CustomerMessage {
+        ticket_id: ticket.id,
+        entry_id: Uuid::now_v7(),
+        text,
+    };
+    match customer_change(&state, address.as_deref(), message).await {
+        Ok(Ok(())) => Redirect::to(&format!("/c/t/{token}?lang={}", lang.tag())).into_response(),
+        Ok(Err(_)) => page(StatusCode::BAD_REQUEST, lang, lang.text().invalid, ""),
         Err(e) => e.into_response(),
     }
 }
@@ -730,62 +506,37 @@ pub async fn post_csat(
         .as_deref()
         .map_or(Lang::from_tag(&ticket.language), Lang::from_tag);
     let t = lang.text();
-    if !(1..=5).contains(&form.score)
-        || ticket.csat.is_some()
-        || !matches!(ticket.status, Status::Resolved | Status::Closed)
-    {
-        return page(StatusCode::BAD_REQUEST, lang, t.invalid, "");
-    }
     let score = form.score;
-    let low = score <= LOW_SCORE;
-    let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
     // A low score reopens the ticket; when nobody holds it any more it goes back to the agent
-    // who resolved it (if they are still active), otherwise to triage.
-    let mut follow_ups = Vec::new();
-    if low {
-        if let (None, Some(agent)) = (ticket.assignee, resolver(&entries)) {
+    // who resolved it, if they are still active (otherwise to triage).
+    let mut return_to = None;
+    if score <= LOW_SCORE && ticket.assignee.is_none() {
+        if let Some(agent) = last_resolver(&entries) {
             match crate::users::load(&state.db.pool, agent).await {
-                Ok(Some(user)) if user.active => follow_ups.push(Mutation::SetAssignee {
-                    ticket_id: ticket.id,
-                    assignee: Some(agent),
-                }),
+                Ok(Some(user)) if user.active => return_to = Some(agent),
                 Ok(_) => {}
                 Err(e) => return ApiError::Internal(e).into_response(),
             }
         }
-        follow_ups.push(Mutation::Reopen {
-            ticket_id: ticket.id,
-            reason: Some(format!("CSAT {score}")),
-        });
     }
-    let result = customer_change(
-        &state,
-        address.as_deref(),
-        ticket,
-        "customer.csat",
-        |ticket, now| {
-            ticket.csat = Some(Csat {
-                score,
-                comment,
-                at: now,
-            });
-            if low {
-                ticket.revisit_due_at = Some(now + Duration::hours(24));
-            }
-            vec![EntryBody::Event {
-                event: TicketEvent::CsatReceived { score },
-            }]
-        },
-        follow_ups,
-    )
-    .await;
-    match result {
-        Ok(()) => page(
+    let rating = Mutation::CustomerRating {
+        ticket_id: ticket.id,
+        score,
+        comment: Some(form.comment),
+        return_to,
+    };
+    match customer_change(&state, address.as_deref(), rating).await {
+        Ok(Ok(())) => page(
             StatusCode::OK,
             lang,
-            if low { t.reopened } else { t.thanks },
+            if score <= LOW_SCORE {
+                t.reopened
+            } else {
+                t.thanks
+            },
             "",
         ),
+        Ok(Err(_)) => page(StatusCode::BAD_REQUEST, lang, t.invalid, ""),
         Err(e) => e.into_response(),
     }
 }

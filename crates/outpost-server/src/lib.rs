@@ -1,27 +1,32 @@
 //! The team's Outpost server: authentication, roles, the sync endpoints and the organisation's
 //! audit chain, over SQLite (embedded default) or PostgreSQL.
 //!
-//! Architecture invariants: every ticket change goes through `outpost_core::apply` (the same code
-//! the client runs) and appends to the audit chain in the same transaction; audit rows are only
-//! inserted; handlers never format SQL from request values (only placeholders).
+//! Architecture invariants: every ticket change goes through [`change`] and so through
+//! `outpost_core::apply` (the same code the client runs), and appends to the audit chain in the
+//! same transaction; the adapters (`sync`, `intake`, `customer`, `outbound`) never depend on each
+//! other; audit rows are only inserted; handlers never format SQL from request values (only
+//! placeholders).
 
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub(crate) mod change;
 pub mod config;
-pub mod customer;
+pub(crate) mod customer;
 pub mod db;
 pub mod error;
 pub mod events;
-pub mod extract;
-pub mod intake;
+pub(crate) mod extract;
+pub(crate) mod intake;
+pub mod intake_keys;
+pub(crate) mod new_ticket;
 pub mod openapi;
-pub mod outbound;
+pub(crate) mod outbound;
 pub mod routes;
 pub mod sla_monitor;
-pub mod sync;
+pub(crate) mod sync;
 pub mod templates;
-pub mod totp;
+pub(crate) mod totp;
 pub mod users;
 mod writes;
 
@@ -86,7 +91,7 @@ impl AppState {
                 config,
                 tokens,
                 limiter: RateLimiter::default(),
-                verification: sync::default_policy(),
+                verification: change::default_policy(),
                 streams: events::StreamCounts::default(),
                 changed: watch::channel(0).0,
                 push_queue,

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use outpost_core::audit::ChainHead;
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery};
 use outpost_core::model::Role;
+use outpost_server::audit::AuditEntry;
 use outpost_server::config::Config;
 use outpost_server::db::Db;
 use outpost_server::routes::{create_user, AddUserRequest};
@@ -279,14 +280,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     outpost_server::users::set_active(&mut tx, id, false).await?,
                     "no user {id}"
                 );
-                outpost_server::routes::audit_action(
-                    &mut tx,
-                    "cli",
-                    None,
-                    "user.disable",
-                    serde_json::json!({ "user": id }),
-                )
-                .await?;
+                AuditEntry::user_disabled("cli", None, id)
+                    .append(&mut tx)
+                    .await?;
                 tx.commit().await?;
                 println!("Disabled {id}; their sessions are revoked.");
             }
@@ -296,14 +292,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     outpost_server::users::set_departments(&mut tx, id, &departments).await?,
                     "no user {id}"
                 );
-                outpost_server::routes::audit_action(
-                    &mut tx,
-                    "cli",
-                    None,
-                    "user.set_departments",
-                    serde_json::json!({ "user": id, "departments": departments }),
-                )
-                .await?;
+                AuditEntry::user_departments_set("cli", None, id, &departments)
+                    .append(&mut tx)
+                    .await?;
                 tx.commit().await?;
                 println!("{id} now works in: {}", departments.join(", "));
             }
@@ -315,14 +306,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     outpost_server::users::set_password(&mut tx, id, &hash).await?,
                     "no user {id}"
                 );
-                outpost_server::routes::audit_action(
-                    &mut tx,
-                    "cli",
-                    None,
-                    "user.reset_password",
-                    serde_json::json!({ "user": id }),
-                )
-                .await?;
+                AuditEntry::password_reset("cli", None, id)
+                    .append(&mut tx)
+                    .await?;
                 tx.commit().await?;
                 println!("New one-time password for {id}: {password}");
             }
@@ -332,14 +318,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         } => {
             let mut tx = db.begin_write().await?;
             outpost_server::users::add_department(&mut tx, &code, &name).await?;
-            outpost_server::routes::audit_action(
-                &mut tx,
-                "cli",
-                None,
-                "department.add",
-                serde_json::json!({ "code": code }),
-            )
-            .await?;
+            AuditEntry::department_added("cli", None, &code)
+                .append(&mut tx)
+                .await?;
             tx.commit().await?;
             println!("Added department {code}.");
         }
@@ -348,15 +329,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             command: IntakeKeyCommand::Add { channel, name },
         } => {
             let mut tx = db.begin_write().await?;
-            let key = outpost_server::intake::add_key(&mut tx, channel, &name).await?;
-            outpost_server::routes::audit_action(
-                &mut tx,
-                "cli",
-                None,
-                "intake_key.add",
-                serde_json::json!({ "channel": channel, "name": name }),
-            )
-            .await?;
+            let key = outpost_server::intake_keys::add_key(&mut tx, channel, &name).await?;
+            AuditEntry::intake_key_added("cli", None, channel, &name)
+                .append(&mut tx)
+                .await?;
             tx.commit().await?;
             println!("Intake key for {channel} ({name}), shown once: {key}");
         }

@@ -2,10 +2,10 @@
 //! gateway), never through the agents' timeline: today the satisfaction survey, whose text holds
 //! a customer link (a bearer secret for the customer's status page).
 //!
-//! The server queues a message in the transaction that decides to send it ([`queue`]).
-//! Connectors authenticate with an intake key exactly like `POST /v1/intake`, read pending
-//! messages in order (`GET /v1/intake/outbound`) and confirm each one
-//! (`POST /v1/intake/outbound/{id}/delivered`). Confirming erases the body: the row keeps the
+//! The server queues a message in the transaction that decides to send it (the survey:
+//! `change::send_csat_link`). This module is the connectors' side: they authenticate with an
+//! intake key exactly like `POST /v1/intake`, read pending messages in order
+//! (`GET /v1/intake/outbound`) and confirm each one (`POST /v1/intake/outbound/{id}/delivered`). Confirming erases the body: the row keeps the
 //! metadata and the body's SHA-256, so clear customer links do not accumulate in the database
 //! (on SQLite the freed space is zeroed and the write-ahead log truncated, as after a
 //! redaction).
@@ -14,64 +14,20 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use outpost_core::audit::AuditEvent;
-use outpost_core::model::{Channel, Ticket};
+use outpost_core::model::Channel;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::sha256_hex;
-use crate::db::{next, WriteTx};
+use crate::audit::AuditEntry;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::intake::IntakeCaller;
+use crate::intake_keys::IntakeCaller;
 use crate::{AppState, ClientAddr};
 
 /// Messages per page when no `limit` is given.
 pub const DEFAULT_OUTBOUND_PAGE: u32 = 100;
 /// Most messages one page returns (larger limits are clamped).
 pub const MAX_OUTBOUND_PAGE: u32 = 1_000;
-
-/// What [`queue`] needs besides the ticket.
-pub(crate) struct NewMessage<'a> {
-    pub id: Uuid,
-    /// What the message is, for connectors that treat kinds differently (`csat_survey`).
-    pub kind: &'a str,
-    /// `en` or `zh-CN`: the language `subject` and `body` are written in.
-    pub language: &'a str,
-    pub subject: String,
-    pub body: String,
-}
-
-/// Queues a message to `ticket`'s requester inside `tx`, numbered from `change_seq` (so on
-/// PostgreSQL the numbers are handed out in commit order and a connector paging with `after`
-/// never skips a late commit). Returns the number.
-pub(crate) async fn queue(
-    tx: &mut WriteTx,
-    ticket: &Ticket,
-    message: NewMessage<'_>,
-) -> anyhow::Result<i64> {
-    let seq = next(tx, "change_seq").await?;
-    let body_sha256 = sha256_hex(&message.body);
-    sqlx::query(
-        "INSERT INTO outbound_messages (id, seq, kind, ticket_id, ticket_key, contact, channel, language, subject, body, body_sha256, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(message.id.to_string())
-    .bind(seq)
-    .bind(message.kind)
-    .bind(ticket.id.to_string())
-    .bind(ticket.key.clone().unwrap_or_default())
-    .bind(ticket.requester.contact.clone())
-    .bind(ticket.channel.as_str())
-    .bind(message.language)
-    .bind(message.subject)
-    .bind(message.body)
-    .bind(body_sha256)
-    .bind(crate::db::now_millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(seq)
-}
 
 /// One pending message, as a connector receives it.
 #[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
@@ -224,33 +180,21 @@ pub async fn mark_delivered(
         };
     };
     let ticket_id: Uuid = ticket_id.parse().map_err(anyhow::Error::from)?;
-    let department = crate::sync::load_ticket(&mut tx, ticket_id)
+    let department = crate::writes::load_ticket(&mut tx, ticket_id)
         .await?
         .and_then(|t| t.department);
-    crate::audit::append(
-        &mut tx,
-        AuditEvent {
-            seq: 0,
-            at: now,
-            actor: caller.actor(),
-            device: None,
-            address,
-            action: "outbound.delivered".into(),
-            ticket_id: Some(ticket_id),
-            before: None,
-            after: None,
-            detail: serde_json::json!({
-                "message_id": id,
-                "kind": kind,
-                "channel": channel,
-                "intake_key": caller.name,
-                "body_sha256": body_sha256,
-                "department": department,
-            })
-            .to_string(),
-        },
+    AuditEntry::outbound_delivered(
+        &caller.actor(),
+        address.as_deref(),
+        &caller.name,
+        ticket_id,
         department.as_deref(),
+        id,
+        &kind,
+        &channel,
+        &body_sha256,
     )
+    .append(&mut tx)
     .await?;
     tx.commit().await?;
     // The erased body must not survive in SQLite's write-ahead log either.

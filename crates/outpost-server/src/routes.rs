@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use outpost_core::audit::AuditEvent;
 use outpost_core::model::{Role, User};
 pub use outpost_core::sync::{LoginRequest, RefreshRequest, Session};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::{AuditEntry, SessionEnd};
 use crate::auth::{hash_password, random_token, sha256_hex, verify_password, AuthUser};
 use crate::db::{now_millis, Db};
 use crate::error::{ApiError, ApiResult};
@@ -28,34 +28,6 @@ pub async fn ping(AuthUser(user): AuthUser) -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
     Json(user)
-}
-
-/// Appends an admin or session event to the audit chain (no ticket, so no department).
-pub async fn audit_action(
-    tx: &mut crate::db::WriteTx,
-    actor: &str,
-    address: Option<&str>,
-    action: &str,
-    detail: serde_json::Value,
-) -> anyhow::Result<()> {
-    crate::audit::append(
-        tx,
-        AuditEvent {
-            seq: 0,
-            at: crate::db::now(),
-            actor: actor.to_owned(),
-            device: None,
-            address: address.map(str::to_owned),
-            action: action.to_owned(),
-            ticket_id: None,
-            before: None,
-            after: None,
-            detail: detail.to_string(),
-        },
-        None,
-    )
-    .await?;
-    Ok(())
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", request_body = LoginRequest, responses((status = 200, body = Session), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
@@ -122,14 +94,9 @@ pub async fn login(
         .tokens
         .issue_refresh(&mut tx, user.id, &family)
         .await?;
-    audit_action(
-        &mut tx,
-        &user.id.to_string(),
-        address.as_deref(),
-        "session.login",
-        serde_json::json!({ "family": family }),
-    )
-    .await?;
+    AuditEntry::login(user.id, address.as_deref(), &family)
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(Json(Session {
         access_token: state.tokens.issue_access(user.id),
@@ -145,20 +112,16 @@ async fn revoke_family(
     family: &str,
     user_id: &str,
     address: Option<&str>,
-    action: &str,
+    why: SessionEnd,
 ) -> anyhow::Result<()> {
     sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
         .bind(family)
         .execute(&mut **tx)
         .await?;
-    audit_action(
-        tx,
-        user_id,
-        address,
-        action,
-        serde_json::json!({ "family": family }),
-    )
-    .await
+    AuditEntry::session_ended(user_id, address, family, why)
+        .append(tx)
+        .await?;
+    Ok(())
 }
 
 /// Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
@@ -187,7 +150,7 @@ pub async fn refresh(
             &family,
             &user_id,
             address.as_deref(),
-            "session.refresh_reuse_revoked",
+            SessionEnd::RefreshReused,
         )
         .await?;
         tx.commit().await?;
@@ -236,7 +199,7 @@ pub async fn logout(
             &family,
             &user_id,
             address.as_deref(),
-            "session.logout",
+            SessionEnd::Logout,
         )
         .await?;
     }
@@ -304,14 +267,9 @@ pub async fn create_user(
     )
     .await
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    audit_action(
-        &mut tx,
-        actor,
-        address,
-        "user.add",
-        serde_json::json!({ "user": user.id, "role": user.role }),
-    )
-    .await?;
+    AuditEntry::user_added(actor, address, &user)
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(AddedUser {
         user,
@@ -350,14 +308,9 @@ pub async fn disable_user(
     if !crate::users::set_active(&mut tx, id, false).await? {
         return Err(ApiError::NotFound("user"));
     }
-    audit_action(
-        &mut tx,
-        &admin.id.to_string(),
-        address.as_deref(),
-        "user.disable",
-        serde_json::json!({ "user": id }),
-    )
-    .await?;
+    AuditEntry::user_disabled(&admin.id.to_string(), address.as_deref(), id)
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(Json(serde_json::json!({ "disabled": id })))
 }
@@ -391,13 +344,13 @@ pub async fn set_departments(
     if !crate::users::set_departments(&mut tx, id, &request.departments).await? {
         return Err(ApiError::NotFound("user"));
     }
-    audit_action(
-        &mut tx,
+    AuditEntry::user_departments_set(
         &admin.id.to_string(),
         address.as_deref(),
-        "user.set_departments",
-        serde_json::json!({ "user": id, "departments": request.departments }),
+        id,
+        &request.departments,
     )
+    .append(&mut tx)
     .await?;
     tx.commit().await?;
     state.notify_changed().await;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use outpost_core::apply::derived_uuid_v7;
-use outpost_core::audit::AuditEvent;
 use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent};
 use outpost_core::sla::{ClockState, SlaSettings};
 use sqlx::Row;
 
+use crate::audit::AuditEntry;
 use crate::db::next_block;
 use crate::AppState;
 
@@ -78,43 +78,25 @@ pub async fn scan(
         }
         // The id is derived from the alert itself, so two instances would mint the same one.
         let seed = format!("{ticket_id}/{key}/{}", due_at.timestamp_millis());
-        let action = match clock_state {
-            ClockState::Breached => "sla.breached",
-            _ => "sla.at_risk",
-        };
-        let detail = serde_json::json!({
-            "entry_id": derived_uuid_v7(now, seed.as_bytes()),
-            "department": department,
-            "changes": [&event],
-        })
-        .to_string();
+        let entry_id = derived_uuid_v7(now, seed.as_bytes());
+        let audit = AuditEntry::sla_alert(
+            ticket_id,
+            department.as_deref(),
+            clock_state == ClockState::Breached,
+            entry_id,
+            &event,
+        );
         let entry = Entry {
-            id: derived_uuid_v7(now, seed.as_bytes()),
+            id: entry_id,
             ticket_id,
             author: None,
             body: EntryBody::Event { event },
             created_at: now,
         };
         let seq = next_block(&mut tx, "change_seq", 1).await?;
-        crate::sync::write_entry(&mut tx, &entry, seq);
-        crate::audit::append(
-            &mut tx,
-            AuditEvent {
-                seq: 0,
-                // When the alert was written (`now` is the instant the clocks were evaluated at).
-                at: crate::db::now(),
-                actor: "system".into(),
-                device: None,
-                address: None,
-                action: action.into(),
-                ticket_id: Some(ticket_id),
-                before: None,
-                after: None,
-                detail,
-            },
-            department.as_deref(),
-        )
-        .await?;
+        crate::writes::write_entry(&mut tx, &entry, seq);
+        // Stamped when the alert is written (`now` is the instant the clocks were evaluated at).
+        audit.append(&mut tx).await?;
         emitted += 1;
     }
     tx.commit().await?;

@@ -1,49 +1,30 @@
 //! `POST /v1/sync/push` and `GET /v1/sync/pull`: the server side of the sync protocol.
 //!
-//! Push applies mutations with the same domain code the client runs (`outpost_core::apply`),
-//! concurrent pushes grouped into one transaction by the push writer, after checking that the device's mutation ids have no gaps and that
-//! the user may touch the ticket. Pull returns every row changed after the cursor that the user
-//! may see, ordered by the organisation's change sequence.
+//! Push is an adapter over [`crate::change`]: the push writer groups concurrent pushes into one
+//! transaction, checks that each device's mutation ids have no gaps (duplicates are answered,
+//! not applied again), and hands every mutation to `change::decide` / `change::commit` as a
+//! device origin. Pull returns every row changed after the cursor that the user may see
+//! (`change::visible_sql`), ordered by the organisation's change sequence.
 
 use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
-use outpost_core::apply::{apply, ApplyContext, Rejection};
-use outpost_core::audit::{AuditEvent, Hash32};
-use outpost_core::model::{Department, Entry, EntryBody, Role, Status, Ticket, TicketEvent, User};
-use outpost_core::rules::VerificationPolicy;
+use outpost_core::model::{Department, Role, User};
 use outpost_core::sync::{
-    ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
-    PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
+    ChangeKind, MutationEnvelope, MutationOutcome, MutationResult, PullResponse, PushRequest,
+    PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
 };
 use serde::Deserialize;
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::{next, next_block, WriteTx};
+use crate::change::{commit, decide, visible_sql, Decision, Origin};
+use crate::db::WriteTx;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{AppState, ClientAddr};
-
-/// Whether `user` may see (and so change) a ticket in `department` held by `assignee`.
-pub fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) -> bool {
-    match user.role {
-        Role::Supervisor | Role::Admin => true,
-        Role::Agent => {
-            assignee == Some(user.id)
-                || department.is_some_and(|d| user.departments.iter().any(|u| u == d))
-        }
-    }
-}
-
-use crate::writes::{description_rev, load_timeline, replace_entry, write_revocation};
-pub(crate) use crate::writes::{load_ticket, write_entry, write_ticket_row};
-
-fn digest(ticket: &Ticket) -> anyhow::Result<Hash32> {
-    Ok(Hash32::digest(&serde_json::to_vec(ticket)?))
-}
 
 /// One push request waiting for the writer.
 pub struct PushJob {
@@ -250,39 +231,15 @@ async fn apply_push(
             last = id;
             // `decide` only reads, so a refusal has nothing to roll back; a failure while writing
             // aborts the whole transaction (nothing is committed and the pushes are retried).
-            match decide(state, tx, &job.user, job.device_id, envelope).await? {
-                Ok(Decision::View {
-                    revision,
-                    department,
-                }) => {
-                    record_view(
-                        tx,
-                        Origin {
-                            actor: &user_id,
-                            device_id: job.device_id,
-                            address: job.address.as_deref(),
-                        },
-                        envelope,
-                        revision,
-                        department.as_deref(),
-                    )
-                    .await?
-                }
-                Ok(Decision::Change(decided)) => {
-                    *applied_any = true;
-                    commit_applied(
-                        state,
-                        tx,
-                        Origin {
-                            actor: &user_id,
-                            device_id: job.device_id,
-                            address: job.address.as_deref(),
-                        },
-                        envelope.mutation.name(),
-                        envelope.mutation_id,
-                        *decided,
-                    )
-                    .await?
+            let origin = Origin::Device {
+                user: &job.user,
+                device_id: job.device_id,
+                address: job.address.as_deref(),
+            };
+            match decide(state, tx, origin, envelope).await? {
+                Ok(decision) => {
+                    *applied_any |= matches!(decision, Decision::Change(_));
+                    commit(state, tx, origin, envelope, decision).await?
                 }
                 Err(rejection) => MutationOutcome::Rejected {
                     code: rejection.code().into(),
@@ -304,293 +261,6 @@ async fn apply_push(
         results,
         last_mutation_id: last as u64,
     }))
-}
-
-/// What a pushed mutation amounts to once checked.
-enum Decision {
-    /// A ticket change to write.
-    Change(Box<Decided>),
-    /// `ticket.view`: an audit event only, with the ticket's revision and department as the
-    /// viewer saw them.
-    View {
-        revision: u64,
-        department: Option<String>,
-    },
-}
-
-/// Records that `user_id` opened `ticket` (`ticket.view`): an audit event with the device, the
-/// time the client reports and the ticket's department; no ticket write, no new revision.
-async fn record_view(
-    tx: &mut WriteTx,
-    origin: Origin<'_>,
-    envelope: &MutationEnvelope,
-    revision: u64,
-    department: Option<&str>,
-) -> anyhow::Result<MutationOutcome> {
-    crate::audit::append(
-        tx,
-        AuditEvent {
-            seq: 0,
-            at: crate::db::now(),
-            actor: origin.actor.to_owned(),
-            device: Some(origin.device_id.to_string()),
-            address: origin.address.map(str::to_owned),
-            action: envelope.mutation.name().to_owned(),
-            ticket_id: Some(envelope.mutation.ticket_id()),
-            before: None,
-            after: None,
-            detail: serde_json::json!({
-                "mutation_id": envelope.mutation_id,
-                "revision": revision,
-                "viewed_at": envelope.client_time,
-                "department": department,
-            })
-            .to_string(),
-        },
-        department,
-    )
-    .await?;
-    Ok(MutationOutcome::Applied { revision })
-}
-
-/// Who made a change and from where, as the audit chain records it.
-pub(crate) struct Origin<'a> {
-    /// A user id, or a system source such as `intake:web_form`, `dispatch`, `customer`.
-    pub actor: &'a str,
-    pub device_id: Uuid,
-    pub address: Option<&'a str>,
-}
-
-pub(crate) struct Decided {
-    pub before: Option<Ticket>,
-    pub ticket: Ticket,
-    pub entries: Vec<Entry>,
-    /// Fields where this change lost to a concurrent one (reported as a conflict).
-    pub conflicts: Vec<FieldConflict>,
-}
-
-/// Runs the domain rules and the permission checks; `Ok(Err(_))` is a refusal to report.
-async fn decide(
-    state: &AppState,
-    tx: &mut WriteTx,
-    user: &User,
-    device_id: Uuid,
-    envelope: &MutationEnvelope,
-) -> anyhow::Result<Result<Decision, Rejection>> {
-    let ticket_id = envelope.mutation.ticket_id();
-    let before = load_ticket(tx, ticket_id).await?;
-    let visible = match (&before, &envelope.mutation) {
-        (Some(t), _) => can_see(user, t.department.as_deref(), t.assignee),
-        (None, Mutation::CreateTicket(new)) => can_see(user, new.department.as_deref(), None),
-        (None, _) => false,
-    };
-    if !visible {
-        // Indistinguishable from "does not exist", so ids of hidden tickets do not leak.
-        return Ok(Err(Rejection::TicketNotFound));
-    }
-    match (&envelope.mutation, &before) {
-        (Mutation::RecordView { .. }, Some(ticket)) => {
-            return Ok(Ok(Decision::View {
-                revision: ticket.revision,
-                department: ticket.department.clone(),
-            }));
-        }
-        (Mutation::RedactEntry { .. }, _) if user.role == Role::Agent => {
-            return Ok(Err(Rejection::Forbidden(
-                "only supervisors and admins can redact entries".into(),
-            )));
-        }
-        _ => {}
-    }
-    let timeline = match envelope.mutation {
-        Mutation::FreezeAccount(_)
-        | Mutation::InterceptTransaction(_)
-        | Mutation::UnfreezeAccount(_)
-        | Mutation::RedactEntry { .. } => load_timeline(tx, ticket_id).await?,
-        _ => Vec::new(),
-    };
-    let ctx = ApplyContext {
-        actor: Some(user.id),
-        device_id,
-        mutation_id: envelope.mutation_id,
-        client_time: envelope.client_time,
-        now: crate::db::now(),
-        verification: &state.verification,
-        timeline: &timeline,
-    };
-    let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
-        Ok(applied) => applied,
-        Err(rejection) => return Ok(Err(rejection)),
-    };
-    if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
-        (&envelope.mutation, &before, envelope.base_revision)
-    {
-        let changed_at = description_rev(tx, ticket_id).await?;
-        if changed_at as u64 > base && current.description != *description {
-            // Long text never silently loses: the server's description stays, this device's
-            // version is kept as an internal note, and the device is told.
-            let mut seed = device_id.as_bytes().to_vec();
-            seed.extend_from_slice(&envelope.mutation_id.to_be_bytes());
-            seed.extend_from_slice(b"description-conflict");
-            let note = Entry {
-                id: outpost_core::apply::derived_uuid_v7(envelope.client_time, &seed),
-                ticket_id,
-                author: Some(user.id),
-                body: EntryBody::Note {
-                    text: format!(
-                        "Conflicting edit of the description (kept here):\n\n{description}"
-                    ),
-                },
-                created_at: ctx.now,
-            };
-            let mut ticket = current.clone();
-            ticket.updated_at = ctx.now;
-            let winner = current.description.clone();
-            let changed_at = current.updated_at;
-            return Ok(Ok(Decision::Change(Box::new(Decided {
-                before: Some(current.clone()),
-                ticket,
-                entries: vec![note],
-                conflicts: vec![FieldConflict {
-                    field: "description".into(),
-                    yours: serde_json::Value::String(description.clone()),
-                    winner: serde_json::Value::String(winner),
-                    changed_by: None,
-                    changed_at: Some(changed_at),
-                }],
-            }))));
-        }
-    }
-    Ok(Ok(Decision::Change(Box::new(Decided {
-        before,
-        ticket: applied.ticket,
-        entries: applied.entries,
-        conflicts: Vec::new(),
-    }))))
-}
-
-/// Writes an applied change: ticket row (with its key and revision), entries, a revocation when
-/// the department changed, and the audit event, made by `origin`.
-///
-/// The audit `detail` carries the mutation id, the new revision, the ticket's department after
-/// the change and `changes`: the [`TicketEvent`]s the change produced (before/after values such
-/// as `status_changed {from, to}`), never customer or reply text. A redaction's event has
-/// `before` = the SHA-256 of the removed content, and its replaced entry overwrites the stored
-/// one (same id, new change sequence number). A change that resolves a ticket the customer has
-/// not rated yet also sends them the satisfaction survey ([`crate::customer::send_csat_link`]:
-/// the link through the outbound queue only, a reply without it on the timeline).
-pub(crate) async fn commit_applied(
-    state: &AppState,
-    tx: &mut WriteTx,
-    origin: Origin<'_>,
-    action: &str,
-    mutation_id: u64,
-    decided: Decided,
-) -> anyhow::Result<MutationOutcome> {
-    let Origin {
-        actor,
-        device_id,
-        address,
-    } = origin;
-    let Decided {
-        before,
-        mut ticket,
-        entries,
-        conflicts,
-    } = decided;
-    if ticket.key.is_none() {
-        ticket.key = Some(format!("OP-{}", next(tx, "ticket_key").await?));
-    }
-    ticket.revision = before.as_ref().map_or(0, |t| t.revision) + 1;
-    let moved = before
-        .as_ref()
-        .and_then(|b| b.department.clone())
-        .filter(|old| ticket.department.as_deref() != Some(old.as_str()));
-    // One reservation for every row this change writes: the ticket, its entries, a revocation.
-    let rows = 1 + entries.len() as i64 + i64::from(moved.is_some());
-    let mut seq = next_block(tx, "change_seq", rows).await?;
-    let mut take = || {
-        let current = seq;
-        seq += 1;
-        current
-    };
-    let ticket_seq = take();
-    let description_changed = before
-        .as_ref()
-        .is_none_or(|b| b.description != ticket.description);
-    write_ticket_row(tx, &ticket, ticket_seq, description_changed).await?;
-    for entry in &entries {
-        if matches!(entry.body, EntryBody::Redacted { .. }) {
-            replace_entry(tx, entry, take());
-        } else {
-            write_entry(tx, entry, take());
-        }
-    }
-    if let Some(old) = moved {
-        write_revocation(tx, take(), ticket.id, old);
-    }
-    let changes: Vec<&TicketEvent> = entries
-        .iter()
-        .filter_map(|e| match &e.body {
-            EntryBody::Event { event } => Some(event),
-            _ => None,
-        })
-        .collect();
-    let mut detail = serde_json::json!({
-        "mutation_id": mutation_id,
-        "revision": ticket.revision,
-        "department": ticket.department,
-        "changes": changes,
-    });
-    let mut before_hash = before.as_ref().map(digest).transpose()?;
-    for event in &changes {
-        if let TicketEvent::EntryRedacted {
-            entry_id,
-            removed_sha256,
-            ..
-        } = event
-        {
-            before_hash = Some(Hash32::from_hex(removed_sha256).map_err(|e| {
-                anyhow::anyhow!("removed_sha256 {removed_sha256:?} is not hex: {e}")
-            })?);
-            detail["entry_id"] = serde_json::json!(entry_id);
-            detail["removed_sha256"] = serde_json::json!(removed_sha256);
-        }
-    }
-    crate::audit::append(
-        tx,
-        AuditEvent {
-            seq: 0,
-            at: crate::db::now(),
-            actor: actor.to_owned(),
-            device: Some(device_id.to_string()),
-            address: address.map(str::to_owned),
-            action: action.to_owned(),
-            ticket_id: Some(ticket.id),
-            before: before_hash,
-            after: Some(digest(&ticket)?),
-            detail: detail.to_string(),
-        },
-        ticket.department.as_deref(),
-    )
-    .await?;
-    // Rated already (a reopened ticket resolved again): the status page has no form to offer.
-    let resolved_now = ticket.status == Status::Resolved
-        && before.as_ref().is_none_or(|b| b.status != Status::Resolved)
-        && ticket.csat.is_none();
-    if resolved_now {
-        crate::customer::send_csat_link(state, tx, &ticket).await?;
-    }
-    Ok(if conflicts.is_empty() {
-        MutationOutcome::Applied {
-            revision: ticket.revision,
-        }
-    } else {
-        MutationOutcome::Conflict {
-            revision: ticket.revision,
-            fields: conflicts,
-        }
-    })
 }
 
 #[utoipa::path(post, path = "/v1/sync/push", security(("bearer" = [])), request_body = PushRequest, responses((status = 200, body = PushResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
@@ -635,29 +305,6 @@ pub struct PullQuery {
     /// The pulling device. Clients send it: it reports `last_mutation_id` (confirming outbox
     /// entries) and lets the server ask a device to re-bootstrap after the user's view shrank.
     pub device_id: Option<Uuid>,
-}
-
-/// SQL restricting `tickets` alias `t` to what `user` may see, with its parameters (numbered
-/// from `first`).
-fn visibility(user: &User, first: usize) -> (String, Vec<String>) {
-    if user.role != Role::Agent {
-        return (String::new(), Vec::new());
-    }
-    let mut args: Vec<String> = user.departments.clone();
-    let list: Vec<String> = (0..args.len()).map(|i| format!("${}", first + i)).collect();
-    let assignee = format!("${}", first + args.len());
-    args.push(user.id.to_string());
-    let departments = if list.is_empty() {
-        "FALSE".to_owned()
-    } else {
-        format!("t.department IN ({})", list.join(", "))
-    };
-    (
-        // COALESCE: with no assignee the test must be false, not NULL, or `NOT (…)` (used for
-        // revocations) would drop the row.
-        format!(" AND ({departments} OR COALESCE(t.assignee, '') = {assignee})"),
-        args,
-    )
 }
 
 /// Runs a page query with `$1` = cursor, `$2` = head, then `args`, then the limit. The SQL text
@@ -738,7 +385,7 @@ pub async fn pull(
             reset_required: true,
         }));
     }
-    let (vis, vis_args) = visibility(&user, 3);
+    let (vis, vis_args) = visible_sql(&user, 3);
     let n = vis_args.len() + 3;
     // The page's upper bound, from sequence numbers alone: the (limit + 1)-th ticket or entry
     // change after the cursor (each source capped at limit + 1 rows). The document queries
@@ -941,9 +588,4 @@ impl PageBuilder {
             .collect();
         (changes, has_more)
     }
-}
-
-/// The verification policy the server enforces before risk actions.
-pub fn default_policy() -> VerificationPolicy {
-    VerificationPolicy::default()
 }

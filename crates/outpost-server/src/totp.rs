@@ -8,11 +8,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Secret, TOTP};
 
+use crate::audit::AuditEntry;
 use crate::auth::AuthUser;
 use crate::db::now_millis;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::routes::audit_action;
 use crate::{AppState, ClientAddr};
 
 const STEP_SECS: u64 = 30;
@@ -116,14 +116,9 @@ pub async fn enable(
         .bind(user.id.to_string())
         .execute(&mut *tx)
         .await?;
-    audit_action(
-        &mut tx,
-        &user.id.to_string(),
-        address.as_deref(),
-        "user.totp_enable",
-        serde_json::json!({}),
-    )
-    .await?;
+    AuditEntry::totp_enabled(user.id, address.as_deref())
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(Json(serde_json::json!({ "totp": "enabled" })))
 }

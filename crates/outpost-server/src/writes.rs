@@ -1,6 +1,7 @@
-//! Buffered writes of a [`WriteTx`]: ticket rows, timeline entries, revocations and audit events
-//! are kept in memory while a transaction decides, and written at commit with one multi-row
-//! statement per table (per chunk). A group of pushes therefore costs a handful of statements
+//! Write transactions ([`WriteTx`], begun by `Db::begin_write`) and what they buffer. The
+//! counters a transaction advances are cached in it and written back once at commit. Ticket
+//! rows, timeline entries, revocations and audit events are kept in memory while a transaction
+//! decides, and written at commit with one multi-row statement per table (per chunk). A group of pushes therefore costs a handful of statements
 //! instead of several per mutation, which matters most where every statement is a network round
 //! trip (PostgreSQL).
 //!
@@ -15,7 +16,129 @@ use outpost_core::model::{Entry, Ticket};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::WriteTx;
+type SqlTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The counters every write may advance. They are read (and on PostgreSQL row-locked) once per
+/// transaction, advanced in memory, and written back in one statement at commit.
+const COUNTERS: [&str; 3] = ["change_seq", "ticket_key", "audit_seq"];
+
+/// The position of a counter in [`COUNTERS`]; counter names are compile-time constants.
+fn counter_index(counter: &str) -> usize {
+    COUNTERS
+        .iter()
+        .position(|c| *c == counter)
+        .unwrap_or_else(|| panic!("unknown counter {counter}"))
+}
+
+/// A write transaction, holding the SQLite writer slot until it commits or drops.
+///
+/// Counters and the audit chain head are cached here for the transaction's lifetime: the first
+/// use locks the counter rows (PostgreSQL keeps the locks until commit, so sequence numbers are
+/// handed out in commit order and a pull cursor never skips a change that commits late), every
+/// further use is in memory. A group of pushes sharing one transaction therefore pays for the
+/// counters and the chain head once.
+pub struct WriteTx {
+    tx: SqlTx,
+    _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+    counters: Option<[i64; 3]>,
+    dirty: bool,
+    pub(crate) audit_head: Option<outpost_core::audit::ChainHead>,
+    pub(crate) buffer: Buffer,
+    /// Set when this transaction redacted an entry (see `Db::erase_freed`).
+    pub(crate) redacted: bool,
+}
+
+impl WriteTx {
+    pub(crate) fn new(tx: SqlTx, slot: Option<tokio::sync::OwnedMutexGuard<()>>) -> WriteTx {
+        WriteTx {
+            tx,
+            _slot: slot,
+            counters: None,
+            dirty: false,
+            audit_head: None,
+            buffer: Buffer::default(),
+            redacted: false,
+        }
+    }
+
+    async fn counters(&mut self) -> sqlx::Result<&mut [i64; 3]> {
+        if self.counters.is_none() {
+            // `SET value = value` takes the row locks on PostgreSQL; SQLite already holds the
+            // database write lock (BEGIN IMMEDIATE).
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "UPDATE counters SET value = value WHERE name IN ('change_seq', 'ticket_key', 'audit_seq') RETURNING name, value",
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let mut values = [0i64; 3];
+            for (index, name) in COUNTERS.iter().enumerate() {
+                values[index] = rows
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| sqlx::Error::RowNotFound)?;
+            }
+            self.counters = Some(values);
+        }
+        Ok(self.counters.as_mut().expect("loaded above"))
+    }
+
+    /// Reserves `n` consecutive values of a counter; returns the first.
+    pub async fn next_block(&mut self, counter: &str, n: i64) -> sqlx::Result<i64> {
+        let index = counter_index(counter);
+        let values = self.counters().await?;
+        values[index] += n;
+        let last = values[index];
+        self.dirty = true;
+        Ok(last - n + 1)
+    }
+
+    /// Raises a counter to at least `value` (never lowers it).
+    pub async fn raise(&mut self, counter: &str, value: i64) -> sqlx::Result<()> {
+        let index = counter_index(counter);
+        let values = self.counters().await?;
+        if values[index] < value {
+            values[index] = value;
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Takes the next value of a counter.
+    pub async fn next(&mut self, counter: &str) -> sqlx::Result<i64> {
+        self.next_block(counter, 1).await
+    }
+
+    /// Writes the buffered rows (see the module documentation) and the counters, then commits.
+    pub async fn commit(mut self) -> anyhow::Result<()> {
+        flush(&mut self).await?;
+        if let (true, Some([change, key, audit])) = (self.dirty, self.counters) {
+            sqlx::query(
+                "UPDATE counters SET value = CASE name WHEN 'change_seq' THEN $1 WHEN 'ticket_key' THEN $2 ELSE $3 END
+                 WHERE name IN ('change_seq', 'ticket_key', 'audit_seq')",
+            )
+            .bind(change)
+            .bind(key)
+            .bind(audit)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
 
 /// A ticket as this transaction knows it: loaded (clean) or written (dirty).
 #[derive(Clone)]
@@ -190,7 +313,7 @@ const CHUNK: usize = 400;
 
 /// Inserts sealed audit events with their department, in statements of [`CHUNK`] rows. The one
 /// place that writes audit rows (the server's transactions; benchmarks and tamper tests that
-/// build long chains call it through [`crate::audit::insert_rows`]).
+/// build long chains call it through `audit::insert_rows`).
 pub(crate) async fn insert_audit(
     conn: &mut sqlx::AnyConnection,
     audit: &[(ChainedEvent, Option<String>)],

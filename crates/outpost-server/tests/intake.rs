@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 async fn intake_key(s: &Server) -> String {
     let mut tx = s.db.begin_write().await.unwrap();
-    let key = outpost_server::intake::add_key(&mut tx, Channel::Api, "tests")
+    let key = outpost_server::intake_keys::add_key(&mut tx, Channel::Api, "tests")
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -885,7 +885,7 @@ async fn the_outbound_queue_takes_only_intake_keys_and_pages_in_order(s: Server)
 
     // Another connector's key (another channel) reads and confirms the same queue.
     let mut tx = s.db.begin_write().await.unwrap();
-    let mail = outpost_server::intake::add_key(&mut tx, Channel::Email, "mail-bridge")
+    let mail = outpost_server::intake_keys::add_key(&mut tx, Channel::Email, "mail-bridge")
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -929,10 +929,226 @@ async fn the_outbound_queue_takes_only_intake_keys_and_pages_in_order(s: Server)
         .is_ok());
 }
 
+/// The customer's message and rating are core intents applied by `outpost_core::apply` for the
+/// `customer` origin: each is one audited change with the events `apply` produced. A device
+/// cannot speak for the customer: pushing either intent is refused as forbidden, whoever signs
+/// in, and changes nothing.
+async fn customer_intents_go_through_apply_and_devices_cannot_send_them(s: Server) {
+    let (agent_id, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, lead) = s.user("lead@acme.example", "supervisor", &[]).await;
+    let key = intake_key(&s).await;
+    let (_, created) = intake(
+        &s,
+        &key,
+        json!({
+            "subject": "Cannot log in", "description": "Login fails since yesterday",
+            "requester": { "name": "Ann", "contact": "ann@example.com" }
+        }),
+    )
+    .await;
+    let ticket: Uuid = created["ticket_id"].as_str().unwrap().parse().unwrap();
+    let path = created["status_path"].as_str().unwrap().to_owned();
+    let revision = |pull: &outpost_core::sync::PullResponse| ticket_in(pull, ticket).revision;
+    let customer_messages =
+        |pull: &outpost_core::sync::PullResponse| -> Vec<(String, Option<Uuid>)> {
+            pull.changes
+                .iter()
+                .filter_map(|c| match &c.kind {
+                    ChangeKind::Entry(e) if e.ticket_id == ticket => match &e.body {
+                        outpost_core::model::EntryBody::CustomerMessage { text } => {
+                            Some((text.clone(), e.author))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect()
+        };
+    let before = s.pull_all(&agent).await;
+
+    for (token, device) in [(&agent, Uuid::now_v7()), (&lead, Uuid::now_v7())] {
+        let (status, body) = s
+            .push(
+                token,
+                device,
+                vec![
+                    (
+                        1,
+                        Mutation::CustomerMessage {
+                            ticket_id: ticket,
+                            entry_id: Uuid::now_v7(),
+                            text: "I am the customer, honestly".into(),
+                        },
+                    ),
+                    (
+                        2,
+                        Mutation::CustomerRating {
+                            ticket_id: ticket,
+                            score: 1,
+                            comment: None,
+                            return_to: Some(agent_id),
+                        },
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(outcomes(&body), ["rejected", "rejected"], "{body}");
+        for result in body["results"].as_array().unwrap() {
+            assert_eq!(result["code"], "forbidden", "{body}");
+            assert!(result["reason"].as_str().unwrap().contains("customer"));
+        }
+    }
+    let after = s.pull_all(&agent).await;
+    assert_eq!(
+        revision(&after),
+        revision(&before),
+        "a refused intent writes nothing"
+    );
+    assert!(customer_messages(&after).is_empty());
+
+    // The customer's own message, from the status page: one change, audited as the customer.
+    let (status, _, _) = html(&s, form(&format!("{path}/message"), "text=Still+waiting")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let pull = s.pull_all(&agent).await;
+    assert_eq!(revision(&pull), revision(&before) + 1);
+    assert_eq!(
+        customer_messages(&pull),
+        [("Still waiting".to_owned(), None)]
+    );
+    let audit = |action: &'static str| {
+        let s = &s;
+        let lead = lead.clone();
+        async move {
+            let (_, body) = s
+                .call(
+                    "GET",
+                    &format!("/v1/audit/events?action={action}&ticket_id={ticket}"),
+                    Some(&lead),
+                    None,
+                )
+                .await;
+            body["events"].as_array().unwrap().clone()
+        }
+    };
+    let events = audit("customer.message").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor"], "customer");
+    let detail: serde_json::Value =
+        serde_json::from_str(events[0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["revision"], revision(&pull));
+    assert!(
+        !events[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Still waiting"),
+        "the audit trail never holds customer text"
+    );
+
+    // Resolved and rated low: one change carrying the rating, the reassignment and the reopen.
+    let device = Uuid::now_v7();
+    let (_, body) = s
+        .push(
+            &agent,
+            device,
+            vec![
+                (
+                    1,
+                    Mutation::SetStatus {
+                        ticket_id: ticket,
+                        status: Status::Resolved,
+                        reason: None,
+                    },
+                ),
+                (
+                    2,
+                    Mutation::SetAssignee {
+                        ticket_id: ticket,
+                        assignee: None,
+                    },
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied", "applied"], "{body}");
+    let resolved = s.pull_all(&agent).await;
+    let (status, _, page) = html(&s, form(&format!("{path}/csat?lang=en"), "score=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("reopened"));
+    let rated = s.pull_all(&agent).await;
+    assert_eq!(revision(&rated), revision(&resolved) + 1);
+    let t = ticket_in(&rated, ticket);
+    assert_eq!(t.status, Status::Assigned);
+    assert_eq!(
+        t.assignee,
+        Some(agent_id),
+        "back to the agent who resolved it"
+    );
+    let csat_at = t.csat.as_ref().expect("rated").at;
+    assert_eq!(
+        t.revisit_due_at,
+        Some(csat_at + chrono::Duration::hours(24))
+    );
+    let events = audit("customer.csat").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor"], "customer");
+    let detail: serde_json::Value =
+        serde_json::from_str(events[0]["detail"].as_str().unwrap()).unwrap();
+    let changes: Vec<&str> = detail["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        changes,
+        ["csat_received", "assignee_changed", "reopened"],
+        "{detail}"
+    );
+
+    // Closed: the core refuses the customer's message and nothing is written.
+    let (_, body) = s
+        .push(
+            &agent,
+            device,
+            vec![
+                (
+                    3,
+                    Mutation::SetStatus {
+                        ticket_id: ticket,
+                        status: Status::Resolved,
+                        reason: None,
+                    },
+                ),
+                (
+                    4,
+                    Mutation::SetStatus {
+                        ticket_id: ticket,
+                        status: Status::Closed,
+                        reason: None,
+                    },
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(outcomes(&body), ["applied", "applied"], "{body}");
+    let closed = s.pull_all(&agent).await;
+    let (status, _, _) = html(&s, form(&format!("{path}/message"), "text=Hello%3F")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let pull = s.pull_all(&agent).await;
+    assert_eq!(revision(&pull), revision(&closed));
+    assert_eq!(customer_messages(&pull).len(), 1);
+    assert!(outpost_server::audit::verify(&s.db.pool)
+        .await
+        .unwrap()
+        .is_ok());
+}
+
 on_both_databases!(
     intake_classifies_and_dispatches_by_load,
     customer_pages_escape_everything_and_hide_internal_notes,
     a_low_satisfaction_score_reopens_for_a_revisit,
     resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver,
     the_outbound_queue_takes_only_intake_keys_and_pages_in_order,
+    customer_intents_go_through_apply_and_devices_cannot_send_them,
 );
