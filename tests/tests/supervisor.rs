@@ -9,6 +9,7 @@ use std::time::Duration;
 use outpost_client::supervisor::{check_export, ExportFormat};
 use outpost_core::audit::BreakKind;
 use outpost_core::audit_export::AuditQuery;
+use outpost_core::error::ErrorCode;
 use outpost_core::model::{EntryBody, TicketId};
 use outpost_core::sync::Mutation;
 use outpost_system_tests::{Backend, Client, Server};
@@ -221,9 +222,9 @@ async fn supervisor_sees_views_redacts_verifies_and_exports() {
         .audit_page(AuditQuery::default())
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), "forbidden");
+    assert_eq!(refused.code(), ErrorCode::Forbidden);
     let refused = ann.desk.audit_verify().await.unwrap_err();
-    assert_eq!(refused.code(), "forbidden");
+    assert_eq!(refused.code(), ErrorCode::Forbidden);
     let status = outpost_system_tests::server::http()
         .get(format!("{url}/v1/audit/events"))
         .bearer_auth(server.token(&org.ann).await)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use outpost_client::sync::Connectivity;
+use outpost_core::error::ErrorCode;
 use outpost_core::model::{
     Category, Channel, CustomerTier, EntryBody, Priority, Requester, RiskLevel, Status,
     TicketEvent, TicketId, VerificationCheck, VerificationDimension, VerificationResult,
@@ -232,7 +233,7 @@ async fn offline_edits_converge_after_a_server_restart(backend: Backend) {
     for (client, who) in [(&ann, "ann"), (&bob, "bob")] {
         let error = client.sync().await.expect_err("the server is down");
         assert!(is_transient(&error), "{who}: {error} is not transient");
-        assert_eq!(error.code(), "offline", "{who}: {error}");
+        assert_eq!(error.code(), ErrorCode::Offline, "{who}: {error}");
         let status = client.desk.sync_status().await.unwrap();
         assert_eq!(status.unsent, made[who], "{who}: queued changes");
         assert!(
@@ -730,7 +731,7 @@ async fn agent_moved_out_of_a_department_loses_its_tickets_keeps_other_changes(b
     let problems = cai.desk.sync_problems().await.unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].ticket_id, support_ticket);
-    assert_eq!(problems[0].code, "ticket_not_found");
+    assert_eq!(problems[0].code, ErrorCode::TicketNotFound);
     assert!(
         matches!(&problems[0].mutation, Mutation::AddNote { text, .. } if text == "cai support note")
     );
@@ -866,7 +867,7 @@ async fn refused_status_change_is_rolled_back_and_listed(backend: Backend) {
     assert_eq!(problems.len(), 1, "{problems:?}");
     let problem = &problems[0];
     assert_eq!(problem.ticket_id, id);
-    assert_eq!(problem.code, "illegal_transition");
+    assert_eq!(problem.code, ErrorCode::IllegalTransition);
     assert_eq!(problem.reason, refusal.to_string());
     assert!(matches!(
         problem.mutation,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use outpost_core::error::ErrorCode;
 use outpost_core::model::{Role, Status, Template, TicketId, User};
 use outpost_core::sync::{Mutation, NewTicket};
 use outpost_store::{
@@ -53,27 +54,25 @@ pub enum DeskError {
 }
 
 impl DeskError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DeskError::NotSignedIn => "not_signed_in",
-            DeskError::Locked => "locked",
-            DeskError::TotpRequired => "totp_required",
-            DeskError::BadCredentials => "bad_credentials",
-            DeskError::Vault(e) if e.offers_passphrase() => "no_keychain",
-            DeskError::Vault(VaultError::WrongPassphrase) => "wrong_passphrase",
-            DeskError::Vault(_) => "vault",
+            DeskError::NotSignedIn => ErrorCode::NotSignedIn,
+            DeskError::Locked => ErrorCode::Locked,
+            DeskError::TotpRequired => ErrorCode::TotpRequired,
+            DeskError::BadCredentials => ErrorCode::BadCredentials,
+            DeskError::Vault(e) if e.offers_passphrase() => ErrorCode::NoKeychain,
+            DeskError::Vault(VaultError::WrongPassphrase) => ErrorCode::WrongPassphrase,
+            DeskError::Vault(_) => ErrorCode::Vault,
             DeskError::Server(ApiError::Offline(_))
-            | DeskError::Sync(SyncError::Api(ApiError::Offline(_))) => "offline",
-            DeskError::Server(_) => "server",
-            DeskError::Store(StoreError::Rejected(_)) => "rejected",
-            DeskError::Store(StoreError::WrongKey { .. }) => "wrong_key",
-            DeskError::Store(_) => "cache",
-            DeskError::Sync(SyncError::SignInAgain(_)) => "sign_in_again",
-            DeskError::Sync(_) => "sync",
-            DeskError::UnsentChanges(_) => "unsent_changes",
-            DeskError::UnknownTicket(_) => "unknown_ticket",
-            DeskError::Io { .. } => "io",
-            DeskError::Forbidden(_) => "forbidden",
+            | DeskError::Sync(SyncError::Api(ApiError::Offline(_))) => ErrorCode::Offline,
+            DeskError::Server(_) => ErrorCode::Server,
+            DeskError::Store(e) => e.code(),
+            DeskError::Sync(SyncError::SignInAgain(_)) => ErrorCode::SignInAgain,
+            DeskError::Sync(_) => ErrorCode::Sync,
+            DeskError::UnsentChanges(_) => ErrorCode::UnsentChanges,
+            DeskError::UnknownTicket(_) => ErrorCode::UnknownTicket,
+            DeskError::Io { .. } => ErrorCode::Io,
+            DeskError::Forbidden(_) => ErrorCode::Forbidden,
         }
     }
 }
@@ -81,10 +80,14 @@ impl DeskError {
 impl From<ApiError> for DeskError {
     fn from(e: ApiError) -> DeskError {
         match e {
-            ApiError::Server { ref code, .. } if code == "totp_required" => DeskError::TotpRequired,
-            ApiError::Server { ref code, .. } if code == "bad_credentials" => {
-                DeskError::BadCredentials
-            }
+            ApiError::Server {
+                code: ErrorCode::TotpRequired,
+                ..
+            } => DeskError::TotpRequired,
+            ApiError::Server {
+                code: ErrorCode::BadCredentials,
+                ..
+            } => DeskError::BadCredentials,
             other => DeskError::Server(other),
         }
     }
@@ -94,14 +97,14 @@ impl From<ApiError> for DeskError {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorDto {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl From<&DeskError> for ErrorDto {
     fn from(e: &DeskError) -> ErrorDto {
         ErrorDto {
-            code: e.code().into(),
+            code: e.code(),
             message: e.to_string(),
         }
     }
@@ -737,5 +740,52 @@ impl Desk {
             self.me().await?.user.role,
             Role::Supervisor | Role::Admin
         ))
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    fn server(code: ErrorCode) -> ApiError {
+        ApiError::Server {
+            status: 401,
+            code,
+            message: "refused".into(),
+        }
+    }
+
+    #[test]
+    fn sign_in_refusals_become_their_own_errors_by_code() {
+        assert!(matches!(
+            DeskError::from(server(ErrorCode::TotpRequired)),
+            DeskError::TotpRequired
+        ));
+        assert!(matches!(
+            DeskError::from(server(ErrorCode::BadCredentials)),
+            DeskError::BadCredentials
+        ));
+        let other = DeskError::from(server(ErrorCode::Unknown));
+        assert!(matches!(other, DeskError::Server(_)));
+        assert_eq!(other.code(), ErrorCode::Server);
+        assert_eq!(
+            DeskError::from(ApiError::Offline("refused".into())).code(),
+            ErrorCode::Offline
+        );
+    }
+
+    #[test]
+    fn errors_cross_to_the_ui_with_wire_codes() {
+        let dto = ErrorDto::from(&DeskError::UnsentChanges(2));
+        let json = serde_json::to_value(&dto).unwrap();
+        assert_eq!(json["code"], "unsent_changes");
+        assert_eq!(
+            json["message"],
+            "2 local change(s) have not reached the server; sign out anyway to discard them"
+        );
+        let refused = DeskError::Store(StoreError::Rejected(
+            outpost_core::apply::Rejection::TicketExists,
+        ));
+        assert_eq!(ErrorDto::from(&refused).code, ErrorCode::Rejected);
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::error::ErrorCode;
 use crate::model::{
     Csat, Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
     LOW_CSAT_SCORE,
@@ -70,15 +71,15 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Rejection::TicketNotFound => "ticket_not_found",
-            Rejection::TicketExists => "ticket_exists",
-            Rejection::Transition(_) => "illegal_transition",
-            Rejection::Invalid { .. } => "invalid",
-            Rejection::Verification(_) => "verification_required",
-            Rejection::RiskRefused(_) => "risk_action_refused",
-            Rejection::Forbidden(_) => "forbidden",
+            Rejection::TicketNotFound => ErrorCode::TicketNotFound,
+            Rejection::TicketExists => ErrorCode::TicketExists,
+            Rejection::Transition(_) => ErrorCode::IllegalTransition,
+            Rejection::Invalid { .. } => ErrorCode::Invalid,
+            Rejection::Verification(_) => ErrorCode::VerificationRequired,
+            Rejection::RiskRefused(_) => ErrorCode::RiskActionRefused,
+            Rejection::Forbidden(_) => ErrorCode::Forbidden,
         }
     }
 
@@ -783,7 +784,7 @@ mod tests {
             3,
         )
         .unwrap_err();
-        assert_eq!(err.code(), "illegal_transition");
+        assert_eq!(err.code(), ErrorCode::IllegalTransition);
         assert!(err.to_string().contains("assign"));
         let err = run(
             &r.ticket,
@@ -856,7 +857,7 @@ mod tests {
             2,
         )
         .unwrap_err();
-        assert_eq!(err.code(), "invalid");
+        assert_eq!(err.code(), ErrorCode::Invalid);
         assert_eq!(
             apply(
                 None,
@@ -907,7 +908,7 @@ mod tests {
             ..ctx(3)
         };
         let err = apply(Some(&t), &Mutation::FreezeAccount(args.clone()), &c).unwrap_err();
-        assert_eq!(err.code(), "verification_required");
+        assert_eq!(err.code(), ErrorCode::VerificationRequired);
 
         let five = [verification(&[
             D::SmsCode,
@@ -935,7 +936,7 @@ mod tests {
             ..ctx(4)
         };
         let err = apply(Some(&frozen.ticket), &Mutation::FreezeAccount(args), &c).unwrap_err();
-        assert_eq!(err.code(), "risk_action_refused");
+        assert_eq!(err.code(), ErrorCode::RiskActionRefused);
     }
 
     #[test]
@@ -1004,11 +1005,11 @@ mod tests {
             ..ctx(5)
         };
         let err = apply(Some(&out.ticket), &redact(out.entries[1].id, "x"), &c3).unwrap_err();
-        assert_eq!(err.code(), "invalid");
+        assert_eq!(err.code(), ErrorCode::Invalid);
         let err = apply(Some(&out.ticket), &redact(Uuid::from_u128(51), "x"), &c).unwrap_err();
         assert!(err.to_string().contains("no such entry"), "{err}");
         let err = apply(Some(&reply.ticket), &redact(Uuid::from_u128(50), "  "), &c).unwrap_err();
-        assert_eq!(err.code(), "invalid");
+        assert_eq!(err.code(), ErrorCode::Invalid);
     }
 
     #[test]

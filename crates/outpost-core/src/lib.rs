@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod audit;
 pub mod audit_export;
+pub mod error;
 pub mod model;
 pub mod rules;
 pub mod sla;

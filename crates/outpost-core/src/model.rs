@@ -20,8 +20,12 @@ pub type DepartmentCode = String;
 
 /// Defines a field-less enum with a stable snake_case wire/database name for every variant, so
 /// the store, the server and the rules all spell a value the same way.
+///
+/// The name is matched as a `tt`, not a `literal`: a `literal` fragment reaches derive macros
+/// wrapped in an invisible group, which serde and ts-rs see through but utoipa does not (the
+/// OpenAPI document then listed Rust variant names such as `Triaged`).
 macro_rules! named_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::ErrorCode;
 use crate::model::{
     Category, Channel, Department, DepartmentCode, Entry, EntryId, Priority, Requester, RiskLevel,
     Status, Template, Ticket, TicketId, TicketLink, User, UserId, VerificationCheck,
@@ -62,7 +63,7 @@ impl std::fmt::Debug for Session {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -211,24 +212,24 @@ pub enum Mutation {
         reason: String,
     },
     /// The customer wrote to the team (their status page; later, a connector relaying their
-    /// message). Only the server sends it; devices are refused.
+    /// message). Server only ([`Mutation::server_only`]).
     #[serde(rename = "customer.message")]
     CustomerMessage {
         ticket_id: TicketId,
         entry_id: EntryId,
         text: String,
     },
-    /// The customer rated the resolution, 1 to 5. A low score (`LOW_CSAT_SCORE` or less)
-    /// reopens the ticket with a revisit due 24 hours later. Only the server sends it; devices
-    /// are refused.
+    /// The customer rated the resolution, 1 to 5. A score at or below
+    /// [`crate::model::LOW_CSAT_SCORE`] reopens the ticket with a revisit due 24 hours later.
+    /// Server only ([`Mutation::server_only`]).
     #[serde(rename = "customer.csat")]
     CustomerRating {
         ticket_id: TicketId,
         score: u8,
         comment: Option<String>,
         /// Who takes the ticket back when a low score reopens it and nobody holds it: the agent
-        /// who resolved it (`apply::last_resolver`), if the server knows them to be still
-        /// active.
+        /// who resolved it ([`crate::apply::last_resolver`]) if the server knows them to be
+        /// still active.
         return_to: Option<UserId>,
     },
 }
@@ -365,7 +366,7 @@ pub enum MutationOutcome {
     },
     /// Not applied. `code` is stable for programs, `reason` is for people.
     Rejected {
-        code: String,
+        code: ErrorCode,
         reason: String,
     },
 }
@@ -559,7 +560,7 @@ mod tests {
         let r = MutationResult {
             mutation_id: 4,
             outcome: MutationOutcome::Rejected {
-                code: "illegal_transition".into(),
+                code: ErrorCode::IllegalTransition,
                 reason: "no".into(),
             },
         };

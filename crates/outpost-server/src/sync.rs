@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
+use outpost_core::error::ErrorCode;
 use outpost_core::model::{Department, Role, User};
 use outpost_core::sync::{
     ChangeKind, MutationEnvelope, MutationOutcome, MutationResult, PullResponse, PushRequest,
@@ -221,7 +222,7 @@ async fn apply_push(
             MutationOutcome::Duplicate
         } else if id != last + 1 {
             MutationOutcome::Rejected {
-                code: "mutation_gap".into(),
+                code: ErrorCode::MutationGap,
                 reason: format!(
                     "expected mutation {} from this device, got {id}; push in order",
                     last + 1
@@ -242,7 +243,7 @@ async fn apply_push(
                     commit(state, tx, origin, envelope, decision).await?
                 }
                 Err(rejection) => MutationOutcome::Rejected {
-                    code: rejection.code().into(),
+                    code: rejection.code(),
                     reason: rejection.to_string(),
                 },
             }

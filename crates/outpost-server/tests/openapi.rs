@@ -51,3 +51,97 @@ async fn every_documented_operation_is_served(s: Server) {
 }
 
 on_both_databases!(every_documented_operation_is_served);
+
+/// The document must name enum values as serde writes and reads them (`triaged`, `enterprise`),
+/// never Rust variant names (`Triaged`): clients generated from it send what it lists.
+#[test]
+fn every_enum_value_in_the_document_is_a_wire_name() {
+    use outpost_core::error::ErrorCode;
+    use outpost_core::model::*;
+    use outpost_core::sla::ClockKind;
+    use serde_json::Value;
+
+    fn wire<T: serde::Serialize>(all: &[T]) -> Value {
+        Value::Array(
+            all.iter()
+                .map(|v| serde_json::to_value(v).unwrap())
+                .collect(),
+        )
+    }
+
+    let doc: Value = serde_json::from_str(&outpost_server::openapi::document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // The wire names of every value, in order: the document lists exactly these.
+    let exact = [
+        ("Priority", wire(Priority::ALL)),
+        ("RiskLevel", wire(RiskLevel::ALL)),
+        ("Status", wire(Status::ALL)),
+        ("Channel", wire(Channel::ALL)),
+        ("CustomerTier", wire(CustomerTier::ALL)),
+        ("Category", wire(Category::ALL)),
+        ("Role", wire(Role::ALL)),
+        ("LinkKind", wire(LinkKind::ALL)),
+        ("VerificationDimension", wire(VerificationDimension::ALL)),
+        ("VerificationResult", wire(VerificationResult::ALL)),
+        ("RiskActionKind", wire(RiskActionKind::ALL)),
+        ("EntryKind", wire(EntryKind::ALL)),
+        ("ErrorCode", wire(ErrorCode::ALL)),
+    ];
+    for (name, expected) in &exact {
+        assert_eq!(&schemas[*name]["enum"], expected, "{name}");
+    }
+    assert_eq!(schemas["Status"]["enum"][1], "triaged");
+    assert_eq!(schemas["CustomerTier"]["enum"][2], "enterprise");
+    assert_eq!(schemas["Role"]["enum"][0], "agent");
+
+    // Every listed value of an enum without a list of its variants is read and written back
+    // unchanged by serde.
+    let clocks = schemas["ClockKind"]["enum"].as_array().unwrap();
+    assert!(!clocks.is_empty());
+    for value in clocks {
+        let kind: ClockKind = serde_json::from_value(value.clone())
+            .unwrap_or_else(|e| panic!("ClockKind {value} is not accepted: {e}"));
+        assert_eq!(&serde_json::to_value(kind).unwrap(), value);
+    }
+
+    // Anything else (the tags of tagged unions, enums added later): serde's renames here only
+    // produce lowercase snake_case or dotted names; a capital letter is a Rust variant name.
+    fn walk(node: &Value, path: &str, seen: &mut usize) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Array(values)) = map.get("enum") {
+                    for value in values {
+                        let text = value.as_str().unwrap_or_default();
+                        *seen += 1;
+                        assert!(
+                            !text.is_empty()
+                                && text.chars().all(|c| c.is_ascii_lowercase()
+                                    || c.is_ascii_digit()
+                                    || c == '_'
+                                    || c == '.'),
+                            "{path}: enum value {value} is not a wire name"
+                        );
+                    }
+                }
+                for (key, child) in map {
+                    walk(child, &format!("{path}/{key}"), seen);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, &format!("{path}/{i}"), seen);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut seen = 0;
+    for (name, schema) in schemas {
+        // Priority (`P1`) and risk levels (`L1`) are upper case on the wire, checked exactly above.
+        if name != "Priority" && name != "RiskLevel" {
+            walk(schema, &format!("#/components/schemas/{name}"), &mut seen);
+        }
+    }
+    walk(&doc["paths"], "#/paths", &mut seen);
+    assert!(seen > 100, "only {seen} enum values found");
+}

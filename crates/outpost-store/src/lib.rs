@@ -87,6 +87,19 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl StoreError {
+    /// The code the desktop reports this failure with: a refused change and a wrong key are
+    /// told apart, every other failure is the cache's.
+    pub fn code(&self) -> outpost_core::error::ErrorCode {
+        use outpost_core::error::ErrorCode;
+        match self {
+            StoreError::Rejected(_) => ErrorCode::Rejected,
+            StoreError::WrongKey { .. } => ErrorCode::WrongKey,
+            _ => ErrorCode::Cache,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The open cache. Not `Sync`: the client owns one per profile behind its own lock.

@@ -113,7 +113,7 @@ pub struct SyncProblem {
     /// When the agent made the change.
     pub made_at: DateTime<Utc>,
     /// Stable code for programs (`illegal_transition`, `ticket_not_found` …).
-    pub code: String,
+    pub code: outpost_core::error::ErrorCode,
     /// The server's reason, for people.
     pub reason: String,
     pub recorded_at: DateTime<Utc>,
@@ -130,7 +130,7 @@ struct ConflictDetail {
 /// `conflicts.detail` of a refused mutation.
 #[derive(Serialize, Deserialize)]
 struct ProblemDetail {
-    code: String,
+    code: outpost_core::error::ErrorCode,
     reason: String,
     mutation: MutationEnvelope,
 }
@@ -839,13 +839,16 @@ impl Store {
                         out.conflicts += 1;
                     }
                 }
-                MutationOutcome::Rejected { code, .. } if code == "mutation_gap" => {
+                MutationOutcome::Rejected {
+                    code: outpost_core::error::ErrorCode::MutationGap,
+                    ..
+                } => {
                     out.retry.push(result.mutation_id);
                     continue;
                 }
                 MutationOutcome::Rejected { code, reason } => {
                     let detail = ProblemDetail {
-                        code: code.clone(),
+                        code: *code,
                         reason: reason.clone(),
                         mutation: serde_json::from_str(&envelope).map_err(corrupt)?,
                     };

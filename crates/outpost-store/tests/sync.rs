@@ -59,7 +59,7 @@ impl Server {
         let id = envelope.mutation.ticket_id();
         if self.hidden.contains(&id) {
             return MutationOutcome::Rejected {
-                code: "ticket_not_found".into(),
+                code: outpost_core::error::ErrorCode::TicketNotFound,
                 reason: "the ticket does not exist or is not visible to you".into(),
             };
         }
@@ -84,7 +84,7 @@ impl Server {
             Ok(applied) => applied,
             Err(refusal) => {
                 return MutationOutcome::Rejected {
-                    code: refusal.code().into(),
+                    code: refusal.code(),
                     reason: refusal.to_string(),
                 }
             }
@@ -664,7 +664,7 @@ fn a_refused_mutation_is_rolled_back_with_its_reply_and_listed_as_a_problem() {
     assert_eq!(problems.len(), 1);
     let p = &problems[0];
     assert_eq!((p.ticket_id, p.mutation_id), (id, 1));
-    assert_eq!(p.code, "illegal_transition");
+    assert_eq!(p.code, outpost_core::error::ErrorCode::IllegalTransition);
     assert!(!p.reason.is_empty());
     assert_eq!(p.made_at, later(1));
     assert!(matches!(p.mutation, Mutation::AddReply { entry_id, .. } if entry_id == reply));
@@ -820,7 +820,7 @@ fn a_revocation_purges_the_ticket_but_keeps_other_queued_work() {
     sync_up(&mut store, &mut server, later(4));
     let problems = store.sync_problems().unwrap();
     assert_eq!(problems.len(), 1);
-    assert_eq!(problems[0].code, "ticket_not_found");
+    assert_eq!(problems[0].code, outpost_core::error::ErrorCode::TicketNotFound);
     assert!(store.attachment(attachment_id).unwrap().is_some());
     store.dismiss(problems[0].id).unwrap();
     assert!(store.attachment(attachment_id).unwrap().is_none());

@@ -1,13 +1,14 @@
 // The UI's single seam to the Rust side. Nothing outside src/backend imports @tauri-apps.
 import type { Backend } from "./commands.gen";
+import type { ErrorCode } from "./types";
 
 // Every DTO is generated from Rust by ts-rs into ./types.
 export type * from "./types";
 
 /** An error from a command, as the shell reports it: a stable code and a message for people. */
 export class BackendError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "BackendError";
     this.code = code;
@@ -17,8 +18,10 @@ export class BackendError extends Error {
   static from(raw: unknown): BackendError {
     if (raw instanceof BackendError) return raw;
     if (raw && typeof raw === "object" && "code" in raw) {
+      // The shell's `ErrorDto`: its code is one of the generated union's.
       const dto = raw as { code: unknown; message?: unknown };
-      return new BackendError(String(dto.code), typeof dto.message === "string" ? dto.message : String(dto.code));
+      const code = String(dto.code) as ErrorCode;
+      return new BackendError(code, typeof dto.message === "string" ? dto.message : code);
     }
     if (raw instanceof Error) return new BackendError("internal", raw.message);
     return new BackendError("internal", typeof raw === "string" ? raw : "Unknown error");

@@ -41,7 +41,8 @@ export function SignIn(props: { backend: Backend; profile: ProfileInfo | null; k
     } catch (raw) {
       const err = BackendError.from(raw);
       if (err.code === "totp_required") setNeedTotp(true);
-      if (err.code === "no_keychain" || err.code === "keychain_locked") setNeedPassphrase(true);
+      // The shell reports a missing and a locked keychain alike: both offer a passphrase.
+      if (err.code === "no_keychain") setNeedPassphrase(true);
       setError(errorText(err));
     } finally {
       setBusy(false);

@@ -636,7 +636,7 @@ fn main() -> ExitCode {
                 print_json(&ErrorDto::from(&e));
             } else {
                 eprintln!("outpost: {e}");
-                if e.code() == "no_keychain" {
+                if e.code() == outpost_core::error::ErrorCode::NoKeychain {
                     eprintln!(
                         "hint: set OUTPOST_PASSPHRASE and run `outpost login --passphrase …` \
                          (later commands read OUTPOST_PASSPHRASE to unlock)"

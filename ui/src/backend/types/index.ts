@@ -32,6 +32,7 @@ export type { DurationStats } from "./DurationStats";
 export type { Entry } from "./Entry";
 export type { EntryBody } from "./EntryBody";
 export type { EntryKind } from "./EntryKind";
+export type { ErrorCode } from "./ErrorCode";
 export type { ErrorDto } from "./ErrorDto";
 export type { ExportCheck } from "./ExportCheck";
 export type { ExportFormat } from "./ExportFormat";
