@@ -479,7 +479,6 @@ fn the_store_has_no_module_cycle() {
 }
 
 #[test]
-#[ignore = "server cycles are being broken in the same change"]
 fn the_server_has_no_module_cycle() {
     assert_acyclic(
         "outpost-server",
