@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use outpost_client::desk::{pin_clock_for_tests, Desk, DeskConfig, DeskError, ErrorDto, Unlock};
-use outpost_client::supervisor::check_export;
+use outpost_client::supervisor::{check_export, write_new_file, SavedExport, SavedFile};
 use outpost_client::vault::{KdfParams, Profile, RefreshToken, Vault};
 use outpost_core::audit::{AuditEvent, ChainHead, Hash32, Verifier};
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery, AuditRecord};
@@ -30,7 +30,9 @@ use outpost_core::model::{
     VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
 };
 use outpost_core::rules::L1_FREEZE_WITHIN;
-use outpost_core::sync::{Change, ChangeKind, Mutation, PullResponse, RiskActionArgs};
+use outpost_core::sync::{
+    Change, ChangeKind, Mutation, MutationResult, PullResponse, RiskActionArgs,
+};
 use outpost_store::{QueueFilter, QueueSort, ReportParams, Store};
 use outpost_synth::{departments, tickets_with_entries, SynthConfig};
 use serde::Serialize;
@@ -88,13 +90,8 @@ async fn desk_for(
     data: &[(Ticket, Vec<Entry>)],
     now: DateTime<Utc>,
 ) -> Desk {
-    let vault = Vault::new(
-        keyring::mock::default_credential_builder(),
-        "outpost-ui-fixtures",
-    )
-    .with_kdf_params(KdfParams::new(64, 1, 1).unwrap());
-    let profile = Profile::new(SERVER, &user.email).unwrap();
-    let profile_dir = dir.join(profile.id().as_str());
+    let vault = fixture_vault();
+    let (profile, profile_dir) = profile_of(dir, user);
     std::fs::create_dir_all(&profile_dir).unwrap();
     let unlocked = vault
         .create_with_passphrase(&profile, &profile_dir, PASSPHRASE)
@@ -160,6 +157,39 @@ async fn desk_for(
     desk
 }
 
+fn fixture_vault() -> Vault {
+    Vault::new(
+        keyring::mock::default_credential_builder(),
+        "outpost-ui-fixtures",
+    )
+    .with_kdf_params(KdfParams::new(64, 1, 1).unwrap())
+}
+
+fn profile_of(dir: &Path, user: &User) -> (Profile, PathBuf) {
+    let profile = Profile::new(SERVER, &user.email).unwrap();
+    let profile_dir = dir.join(profile.id().as_str());
+    (profile, profile_dir)
+}
+
+/// Answers the server gives to a push, written into the (locked) Desk's cache as the sync
+/// engine would after a push: a field the server decided otherwise and a refused change.
+fn record_server_answers(dir: &Path, user: &User, results: Value, now: DateTime<Utc>) {
+    let (profile, profile_dir) = profile_of(dir, user);
+    let unlocked = fixture_vault()
+        .unlock_with_passphrase(&profile, &profile_dir, PASSPHRASE)
+        .unwrap();
+    let mut store = Store::open(&profile_dir.join("cache.db"), unlocked.db_key()).unwrap();
+    let results: Vec<MutationResult> = serde_json::from_value(results).unwrap();
+    store.record_push_results(&results, now).unwrap();
+}
+
+/// The operating system's words for a refused connection differ per platform.
+fn without_os_words(message: &mut String) {
+    if let Some((kept, _)) = message.split_once(": error sending request") {
+        *message = kept.to_owned();
+    }
+}
+
 /// Recorded answers by name: `{"ok": value}` or `{"err": {code, message}}`.
 #[derive(Default)]
 struct Recording(BTreeMap<String, Value>);
@@ -175,10 +205,7 @@ impl Recording {
             Ok(v) => (json!({ "ok": &v }), Some(v)),
             Err(e) => {
                 let mut dto = ErrorDto::from(&e);
-                // The operating system's words for a refused connection differ per platform.
-                if let Some((kept, _)) = dto.message.split_once(": error sending request") {
-                    dto.message = kept.to_owned();
-                }
+                without_os_words(&mut dto.message);
                 (json!({ "err": dto }), None)
             }
         };
@@ -279,15 +306,17 @@ async fn record() -> (String, String) {
         .find(|s| **s != status_ticket.status && !allowed.contains(s))
         .expect("some status is not reachable");
     r.answer("ticket.status", desk.ticket(status_ticket.id).await);
-    r.answer(
-        "change.set_status.allowed",
-        desk.change(Mutation::SetStatus {
-            ticket_id: status_ticket.id,
-            status: target,
-            reason: None,
-        })
-        .await,
-    );
+    let status_change = r
+        .answer(
+            "change.set_status.allowed",
+            desk.change(Mutation::SetStatus {
+                ticket_id: status_ticket.id,
+                status: target,
+                reason: None,
+            })
+            .await,
+        )
+        .unwrap();
     r.answer(
         "ticket.status.after_change",
         desk.ticket(status_ticket.id).await,
@@ -312,12 +341,13 @@ async fn record() -> (String, String) {
     });
     let t0 = now - Duration::minutes(30);
     pin_clock_for_tests(Some(t0));
-    desk.change(Mutation::SetRisk {
-        ticket_id: takeover.id,
-        risk: RiskLevel::L1,
-    })
-    .await
-    .unwrap();
+    let risk_change = desk
+        .change(Mutation::SetRisk {
+            ticket_id: takeover.id,
+            risk: RiskLevel::L1,
+        })
+        .await
+        .unwrap();
     pin_clock_for_tests(Some(t0 + Duration::minutes(2)));
     r.answer("ticket.l1.unverified", desk.ticket(takeover.id).await);
     let checks = |dims: &[VerificationDimension]| {
@@ -402,6 +432,89 @@ async fn record() -> (String, String) {
         .unwrap_or_else(|| plain.subject.chars().take(3).collect());
     r.ok("search.query", &word);
     r.answer("search.hits", desk.search(word, 20).await);
+
+    // Sync attempts with the server out of reach: the Desk says offline, calmly.
+    r.err("sync_now.offline", desk.sync_now().await);
+    let mut status = serde_json::to_value(desk.sync_status().await.unwrap()).unwrap();
+    if let Some(Value::String(reason)) = status.pointer_mut("/connectivity/reason") {
+        let mut kept = reason.clone();
+        without_os_words(&mut kept);
+        *reason = kept;
+    }
+    // The sync engine's retry time reads the wall clock, not the Desk's pinned one.
+    if let Some(retry_at) = status.pointer_mut("/connectivity/retry_at") {
+        *retry_at = json!(now);
+    }
+    r.ok("sync_status.after_failed_sync", status);
+    r.err(
+        "sign_in.offline",
+        desk.sign_in(
+            SERVER,
+            &agent.email,
+            "a password",
+            None,
+            Unlock::Passphrase(PASSPHRASE.into()),
+        )
+        .await,
+    );
+
+    // The server's answers to a push: another agent's risk level won; the status change was
+    // refused (the server's copy had been resolved meanwhile).
+    desk.lock().await;
+    let other = users
+        .iter()
+        .find(|u| u.role == Role::Agent && u.id != agent.id)
+        .unwrap();
+    let refusal = outpost_core::status::check_transition(
+        Status::Resolved,
+        target,
+        outpost_core::status::TransitionFacts { has_assignee: true },
+    )
+    .unwrap_err();
+    record_server_answers(
+        agent_dir.path(),
+        &agent,
+        json!([
+            { "mutation_id": risk_change.mutation_id, "outcome": "conflict", "revision": 9,
+              "fields": [{ "field": "risk", "yours": "L1", "winner": "L2",
+                           "changed_by": other.id, "changed_at": now - Duration::minutes(20) }] },
+            { "mutation_id": status_change.mutation_id, "outcome": "rejected",
+              "code": "illegal_transition", "reason": refusal.to_string() },
+        ]),
+        now,
+    );
+    r.err(
+        "unlock.wrong_passphrase",
+        desk.resume(Unlock::Passphrase("not the passphrase".into()))
+            .await,
+    );
+    desk.resume(Unlock::Passphrase(PASSPHRASE.into()))
+        .await
+        .unwrap();
+    let conflicts = r.answer("conflicts", desk.conflicts().await).unwrap();
+    let problems = r
+        .answer("sync_problems", desk.sync_problems().await)
+        .unwrap();
+    r.answer("sync_status.with_issues", desk.sync_status().await);
+    r.answer("reapply.problem", desk.reapply(problems[0].id).await);
+    r.answer("dismiss.conflict", desk.dismiss(conflicts[0].id).await);
+    r.answer("conflicts.after_dismiss", desk.conflicts().await);
+    r.answer("sync_problems.after_reapply", desk.sync_problems().await);
+
+    // A ticket taken by phone, created on this desk (the page mints the id).
+    let create: Mutation = serde_json::from_value(json!({
+        "name": "ticket.create",
+        "args": {
+            "id": id(30), "subject": "电话报案：账户被盗", "description": "",
+            "requester": { "name": "刘洋", "contact": "+86 138 0000 0000", "account_id": null,
+                           "tier": "standard" },
+            "channel": "phone", "language": "zh-CN", "category": "inquiry", "priority": "P3",
+            "risk": "none", "department": agent.departments.first(), "tags": []
+        }
+    }))
+    .unwrap();
+    r.answer("change.create", desk.change(create).await);
+    r.answer("ticket.created", desk.ticket(id(30)).await);
     desk.lock().await;
 
     // ---- the supervisor's desk -------------------------------------------------------------
@@ -451,7 +564,7 @@ async fn record() -> (String, String) {
     desk.lock().await;
     pin_clock_for_tests(None);
 
-    audit(&mut r, &users, &data, now);
+    audit(&mut r, &users, &data, &sensitive, now);
 
     let text = serde_json::to_string_pretty(&r.0).unwrap() + "\n";
     (text, rules_ts())
@@ -471,7 +584,13 @@ fn report_params(now: DateTime<Utc>) -> ReportParams {
 /// The audit trail is the server's: a chain sealed with outpost-core (the hashes the server
 /// writes and the Desk checks), served as the newest-first page the audit screen reads, the
 /// Desk's verification verdicts on it, and the Desk's offline checks of an export of it.
-fn audit(r: &mut Recording, users: &[User], data: &[(Ticket, Vec<Entry>)], now: DateTime<Utc>) {
+fn audit(
+    r: &mut Recording,
+    users: &[User],
+    data: &[(Ticket, Vec<Entry>)],
+    sensitive: &Ticket,
+    now: DateTime<Utc>,
+) {
     let mut head = ChainHead::default();
     let mut events = Vec::new();
     let mut time = now - Duration::hours(6);
@@ -538,6 +657,39 @@ fn audit(r: &mut Recording, users: &[User], data: &[(Ticket, Vec<Entry>)], now: 
             );
         }
     }
+    // Two people opened the sensitive ticket, on two devices (its "Viewed by").
+    for (n, user) in users
+        .iter()
+        .filter(|u| u.role != Role::Admin)
+        .take(2)
+        .enumerate()
+    {
+        let viewed_at = (now - Duration::hours(1) + Duration::minutes(n as i64)).to_rfc3339();
+        push(
+            &user.id.to_string(),
+            "ticket.view",
+            Some(sensitive),
+            json!({ "mutation_id": 40 + n, "revision": 3, "viewed_at": viewed_at }),
+            Some(id(2 + n as u128).to_string()),
+        );
+    }
+    let matching = |pred: &dyn Fn(&AuditRecord) -> bool| AuditPage {
+        events: events.iter().rev().filter(|e| pred(e)).cloned().collect(),
+        has_more: false,
+        head: head.clone(),
+    };
+    r.ok(
+        "audit_page.views",
+        matching(&|e| {
+            e.chained.event.action == "ticket.view"
+                && e.chained.event.ticket_id == Some(sensitive.id)
+        }),
+    );
+    let first_ticket = data[0].0.id;
+    r.ok(
+        "audit_page.ticket",
+        matching(&|e| e.chained.event.ticket_id == Some(first_ticket)),
+    );
     let newest_first = |from: usize, n: usize| -> Vec<AuditRecord> {
         events.iter().rev().skip(from).take(n).cloned().collect()
     };
@@ -590,6 +742,24 @@ fn audit(r: &mut Recording, users: &[User], data: &[(Ticket, Vec<Entry>)], now: 
     );
     let text = export.to_json();
     r.ok("audit_export.json_text", &text);
+    let name = format!(
+        "outpost-audit-{}-{}.json",
+        export.header.first_seq, export.header.last_seq
+    );
+    r.ok(
+        "audit_export.saved",
+        SavedExport {
+            file: saved_file(&name, text.as_bytes()),
+            header: export.header.clone(),
+        },
+    );
+    r.ok(
+        "save_file.report",
+        saved_file(
+            "outpost-report-categories-2026-10-02-2026-11-01.csv",
+            "\u{feff}\"Category\",\"Count\"\r\n".as_bytes(),
+        ),
+    );
     r.ok("audit_check_export.verified", check_export(&text, None));
     let mut edited: Value = serde_json::from_str(&text).unwrap();
     edited["events"][2]["detail"] =
@@ -601,6 +771,18 @@ fn audit(r: &mut Recording, users: &[User], data: &[(Ticket, Vec<Entry>)], now: 
         "audit_check_export.unreadable",
         check_export("name,amount\nx,1\n", None),
     );
+}
+
+/// A file written as the Desk writes exports (`write_new_file`), shown under a stable
+/// Downloads folder instead of the temporary one.
+fn saved_file(name: &str, bytes: &[u8]) -> SavedFile {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_new_file(dir.path(), name, bytes).unwrap();
+    let file = path.file_name().unwrap().to_string_lossy();
+    SavedFile {
+        path: format!("/home/ben.carter/Downloads/{file}"),
+        bytes: std::fs::metadata(&path).unwrap().len(),
+    }
 }
 
 fn list<T: Serialize>(items: impl IntoIterator<Item = T>) -> String {
