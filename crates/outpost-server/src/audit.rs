@@ -4,6 +4,11 @@
 //! Rows are only ever inserted: the database itself refuses `UPDATE` and `DELETE` on `audit`
 //! (triggers, migration 8). Reading the trail is not itself audited.
 //!
+//! Every kind of event has a constructor on [`AuditEntry`] (`ticket_changed`, `survey_sent`,
+//! `outbound_delivered`, `login`, `user_added`, …) that names its action and lays out its
+//! detail; callers append it with [`AuditEntry::append`] inside the transaction that made the
+//! change. No call site writes an action string or detail JSON of its own.
+//!
 //! **The head.** `audit_seq` (a counter row bumped in the same transaction as every append) says
 //! how long the chain is. Pages and exports state the head as `{last_seq: <counter>, hash: <hash
 //! of the newest event at or below it that exists>}`. When the newest events were deleted the
