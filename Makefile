@@ -6,12 +6,20 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/outpost/target
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 
-.PHONY: run test prereqs ui ui-test lint unit keychain-test desktop-test package package-test bench clean-target
+.PHONY: run dev test prereqs ui ui-test lint unit keychain-test desktop-test package package-test bench clean-target
 
 ## run: a demo server on 127.0.0.1 and the desktop app signed in to it (scripts/run-demo.sh).
 run: prereqs ui
 	$(CARGO) build -p outpost-server -p outpost-desktop
 	scripts/run-demo.sh
+
+## dev: the browser preview against a real Desk: a demo server, the development bridge
+## (outpost-dev-bridge, loopback only, never packaged) signed in to it, and vite on
+## http://localhost:1420, which proxies the UI's commands to the bridge (scripts/run-demo.sh).
+dev: prereqs
+	$(CARGO) build -p outpost-server
+	$(CARGO) build -p outpost-desktop --features dev-bridge --bin outpost-dev-bridge
+	OUTPOST_DEMO_CLIENT=browser scripts/run-demo.sh
 
 ## test: every suite, after installing what is missing.
 test: prereqs ui lint ui-test unit keychain-test desktop-test package-test

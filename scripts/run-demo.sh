@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a demo organisation on a local outpost-server (SQLite, 127.0.0.1, a free port) and
-# the desktop app signed in to it as a demo agent. Everything lives in a fresh directory under
+# the desktop app signed in to it as a demo agent. `make dev` (OUTPOST_DEMO_CLIENT=browser): the
+# development bridge signed in instead, and vite serving the UI in a browser against it.
+# Everything lives in a fresh directory under
 # $OUTPOST_DEMO_DIR (default ~/.cache/outpost/demo) that is removed when the app closes; the
 # demo passwords stay in this script's memory and the app's environment, never on disk.
 set -euo pipefail
@@ -11,8 +13,13 @@ tickets="${OUTPOST_DEMO_TICKETS:-300}"
 mkdir -p "$root"
 dir=$(mktemp -d "$root/run-XXXXXX")
 server_pid=""
+bridge_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # Each child is reaped before the directory goes: one still exiting could write into it.
+  for pid in $bridge_pid $server_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
@@ -34,7 +41,8 @@ user=$(printf '%s\n' "$demo_users" | awk -v role="$role" '$1 == role { print $2,
 email=${user% *}
 password=${user#* }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 OUTPOST_BIND="127.0.0.1:$port" server serve >"$dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
@@ -46,9 +54,20 @@ for _ in $(seq 100); do
 done
 
 echo "run: server on http://127.0.0.1:$port (log: $dir/server.log)"
-echo "run: opening Outpost signed in as $email"
 printf '%s\n' "$demo_users" | awk '{ printf "run:   %-10s %s\n", $1, $2 }'
 # The OS keychain holds the cache key; on a machine without one (no Secret Service) the demo
 # profile falls back to a passphrase.
-OUTPOST_DATA_DIR="$dir/client" OUTPOST_PASSWORD="$password" OUTPOST_PASSPHRASE="outpost-demo" \
+export OUTPOST_DATA_DIR="$dir/client" OUTPOST_PASSWORD="$password" OUTPOST_PASSPHRASE="outpost-demo"
+if [ "${OUTPOST_DEMO_CLIENT:-desktop}" = browser ]; then
+  bridge="127.0.0.1:$(free_port)"
+  "$target/outpost-dev-bridge" --bind "$bridge" --server "http://127.0.0.1:$port" --email "$email" \
+    2>"$dir/bridge.log" &
+  bridge_pid=$!
+  unset OUTPOST_PASSWORD
+  echo "run: development bridge on http://$bridge signed in as $email (log: $dir/bridge.log)"
+  cd "$(dirname "$0")/../ui"
+  OUTPOST_BRIDGE="http://$bridge" npx vite
+else
+  echo "run: opening Outpost signed in as $email"
   "$target/outpost-desktop" --server "http://127.0.0.1:$port" --email "$email"
+fi
