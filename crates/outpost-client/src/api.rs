@@ -312,89 +312,114 @@ impl ServerApi {
                 message: format!("the event stream was refused ({status})"),
             });
         }
-        Ok(EventStream {
-            body: Box::pin(response.bytes_stream()),
-            parser: SseParser::default(),
-        })
+        Ok(EventStream::new(response.bytes_stream()))
     }
 }
 
-type ByteStream =
-    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
-
-/// Server-sent pokes.
+/// Server-sent pokes, read with `sse-stream` over the response body.
+///
+/// Bounded: an event (the bytes up to a blank line) longer than [`MAX_EVENT`] ends the stream,
+/// and so do [`IDLE_LIMIT`] without a byte (the server sends a heartbeat comment every 15 s, so
+/// a connection that stays silent is dead, even when TCP has not noticed).
 pub struct EventStream {
-    body: ByteStream,
-    parser: SseParser,
+    events: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>,
+    >,
+}
+
+/// A poke is about 20 bytes; nothing the server sends comes near this.
+const MAX_EVENT: usize = 64 * 1024;
+/// Three heartbeats missed.
+const IDLE_LIMIT: Duration = Duration::from_secs(45);
+
+/// Why the byte stream under the SSE reader was cut.
+#[derive(Debug, thiserror::Error)]
+enum StreamCut {
+    #[error("{0}")]
+    Transport(Box<dyn std::error::Error + Send + Sync>),
+    #[error("an event longer than {MAX_EVENT} bytes")]
+    TooLong,
+    #[error("nothing from the server for {IDLE_LIMIT:?}, not even a heartbeat")]
+    Silent,
 }
 
 impl EventStream {
-    /// The next poke; `None` when the stream ended or broke.
+    pub(crate) fn new<S, E>(body: S) -> EventStream
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + Unpin + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let bounded = futures_util::stream::unfold(
+            (body, EventBound::default()),
+            |(mut body, mut bound)| async move {
+                let item = match tokio::time::timeout(IDLE_LIMIT, body.next()).await {
+                    Err(_) => Err(StreamCut::Silent),
+                    Ok(None) => return None,
+                    Ok(Some(Err(e))) => Err(StreamCut::Transport(Box::new(e))),
+                    Ok(Some(Ok(chunk))) if !bound.admit(&chunk) => Err(StreamCut::TooLong),
+                    Ok(Some(Ok(chunk))) => Ok(chunk),
+                };
+                Some((item, (body, bound)))
+            },
+        );
+        EventStream {
+            events: Box::pin(sse_stream::SseByteStream::new(bounded)),
+        }
+    }
+
+    /// The next poke; `None` when the stream ended or broke (the reader stops at the first
+    /// error). Other events, and pokes whose data is not a cursor, are skipped.
     pub async fn next_poke(&mut self) -> Option<Poke> {
         loop {
-            if let Some(poke) = self.parser.next_poke() {
-                return Some(poke);
-            }
-            match self.body.next().await {
-                Some(Ok(chunk)) => self.parser.feed(&chunk),
-                _ => return None,
+            match self.events.next().await? {
+                Ok(event) if event.event.as_deref() == Some("poke") => {
+                    let data = event.data.unwrap_or_default();
+                    if let Ok(poke) = serde_json::from_str::<Poke>(&data) {
+                        return Some(poke);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::info!("the event stream broke: {e}");
+                    return None;
+                }
             }
         }
     }
 }
 
-/// A minimal `text/event-stream` reader: `event:` and `data:` fields, events separated by a
-/// blank line, comments and heartbeats ignored. Bounded: a line longer than 64 KiB is dropped.
+/// Counts the bytes of the event being received: everything since the last blank line (CRLF,
+/// LF and CR each end a line, as in the SSE format).
 #[derive(Default)]
-pub(crate) struct SseParser {
-    line: Vec<u8>,
-    event: String,
-    data: String,
-    ready: std::collections::VecDeque<Poke>,
+struct EventBound {
+    pending: usize,
+    /// The last byte ended a line (a line end now makes a blank line).
+    line_ended: bool,
+    /// The last byte was a CR (an LF now completes a CRLF).
+    after_cr: bool,
 }
 
-const MAX_LINE: usize = 64 * 1024;
-
-impl SseParser {
-    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+impl EventBound {
+    /// Takes a chunk; false once the event in progress is longer than [`MAX_EVENT`].
+    fn admit(&mut self, chunk: &[u8]) -> bool {
         for &byte in chunk {
-            if byte == b'\n' {
-                let line = std::mem::take(&mut self.line);
-                let line = String::from_utf8_lossy(&line);
-                self.field(line.trim_end_matches('\r'));
-            } else if self.line.len() < MAX_LINE {
-                self.line.push(byte);
-            }
-        }
-    }
-
-    fn field(&mut self, line: &str) {
-        if line.is_empty() {
-            if self.event == "poke" {
-                if let Ok(poke) = serde_json::from_str::<Poke>(&self.data) {
-                    self.ready.push_back(poke);
+            match byte {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\r' | b'\n' => {
+                    if self.line_ended {
+                        self.pending = 0;
+                    }
+                    self.line_ended = true;
+                    self.after_cr = byte == b'\r';
+                }
+                _ => {
+                    self.pending += 1;
+                    self.line_ended = false;
+                    self.after_cr = false;
                 }
             }
-            self.event.clear();
-            self.data.clear();
-            return;
         }
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match name {
-            "event" => self.event = value.to_owned(),
-            "data" => {
-                if !self.data.is_empty() {
-                    self.data.push('\n');
-                }
-                self.data.push_str(value);
-            }
-            _ => {}
-        }
-    }
-
-    pub(crate) fn next_poke(&mut self) -> Option<Poke> {
-        self.ready.pop_front()
+        self.pending <= MAX_EVENT
     }
 }
 
@@ -402,16 +427,56 @@ impl SseParser {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sse_pokes_are_parsed_across_chunk_boundaries() {
-        let mut parser = SseParser::default();
-        parser.feed(b"event: poke\nda");
-        assert!(parser.next_poke().is_none());
-        parser.feed(b"ta: {\"cursor\":42}\n\n:heartbeat\n\nevent: other\ndata: x\n\n");
-        parser.feed(b"event: poke\r\ndata: {\"cursor\":43}\r\n\r\n");
-        assert_eq!(parser.next_poke().map(|p| p.cursor), Some(42));
-        assert_eq!(parser.next_poke().map(|p| p.cursor), Some(43));
-        assert!(parser.next_poke().is_none());
+    fn stream_of(chunks: Vec<Vec<u8>>) -> EventStream {
+        EventStream::new(futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))),
+        ))
+    }
+
+    #[tokio::test]
+    async fn pokes_are_read_across_chunk_boundaries_and_other_events_skipped() {
+        let mut stream = stream_of(vec![
+            b"event: poke\nda".to_vec(),
+            b"ta: {\"cursor\":42}\n\n:heartbeat\n\nevent: other\ndata: x\n\n".to_vec(),
+            b"event: poke\ndata: not json\n\n".to_vec(),
+            b"event: poke\r\ndata: {\"cursor\":43}\r\n\r".to_vec(),
+            b"\nevent: poke\rdata: {\"cursor\":44}\r\r".to_vec(),
+        ]);
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(42));
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(43));
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(44));
+        assert!(stream.next_poke().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_event_ends_the_stream_but_heartbeats_never_add_up() {
+        let poke = b"event: poke\r\ndata: {\"cursor\":7}\r\n\r\n".to_vec();
+        // Far more than MAX_EVENT in heartbeats, each ending with a blank line.
+        let heartbeats = b":heartbeat\r\n\r\n".repeat(MAX_EVENT / 8);
+        let mut stream = stream_of(vec![heartbeats, poke.clone()]);
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(7));
+        assert!(stream.next_poke().await.is_none());
+
+        // One event of many short data lines, no blank line: cut, and the poke after it
+        // is never read.
+        let long = b"data: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n".repeat(MAX_EVENT / 40);
+        let mut stream = stream_of(vec![long, b"\r\n".to_vec(), poke]);
+        assert!(stream.next_poke().await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_connection_ends_the_stream() {
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from_static(b"event: poke\ndata: {\"cursor\":1}\n\n"),
+        )])
+        .chain(futures_util::stream::pending());
+        let mut stream = EventStream::new(body);
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(1));
+        let started = tokio::time::Instant::now();
+        assert!(stream.next_poke().await.is_none());
+        assert!(started.elapsed() >= IDLE_LIMIT);
     }
 
     #[test]

@@ -212,24 +212,24 @@ pub enum Mutation {
         reason: String,
     },
     /// The customer wrote to the team (their status page; later, a connector relaying their
-    /// message). Server only ([`Mutation::server_only`]).
+    /// message). Only the server sends it; devices are refused.
     #[serde(rename = "customer.message")]
     CustomerMessage {
         ticket_id: TicketId,
         entry_id: EntryId,
         text: String,
     },
-    /// The customer rated the resolution, 1 to 5. A score at or below
-    /// [`crate::model::LOW_CSAT_SCORE`] reopens the ticket with a revisit due 24 hours later.
-    /// Server only ([`Mutation::server_only`]).
+    /// The customer rated the resolution, 1 to 5. A low score (`LOW_CSAT_SCORE` or less)
+    /// reopens the ticket with a revisit due 24 hours later. Only the server sends it; devices
+    /// are refused.
     #[serde(rename = "customer.csat")]
     CustomerRating {
         ticket_id: TicketId,
         score: u8,
         comment: Option<String>,
         /// Who takes the ticket back when a low score reopens it and nobody holds it: the agent
-        /// who resolved it ([`crate::apply::last_resolver`]) if the server knows them to be
-        /// still active.
+        /// who resolved it (`apply::last_resolver`), if the server knows them to be still
+        /// active.
         return_to: Option<UserId>,
     },
 }

@@ -22,6 +22,7 @@ pub mod intake_keys;
 pub(crate) mod new_ticket;
 pub mod openapi;
 pub(crate) mod outbound;
+mod pages;
 pub mod routes;
 pub mod sla_monitor;
 pub(crate) mod sync;

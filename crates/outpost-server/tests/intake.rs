@@ -174,7 +174,7 @@ async fn customer_pages_escape_everything_and_hide_internal_notes(s: Server) {
                     Mutation::AddReply {
                         entry_id: Uuid::now_v7(),
                         ticket_id: ticket,
-                        text: "We are on it".into(),
+                        text: "We are on it </div><script>alert(5)</script>".into(),
                     },
                 ),
                 (
@@ -194,10 +194,35 @@ async fn customer_pages_escape_everything_and_hide_internal_notes(s: Server) {
         Request::get(location.as_str()).body(Body::empty()).unwrap(),
     )
     .await;
-    assert!(page.contains("We are on it"));
+    assert!(page.contains("We are on it &lt;/div&gt;&lt;script&gt;alert(5)&lt;/script&gt;"));
     assert!(
         !page.contains("INTERNAL"),
         "internal notes never reach the customer"
+    );
+
+    // The customer's own message is text too, also when it tries to leave its element or the
+    // reply form's attribute.
+    let path = location.split('?').next().unwrap();
+    let (status, _, _) = html(
+        &s,
+        form(
+            &format!("{path}/message?lang=en"),
+            "text=%22%27%3E%3Cimg+src%3Dx+onerror%3Dalert(4)%3E%3C%2Ftextarea%3E",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = html(
+        &s,
+        Request::get(location.as_str()).body(Body::empty()).unwrap(),
+    )
+    .await;
+    for raw in ["<img", "<script", "<svg"] {
+        assert!(!page.contains(raw), "{raw} reached the page unescaped");
+    }
+    assert!(
+        page.contains("&quot;'&gt;&lt;img src=x onerror=alert(4)&gt;&lt;/textarea&gt;</div>"),
+        "the message is shown as text: {page}"
     );
 
     let (status, _, _) = html(

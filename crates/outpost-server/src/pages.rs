@@ -1,0 +1,536 @@
+//! The customer pages' HTML: the new-ticket form, the status page with the conversation and the
+//! reply or rating form, and the one-line notices, in English and Simplified Chinese.
+//!
+//! Markup is written with maud's `html!`, which checks it at compile time and escapes every
+//! spliced value: ticket text, names, tokens and error reasons can only ever be text. The pages
+//! carry no JavaScript, and the Content-Security-Policy set on every response forbids scripts
+//! whatever a ticket contains.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use outpost_core::model::{Entry, EntryBody, Status, Ticket};
+
+/// The languages the customer pages are written in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Lang {
+    En,
+    Zh,
+}
+
+/// Every text of the pages, in one language.
+pub(crate) struct Text {
+    pub(crate) title_new: &'static str,
+    pub(crate) subject: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) contact: &'static str,
+    pub(crate) account: &'static str,
+    pub(crate) submit: &'static str,
+    pub(crate) ticket: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) keep_link: &'static str,
+    pub(crate) conversation: &'static str,
+    pub(crate) you: &'static str,
+    pub(crate) team: &'static str,
+    pub(crate) reply: &'static str,
+    pub(crate) send: &'static str,
+    pub(crate) rate: &'static str,
+    pub(crate) rate_prompt: &'static str,
+    pub(crate) comment: &'static str,
+    pub(crate) thanks: &'static str,
+    pub(crate) reopened: &'static str,
+    pub(crate) not_found: &'static str,
+    pub(crate) too_many: &'static str,
+    pub(crate) invalid: &'static str,
+}
+
+const EN: Text = Text {
+    title_new: "Contact support",
+    subject: "Subject",
+    description: "What happened?",
+    name: "Your name",
+    contact: "E-mail or phone",
+    account: "Account ID (optional)",
+    submit: "Submit",
+    ticket: "Ticket",
+    status: "Status",
+    keep_link: "Keep this page's address: it is the only way to follow your ticket.",
+    conversation: "Conversation",
+    you: "You",
+    team: "Support team",
+    reply: "Add a message",
+    send: "Send",
+    rate: "How did we do?",
+    rate_prompt: "1 = very unhappy, 5 = very happy",
+    comment: "Comment (optional)",
+    thanks: "Thank you for your rating.",
+    reopened:
+        "We are sorry. Your ticket has been reopened and we will get back to you within 24 hours.",
+    not_found: "This link is not valid.",
+    too_many: "Too many submissions from your network; please wait a minute.",
+    invalid: "Please fill in every required field.",
+};
+
+const ZH: Text = Text {
+    title_new: "联系客服",
+    subject: "标题",
+    description: "遇到了什么问题？",
+    name: "您的姓名",
+    contact: "邮箱或手机",
+    account: "账户号（选填）",
+    submit: "提交",
+    ticket: "工单",
+    status: "状态",
+    keep_link: "请保存本页地址：这是查看工单进度的唯一方式。",
+    conversation: "沟通记录",
+    you: "您",
+    team: "客服团队",
+    reply: "补充说明",
+    send: "发送",
+    rate: "请评价本次服务",
+    rate_prompt: "1 = 非常不满意，5 = 非常满意",
+    comment: "意见（选填）",
+    thanks: "感谢您的评价。",
+    reopened: "非常抱歉，您的工单已重新打开，我们会在 24 小时内回访。",
+    not_found: "链接无效。",
+    too_many: "提交过于频繁，请一分钟后再试。",
+    invalid: "请填写所有必填项。",
+};
+
+fn status_label(status: Status, lang: Lang) -> &'static str {
+    match (lang, status) {
+        (Lang::En, Status::New | Status::Triaged) => "Received",
+        (Lang::En, Status::Assigned | Status::InProgress) => "Being handled",
+        (Lang::En, Status::Pending) => "Waiting for your reply",
+        (Lang::En, Status::Resolved) => "Resolved",
+        (Lang::En, Status::Closed) => "Closed",
+        (Lang::Zh, Status::New | Status::Triaged) => "已受理",
+        (Lang::Zh, Status::Assigned | Status::InProgress) => "处理中",
+        (Lang::Zh, Status::Pending) => "等待您的回复",
+        (Lang::Zh, Status::Resolved) => "已解决",
+        (Lang::Zh, Status::Closed) => "已关闭",
+    }
+}
+
+impl Lang {
+    pub(crate) fn text(self) -> &'static Text {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub(crate) fn from_tag(tag: &str) -> Lang {
+        match outpost_core::Lang::from_tag(tag) {
+            outpost_core::Lang::ZhCn => Lang::Zh,
+            outpost_core::Lang::En => Lang::En,
+        }
+    }
+
+    /// `?lang=` wins, then the browser's first preference.
+    pub(crate) fn pick(query: Option<&str>, headers: &HeaderMap) -> Lang {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Lang::from_tag(query.unwrap_or(accept.trim_start()))
+    }
+}
+
+/// The pages' only styles, inline (the CSP allows inline styles and nothing else).
+const STYLE: &str = "body{font:15px/1.5 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;\
+    max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}label{display:block;margin-top:.8rem}\
+    input,textarea,select{width:100%;padding:.4rem;font:inherit}textarea{min-height:8rem}\
+    button{margin-top:1rem;padding:.5rem 1.2rem;font:inherit}.entry{border-left:3px solid #ccd;padding:.2rem .8rem;margin:.8rem 0;white-space:pre-wrap}\
+    .team{border-color:#4a7}.meta{color:#667;font-size:13px}";
+
+/// A complete page. No scripts are allowed to run, whatever a ticket contains.
+fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
+    let html = html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                // A constant: style sheets are raw text, which HTML escaping would corrupt.
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (title) }
+                (body)
+            }
+        }
+    };
+    let mut response = (status, html.into_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The new-ticket form, with `message` above it after a refused submission.
+pub(crate) fn new_ticket(status: StatusCode, lang: Lang, message: Option<&str>) -> Response {
+    let t = lang.text();
+    let body = html! {
+        @if let Some(message) = message {
+            p role="alert" { (message) }
+        }
+        form method="post" action={ "/c/new?lang=" (lang.tag()) } {
+            label { (t.subject) input name="subject" required maxlength="500"; }
+            label { (t.description) textarea name="description" required {} }
+            label { (t.name) input name="name" required; }
+            label { (t.contact) input name="contact" required; }
+            label { (t.account) input name="account_id"; }
+            button type="submit" { (t.submit) }
+        }
+    };
+    page(status, lang, t.title_new, body)
+}
+
+/// A page that is only its title: a notice such as "Thank you for your rating."
+pub(crate) fn notice(status: StatusCode, lang: Lang, title: &str) -> Response {
+    page(status, lang, title, html! {})
+}
+
+/// The answer to a link that leads to no ticket.
+pub(crate) fn not_found(lang: Lang) -> Response {
+    notice(StatusCode::NOT_FOUND, lang, lang.text().not_found)
+}
+
+/// The ticket's page behind the customer's link (`token`): its status, the customer's messages
+/// and the team's replies, then the rating form (resolved or closed, not rated yet) or the
+/// message form (any other status but closed).
+pub(crate) fn status(lang: Lang, token: &str, ticket: &Ticket, entries: &[Entry]) -> Response {
+    let t = lang.text();
+    let key = ticket.key.as_deref().unwrap_or("");
+    let rate = matches!(ticket.status, Status::Resolved | Status::Closed) && ticket.csat.is_none();
+    // Internal notes, events, verification records and risk actions never reach this page.
+    let conversation = entries.iter().filter_map(|entry| match &entry.body {
+        EntryBody::CustomerMessage { text } => Some((entry, t.you, false, text)),
+        EntryBody::Reply { text } => Some((entry, t.team, true, text)),
+        _ => None,
+    });
+    let body = html! {
+        p.meta {
+            (t.ticket) " " (key) " · " (t.status) ": "
+            strong { (status_label(ticket.status, lang)) }
+        }
+        p { (t.keep_link) }
+        h2 { (ticket.subject) }
+        div.entry { (ticket.description) }
+        h2 { (t.conversation) }
+        @for (entry, who, team, text) in conversation {
+            div.entry.team[team] {
+                span.meta { (who) " · " (entry.created_at.format("%Y-%m-%d %H:%M UTC")) }
+                "\n" (text)
+            }
+        }
+        @if rate {
+            h2 { (t.rate) }
+            form method="post" action={ "/c/t/" (token) "/csat?lang=" (lang.tag()) } {
+                label {
+                    (t.rate_prompt)
+                    select name="score" {
+                        @for score in (1..=5).rev() {
+                            option { (score) }
+                        }
+                    }
+                }
+                label { (t.comment) textarea name="comment" {} }
+                button type="submit" { (t.send) }
+            }
+        } @else if ticket.status != Status::Closed {
+            form method="post" action={ "/c/t/" (token) "/message?lang=" (lang.tag()) } {
+                label { (t.reply) textarea name="text" required {} }
+                button type="submit" { (t.send) }
+            }
+        }
+    };
+    page(StatusCode::OK, lang, &format!("{} {key}", t.ticket), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::Duration;
+    use outpost_core::model::Csat;
+    use outpost_synth::SynthConfig;
+
+    use super::*;
+
+    /// Every element the pages may contain; anything else in the markup was injected.
+    const ELEMENTS: &[&str] = &[
+        "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "strong",
+        "div", "span", "form", "label", "input", "textarea", "select", "option", "button",
+    ];
+
+    const HOSTILE: &[&str] = &[
+        "<script>alert(1)</script>",
+        "\"'><img src=x onerror=alert(2)>",
+        "</textarea><svg onload=alert(3)>",
+        "' autofocus onfocus='alert(4)",
+        "<iframe src=\"javascript:alert(5)\"></iframe>",
+    ];
+
+    fn html_of(response: Response) -> (StatusCode, HeaderMap, String) {
+        let (parts, body) = response.into_parts();
+        let bytes = futures_util::FutureExt::now_or_never(axum::body::to_bytes(body, usize::MAX))
+            .expect("a rendered page is a complete body")
+            .expect("the body reads");
+        let html = String::from_utf8(bytes.to_vec()).expect("pages are UTF-8");
+        (parts.status, parts.headers, html)
+    }
+
+    /// The names of the elements in `html`, in order.
+    fn elements(html: &str) -> Vec<&str> {
+        html.split('<')
+            .skip(1)
+            .filter(|rest| !rest.starts_with('/'))
+            .map(|rest| {
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '>')
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect()
+    }
+
+    fn assert_only_page_markup(html: &str) {
+        for element in elements(html) {
+            assert!(ELEMENTS.contains(&element), "<{element}> in {html}");
+        }
+        for attack in ["onerror=", "onload=", "onfocus="] {
+            // Present only as escaped text inside an element, never inside a tag.
+            for tag in html.split('<').skip(1) {
+                let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+                assert!(!tag.contains(attack), "{attack} inside <{tag}>");
+            }
+        }
+    }
+
+    fn ticket_with_timeline() -> (Ticket, Vec<Entry>) {
+        let data = outpost_synth::generate(&SynthConfig {
+            tickets: 1,
+            entries: 1,
+            ..SynthConfig::default()
+        });
+        let mut ticket = data.tickets[0].clone();
+        ticket.key = Some(format!("T-1{}", HOSTILE[1]));
+        ticket.subject = HOSTILE[0].into();
+        ticket.description = HOSTILE[1].into();
+        ticket.status = Status::InProgress;
+        ticket.csat = None;
+        let bodies = [
+            EntryBody::CustomerMessage {
+                text: HOSTILE[2].into(),
+            },
+            EntryBody::Reply {
+                text: HOSTILE[3].into(),
+            },
+            EntryBody::Note {
+                text: format!("INTERNAL {}", HOSTILE[4]),
+            },
+        ];
+        let entries = bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| Entry {
+                id: uuid::Uuid::now_v7(),
+                ticket_id: ticket.id,
+                author: None,
+                body,
+                created_at: ticket.created_at + Duration::minutes(i as i64),
+            })
+            .collect();
+        (ticket, entries)
+    }
+
+    #[test]
+    fn hostile_ticket_text_is_shown_as_text_on_the_status_page() {
+        let (ticket, entries) = ticket_with_timeline();
+        let token = "tok\"><script>alert(6)</script>";
+        let (status, headers, html) = html_of(super::status(Lang::En, token, &ticket, &entries));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        );
+        assert_only_page_markup(&html);
+        assert!(
+            html.contains("<h2>&lt;script&gt;alert(1)&lt;/script&gt;</h2>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<div class=\"entry\">&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;</div>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<title>Ticket T-1&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;</title>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("\n&lt;/textarea&gt;&lt;svg onload=alert(3)&gt;</div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("\n' autofocus onfocus='alert(4)</div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "action=\"/c/t/tok&quot;&gt;&lt;script&gt;alert(6)&lt;/script&gt;/message?lang=en\""
+            ),
+            "{html}"
+        );
+        assert!(
+            !html.contains("INTERNAL"),
+            "internal notes never reach the customer"
+        );
+    }
+
+    #[test]
+    fn the_status_page_offers_the_form_its_status_allows() {
+        let (mut ticket, entries) = ticket_with_timeline();
+        let forms = |ticket: &Ticket| {
+            let (_, _, html) = html_of(super::status(Lang::Zh, "tok", ticket, &entries));
+            assert!(
+                html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
+                "{html}"
+            );
+            let names: BTreeSet<String> = html
+                .split(" name=\"")
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+                .filter(|name| name != "viewport")
+                .collect();
+            let actions: Vec<&str> = html
+                .split(" action=\"")
+                .skip(1)
+                .map(|rest| &rest[..rest.find('"').unwrap()])
+                .collect();
+            (names, actions.join(" "), html.clone())
+        };
+
+        let (names, actions, html) = forms(&ticket);
+        assert_eq!(names, BTreeSet::from(["text".to_owned()]));
+        assert_eq!(actions, "/c/t/tok/message?lang=zh-CN");
+        assert!(html.contains("处理中") && html.contains("客服团队") && html.contains("您 · "));
+
+        ticket.status = Status::Resolved;
+        let (names, actions, html) = forms(&ticket);
+        assert_eq!(names, BTreeSet::from(["score".into(), "comment".into()]));
+        assert_eq!(actions, "/c/t/tok/csat?lang=zh-CN");
+        assert!(html.contains(
+            "<select name=\"score\"><option>5</option><option>4</option><option>3</option>\
+             <option>2</option><option>1</option></select>"
+        ));
+
+        ticket.csat = Some(Csat {
+            score: 5,
+            comment: None,
+            at: ticket.created_at,
+        });
+        let (names, _, _) = forms(&ticket);
+        assert_eq!(
+            names,
+            BTreeSet::from(["text".to_owned()]),
+            "rated: the message form is back"
+        );
+        ticket.status = Status::Closed;
+        let (names, actions, _) = forms(&ticket);
+        assert!(
+            names.is_empty() && actions.is_empty(),
+            "a closed, rated ticket takes nothing"
+        );
+    }
+
+    #[test]
+    fn the_new_ticket_form_escapes_its_message_and_keeps_its_fields() {
+        for lang in [Lang::En, Lang::Zh] {
+            let (status, headers, html) =
+                html_of(new_ticket(StatusCode::BAD_REQUEST, lang, Some(HOSTILE[1])));
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+            assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_only_page_markup(&html);
+            assert!(html
+                .contains("<p role=\"alert\">&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;</p>"));
+            let t = lang.text();
+            let expected = format!(
+                "<form method=\"post\" action=\"/c/new?lang={tag}\">\
+                 <label>{}<input name=\"subject\" required maxlength=\"500\"></label>\
+                 <label>{}<textarea name=\"description\" required></textarea></label>\
+                 <label>{}<input name=\"name\" required></label>\
+                 <label>{}<input name=\"contact\" required></label>\
+                 <label>{}<input name=\"account_id\"></label>\
+                 <button type=\"submit\">{}</button></form>",
+                t.subject,
+                t.description,
+                t.name,
+                t.contact,
+                t.account,
+                t.submit,
+                tag = lang.tag(),
+            );
+            assert!(html.contains(&expected), "{html}");
+            assert!(html.contains(&format!("<title>{0}</title>", t.title_new)));
+        }
+        let (_, _, html) = html_of(new_ticket(StatusCode::OK, Lang::En, None));
+        assert!(!html.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn notices_are_their_escaped_title_and_nothing_else() {
+        let (status, _, html) = html_of(notice(StatusCode::OK, Lang::En, HOSTILE[0]));
+        assert_eq!(status, StatusCode::OK);
+        assert_only_page_markup(&html);
+        assert!(
+            html.ends_with("<body><h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1></body></html>")
+        );
+        let (status, _, html) = html_of(not_found(Lang::Zh));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("<h1>链接无效。</h1>"));
+    }
+
+    #[test]
+    fn the_language_follows_the_query_then_the_browser() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static(" zh-CN,en;q=0.8"),
+        );
+        assert_eq!(Lang::pick(None, &headers), Lang::Zh);
+        assert_eq!(Lang::pick(Some("en"), &headers), Lang::En);
+        assert_eq!(Lang::pick(None, &HeaderMap::new()), Lang::En);
+        assert_eq!(Lang::from_tag("zh-TW").tag(), "zh-CN");
+    }
+}
