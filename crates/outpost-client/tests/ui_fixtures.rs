@@ -513,7 +513,8 @@ async fn record() -> (String, String) {
         }
     }))
     .unwrap();
-    r.answer("change.create", desk.change(create).await);
+    r.answer("change.create", desk.change(create.clone()).await);
+    r.err("change.create.again", desk.change(create).await);
     r.answer("ticket.created", desk.ticket(id(30)).await);
     desk.lock().await;
 
@@ -556,6 +557,23 @@ async fn record() -> (String, String) {
         desk.ticket(sensitive.id).await,
     );
     r.err("change.redact.again", desk.change(redact()).await);
+    // The same customer calls again about the same thing: a recurring issue in the report,
+    // named by the first ticket's key and the new (unsynced) ticket's id.
+    pin_clock_for_tests(Some(now - Duration::minutes(5)));
+    let again: Mutation = serde_json::from_value(json!({
+        "name": "ticket.create",
+        "args": {
+            "id": id(31), "subject": "实名信息修改还在审核", "description": "",
+            "requester": sensitive.requester, "channel": "phone", "language": "zh-CN",
+            "category": sensitive.category, "priority": "P3", "risk": "none",
+            "department": sensitive.department, "tags": []
+        }
+    }))
+    .unwrap();
+    desk.change(again).await.unwrap();
+    pin_clock_for_tests(Some(now));
+    r.answer("report.recurring", desk.report(report_params(now)).await);
+    r.answer("ticket.called_again", desk.ticket(id(31)).await);
     r.err(
         "audit_page.offline",
         desk.audit_page(AuditQuery::default()).await,

@@ -1,7 +1,7 @@
 import { createSignal, type JSX } from "solid-js";
 import { render } from "@solidjs/testing-library";
-import type { ChangeNotice, DeskEvent, Settings, SyncStatus } from "../backend";
-import { FakeBackend, type FakeOptions } from "../backend/mock";
+import type { ChangeNotice, DeskEvent, QueuePage, Settings, SyncStatus } from "../backend";
+import { FakeBackend, recorded, recordedTickets, type FakeOptions } from "../backend/mock";
 import { DeskCtx, type DeskContext } from "../state/app";
 
 /** The fake backend signed in as the recorded agent. */
@@ -12,6 +12,26 @@ export function mockBackend(options: FakeOptions = {}): FakeBackend {
 /** The fake backend signed in as the recorded supervisor. */
 export function supervisorBackend(options: FakeOptions = {}): FakeBackend {
   return mockBackend({ as: "supervisor", ...options });
+}
+
+/**
+ * The fake on a first run: no profile on this machine yet, so the app shows the sign-in form
+ * (with a profile, a signed-out start is the lock screen).
+ */
+export function firstRun(options: FakeOptions = {}): FakeBackend {
+  const mock = new FakeBackend({ ...options, signedIn: false });
+  const settings: Settings = { idle_lock_minutes: 15, theme: "system", language: "en" };
+  return mock.on("app_start", { profile: null, me: null, keychain: options.keychain ?? "available", settings });
+}
+
+/** The recorded queue narrowed to the tickets whose detail was recorded, so every row opens. */
+export function openableQueue(mock: FakeBackend): QueuePage {
+  const tickets = recordedTickets();
+  const page = recorded<QueuePage>("queue.all");
+  page.rows = page.rows.filter((r) => tickets.has(r.id));
+  page.next = null;
+  mock.on("queue", page).on("queue_count", page.rows.length);
+  return page;
 }
 
 /** The desk context App builds after sign-in, over `backend`. */
