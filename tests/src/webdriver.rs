@@ -1,20 +1,21 @@
-//! A small W3C WebDriver client for the desktop suite: `tauri-driver` in front of Debian's
-//! WebKitWebDriver, driving the real `outpost-desktop` binary (its front end embedded). Only
-//! what the scenarios use: sessions, CSS lookups, clicks, typing, text, attributes, scripts and
-//! screenshots. Every wait is bounded.
+//! The desktop suite's WebDriver side: `tauri-driver` in front of Debian's WebKitWebDriver,
+//! driving the real `outpost-desktop` binary (its front end embedded), through the fantoccini
+//! client. `Session` keeps to what the scenarios use (CSS lookups, clicks, typing, text,
+//! attributes, scripts, screenshots) and bounds every wait and every command.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::process::{tail, ChildGuard};
 use crate::server::free_port;
 
-/// The key WebDriver uses for element references.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Longest a single WebDriver command may take (a session start launches the app).
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 
 /// The desktop binary next to the test executable.
 pub fn desktop_bin() -> PathBuf {
@@ -99,95 +100,56 @@ impl Driver {
 
     /// A session that starts the app.
     pub async fn session(&self, application: &Path) -> Session {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{}", self.port);
-        let caps = json!({
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "wry",
-                    "tauri:options": { "application": application },
-                }
-            }
-        });
-        let response: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .expect("create a WebDriver session")
-            .json()
-            .await
-            .expect("a session answer");
-        let id = response["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {response}\n{}", self.log()))
-            .to_owned();
-        Session {
-            http,
-            base: format!("{base}/session/{id}"),
-        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("wry"));
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": application }),
+        );
+        // The driver is on loopback: plain HTTP, no TLS stack.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = within(
+            "create a WebDriver session",
+            ClientBuilder::new(connector)
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{}", self.port)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no session: {e:?}\n{}", self.log()));
+        Session { client }
     }
 }
 
 /// An element reference.
 #[derive(Debug, Clone)]
-pub struct Element(String);
+pub struct Element(fantoccini::elements::Element);
 
 pub struct Session {
-    http: reqwest::Client,
-    base: String,
+    client: fantoccini::Client,
 }
 
-/// A WebDriver error answer (`value.error`), e.g. "no such element".
+/// A WebDriver error answer (e.g. "no such element"), or a command that took too long.
 #[derive(Debug)]
 pub struct WdError(pub String);
 
+/// Runs one WebDriver command, bounded by [`COMMAND_LIMIT`].
+async fn within<T, E: std::fmt::Display>(
+    what: &str,
+    command: impl std::future::IntoFuture<Output = Result<T, E>>,
+) -> Result<T, WdError> {
+    match tokio::time::timeout(COMMAND_LIMIT, command.into_future()).await {
+        Ok(result) => result.map_err(|e| WdError(format!("{what}: {e}"))),
+        Err(_) => Err(WdError(format!("{what}: no answer in {COMMAND_LIMIT:?}"))),
+    }
+}
+
 impl Session {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, WdError> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| WdError(e.to_string()))?;
-        let value: Value = response.json().await.map_err(|e| WdError(e.to_string()))?;
-        match value["value"].get("error") {
-            Some(error) => Err(WdError(format!(
-                "{}: {}",
-                error,
-                value["value"]["message"].as_str().unwrap_or_default()
-            ))),
-            None => Ok(value["value"].clone()),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value, WdError> {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> Result<Value, WdError> {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
     /// Every element matching `css`, now.
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
-        match self
-            .post("/elements", json!({"using": "css selector", "value": css}))
+        within("find elements", self.client.find_all(Locator::Css(css)))
             .await
-        {
-            Ok(Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v[ELEMENT].as_str().map(|s| Element(s.to_owned())))
-                .collect(),
-            _ => Vec::new(),
-        }
+            .map(|found| found.into_iter().map(Element).collect())
+            .unwrap_or_default()
     }
 
     /// The first element matching `css`, waiting up to `limit` for it to appear.
@@ -234,68 +196,54 @@ impl Session {
     }
 
     pub async fn click(&self, element: &Element) {
-        self.post(&format!("/element/{}/click", element.0), json!({}))
+        within("click", element.0.click())
             .await
-            .unwrap_or_else(|e| panic!("click: {e:?}"));
+            .unwrap_or_else(|e| panic!("{e:?}"));
     }
 
     pub async fn clear(&self, element: &Element) {
-        let _ = self
-            .post(&format!("/element/{}/clear", element.0), json!({}))
-            .await;
+        let _ = within("clear", element.0.clear()).await;
     }
 
     pub async fn type_text(&self, element: &Element, text: &str) {
-        self.post(
-            &format!("/element/{}/value", element.0),
-            json!({ "text": text }),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("type into an element: {e:?}"));
+        within("type into an element", element.0.send_keys(text))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
     }
 
     pub async fn text(&self, element: &Element) -> String {
-        self.get(&format!("/element/{}/text", element.0))
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        within("text", element.0.text()).await.unwrap_or_default()
     }
 
     pub async fn attribute(&self, element: &Element, name: &str) -> Option<String> {
-        self.get(&format!("/element/{}/attribute/{name}", element.0))
+        within("attribute", element.0.attr(name))
             .await
             .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
+            .flatten()
     }
 
     /// Runs `body` as a function in the page; returns its value.
     pub async fn script(&self, body: &str) -> Result<Value, WdError> {
-        self.post("/execute/sync", json!({ "script": body, "args": [] }))
-            .await
+        within("script", self.client.execute(body, Vec::new())).await
     }
 
     /// Runs `body` as an asynchronous function in the page: it calls `arguments[0](value)`
     /// when done. WebDriver's script timeout bounds it.
     pub async fn script_async(&self, body: &str) -> Result<Value, WdError> {
-        self.post("/execute/async", json!({ "script": body, "args": [] }))
-            .await
+        within("script", self.client.execute_async(body, Vec::new())).await
     }
 
     /// Sets the script timeout (milliseconds) for [`Session::script_async`].
     pub async fn set_script_timeout(&self, ms: u64) {
-        let _ = self.post("/timeouts", json!({ "script": ms })).await;
+        let timeouts = TimeoutConfiguration::new(Some(Duration::from_millis(ms)), None, None);
+        let _ = within("set timeouts", self.client.update_timeouts(timeouts)).await;
     }
 
     /// Saves a PNG of the window.
     pub async fn screenshot(&self, path: &Path) {
-        let data = self
-            .get("/screenshot")
+        let png = within("screenshot", self.client.screenshot())
             .await
-            .unwrap_or_else(|e| panic!("screenshot: {e:?}"));
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap_or_default())
-            .expect("a base64 screenshot");
+            .unwrap_or_else(|e| panic!("{e:?}"));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).expect("a screenshot directory");
         }
@@ -304,6 +252,6 @@ impl Session {
 
     /// Ends the session (the app is closed).
     pub async fn quit(self) {
-        let _ = self.http.delete(&self.base).send().await;
+        let _ = within("end the session", self.client.close()).await;
     }
 }
