@@ -749,6 +749,27 @@ fn audit(
     let broken = tampered.iter().find_map(|e| v.push(e).err());
     assert!(broken.is_some());
     r.ok("audit_verify.broken", check(broken));
+    // Event #5 gone: the Desk names the gap.
+    let mut v = Verifier::new();
+    let missing = events
+        .iter()
+        .filter(|e| e.chained.event.seq != 5)
+        .find_map(|e| v.push(&e.chained).err());
+    assert!(missing.is_some());
+    r.ok("audit_verify.missing", check(missing));
+    // A head verified earlier that is no longer part of the chain: history was rewritten.
+    let earlier = ChainHead {
+        last_seq: verified.head.last_seq - 3,
+        hash: Hash32::digest(b"a head from before the rewrite"),
+    };
+    r.ok(
+        "audit_verify.rewritten",
+        outpost_client::supervisor::ChainCheck {
+            previous: Some(earlier),
+            previous_matches: Some(false),
+            ..check(None)
+        },
+    );
 
     let export = AuditExport::new(
         events.iter().map(|e| e.chained.clone()).collect(),
