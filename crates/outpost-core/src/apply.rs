@@ -429,19 +429,22 @@ fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection>
 /// The agent who last resolved the ticket, from its timeline: who takes it back when a low
 /// satisfaction score reopens it and nobody holds it.
 pub fn last_resolver(timeline: &[Entry]) -> Option<UserId> {
-    timeline.iter().rev().find_map(|e| match (&e.body, e.author) {
-        (
-            EntryBody::Event {
-                event:
-                    TicketEvent::StatusChanged {
-                        to: Status::Resolved,
-                        ..
-                    },
-            },
-            Some(author),
-        ) => Some(author),
-        _ => None,
-    })
+    timeline
+        .iter()
+        .rev()
+        .find_map(|e| match (&e.body, e.author) {
+            (
+                EntryBody::Event {
+                    event:
+                        TicketEvent::StatusChanged {
+                            to: Status::Resolved,
+                            ..
+                        },
+                },
+                Some(author),
+            ) => Some(author),
+            _ => None,
+        })
 }
 
 /// Applies `mutation` to `current` (the ticket it names, if it exists).

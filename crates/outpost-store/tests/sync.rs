@@ -820,7 +820,10 @@ fn a_revocation_purges_the_ticket_but_keeps_other_queued_work() {
     sync_up(&mut store, &mut server, later(4));
     let problems = store.sync_problems().unwrap();
     assert_eq!(problems.len(), 1);
-    assert_eq!(problems[0].code, outpost_core::error::ErrorCode::TicketNotFound);
+    assert_eq!(
+        problems[0].code,
+        outpost_core::error::ErrorCode::TicketNotFound
+    );
     assert!(store.attachment(attachment_id).unwrap().is_some());
     store.dismiss(problems[0].id).unwrap();
     assert!(store.attachment(attachment_id).unwrap().is_none());
