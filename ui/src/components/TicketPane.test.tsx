@@ -242,3 +242,15 @@ describe("change notices", () => {
     await eventually(() => expect(screen.getByTestId("ticket-pane").textContent).toContain("no longer visible"));
   });
 });
+
+describe("a ticket the desk cannot open", () => {
+  it("shows the desk's error in the pane and nothing else", async () => {
+    const refusal = recordedError("ticket.unknown");
+    const mock = mockBackend().on("ticket", refusal);
+    const ctx = await deskContext(mock);
+    renderInDesk(ctx, () => <TicketPane ticketId="00000000-0000-7000-8000-0000000000ff" />);
+    const pane = screen.getByTestId("ticket-pane");
+    await eventually(() => expect(pane.querySelector(".error")?.textContent).toBe(errorText(refusal)));
+    expect(screen.queryByTestId("ticket-key")).toBeNull();
+  });
+});

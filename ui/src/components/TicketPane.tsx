@@ -46,6 +46,8 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
     ),
   );
   createEffect(() => {
+    // Reading `latest` of a failed resource throws its error; the pane shows that error instead.
+    if (detail.error) return;
     const d = detail.latest;
     if (d) rememberKeys([d.ticket]);
   });
