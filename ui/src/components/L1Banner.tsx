@@ -3,6 +3,7 @@ import type { L1Freeze } from "../backend";
 import { now } from "../lib/clock";
 import { formatDuration } from "../lib/time";
 import { t } from "../i18n";
+import { L1_FREEZE_WITHIN_SECONDS } from "../backend/rules.gen";
 
 /**
  * The persistent L1 banner with the freeze clock. The Desk decides the clock (when the risk was
@@ -29,7 +30,7 @@ export function L1Banner(props: { clock: L1Freeze | null }) {
     <Show when={view()}>
       {(v) => (
         <div class="l1-banner" role="status" data-testid="l1-banner" data-state={v().state}>
-          <strong>{t("l1.title")}</strong> <span data-testid="l1-clock">{v().text}</span>
+          <strong>{t("l1.title", { minutes: L1_FREEZE_WITHIN_SECONDS / 60 })}</strong> <span data-testid="l1-clock">{v().text}</span>
         </div>
       )}
     </Show>

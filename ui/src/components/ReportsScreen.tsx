@@ -33,6 +33,7 @@ import {
 } from "../lib/reports";
 import { departmentLabel, locale, t, type Key } from "../i18n";
 import { ChartView } from "./Chart";
+import { LOW_CSAT_SCORE } from "../backend/rules.gen";
 
 const REFRESH_DEBOUNCE_MS = 1000;
 
@@ -333,6 +334,7 @@ function summaryOf(section: Section, r: Report): string | null {
             average: r.csat.average === null ? "—" : new Intl.NumberFormat(locale(), { maximumFractionDigits: 2, minimumFractionDigits: 2 }).format(r.csat.average),
             count: n(r.csat.responses),
             low: n(r.csat.low),
+            threshold: LOW_CSAT_SCORE,
           })
         : null;
     case "reopen":

@@ -265,7 +265,7 @@ export const en = {
   "clock_state.met": "Met",
   "clock_state.met_late": "Met late",
 
-  "l1.title": "L1 risk — freeze the account within 10 minutes.",
+  "l1.title": "L1 risk — freeze the account within {minutes} minutes.",
   "l1.running": "{time} left to freeze",
   "l1.overdue": "Freeze overdue by {time}",
   "l1.met": "Frozen in time ({time} after the risk was raised)",
@@ -692,7 +692,7 @@ export const en = {
   "report.duration.minutes": "{m} min",
   "report.duration.hours": "{h} h {m} min",
   "report.duration.days": "{d} d {h} h",
-  "report.csat.summary": "Average {average} · responses: {count} · low scores (1–2): {low}",
+  "report.csat.summary": "Average {average} · responses: {count} · low scores (1–{threshold}): {low}",
   "report.reopen.summary": "{reopened} of {resolved} resolved tickets were reopened ({rate}).",
   "report.reopen.kept": "Stayed resolved",
   "report.times.summary": "Median first response {first}; median resolution {resolution}.",

@@ -267,7 +267,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "clock_state.met": "已达成",
   "clock_state.met_late": "超时达成",
 
-  "l1.title": "一级风险 — 须在 10 分钟内冻结账户。",
+  "l1.title": "一级风险 — 须在 {minutes} 分钟内冻结账户。",
   "l1.running": "距冻结时限还剩 {time}",
   "l1.overdue": "冻结已超时 {time}",
   "l1.met": "已按时冻结（风险升级后 {time}）",
@@ -694,7 +694,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "report.duration.minutes": "{m} 分钟",
   "report.duration.hours": "{h} 小时 {m} 分钟",
   "report.duration.days": "{d} 天 {h} 小时",
-  "report.csat.summary": "平均 {average} 分 · 评价 {count} 份 · 低分（1–2 分）{low} 份",
+  "report.csat.summary": "平均 {average} 分 · 评价 {count} 份 · 低分（1–{threshold} 分）{low} 份",
   "report.reopen.summary": "{resolved} 个已解决工单中有 {reopened} 个被重新打开（{rate}）。",
   "report.reopen.kept": "保持已解决",
   "report.times.summary": "首次响应中位数 {first}；解决时长中位数 {resolution}。",
