@@ -241,7 +241,10 @@ pub use ts_specs::{command_specs, CommandSpec};
 /// The TypeScript generator's reader of the table (tests/commands.rs).
 #[cfg(feature = "ts")]
 mod ts_specs {
-    #[allow(unused_imports)]
+    #[allow(
+        unused_imports,
+        reason = "the table's bodies may name any of these; the specs read only the types"
+    )]
     use super::prelude::*;
 
     /// One command as the TypeScript side sees it; types are ts-rs names.

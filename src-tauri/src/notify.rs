@@ -20,7 +20,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn label(key: &Option<String>, subject: &str) -> String {
+fn label(key: Option<&String>, subject: &str) -> String {
     let subject: String = subject.chars().take(120).collect();
     match key {
         Some(key) => format!("{key} · {}", escape(&subject)),
@@ -39,7 +39,7 @@ pub fn text(alert: &Alert, language: Language) -> (String, String) {
                 "New P1 ticket"
             }
             .to_owned(),
-            label(key, subject),
+            label(key.as_ref(), subject),
         ),
         Alert::SlaAtRisk { key, subject, .. } => (
             if zh {
@@ -48,11 +48,11 @@ pub fn text(alert: &Alert, language: Language) -> (String, String) {
                 "SLA at risk"
             }
             .to_owned(),
-            label(key, subject),
+            label(key.as_ref(), subject),
         ),
         Alert::SlaBreached { key, subject, .. } => (
             if zh { "SLA 已超时" } else { "SLA breached" }.to_owned(),
-            label(key, subject),
+            label(key.as_ref(), subject),
         ),
         Alert::Conflict { count } => (
             if zh { "同步冲突" } else { "Sync conflict" }.to_owned(),

@@ -104,21 +104,20 @@ fn method(spec: &CommandSpec) -> Method {
         .iter()
         .map(|(n, ty)| (camel(n), ty.as_str(), optional == Some(*n)))
         .collect();
-    let (params, object) = match hint(spec, "object") {
-        Some(object) => (vec![format!("args: {object}")], "{ ...args }".to_owned()),
-        None => {
-            let params = args
-                .iter()
-                .map(|(n, ty, opt)| format!("{n}{}: {ty}", if *opt { "?" } else { "" }))
-                .collect();
-            let keys: Vec<&str> = args.iter().map(|(n, _, _)| n.as_str()).collect();
-            let object = if keys.is_empty() {
-                "{}".to_owned()
-            } else {
-                format!("{{ {} }}", keys.join(", "))
-            };
-            (params, object)
-        }
+    let (params, object) = if let Some(object) = hint(spec, "object") {
+        (vec![format!("args: {object}")], "{ ...args }".to_owned())
+    } else {
+        let params = args
+            .iter()
+            .map(|(n, ty, opt)| format!("{n}{}: {ty}", if *opt { "?" } else { "" }))
+            .collect();
+        let keys: Vec<&str> = args.iter().map(|(n, _, _)| n.as_str()).collect();
+        let object = if keys.is_empty() {
+            "{}".to_owned()
+        } else {
+            format!("{{ {} }}", keys.join(", "))
+        };
+        (params, object)
     };
     let mut params = params;
     let wire_result = if result == "void" { "null" } else { &result };

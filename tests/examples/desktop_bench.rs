@@ -252,38 +252,35 @@ async fn main() {
     let seeded = seed_dir
         .as_ref()
         .filter(|d| d.join(format!("server-{tickets}.db")).exists());
-    let credentials = match seeded {
-        Some(dir) => {
-            std::fs::copy(
-                dir.join(format!("server-{tickets}.db")),
-                work.path().join("server.db"),
-            )
-            .expect("copy the seeded database");
-            std::fs::read_to_string(dir.join(format!("demo-{tickets}.txt"))).expect("credentials")
-        }
-        None => {
-            let run = |a: &[&str]| {
-                let out = Command::new(&server_bin)
-                    .args(["--database-url", &db])
-                    .args(a)
-                    .output()
-                    .expect("outpost-server");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8_lossy(&out.stdout).into_owned()
-            };
-            run(&[
-                "init",
-                "--org",
-                "Bench",
-                "--admin-email",
-                "admin@bench.example",
-            ]);
-            run(&["demo", "--tickets", &tickets.to_string()])
-        }
+    let credentials = if let Some(dir) = seeded {
+        std::fs::copy(
+            dir.join(format!("server-{tickets}.db")),
+            work.path().join("server.db"),
+        )
+        .expect("copy the seeded database");
+        std::fs::read_to_string(dir.join(format!("demo-{tickets}.txt"))).expect("credentials")
+    } else {
+        let run = |a: &[&str]| {
+            let out = Command::new(&server_bin)
+                .args(["--database-url", &db])
+                .args(a)
+                .output()
+                .expect("outpost-server");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        run(&[
+            "init",
+            "--org",
+            "Bench",
+            "--admin-email",
+            "admin@bench.example",
+        ]);
+        run(&["demo", "--tickets", &tickets.to_string()])
     };
     let supervisor: Vec<&str> = credentials
         .lines()

@@ -72,15 +72,14 @@ pub fn scratch_dir() -> tempfile::TempDir {
 /// A seed for this run's randomness, printed so a failure can be replayed with
 /// `OUTPOST_TEST_SEED=<seed>`.
 pub fn seed(test: &str) -> u64 {
-    let seed = match std::env::var("OUTPOST_TEST_SEED") {
-        Ok(s) => s.parse().expect("OUTPOST_TEST_SEED must be a number"),
-        Err(_) => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos();
-            (nanos as u64) ^ u64::from(std::process::id())
-        }
+    let seed = if let Ok(s) = std::env::var("OUTPOST_TEST_SEED") {
+        s.parse().expect("OUTPOST_TEST_SEED must be a number")
+    } else {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        (nanos as u64) ^ u64::from(std::process::id())
     };
     eprintln!("{test}: seed {seed} (replay with OUTPOST_TEST_SEED={seed})");
     seed

@@ -286,12 +286,9 @@ fn canned(status: u16) -> Vec<u8> {
 }
 
 async fn serve(client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
-    let upstream = match TcpStream::connect(shared.upstream).await {
-        Ok(stream) => stream,
-        Err(_) => {
-            shared.count(|s| s.upstream_refused += 1);
-            return Ok(());
-        }
+    let Ok(upstream) = TcpStream::connect(shared.upstream).await else {
+        shared.count(|s| s.upstream_refused += 1);
+        return Ok(());
     };
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);

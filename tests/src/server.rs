@@ -131,10 +131,10 @@ fn parse_account(email: &str, line: &str) -> Account {
         .and_then(|(_, rest)| rest.split_once(')'))
         .and_then(|(id, _)| id.parse().ok())
         .unwrap_or_else(|| panic!("no user id in {line:?}"));
-    let password = line
-        .rsplit_once("password: ")
-        .map(|(_, p)| p.trim().to_owned())
-        .unwrap_or_else(|| panic!("no password in {line:?}"));
+    let password = line.rsplit_once("password: ").map_or_else(
+        || panic!("no password in {line:?}"),
+        |(_, p)| p.trim().to_owned(),
+    );
     Account {
         email: email.to_owned(),
         password,
@@ -550,10 +550,10 @@ impl Server {
             self.dir.path(),
         )
         .await;
-        last_line(&output)
-            .rsplit_once("shown once: ")
-            .map(|(_, key)| key.trim().to_owned())
-            .unwrap_or_else(|| panic!("no intake key in {output:?}"))
+        last_line(&output).rsplit_once("shown once: ").map_or_else(
+            || panic!("no intake key in {output:?}"),
+            |(_, key)| key.trim().to_owned(),
+        )
     }
 
     /// `POST /v1/admin/users/{id}/departments` as the admin.

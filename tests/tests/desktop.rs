@@ -16,7 +16,7 @@ use outpost_system_tests::{wait_for, Backend, Client, Server};
 use uuid::Uuid;
 
 const XSS_SUBJECT: &str = r#"<img src=x onerror="window.__xss=1"> card blocked"#;
-const XSS_BODY: &str = r#"<script>window.__xss=1</script> please help <b>now</b>"#;
+const XSS_BODY: &str = r"<script>window.__xss=1</script> please help <b>now</b>";
 
 fn out_dir() -> PathBuf {
     std::env::var_os("OUTPOST_E2E_OUT").map_or_else(
@@ -81,7 +81,7 @@ async fn create_hostile_ticket(server: &Server) -> Uuid {
 /// Signs in through the first-run screen; takes the passphrase path when the machine has no
 /// usable keychain.
 async fn sign_in(s: &Session, server: &Server) {
-    sign_in_as(s, server, &server.org.ann).await
+    sign_in_as(s, server, &server.org.ann).await;
 }
 
 async fn sign_in_as(s: &Session, server: &Server, account: &outpost_system_tests::Account) {

@@ -252,7 +252,10 @@ fn root_aliases(root: &syn::File, modules: &BTreeSet<String>) -> BTreeMap<String
 
 /// Every path a use tree spells out, segment by segment with the line of each, and the name it
 /// binds (`None` for a glob).
-#[allow(clippy::type_complexity)]
+#[allow(
+    clippy::type_complexity,
+    reason = "one tuple per imported path: its segments and the name it binds"
+)]
 fn flatten_use(
     tree: &syn::UseTree,
     prefix: &mut Vec<(String, usize)>,
@@ -389,30 +392,27 @@ impl Reader<'_> {
 impl<'ast> Visit<'ast> for Reader<'_> {
     fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
         self.path.push(module.ident.to_string());
-        match &module.content {
-            Some((_, items)) => {
-                for item in items {
-                    self.visit_item(item);
-                }
+        if let Some((_, items)) = &module.content {
+            for item in items {
+                self.visit_item(item);
             }
-            None => {
-                let dir = self
-                    .path
-                    .iter()
-                    .fold(self.src.to_path_buf(), |dir, segment| dir.join(segment));
-                let flat = dir.with_extension("rs");
-                let file = if flat.exists() {
-                    flat
-                } else {
-                    dir.join("mod.rs")
-                };
-                let parsed = parse(&file);
-                let outer = std::mem::replace(&mut self.file, file);
-                for item in &parsed.items {
-                    self.visit_item(item);
-                }
-                self.file = outer;
+        } else {
+            let dir = self
+                .path
+                .iter()
+                .fold(self.src.to_path_buf(), |dir, segment| dir.join(segment));
+            let flat = dir.with_extension("rs");
+            let file = if flat.exists() {
+                flat
+            } else {
+                dir.join("mod.rs")
+            };
+            let parsed = parse(&file);
+            let outer = std::mem::replace(&mut self.file, file);
+            for item in &parsed.items {
+                self.visit_item(item);
             }
+            self.file = outer;
         }
         self.path.pop();
     }

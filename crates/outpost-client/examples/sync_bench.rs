@@ -230,7 +230,7 @@ async fn main() {
         .expect("free port")
         .port();
     let server = format!("http://127.0.0.1:{port}");
-    let _server = Guard(
+    let server_process = Guard(
         Command::new(&server_bin)
             .args(["--database-url", &db, "serve"])
             .env("OUTPOST_BIND", format!("127.0.0.1:{port}"))
@@ -254,7 +254,7 @@ async fn main() {
         .expect("sign in");
     let sign_in_s = signed_in.elapsed().as_secs_f64();
     let rss_before = peak_rss_mib();
-    let server_pid = _server.0.id().to_string();
+    let server_pid = server_process.0.id().to_string();
     let (client_cpu, server_cpu) = (cpu_seconds("self"), cpu_seconds(&server_pid));
     let started = Instant::now();
     a.sync_now().await.expect("initial sync");
@@ -266,8 +266,7 @@ async fn main() {
     let count = a
         .queue(Default::default(), Default::default(), None, 1)
         .await
-        .map(|p| p.rows.len())
-        .unwrap_or(0);
+        .map_or(0, |p| p.rows.len());
     assert!(count > 0, "the cache has tickets");
     let peak = peak_rss_mib();
     println!(
@@ -275,18 +274,14 @@ async fn main() {
     );
     println!("| measurement | result |");
     println!("| --- | --- |");
-    println!(
-        "| sign-in (Argon2id passphrase key + login) | {:.2} s |",
-        sign_in_s
-    );
+    println!("| sign-in (Argon2id passphrase key + login) | {sign_in_s:.2} s |");
     println!(
         "| initial sync: {tickets} tickets + {} entries into an empty cache | {:.2} s |",
-        tickets as u64 * 3,
+        u64::from(tickets) * 3,
         initial_s
     );
     println!(
-        "| peak resident memory of the client process | {:.0} MiB (before the sync: {:.0} MiB) |",
-        peak, rss_before
+        "| peak resident memory of the client process | {peak:.0} MiB (before the sync: {rss_before:.0} MiB) |"
     );
     println!(
         "| CPU during the initial sync: client process / server process | {client_cpu:.2} s / {server_cpu:.2} s |"
@@ -346,7 +341,7 @@ async fn main() {
                     latencies.push(Duration::from_millis((at - sent).max(0) as u64));
                     break;
                 }
-                Ok(_) => continue,
+                Ok(_) => {}
                 Err(_) => {
                     eprintln!("edit {i} not seen by B within 10 s");
                     break;
@@ -357,10 +352,7 @@ async fn main() {
     }
     drop(b.0.stdin.take());
     latencies.sort_unstable();
-    println!(
-        "| initial sync of client B (admin, second process) | {:.2} s |",
-        b_initial
-    );
+    println!("| initial sync of client B (admin, second process) | {b_initial:.2} s |");
     println!(
         "| edit on A visible in B's cache (SSE path, {} of {edits} edits seen) | p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms |",
         latencies.len(),
@@ -395,11 +387,9 @@ async fn main() {
     let push_s = pushed.elapsed().as_secs_f64();
     assert_eq!(status.unsent, 0, "all confirmed");
     println!(
-        "| {offline} local changes made offline (apply + outbox + audit each) | {:.2} s |",
-        local_s
+        "| {offline} local changes made offline (apply + outbox + audit each) | {local_s:.2} s |"
     );
     println!(
-        "| those {offline} changes pushed on reconnect, confirmed and their echoes pulled | {:.2} s |",
-        push_s
+        "| those {offline} changes pushed on reconnect, confirmed and their echoes pulled | {push_s:.2} s |"
     );
 }

@@ -71,7 +71,7 @@ impl std::fmt::Debug for ServerApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerApi")
             .field("base", &self.base.as_str())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

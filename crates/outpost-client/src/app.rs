@@ -347,7 +347,7 @@ mod tests {
         let start = clock.last;
         assert!(!clock.expired(1, start + Duration::from_secs(59)));
         assert!(clock.expired(1, start + Duration::from_secs(60)));
-        assert!(!clock.expired(0, start + Duration::from_secs(86_400)));
+        assert!(!clock.expired(0, start + Duration::from_secs(86400)));
         clock.touch();
         assert!(!clock.expired(1, clock.last + Duration::from_secs(30)));
     }

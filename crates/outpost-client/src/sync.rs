@@ -179,7 +179,7 @@ impl SyncEngine {
 
     /// Tells subscribers that local changes touched `tickets` (queues and open tickets in other
     /// views refresh as they do after a pull).
-    pub fn notify_local(&self, tickets: Vec<outpost_core::model::TicketId>) {
+    pub fn notify_local(&self, tickets: Vec<TicketId>) {
         let _ = self.0.changes.send(ChangeNotice {
             tickets,
             revoked: Vec::new(),
@@ -357,7 +357,7 @@ impl SyncEngine {
             tracing::debug!(
                 mutations = request.mutations.len(),
                 server_ms = answered.as_millis() as u64,
-                recorded_ms = (sent.elapsed() - answered).as_millis() as u64,
+                recorded_ms = sent.elapsed().checked_sub(answered).unwrap().as_millis() as u64,
                 "pushed"
             );
             let _ = self.refresh_counts().await;
@@ -522,8 +522,8 @@ impl SyncEngine {
                 Err(_) => backoff.next_delay().max(Duration::from_secs(30)),
             };
             tokio::select! {
-                _ = self.0.wake.notified() => {}
-                _ = tokio::time::sleep(delay) => {}
+                () = self.0.wake.notified() => {}
+                () = tokio::time::sleep(delay) => {}
                 _ = stop.changed() => break,
             }
             if *stop.borrow() {

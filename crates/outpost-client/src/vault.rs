@@ -250,21 +250,20 @@ impl Vault {
                 Ok(Unlocked::new(profile, dir, key, None))
             }
             None => {
-                let key = match self.keychain.get(&account, DB_KEY)? {
-                    Some(stored) => decode_key(&stored)?,
-                    None => {
-                        let key = DbKey::generate().map_err(VaultError::random)?;
-                        let encoded = Zeroizing::new(hex::encode(key.as_bytes()));
-                        self.keychain.set(&account, DB_KEY, &encoded)?;
-                        let read_back = self.keychain.get(&account, DB_KEY)?;
-                        if read_back.as_deref().map(String::as_str) != Some(encoded.as_str()) {
-                            return Err(VaultError::CorruptEntry {
-                                item: DB_KEY,
-                                reason: "the keychain did not return the key just stored",
-                            });
-                        }
-                        key
+                let key = if let Some(stored) = self.keychain.get(&account, DB_KEY)? {
+                    decode_key(&stored)?
+                } else {
+                    let key = DbKey::generate().map_err(VaultError::random)?;
+                    let encoded = Zeroizing::new(hex::encode(key.as_bytes()));
+                    self.keychain.set(&account, DB_KEY, &encoded)?;
+                    let read_back = self.keychain.get(&account, DB_KEY)?;
+                    if read_back.as_deref().map(String::as_str) != Some(encoded.as_str()) {
+                        return Err(VaultError::CorruptEntry {
+                            item: DB_KEY,
+                            reason: "the keychain did not return the key just stored",
+                        });
                     }
+                    key
                 };
                 header::write(dir, &Header::keychain(profile))?;
                 Ok(Unlocked::new(profile, dir, key, None))

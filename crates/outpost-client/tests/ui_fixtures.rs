@@ -97,7 +97,7 @@ async fn desk_for(
         .create_with_passphrase(&profile, &profile_dir, PASSPHRASE)
         .unwrap();
     let write = |path: PathBuf, value: Value| {
-        std::fs::write(path, serde_json::to_vec_pretty(&value).unwrap()).unwrap()
+        std::fs::write(path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
     };
     write(
         profile_dir.join("profile.json"),
@@ -428,8 +428,7 @@ async fn record() -> (String, String) {
         .subject
         .split(|c: char| !c.is_alphanumeric())
         .find(|w| w.chars().count() >= 4)
-        .map(str::to_owned)
-        .unwrap_or_else(|| plain.subject.chars().take(3).collect());
+        .map_or_else(|| plain.subject.chars().take(3).collect(), str::to_owned);
     r.ok("search.query", &word);
     r.answer("search.hits", desk.search(word, 20).await);
 

@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(EVENTS));
     group.sample_size(10);
     group.bench_function("verify_1m", |b| {
-        b.iter(|| black_box(verify(black_box(&events)).expect("valid chain")))
+        b.iter(|| black_box(verify(black_box(&events)).expect("valid chain")));
     });
     let encoded: Vec<Vec<u8>> = events
         .iter()
@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
             for bytes in &encoded {
                 black_box(Sha256::digest(black_box(bytes)));
             }
-        })
+        });
     });
     group.finish();
 }

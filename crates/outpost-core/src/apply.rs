@@ -524,7 +524,7 @@ pub fn apply(
                 // one in work sends it back to triage so it is not lost.
                 match (b.ticket.status, assignee) {
                     (Status::New | Status::Triaged, Some(_)) => {
-                        b.set_status(Status::Assigned, None)?
+                        b.set_status(Status::Assigned, None)?;
                     }
                     (Status::Assigned | Status::InProgress, None) => {
                         let from = b.ticket.status;
@@ -542,7 +542,7 @@ pub fn apply(
         Mutation::SetDepartment { department, .. } => {
             let from = b.ticket.department.clone();
             if from != *department {
-                b.ticket.department = department.clone();
+                b.ticket.department.clone_from(department);
                 b.event(TicketEvent::DepartmentChanged {
                     from,
                     to: department.clone(),
@@ -564,14 +564,14 @@ pub fn apply(
         Mutation::SetSubject { subject, .. } => {
             check_subject(subject)?;
             if b.ticket.subject != *subject {
-                b.ticket.subject = subject.clone();
+                b.ticket.subject.clone_from(subject);
                 b.event(TicketEvent::SubjectChanged);
             }
         }
         Mutation::SetDescription { description, .. } => {
             check_text("description", description, true)?;
             if b.ticket.description != *description {
-                b.ticket.description = description.clone();
+                b.ticket.description.clone_from(description);
                 b.event(TicketEvent::DescriptionChanged);
             }
         }
@@ -642,7 +642,7 @@ pub fn apply(
         }
         Mutation::FreezeAccount(args) => b.risk_action(RiskActionKind::FreezeAccount, args)?,
         Mutation::InterceptTransaction(args) => {
-            b.risk_action(RiskActionKind::InterceptTransaction, args)?
+            b.risk_action(RiskActionKind::InterceptTransaction, args)?;
         }
         Mutation::UnfreezeAccount(args) => b.risk_action(RiskActionKind::UnfreezeAccount, args)?,
         Mutation::RecordView { .. } => unreachable!("handled above"),

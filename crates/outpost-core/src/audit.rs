@@ -410,30 +410,27 @@ pub fn verify<'a>(
 mod tests {
     #[test]
     fn hashes_decode_from_hex_of_either_case_and_anything_else_is_refused() {
-        let hash = super::Hash32::digest(b"outpost");
+        let hash = Hash32::digest(b"outpost");
         let hex = hash.to_hex();
         assert_eq!(hex, hex::encode(hash.0));
-        assert_eq!(super::Hash32::from_hex(&hex).unwrap(), hash);
-        assert_eq!(super::Hash32::from_hex(&hex.to_uppercase()).unwrap(), hash);
+        assert_eq!(Hash32::from_hex(&hex).unwrap(), hash);
+        assert_eq!(Hash32::from_hex(&hex.to_uppercase()).unwrap(), hash);
         for at in 0..64 {
             for bad in [b'g', b'G', b' ', b'/', b':', b'@', b'`', 0, 0xFF] {
                 let mut bytes = hex.clone().into_bytes();
                 bytes[at] = bad;
-                assert!(
-                    super::Hash32::from_hex_bytes(&bytes).is_err(),
-                    "{bad:#x} at {at}"
-                );
+                assert!(Hash32::from_hex_bytes(&bytes).is_err(), "{bad:#x} at {at}");
             }
         }
-        assert!(super::Hash32::from_hex(&hex[..63]).is_err());
-        assert!(super::Hash32::from_hex(&hex[..62]).is_err());
-        assert!(super::Hash32::from_hex(&format!("{hex}00")).is_err());
-        assert!(super::Hash32::from_hex("").is_err());
+        assert!(Hash32::from_hex(&hex[..63]).is_err());
+        assert!(Hash32::from_hex(&hex[..62]).is_err());
+        assert!(Hash32::from_hex(&format!("{hex}00")).is_err());
+        assert!(Hash32::from_hex("").is_err());
         // Through serde, as pages and exports carry them.
         let json = format!("\"{hex}\"");
-        assert_eq!(serde_json::from_str::<super::Hash32>(&json).unwrap(), hash);
-        assert!(serde_json::from_str::<super::Hash32>("\"zz\"").is_err());
-        assert!(serde_json::from_str::<super::Hash32>("42").is_err());
+        assert_eq!(serde_json::from_str::<Hash32>(&json).unwrap(), hash);
+        assert!(serde_json::from_str::<Hash32>("\"zz\"").is_err());
+        assert!(serde_json::from_str::<Hash32>("42").is_err());
     }
 
     use super::*;
@@ -447,7 +444,7 @@ mod tests {
             device: Some("laptop-1".into()),
             address: i.is_multiple_of(2).then(|| "127.0.0.1".into()),
             action: "ticket.set_status".into(),
-            ticket_id: Some(Uuid::from_u128(i as u128)),
+            ticket_id: Some(Uuid::from_u128(u128::from(i))),
             before: Some(Hash32::digest(b"before")),
             after: Some(Hash32::digest(format!("after {i}").as_bytes())),
             detail: format!(r#"{{"to":"pending","n":{i}}}"#),

@@ -562,7 +562,7 @@ mod tests {
                         "ticket.set_status"
                     }
                     .into(),
-                    ticket_id: Some(Uuid::from_u128(i as u128 + 1)),
+                    ticket_id: Some(Uuid::from_u128(u128::from(i) + 1)),
                     before: (i > 0).then(|| Hash32::digest(&i.to_be_bytes())),
                     after: Some(Hash32::digest(b"after")),
                     detail: format!("{{\"n\":{i},\"text\":\"line\\nbreak, comma\"}}"),

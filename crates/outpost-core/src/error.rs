@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn every_variant_is_listed_once() {
-        let mut names: Vec<String> = ErrorCode::ALL.iter().map(|c| c.to_string()).collect();
+        let mut names: Vec<String> = ErrorCode::ALL.iter().map(ToString::to_string).collect();
         let count = names.len();
         names.sort();
         names.dedup();

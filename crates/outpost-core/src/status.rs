@@ -38,7 +38,7 @@ fn hint(from: Status, to: Status) -> &'static str {
 
 /// Legal forward moves. Reopening is a separate event ([`reopen`]).
 pub fn allowed_targets(from: Status) -> &'static [Status] {
-    use Status::*;
+    use Status::{Assigned, Closed, InProgress, New, Pending, Resolved, Triaged};
     match from {
         New => &[Triaged, Assigned, InProgress, Pending, Resolved, Closed],
         Triaged => &[Assigned, InProgress, Pending, Resolved, Closed],

@@ -21,8 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     // `OUTPOST_BENCH_DB=<file>` keeps the database between runs (written once, when missing).
     let file = std::env::var_os("OUTPOST_BENCH_DB")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| dir.path().join("outpost.db"));
+        .map_or_else(|| dir.path().join("outpost.db"), std::path::PathBuf::from);
     let reuse = file.exists();
     let url = format!("sqlite://{}", file.display());
     let db = Db::connect(&url).await?;

@@ -162,7 +162,10 @@ impl AuditEntry {
     /// revision, the department after the change and `changes`, the events the change produced.
     /// A redaction's `before` is the SHA-256 of the removed content instead, and its detail
     /// names the entry and that hash.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
     pub(crate) fn ticket_changed(
         actor: &str,
         device: Uuid,
@@ -208,7 +211,10 @@ impl AuditEntry {
     }
 
     /// `ticket.view`: `actor` opened a ticket on `device` (no ticket write, no new revision).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
     pub(crate) fn ticket_viewed(
         actor: &str,
         device: Uuid,
@@ -285,7 +291,10 @@ impl AuditEntry {
 
     /// `outbound.delivered`: a connector (`actor`, `intake:<channel>`, with key `intake_key`)
     /// confirmed a message for the customer; its body was erased, its SHA-256 kept.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
     pub(crate) fn outbound_delivered(
         actor: &str,
         address: Option<&str>,
@@ -448,7 +457,10 @@ impl AuditEntry {
 
     /// `audit.archive`: `actor` archived events `first_seq..=last_seq` (`count` of them, up to
     /// `cutoff`) into `file`, whose SHA-256 is `file_sha256`.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
     fn audit_archived(
         actor: &str,
         first_seq: u64,
@@ -549,7 +561,9 @@ pub async fn verify(pool: &AnyPool) -> anyhow::Result<Result<Verified, ChainBrea
         // SQLite: read the file directly (see `verify_sqlite_file`), on a blocking thread.
         match tokio::task::spawn_blocking(move || verify_sqlite_file(&path)).await? {
             Err(FastPath::Unavailable(why)) => {
-                tracing::debug!("direct audit read unavailable ({why}); verifying through the pool")
+                tracing::debug!(
+                    "direct audit read unavailable ({why}); verifying through the pool"
+                );
             }
             Err(FastPath::Failed(e)) => return Err(e),
             Ok(result) => return Ok(result),
@@ -1026,7 +1040,7 @@ fn decode_into(r: &rusqlite::Row<'_>, into: &mut ChainedEvent) -> anyhow::Result
     set_opt(&mut e.device, text(3)?)?;
     set_opt(&mut e.address, text(4)?)?;
     set(&mut e.action, required(5, "action")?);
-    e.ticket_id = text(6)?.map(uuid::Uuid::try_parse_ascii).transpose()?;
+    e.ticket_id = text(6)?.map(Uuid::try_parse_ascii).transpose()?;
     e.before = text(7)?.map(hash_from).transpose()?;
     e.after = text(8)?.map(hash_from).transpose()?;
     set(&mut e.detail, required(9, "detail")?);
@@ -1128,7 +1142,7 @@ async fn fetch(
             .await?
         {
             Err(FastPath::Unavailable(why)) => {
-                tracing::debug!("direct audit read unavailable ({why}); reading through the pool")
+                tracing::debug!("direct audit read unavailable ({why}); reading through the pool");
             }
             Err(FastPath::Failed(e)) => return Err(e),
             Ok(page) => return Ok(page),
@@ -1489,7 +1503,7 @@ pub async fn archive(
              event_count, first_prev_hash, last_hash, head_seq, head_hash, file, file_sha256)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(Uuid::now_v7().to_string())
     .bind(crate::db::now_millis())
     .bind(actor)
     .bind(cutoff.timestamp_micros())

@@ -36,13 +36,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    PasswordHash::new(stored).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A random secret as URL-safe text (refresh tokens, one-time passwords, signing keys).
@@ -139,7 +137,10 @@ impl RateLimiter {
     const WINDOW: Duration = Duration::from_secs(60);
 
     pub fn allowed(&self, key: &str, limit: u32) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(times) = map.get_mut(key) else {
             return true;
         };
@@ -150,7 +151,10 @@ impl RateLimiter {
     }
 
     pub fn record_failure(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(key.to_owned())
             .or_default()
             .push_back(Instant::now());

@@ -66,12 +66,11 @@ impl Default for Config {
 impl Config {
     /// [`Config::public_base_url`] without a trailing slash, or the bound address.
     pub fn public_base_url(&self) -> String {
-        match &self.public_base_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                let scheme = if self.tls.is_some() { "https" } else { "http" };
-                format!("{scheme}://{}", self.bind)
-            }
+        if let Some(url) = &self.public_base_url {
+            url.trim_end_matches('/').to_owned()
+        } else {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}", self.bind)
         }
     }
 

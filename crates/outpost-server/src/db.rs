@@ -50,7 +50,7 @@ const fn shared(sql: &'static str) -> Migration {
 pub const AUDIT_APPEND_ONLY: &str = "audit events are append-only";
 
 const MIGRATIONS: &[Migration] = &[
-    shared(r#"
+    shared(r"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO counters (name, value) VALUES ('change_seq', 0), ('ticket_key', 999), ('audit_seq', 0);
 CREATE TABLE org (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_secret TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -107,9 +107,9 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#),
+"),
     // 2: columns for load-based dispatch, intake keys, customer links.
-    shared(r#"
+    shared(r"
 ALTER TABLE tickets ADD COLUMN status TEXT;
 ALTER TABLE tickets ADD COLUMN priority TEXT;
 CREATE INDEX tickets_assignee_status ON tickets(assignee, status);
@@ -117,15 +117,15 @@ CREATE TABLE agent_dispatch (user_id TEXT PRIMARY KEY, last_assigned BIGINT NOT 
 CREATE TABLE intake_keys (key_hash TEXT PRIMARY KEY, channel TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE customer_links (token_hash TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE INDEX customer_links_ticket ON customer_links(ticket_id);
-"#),
+"),
     // 3: optional TOTP second factor.
-    shared(r#"
+    shared(r"
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
-"#),
+"),
     // 4: SLA monitor alerts, one per ticket, clock state and deadline.
-    shared(r#"
+    shared(r"
 CREATE TABLE sla_alerts (
     ticket_id TEXT NOT NULL,
     alert TEXT NOT NULL,
@@ -133,29 +133,29 @@ CREATE TABLE sla_alerts (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (ticket_id, alert, due_at)
 );
-"#),
+"),
     // 5: the revision at which a ticket's description last changed, for long-text conflicts.
-    shared(r#"
+    shared(r"
 ALTER TABLE tickets ADD COLUMN description_rev BIGINT;
-"#),
+"),
     // 6: the change_seq at which a user's view last shrank, and the view each device last
     // bootstrapped under: a device with an older view must re-bootstrap.
-    shared(r#"
+    shared(r"
 ALTER TABLE users ADD COLUMN view_seq BIGINT;
 ALTER TABLE devices ADD COLUMN view_seq BIGINT;
-"#),
+"),
     // 7: reply templates, pulled by every client like departments and users.
-    shared(r#"
+    shared(r"
 CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, language TEXT NOT NULL, doc TEXT NOT NULL, seq BIGINT NOT NULL);
 CREATE INDEX templates_seq ON templates(seq);
-"#),
+"),
     // 8: the audit trail for supervisors: the ticket's department on each event (a filter index;
     // the hashed detail carries the same value from now on), indexes for the filters of
     // `GET /v1/audit/events`, the archive register, and triggers that refuse to change or remove
     // an event. Events written before this migration get the department their ticket has now.
     // Every index ends in `seq`, so a filtered page is read in chain order and stops at the limit.
     Migration {
-        shared: r#"
+        shared: r"
 ALTER TABLE audit ADD COLUMN department TEXT;
 UPDATE audit SET department = (SELECT t.department FROM tickets t WHERE t.id = audit.ticket_id) WHERE ticket_id IS NOT NULL;
 CREATE INDEX audit_at ON audit(at, seq);
@@ -180,7 +180,7 @@ CREATE TABLE audit_archives (
     file_sha256 TEXT NOT NULL
 );
 CREATE INDEX audit_archives_last_seq ON audit_archives(last_seq);
-"#,
+",
         sqlite: &[
             "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
             "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
@@ -195,7 +195,7 @@ CREATE INDEX audit_archives_last_seq ON audit_archives(last_seq);
     // the satisfaction survey with its customer link. `seq` comes from `change_seq` (commit
     // order); `body` is erased once the message is delivered, `body_sha256` stays. The partial
     // index holds only what is still pending.
-    shared(r#"
+    shared(r"
 CREATE TABLE outbound_messages (
     id TEXT PRIMARY KEY,
     seq BIGINT NOT NULL UNIQUE,
@@ -213,7 +213,7 @@ CREATE TABLE outbound_messages (
 );
 CREATE INDEX outbound_messages_pending ON outbound_messages(seq) WHERE delivered_at IS NULL;
 CREATE INDEX outbound_messages_ticket ON outbound_messages(ticket_id);
-"#),
+"),
 ];
 
 impl Db {

@@ -34,7 +34,10 @@ struct StreamSlot {
 
 impl StreamCounts {
     fn acquire(&self, user: Uuid, max: usize) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = map.entry(user).or_default();
         if *n >= max {
             return false;
@@ -44,7 +47,10 @@ impl StreamCounts {
     }
 
     fn release(&self, user: Uuid) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(n) = map.get_mut(&user) {
             *n -= 1;
             if *n == 0 {
@@ -57,7 +63,7 @@ impl StreamCounts {
     pub fn open(&self, user: Uuid) -> usize {
         self.0
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&user)
             .copied()
             .unwrap_or(0)

@@ -348,9 +348,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 async fn audit_query(db: &Db, filters: AuditFilters) -> anyhow::Result<AuditQuery> {
     let ticket_id = match filters.ticket {
         None => None,
-        Some(ticket) => match ticket.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
+        Some(ticket) => {
+            if let Ok(id) = ticket.parse::<Uuid>() {
+                Some(id)
+            } else {
                 let id: Option<String> =
                     sqlx::query_scalar("SELECT id FROM tickets WHERE key = $1")
                         .bind(&ticket)
@@ -361,7 +362,7 @@ async fn audit_query(db: &Db, filters: AuditFilters) -> anyhow::Result<AuditQuer
                         .parse()?,
                 )
             }
-        },
+        }
     };
     Ok(AuditQuery {
         from: filters.from,

@@ -62,6 +62,10 @@ pub struct OutboundPage {
 }
 
 #[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "`delivered_at` is the wire name connectors already read"
+)]
 pub struct Delivered {
     pub id: Uuid,
     /// When the message was first confirmed (a repeated confirmation answers the same time).

@@ -375,7 +375,7 @@ mod tests {
     fn hostile_ticket_text_is_shown_as_text_on_the_status_page() {
         let (ticket, entries) = ticket_with_timeline();
         let token = "tok\"><script>alert(6)</script>";
-        let (status, headers, html) = html_of(super::status(Lang::En, token, &ticket, &entries));
+        let (status, headers, html) = html_of(status(Lang::En, token, &ticket, &entries));
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             headers[header::CONTENT_SECURITY_POLICY],
@@ -420,7 +420,7 @@ mod tests {
     fn the_status_page_offers_the_form_its_status_allows() {
         let (mut ticket, entries) = ticket_with_timeline();
         let forms = |ticket: &Ticket| {
-            let (_, _, html) = html_of(super::status(Lang::Zh, "tok", ticket, &entries));
+            let (_, _, html) = html_of(status(Lang::Zh, "tok", ticket, &entries));
             assert!(
                 html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
                 "{html}"

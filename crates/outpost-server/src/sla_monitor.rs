@@ -118,7 +118,7 @@ pub fn spawn(state: AppState, interval: Duration) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerts = n, "SLA monitor emitted alerts"),
                 Err(e) => {
-                    tracing::warn!(error = %e, "SLA monitor scan failed; retrying next interval")
+                    tracing::warn!(error = %e, "SLA monitor scan failed; retrying next interval");
                 }
             }
         }

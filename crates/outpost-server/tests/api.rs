@@ -573,7 +573,7 @@ async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) 
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Sign-in now needs a code; the one used to enable is spent.
-    let id: uuid::Uuid = s.call("GET", "/v1/me", Some(&token), None).await.1["id"]
+    let id: Uuid = s.call("GET", "/v1/me", Some(&token), None).await.1["id"]
         .as_str()
         .unwrap()
         .parse()
@@ -659,7 +659,7 @@ async fn concurrent_description_edits_keep_both_and_report_a_conflict(s: Server)
     for change in &pull.changes {
         match &change.kind {
             outpost_core::sync::ChangeKind::Ticket(t) if t.id == ticket => {
-                description = Some(t.description.clone())
+                description = Some(t.description.clone());
             }
             outpost_core::sync::ChangeKind::Entry(e) => {
                 if let outpost_core::model::EntryBody::Note { text } = &e.body {
@@ -874,7 +874,7 @@ async fn concurrent_pushes_are_grouped_without_interference(s: Server) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let whole: outpost_core::sync::PullResponse = serde_json::from_value(body).unwrap();
+    let whole: PullResponse = serde_json::from_value(body).unwrap();
     assert!(!whole.has_more);
     assert_eq!(
         whole.changes, pull.changes,

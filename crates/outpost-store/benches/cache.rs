@@ -54,7 +54,7 @@ fn build(path: &Path, key: Option<&DbKey>, cfg: &SynthConfig) -> Store {
         .import_tickets(tickets_with_entries(cfg), 2_000, cfg.now)
         .expect("import");
     store.checkpoint().expect("checkpoint");
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
     println!(
         "built {} cache: {n} tickets, {} entries in {:.1} s, {:.0} MiB on disk",
         if key.is_some() {
@@ -210,8 +210,8 @@ fn main() {
             group.bench_function(label, |b| {
                 b.iter(|| {
                     i += 1;
-                    (w.run)(store, i)
-                })
+                    (w.run)(store, i);
+                });
             });
         }
         group.finish();

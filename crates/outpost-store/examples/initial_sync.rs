@@ -169,9 +169,7 @@ fn report(
     extra: &str,
 ) {
     store.checkpoint().unwrap();
-    let size = std::fs::metadata(dir.join("cache.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let size = std::fs::metadata(dir.join("cache.db")).map_or(0, |m| m.len());
     let hits = store.search("退款", 50).unwrap().len();
     // Search right after the load: the same mixed queries as the cache benchmark.
     let mut times: Vec<Duration> = Vec::new();
@@ -280,12 +278,12 @@ fn import(dir: &Path) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = Path::new(args.get(1).map(String::as_str).unwrap_or("."));
+    let dir = Path::new(args.get(1).map_or(".", String::as_str));
     match args.first().map(String::as_str) {
         Some("gen") => generate(dir),
         Some("pull") => {
             let per_tx = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
-            pull(dir, per_tx, args.iter().any(|a| a == "--incremental"))
+            pull(dir, per_tx, args.iter().any(|a| a == "--incremental"));
         }
         Some("import") => import(dir),
         _ => eprintln!("usage: initial_sync gen|pull|import <dir> [pages-per-tx] [--incremental]"),

@@ -139,7 +139,7 @@ impl Store {
         static KEYING: std::sync::Mutex<Option<Connection>> = std::sync::Mutex::new(None);
         let mut keying = KEYING
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if keying.is_none() {
             let anchor = Connection::open_in_memory()?;
             anchor.execute_batch("PRAGMA cipher_log_level = NONE; PRAGMA key = 'anchor';")?;

@@ -240,7 +240,7 @@ impl Interner {
     }
 }
 
-fn bytes_of<'a>(v: rusqlite::types::ValueRef<'a>) -> &'a [u8] {
+fn bytes_of(v: rusqlite::types::ValueRef<'_>) -> &[u8] {
     match v {
         rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b,
         _ => &[],

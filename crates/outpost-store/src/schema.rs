@@ -13,7 +13,7 @@ pub const VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
-    r#"
+    r"
     CREATE TABLE tickets (
         rowid            INTEGER PRIMARY KEY,
         id               BLOB NOT NULL UNIQUE,
@@ -129,9 +129,9 @@ const MIGRATIONS: &[&str] = &[
         text, content = 'search_docs', content_rowid = 'rowid', tokenize = 'trigram');
     CREATE VIRTUAL TABLE search_short USING fts5(
         text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
-    "#,
+    ",
     // 2: server truth and rebase (sync.rs).
-    r#"
+    r"
     -- The server's latest version of each ticket that has local mutations in the outbox. The
     -- `tickets` row of such a ticket is derived: this truth with the mutations re-applied on top.
     -- No row here (while mutations are pending) means the server has not sent the ticket.
@@ -200,17 +200,17 @@ const MIGRATIONS: &[&str] = &[
         SELECT t.id, t.revision, t.doc FROM tickets t
         WHERE t.id IN (SELECT ticket_id FROM outbox)
           AND t.id NOT IN (SELECT ticket_id FROM outbox WHERE name = 'ticket.create');
-    "#,
+    ",
     // 3: ticket documents beside the rows. The queue columns stay in a narrow table, so queue
     // scans and building its indexes (a bulk load) read a tenth of the pages.
-    r#"
+    r"
     CREATE TABLE ticket_docs (
         rowid        INTEGER PRIMARY KEY REFERENCES tickets(rowid) ON DELETE CASCADE,
         doc          TEXT NOT NULL        -- the whole ticket as JSON
     );
     INSERT INTO ticket_docs (rowid, doc) SELECT rowid, doc FROM tickets;
     ALTER TABLE tickets DROP COLUMN doc;
-    "#,
+    ",
     // 4: supervisor reports and the satisfaction revisit.
     r#"
     -- One narrow row of report facts per ticket, written with the ticket row, so reports over

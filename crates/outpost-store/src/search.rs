@@ -312,17 +312,17 @@ impl Store {
         let mut out = Vec::new();
         let (mut a, mut b) = (next(&mut tri_rows)?, next(&mut short_rows)?);
         while let (Some(x), Some(y)) = (a, b) {
-            if x == y {
-                out.push(x);
-                if out.len() >= limit as usize {
-                    break;
+            match x.cmp(&y) {
+                std::cmp::Ordering::Equal => {
+                    out.push(x);
+                    if out.len() >= limit as usize {
+                        break;
+                    }
+                    a = next(&mut tri_rows)?;
+                    b = next(&mut short_rows)?;
                 }
-                a = next(&mut tri_rows)?;
-                b = next(&mut short_rows)?;
-            } else if x > y {
-                a = next(&mut tri_rows)?;
-            } else {
-                b = next(&mut short_rows)?;
+                std::cmp::Ordering::Greater => a = next(&mut tri_rows)?,
+                std::cmp::Ordering::Less => b = next(&mut short_rows)?,
             }
         }
         Ok(out)

@@ -211,7 +211,7 @@ fn a_report_matches_an_independent_computation() {
     for s in 1..=5u8 {
         assert_eq!(
             report.csat.distribution[s as usize - 1],
-            scores.iter().filter(|x| **x == s).count() as u64
+            scores.iter().map(|&x| u64::from(x == s)).sum::<u64>()
         );
     }
     let avg = scores.iter().map(|s| f64::from(*s)).sum::<f64>() / scores.len() as f64;
@@ -288,12 +288,12 @@ fn a_report_matches_an_independent_computation() {
     assert!(err.to_string().contains("must end after"), "{err}");
     for (from, to) in [
         (
-            chrono::DateTime::<Utc>::MIN_UTC,
-            chrono::DateTime::<Utc>::MIN_UTC + Duration::days(3),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MIN_UTC + Duration::days(3),
         ),
         (
-            chrono::DateTime::<Utc>::MAX_UTC - Duration::days(3),
-            chrono::DateTime::<Utc>::MAX_UTC,
+            DateTime::<Utc>::MAX_UTC - Duration::days(3),
+            DateTime::<Utc>::MAX_UTC,
         ),
     ] {
         let err = f
@@ -324,7 +324,7 @@ fn a_schema_3_cache_gets_its_report_facts_when_it_is_migrated() {
     };
     // The facts are rebuilt at the wall-clock time of the reopening: compare at a later time,
     // where both sets of facts agree on every clock that has run out since.
-    let later = chrono::DateTime::<Utc>::from(std::time::SystemTime::now()) + Duration::days(1);
+    let later = DateTime::<Utc>::from(std::time::SystemTime::now()) + Duration::days(1);
     let before = f.store.report(&params, later).unwrap();
     let Fixture { dir, store, .. } = f;
     drop(store);

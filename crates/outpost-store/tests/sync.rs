@@ -959,7 +959,7 @@ fn snapshot(store: &Store, ids: &[Uuid]) -> String {
     for id in ids {
         match store.ticket(*id, later(100)) {
             Ok(d) => {
-                out.push_str(&serde_json::to_string(&(d.ticket, d.entries, d.unsent)).unwrap())
+                out.push_str(&serde_json::to_string(&(d.ticket, d.entries, d.unsent)).unwrap());
             }
             Err(e) => out.push_str(&e.to_string()),
         }

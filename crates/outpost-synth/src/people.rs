@@ -345,7 +345,7 @@ pub(crate) fn phone(rng: &mut ChaCha8Rng, lang: Lang) -> String {
 
 fn ascii_lower(s: &str) -> String {
     s.chars()
-        .filter(|c| c.is_ascii_alphabetic())
+        .filter(char::is_ascii_alphabetic)
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }

@@ -27,7 +27,12 @@ pub(crate) struct TicketPlan {
 /// Relative frequency of each category on a normal day: the account problems the seeds name as
 /// most frequent dominate, takeovers are rare.
 fn category_weight(category: Category, incident: bool) -> u32 {
-    use Category::*;
+    use Category::{
+        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
+        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
+        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
+        VerificationCodeNotReceived,
+    };
     let base = match category {
         LoginAnomaly => 140,
         VerificationCodeNotReceived => 120,
@@ -62,7 +67,12 @@ fn category_weight(category: Category, incident: bool) -> u32 {
 
 /// How much timeline a ticket of this category tends to collect, relative to an average one.
 fn category_entry_factor(category: Category) -> f64 {
-    use Category::*;
+    use Category::{
+        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
+        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
+        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
+        VerificationCodeNotReceived,
+    };
     match category {
         AccountTakeover => 3.0,
         ReconciliationMismatch => 1.6,
@@ -107,7 +117,7 @@ pub(crate) fn plan(
     now: DateTime<Utc>,
     span_days: u32,
 ) -> Vec<TicketPlan> {
-    let span_days = span_days.max(1) as i64;
+    let span_days = i64::from(span_days.max(1));
     let now_ms = now.timestamp_millis();
     let start = now_ms - span_days * DAY;
 
@@ -119,9 +129,8 @@ pub(crate) fn plan(
     };
     let day_cum = cumulative((0..span_days).map(|d| {
         let trend = 75 + 50 * d / span_days;
-        let weekday = DateTime::from_timestamp_millis(start + d * DAY)
-            .map(|t| t.weekday())
-            .unwrap_or(Weekday::Mon);
+        let weekday =
+            DateTime::from_timestamp_millis(start + d * DAY).map_or(Weekday::Mon, |t| t.weekday());
         let weekend = if matches!(weekday, Weekday::Sat | Weekday::Sun) {
             65
         } else {
@@ -130,12 +139,12 @@ pub(crate) fn plan(
         let spike = if incident_days.contains(&d) { 220 } else { 100 };
         (trend * weekend * spike) as u64
     }));
-    let hour_cum = cumulative(LOCAL_HOUR_WEIGHTS.iter().map(|&w| w as u64));
+    let hour_cum = cumulative(LOCAL_HOUR_WEIGHTS.iter().map(|&w| u64::from(w)));
     let cat_cum = |incident: bool| {
         cumulative(
             Category::ALL
                 .iter()
-                .map(|&c| category_weight(c, incident) as u64),
+                .map(|&c| u64::from(category_weight(c, incident))),
         )
     };
     let (normal_cum, incident_cum) = (cat_cum(false), cat_cum(true));
@@ -228,12 +237,12 @@ fn apportion_entries(rng: &mut ChaCha8Rng, plans: &mut [TicketPlan], total: usiz
     // Every ticket gets one entry when there are enough to go round; the rest by weight.
     let base = u32::from(total >= plans.len() && !plans.is_empty());
     let total = (total - base as usize * plans.len()) as u128;
-    let sum: u128 = weights.iter().map(|&w| w as u128).sum();
+    let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
     // Largest remainder in running form: share(i) = ⌊T·Cᵢ/W⌋ − ⌊T·Cᵢ₋₁/W⌋ telescopes to T.
     let mut cum: u128 = 0;
     let mut given: u128 = 0;
     for (plan, &w) in plans.iter_mut().zip(&weights) {
-        cum += w as u128;
+        cum += u128::from(w);
         let upto = total * cum / sum.max(1);
         plan.entries = base + u32::try_from(upto - given).unwrap_or(u32::MAX - 1);
         given = upto;

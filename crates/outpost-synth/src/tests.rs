@@ -193,7 +193,7 @@ fn tickets_sorted_with_sequential_keys_and_time_ordered_ids() {
         assert_eq!(t.id.get_version_num(), 7);
         let (secs, nanos) = t.id.get_timestamp().expect("v7").to_unix();
         assert_eq!(
-            secs as i64 * 1000 + nanos as i64 / 1_000_000,
+            secs as i64 * 1000 + i64::from(nanos) / 1_000_000,
             t.created_at.timestamp_millis()
         );
     }
@@ -223,7 +223,7 @@ fn entries_are_sorted_inside_the_lifetime_and_by_known_authors() {
     let by_ticket: HashMap<_, _> = data.tickets.iter().map(|t| (t.id, t)).collect();
     let user_ids: HashSet<_> = data.users.iter().map(|u| u.id).collect();
     let mut kinds = HashMap::new();
-    let mut last: Option<&outpost_core::model::Entry> = None;
+    let mut last: Option<&Entry> = None;
     for e in &data.entries {
         let t = by_ticket[&e.ticket_id];
         assert!(
@@ -238,7 +238,7 @@ fn entries_are_sorted_inside_the_lifetime_and_by_known_authors() {
         }
         let (secs, nanos) = e.id.get_timestamp().expect("v7").to_unix();
         assert_eq!(
-            secs as i64 * 1000 + nanos as i64 / 1_000_000,
+            secs as i64 * 1000 + i64::from(nanos) / 1_000_000,
             e.created_at.timestamp_millis()
         );
         *kinds.entry(e.body.kind()).or_insert(0usize) += 1;

@@ -1497,7 +1497,10 @@ pub(crate) const UNFREEZE_REASONS: [Pool; 2] = [
 ];
 
 pub(crate) fn verification_method(dim: VerificationDimension, lang: Lang) -> &'static str {
-    use VerificationDimension::*;
+    use VerificationDimension::{
+        EmailLink, FaceLiveness, IdDocument, RealNameInfo, SmsCode, TransactionHabits,
+        TransactionPassword, UsualDevice,
+    };
     let pair: [&str; 2] = match dim {
         SmsCode => [
             "向注册手机号发送验证码",

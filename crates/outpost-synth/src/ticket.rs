@@ -40,7 +40,12 @@ struct Profile {
 }
 
 fn profile(category: Category) -> Profile {
-    use Category::*;
+    use Category::{
+        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
+        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
+        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
+        VerificationCodeNotReceived,
+    };
     let p = |department, escalation, priority, risk, pause, slowness, one_touch| Profile {
         department,
         escalation,
@@ -292,24 +297,23 @@ impl TicketGen {
         } else {
             None
         };
-        let (customer, channel) = match reuse {
-            Some(found) => found,
-            None => {
-                let tier = weighted(
-                    rng,
-                    &[
-                        CustomerTier::Standard,
-                        CustomerTier::Vip,
-                        CustomerTier::Enterprise,
-                    ],
-                    &[85, 10, 5],
-                );
-                let channel = draw_channel(rng, plan.lang, tier);
-                (
-                    people::customer(rng, plan.lang, channel, tier, category),
-                    channel,
-                )
-            }
+        let (customer, channel) = if let Some(found) = reuse {
+            found
+        } else {
+            let tier = weighted(
+                rng,
+                &[
+                    CustomerTier::Standard,
+                    CustomerTier::Vip,
+                    CustomerTier::Enterprise,
+                ],
+                &[85, 10, 5],
+            );
+            let channel = draw_channel(rng, plan.lang, tier);
+            (
+                people::customer(rng, plan.lang, channel, tier, category),
+                channel,
+            )
         };
         let lang = customer.lang;
         let tier = customer.requester.tier;
@@ -1101,7 +1105,7 @@ fn push(
 }
 
 fn draw_channel(rng: &mut ChaCha8Rng, lang: Lang, tier: CustomerTier) -> Channel {
-    use Channel::*;
+    use Channel::{Api, App, Chat, Email, Phone, WeChat, WebForm};
     let channels = [WebForm, Email, Phone, Chat, WeChat, App, Api];
     let mut w: [u32; 7] = match lang {
         Lang::Zh => [10, 8, 12, 15, 25, 28, 2],
@@ -1233,7 +1237,7 @@ fn slots(rng: &mut ChaCha8Rng, plan: &TicketPlan, customer: &Customer, risk: Ris
             }
         }
     };
-    let prev_month = (local - Duration::days(local.day() as i64)).month();
+    let prev_month = (local - Duration::days(i64::from(local.day()))).month();
     let month = match lang {
         Lang::Zh => format!("{prev_month}月"),
         Lang::En => [
@@ -1378,7 +1382,10 @@ fn description(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each argument is one independent draw of the ticket being made"
+)]
 fn tags(
     rng: &mut ChaCha8Rng,
     category: Category,
@@ -1390,7 +1397,10 @@ fn tags(
     escalated: bool,
     risk: RiskLevel,
 ) -> BTreeSet<String> {
-    use Category::*;
+    use Category::{
+        AccountTakeover, ActivationFailure, Complaint, FundsNotArrived, KycReview, LoginAnomaly,
+        PasswordReset, TechnicalFault, TransactionFailure, VerificationCodeNotReceived,
+    };
     let mut tags = BTreeSet::new();
     let mut add = |t: &str| {
         tags.insert(t.to_owned());
@@ -1471,7 +1481,7 @@ fn select(
     rng: &mut ChaCha8Rng,
     mut cands: Vec<Candidate>,
     budget: usize,
-    window: &Window,
+    window: &Window<'_>,
 ) -> Vec<Candidate> {
     cands.sort_by_key(|c| (c.rank, c.tiebreak));
     cands.truncate(budget);
@@ -1484,7 +1494,7 @@ fn select(
 
 /// Extra conversation for tickets whose budget exceeds their drawn history: customer messages,
 /// replies between the first and the latest public reply, internal notes.
-fn filler(rng: &mut ChaCha8Rng, w: &Window) -> Candidate {
+fn filler(rng: &mut ChaCha8Rng, w: &Window<'_>) -> Candidate {
     let (created, assignee_at) = (w.created, w.assignee_at);
     let end = w.end.max(created);
     let roll = rng.random_range(0..10);
@@ -1537,9 +1547,9 @@ fn render(
 ) -> EntryBody {
     let l = lang.idx();
     if let Some(i) = by {
-        slots.agent = team.staff[i].name.clone();
+        slots.agent.clone_from(&team.staff[i].name);
     } else {
-        slots.agent = ["客服", "the support team"][l].to_owned();
+        ["客服", "the support team"][l].clone_into(&mut slots.agent);
     }
     match what {
         What::Created => EntryBody::Event {
@@ -1585,7 +1595,7 @@ fn render(
             };
             let nl = note_lang.idx();
             let colleague = &team.staff[rng.random_range(0..team.staff.len())];
-            slots.colleague = colleague.name.clone();
+            slots.colleague.clone_from(&colleague.name);
             let text = match what {
                 What::CategoryNote => fill(pick(rng, ct.notes[nl]), slots),
                 What::EscalationNote(d) => {

@@ -266,7 +266,7 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                         detail: "--passphrase needs the passphrase in OUTPOST_PASSPHRASE".into(),
                     })
                 }
-                p => p,
+                p @ Unlock::Passphrase(_) => p,
             }
         } else {
             Unlock::Keychain
@@ -322,9 +322,7 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                             e.action,
                             e.actor,
                             r.department.as_deref().unwrap_or("-"),
-                            e.ticket_id
-                                .map(|t| t.to_string())
-                                .unwrap_or_else(|| "-".into()),
+                            e.ticket_id.map_or_else(|| "-".into(), |t| t.to_string()),
                             e.detail
                         );
                     }

@@ -33,7 +33,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 /// The server acting for the customer (`actor: None`), or a signed-in user.
-fn ctx<'a>(actor: Option<UserId>, now: DateTime<Utc>, timeline: &'a [Entry]) -> ApplyContext<'a> {
+fn ctx(actor: Option<UserId>, now: DateTime<Utc>, timeline: &[Entry]) -> ApplyContext<'_> {
     ApplyContext {
         actor,
         device_id: Uuid::nil(),

@@ -215,7 +215,7 @@ mod tests {
             ]
         );
         assert_eq!(settings.calendar.tz, chrono_tz::Asia::Shanghai);
-        assert_eq!(settings.warn_share, 0.75);
+        assert!((settings.warn_share - 0.75).abs() < f64::EPSILON);
         assert_eq!(
             settings.policies[0].target(ClockKind::FirstResponse),
             Some(Duration::minutes(15))

@@ -1,5 +1,8 @@
 //! Shared harness: the real router in-process over SQLite or a fresh PostgreSQL database.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the shared harness"
+)]
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -1,5 +1,8 @@
 //! Shared fixtures for the store's integration tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the shared fixtures"
+)]
 
 use std::collections::BTreeSet;
 
