@@ -72,12 +72,12 @@ describe("sign-in", () => {
   it("explains a refusal from the server with the server's reason as details", async () => {
     const mock = start(firstRun());
     await eventually(() => screen.getByTestId("signin-submit"));
-    mock.failNext("sign_in", "server", "the organisation has no seats left (409 conflict)");
+    mock.failNext("sign_in", "conflict", "the organisation has no seats left (409 conflict)");
     fillSignIn();
     submit();
     await eventually(() =>
       expect(screen.getByTestId("signin-error").textContent).toBe(
-        en["error.server"].replace("{message}", "the organisation has no seats left (409 conflict)"),
+        en["error.conflict"].replace("{message}", "the organisation has no seats left (409 conflict)"),
       ),
     );
   });

@@ -65,6 +65,11 @@ impl DeskError {
             DeskError::Vault(_) => ErrorCode::Vault,
             DeskError::Server(ApiError::Offline(_))
             | DeskError::Sync(SyncError::Api(ApiError::Offline(_))) => ErrorCode::Offline,
+            // The server's own code reaches the UI (a supervisor-only page, a rate limit), so
+            // the user reads its translated text; a code this build does not know stays generic.
+            DeskError::Server(ApiError::Server { code, .. }) if *code != ErrorCode::Unknown => {
+                *code
+            }
             DeskError::Server(_) => ErrorCode::Server,
             DeskError::Store(e) => e.code(),
             DeskError::Sync(SyncError::SignInAgain(_)) => ErrorCode::SignInAgain,
@@ -237,11 +242,16 @@ static PINNED_NOW: Mutex<Option<DateTime<Utc>>> = Mutex::new(None);
 
 #[doc(hidden)]
 pub fn pin_clock_for_tests(at: Option<DateTime<Utc>>) {
-    *PINNED_NOW.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    *PINNED_NOW
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
-    if let Some(at) = *PINNED_NOW.lock().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(at) = *PINNED_NOW
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         return at;
     }
     DateTime::<Utc>::from(std::time::SystemTime::now())
@@ -639,7 +649,10 @@ impl Desk {
     }
 
     fn should_record_view(&self, id: TicketId) -> bool {
-        let mut viewed = self.viewed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut viewed = self
+            .viewed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = std::time::Instant::now();
         match viewed.get(&id) {
             Some(at) if now.duration_since(*at) < VIEW_RECORD_INTERVAL => false,
@@ -772,6 +785,20 @@ mod error_tests {
             DeskError::from(ApiError::Offline("refused".into())).code(),
             ErrorCode::Offline
         );
+    }
+
+    #[test]
+    fn the_servers_own_codes_reach_the_ui() {
+        for code in [
+            ErrorCode::Forbidden,
+            ErrorCode::RateLimited,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+        ] {
+            assert_eq!(DeskError::from(server(code)).code(), code);
+        }
+        let protocol = DeskError::from(ApiError::Protocol("cut off".into()));
+        assert_eq!(protocol.code(), ErrorCode::Server);
     }
 
     #[test]
