@@ -23,7 +23,7 @@ use crate::auth::sha256_hex;
 use crate::change::{apply_for, Origin};
 use crate::error::ApiError;
 use crate::new_ticket::{IntakeRequest, RequesterInput};
-use crate::pages::{self, not_found, notice, Lang};
+use crate::pages::{self, not_found, notice, pick_lang, Lang, PageLang};
 use crate::{AppState, ClientAddr};
 
 pub use outpost_core::model::LOW_CSAT_SCORE as LOW_SCORE;
@@ -36,7 +36,7 @@ pub struct LangQuery {
 }
 
 pub async fn new_ticket_form(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let lang = pick_lang(q.lang.as_deref(), &headers);
     pages::new_ticket(StatusCode::OK, lang, None)
 }
 
@@ -57,7 +57,7 @@ pub async fn submit_ticket(
     headers: HeaderMap,
     Form(form): Form<NewTicketForm>,
 ) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let lang = pick_lang(q.lang.as_deref(), &headers);
     let t = lang.text();
     let key = format!("form:{}", address.as_deref().unwrap_or("unknown"));
     if !state.limiter.allowed(&key, FORM_SUBMISSIONS_PER_MINUTE) {
@@ -138,7 +138,7 @@ pub async fn status_page(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = Lang::pick(q.lang.as_deref(), &headers);
+    let fallback = pick_lang(q.lang.as_deref(), &headers);
     let (ticket, entries) = match ticket_for(&state, &token).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(fallback),
@@ -184,7 +184,7 @@ pub async fn post_message(
     headers: HeaderMap,
     Form(form): Form<MessageForm>,
 ) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let lang = pick_lang(q.lang.as_deref(), &headers);
     let Ok(Some((ticket, _))) = ticket_for(&state, &token).await else {
         return not_found(lang);
     };
@@ -217,7 +217,7 @@ pub async fn post_csat(
     Form(form): Form<CsatForm>,
 ) -> Response {
     let Ok(Some((ticket, entries))) = ticket_for(&state, &token).await else {
-        return not_found(Lang::pick(q.lang.as_deref(), &headers));
+        return not_found(pick_lang(q.lang.as_deref(), &headers));
     };
     // Like the status page: `?lang=` wins, otherwise the ticket's language.
     let lang = q

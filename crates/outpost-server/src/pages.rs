@@ -11,12 +11,8 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use outpost_core::model::{Entry, EntryBody, Status, Ticket};
 
-/// The languages the customer pages are written in.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Lang {
-    En,
-    Zh,
-}
+/// The languages the customer pages are written in: the product's two (core's `Lang`).
+pub(crate) use outpost_core::Lang;
 
 /// Every text of the pages, in one language.
 pub(crate) struct Text {
@@ -105,44 +101,43 @@ fn status_label(status: Status, lang: Lang) -> &'static str {
         (Lang::En, Status::Pending) => "Waiting for your reply",
         (Lang::En, Status::Resolved) => "Resolved",
         (Lang::En, Status::Closed) => "Closed",
-        (Lang::Zh, Status::New | Status::Triaged) => "已受理",
-        (Lang::Zh, Status::Assigned | Status::InProgress) => "处理中",
-        (Lang::Zh, Status::Pending) => "等待您的回复",
-        (Lang::Zh, Status::Resolved) => "已解决",
-        (Lang::Zh, Status::Closed) => "已关闭",
+        (Lang::ZhCn, Status::New | Status::Triaged) => "已受理",
+        (Lang::ZhCn, Status::Assigned | Status::InProgress) => "处理中",
+        (Lang::ZhCn, Status::Pending) => "等待您的回复",
+        (Lang::ZhCn, Status::Resolved) => "已解决",
+        (Lang::ZhCn, Status::Closed) => "已关闭",
     }
 }
 
-impl Lang {
-    pub(crate) fn text(self) -> &'static Text {
+/// What the pages need of a language: their texts and the tag they link with.
+pub(crate) trait PageLang {
+    fn text(self) -> &'static Text;
+    fn tag(self) -> &'static str;
+}
+
+impl PageLang for Lang {
+    fn text(self) -> &'static Text {
         match self {
             Lang::En => &EN,
-            Lang::Zh => &ZH,
+            Lang::ZhCn => &ZH,
         }
     }
 
-    pub(crate) fn tag(self) -> &'static str {
+    fn tag(self) -> &'static str {
         match self {
             Lang::En => "en",
-            Lang::Zh => "zh-CN",
+            Lang::ZhCn => "zh-CN",
         }
     }
+}
 
-    pub(crate) fn from_tag(tag: &str) -> Lang {
-        match outpost_core::Lang::from_tag(tag) {
-            outpost_core::Lang::ZhCn => Lang::Zh,
-            outpost_core::Lang::En => Lang::En,
-        }
-    }
-
-    /// `?lang=` wins, then the browser's first preference.
-    pub(crate) fn pick(query: Option<&str>, headers: &HeaderMap) -> Lang {
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        Lang::from_tag(query.unwrap_or(accept.trim_start()))
-    }
+/// `?lang=` wins, then the browser's first preference.
+pub(crate) fn pick_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Lang::from_tag(query.unwrap_or(accept.trim_start()))
 }
 
 /// The pages' only styles, inline (the CSP allows inline styles and nothing else).
@@ -420,7 +415,7 @@ mod tests {
     fn the_status_page_offers_the_form_its_status_allows() {
         let (mut ticket, entries) = ticket_with_timeline();
         let forms = |ticket: &Ticket| {
-            let (_, _, html) = html_of(status(Lang::Zh, "tok", ticket, &entries));
+            let (_, _, html) = html_of(status(Lang::ZhCn, "tok", ticket, &entries));
             assert!(
                 html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
                 "{html}"
@@ -474,7 +469,7 @@ mod tests {
 
     #[test]
     fn the_new_ticket_form_escapes_its_message_and_keeps_its_fields() {
-        for lang in [Lang::En, Lang::Zh] {
+        for lang in [Lang::En, Lang::ZhCn] {
             let (status, headers, html) =
                 html_of(new_ticket(StatusCode::BAD_REQUEST, lang, Some(HOSTILE[1])));
             assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -516,7 +511,7 @@ mod tests {
         assert!(
             html.ends_with("<body><h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1></body></html>")
         );
-        let (status, _, html) = html_of(not_found(Lang::Zh));
+        let (status, _, html) = html_of(not_found(Lang::ZhCn));
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("<h1>链接无效。</h1>"));
     }
@@ -528,9 +523,9 @@ mod tests {
             header::ACCEPT_LANGUAGE,
             HeaderValue::from_static(" zh-CN,en;q=0.8"),
         );
-        assert_eq!(Lang::pick(None, &headers), Lang::Zh);
-        assert_eq!(Lang::pick(Some("en"), &headers), Lang::En);
-        assert_eq!(Lang::pick(None, &HeaderMap::new()), Lang::En);
+        assert_eq!(pick_lang(None, &headers), Lang::ZhCn);
+        assert_eq!(pick_lang(Some("en"), &headers), Lang::En);
+        assert_eq!(pick_lang(None, &HeaderMap::new()), Lang::En);
         assert_eq!(Lang::from_tag("zh-TW").tag(), "zh-CN");
     }
 }
