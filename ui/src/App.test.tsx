@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@solidjs/testing-library";
 import { App } from "./App";
-import { type ConflictRecord, type ErrorCode, type LocalChange, type Me, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
+import { BackendError, type ConflictRecord, type ErrorCode, type LocalChange, type Me, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
 import { FakeBackend, recorded, recordedError } from "./backend/mock";
 import { en } from "./i18n/en";
 import { errorText } from "./lib/errors";
@@ -240,7 +240,10 @@ describe("sync indicator and conflicts", () => {
     expect(within(conflict).getAllByTestId("customer-text").map((e) => e.textContent)).toEqual([conflicts[0]!.yours, conflicts[0]!.winner]);
     const problem = within(panel).getByTestId("problem-record");
     expect(problem.textContent).toContain(en[`mutation.${problems[0]!.mutation.name}` as keyof typeof en]);
-    expect(problem.textContent).toContain(problems[0]!.reason);
+    // The refusal in the user's language, with the server's own words beside it.
+    expect(within(problem).getByTestId("problem-text").textContent).toBe(errorText(new BackendError(problems[0]!.code, problems[0]!.reason)));
+    expect(within(problem).getByTestId("problem-text").textContent).toBe(en[`error.${problems[0]!.code}` as keyof typeof en].replace("{message}", problems[0]!.reason));
+    expect(within(problem).getByTestId("problem-reason").textContent).toBe(problems[0]!.reason);
     expect(problem.textContent).toContain(problems[0]!.code);
 
     fireEvent.click(within(problem).getByTestId("reapply"));

@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import type { ConflictRecord, JsonValue, Mutation, SyncProblem } from "../backend";
+import { BackendError, type ConflictRecord, type JsonValue, type Mutation, type SyncProblem } from "../backend";
 import { useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
 import { formatDateTime } from "../lib/time";
@@ -102,7 +102,11 @@ export function ConflictsPanel(props: { onClose: () => void; onOpenTicket: (id: 
                   {(p: SyncProblem) => (
                     <li class="record" data-testid="problem-record" data-record={p.id}>
                       <p>
-                        <strong>{mutationLabel(p.mutation)}</strong> · <span>{p.reason}</span>
+                        <strong>{mutationLabel(p.mutation)}</strong> ·{" "}
+                        <span data-testid="problem-text">{errorText(new BackendError(p.code, p.reason))}</span>
+                      </p>
+                      <p class="muted" data-testid="problem-reason">
+                        {p.reason}
                       </p>
                       <p class="muted">{t("conflicts.made_at", { at: formatDateTime(p.made_at, locale()), code: p.code })}</p>
                       {actions(p.id, p.ticket_id)}
