@@ -734,3 +734,36 @@ impl Store {
         Ok(missing.len() as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::durations;
+
+    /// Medians and p90s interpolate linearly between the two nearest observations (the
+    /// "linear" method of spreadsheets and NumPy), so supervisors can check a figure by hand.
+    #[test]
+    fn medians_and_p90_interpolate_between_the_nearest_observations() {
+        let stats = durations(vec![40.0, 10.0, 30.0, 20.0]);
+        assert_eq!(stats.count, 4);
+        assert_eq!(stats.median_minutes, Some(25.0));
+        // position 0.9 × 3 = 2.7: 30 + 0.7 × (40 − 30)
+        assert!((stats.p90_minutes.unwrap() - 37.0).abs() < 1e-9);
+
+        let one = durations(vec![558.0]);
+        assert_eq!(
+            (one.median_minutes, one.p90_minutes),
+            (Some(558.0), Some(558.0))
+        );
+
+        let none = durations(Vec::new());
+        assert_eq!(
+            (none.count, none.median_minutes, none.p90_minutes),
+            (0, None, None)
+        );
+
+        // 11 observations 0..=100 step 10: p90 lands exactly on the tenth.
+        let exact = durations((0..=10).map(|i| f64::from(i) * 10.0).collect());
+        assert!((exact.p90_minutes.unwrap() - 90.0).abs() < 1e-9);
+        assert_eq!(exact.median_minutes, Some(50.0));
+    }
+}
