@@ -11,6 +11,8 @@
 //! - A ticket without queued mutations is server truth; a ticket with queued mutations is its
 //!   server truth with them re-applied on top, recomputed after every pull (`sync.rs`). A pull
 //!   page, its confirmations and its cursor commit together.
+//! - The cache's files are private to the user (0600 on Unix), including those an older
+//!   Outpost created readable by others.
 
 mod bulk;
 mod columns;
@@ -85,6 +87,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("local database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("cannot use the local cache file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -123,6 +131,9 @@ impl Store {
 
     fn open_inner(path: &Path, key: Option<&DbKey>) -> Result<Store> {
         let existed = path.exists();
+        if !existed {
+            create_private(path)?;
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | if existed {
@@ -189,6 +200,9 @@ impl Store {
                 known: schema::VERSION,
             });
         }
+        // Only now is the file known to be this cache: a cache an older Outpost created
+        // readable by others is made private before anything more is written.
+        tighten_cache_files(path)?;
         // WAL keeps readers off the writer's back; FULL sync because the outbox holds the only
         // copy of an agent's offline work.
         conn.execute_batch(
@@ -227,6 +241,57 @@ impl Store {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
+}
+
+/// Creates the empty database file private to the user (0600 on Unix, whatever the umask),
+/// before SQLite opens it: SQLite would create it 0644, and gives its journal, WAL and
+/// shared-memory files the database file's mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Created by someone else in between: opened (and tightened) as an existing cache.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Io {
+            path: path.to_owned(),
+            source: e,
+        }),
+    }
+}
+
+/// Takes group and other access off the database file and its side files (`-wal`, `-shm`,
+/// `-journal`), which an older Outpost created 0644. Missing files are skipped.
+fn tighten_cache_files(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let mode = match std::fs::metadata(&file) {
+            Ok(metadata) => metadata.permissions().mode(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: file,
+                    source: e,
+                })
+            }
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(|e| StoreError::Io {
+                    path: file,
+                    source: e,
+                })?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {

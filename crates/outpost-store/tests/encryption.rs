@@ -176,3 +176,71 @@ fn a_cache_from_a_newer_outpost_is_refused_untouched() {
     assert!(err.to_string().contains("update Outpost"));
     assert_eq!(snapshot(dir.path()), before);
 }
+
+/// Permission bits of every file in the directory.
+#[cfg(unix)]
+fn modes(dir: &Path) -> BTreeMap<String, u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().permissions().mode() & 0o777,
+            )
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cache_and_its_side_files_are_private_to_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store
+        .apply_local(
+            &actor(),
+            new_ticket(1, "subject", "body", "support", Priority::P3),
+            now(),
+        )
+        .unwrap();
+    let files = modes(dir.path());
+    assert!(files.contains_key("cache.db-wal"), "{files:?}");
+    assert!(files.contains_key("cache.db-shm"), "{files:?}");
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} is {mode:o}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_an_older_outpost_left_readable_is_tightened_on_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store
+        .apply_local(
+            &actor(),
+            new_ticket(1, "subject", "body", "support", Priority::P3),
+            now(),
+        )
+        .unwrap();
+    // A killed client: the WAL and its index stay beside the database file.
+    std::mem::forget(store);
+    for name in ["cache.db", "cache.db-wal", "cache.db-shm"] {
+        std::fs::set_permissions(
+            dir.path().join(name),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+
+    let store = open(&dir);
+    assert_eq!(store.ticket_count().unwrap(), 1);
+    let files = modes(dir.path());
+    assert_eq!(files.len(), 3, "{files:?}");
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} is {mode:o}");
+    }
+}
