@@ -58,7 +58,7 @@ pub enum Language {
 pub const MAX_IDLE_LOCK_MINUTES: u32 = 7 * 24 * 60;
 
 impl Settings {
-    const FILE: &'static str = "settings.json";
+    pub(crate) const FILE: &'static str = "settings.json";
 
     /// The saved settings; defaults when there are none or the file is unreadable (a broken
     /// preferences file must never keep the app from starting).
@@ -70,13 +70,14 @@ impl Settings {
             .unwrap_or_default()
     }
 
-    /// Saves atomically (temporary file, then rename).
+    /// Saves atomically (temporary file, then rename), private to the user.
     pub fn save(&self, data_dir: &Path) -> std::io::Result<Settings> {
         let clamped = self.clone().clamped();
-        std::fs::create_dir_all(data_dir)?;
-        let tmp = data_dir.join("settings.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&clamped)?)?;
-        std::fs::rename(&tmp, data_dir.join(Self::FILE))?;
+        crate::private_files::create_dir(data_dir)?;
+        crate::private_files::write_atomic(
+            &data_dir.join(Self::FILE),
+            &serde_json::to_vec_pretty(&clamped)?,
+        )?;
         Ok(clamped)
     }
 

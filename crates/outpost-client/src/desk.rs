@@ -3,7 +3,8 @@
 //!
 //! Layout on disk, per profile (`<data dir>/<profile id>/`): `vault.json` (mode and KDF
 //! parameters, no secret), `profile.json` (server, e-mail, user id, device id; no secret),
-//! `cache.db` (SQLCipher). `<data dir>/last-profile` names the profile to resume.
+//! `cache.db` (SQLCipher). `<data dir>/last-profile` names the profile to resume. On Unix all of
+//! it is private to the user: directories 0700, files 0600 (see `private_files.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::api::{ApiError, ServerApi};
+use crate::private_files;
 use crate::sync::{ChangeNotice, SyncEngine, SyncError, SyncStatus, TokenStore};
 use crate::vault::{AsyncVault, Profile, RefreshToken, Unlocked, Vault, VaultError, VaultMode};
 
@@ -257,15 +259,23 @@ pub(crate) fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from(std::time::SystemTime::now())
 }
 
-/// Writes `value` as JSON next to `path` and renames it over, so a crash leaves old or new.
+/// Writes `value` as JSON next to `path` and renames it over, so a crash leaves old or new;
+/// the file is private to the user.
 fn write_json(path: &Path, value: &impl Serialize) -> DeskResult<()> {
-    let tmp = path.with_extension("tmp");
     let text = serde_json::to_vec_pretty(value).map_err(|e| DeskError::Io {
         path: path.to_owned(),
         detail: e.to_string(),
     })?;
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    private_files::write_atomic(path, &text).map_err(DeskError::from)
+}
+
+impl From<private_files::Failure> for DeskError {
+    fn from(failure: private_files::Failure) -> DeskError {
+        DeskError::Io {
+            path: failure.path,
+            detail: format!("cannot {} it: {}", failure.action, failure.source),
+        }
+    }
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> DeskResult<Option<T>> {
@@ -319,7 +329,7 @@ impl Desk {
         let session = api.login(email, password, totp).await?;
         let profile = Profile::new(server, email)?;
         let dir = self.profile_dir(&profile);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        private_files::create_dir(&dir)?;
         let unlocked = self.unlock_vault(&profile, &dir, unlock, true).await?;
         self.vault
             .store_refresh_token(&unlocked, &RefreshToken::new(session.refresh_token.clone()))
@@ -419,6 +429,7 @@ impl Desk {
         access: Option<String>,
     ) -> DeskResult<Me> {
         self.close().await;
+        self.tighten(&dir)?;
         let path = dir.join("cache.db");
         let key = unlocked.db_key().clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&path, &key))
@@ -455,6 +466,24 @@ impl Desk {
             background: None,
         });
         Ok(me)
+    }
+
+    /// Takes group and other access off what an older Outpost wrote readable by others: the data
+    /// directory and the profile's, and the files in them the Desk writes (the vault tightens
+    /// its own files when it unlocks, the store the cache's when it opens).
+    fn tighten(&self, dir: &Path) -> DeskResult<()> {
+        let data_dir = &self.config.data_dir;
+        for path in [
+            data_dir.to_owned(),
+            data_dir.join("last-profile"),
+            data_dir.join(crate::app::Settings::FILE),
+            dir.to_owned(),
+            dir.join("profile.json"),
+            dir.join(crate::supervisor::HEAD_FILE),
+        ] {
+            private_files::tighten(&path)?;
+        }
+        Ok(())
     }
 
     /// Starts background sync (pokes, periodic pulls, backoff). Idempotent.
@@ -814,5 +843,158 @@ mod error_tests {
             outpost_core::apply::Rejection::TicketExists,
         ));
         assert_eq!(ErrorDto::from(&refused).code, ErrorCode::Rejected);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod private_files_tests {
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::app::Settings;
+    use crate::vault::{KdfParams, SEALED_TOKEN_FILE};
+
+    const SERVER: &str = "https://desk.example.com";
+    const EMAIL: &str = "alice@example.com";
+    const PASSPHRASE: &str = "correct horse battery staple";
+
+    fn vault() -> Vault {
+        Vault::new(keyring::mock::default_credential_builder(), "outpost-tests")
+            .with_kdf_params(KdfParams::new(64, 1, 1).unwrap())
+    }
+
+    /// Permission bits of everything under `root` (itself included), by relative path.
+    fn modes(root: &Path) -> BTreeMap<String, u32> {
+        let mut found = BTreeMap::new();
+        let mut pending = vec![root.to_owned()];
+        while let Some(path) = pending.pop() {
+            let metadata = std::fs::metadata(&path).unwrap();
+            if metadata.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap() {
+                    pending.push(entry.unwrap().path());
+                }
+            }
+            let name = path.strip_prefix(root).unwrap().display().to_string();
+            found.insert(name, metadata.permissions().mode() & 0o777);
+        }
+        found
+    }
+
+    fn open_to_others(path: &Path) {
+        let mode = if path.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// A profile as an older Outpost left it: every file 0644, every directory 0755, a WAL
+    /// beside the cache (the client was killed), the audit head and the settings written.
+    fn old_profile(data_dir: &Path) -> PathBuf {
+        let profile = Profile::new(SERVER, EMAIL).unwrap();
+        let dir = data_dir.join(profile.id().as_str());
+        let vault = vault();
+        let unlocked = vault
+            .create_with_passphrase(&profile, &dir, PASSPHRASE)
+            .unwrap();
+        vault
+            .store_refresh_token(&unlocked, &RefreshToken::new("rt-1"))
+            .unwrap();
+        let user = User {
+            id: Uuid::from_u128(1),
+            name: "Alice".into(),
+            email: EMAIL.into(),
+            role: Role::Agent,
+            departments: vec!["support".into()],
+            skills: Vec::new(),
+            active: true,
+        };
+        let file = ProfileFile {
+            server: SERVER.into(),
+            email: EMAIL.into(),
+            user,
+            device_id: Uuid::from_u128(2),
+        };
+        std::fs::write(dir.join("profile.json"), serde_json::to_vec(&file).unwrap()).unwrap();
+        let last = LastProfile {
+            server: SERVER.into(),
+            email: EMAIL.into(),
+        };
+        std::fs::write(
+            data_dir.join("last-profile"),
+            serde_json::to_vec(&last).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(data_dir.join(Settings::FILE), b"{}").unwrap();
+        std::fs::write(dir.join(crate::supervisor::HEAD_FILE), b"{}").unwrap();
+        let store = Store::open(&dir.join("cache.db"), unlocked.db_key()).unwrap();
+        std::mem::forget(store);
+        for path in modes(data_dir).keys() {
+            open_to_others(&data_dir.join(path));
+        }
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_profile_an_older_outpost_left_readable_is_private_after_resume() {
+        let root = tempfile::tempdir().unwrap();
+        let data_dir = root.path().join("outpost");
+        let dir = old_profile(&data_dir);
+        let before = modes(&data_dir);
+        let profile_dir = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let mut expected = vec![
+            String::new(),
+            "last-profile".into(),
+            "settings.json".into(),
+            profile_dir.clone(),
+        ];
+        for name in [
+            "cache.db",
+            "cache.db-wal",
+            "cache.db-shm",
+            SEALED_TOKEN_FILE,
+            crate::vault::HEADER_FILE,
+            "profile.json",
+            crate::supervisor::HEAD_FILE,
+        ] {
+            expected.push(format!("{profile_dir}/{name}"));
+        }
+        expected.sort();
+        assert_eq!(before.keys().cloned().collect::<Vec<_>>(), expected);
+        assert!(before.values().all(|mode| *mode & 0o044 != 0), "{before:?}");
+
+        let desk = Desk::new(
+            vault(),
+            DeskConfig {
+                data_dir: data_dir.clone(),
+                ca_pem: None,
+            },
+        );
+        let me = desk.resume(Unlock::Passphrase(PASSPHRASE.into())).await;
+        assert_eq!(me.unwrap().user.email, EMAIL);
+
+        let after = modes(&data_dir);
+        assert_eq!(after.len(), before.len(), "{after:?}");
+        for (path, mode) in &after {
+            let wanted = if data_dir.join(path).is_dir() {
+                0o700
+            } else {
+                0o600
+            };
+            assert_eq!(*mode, wanted, "{path:?} is {mode:o}");
+        }
+    }
+
+    #[test]
+    fn settings_are_saved_private_in_a_private_data_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let data_dir = root.path().join("data").join("outpost");
+        Settings::default().save(&data_dir).unwrap();
+        assert_eq!(
+            modes(&root.path().join("data")),
+            BTreeMap::from([
+                (String::new(), 0o700),
+                ("outpost".into(), 0o700),
+                ("outpost/settings.json".into(), 0o600),
+            ])
+        );
     }
 }

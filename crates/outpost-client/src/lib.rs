@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod desk;
+mod private_files;
 pub mod supervisor;
 pub mod sync;
 pub mod vault;

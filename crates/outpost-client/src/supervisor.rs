@@ -164,6 +164,11 @@ pub fn safe_file_name(name: &str) -> String {
 
 /// Writes `bytes` to `dir/name` without replacing an existing file (`name (2).csv`…), through a
 /// temporary file and a rename, so a half-written export never carries the final name.
+///
+/// Unlike the data directory's files, an export gets the user's usual mode (the umask): it is a
+/// document the user asked for, saved in their own Downloads or chosen folder to be handed on
+/// (to an auditor, a spreadsheet), like any file an application saves there. The fallback
+/// `<data dir>/exports` sits inside the private data directory.
 pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let name = safe_file_name(name);
@@ -211,7 +216,7 @@ pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<P
     ))
 }
 
-const HEAD_FILE: &str = "audit-head.json";
+pub(crate) const HEAD_FILE: &str = "audit-head.json";
 
 impl Desk {
     async fn require_supervisor(&self) -> DeskResult<()> {
@@ -346,13 +351,7 @@ impl Desk {
         };
         if check.ok() {
             let json = serde_json::to_vec(&verified.head).expect("heads serialise");
-            let tmp = head_path.with_extension("json.part");
-            std::fs::write(&tmp, json)
-                .and_then(|()| std::fs::rename(&tmp, &head_path))
-                .map_err(|e| DeskError::Io {
-                    path: head_path.clone(),
-                    detail: e.to_string(),
-                })?;
+            crate::private_files::write_atomic(&head_path, &json)?;
         }
         Ok(check)
     }

@@ -21,6 +21,8 @@
 //! - Setting up never overwrites an existing vault (that would orphan the cache encrypted under
 //!   it); [`Vault::forget`] comes first.
 //! - Locking is dropping: [`Unlocked`] holds the keys and wipes them when its last clone goes.
+//! - The header and the sealed token are private to the user (0600 on Unix, in a 0700
+//!   directory); unlocking tightens ones an older Outpost wrote readable by others.
 //!
 //! [`Vault`] is the blocking core; [`AsyncVault`] runs the same calls on Tokio's blocking pool,
 //! so keychain round trips and Argon2id never stall the runtime's worker threads.
@@ -247,6 +249,7 @@ impl Vault {
             Some(_) => {
                 let stored = self.keychain.get(&account, DB_KEY)?;
                 let key = decode_key(&stored.ok_or(VaultError::KeyMissing)?)?;
+                header::tighten(dir)?;
                 Ok(Unlocked::new(profile, dir, key, None))
             }
             None => {
@@ -321,6 +324,7 @@ impl Vault {
             path: path.clone(),
             reason,
         })?;
+        header::tighten(dir)?;
         Ok(Unlocked::new(
             profile,
             dir,

@@ -3,13 +3,14 @@
 //! identity, for passphrase profiles also the Argon2id salt and parameters and a check value
 //! (an HMAC under a subkey, see `passphrase.rs`).
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Profile, VaultError, VaultMode};
+use crate::private_files;
 
 /// Name of the clear-text vault header in a profile's directory.
 pub const HEADER_FILE: &str = "vault.json";
@@ -131,59 +132,38 @@ pub(crate) fn read(dir: &Path, profile: &Profile) -> Result<Option<Header>, Vaul
     }
 }
 
-/// Writes the header atomically, creating the directory if needed.
+/// Writes the header atomically, creating the profile directory (private) if needed.
 pub(crate) fn write(dir: &Path, header: &Header) -> Result<(), VaultError> {
-    fs::create_dir_all(dir).map_err(|err| VaultError::io("create", dir, err))?;
+    private_files::create_dir(dir).map_err(vault_io)?;
     let mut json = serde_json::to_vec_pretty(header).expect("the header always serialises");
     json.push(b'\n');
     write_atomic(&header_path(dir), &json)
 }
 
-/// Replaces `path` with `bytes` so that a crash leaves either the old or the new content:
-/// write a sibling temporary file, flush it to disk, rename it over `path`, flush the directory.
+/// Replaces `path` with `bytes`, private to the user, so that a crash leaves either the old or
+/// the new content (see [`private_files::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
-    let mut tmp_name = path.file_name().expect("a file path").to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .map_err(|err| VaultError::io("create", &tmp, err))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|err| VaultError::io("write", &tmp, err))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(|err| VaultError::io("replace", path, err))?;
-    sync_parent(path)
+    private_files::write_atomic(path, bytes).map_err(vault_io)
 }
 
 /// Deletes `path`; a missing file is not an error.
 pub(crate) fn remove_if_exists(path: &Path) -> Result<(), VaultError> {
     match fs::remove_file(path) {
-        Ok(()) => sync_parent(path),
+        Ok(()) => private_files::sync_parent(path).map_err(vault_io),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(VaultError::io("delete", path, err)),
     }
 }
 
-/// Makes a rename or delete in the directory durable (POSIX needs the directory flushed;
-/// Windows has no directory handles to flush and commits renames itself).
-fn sync_parent(path: &Path) -> Result<(), VaultError> {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        fs::File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|err| VaultError::io("flush", dir, err))?;
+/// Tightens the header and the sealed token of a profile an older Outpost wrote readable by
+/// others (see [`private_files::tighten`]).
+pub(crate) fn tighten(dir: &Path) -> Result<(), VaultError> {
+    for name in [HEADER_FILE, super::SEALED_TOKEN_FILE] {
+        private_files::tighten(&dir.join(name)).map_err(vault_io)?;
     }
-    #[cfg(not(unix))]
-    let _ = path;
     Ok(())
+}
+
+fn vault_io(failure: private_files::Failure) -> VaultError {
+    VaultError::io(failure.action, failure.path, failure.source)
 }
