@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::error::ErrorCode;
 use crate::model::{
-    Csat, Entry, EntryBody, PauseSpan, RiskActionKind, Status, Ticket, TicketEvent, UserId,
-    LOW_CSAT_SCORE,
+    Csat, DepartmentCode, Entry, EntryBody, PauseSpan, RiskActionKind, Role, Status, Ticket,
+    TicketEvent, User, UserId, LOW_CSAT_SCORE,
 };
 use crate::rules::{
     check_risk_action, AccountRiskState, RiskRefusal, SensitiveAction, VerificationPolicy,
@@ -47,6 +47,80 @@ pub struct ApplyContext<'a> {
     /// The ticket's timeline so far; risk actions are checked against its verification records
     /// and earlier risk actions. Other intents ignore it.
     pub timeline: &'a [Entry],
+    /// The directory facts the intent's references are checked against; `None` skips the
+    /// reference checks (the client's optimistic apply, which the server re-checks).
+    pub directory: Option<&'a Directory<'a>>,
+}
+
+/// What the directory knows about the people and departments an intent names: the actor, the
+/// users and the departments it references. A user or department missing here does not exist.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Directory<'a> {
+    pub users: &'a [User],
+    pub departments: &'a [DepartmentCode],
+}
+
+impl Directory<'_> {
+    fn user(&self, id: UserId) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    fn has_department(&self, code: &str) -> bool {
+        self.departments.iter().any(|d| d == code)
+    }
+}
+
+/// Every user and department an intent names must exist (users also active), and an agent may
+/// only hand a ticket to someone who works in its department. Supervisors and admins may assign
+/// across departments (the audit event records who did it, before and after); so may the server
+/// itself (dispatch). Anyone may hand a ticket to a supervisor or admin, who see every department.
+fn check_references(
+    directory: &Directory<'_>,
+    actor: Option<UserId>,
+    department: Option<&str>,
+    mutation: &Mutation,
+) -> Result<(), Rejection> {
+    let department_exists = |code: &str| {
+        if directory.has_department(code) {
+            Ok(())
+        } else {
+            Err(Rejection::invalid(
+                "department",
+                format!("there is no department {code:?}"),
+            ))
+        }
+    };
+    match mutation {
+        Mutation::CreateTicket(new) => {
+            if let Some(code) = &new.department {
+                department_exists(code)?;
+            }
+        }
+        Mutation::SetDepartment {
+            department: Some(code),
+            ..
+        } => department_exists(code)?,
+        Mutation::SetAssignee {
+            assignee: Some(id), ..
+        } => {
+            let assignee = directory.user(*id).filter(|u| u.active).ok_or_else(|| {
+                Rejection::invalid("assignee", "there is no active user with this id")
+            })?;
+            let actor_role = actor.map(|a| directory.user(a).map_or(Role::Agent, |u| u.role));
+            let across_allowed = matches!(actor_role, None | Some(Role::Supervisor | Role::Admin));
+            let in_department =
+                department.is_some_and(|d| assignee.departments.iter().any(|ad| ad == d));
+            let sees_everything = matches!(assignee.role, Role::Supervisor | Role::Admin);
+            if !across_allowed && !in_department && !sees_everything {
+                return Err(Rejection::Forbidden(format!(
+                    "{} does not work in this ticket's department; only a supervisor can assign it across departments",
+                    assignee.name
+                )));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Why an intent could not be applied. Stable `code`s; messages for people.
@@ -462,6 +536,10 @@ pub fn apply(
             mutation.name()
         )));
     }
+    if let Some(directory) = ctx.directory {
+        let department = current.and_then(|t| t.department.as_deref());
+        check_references(directory, ctx.actor, department, mutation)?;
+    }
     if let Mutation::CreateTicket(new) = mutation {
         return match current {
             Some(_) => Err(Rejection::TicketExists),
@@ -686,6 +764,7 @@ mod tests {
             now: t,
             verification: &POLICY,
             timeline: &[],
+            directory: None,
         }
     }
 
@@ -908,6 +987,7 @@ mod tests {
         ])];
         let c = ApplyContext {
             timeline: &four,
+            directory: None,
             ..ctx(3)
         };
         let err = apply(Some(&t), &Mutation::FreezeAccount(args.clone()), &c).unwrap_err();
@@ -922,6 +1002,7 @@ mod tests {
         ])];
         let c = ApplyContext {
             timeline: &five,
+            directory: None,
             ..ctx(3)
         };
         let frozen = apply(Some(&t), &Mutation::FreezeAccount(args.clone()), &c).unwrap();
@@ -936,6 +1017,7 @@ mod tests {
         let history = [five[0].clone(), frozen.entries[0].clone()];
         let c = ApplyContext {
             timeline: &history,
+            directory: None,
             ..ctx(4)
         };
         let err = apply(Some(&frozen.ticket), &Mutation::FreezeAccount(args), &c).unwrap_err();
@@ -959,6 +1041,7 @@ mod tests {
         let timeline = reply.entries.clone();
         let c = ApplyContext {
             timeline: &timeline,
+            directory: None,
             ..ctx(3)
         };
         let redact = |entry_id, reason: &str| Mutation::RedactEntry {
@@ -993,6 +1076,7 @@ mod tests {
         let twice = [replaced.clone()];
         let c2 = ApplyContext {
             timeline: &twice,
+            directory: None,
             ..ctx(4)
         };
         let err = apply(
@@ -1005,6 +1089,7 @@ mod tests {
         let event = [out.entries[1].clone()];
         let c3 = ApplyContext {
             timeline: &event,
+            directory: None,
             ..ctx(5)
         };
         let err = apply(Some(&out.ticket), &redact(out.entries[1].id, "x"), &c3).unwrap_err();

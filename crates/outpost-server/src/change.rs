@@ -16,7 +16,7 @@
 //! when a signed-in user is the actor, so no device can speak for the customer.
 
 use chrono::{DateTime, Utc};
-use outpost_core::apply::{apply, derived_uuid_v7, ApplyContext, Rejection};
+use outpost_core::apply::{apply, derived_uuid_v7, ApplyContext, Directory, Rejection};
 use outpost_core::model::{Entry, EntryBody, Role, Status, Ticket, TicketEvent, User};
 use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{FieldConflict, Mutation, MutationEnvelope, MutationOutcome};
@@ -171,9 +171,30 @@ pub(crate) async fn decide(
             department: ticket.department.clone(),
         }));
     }
+    if let Mutation::Link { link, .. } = &envelope.mutation {
+        // The linked ticket must exist and be one the actor may see; a hidden one reads as
+        // missing, like everywhere else.
+        let other = load_ticket(tx, link.other).await?;
+        let visible = other.as_ref().is_some_and(|t| {
+            origin
+                .user()
+                .is_none_or(|u| can_see(u, t.department.as_deref(), t.assignee))
+        });
+        if !visible && link.other != ticket_id {
+            return Ok(Err(Rejection::Invalid {
+                field: "link".into(),
+                problem: "there is no ticket with this id that you can see".into(),
+            }));
+        }
+    }
     let timeline = match before {
         Some(_) if envelope.mutation.reads_timeline() => load_timeline(tx, ticket_id).await?,
         _ => Vec::new(),
+    };
+    let (users, departments) = directory_facts(tx, origin, &envelope.mutation).await?;
+    let directory = Directory {
+        users: &users,
+        departments: &departments,
     };
     let ctx = ApplyContext {
         actor: origin.user().map(|u| u.id),
@@ -183,6 +204,7 @@ pub(crate) async fn decide(
         now: crate::db::now(),
         verification: &state.verification,
         timeline: &timeline,
+        directory: Some(&directory),
     };
     let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
         Ok(applied) => applied,
@@ -233,6 +255,44 @@ pub(crate) async fn decide(
         entries: applied.entries,
         conflicts: Vec::new(),
     }))))
+}
+
+/// The directory facts `apply` checks the intent's references against: the acting user and
+/// the user and department the intent names, read in `tx`. Anything not found is left out, so
+/// `apply` reads it as missing.
+async fn directory_facts(
+    tx: &mut WriteTx,
+    origin: Origin<'_>,
+    mutation: &Mutation,
+) -> anyhow::Result<(Vec<User>, Vec<String>)> {
+    let mut users: Vec<User> = origin.user().cloned().into_iter().collect();
+    let mut departments = Vec::new();
+    let (user_ref, department_ref) = match mutation {
+        Mutation::SetAssignee { assignee, .. } => (*assignee, None),
+        Mutation::SetDepartment { department, .. } => (None, department.as_deref()),
+        Mutation::CreateTicket(new) => (None, new.department.as_deref()),
+        _ => (None, None),
+    };
+    if let Some(id) = user_ref.filter(|id| users.iter().all(|u| u.id != *id)) {
+        let row = sqlx::query(
+            "SELECT id, name, email, role, departments, skills, active FROM users WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            users.push(crate::users::decode(&row)?);
+        }
+    }
+    if let Some(code) = department_ref {
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?;
+        departments.extend(known);
+    }
+    Ok((users, departments))
 }
 
 /// Writes what [`decide`] accepted, in `tx`. A view is an audit event only (with the device and

@@ -339,6 +339,7 @@ pub(crate) fn apply_in(
         now,
         verification,
         timeline: &timeline,
+        directory: None,
     };
     let before = current.as_ref().map(|(_, t)| t);
     let applied = apply(before, &mutation, &ctx)?;

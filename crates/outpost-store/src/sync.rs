@@ -435,6 +435,7 @@ pub(crate) fn rebase(
             now: envelope.client_time,
             verification: rules.verification,
             timeline: &timeline,
+            directory: None,
         };
         if let Mutation::RedactEntry { entry_id, .. } = &envelope.mutation {
             // The redaction was written for good when it was made (local.rs): re-applying it

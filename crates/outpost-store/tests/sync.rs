@@ -79,6 +79,7 @@ impl Server {
             now,
             verification: &policy,
             timeline: &timeline,
+            directory: None,
         };
         let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
             Ok(applied) => applied,

@@ -42,6 +42,7 @@ fn ctx(actor: Option<UserId>, now: DateTime<Utc>, timeline: &[Entry]) -> ApplyCo
         now,
         verification: &POLICY,
         timeline,
+        directory: None,
     }
 }
 

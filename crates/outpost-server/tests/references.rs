@@ -1,0 +1,160 @@
+//! Every reference in a mutation names an existing, active thing the actor may use: assignees
+//! are active users in the ticket's department (supervisors may assign across departments),
+//! departments exist, linked tickets exist and are visible. Refusals change nothing and audit
+//! nothing. Run on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use outpost_core::model::{LinkKind, TicketLink};
+use outpost_core::sync::Mutation;
+use uuid::Uuid;
+
+/// The ticket's assignee and department as stored, and how many audit events there are.
+async fn snapshot(s: &Server, ticket: Uuid) -> (Option<String>, Option<String>, i64) {
+    let (assignee, department): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT assignee, department FROM tickets WHERE id = $1")
+            .bind(ticket.to_string())
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    (assignee, department, audited)
+}
+
+/// Pushes one mutation and returns the result's outcome and code.
+async fn push_one(s: &Server, token: &str, mutation: Mutation) -> (String, String) {
+    let (_, body) = s.push(token, Uuid::now_v7(), vec![(1, mutation)]).await;
+    let result = &body["results"][0];
+    (
+        result["outcome"].as_str().unwrap_or_default().to_owned(),
+        result["code"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn assert_refused(s: &Server, token: &str, ticket: Uuid, mutation: Mutation, code: &str) {
+    let before = snapshot(s, ticket).await;
+    let (outcome, got) = push_one(s, token, mutation.clone()).await;
+    assert_eq!(
+        (outcome.as_str(), got.as_str()),
+        ("rejected", code),
+        "{mutation:?}"
+    );
+    assert_eq!(
+        snapshot(s, ticket).await,
+        before,
+        "refused {mutation:?} changed something"
+    );
+}
+
+async fn assert_applied(s: &Server, token: &str, mutation: Mutation) {
+    let (outcome, code) = push_one(s, token, mutation.clone()).await;
+    assert_eq!(outcome, "applied", "{mutation:?}: {code}");
+}
+
+async fn assignment_respects_the_tickets_department(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (colleague, _) = s
+        .user("colleague@acme.example", "agent", &["support"])
+        .await;
+    let (finance_agent, finance_token) = s.user("fin@acme.example", "agent", &["finance"]).await;
+    let (_, supervisor) = s.user("sup@acme.example", "supervisor", &[]).await;
+    let ticket = Uuid::now_v7();
+    assert_applied(&s, &supervisor, new_ticket(ticket, "support")).await;
+
+    let to = |assignee: Uuid| Mutation::SetAssignee {
+        ticket_id: ticket,
+        assignee: Some(assignee),
+    };
+    assert_refused(&s, &agent, ticket, to(finance_agent), "forbidden").await;
+    assert!(
+        !ticket_ids(&s.pull_all(&finance_token).await).contains(&ticket),
+        "the refused assignment must not move the ticket into the finance agent's view"
+    );
+
+    // Within the department an agent assigns freely; a supervisor may assign across.
+    assert_applied(&s, &agent, to(colleague)).await;
+    assert_eq!(snapshot(&s, ticket).await.0, Some(colleague.to_string()));
+    assert_applied(&s, &supervisor, to(finance_agent)).await;
+    assert_eq!(
+        snapshot(&s, ticket).await.0,
+        Some(finance_agent.to_string())
+    );
+}
+
+async fn references_must_name_existing_active_things(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (gone, _) = s.user("gone@acme.example", "agent", &["support"]).await;
+    let (_, supervisor) = s.user("sup@acme.example", "supervisor", &[]).await;
+    let admin = s.admin_token().await;
+    let (status, body) = s
+        .call(
+            "POST",
+            &format!("/v1/admin/users/{gone}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (ticket, hidden) = (Uuid::now_v7(), Uuid::now_v7());
+    assert_applied(&s, &supervisor, new_ticket(ticket, "support")).await;
+    assert_applied(&s, &supervisor, new_ticket(hidden, "finance")).await;
+
+    for token in [&agent, &supervisor] {
+        for assignee in [Uuid::now_v7(), gone] {
+            let m = Mutation::SetAssignee {
+                ticket_id: ticket,
+                assignee: Some(assignee),
+            };
+            assert_refused(&s, token, ticket, m, "invalid").await;
+        }
+        let m = Mutation::SetDepartment {
+            ticket_id: ticket,
+            department: Some("nowhere".into()),
+        };
+        assert_refused(&s, token, ticket, m, "invalid").await;
+        let m = Mutation::Link {
+            ticket_id: ticket,
+            link: TicketLink {
+                kind: LinkKind::Related,
+                other: Uuid::now_v7(),
+            },
+        };
+        assert_refused(&s, token, ticket, m, "invalid").await;
+    }
+    // A ticket the agent cannot see is as good as missing, also as a link target.
+    let hidden_link = Mutation::Link {
+        ticket_id: ticket,
+        link: TicketLink {
+            kind: LinkKind::Related,
+            other: hidden,
+        },
+    };
+    assert_refused(&s, &agent, ticket, hidden_link.clone(), "invalid").await;
+
+    // A new ticket in a department that does not exist is refused and never stored.
+    let audited = snapshot(&s, ticket).await.2;
+    let phantom = Uuid::now_v7();
+    let (outcome, code) = push_one(&s, &supervisor, new_ticket(phantom, "nowhere")).await;
+    assert_eq!((outcome.as_str(), code.as_str()), ("rejected", "invalid"));
+    assert_eq!(snapshot(&s, ticket).await.2, audited);
+    assert!(!ticket_ids(&s.pull_all(&supervisor).await).contains(&phantom));
+
+    // The legitimate versions still apply.
+    assert_applied(&s, &supervisor, hidden_link).await;
+    let m = Mutation::SetDepartment {
+        ticket_id: ticket,
+        department: Some("finance".into()),
+    };
+    assert_applied(&s, &supervisor, m).await;
+    assert_eq!(snapshot(&s, ticket).await.1.as_deref(), Some("finance"));
+}
+
+on_both_databases!(
+    assignment_respects_the_tickets_department,
+    references_must_name_existing_active_things,
+);
