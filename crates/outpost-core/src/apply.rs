@@ -197,14 +197,12 @@ fn check_text(field: &str, text: &str, allow_empty: bool) -> Result<(), Rejectio
 
 fn check_subject(subject: &str) -> Result<(), Rejection> {
     check_text("subject", subject, false)?;
-    let chars = subject.chars().count();
-    if chars > MAX_SUBJECT_CHARS {
-        return Err(Rejection::invalid(
-            "subject",
-            format!("is {chars} characters; the limit is {MAX_SUBJECT_CHARS}"),
-        ));
-    }
-    Ok(())
+    // The subject becomes an e-mail `Subject:` header: no line breaks or other controls.
+    crate::model::check_header_text("subject", subject, MAX_SUBJECT_CHARS).map_err(field_rejection)
+}
+
+fn field_rejection(e: crate::model::FieldError) -> Rejection {
+    Rejection::invalid(e.field, e.problem)
 }
 
 /// Tags are case-insensitive single words; normalising here keeps "VIP" and "vip" one tag.
@@ -455,7 +453,8 @@ impl Builder<'_> {
 fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection> {
     check_subject(&new.subject)?;
     check_text("description", &new.description, true)?;
-    check_text("requester.name", &new.requester.name, false)?;
+    new.requester.validate().map_err(field_rejection)?;
+    crate::model::check_language(&new.language).map_err(field_rejection)?;
     let tags = new
         .tags
         .iter()

@@ -188,9 +188,13 @@ named_enum! {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Requester {
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub name: String,
-    /// E-mail address, phone number or chat handle, as the channel supplied it.
+    /// E-mail address, phone number or chat handle, as the channel supplied it. No control
+    /// characters; when it contains `@` it must be one e-mail address (`name@example.com`).
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub contact: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub account_id: Option<String>,
     pub tier: CustomerTier,
 }
@@ -569,5 +573,220 @@ mod tests {
     #[test]
     fn priority_orders_by_urgency() {
         assert!(Priority::P1 < Priority::P4);
+    }
+
+    fn requester(name: &str, contact: &str) -> Requester {
+        Requester {
+            name: name.into(),
+            contact: contact.into(),
+            account_id: None,
+            tier: CustomerTier::Standard,
+        }
+    }
+
+    #[test]
+    fn e_mail_addresses_parse_as_one_addr_spec() {
+        for ok in [
+            "ann@example.com",
+            "a.b+tag@mail.example.cn",
+            "李@例子.中国",
+            "x@localhost",
+        ] {
+            assert!(is_email_address(ok), "{ok}");
+        }
+        for bad in [
+            "ann@",
+            "@example.com",
+            "ann@@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "ann@example..com",
+            "ann@-example.com",
+            "Ann <ann@example.com>",
+            "ann@example.com, bob@example.com",
+            "ann@example.com\r\nBcc: eve@example.com",
+            "ann @example.com",
+        ] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn requesters_refuse_control_characters_oversize_and_bad_addresses() {
+        assert_eq!(requester("Ann", "ann@example.com").validate(), Ok(()));
+        assert_eq!(requester("王", "+86 138 0000 0000").validate(), Ok(()));
+        let injected = requester("Ann", "ann@example.com\r\nBcc: eve@example.com").validate();
+        assert_eq!(injected.unwrap_err().field, "requester.contact");
+        for contact in ["a\nb", "a\0b", "a\u{85}b", "a\tb"] {
+            assert!(requester("Ann", contact).validate().is_err(), "{contact:?}");
+        }
+        assert_eq!(
+            requester("Ann\r\nX: y", "ann@example.com")
+                .validate()
+                .unwrap_err()
+                .field,
+            "requester.name"
+        );
+        assert!(requester("Ann", "bob@").validate().is_err());
+        let long = "1".repeat(MAX_CONTACT_CHARS + 1);
+        let err = requester("Ann", &long).validate().unwrap_err();
+        assert!(err.problem.contains("limit is 254"), "{err}");
+        assert!(requester("Ann", &"1".repeat(MAX_CONTACT_CHARS))
+            .validate()
+            .is_ok());
+        assert!(requester(&"n".repeat(MAX_NAME_CHARS + 1), "b")
+            .validate()
+            .is_err());
+        assert!(requester(" ", "b").validate().is_err());
+        let mut r = requester("Ann", "b");
+        r.account_id = Some("a".repeat(MAX_ACCOUNT_ID_CHARS + 1));
+        assert!(r.validate().is_err());
+    }
+
+    #[test]
+    fn language_tags_are_bcp47_shaped() {
+        for ok in ["en", "zh-CN", "zh-Hant-TW", "es-419"] {
+            assert_eq!(check_language(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "zh_CN",
+            "en-",
+            "-en",
+            "1en",
+            "en\r\nX: y",
+            "toolongprimary",
+            &"a".repeat(36),
+        ] {
+            assert!(check_language(bad).is_err(), "{bad:?}");
+        }
+    }
+}
+
+/// Longest requester name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest contact (e-mail address, phone number or chat handle), in characters; 254 is the
+/// longest e-mail address SMTP can carry.
+pub const MAX_CONTACT_CHARS: usize = 254;
+/// Longest customer account id, in characters.
+pub const MAX_ACCOUNT_ID_CHARS: usize = 128;
+/// Longest language tag, in characters (RFC 5646 asks implementations to accept 35).
+pub const MAX_LANGUAGE_CHARS: usize = 35;
+
+/// A field that failed validation and why, in English (shown to the caller as `{code, message}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+fn field_error(field: &'static str, problem: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// Checks a value that may end up in a message header (e-mail `To`/`Subject`, a connector's
+/// request line): at most `max_chars` characters and no control characters (C0, DEL, C1), so
+/// CR/LF can never inject a header.
+pub fn check_header_text(
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> Result<(), FieldError> {
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(field_error(
+            field,
+            format!("is {chars} characters; the limit is {max_chars}"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(field_error(
+            field,
+            "must not contain control characters (line breaks, tabs, NUL)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `address` is one RFC 5322 addr-spec (`local@domain`) in the dot-atom form mail
+/// systems exchange: no display name, comments, quoted local parts or address literals.
+pub fn is_email_address(address: &str) -> bool {
+    const ATEXT: &str = "!#$%&'*+-/=?^_`{|}~";
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let atom_ok = |atom: &str| {
+        !atom.is_empty()
+            && atom
+                .chars()
+                .all(|c| c.is_alphanumeric() || ATEXT.contains(c))
+    };
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.chars().count() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    local.len() <= 64
+        && local.split('.').all(atom_ok)
+        && domain.len() <= 253
+        && domain.split('.').all(label_ok)
+}
+
+/// Checks a BCP 47 language tag's shape: 1 to 35 characters, ASCII letters and digits in
+/// subtags of 1 to 8 separated by `-`, the first made of letters (`en`, `zh-CN`, `zh-Hant-TW`).
+pub fn check_language(language: &str) -> Result<(), FieldError> {
+    check_header_text("language", language, MAX_LANGUAGE_CHARS)?;
+    let mut subtags = language.split('-');
+    let primary_ok = subtags
+        .next()
+        .is_some_and(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    if !primary_ok
+        || !subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(field_error(
+            "language",
+            "must be a BCP 47 language tag such as en or zh-CN",
+        ));
+    }
+    Ok(())
+}
+
+impl Requester {
+    /// Checks every field before the requester is stored or reaches a connector: sizes, no
+    /// control characters in anything that can reach a header, and a contact containing `@`
+    /// must be one e-mail address.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.name.trim().is_empty() {
+            return Err(field_error("requester.name", "must not be empty"));
+        }
+        check_header_text("requester.name", &self.name, MAX_NAME_CHARS)?;
+        if self.contact.trim().is_empty() {
+            return Err(field_error("requester.contact", "must not be empty"));
+        }
+        check_header_text("requester.contact", &self.contact, MAX_CONTACT_CHARS)?;
+        if self.contact.contains('@') && !is_email_address(&self.contact) {
+            return Err(field_error(
+                "requester.contact",
+                "is not a valid e-mail address (expected name@example.com)",
+            ));
+        }
+        if let Some(account) = &self.account_id {
+            check_header_text("requester.account_id", account, MAX_ACCOUNT_ID_CHARS)?;
+        }
+        Ok(())
     }
 }

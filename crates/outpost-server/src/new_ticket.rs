@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use outpost_core::model::{
-    Category, Channel, CustomerTier, Priority, Requester, RiskLevel, Status,
+    check_header_text, check_language, Category, Channel, CustomerTier, Priority, Requester,
+    RiskLevel, Status,
 };
 use outpost_core::rules::{choose, AgentState, ClassifyInput, DispatchPolicy, RuleSet};
 use outpost_core::sync::{Mutation, NewTicket};
@@ -21,11 +22,20 @@ use crate::error::{ApiError, ApiResult};
 use crate::writes::load_ticket;
 use crate::AppState;
 
+/// Longest business line, in characters.
+const MAX_BUSINESS_TYPE_CHARS: usize = 64;
+
 #[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
+    /// No control characters.
+    #[schema(max_length = 200)]
     pub name: String,
+    /// E-mail address, phone number or chat handle; no control characters, and when it contains
+    /// `@` it must be one e-mail address (`name@example.com`).
+    #[schema(max_length = 254)]
     pub contact: String,
+    #[schema(max_length = 128)]
     pub account_id: Option<String>,
     pub tier: Option<CustomerTier>,
 }
@@ -33,14 +43,21 @@ pub struct RequesterInput {
 #[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequest {
+    /// One line: no control characters.
+    #[schema(max_length = 500)]
     pub subject: String,
+    /// At most 262144 bytes of UTF-8.
     #[serde(default)]
+    #[schema(max_length = 262_144)]
     pub description: String,
     pub requester: RequesterInput,
     /// BCP 47; `zh-CN` or `en` when omitted, guessed from the text.
+    #[schema(max_length = 35)]
     pub language: Option<String>,
     /// Free-form business line the rules can match ("payment", "saas", "kyc").
+    #[schema(max_length = 64)]
     pub business_type: Option<String>,
+    /// One word each, at most 64 characters.
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -124,8 +141,25 @@ pub(crate) async fn create(
     address: Option<&str>,
     request: IntakeRequest,
 ) -> ApiResult<IntakeResponse> {
-    let rules = RuleSet::defaults();
     let tier = request.requester.tier.unwrap_or(CustomerTier::Standard);
+    let requester = Requester {
+        name: request.requester.name.clone(),
+        contact: request.requester.contact.clone(),
+        account_id: request.requester.account_id.clone(),
+        tier,
+    };
+    // Refused before anything is classified or written; `apply` checks the same rules again.
+    requester
+        .validate()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(language) = &request.language {
+        check_language(language).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    if let Some(business) = &request.business_type {
+        check_header_text("business_type", business, MAX_BUSINESS_TYPE_CHARS)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    let rules = RuleSet::defaults();
     let classification = rules.classify(&ClassifyInput {
         subject: &request.subject,
         description: &request.description,
@@ -146,12 +180,7 @@ pub(crate) async fn create(
         id: Uuid::now_v7(),
         subject: request.subject.clone(),
         description: request.description.clone(),
-        requester: Requester {
-            name: request.requester.name.clone(),
-            contact: request.requester.contact.clone(),
-            account_id: request.requester.account_id.clone(),
-            tier,
-        },
+        requester,
         channel,
         language,
         category: classification.category.unwrap_or(Category::Inquiry),

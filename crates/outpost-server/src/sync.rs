@@ -217,7 +217,25 @@ async fn apply_push(
     let start = last;
     let mut results = Vec::with_capacity(job.mutations.len());
     for envelope in &job.mutations {
-        let id = envelope.mutation_id as i64;
+        // Ids are stored as BIGINT: outside 1..=i64::MAX one would wrap to a negative number and
+        // read as already applied.
+        let Some(id) = i64::try_from(envelope.mutation_id)
+            .ok()
+            .filter(|id| *id >= 1)
+        else {
+            results.push(MutationResult {
+                mutation_id: envelope.mutation_id,
+                outcome: MutationOutcome::Rejected {
+                    code: ErrorCode::Invalid,
+                    reason: format!(
+                        "mutation_id {} is out of range; ids run from 1 to {}",
+                        envelope.mutation_id,
+                        i64::MAX
+                    ),
+                },
+            });
+            continue;
+        };
         let outcome = if id <= last {
             MutationOutcome::Duplicate
         } else if id != last + 1 {

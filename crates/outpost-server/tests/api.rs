@@ -928,6 +928,49 @@ async fn templates_reach_clients_in_pull_pages(s: Server) {
     );
 }
 
+async fn mutation_ids_outside_the_stored_range_are_refused(s: Server) {
+    let (_, agent) = s.user("a@acme.example", "agent", &["support"]).await;
+    let device = Uuid::now_v7();
+    // Stored as BIGINT, 2^63 and u64::MAX used to wrap to negative numbers and read as
+    // already applied ("duplicate"); 0 was never a valid id either.
+    for id in [1u64 << 63, u64::MAX, 0] {
+        let ticket = Uuid::now_v7();
+        let (status, body) = s
+            .push(&agent, device, vec![(id, new_ticket(ticket, "support"))])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let result = &body["results"][0];
+        assert_eq!(result["outcome"], "rejected", "{id}: {body}");
+        assert_eq!(result["code"], "invalid", "{body}");
+        assert!(
+            result["reason"]
+                .as_str()
+                .unwrap()
+                .contains("9223372036854775807"),
+            "{body}"
+        );
+        assert_eq!(result["mutation_id"], id, "{body}");
+        assert_eq!(body["last_mutation_id"], 0, "{body}");
+    }
+    assert!(ticket_ids(&s.pull_all(&agent).await).is_empty());
+    // The device's sequence did not move: its next real mutation is still number 1, and the
+    // largest valid id is accepted as an id (it is refused only as a gap).
+    let ticket = Uuid::now_v7();
+    let (_, body) = s
+        .push(&agent, device, vec![(1, new_ticket(ticket, "support"))])
+        .await;
+    assert_eq!(outcomes(&body), ["applied"], "{body}");
+    let (_, body) = s
+        .push(
+            &agent,
+            device,
+            vec![(i64::MAX as u64, new_ticket(Uuid::now_v7(), "support"))],
+        )
+        .await;
+    assert_eq!(body["results"][0]["code"], "mutation_gap", "{body}");
+    assert_eq!(ticket_ids(&s.pull_all(&agent).await), [ticket]);
+}
+
 on_both_databases!(
     templates_reach_clients_in_pull_pages,
     sessions_rotate_and_reuse_revokes_the_family,
@@ -941,4 +984,5 @@ on_both_databases!(
     concurrent_description_edits_keep_both_and_report_a_conflict,
     removing_a_department_makes_the_agent_rebootstrap_without_it,
     concurrent_pushes_are_grouped_without_interference,
+    mutation_ids_outside_the_stored_range_are_refused,
 );

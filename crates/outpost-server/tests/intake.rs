@@ -1169,6 +1169,123 @@ async fn customer_intents_go_through_apply_and_devices_cannot_send_them(s: Serve
         .is_ok());
 }
 
+/// How many rows `table` (`tickets` or `outbound_messages`) holds.
+async fn rows_in(s: &Server, table: &str) -> i64 {
+    let sql = match table {
+        "tickets" => "SELECT count(*) FROM tickets",
+        "outbound_messages" => "SELECT count(*) FROM outbound_messages",
+        other => panic!("no count query for {other}"),
+    };
+    sqlx::query_scalar(sql).fetch_one(&s.db.pool).await.unwrap()
+}
+
+async fn oversized_and_header_breaking_requester_fields_are_refused(mut s: Server) {
+    // The production body limit (2 MiB), not the harness's 64 KiB: megabyte fields must reach
+    // the handlers, as they did in the probe.
+    let config = outpost_server::config::Config::default();
+    assert!(config.max_body_bytes >= 2 * 1024 * 1024);
+    s.state = outpost_server::AppState::new(s.db.clone(), config)
+        .await
+        .unwrap();
+    s.app = outpost_server::router(s.state.clone());
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let key = intake_key(&s).await;
+    let megabyte = "1".repeat(1 << 20);
+    let injected = "ann@example.com\r\nBcc: eve@example.com";
+    let request = |contact: &str, language: Option<&str>| {
+        let mut body = json!({
+            "subject": "Cannot log in", "description": "Since yesterday",
+            "requester": { "name": "Ann", "contact": contact }
+        });
+        if let Some(language) = language {
+            body["language"] = json!(language);
+        }
+        body
+    };
+    for (body, field, problem) in [
+        (
+            request(&megabyte, None),
+            "requester.contact",
+            "the limit is 254",
+        ),
+        (
+            request("ann@example.com", Some(&megabyte)),
+            "language",
+            "the limit is 35",
+        ),
+        (
+            request(injected, None),
+            "requester.contact",
+            "control characters",
+        ),
+        (
+            request("ann@example.com", Some("en\r\nX: y")),
+            "language",
+            "control characters",
+        ),
+        (
+            request("ann@@example.com", None),
+            "requester.contact",
+            "e-mail address",
+        ),
+    ] {
+        let (status, response) = intake(&s, &key, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{response}");
+        assert_eq!(response["code"], "bad_request", "{response}");
+        let message = response["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(field) && message.contains(problem),
+            "{message}"
+        );
+        assert!(message.len() < 200, "the message does not echo the input");
+    }
+
+    // The public form: the same rules, explained on the page.
+    let big_name = "n".repeat(1_900_000);
+    let encoded = |text: &str| {
+        text.replace('%', "%25")
+            .replace('@', "%40")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+            .replace(' ', "+")
+            .replace(':', "%3A")
+    };
+    for (name, contact, problem) in [
+        ("Ann", megabyte.as_str(), "the limit is 254"),
+        (big_name.as_str(), "ann@example.com", "the limit is 200"),
+        ("Ann", injected, "control characters"),
+    ] {
+        let body = format!(
+            "subject=Cannot+log+in&description=Since+yesterday&name={}&contact={}",
+            encoded(name),
+            encoded(contact)
+        );
+        let (status, _, page) = html(&s, form("/c/new?lang=en", &body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains(problem), "{problem}");
+    }
+
+    // A device cannot store one either.
+    let mut create = new_ticket(Uuid::now_v7(), "support");
+    if let Mutation::CreateTicket(new) = &mut create {
+        injected.clone_into(&mut new.requester.contact);
+    }
+    let (_, body) = s.push(&agent, Uuid::now_v7(), vec![(1, create)]).await;
+    assert_eq!(outcomes(&body), ["rejected"], "{body}");
+    assert_eq!(body["results"][0]["code"], "invalid", "{body}");
+
+    assert_eq!(rows_in(&s, "tickets").await, 0, "nothing was stored");
+    assert_eq!(rows_in(&s, "outbound_messages").await, 0);
+    assert!(pending_messages(&s, &key).await.is_empty());
+
+    // Plain addresses and phone numbers still go through.
+    for contact in ["ann@example.com", "+86 138 0000 0000"] {
+        let (status, created) = intake(&s, &key, request(contact, Some("zh-CN"))).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+    }
+    assert_eq!(rows_in(&s, "tickets").await, 2);
+}
+
 on_both_databases!(
     intake_classifies_and_dispatches_by_load,
     customer_pages_escape_everything_and_hide_internal_notes,
@@ -1176,4 +1293,5 @@ on_both_databases!(
     resolution_sends_the_survey_and_a_low_score_returns_to_the_resolver,
     the_outbound_queue_takes_only_intake_keys_and_pages_in_order,
     customer_intents_go_through_apply_and_devices_cannot_send_them,
+    oversized_and_header_breaking_requester_fields_are_refused,
 );

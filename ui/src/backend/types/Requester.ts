@@ -4,6 +4,7 @@ import type { CustomerTier } from "./CustomerTier";
 
 export type Requester = { name: string, 
 /**
- * E-mail address, phone number or chat handle, as the channel supplied it.
+ * E-mail address, phone number or chat handle, as the channel supplied it. No control
+ * characters; when it contains `@` it must be one e-mail address (`name@example.com`).
  */
 contact: string, account_id: string | null, tier: CustomerTier, };
