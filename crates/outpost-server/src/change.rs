@@ -5,8 +5,10 @@
 //! (intake, dispatch, the customer's pages). The adapters (`sync`, `intake`, `customer`) only
 //! translate their request into an origin and an intent; this module
 //!
-//! 1. decides ([`decide`]): who may see the ticket ([`can_see`]), the domain rules through
-//!    `outpost_core::apply` (the code the client runs), the long-text conflict check;
+//! 1. decides ([`decide`]): who may see the ticket ([`can_see`]), that a linked ticket exists
+//!    and is visible, the domain rules through `outpost_core::apply` (the code the client runs)
+//!    with the directory facts the intent names (assignee, department), the long-text
+//!    conflict check;
 //! 2. commits ([`commit`]): the ticket row with its key and revision, its entries, a revocation
 //!    when it left a department, and the audit event, in the caller's transaction;
 //! 3. runs the hooks that follow a change in the same transaction: resolving a ticket the
