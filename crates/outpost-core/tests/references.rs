@@ -13,7 +13,9 @@ use outpost_core::sync::{Mutation, NewTicket};
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
-    Utc.timestamp_opt(1_750_000_000, 0).single().expect("in range")
+    Utc.timestamp_opt(1_750_000_000, 0)
+        .single()
+        .expect("in range")
 }
 
 fn user(role: Role, departments: &[&str], active: bool) -> User {
@@ -131,7 +133,12 @@ fn assignees_must_be_active_users_in_the_tickets_department() {
         (Some(colleague.id), Status::Assigned)
     );
     let across = world
-        .apply(&supervisor, Some(&ticket), &assign(&ticket, finance.id), true)
+        .apply(
+            &supervisor,
+            Some(&ticket),
+            &assign(&ticket, finance.id),
+            true,
+        )
         .expect("a supervisor assigns across departments");
     assert_eq!(across.assignee, Some(finance.id));
     let escalated = world
