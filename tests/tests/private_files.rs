@@ -70,4 +70,22 @@ async fn a_signed_in_profile_is_private_to_the_user() {
             "{path:?} is {mode:o} (plain files here are {control_mode:o})"
         );
     }
+
+    // Signing out leaves nothing of the profile behind: not the verified head, not a journal.
+    let profile_dir = data_dir.join(
+        found
+            .keys()
+            .find(|path| path.ends_with("/profile.json"))
+            .and_then(|path| path.rsplit_once('/'))
+            .map(|(dir, _)| dir.to_owned())
+            .expect("a profile directory"),
+    );
+    assert!(profile_dir.is_dir());
+    admin.desk.sign_out(true).await.unwrap();
+    assert!(
+        !profile_dir.exists(),
+        "left behind: {:?}",
+        std::fs::read_dir(&profile_dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
 }

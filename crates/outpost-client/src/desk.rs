@@ -540,7 +540,14 @@ impl Desk {
         self.close().await;
         drop(unlocked);
         self.vault.forget(&profile, &dir).await?;
-        for name in ["cache.db", "cache.db-wal", "cache.db-shm", "profile.json"] {
+        for name in [
+            "cache.db",
+            "cache.db-wal",
+            "cache.db-shm",
+            "cache.db-journal",
+            "profile.json",
+            crate::supervisor::HEAD_FILE,
+        ] {
             match std::fs::remove_file(dir.join(name)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
