@@ -87,7 +87,13 @@ pub(crate) fn tighten(path: &Path) -> Result<(), Failure> {
 /// private sibling temporary file is written and flushed to disk, renamed over `path`, and the
 /// directory is flushed.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut tmp_name = path.file_name().expect("a file path").to_os_string();
+    let Some(name) = path.file_name() else {
+        return Err(Failure::at("replace", path)(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a file path",
+        )));
+    };
+    let mut tmp_name = name.to_os_string();
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     let mut options = OpenOptions::new();

@@ -357,7 +357,7 @@ impl SyncEngine {
             tracing::debug!(
                 mutations = request.mutations.len(),
                 server_ms = answered.as_millis() as u64,
-                recorded_ms = sent.elapsed().checked_sub(answered).unwrap().as_millis() as u64,
+                recorded_ms = sent.elapsed().saturating_sub(answered).as_millis() as u64,
                 "pushed"
             );
             let _ = self.refresh_counts().await;
