@@ -23,6 +23,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use outpost_client::desk::{pin_clock_for_tests, Desk, DeskConfig, DeskError, ErrorDto, Unlock};
 use outpost_client::supervisor::{check_export, write_new_file, SavedExport, SavedFile};
 use outpost_client::vault::{KdfParams, Profile, RefreshToken, Vault};
+use outpost_core::apply::settable_risks;
 use outpost_core::audit::{AuditEvent, ChainHead, Hash32, Verifier};
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery, AuditRecord};
 use outpost_core::model::{
@@ -836,7 +837,7 @@ fn rules_ts() -> String {
     format!(
         "// Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.\n\
          // {REGENERATE}\n\
-         import type {{ Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
+         import type {{ RiskLevel, Role, Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
          \n\
          /** Every status, in the order of the status machine (`Status::ALL`). */\n\
          export const STATUSES: Status[] = {};\n\
@@ -853,13 +854,42 @@ fn rules_ts() -> String {
          export const LOW_CSAT_SCORE = {LOW_CSAT_SCORE};\n\
          \n\
          /** An L1 risk has the account frozen within this many seconds (`L1_FREEZE_WITHIN`). */\n\
-         export const L1_FREEZE_WITHIN_SECONDS = {};\n",
+         export const L1_FREEZE_WITHIN_SECONDS = {};\n\
+         \n\
+         /** Risk levels, least severe first (`RiskLevel::ALL`). */\n\
+         export const RISK_LEVELS: RiskLevel[] = {};\n\
+         \n\
+         /** The levels each role may set a ticket at one level to (`settable_risks`): only\n\
+         \x20* supervisors and admins lower a level. */\n\
+         export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = {};\n",
         list(Status::ALL),
         list(open),
         list(VerificationDimension::ALL),
         list(VerificationResult::ALL),
         L1_FREEZE_WITHIN.num_seconds(),
+        list(RiskLevel::ALL),
+        settable_risks_ts(),
     )
+}
+
+fn settable_risks_ts() -> String {
+    let roles: Vec<String> = Role::ALL
+        .iter()
+        .map(|role| {
+            let levels: Vec<String> = RiskLevel::ALL
+                .iter()
+                .map(|from| {
+                    format!(
+                        "{}: {}",
+                        serde_json::to_string(from.as_str()).expect("text"),
+                        list(&settable_risks(*role, *from))
+                    )
+                })
+                .collect();
+            format!("{}: {{ {} }}", role.as_str(), levels.join(", "))
+        })
+        .collect();
+    format!("{{ {} }}", roles.join(", "))
 }
 
 /// One test: the Desk's clock is pinned for the whole process while recording. Recording twice

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::error::ErrorCode;
 use crate::model::{
-    Csat, DepartmentCode, Entry, EntryBody, PauseSpan, RiskActionKind, Role, Status, Ticket,
-    TicketEvent, User, UserId, LOW_CSAT_SCORE,
+    Csat, DepartmentCode, Entry, EntryBody, PauseSpan, RiskActionKind, RiskLevel, Role, Status,
+    Ticket, TicketEvent, User, UserId, LOW_CSAT_SCORE,
 };
 use crate::rules::{
     check_risk_action, AccountRiskState, RiskRefusal, SensitiveAction, VerificationPolicy,
@@ -71,16 +71,55 @@ impl Directory<'_> {
 }
 
 /// Every user and department an intent names must exist (users also active), and an agent may
+impl Directory<'_> {
+    /// The role the directory gives `actor`; the server itself (`None`) acts with every right.
+    fn role_of(&self, actor: Option<UserId>) -> Option<Role> {
+        actor.map(|a| self.user(a).map_or(Role::Agent, |u| u.role))
+    }
+
+    /// Whether `user` may hold a ticket in `department`: they work there, or they are a
+    /// supervisor or admin, who see every department.
+    fn may_hold(&self, user: UserId, department: Option<&str>) -> bool {
+        self.user(user).is_some_and(|u| {
+            u.active
+                && (matches!(u.role, Role::Supervisor | Role::Admin)
+                    || department.is_some_and(|d| u.departments.iter().any(|ud| ud == d)))
+        })
+    }
+}
+
+/// Whether someone in `role` may move a ticket's risk level from `from` to `to`. Raising it is
+/// always allowed; lowering it is a supervisor's (or admin's) decision, because the level sets
+/// how many identity checks a freeze or an interception needs: an agent who could lower it
+/// could talk themselves past the verification gate. `None` is the server itself.
+#[must_use]
+pub fn may_set_risk(role: Option<Role>, from: RiskLevel, to: RiskLevel) -> bool {
+    to >= from || matches!(role, None | Some(Role::Supervisor | Role::Admin))
+}
+
+/// The risk levels someone in `role` may choose for a ticket now at `current`, in
+/// `RiskLevel::ALL` order: what the risk select offers.
+#[must_use]
+pub fn settable_risks(role: Role, current: RiskLevel) -> Vec<RiskLevel> {
+    RiskLevel::ALL
+        .iter()
+        .copied()
+        .filter(|to| may_set_risk(Some(role), current, *to))
+        .collect()
+}
+
 /// only hand a ticket to someone who works in its department. Supervisors and admins may assign
 /// across departments (the audit event records who did it, before and after); so may the server
 /// itself (dispatch). Anyone may hand a ticket to a supervisor or admin, who see every department.
 fn check_references(
+/// Only supervisors and admins lower a ticket's risk level ([`may_set_risk`]).
     directory: &Directory<'_>,
     actor: Option<UserId>,
-    department: Option<&str>,
+    current: Option<&Ticket>,
     mutation: &Mutation,
 ) -> Result<(), Rejection> {
     let department_exists = |code: &str| {
+    let department = current.and_then(|t| t.department.as_deref());
         if directory.has_department(code) {
             Ok(())
         } else {
@@ -106,7 +145,7 @@ fn check_references(
             let assignee = directory.user(*id).filter(|u| u.active).ok_or_else(|| {
                 Rejection::invalid("assignee", "there is no active user with this id")
             })?;
-            let actor_role = actor.map(|a| directory.user(a).map_or(Role::Agent, |u| u.role));
+            let actor_role = directory.role_of(actor);
             let across_allowed = matches!(actor_role, None | Some(Role::Supervisor | Role::Admin));
             let in_department =
                 department.is_some_and(|d| assignee.departments.iter().any(|ad| ad == d));
@@ -119,6 +158,17 @@ fn check_references(
             }
         }
         _ => {}
+        Mutation::SetRisk { risk, .. } => {
+            if let Some(ticket) = current {
+                if !may_set_risk(directory.role_of(actor), ticket.risk, *risk) {
+                    return Err(Rejection::Forbidden(format!(
+                        "only a supervisor can lower a ticket's risk level ({} to {}): the level decides how many identity checks a risk action needs",
+                        ticket.risk.as_str(),
+                        risk.as_str()
+                    )));
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -293,6 +343,26 @@ impl Builder<'_> {
 
     /// Moves to `to`, keeping pause spans and resolution timestamps consistent.
     fn move_status(&mut self, to: Status) {
+    /// Dropping a ticket in work sends it back to triage so it is not lost.
+    fn back_to_triage(&mut self) {
+        let from = self.ticket.status;
+        self.move_status(Status::Triaged);
+        self.event(TicketEvent::StatusChanged {
+            from,
+            to: Status::Triaged,
+            reason: None,
+        });
+    }
+
+    /// Takes the ticket from whoever holds it (a department move to where they cannot hold it).
+    fn unassign(&mut self) {
+        let from = self.ticket.assignee.take();
+        self.event(TicketEvent::AssigneeChanged { from, to: None });
+        if matches!(self.ticket.status, Status::Assigned | Status::InProgress) {
+            self.back_to_triage();
+        }
+    }
+
         let now = self.ctx.now;
         let from = self.ticket.status;
         if from == Status::Pending {
@@ -536,8 +606,7 @@ pub fn apply(
         )));
     }
     if let Some(directory) = ctx.directory {
-        let department = current.and_then(|t| t.department.as_deref());
-        check_references(directory, ctx.actor, department, mutation)?;
+        check_references(directory, ctx.actor, current, mutation)?;
     }
     if let Mutation::CreateTicket(new) = mutation {
         return match current {
@@ -603,15 +672,7 @@ pub fn apply(
                     (Status::New | Status::Triaged, Some(_)) => {
                         b.set_status(Status::Assigned, None)?;
                     }
-                    (Status::Assigned | Status::InProgress, None) => {
-                        let from = b.ticket.status;
-                        b.move_status(Status::Triaged);
-                        b.event(TicketEvent::StatusChanged {
-                            from,
-                            to: Status::Triaged,
-                            reason: None,
-                        });
-                    }
+                    (Status::Assigned | Status::InProgress, None) => b.back_to_triage(),
                     _ => {}
                 }
             }
@@ -625,6 +686,14 @@ pub fn apply(
                     to: department.clone(),
                 });
             }
+                // A move hands the ticket over: it arrives in the new department's queue, held
+                // only by someone who may hold it there. Otherwise an agent could take a ticket,
+                // move it into a department they do not work in and keep it.
+                if let (Some(directory), Some(holder)) = (b.ctx.directory, b.ticket.assignee) {
+                    if !directory.may_hold(holder, department.as_deref()) {
+                        b.unassign();
+                    }
+                }
         }
         Mutation::AddTag { tag, .. } => {
             let tag = normalize_tag(tag)?;
@@ -747,7 +816,7 @@ mod proptests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Category, Channel, CustomerTier, Priority, Requester, RiskLevel};
+    use crate::model::{Category, Channel, CustomerTier, Priority, Requester};
     use chrono::{Duration, TimeZone};
 
     static POLICY: std::sync::LazyLock<VerificationPolicy> =

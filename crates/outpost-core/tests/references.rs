@@ -173,3 +173,96 @@ fn departments_must_exist() {
         .expect("an existing department");
     assert_eq!(moved.department.as_deref(), Some("finance"));
 }
+
+fn set_risk(ticket: &Ticket, risk: RiskLevel) -> Mutation {
+    Mutation::SetRisk {
+        ticket_id: ticket.id,
+        risk,
+    }
+}
+
+#[test]
+fn only_supervisors_lower_a_tickets_risk_level() {
+    let agent = user(Role::Agent, &["support"], true);
+    let supervisor = user(Role::Supervisor, &[], true);
+    let world = World::new(vec![agent.clone(), supervisor.clone()]);
+    let ticket = world
+        .apply(&supervisor, None, &new_ticket("support"), true)
+        .expect("created");
+    let l1 = world
+        .apply(
+            &agent,
+            Some(&ticket),
+            &set_risk(&ticket, RiskLevel::L1),
+            true,
+        )
+        .expect("anyone may raise the risk level");
+    assert_eq!(l1.risk, RiskLevel::L1);
+    for lower in [RiskLevel::None, RiskLevel::L3, RiskLevel::L2] {
+        let refused = world.apply(&agent, Some(&l1), &set_risk(&l1, lower), true);
+        assert_eq!(
+            refused.map_err(|r| r.code()),
+            Err(ErrorCode::Forbidden),
+            "an agent lowered L1 to {lower:?}"
+        );
+        let lowered = world
+            .apply(&supervisor, Some(&l1), &set_risk(&l1, lower), true)
+            .expect("a supervisor may lower the level");
+        assert_eq!(lowered.risk, lower);
+    }
+    // The rule the risk select offers is the same function.
+    assert_eq!(
+        outpost_core::apply::settable_risks(Role::Agent, RiskLevel::L2),
+        vec![RiskLevel::L2, RiskLevel::L1]
+    );
+    assert_eq!(
+        outpost_core::apply::settable_risks(Role::Supervisor, RiskLevel::L2),
+        RiskLevel::ALL.to_vec()
+    );
+}
+
+#[test]
+fn a_department_move_hands_the_ticket_over() {
+    let agent = user(Role::Agent, &["support"], true);
+    let both = user(Role::Agent, &["support", "finance"], true);
+    let supervisor = user(Role::Supervisor, &[], true);
+    let world = World::new(vec![agent.clone(), both.clone(), supervisor.clone()]);
+    let ticket = world
+        .apply(&supervisor, None, &new_ticket("support"), true)
+        .expect("created");
+    let move_to = |t: &Ticket| Mutation::SetDepartment {
+        ticket_id: t.id,
+        department: Some("finance".into()),
+    };
+
+    // An agent who holds the ticket and moves it where they do not work lets go of it.
+    let held = world
+        .apply(&agent, Some(&ticket), &assign(&ticket, agent.id), true)
+        .expect("taken");
+    let moved = world
+        .apply(&agent, Some(&held), &move_to(&held), true)
+        .expect("a hand-over to another department is allowed");
+    assert_eq!(
+        (moved.department.as_deref(), moved.assignee, moved.status),
+        (Some("finance"), None, Status::Triaged)
+    );
+
+    // Someone who works in both departments, or a supervisor, keeps it.
+    for keeper in [&both, &supervisor] {
+        let held = world
+            .apply(
+                &supervisor,
+                Some(&ticket),
+                &assign(&ticket, keeper.id),
+                true,
+            )
+            .expect("assigned");
+        let moved = world
+            .apply(&supervisor, Some(&held), &move_to(&held), true)
+            .expect("moved");
+        assert_eq!(
+            (moved.assignee, moved.status),
+            (Some(keeper.id), Status::Assigned)
+        );
+    }
+}

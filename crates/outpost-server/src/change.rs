@@ -193,7 +193,8 @@ pub(crate) async fn decide(
         Some(_) if envelope.mutation.reads_timeline() => load_timeline(tx, ticket_id).await?,
         _ => Vec::new(),
     };
-    let (users, departments) = directory_facts(tx, origin, &envelope.mutation).await?;
+    let holder = before.as_ref().and_then(|t| t.assignee);
+    let (users, departments) = directory_facts(tx, origin, &envelope.mutation, holder).await?;
     let directory = Directory {
         users: &users,
         departments: &departments,
@@ -260,8 +261,9 @@ pub(crate) async fn decide(
 }
 
 /// The directory facts `apply` checks the intent's references against: the acting user and
-/// the user and department the intent names, read in `tx`. Anything not found is left out, so
-/// `apply` reads it as missing.
+/// the user and department the intent names (for a department move, the ticket's current
+/// `holder`, who keeps it only if they may hold it there), read in `tx`. Anything not found is
+/// left out, so `apply` reads it as missing.
 async fn directory_facts(
     tx: &mut WriteTx,
     origin: Origin<'_>,
@@ -271,7 +273,7 @@ async fn directory_facts(
     let mut departments = Vec::new();
     let (user_ref, department_ref) = match mutation {
         Mutation::SetAssignee { assignee, .. } => (*assignee, None),
-        Mutation::SetDepartment { department, .. } => (None, department.as_deref()),
+        Mutation::SetDepartment { department, .. } => (holder, department.as_deref()),
         Mutation::CreateTicket(new) => (None, new.department.as_deref()),
         _ => (None, None),
     };
@@ -302,6 +304,7 @@ async fn directory_facts(
 /// row (with its key and revision), its entries, a revocation when the department changed and
 /// the audit event ([`AuditEntry::ticket_changed`]: before/after values, never customer or reply
 /// text; a redaction's replaced entry overwrites the stored one, same id, new change sequence
+    holder: Option<Uuid>,
 /// number). A change that resolves a ticket the customer has not rated yet also sends them the
 /// satisfaction survey ([`send_csat_link`]).
 pub(crate) async fn commit(

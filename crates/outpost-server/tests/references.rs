@@ -7,8 +7,10 @@
 mod common;
 
 use common::*;
-use outpost_core::model::{LinkKind, TicketLink};
-use outpost_core::sync::Mutation;
+use outpost_core::model::{
+    LinkKind, RiskLevel, TicketLink, VerificationCheck, VerificationDimension, VerificationResult,
+};
+use outpost_core::sync::{Mutation, RiskActionArgs};
 use uuid::Uuid;
 
 /// The ticket's assignee and department as stored, and how many audit events there are.
@@ -154,7 +156,118 @@ async fn references_must_name_existing_active_things(s: Server) {
     assert_eq!(snapshot(&s, ticket).await.1.as_deref(), Some("finance"));
 }
 
+/// The probe: on an L1 ticket a freeze with two passed checks was refused, but lowering the
+/// risk to `none` first let the same freeze through. Only a supervisor may lower the level.
+async fn lowering_the_risk_level_does_not_dodge_the_verification_gate(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, supervisor) = s.user("sup@acme.example", "supervisor", &[]).await;
+    let ticket = Uuid::now_v7();
+    assert_applied(&s, &supervisor, new_ticket(ticket, "support")).await;
+    let set_risk = |risk| Mutation::SetRisk {
+        ticket_id: ticket,
+        risk,
+    };
+    assert_applied(&s, &agent, set_risk(RiskLevel::L1)).await;
+    let passed = |dimension| VerificationCheck {
+        dimension,
+        result: VerificationResult::Passed,
+        method: "call-back on the registered number".into(),
+    };
+    let checks = Mutation::RecordVerification {
+        entry_id: Uuid::now_v7(),
+        ticket_id: ticket,
+        checks: vec![
+            passed(VerificationDimension::SmsCode),
+            passed(VerificationDimension::RealNameInfo),
+        ],
+    };
+    assert_applied(&s, &agent, checks).await;
+    let freeze = || {
+        Mutation::FreezeAccount(RiskActionArgs {
+            entry_id: Uuid::now_v7(),
+            ticket_id: ticket,
+            target: "ACC-1".into(),
+            reason: "takeover".into(),
+        })
+    };
+    let (outcome, _) = push_one(&s, &agent, freeze()).await;
+    assert_eq!(outcome, "rejected", "two checks are not enough on L1");
+
+    for lower in [RiskLevel::None, RiskLevel::L3, RiskLevel::L2] {
+        assert_refused(&s, &agent, ticket, set_risk(lower), "forbidden").await;
+    }
+    let risk = s
+        .pull_all(&supervisor)
+        .await
+        .changes
+        .iter()
+        .rev()
+        .find_map(|c| match &c.kind {
+            outpost_core::sync::ChangeKind::Ticket(t) if t.id == ticket => Some(t.risk),
+            _ => None,
+        });
+    assert_eq!(risk, Some(RiskLevel::L1));
+    let (outcome, _) = push_one(&s, &agent, freeze()).await;
+    assert_eq!(
+        outcome, "rejected",
+        "the freeze must still need L1's checks"
+    );
+
+    // A supervisor's decision to lower it stands (and is audited as theirs).
+    assert_applied(&s, &supervisor, set_risk(RiskLevel::None)).await;
+}
+
+/// The probe: an agent took a ticket, moved it into the risk department (where they do not
+/// work) and kept working on it. A move hands the ticket over to the new department's queue.
+async fn moving_a_ticket_out_of_ones_departments_hands_it_over(s: Server) {
+    let (agent_id, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, risk_agent) = s.user("risk@acme.example", "agent", &["risk"]).await;
+    let (_, supervisor) = s.user("sup@acme.example", "supervisor", &[]).await;
+    let ticket = Uuid::now_v7();
+    assert_applied(&s, &supervisor, new_ticket(ticket, "support")).await;
+    assert_applied(
+        &s,
+        &agent,
+        Mutation::SetAssignee {
+            ticket_id: ticket,
+            assignee: Some(agent_id),
+        },
+    )
+    .await;
+    assert_applied(
+        &s,
+        &agent,
+        Mutation::SetDepartment {
+            ticket_id: ticket,
+            department: Some("risk".into()),
+        },
+    )
+    .await;
+    let (assignee, department, _) = snapshot(&s, ticket).await;
+    assert_eq!((assignee, department.as_deref()), (None, Some("risk")));
+    assert!(
+        !ticket_ids(&s.pull_all(&agent).await).contains(&ticket),
+        "the agent must lose the ticket they handed over"
+    );
+    let (outcome, code) = push_one(
+        &s,
+        &agent,
+        Mutation::SetAssignee {
+            ticket_id: ticket,
+            assignee: Some(agent_id),
+        },
+    )
+    .await;
+    assert_eq!(
+        (outcome.as_str(), code.as_str()),
+        ("rejected", "ticket_not_found")
+    );
+    assert!(ticket_ids(&s.pull_all(&risk_agent).await).contains(&ticket));
+}
+
 on_both_databases!(
     assignment_respects_the_tickets_department,
     references_must_name_existing_active_things,
+    lowering_the_risk_level_does_not_dodge_the_verification_gate,
+    moving_a_ticket_out_of_ones_departments_hands_it_over,
 );

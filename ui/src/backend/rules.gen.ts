@@ -1,6 +1,6 @@
 // Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.
 // regenerate with OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test ui_fixtures
-import type { Status, VerificationDimension, VerificationResult } from "./types";
+import type { RiskLevel, Role, Status, VerificationDimension, VerificationResult } from "./types";
 
 /** Every status, in the order of the status machine (`Status::ALL`). */
 export const STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
@@ -18,3 +18,10 @@ export const LOW_CSAT_SCORE = 2;
 
 /** An L1 risk has the account frozen within this many seconds (`L1_FREEZE_WITHIN`). */
 export const L1_FREEZE_WITHIN_SECONDS = 600;
+
+/** Risk levels, least severe first (`RiskLevel::ALL`). */
+export const RISK_LEVELS: RiskLevel[] = ["none", "L3", "L2", "L1"];
+
+/** The levels each role may set a ticket at one level to (`settable_risks`): only
+ * supervisors and admins lower a level. */
+export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = { agent: { "none": ["none", "L3", "L2", "L1"], "L3": ["L3", "L2", "L1"], "L2": ["L2", "L1"], "L1": ["L1"] }, supervisor: { "none": ["none", "L3", "L2", "L1"], "L3": ["none", "L3", "L2", "L1"], "L2": ["none", "L3", "L2", "L1"], "L1": ["none", "L3", "L2", "L1"] }, admin: { "none": ["none", "L3", "L2", "L1"], "L3": ["none", "L3", "L2", "L1"], "L2": ["none", "L3", "L2", "L1"], "L1": ["none", "L3", "L2", "L1"] } };

@@ -2,9 +2,10 @@ import { createSignal, For, Show } from "solid-js";
 import type { Category, Mutation, Priority, RiskLevel, Status, Ticket } from "../backend";
 import { useDesk } from "../state/app";
 import { departmentLabel, t } from "../i18n";
+import { RISK_LEVELS, SETTABLE_RISKS } from "../backend/rules.gen";
 
 export const PRIORITIES: Priority[] = ["P1", "P2", "P3", "P4"];
-export const RISKS: RiskLevel[] = ["none", "L3", "L2", "L1"];
+export const RISKS: RiskLevel[] = RISK_LEVELS;
 export const CATEGORIES: Category[] = [
   "login_anomaly",
   "account_takeover",
@@ -44,6 +45,8 @@ export function TicketControls(props: {
   let priorityEl: HTMLSelectElement | undefined;
   const id = () => props.ticket.id;
   const targets = () => desk.allowedTargets(props.ticket.status);
+  /** Only supervisors and admins lower a risk level (outpost-core `settable_risks`). */
+  const settable = (level: RiskLevel) => SETTABLE_RISKS[desk.me.user.role][props.ticket.risk].includes(level);
   const reopenable = () => props.ticket.status === "resolved" || props.ticket.status === "closed";
 
   const assignToMe = () => {
@@ -128,7 +131,13 @@ export function TicketControls(props: {
           value={props.ticket.risk}
           onChange={(e) => void props.onChange({ name: "ticket.set_risk", args: { ticket_id: id(), risk: e.currentTarget.value as RiskLevel } })}
         >
-          <For each={RISKS}>{(r) => <option value={r}>{t(`risk.${r}`)}</option>}</For>
+          <For each={RISKS}>
+            {(r) => (
+              <option value={r} disabled={!settable(r)} title={settable(r) ? undefined : t("ticket.riskLowerSupervisor")}>
+                {t(`risk.${r}`)}
+              </option>
+            )}
+          </For>
         </select>
       </label>
       <label class="control">

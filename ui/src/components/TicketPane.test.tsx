@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { TicketPane } from "./TicketPane";
 import { SearchBox } from "./SearchBox";
-import { deskContext, eventually, mockBackend, renderInDesk, stubViewport } from "../test/helpers";
+import { deskContext, eventually, mockBackend, renderInDesk, stubViewport, supervisorBackend } from "../test/helpers";
 import { QueueList } from "./QueueList";
 import { createQueue, type QueueModel } from "../state/queue";
 import { emptyFilter } from "../lib/views";
@@ -156,6 +156,25 @@ describe("status control", () => {
     await openTicket(detail);
     const select = screen.getByTestId("status-select") as HTMLSelectElement;
     expect([...select.options].filter((o) => o.disabled).map((o) => o.value)).toEqual(["assigned", "in_progress"]);
+  });
+
+  it("lets an agent raise the risk level but leaves lowering it to a supervisor", async () => {
+    const detail = recorded<TicketDetail>("ticket.status");
+    detail.ticket.risk = "L2";
+    await openTicket(detail);
+    const select = screen.getByTestId("risk-select") as HTMLSelectElement;
+    expect([...select.options].filter((o) => o.disabled).map((o) => o.value)).toEqual(["none", "L3"]);
+    expect(select.options[0]!.title).toBe(en["ticket.riskLowerSupervisor"]);
+  });
+
+  it("offers a supervisor every risk level", async () => {
+    const detail = recorded<TicketDetail>("ticket.status");
+    detail.ticket.risk = "L1";
+    const mock = supervisorBackend().on("ticket", detail);
+    renderInDesk(await deskContext(mock), () => <TicketPane ticketId={detail.ticket.id} />);
+    await eventually(() => expect(screen.getByTestId("ticket-key").textContent).toBe(detail.ticket.key));
+    const select = screen.getByTestId("risk-select") as HTMLSelectElement;
+    expect([...select.options].filter((o) => o.disabled)).toEqual([]);
   });
 
   it("shows the Desk's refusal", async () => {

@@ -219,6 +219,7 @@ export const en = {
   "ticket.priority": "Priority",
   "ticket.category": "Category",
   "ticket.risk": "Risk",
+  "ticket.riskLowerSupervisor": "Only a supervisor can lower the risk level",
   "ticket.assignee": "Assignee",
   "ticket.unassigned": "Unassigned",
   "ticket.assign_me": "Assign to me",

@@ -221,6 +221,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "ticket.priority": "优先级",
   "ticket.category": "类别",
   "ticket.risk": "风险",
+  "ticket.riskLowerSupervisor": "只有主管可以降低风险等级",
   "ticket.assignee": "处理人",
   "ticket.unassigned": "未指派",
   "ticket.assign_me": "指派给我",
