@@ -658,6 +658,26 @@ mod tests {
             "toolongprimary",
             &"a".repeat(36),
         ] {
+
+    #[test]
+    fn user_fields_are_limited_and_headers_safe() {
+        let ok = |name: &str, email: &str, skills: &[&str]| {
+            let skills: Vec<String> = skills.iter().map(|s| (*s).to_owned()).collect();
+            check_user_fields(name, email, &skills).map_err(|e| e.field)
+        };
+        assert_eq!(ok("Wang Fang", "wang@acme.example", &["kyc"]), Ok(()));
+        assert_eq!(ok(" ", "wang@acme.example", &[]), Err("name"));
+        assert_eq!(ok(&"x".repeat(201), "wang@acme.example", &[]), Err("name"));
+        assert_eq!(ok("Wang\r\nBcc: x@y.z", "wang@acme.example", &[]), Err("name"));
+        for bad in ["wang", "wang@acme.example\r\nBcc: x@y.z", "a@b@c", "Wang <w@a.example>"] {
+            assert_eq!(ok("Wang", bad, &[]), Err("email"), "{bad:?}");
+        }
+        assert_eq!(ok("Wang", &format!("{}@a.example", "w".repeat(250)), &[]), Err("email"));
+        assert_eq!(ok("Wang", "w@a.example", &[""]), Err("skills"));
+        assert_eq!(ok("Wang", "w@a.example", &[&"s".repeat(65)]), Err("skills"));
+        let many: Vec<&str> = std::iter::repeat_n("kyc", MAX_SKILLS + 1).collect();
+        assert_eq!(ok("Wang", "w@a.example", &many), Err("skills"));
+    }
             assert!(check_language(bad).is_err(), "{bad:?}");
         }
     }
@@ -762,6 +782,41 @@ pub fn check_language(language: &str) -> Result<(), FieldError> {
             "must be a BCP 47 language tag such as en or zh-CN",
         ));
     }
+/// Most skills one user may have.
+pub const MAX_SKILLS: usize = 32;
+/// Longest skill name, in characters.
+pub const MAX_SKILL_CHARS: usize = 64;
+
+/// Checks a new team member's name, e-mail address and skills before the account is stored:
+/// the name and address reach mail headers (invitations, notifications), so the same limits as
+/// a requester's apply, and the address must be one e-mail address.
+pub fn check_user_fields(name: &str, email: &str, skills: &[String]) -> Result<(), FieldError> {
+    if name.trim().is_empty() {
+        return Err(field_error("name", "must not be empty"));
+    }
+    check_header_text("name", name, MAX_NAME_CHARS)?;
+    check_header_text("email", email, MAX_CONTACT_CHARS)?;
+    if !is_email_address(email.trim()) {
+        return Err(field_error(
+            "email",
+            "is not a valid e-mail address (expected name@example.com)",
+        ));
+    }
+    if skills.len() > MAX_SKILLS {
+        return Err(field_error(
+            "skills",
+            format!("has {} entries; the limit is {MAX_SKILLS}", skills.len()),
+        ));
+    }
+    for skill in skills {
+        if skill.trim().is_empty() {
+            return Err(field_error("skills", "must not contain an empty skill"));
+        }
+        check_header_text("skills", skill, MAX_SKILL_CHARS)?;
+    }
+    Ok(())
+}
+
     Ok(())
 }
 

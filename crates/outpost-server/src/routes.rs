@@ -234,9 +234,8 @@ pub async fn create_user(
     address: Option<&str>,
     request: &AddUserRequest,
 ) -> ApiResult<AddedUser> {
-    if request.name.trim().is_empty() {
-        return Err(ApiError::BadRequest("name must not be empty".into()));
-    }
+    outpost_core::model::check_user_fields(&request.name, &request.email, &request.skills)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let password = random_token(12)?;
     let hash = tokio::task::spawn_blocking({
         let password = password.clone();
@@ -249,10 +248,7 @@ pub async fn create_user(
         .await?
         .is_some()
     {
-        return Err(ApiError::Conflict(format!(
-            "a user with e-mail {} already exists",
-            request.email.trim()
-        )));
+        return Err(taken());
     }
     let user = crate::users::create(
         &mut tx,
@@ -266,7 +262,30 @@ pub async fn create_user(
         },
     )
     .await
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    for code in &request.departments {
+        if !crate::users::department_exists(&mut tx, code).await? {
+            return Err(ApiError::BadRequest(format!(
+                "departments: there is no department {code:?}"
+            )));
+        }
+    }
+    let taken = || {
+        ApiError::Conflict(format!(
+            "a user with e-mail {} already exists",
+            request.email.trim()
+        ))
+    };
+    .map_err(|e| {
+        let unique = e
+            .downcast_ref::<sqlx::Error>()
+            .and_then(sqlx::Error::as_database_error)
+            .is_some_and(sqlx::error::DatabaseError::is_unique_violation);
+        if unique {
+            taken()
+        } else {
+            ApiError::Internal(e)
+        }
+    })?;
     AuditEntry::user_added(actor, address, &user)
         .append(&mut tx)
         .await?;
@@ -275,6 +294,8 @@ pub async fn create_user(
         user,
         one_time_password: password,
     })
+    // The read above gives the usual answer; the column's UNIQUE constraint is what holds when
+    // two requests add the same address at once.
 }
 
 #[utoipa::path(post, path = "/v1/admin/users", security(("bearer" = [])), request_body = AddUserRequest, responses((status = 200, body = AddedUser), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]

@@ -265,9 +265,75 @@ async fn moving_a_ticket_out_of_ones_departments_hands_it_over(s: Server) {
     assert!(ticket_ids(&s.pull_all(&risk_agent).await).contains(&ticket));
 }
 
+/// Adding a team member names departments that must exist; the name, address and skills are
+/// limited like every other header-bound text; two admins adding one address at once get one
+/// account and a clear conflict, not a database error.
+async fn new_users_are_checked_and_unique_under_concurrency(s: Server) {
+    let admin = s.admin_token().await;
+    let add = |body: serde_json::Value| {
+        let (s, admin) = (&s, admin.clone());
+        async move {
+            s.call("POST", "/v1/admin/users", Some(&admin), Some(body))
+                .await
+        }
+    };
+    let users_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    for (body, field) in [
+        (
+            serde_json::json!({"email": "a@acme.example", "name": "A", "role": "agent", "departments": ["nowhere"]}),
+            "departments",
+        ),
+        (
+            serde_json::json!({"email": "a@acme.example\r\nBcc: x@evil.example", "name": "A", "role": "agent", "departments": []}),
+            "email",
+        ),
+        (
+            serde_json::json!({"email": "a@acme.example", "name": "x".repeat(1_000), "role": "agent", "departments": []}),
+            "name",
+        ),
+        (
+            serde_json::json!({"email": "a@acme.example", "name": "A", "role": "agent", "departments": [], "skills": ["k".repeat(65)]}),
+            "skills",
+        ),
+    ] {
+        let (status, answer) = add(body).await;
+        assert_eq!(status.as_u16(), 400, "{field}: {answer}");
+        assert_eq!(answer["code"], "bad_request");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(field),
+            "{answer}"
+        );
+    }
+    let users_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(users_after, users_before, "a refused user was stored");
+
+    let same = serde_json::json!({"email": "twin@acme.example", "name": "Twin", "role": "agent", "departments": ["support"]});
+    let answers = futures_util::future::join_all((0..8).map(|_| add(same.clone()))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| s.as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 409, 409, 409, 409, 409, 409, 409],
+        "{answers:?}"
+    );
+    for (_, answer) in answers.iter().filter(|(s, _)| s.as_u16() == 409) {
+        assert_eq!(answer["code"], "conflict", "{answer}");
+    }
+}
+
 on_both_databases!(
     assignment_respects_the_tickets_department,
     references_must_name_existing_active_things,
     lowering_the_risk_level_does_not_dodge_the_verification_gate,
     moving_a_ticket_out_of_ones_departments_hands_it_over,
+    new_users_are_checked_and_unique_under_concurrency,
 );
