@@ -142,7 +142,8 @@ pub(crate) enum Decision {
 }
 
 /// Runs the permission checks and the domain rules; `Ok(Err(_))` is a refusal to report. Only
-/// reads, so a refusal has nothing to roll back.
+/// reads, so a refusal has nothing to roll back; the one write is an accepted rating's claim on
+/// its resolution ([`claim_rating`]), which is the change's own row.
 pub(crate) async fn decide(
     state: &AppState,
     tx: &mut WriteTx,
@@ -213,6 +214,14 @@ pub(crate) async fn decide(
         Ok(applied) => applied,
         Err(rejection) => return Ok(Err(rejection)),
     };
+    if let (Mutation::CustomerRating { score, .. }, Some(rated)) = (&envelope.mutation, &before) {
+        if !claim_rating(tx, rated, *score).await? {
+            return Ok(Err(Rejection::Invalid {
+                field: "score".into(),
+                problem: RATED_ALREADY.into(),
+            }));
+        }
+    }
     if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
         (&envelope.mutation, &before, envelope.base_revision)
     {
@@ -260,6 +269,33 @@ pub(crate) async fn decide(
     }))))
 }
 
+/// Why a second rating of one resolution is refused.
+pub(crate) const RATED_ALREADY: &str = "the ticket is rated already";
+
+/// Claims the customer's rating of `ticket`'s current resolution (its resolution time, or its
+/// closing time, as the ticket was before the rating) with a row in `csat_ratings`, in the
+/// rating's transaction. The table's primary key, not a read of the ticket, is what makes a
+/// resolution rated once: of concurrent ratings exactly one inserts its row, the others find it
+/// (PostgreSQL waits for the inserting transaction to end) and are refused. False when this
+/// resolution is rated already.
+async fn claim_rating(tx: &mut WriteTx, ticket: &Ticket, score: u8) -> anyhow::Result<bool> {
+    let resolution = ticket
+        .resolved_at
+        .or(ticket.closed_at)
+        .map_or(0, |at| at.timestamp_millis());
+    let claimed: Option<String> = sqlx::query_scalar(
+        "INSERT INTO csat_ratings (ticket_id, resolved_at, score, rated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING ticket_id",
+    )
+    .bind(ticket.id.to_string())
+    .bind(resolution)
+    .bind(i64::from(score))
+    .bind(now_millis())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(claimed.is_some())
+}
+
 /// The directory facts `apply` checks the intent's references against: the acting user and
 /// the user and department the intent names (for a department move, the ticket's current
 /// `holder`, who keeps it only if they may hold it there), read in `tx`. Anything not found is
@@ -268,6 +304,7 @@ async fn directory_facts(
     tx: &mut WriteTx,
     origin: Origin<'_>,
     mutation: &Mutation,
+    holder: Option<Uuid>,
 ) -> anyhow::Result<(Vec<User>, Vec<String>)> {
     let mut users: Vec<User> = origin.user().cloned().into_iter().collect();
     let mut departments = Vec::new();
@@ -304,7 +341,6 @@ async fn directory_facts(
 /// row (with its key and revision), its entries, a revocation when the department changed and
 /// the audit event ([`AuditEntry::ticket_changed`]: before/after values, never customer or reply
 /// text; a redaction's replaced entry overwrites the stored one, same id, new change sequence
-    holder: Option<Uuid>,
 /// number). A change that resolves a ticket the customer has not rated yet also sends them the
 /// satisfaction survey ([`send_csat_link`]).
 pub(crate) async fn commit(

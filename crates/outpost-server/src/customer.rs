@@ -8,7 +8,8 @@
 //! or below [`LOW_SCORE`] reopens the ticket for second handling, back to its assignee (or, when
 //! nobody holds it any more, to the agent who resolved it, if still active), with a revisit due
 //! 24 hours after the rating. The satisfaction survey that invites the rating is sent by
-//! `change` whenever a ticket is resolved, by any path.
+//! `change` whenever a ticket is resolved, by any path; `change` also makes sure a resolution is
+//! rated once, however many ratings arrive at the same moment.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -254,7 +255,33 @@ pub async fn post_csat(
                 t.thanks
             },
         ),
-        Ok(Err(_)) => notice(StatusCode::BAD_REQUEST, lang, t.invalid),
+        // Refused: say so plainly when the ticket has its rating (perhaps from a rating sent at
+        // the same moment, which the database let through first).
+        Ok(Err(_)) => match rated(&state, ticket.id).await {
+            Ok(true) => notice(StatusCode::BAD_REQUEST, lang, t.rated_already),
+            Ok(false) => notice(StatusCode::BAD_REQUEST, lang, t.invalid),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether the customer has rated `ticket`: the rating on the ticket, or a row in
+/// `csat_ratings` (the one per resolution that `change` claims).
+async fn rated(state: &AppState, ticket: Uuid) -> Result<bool, ApiError> {
+    let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
+        .bind(ticket.to_string())
+        .fetch_optional(&state.db.pool)
+        .await?;
+    if let Some(doc) = doc {
+        let current: Ticket = serde_json::from_str(&doc).map_err(anyhow::Error::from)?;
+        if current.csat.is_some() {
+            return Ok(true);
+        }
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM csat_ratings WHERE ticket_id = $1")
+        .bind(ticket.to_string())
+        .fetch_one(&state.db.pool)
+        .await?;
+    Ok(rows > 0)
 }

@@ -214,6 +214,19 @@ CREATE TABLE outbound_messages (
 CREATE INDEX outbound_messages_pending ON outbound_messages(seq) WHERE delivered_at IS NULL;
 CREATE INDEX outbound_messages_ticket ON outbound_messages(ticket_id);
 "),
+    // 11: the customer's satisfaction rating, one per resolution of a ticket (its resolution or
+    // closing time in unix milliseconds): the rating's transaction inserts its row, so a second
+    // rating of the same resolution is refused by the primary key however concurrent it is.
+    // Ratings given before this migration stay on their tickets, where `apply` refuses another.
+    shared(r"
+CREATE TABLE csat_ratings (
+    ticket_id TEXT NOT NULL,
+    resolved_at BIGINT NOT NULL,
+    score BIGINT NOT NULL,
+    rated_at BIGINT NOT NULL,
+    PRIMARY KEY (ticket_id, resolved_at)
+);
+"),
 ];
 
 impl Db {

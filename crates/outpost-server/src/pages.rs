@@ -36,6 +36,7 @@ pub(crate) struct Text {
     pub(crate) comment: &'static str,
     pub(crate) thanks: &'static str,
     pub(crate) reopened: &'static str,
+    pub(crate) rated_already: &'static str,
     pub(crate) not_found: &'static str,
     pub(crate) too_many: &'static str,
     pub(crate) invalid: &'static str,
@@ -63,6 +64,7 @@ const EN: Text = Text {
     thanks: "Thank you for your rating.",
     reopened:
         "We are sorry. Your ticket has been reopened and we will get back to you within 24 hours.",
+    rated_already: "This ticket has been rated already. Thank you for your feedback.",
     not_found: "This link is not valid.",
     too_many: "Too many submissions from your network; please wait a minute.",
     invalid: "Please fill in every required field.",
@@ -89,6 +91,7 @@ const ZH: Text = Text {
     comment: "意见（选填）",
     thanks: "感谢您的评价。",
     reopened: "非常抱歉，您的工单已重新打开，我们会在 24 小时内回访。",
+    rated_already: "该工单已评价过，感谢您的反馈。",
     not_found: "链接无效。",
     too_many: "提交过于频繁，请一分钟后再试。",
     invalid: "请填写所有必填项。",
