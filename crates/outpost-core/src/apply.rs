@@ -28,6 +28,8 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Largest attachment, in bytes.
 pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
 const MAX_TAG_CHARS: usize = 64;
+/// Most tags one ticket may carry.
+pub const MAX_TAGS: usize = 50;
 /// How long after a low satisfaction score the customer is due a revisit, in hours.
 pub const REVISIT_AFTER_LOW_SCORE_HOURS: i64 = 24;
 
@@ -70,7 +72,6 @@ impl Directory<'_> {
     }
 }
 
-/// Every user and department an intent names must exist (users also active), and an agent may
 impl Directory<'_> {
     /// The role the directory gives `actor`; the server itself (`None`) acts with every right.
     fn role_of(&self, actor: Option<UserId>) -> Option<Role> {
@@ -108,18 +109,19 @@ pub fn settable_risks(role: Role, current: RiskLevel) -> Vec<RiskLevel> {
         .collect()
 }
 
+/// Every user and department an intent names must exist (users also active), and an agent may
 /// only hand a ticket to someone who works in its department. Supervisors and admins may assign
 /// across departments (the audit event records who did it, before and after); so may the server
 /// itself (dispatch). Anyone may hand a ticket to a supervisor or admin, who see every department.
-fn check_references(
 /// Only supervisors and admins lower a ticket's risk level ([`may_set_risk`]).
+fn check_references(
     directory: &Directory<'_>,
     actor: Option<UserId>,
     current: Option<&Ticket>,
     mutation: &Mutation,
 ) -> Result<(), Rejection> {
-    let department_exists = |code: &str| {
     let department = current.and_then(|t| t.department.as_deref());
+    let department_exists = |code: &str| {
         if directory.has_department(code) {
             Ok(())
         } else {
@@ -157,7 +159,6 @@ fn check_references(
                 )));
             }
         }
-        _ => {}
         Mutation::SetRisk { risk, .. } => {
             if let Some(ticket) = current {
                 if !may_set_risk(directory.role_of(actor), ticket.risk, *risk) {
@@ -169,6 +170,7 @@ fn check_references(
                 }
             }
         }
+        _ => {}
     }
     Ok(())
 }
@@ -342,7 +344,6 @@ impl Builder<'_> {
     }
 
     /// Moves to `to`, keeping pause spans and resolution timestamps consistent.
-    fn move_status(&mut self, to: Status) {
     /// Dropping a ticket in work sends it back to triage so it is not lost.
     fn back_to_triage(&mut self) {
         let from = self.ticket.status;
@@ -363,6 +364,7 @@ impl Builder<'_> {
         }
     }
 
+    fn move_status(&mut self, to: Status) {
         let now = self.ctx.now;
         let from = self.ticket.status;
         if from == Status::Pending {
@@ -520,16 +522,26 @@ impl Builder<'_> {
     }
 }
 
+fn too_many_tags() -> Rejection {
+    Rejection::invalid(
+        "tags",
+        format!("a ticket carries at most {MAX_TAGS} tags; remove one first"),
+    )
+}
+
 fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection> {
     check_subject(&new.subject)?;
     check_text("description", &new.description, true)?;
     new.requester.validate().map_err(field_rejection)?;
     crate::model::check_language(&new.language).map_err(field_rejection)?;
-    let tags = new
+    let tags: std::collections::BTreeSet<String> = new
         .tags
         .iter()
         .map(|t| normalize_tag(t))
         .collect::<Result<_, _>>()?;
+    if tags.len() > MAX_TAGS {
+        return Err(too_many_tags());
+    }
     let ticket = Ticket {
         id: new.id,
         key: None,
@@ -685,7 +697,6 @@ pub fn apply(
                     from,
                     to: department.clone(),
                 });
-            }
                 // A move hands the ticket over: it arrives in the new department's queue, held
                 // only by someone who may hold it there. Otherwise an agent could take a ticket,
                 // move it into a department they do not work in and keep it.
@@ -694,9 +705,13 @@ pub fn apply(
                         b.unassign();
                     }
                 }
+            }
         }
         Mutation::AddTag { tag, .. } => {
             let tag = normalize_tag(tag)?;
+            if b.ticket.tags.len() >= MAX_TAGS && !b.ticket.tags.contains(&tag) {
+                return Err(too_many_tags());
+            }
             if b.ticket.tags.insert(tag.clone()) {
                 b.event(TicketEvent::TagAdded { tag });
             }
@@ -865,6 +880,52 @@ mod tests {
 
     fn run(t: &Ticket, m: Mutation, n: u64) -> Result<Applied, Rejection> {
         apply(Some(t), &m, &ctx(n))
+    }
+
+    #[test]
+    fn a_ticket_carries_a_bounded_number_of_tags() {
+        let mut t = new_ticket();
+        for n in 1..MAX_TAGS {
+            let m = Mutation::AddTag {
+                ticket_id: t.id,
+                tag: format!("tag{n}"),
+            };
+            t = run(&t, m, 10 + n as u64).unwrap().ticket;
+        }
+        assert_eq!(t.tags.len(), MAX_TAGS);
+        let again = Mutation::AddTag {
+            ticket_id: t.id,
+            tag: "tag1".into(),
+        };
+        assert!(
+            run(&t, again, 1000).is_ok(),
+            "an existing tag is no new one"
+        );
+        let one_more = Mutation::AddTag {
+            ticket_id: t.id,
+            tag: "overflow".into(),
+        };
+        assert!(matches!(
+            run(&t, one_more, 1001),
+            Err(Rejection::Invalid { ref field, .. }) if field == "tags"
+        ));
+        let new = NewTicket {
+            id: Uuid::from_u128(2),
+            subject: "s".into(),
+            description: String::new(),
+            requester: t.requester.clone(),
+            channel: Channel::App,
+            language: "en".into(),
+            category: Category::Inquiry,
+            priority: Priority::P3,
+            risk: RiskLevel::None,
+            department: None,
+            tags: (0..=MAX_TAGS).map(|n| format!("t{n}")).collect(),
+        };
+        assert!(matches!(
+            apply(None, &Mutation::CreateTicket(new), &ctx(2000)),
+            Err(Rejection::Invalid { ref field, .. }) if field == "tags"
+        ));
     }
 
     #[test]

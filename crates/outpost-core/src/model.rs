@@ -658,6 +658,9 @@ mod tests {
             "toolongprimary",
             &"a".repeat(36),
         ] {
+            assert!(check_language(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn user_fields_are_limited_and_headers_safe() {
@@ -668,18 +671,26 @@ mod tests {
         assert_eq!(ok("Wang Fang", "wang@acme.example", &["kyc"]), Ok(()));
         assert_eq!(ok(" ", "wang@acme.example", &[]), Err("name"));
         assert_eq!(ok(&"x".repeat(201), "wang@acme.example", &[]), Err("name"));
-        assert_eq!(ok("Wang\r\nBcc: x@y.z", "wang@acme.example", &[]), Err("name"));
-        for bad in ["wang", "wang@acme.example\r\nBcc: x@y.z", "a@b@c", "Wang <w@a.example>"] {
+        assert_eq!(
+            ok("Wang\r\nBcc: x@y.z", "wang@acme.example", &[]),
+            Err("name")
+        );
+        for bad in [
+            "wang",
+            "wang@acme.example\r\nBcc: x@y.z",
+            "a@b@c",
+            "Wang <w@a.example>",
+        ] {
             assert_eq!(ok("Wang", bad, &[]), Err("email"), "{bad:?}");
         }
-        assert_eq!(ok("Wang", &format!("{}@a.example", "w".repeat(250)), &[]), Err("email"));
+        assert_eq!(
+            ok("Wang", &format!("{}@a.example", "w".repeat(250)), &[]),
+            Err("email")
+        );
         assert_eq!(ok("Wang", "w@a.example", &[""]), Err("skills"));
         assert_eq!(ok("Wang", "w@a.example", &[&"s".repeat(65)]), Err("skills"));
         let many: Vec<&str> = std::iter::repeat_n("kyc", MAX_SKILLS + 1).collect();
         assert_eq!(ok("Wang", "w@a.example", &many), Err("skills"));
-    }
-            assert!(check_language(bad).is_err(), "{bad:?}");
-        }
     }
 }
 
@@ -782,6 +793,9 @@ pub fn check_language(language: &str) -> Result<(), FieldError> {
             "must be a BCP 47 language tag such as en or zh-CN",
         ));
     }
+    Ok(())
+}
+
 /// Most skills one user may have.
 pub const MAX_SKILLS: usize = 32;
 /// Longest skill name, in characters.
@@ -814,9 +828,6 @@ pub fn check_user_fields(name: &str, email: &str, skills: &[String]) -> Result<(
         }
         check_header_text("skills", skill, MAX_SKILL_CHARS)?;
     }
-    Ok(())
-}
-
     Ok(())
 }
 

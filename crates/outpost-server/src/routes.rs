@@ -244,24 +244,6 @@ pub async fn create_user(
     .await
     .map_err(anyhow::Error::from)??;
     let mut tx = db.begin_write().await?;
-    if crate::users::by_email(&db.pool, &request.email)
-        .await?
-        .is_some()
-    {
-        return Err(taken());
-    }
-    let user = crate::users::create(
-        &mut tx,
-        crate::users::NewUser {
-            email: &request.email,
-            name: &request.name,
-            role: request.role,
-            departments: &request.departments,
-            skills: &request.skills,
-            password_hash: &hash,
-        },
-    )
-    .await
     for code in &request.departments {
         if !crate::users::department_exists(&mut tx, code).await? {
             return Err(ApiError::BadRequest(format!(
@@ -275,6 +257,26 @@ pub async fn create_user(
             request.email.trim()
         ))
     };
+    if crate::users::by_email(&db.pool, &request.email)
+        .await?
+        .is_some()
+    {
+        return Err(taken());
+    }
+    // The read above gives the usual answer; the column's UNIQUE constraint is what holds when
+    // two requests add the same address at once.
+    let user = crate::users::create(
+        &mut tx,
+        crate::users::NewUser {
+            email: &request.email,
+            name: &request.name,
+            role: request.role,
+            departments: &request.departments,
+            skills: &request.skills,
+            password_hash: &hash,
+        },
+    )
+    .await
     .map_err(|e| {
         let unique = e
             .downcast_ref::<sqlx::Error>()
@@ -294,8 +296,6 @@ pub async fn create_user(
         user,
         one_time_password: password,
     })
-    // The read above gives the usual answer; the column's UNIQUE constraint is what holds when
-    // two requests add the same address at once.
 }
 
 #[utoipa::path(post, path = "/v1/admin/users", security(("bearer" = [])), request_body = AddUserRequest, responses((status = 200, body = AddedUser), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]

@@ -49,6 +49,17 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
+/// Whether the department `code` exists, read in `tx`.
+pub async fn department_exists(tx: &mut WriteTx, code: &str) -> anyhow::Result<bool> {
+    let found: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Stores a new user. The caller has checked the fields (`check_user_fields`) and departments;
+/// an address already taken fails on the column's UNIQUE constraint.
 pub async fn create(tx: &mut WriteTx, new: NewUser<'_>) -> anyhow::Result<User> {
     let email = new.email.trim().to_lowercase();
     outpost_core::model::check_user_fields(new.name, &email, new.skills)?;
@@ -84,17 +95,6 @@ pub async fn set_active(tx: &mut WriteTx, id: Uuid, active: bool) -> anyhow::Res
     let seq = next(tx, "change_seq").await?;
     let done = sqlx::query("UPDATE users SET active = $1, seq = $2 WHERE id = $3")
         .bind(i64::from(active))
-/// Whether the department `code` exists, read in `tx`.
-pub async fn department_exists(tx: &mut WriteTx, code: &str) -> anyhow::Result<bool> {
-    let found: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(found.is_some())
-}
-
-/// Stores a new user. The caller has checked the fields (`check_user_fields`) and departments;
-/// an address already taken fails on the column's UNIQUE constraint.
         .bind(seq)
         .bind(id.to_string())
         .execute(&mut **tx)
