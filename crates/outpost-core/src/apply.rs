@@ -27,7 +27,8 @@ pub const MAX_SUBJECT_CHARS: usize = 500;
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Largest attachment, in bytes.
 pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
-const MAX_TAG_CHARS: usize = 64;
+/// Longest tag, in characters (one word).
+pub const MAX_TAG_CHARS: usize = 64;
 /// Most tags one ticket may carry.
 pub const MAX_TAGS: usize = 50;
 /// How long after a low satisfaction score the customer is due a revisit, in hours.
@@ -251,6 +252,19 @@ fn check_subject(subject: &str) -> Result<(), Rejection> {
     check_text("subject", subject, false)?;
     // The subject becomes an e-mail `Subject:` header: no line breaks or other controls.
     crate::model::check_header_text("subject", subject, MAX_SUBJECT_CHARS).map_err(field_rejection)
+}
+
+/// The checks a new ticket's customer-written fields get in `apply`, for a form that wants to
+/// name the field it refuses before anything is classified: the subject, the description and
+/// the requester. The `Invalid` rejection's `field` says which.
+pub fn check_new_ticket_text(
+    subject: &str,
+    description: &str,
+    requester: &crate::model::Requester,
+) -> Result<(), Rejection> {
+    check_subject(subject)?;
+    check_text("description", description, true)?;
+    requester.validate().map_err(field_rejection)
 }
 
 fn field_rejection(e: crate::model::FieldError) -> Rejection {
@@ -530,9 +544,7 @@ fn too_many_tags() -> Rejection {
 }
 
 fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection> {
-    check_subject(&new.subject)?;
-    check_text("description", &new.description, true)?;
-    new.requester.validate().map_err(field_rejection)?;
+    check_new_ticket_text(&new.subject, &new.description, &new.requester)?;
     crate::model::check_language(&new.language).map_err(field_rejection)?;
     let tags: std::collections::BTreeSet<String> = new
         .tags

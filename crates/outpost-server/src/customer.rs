@@ -14,8 +14,8 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use outpost_core::apply::{last_resolver, Rejection};
-use outpost_core::model::{Channel, Entry, Ticket};
+use outpost_core::apply::{check_new_ticket_text, last_resolver, Rejection};
+use outpost_core::model::{Channel, CustomerTier, Entry, Requester, Ticket};
 use outpost_core::sync::Mutation;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -38,7 +38,7 @@ pub struct LangQuery {
 
 pub async fn new_ticket_form(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
     let lang = pick_lang(q.lang.as_deref(), &headers);
-    pages::new_ticket(StatusCode::OK, lang, None)
+    pages::new_ticket(StatusCode::OK, lang, None, pages::FormFields::default())
 }
 
 #[derive(Deserialize)]
@@ -60,24 +60,49 @@ pub async fn submit_ticket(
 ) -> Response {
     let lang = pick_lang(q.lang.as_deref(), &headers);
     let t = lang.text();
+    let filled = pages::FormFields {
+        subject: &form.subject,
+        description: &form.description,
+        name: &form.name,
+        contact: &form.contact,
+        account_id: &form.account_id,
+    };
     let key = format!("form:{}", address.as_deref().unwrap_or("unknown"));
     if !state.limiter.allowed(&key, FORM_SUBMISSIONS_PER_MINUTE) {
-        return pages::new_ticket(StatusCode::TOO_MANY_REQUESTS, lang, Some(t.too_many));
+        return pages::new_ticket(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            Some(t.too_many),
+            filled,
+        );
     }
     state.limiter.record_failure(&key);
     if [&form.subject, &form.description, &form.name, &form.contact]
         .iter()
         .any(|f| f.trim().is_empty())
     {
-        return pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(t.invalid));
+        return pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(t.invalid), filled);
+    }
+    let requester = Requester {
+        name: form.name.trim().to_owned(),
+        contact: form.contact.trim().to_owned(),
+        account_id: Some(form.account_id.trim().to_owned()).filter(|a| !a.is_empty()),
+        tier: CustomerTier::Standard,
+    };
+    // The core's checks, run first so the refusal names the field in the customer's language.
+    if let Err(Rejection::Invalid { field, .. }) =
+        check_new_ticket_text(&form.subject, &form.description, &requester)
+    {
+        let message = t.check_field.replace("{}", t.field_label(&field));
+        return pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(&message), filled);
     }
     let request = IntakeRequest {
-        subject: form.subject,
-        description: form.description,
+        subject: form.subject.clone(),
+        description: form.description.clone(),
         requester: RequesterInput {
-            name: form.name,
-            contact: form.contact,
-            account_id: Some(form.account_id).filter(|a| !a.trim().is_empty()),
+            name: requester.name,
+            contact: requester.contact,
+            account_id: requester.account_id,
             tier: None,
         },
         language: None,
@@ -96,8 +121,8 @@ pub async fn submit_ticket(
         Ok(created) => {
             Redirect::to(&format!("{}?lang={}", created.status_path, lang.tag())).into_response()
         }
-        Err(ApiError::BadRequest(reason)) => {
-            pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(&reason))
+        Err(ApiError::BadRequest(_)) => {
+            pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(t.invalid), filled)
         }
         Err(e) => e.into_response(),
     }

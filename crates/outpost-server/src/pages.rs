@@ -40,6 +40,8 @@ pub(crate) struct Text {
     pub(crate) not_found: &'static str,
     pub(crate) too_many: &'static str,
     pub(crate) invalid: &'static str,
+    /// A refused field; `{}` is the field's label.
+    pub(crate) check_field: &'static str,
 }
 
 const EN: Text = Text {
@@ -68,6 +70,8 @@ const EN: Text = Text {
     not_found: "This link is not valid.",
     too_many: "Too many submissions from your network; please wait a minute.",
     invalid: "Please fill in every required field.",
+    check_field:
+        "Please check “{}”: it is too long, contains a line break, or is not a valid address.",
 };
 
 const ZH: Text = Text {
@@ -95,6 +99,7 @@ const ZH: Text = Text {
     not_found: "链接无效。",
     too_many: "提交过于频繁，请一分钟后再试。",
     invalid: "请填写所有必填项。",
+    check_field: "请检查「{}」：内容过长、包含换行，或地址格式不正确。",
 };
 
 fn status_label(status: Status, lang: Lang) -> &'static str {
@@ -191,19 +196,53 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
     response
 }
 
-/// The new-ticket form, with `message` above it after a refused submission.
-pub(crate) fn new_ticket(status: StatusCode, lang: Lang, message: Option<&str>) -> Response {
+/// What the customer typed into the new-ticket form: shown again after a refusal, so nothing
+/// they wrote is lost.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FormFields<'a> {
+    pub(crate) subject: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) contact: &'a str,
+    pub(crate) account_id: &'a str,
+}
+
+impl Text {
+    /// The label of a field outpost-core refused (`subject`, `requester.contact`, …).
+    pub(crate) fn field_label(&self, field: &str) -> &'static str {
+        match field {
+            "subject" => self.subject,
+            "description" => self.description,
+            "requester.name" => self.name,
+            "requester.contact" => self.contact,
+            "requester.account_id" => self.account,
+            _ => self.invalid,
+        }
+    }
+}
+
+/// The new-ticket form, with `message` above it after a refused submission and the fields as
+/// the customer filled them. Size limits are outpost-core's, so the browser stops what the
+/// server would refuse.
+pub(crate) fn new_ticket(
+    status: StatusCode,
+    lang: Lang,
+    message: Option<&str>,
+    fields: FormFields<'_>,
+) -> Response {
+    use outpost_core::apply::MAX_SUBJECT_CHARS;
+    use outpost_core::model::{MAX_ACCOUNT_ID_CHARS, MAX_CONTACT_CHARS, MAX_NAME_CHARS};
     let t = lang.text();
     let body = html! {
         @if let Some(message) = message {
             p role="alert" { (message) }
         }
         form method="post" action={ "/c/new?lang=" (lang.tag()) } {
-            label { (t.subject) input name="subject" required maxlength="500"; }
-            label { (t.description) textarea name="description" required {} }
-            label { (t.name) input name="name" required; }
-            label { (t.contact) input name="contact" required; }
-            label { (t.account) input name="account_id"; }
+            label { (t.subject) input name="subject" required maxlength=(MAX_SUBJECT_CHARS) value=(fields.subject); }
+            label { (t.description) textarea name="description" required { (fields.description) } }
+            label { (t.name) input name="name" required maxlength=(MAX_NAME_CHARS) value=(fields.name); }
+            label { (t.contact) input name="contact" required maxlength=(MAX_CONTACT_CHARS) value=(fields.contact); }
+            label { (t.account) input name="account_id" maxlength=(MAX_ACCOUNT_ID_CHARS) value=(fields.account_id); }
             button type="submit" { (t.submit) }
         }
     };
@@ -324,10 +363,12 @@ mod tests {
             assert!(ELEMENTS.contains(&element), "<{element}> in {html}");
         }
         for attack in ["onerror=", "onload=", "onfocus="] {
-            // Present only as escaped text inside an element, never inside a tag.
+            // Present only as escaped text inside an element or inside a quoted attribute value
+            // (where `"` is escaped, so it cannot end the value), never as an attribute.
             for tag in html.split('<').skip(1) {
                 let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-                assert!(!tag.contains(attack), "{attack} inside <{tag}>");
+                let outside_values: String = tag.split('"').step_by(2).collect();
+                assert!(!outside_values.contains(attack), "{attack} inside <{tag}>");
             }
         }
     }
@@ -472,9 +513,20 @@ mod tests {
 
     #[test]
     fn the_new_ticket_form_escapes_its_message_and_keeps_its_fields() {
+        let typed = FormFields {
+            subject: HOSTILE[0],
+            description: HOSTILE[2],
+            name: "Li Wei",
+            contact: HOSTILE[1],
+            account_id: "",
+        };
         for lang in [Lang::En, Lang::ZhCn] {
-            let (status, headers, html) =
-                html_of(new_ticket(StatusCode::BAD_REQUEST, lang, Some(HOSTILE[1])));
+            let (status, headers, html) = html_of(new_ticket(
+                StatusCode::BAD_REQUEST,
+                lang,
+                Some(HOSTILE[1]),
+                typed,
+            ));
             assert_eq!(status, StatusCode::BAD_REQUEST);
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
             assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
@@ -483,16 +535,18 @@ mod tests {
             assert!(html
                 .contains("<p role=\"alert\">&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;</p>"));
             let t = lang.text();
+            // Every field comes back as typed (escaped), with outpost-core's limits.
             let expected = format!(
                 "<form method=\"post\" action=\"/c/new?lang={tag}\">\
-                 <label>{}<input name=\"subject\" required maxlength=\"500\"></label>\
-                 <label>{}<textarea name=\"description\" required></textarea></label>\
-                 <label>{}<input name=\"name\" required></label>\
-                 <label>{}<input name=\"contact\" required></label>\
-                 <label>{}<input name=\"account_id\"></label>\
+                 <label>{}<input name=\"subject\" required maxlength=\"500\" value=\"&lt;script&gt;alert(1)&lt;/script&gt;\"></label>\
+                 <label>{}<textarea name=\"description\" required>{}</textarea></label>\
+                 <label>{}<input name=\"name\" required maxlength=\"200\" value=\"Li Wei\"></label>\
+                 <label>{}<input name=\"contact\" required maxlength=\"254\" value=\"&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;\"></label>\
+                 <label>{}<input name=\"account_id\" maxlength=\"128\" value=\"\"></label>\
                  <button type=\"submit\">{}</button></form>",
                 t.subject,
                 t.description,
+                "&lt;/textarea&gt;&lt;svg onload=alert(3)&gt;",
                 t.name,
                 t.contact,
                 t.account,
@@ -502,7 +556,12 @@ mod tests {
             assert!(html.contains(&expected), "{html}");
             assert!(html.contains(&format!("<title>{0}</title>", t.title_new)));
         }
-        let (_, _, html) = html_of(new_ticket(StatusCode::OK, Lang::En, None));
+        let (_, _, html) = html_of(new_ticket(
+            StatusCode::OK,
+            Lang::En,
+            None,
+            FormFields::default(),
+        ));
         assert!(!html.contains("role=\"alert\""));
     }
 

@@ -1250,19 +1250,26 @@ async fn oversized_and_header_breaking_requester_fields_are_refused(mut s: Serve
             .replace(' ', "+")
             .replace(':', "%3A")
     };
-    for (name, contact, problem) in [
-        ("Ann", megabyte.as_str(), "the limit is 254"),
-        (big_name.as_str(), "ann@example.com", "the limit is 200"),
-        ("Ann", injected, "control characters"),
+    // The page names the field in the customer's language and keeps what they typed.
+    for (name, contact, lang, field) in [
+        ("Ann", megabyte.as_str(), "en", "“E-mail or phone”"),
+        (big_name.as_str(), "ann@example.com", "en", "“Your name”"),
+        ("Ann", injected, "en", "“E-mail or phone”"),
+        ("Ann", injected, "zh-CN", "「邮箱或手机」"),
     ] {
         let body = format!(
             "subject=Cannot+log+in&description=Since+yesterday&name={}&contact={}",
             encoded(name),
             encoded(contact)
         );
-        let (status, _, page) = html(&s, form("/c/new?lang=en", &body)).await;
+        let (status, _, page) = html(&s, form(&format!("/c/new?lang={lang}"), &body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(page.contains(problem), "{problem}");
+        assert!(page.contains(field), "{lang}: {field}");
+        assert!(
+            page.contains("value=\"Cannot log in\"")
+                && page.contains(">Since yesterday</textarea>"),
+            "the form keeps what was typed"
+        );
     }
 
     // A device cannot store one either.
