@@ -5,8 +5,10 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/outpost/target
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
+# Schemathesis for `make api-test`, installed by prereqs into a venv under ~/.cache/outpost.
+export SCHEMATHESIS_VERSION ?= 4.32.5
 
-.PHONY: run dev test prereqs ui ui-test lint unit keychain-test desktop-test package package-test bench clean-target
+.PHONY: run dev test prereqs ui ui-test lint unit api-test keychain-test desktop-test package package-test bench clean-target
 
 ## run: a demo server on 127.0.0.1 and the desktop app signed in to it (scripts/run-demo.sh).
 run: prereqs ui
@@ -22,7 +24,7 @@ dev: prereqs
 	OUTPOST_DEMO_CLIENT=browser scripts/run-demo.sh
 
 ## test: every suite, after installing what is missing.
-test: prereqs ui lint ui-test unit keychain-test desktop-test package-test
+test: prereqs ui lint ui-test unit api-test keychain-test desktop-test package-test
 
 prereqs:
 	@scripts/prereqs.sh
@@ -51,6 +53,13 @@ lint:
 unit:
 	$(CARGO) build --workspace --all-features --bins --tests
 	scripts/with-postgres.sh $(CARGO) test --workspace --all-features
+
+# Schemathesis against a real outpost-server on 127.0.0.1 (scripts/api-test.sh): every answer
+# conforms to the OpenAPI document, none is a server error, requests it forbids are refused.
+# Deterministic and bounded (about two minutes); config and exceptions in scripts/schemathesis.toml.
+api-test:
+	$(CARGO) build -p outpost-server --all-features --bins
+	scripts/api-test.sh
 
 # The client vault against a real Secret Service (crates/outpost-client/tests/keychain.rs), in
 # throwaway D-Bus sessions whose gnome-keyring keeps its keyrings in a temporary directory, never

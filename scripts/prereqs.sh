@@ -12,7 +12,7 @@ set -euo pipefail
 # The desktop shell (Tauri 2 on WebKitGTK 4.1): libwebkit2gtk-4.1-dev and friends to build it;
 # webkit2gtk-driver (WebKitWebDriver), xvfb and xauth for the WebDriver suite under a virtual
 # display; dbus-x11 for a session bus beside it; nodejs/npm only when the machine has no Node.
-packages=(build-essential perl pkg-config ca-certificates postgresql python3 libdbus-1-dev dbus gnome-keyring
+packages=(build-essential perl pkg-config ca-certificates postgresql python3 python3-venv libdbus-1-dev dbus gnome-keyring
   libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   webkit2gtk-driver xvfb xauth dbus-x11 file)
 command -v npm >/dev/null || packages+=(nodejs npm)
@@ -58,6 +58,16 @@ if [ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli $
   echo "prereqs: installing @tauri-apps/cli $tauri_cli_version into $tools"
   mkdir -p "$tools"
   npm install --prefix "$tools" --no-save --no-audit --no-fund "@tauri-apps/cli@$tauri_cli_version"
+fi
+
+# Schemathesis (the OpenAPI property-based client behind `make api-test`), pinned by the Makefile,
+# in a venv outside the clone; a failed install leaves no half venv behind.
+st_venv="$HOME/.cache/outpost/schemathesis-${SCHEMATHESIS_VERSION:?set by the Makefile}"
+if [ ! -x "$st_venv/bin/st" ]; then
+  echo "prereqs: installing schemathesis $SCHEMATHESIS_VERSION into $st_venv"
+  rm -rf "$st_venv"
+  python3 -m venv "$st_venv" && "$st_venv/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" || { rm -rf "$st_venv"; exit 1; }
 fi
 
 # The UI's packages, from ui/package-lock.json, when it changed since the last install.

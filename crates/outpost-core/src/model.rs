@@ -188,13 +188,10 @@ named_enum! {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Requester {
-    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub name: String,
     /// E-mail address, phone number or chat handle, as the channel supplied it. No control
     /// characters; when it contains `@` it must be one e-mail address (`name@example.com`).
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub contact: String,
-    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub account_id: Option<String>,
     pub tier: CustomerTier,
 }

@@ -13,7 +13,7 @@ use crate::new_ticket::create;
 use crate::new_ticket::{IntakeRequest, IntakeResponse};
 use crate::{AppState, ClientAddr};
 
-#[utoipa::path(post, path = "/v1/intake", request_body = IntakeRequest, params(("x-outpost-key" = String, Header, description = "Per-channel intake key")), responses((status = 200, body = IntakeResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/intake", request_body = IntakeRequest, security(("intake_key" = [])), responses((status = 200, body = IntakeResponse), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn intake(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

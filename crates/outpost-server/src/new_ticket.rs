@@ -23,19 +23,16 @@ use crate::writes::load_ticket;
 use crate::AppState;
 
 /// Longest business line, in characters.
-const MAX_BUSINESS_TYPE_CHARS: usize = 64;
+pub(crate) const MAX_BUSINESS_TYPE_CHARS: usize = 64;
 
 #[derive(utoipa::ToSchema, Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
     /// No control characters.
-    #[schema(max_length = 200)]
     pub name: String,
     /// E-mail address, phone number or chat handle; no control characters, and when it contains
     /// `@` it must be one e-mail address (`name@example.com`).
-    #[schema(max_length = 254)]
     pub contact: String,
-    #[schema(max_length = 128)]
     pub account_id: Option<String>,
     pub tier: Option<CustomerTier>,
 }
@@ -44,18 +41,14 @@ pub struct RequesterInput {
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequest {
     /// One line: no control characters.
-    #[schema(max_length = 500)]
     pub subject: String,
     /// At most 262144 bytes of UTF-8.
     #[serde(default)]
-    #[schema(max_length = 262_144)]
     pub description: String,
     pub requester: RequesterInput,
     /// BCP 47; `zh-CN` or `en` when omitted, guessed from the text.
-    #[schema(max_length = 35)]
     pub language: Option<String>,
     /// Free-form business line the rules can match ("payment", "saas", "kyc").
-    #[schema(max_length = 64)]
     pub business_type: Option<String>,
     /// One word each, at most 64 characters.
     #[serde(default)]

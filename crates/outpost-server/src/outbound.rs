@@ -103,7 +103,7 @@ type PendingRow = (
     i64,
 );
 
-#[utoipa::path(get, path = "/v1/intake/outbound", params(("x-outpost-key" = String, Header, description = "Intake key (any channel); agents' bearer tokens are not accepted"), OutboundQuery), responses((status = 200, description = "Pending messages for customers, in order", body = OutboundPage), (status = 400, description = "Malformed query", body = crate::error::ErrorBody), (status = 401, description = "No valid intake key", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/intake/outbound", security(("intake_key" = [])), params(OutboundQuery), responses((status = 200, description = "Pending messages for customers, in order", body = OutboundPage), (status = 400, description = "Malformed query", body = crate::error::ErrorBody), (status = 401, description = "No valid intake key", body = crate::error::ErrorBody)))]
 pub async fn list_outbound(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -148,7 +148,7 @@ pub async fn list_outbound(
     Ok(Json(OutboundPage { messages, has_more }))
 }
 
-#[utoipa::path(post, path = "/v1/intake/outbound/{id}/delivered", params(("x-outpost-key" = String, Header, description = "Intake key (any channel); agents' bearer tokens are not accepted"), ("id" = Uuid, Path, description = "Message id")), responses((status = 200, description = "Delivered (idempotent); the body is erased", body = Delivered), (status = 400, description = "Malformed id", body = crate::error::ErrorBody), (status = 401, description = "No valid intake key", body = crate::error::ErrorBody), (status = 404, description = "No such message", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/intake/outbound/{id}/delivered", security(("intake_key" = [])), params(("id" = Uuid, Path, description = "Message id")), responses((status = 200, description = "Delivered (idempotent); the body is erased", body = Delivered), (status = 400, description = "Malformed id", body = crate::error::ErrorBody), (status = 401, description = "No valid intake key", body = crate::error::ErrorBody), (status = 404, description = "No such message", body = crate::error::ErrorBody)))]
 pub async fn mark_delivered(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

@@ -8,6 +8,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
+use outpost_core::model::Channel;
+use outpost_core::sync::ErrorBody;
 use tower::ServiceExt;
 
 const CHECKED_IN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
@@ -50,7 +52,221 @@ async fn every_documented_operation_is_served(s: Server) {
     }
 }
 
-on_both_databases!(every_documented_operation_is_served);
+/// What a probe sends: credentials or not, and which body.
+#[derive(Clone, Copy, Debug)]
+enum Probe {
+    NoCredential,
+    Empty,
+    NotJson,
+    WrongShape,
+    TooLarge,
+    BadPathId,
+    QueryOutOfRange,
+}
+
+/// Sends `probe` to one documented operation; the answer's status and, unless it is a success
+/// (an event stream never ends), its body.
+async fn probe(
+    s: &Server,
+    method: &str,
+    path: &str,
+    operation: &serde_json::Value,
+    probe: Probe,
+    token: &str,
+    key: &str,
+) -> (StatusCode, Option<(String, axum::body::Bytes)>) {
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let mut uri = path.replace(
+        "{id}",
+        if matches!(probe, Probe::BadPathId) {
+            "not-a-uuid"
+        } else {
+            nil
+        },
+    );
+    if matches!(probe, Probe::QueryOutOfRange) {
+        let query: Vec<String> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .map(|p| format!("{}=-1", p["name"].as_str().unwrap()))
+            .collect();
+        uri = format!("{uri}?{}", query.join("&"));
+    }
+    let mut request = Request::builder()
+        .method(method.to_uppercase().as_str())
+        .uri(uri);
+    if !matches!(probe, Probe::NoCredential) {
+        request = request
+            .header("authorization", format!("Bearer {token}"))
+            .header("x-outpost-key", key);
+    }
+    let body = match probe {
+        Probe::NotJson => Body::from("{\"unterminated"),
+        Probe::WrongShape => Body::from("[1, 2, 3]"),
+        Probe::TooLarge => Body::from(vec![b' '; s.state.config.max_body_bytes + 1]),
+        _ => Body::empty(),
+    };
+    if matches!(probe, Probe::NotJson | Probe::WrongShape | Probe::TooLarge) {
+        request = request.header("content-type", "application/json");
+    }
+    let response = s
+        .app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    if status.is_success() {
+        return (status, None);
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, Some((content_type, bytes)))
+}
+
+/// Every answer the server gives to malformed, unauthenticated, oversized or out-of-range
+/// requests is a status the operation documents, with the `{code, message}` body it documents.
+async fn every_error_answer_is_documented(s: Server) {
+    let doc = outpost_server::openapi::value();
+    let token = s.admin_token().await;
+    let mut tx = s.db.begin_write().await.unwrap();
+    let key = outpost_server::intake_keys::add_key(&mut tx, Channel::Api, "tests")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut probed = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for kind in [
+                Probe::NoCredential,
+                Probe::Empty,
+                Probe::NotJson,
+                Probe::WrongShape,
+                Probe::TooLarge,
+                Probe::BadPathId,
+                Probe::QueryOutOfRange,
+            ] {
+                let (status, answer) = probe(&s, method, path, operation, kind, &token, &key).await;
+                probed += 1;
+                let documented = &operation["responses"][status.as_str()];
+                assert!(
+                    documented.is_object(),
+                    "{method} {path} ({kind:?}) answered {status}, which the document does not list"
+                );
+                let Some((content_type, bytes)) = answer else {
+                    continue;
+                };
+                // Every documented error is `{code, message}` as JSON.
+                assert_eq!(
+                    documented["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+                assert!(
+                    content_type.starts_with("application/json"),
+                    "{method} {path} ({kind:?}) answered {status} as {content_type:?}"
+                );
+                let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                    panic!(
+                        "{method} {path} ({kind:?}) answered {status} with {}: {e}",
+                        String::from_utf8_lossy(&bytes)
+                    )
+                });
+                assert!(!body.message.is_empty());
+            }
+        }
+    }
+    assert!(probed >= 7 * 18, "only {probed} probes");
+}
+
+/// The longest values the document allows for intake's limited text fields are accepted, and one
+/// character more is refused: the document's limits are the ones the server enforces.
+async fn intake_text_limits_are_the_documented_ones(s: Server) {
+    let doc = outpost_server::openapi::value();
+    let schemas = &doc["components"]["schemas"];
+    let mut tx = s.db.begin_write().await.unwrap();
+    let key = outpost_server::intake_keys::add_key(&mut tx, Channel::Api, "tests")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // A value of exactly `chars` characters that is otherwise valid for the field.
+    fn value_of(field: &str, chars: usize) -> serde_json::Value {
+        match field {
+            // A BCP 47 tag: letters in subtags of at most eight.
+            "language" => {
+                let mut tag = String::from("en");
+                while tag.len() < chars {
+                    tag.push(if (tag.len() + 1) % 9 == 3 { '-' } else { 'a' });
+                }
+                if tag.ends_with('-') {
+                    tag.pop();
+                    tag.push('b');
+                }
+                serde_json::Value::String(tag)
+            }
+            "tags" => serde_json::json!(["t".repeat(chars)]),
+            _ => serde_json::Value::String("x".repeat(chars)),
+        }
+    }
+    let mut checked = 0;
+    for (schema, pointer) in [("IntakeRequest", ""), ("RequesterInput", "/requester")] {
+        for (field, property) in schemas[schema]["properties"].as_object().unwrap() {
+            let limit = property["maxLength"]
+                .as_u64()
+                .or_else(|| property["items"]["maxLength"].as_u64());
+            let Some(limit) = limit else { continue };
+            // Texts limited in bytes are longer than the test server takes in one body.
+            if limit as usize >= s.state.config.max_body_bytes {
+                continue;
+            }
+            for (chars, accepted) in [(limit as usize, true), (limit as usize + 1, false)] {
+                let mut body = serde_json::json!({
+                    "subject": "Limits",
+                    "description": "",
+                    "requester": {"name": "Ann", "contact": "ann@example.com"},
+                });
+                let target = body.pointer_mut(pointer).unwrap();
+                target[field] = value_of(field, chars);
+                let request = Request::post("/v1/intake")
+                    .header("x-outpost-key", &key)
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap();
+                let (status, answer) = s.send(request).await;
+                if accepted {
+                    assert_eq!(
+                        status,
+                        StatusCode::OK,
+                        "{schema}.{field} at {chars}: {answer}"
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::BAD_REQUEST,
+                        "{schema}.{field} at {chars} characters (limit {limit}): {answer}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "only {checked} limited fields");
+}
+
+on_both_databases!(
+    every_documented_operation_is_served,
+    every_error_answer_is_documented,
+    intake_text_limits_are_the_documented_ones
+);
 
 /// The document must name enum values as serde writes and reads them (`triaged`, `enterprise`),
 /// never Rust variant names (`Triaged`): clients generated from it send what it lists.
