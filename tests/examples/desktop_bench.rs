@@ -258,6 +258,12 @@ async fn main() {
             work.path().join("server.db"),
         )
         .expect("copy the seeded database");
+        // The master key file `init` made beside it (sync_bench's seed directory keeps it).
+        std::fs::copy(
+            dir.join(format!("server-{tickets}.master-key")),
+            work.path().join("server.master-key"),
+        )
+        .expect("copy the seeded database's master key");
         std::fs::read_to_string(dir.join(format!("demo-{tickets}.txt"))).expect("credentials")
     } else {
         let run = |a: &[&str]| {

@@ -112,12 +112,26 @@ async fn pg_execute(base: &str, sql: String) -> Result<(), sqlx::Error> {
     result
 }
 
+/// The master key every server of this run seals its secrets with, handed over as
+/// `OUTPOST_MASTER_KEY` (the template's copies need the key the template was made with).
+fn master_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("randomness from the OS");
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    })
+}
+
 fn admin_command(database_url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(server_bin());
     command
         .arg("--database-url")
         .arg(database_url)
         .args(args)
+        .env("OUTPOST_MASTER_KEY", master_key())
+        .env_remove("CREDENTIALS_DIRECTORY")
         .env("OUTPOST_LOG", "warn")
         .env_remove("OUTPOST_BIND")
         .env_remove("OUTPOST_DATABASE_URL");

@@ -172,10 +172,11 @@ async fn main() {
         .as_ref()
         .filter(|d| d.join(format!("server-{tickets}.db")).exists());
     let (init, credentials) = if let Some(dir) = seeded {
-        for suffix in ["", "-wal"] {
-            let from = dir.join(format!("server-{tickets}.db{suffix}"));
+        // The database, its WAL and the master key file `init` made beside it.
+        for suffix in [".db", ".db-wal", ".master-key"] {
+            let from = dir.join(format!("server-{tickets}{suffix}"));
             if from.exists() {
-                std::fs::copy(from, work.path().join(format!("server.db{suffix}")))
+                std::fs::copy(from, work.path().join(format!("server{suffix}")))
                     .expect("copy the seeded server database");
             }
         }
@@ -200,10 +201,10 @@ async fn main() {
         if let Some(dir) = &seed_dir {
             std::fs::create_dir_all(dir).expect("seed dir");
             // The demo process has exited; the main file and any WAL left are the database.
-            for suffix in ["", "-wal"] {
-                let from = work.path().join(format!("server.db{suffix}"));
+            for suffix in [".db", ".db-wal", ".master-key"] {
+                let from = work.path().join(format!("server{suffix}"));
                 if from.exists() {
-                    std::fs::copy(from, dir.join(format!("server-{tickets}.db{suffix}")))
+                    std::fs::copy(from, dir.join(format!("server-{tickets}{suffix}")))
                         .expect("save the server database");
                 }
             }

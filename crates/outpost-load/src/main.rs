@@ -186,7 +186,9 @@ async fn main() -> anyhow::Result<()> {
         ),
     };
     let db = Db::connect(&url).await?;
-    admin::init(&db, "Load", "admin@load.example", "Admin").await?;
+    // A throwaway key: the database lives only as long as this run.
+    let master_key = outpost_server::secrets::MasterKey::generate()?;
+    admin::init(&db, &master_key, "Load", "admin@load.example", "Admin").await?;
     // One Argon2id hash shared by all simulated agents keeps setup fast; sign-in still verifies.
     let password = "load-test-password";
     let hash = outpost_server::auth::hash_password(password)?;
@@ -214,7 +216,7 @@ async fn main() -> anyhow::Result<()> {
         login_attempts_per_minute: u32::MAX,
         ..Config::default()
     };
-    let state = AppState::new(db.clone(), config).await?;
+    let state = AppState::new(db.clone(), config, master_key).await?;
     if args.database_url.is_some() {
         outpost_server::events::spawn_listener(state.clone(), url.clone());
     }

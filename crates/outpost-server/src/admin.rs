@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::audit::AuditEntry;
 use crate::auth::{hash_password, random_token};
 use crate::db::{next, now_millis, Db};
+use crate::secrets::MasterKey;
 use crate::writes::{write_entry, write_ticket_row};
 
 pub const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
@@ -22,9 +23,11 @@ pub struct Initialised {
     pub one_time_password: String,
 }
 
-/// Creates the organisation, the default departments and the first admin.
+/// Creates the organisation, the default departments and the first admin. The token-signing
+/// secret is stored sealed with `master_key`; it is never written in the clear.
 pub async fn init(
     db: &Db,
+    master_key: &MasterKey,
     org_name: &str,
     admin_email: &str,
     admin_name: &str,
@@ -41,11 +44,17 @@ pub async fn init(
         move || hash_password(&password)
     })
     .await??;
+    let org_id = Uuid::now_v7().to_string();
+    let token_secret = master_key.seal_str(
+        crate::secrets::Purpose::TOKEN_SECRET,
+        &org_id,
+        &zeroize::Zeroizing::new(random_token(32)?),
+    )?;
     let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO org (id, name, token_secret, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(Uuid::now_v7().to_string())
+        .bind(&org_id)
         .bind(org_name)
-        .bind(random_token(32)?)
+        .bind(token_secret)
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;

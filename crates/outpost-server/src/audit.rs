@@ -365,6 +365,28 @@ impl AuditEntry {
         )
     }
 
+    /// `user.totp_replace`: `user` replaced their enabled TOTP factor with a new one (after
+    /// confirming with their password and a code from the old one).
+    pub(crate) fn totp_replaced(user: Uuid, address: Option<&str>) -> AuditEntry {
+        AuditEntry::admin(
+            &user.to_string(),
+            address,
+            "user.totp_replace",
+            serde_json::json!({}),
+        )
+    }
+
+    /// `user.totp_disable`: `user` turned off the TOTP second factor (with their password and a
+    /// current code).
+    pub(crate) fn totp_disabled(user: Uuid, address: Option<&str>) -> AuditEntry {
+        AuditEntry::admin(
+            &user.to_string(),
+            address,
+            "user.totp_disable",
+            serde_json::json!({}),
+        )
+    }
+
     /// `user.add`: `actor` (an admin's id, or `cli`) created `user`.
     pub fn user_added(actor: &str, address: Option<&str>, user: &User) -> AuditEntry {
         AuditEntry::admin(

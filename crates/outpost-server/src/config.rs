@@ -34,6 +34,10 @@ pub struct Config {
     pub audit_retention_years: u32,
     /// Where `audit archive` writes its files.
     pub audit_archive_dir: PathBuf,
+    /// The master key file that seals the server's secrets (see `secrets.rs` and README,
+    /// Security). Default: beside a SQLite database (`outpost.db` → `outpost.master-key`);
+    /// PostgreSQL needs this, `OUTPOST_MASTER_KEY` or the systemd credential `outpost-master-key`.
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +63,7 @@ impl Default for Config {
             public_base_url: None,
             audit_retention_years: 5,
             audit_archive_dir: PathBuf::from("audit-archive"),
+            master_key_file: None,
         }
     }
 }

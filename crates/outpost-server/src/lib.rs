@@ -24,6 +24,7 @@ pub mod openapi;
 pub(crate) mod outbound;
 mod pages;
 pub mod routes;
+pub mod secrets;
 pub mod sla_monitor;
 pub(crate) mod sync;
 pub mod templates;
@@ -61,6 +62,8 @@ pub struct Inner {
     pub changed: watch::Sender<u64>,
     /// Pushes waiting for the push writer (see `sync::run_push_writer`).
     pub push_queue: tokio::sync::mpsc::Sender<sync::PushJob>,
+    /// Seals and opens the secrets the database stores (`secrets.rs`).
+    pub master_key: secrets::MasterKey,
 }
 
 impl std::ops::Deref for AppState {
@@ -72,13 +75,23 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Loads the organisation's signing secret; the database must have been initialised.
-    pub async fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
-        let secret: Option<String> = sqlx::query_scalar("SELECT token_secret FROM org")
-            .fetch_optional(&db.pool)
-            .await?;
-        let secret = secret.ok_or_else(|| {
-            anyhow::anyhow!("the database has no organisation yet; run `outpost-server init` first")
-        })?;
+    /// Secrets written before encryption at rest are sealed with `master_key` first; a wrong
+    /// key is refused here, naming the key the database was sealed with.
+    pub async fn new(
+        db: Db,
+        config: Config,
+        master_key: secrets::MasterKey,
+    ) -> anyhow::Result<AppState> {
+        let sealed = secrets::seal_clear_values(&db, &master_key).await?;
+        if sealed > 0 {
+            tracing::info!(
+                sealed,
+                key = master_key.id(),
+                "sealed secrets stored before encryption at rest"
+            );
+        }
+        let secret = secrets::token_secret(&db, &master_key).await?;
+        secrets::check_all(&db, &master_key).await?;
         let tokens = Tokens::new(
             &secret,
             config.access_token_ttl_secs,
@@ -96,6 +109,7 @@ impl AppState {
                 streams: events::StreamCounts::default(),
                 changed: watch::channel(0).0,
                 push_queue,
+                master_key,
             }
         })))
     }
@@ -136,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(routes::me))
         .route("/v1/auth/totp/setup", post(totp::setup))
         .route("/v1/auth/totp/enable", post(totp::enable))
+        .route("/v1/auth/totp/disable", post(totp::disable))
         .route("/v1/admin/users", post(routes::add_user))
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
         .route(

@@ -11,7 +11,7 @@ use outpost_server::audit::AuditEntry;
 use outpost_server::config::Config;
 use outpost_server::db::Db;
 use outpost_server::routes::{create_user, AddUserRequest};
-use outpost_server::{admin, AppState};
+use outpost_server::{admin, secrets, AppState};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -27,13 +27,19 @@ struct Cli {
     /// Database URL: sqlite://path/to/outpost.db (default ./outpost.db) or postgres://…
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// The master key file (default: beside a SQLite database, `outpost.db` →
+    /// `outpost.master-key`). OUTPOST_MASTER_KEY or the systemd credential `outpost-master-key`
+    /// take precedence.
+    #[arg(long, global = true)]
+    master_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the database, the organisation and its first admin (prints a one-time password).
+    /// Create the database, the organisation and its first admin (prints a one-time password),
+    /// and the master key file (mode 0600) unless a master key is configured already.
     Init {
         #[arg(long)]
         org: String,
@@ -64,6 +70,11 @@ enum Command {
     IntakeKey {
         #[command(subcommand)]
         command: IntakeKeyCommand,
+    },
+    /// The master key that seals the server's secrets (see README, Security).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Load a demo organisation (agents, supervisors, tickets) into an initialised database.
     Demo {
@@ -97,6 +108,24 @@ enum UserCommand {
     },
     /// Set a new one-time password and end the user's sessions.
     ResetPassword { id: Uuid },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Where the master key comes from, its id, and which key the database's secrets are
+    /// sealed with.
+    Status,
+    /// Create a master key file for a database made before encryption at rest and seal its
+    /// secrets with it.
+    Init,
+    /// Seal every secret with a new master key in one transaction, then put the new key file
+    /// in place (mode 0600) and keep the previous one beside it as a backup.
+    Rotate {
+        /// Where to write the new key when the current one comes from OUTPOST_MASTER_KEY or a
+        /// systemd credential (a new file; install its content there afterwards).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -237,6 +266,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     if let Some(url) = cli.database_url {
         config.database_url = url;
     }
+    if let Some(path) = cli.master_key_file {
+        config.master_key_file = Some(path);
+    }
     let db = Db::connect(&config.database_url).await?;
     match cli.command {
         Command::Init {
@@ -244,14 +276,29 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             admin_email,
             admin_name,
         } => {
-            let done = admin::init(&db, &org, &admin_email, &admin_name).await?;
+            let (key, source, created) = secrets::load_or_create(&config)?;
+            let done = admin::init(&db, &key, &org, &admin_email, &admin_name).await?;
+            if created {
+                println!(
+                    "Created master key {} in {source}. Back it up apart from the database: \
+                     without it the server cannot start (see README, Security).",
+                    key.id()
+                );
+            } else {
+                println!("Secrets sealed with master key {} from {source}.", key.id());
+            }
             println!("Organisation {org:?} created with departments support, finance, tech, risk.");
             println!(
                 "Admin {admin_email} ({}) one-time password: {}",
                 done.admin_id, done.one_time_password
             );
         }
-        Command::Serve => outpost_server::serve(AppState::new(db, config).await?).await?,
+        Command::Serve => {
+            let (key, source) = secrets::load(&config)?;
+            tracing::info!(key = key.id(), "master key from {source}");
+            outpost_server::serve(AppState::new(db, config, key).await?).await?;
+        }
+        Command::Keys { command } => keys(&db, &config, command).await?,
         Command::User { command } => match command {
             UserCommand::Add {
                 email,
@@ -343,6 +390,111 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn keys(db: &Db, config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Status => {
+            let (by_key, clear) = secrets::status(db).await?;
+            for (id, count) in &by_key {
+                println!("{count} secret(s) sealed with key {id}");
+            }
+            if clear > 0 {
+                println!(
+                    "{clear} secret(s) not sealed yet (sealed when the server starts with a key)"
+                );
+            }
+            match secrets::find(config)? {
+                Ok((key, source)) => {
+                    println!("Master key {} from {source}.", key.id());
+                    // Every sealed value must open with it: a wrong key fails here, by name.
+                    let opened = secrets::check_all(db, &key).await?;
+                    println!("It opens all {opened} sealed secret(s).");
+                }
+                Err(path) => println!(
+                    "No master key found (the key file {} does not exist).",
+                    path.display()
+                ),
+            }
+        }
+        KeysCommand::Init => {
+            let (key, source, created) = secrets::load_or_create(config)?;
+            let sealed = secrets::seal_clear_values(db, &key).await?;
+            secrets::check_all(db, &key).await?;
+            if created {
+                println!("Created master key {} in {source}.", key.id());
+            } else {
+                println!("Using master key {} from {source}.", key.id());
+            }
+            println!("Sealed {sealed} secret(s). Back the key up apart from the database.");
+        }
+        KeysCommand::Rotate { new_key_file } => {
+            let (old, source) = secrets::load(config)?;
+            let target = match (&source, new_key_file) {
+                (_, Some(path)) => path,
+                (secrets::KeySource::File(path), None) => path.clone(),
+                (_, None) => anyhow::bail!(
+                    "the master key comes from {source}, which this command cannot replace: \
+                     pass --new-key-file PATH, then install that file's content there"
+                ),
+            };
+            // The new key is on disk (0600, synced) before any secret is sealed with it.
+            let new = secrets::MasterKey::generate()?;
+            let staged = {
+                let mut name = target.clone().into_os_string();
+                name.push(".new");
+                PathBuf::from(name)
+            };
+            secrets::write_key_file(&staged, &new).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} (a file left by an interrupted rotation? see README, Security)"
+                )
+            })?;
+            let rotated = match secrets::rotate(db, &old, &new).await {
+                Ok(rotated) => rotated,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&staged);
+                    return Err(e.context("nothing was changed"));
+                }
+            };
+            let backup = if target.exists() {
+                let mut name = target.clone().into_os_string();
+                name.push(format!(".{}.old", old.id()));
+                let backup = PathBuf::from(name);
+                std::fs::rename(&target, &backup)?;
+                Some(backup)
+            } else {
+                None
+            };
+            std::fs::rename(&staged, &target)?;
+            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Ok(dir) = std::fs::File::open(dir) {
+                    let _ = dir.sync_all();
+                }
+            }
+            println!(
+                "Re-sealed {} secret(s) with master key {} (was {}); the new key is in {}.",
+                rotated.values,
+                new.id(),
+                old.id(),
+                target.display()
+            );
+            if let Some(backup) = backup {
+                println!(
+                    "The previous key is kept in {}: only database backups made before now need \
+                     it. Store it with those backups, then delete it here.",
+                    backup.display()
+                );
+            }
+            if !matches!(source, secrets::KeySource::File(_)) {
+                println!(
+                    "Put the new key where {source} is read from before the next start: the \
+                     server no longer starts with the old one."
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn audit_query(db: &Db, filters: AuditFilters) -> anyhow::Result<AuditQuery> {

@@ -63,6 +63,7 @@ impl Modify for SecuritySchemes {
         crate::routes::set_departments,
         crate::totp::setup,
         crate::totp::enable,
+        crate::totp::disable,
         crate::sync::push,
         crate::sync::pull,
         crate::events::events,

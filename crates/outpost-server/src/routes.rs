@@ -73,6 +73,7 @@ pub async fn login(
     if let Some(secret) = secret {
         let code = request.totp.as_deref().ok_or(ApiError::TotpRequired)?;
         let now_secs = (now_millis() / 1000) as u64;
+        let secret = crate::totp::open_seed(&state.master_key, user.id, &secret)?;
         match crate::totp::matching_step(&secret, &user.email, code, now_secs)? {
             // A code is good once: a step at or before the last accepted one is a replay.
             Some(step) if last_step.is_none_or(|last| step > last) => {

@@ -1,18 +1,29 @@
 //! Optional TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step of clock skew).
 //!
 //! Setup stores a pending secret; a correct code moves it into place. Each accepted code's time
-//! step is remembered, so a code cannot be replayed within its window.
+//! step is remembered, so a code cannot be replayed within its window. Seeds are stored sealed
+//! with the master key (`secrets.rs`), active and pending alike.
+//!
+//! An access token alone changes nothing here: starting a setup needs the account password, and
+//! once a factor is enabled, replacing it (setup again) or disabling it also needs a current code
+//! from that factor. Wrong passwords and codes count against the same per-account and
+//! per-address limits as sign-in.
 
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Secret, TOTP};
 
+use outpost_core::model::User;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
 use crate::audit::AuditEntry;
-use crate::auth::AuthUser;
-use crate::db::now_millis;
+use crate::auth::{verify_password, AuthUser};
+use crate::db::{now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::secrets::{MasterKey, Purpose};
 use crate::{AppState, ClientAddr};
 
 const STEP_SECS: u64 = 30;
@@ -51,6 +62,16 @@ pub fn matching_step(
     Ok(None)
 }
 
+/// Opens a user's sealed seed (active or pending) to its base32 text.
+pub(crate) fn open_seed(
+    key: &MasterKey,
+    user: Uuid,
+    sealed: &str,
+) -> Result<Zeroizing<String>, ApiError> {
+    key.open_str(Purpose::TOTP_SEED, &user.to_string(), sealed)
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
 #[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
 pub struct TotpSetup {
     pub secret_base32: String,
@@ -58,21 +79,140 @@ pub struct TotpSetup {
     pub otpauth_url: String,
 }
 
-#[utoipa::path(post, path = "/v1/auth/totp/setup", security(("bearer" = [])), responses((status = 200, body = TotpSetup), (status = 401, body = crate::error::ErrorBody)))]
+/// Proof that the account holder is present: the password, and a current code from the enabled
+/// factor when there is one.
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    pub password: String,
+    /// A current code from the enabled authenticator; required once TOTP is enabled.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// A sign-in-like attempt, counted against the account and the address with the same limits
+/// (and the same budget) as sign-in.
+struct Attempt([String; 2]);
+
+/// Refuses the attempt when the account or the address is over its limit.
+fn begin_attempt(state: &AppState, user: &User, address: Option<&str>) -> ApiResult<Attempt> {
+    let keys = [
+        format!("account:{}", user.email.trim().to_lowercase()),
+        format!("address:{}", address.unwrap_or("unknown")),
+    ];
+    let limit = state.config.login_attempts_per_minute;
+    if keys.iter().any(|key| !state.limiter.allowed(key, limit)) {
+        return Err(ApiError::RateLimited);
+    }
+    Ok(Attempt(keys))
+}
+
+/// A wrong password or code counts against the account and the address.
+fn failed(state: &AppState, attempt: &Attempt) {
+    for key in &attempt.0 {
+        state.limiter.record_failure(key);
+    }
+}
+
+/// Nothing was wrong (or only a code was still missing): nothing to count.
+fn succeeded(_state: &AppState, _attempt: Attempt) {}
+
+/// Checks the password (before any write transaction: hashing takes a while).
+async fn check_password(
+    state: &AppState,
+    user: &User,
+    address: Option<&str>,
+    password: &str,
+) -> ApiResult<Attempt> {
+    let attempt = begin_attempt(state, user, address)?;
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user.id.to_string())
+        .fetch_one(&state.db.pool)
+        .await?;
+    let password = Zeroizing::new(password.to_owned());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !ok {
+        failed(state, &attempt);
+        return Err(ApiError::BadCredentials);
+    }
+    Ok(attempt)
+}
+
+/// Checks `code` against the enabled factor's sealed seed inside `tx` and uses it up (a code
+/// is good once, as at sign-in).
+async fn check_current_code(
+    state: &AppState,
+    tx: &mut WriteTx,
+    user: &User,
+    attempt: &Attempt,
+    sealed: &str,
+    last_step: Option<i64>,
+    code: &str,
+) -> ApiResult<()> {
+    let seed = open_seed(&state.master_key, user.id, sealed)?;
+    match matching_step(&seed, &user.email, code, (now_millis() / 1000) as u64)? {
+        Some(step) if last_step.is_none_or(|last| step > last) => {
+            sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2")
+                .bind(step)
+                .bind(user.id.to_string())
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+        _ => {
+            failed(state, attempt);
+            Err(ApiError::BadCredentials)
+        }
+    }
+}
+
+async fn current_factor(tx: &mut WriteTx, user: Uuid) -> ApiResult<(Option<String>, Option<i64>)> {
+    Ok(
+        sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// Starts enrolling an authenticator (or replacing the enabled one): needs the password, and a
+/// current code from the enabled factor when there is one. The new seed waits, sealed, until
+/// `enable` sees a code from it.
+#[utoipa::path(post, path = "/v1/auth/totp/setup", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, body = TotpSetup), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or a code from the enabled factor is needed (`totp_required`)", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
 pub async fn setup(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<ConfirmRequest>,
 ) -> ApiResult<Json<TotpSetup>> {
-    let mut raw = [0u8; 20];
-    getrandom::fill(&mut raw)
+    let attempt = check_password(&state, &user, address.as_deref(), &request.password).await?;
+    let mut raw = Zeroizing::new([0u8; 20]);
+    getrandom::fill(&mut *raw)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let secret_base32 = Secret::Raw(raw.to_vec()).to_encoded().to_string();
     let otpauth_url = totp(&secret_base32, &user.email)?.get_url();
+    let sealed =
+        state
+            .master_key
+            .seal_str(Purpose::TOTP_SEED, &user.id.to_string(), &secret_base32)?;
+    let mut tx = state.db.begin_write().await?;
+    if let (Some(current), last_step) = current_factor(&mut tx, user.id).await? {
+        let Some(code) = request.code.as_deref() else {
+            // The password was right; asking for the code is not a failed attempt.
+            succeeded(&state, attempt);
+            return Err(ApiError::TotpRequired);
+        };
+        check_current_code(&state, &mut tx, &user, &attempt, &current, last_step, code).await?;
+    }
     sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
-        .bind(&secret_base32)
+        .bind(sealed)
         .bind(user.id.to_string())
-        .execute(&state.db.pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
+    succeeded(&state, attempt);
     Ok(Json(TotpSetup {
         secret_base32,
         otpauth_url,
@@ -85,7 +225,9 @@ pub struct CodeRequest {
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
+/// Enables the authenticator started by `setup` (replacing the enabled one, if any) with a code
+/// from it.
+#[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled"), (status = 400, description = "Malformed request, no setup started, or the code does not match", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -93,15 +235,16 @@ pub async fn enable(
     ApiJson(request): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut tx = state.db.begin_write().await?;
-    let pending: Option<String> =
-        sqlx::query_scalar("SELECT totp_pending FROM users WHERE id = $1")
+    let (pending, current): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT totp_pending, totp_secret FROM users WHERE id = $1")
             .bind(user.id.to_string())
             .fetch_one(&mut *tx)
             .await?;
     let pending =
         pending.ok_or_else(|| ApiError::BadRequest("start the TOTP setup first".into()))?;
+    let seed = open_seed(&state.master_key, user.id, &pending)?;
     let Some(step) = matching_step(
-        &pending,
+        &seed,
         &user.email,
         &request.code,
         (now_millis() / 1000) as u64,
@@ -116,11 +259,47 @@ pub async fn enable(
         .bind(user.id.to_string())
         .execute(&mut *tx)
         .await?;
-    AuditEntry::totp_enabled(user.id, address.as_deref())
+    let entry = if current.is_some() {
+        AuditEntry::totp_replaced(user.id, address.as_deref())
+    } else {
+        AuditEntry::totp_enabled(user.id, address.as_deref())
+    };
+    entry.append(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "totp": "enabled" })))
+}
+
+/// Turns the second factor off: needs the password and a current code from it.
+#[utoipa::path(post, path = "/v1/auth/totp/disable", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, description = "Disabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or the code is missing (`totp_required`)", body = crate::error::ErrorBody), (status = 409, description = "Two-step sign-in is not enabled", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ClientAddr(address): ClientAddr,
+    ApiJson(request): ApiJson<ConfirmRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let attempt = check_password(&state, &user, address.as_deref(), &request.password).await?;
+    let mut tx = state.db.begin_write().await?;
+    let (Some(current), last_step) = current_factor(&mut tx, user.id).await? else {
+        succeeded(&state, attempt);
+        return Err(ApiError::Conflict(
+            "two-step sign-in is not enabled for this account".into(),
+        ));
+    };
+    let Some(code) = request.code.as_deref() else {
+        succeeded(&state, attempt);
+        return Err(ApiError::TotpRequired);
+    };
+    check_current_code(&state, &mut tx, &user, &attempt, &current, last_step, code).await?;
+    sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1")
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    AuditEntry::totp_disabled(user.id, address.as_deref())
         .append(&mut tx)
         .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "totp": "enabled" })))
+    succeeded(&state, attempt);
+    Ok(Json(serde_json::json!({ "totp": "disabled" })))
 }
 
 #[cfg(test)]

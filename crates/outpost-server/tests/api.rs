@@ -529,9 +529,16 @@ async fn audit_verification_names_a_tampered_event(s: Server) {
 }
 
 async fn totp_becomes_required_once_enabled_and_codes_are_single_use(s: Server) {
-    let (_, token) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let (_, token, password) = s
+        .user_with_password("agent@acme.example", "agent", &["support"])
+        .await;
     let (status, setup) = s
-        .call("POST", "/v1/auth/totp/setup", Some(&token), None)
+        .call(
+            "POST",
+            "/v1/auth/totp/setup",
+            Some(&token),
+            Some(json!({ "password": password })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let secret = setup["secret_base32"].as_str().unwrap().to_owned();

@@ -96,7 +96,9 @@ async fn postgres_instances_poke_each_other_through_listen_notify() {
     let (_, agent) = a.user("agent@acme.example", "agent", &["support"]).await;
     // A second instance on the same database, with its own listener.
     let db = Db::connect(&a.url).await.unwrap();
-    let b = AppState::new(db, Config::default()).await.unwrap();
+    let b = AppState::new(db, Config::default(), a.master_key.clone())
+        .await
+        .unwrap();
     outpost_server::events::spawn_listener(b.clone(), a.url.clone());
     let b_app = router(b);
     let (status, mut frames) = open_stream(&b_app, &agent).await;

@@ -1184,7 +1184,7 @@ async fn oversized_and_header_breaking_requester_fields_are_refused(mut s: Serve
     // the handlers, as they did in the probe.
     let config = outpost_server::config::Config::default();
     assert!(config.max_body_bytes >= 2 * 1024 * 1024);
-    s.state = outpost_server::AppState::new(s.db.clone(), config)
+    s.state = outpost_server::AppState::new(s.db.clone(), config, s.master_key.clone())
         .await
         .unwrap();
     s.app = outpost_server::router(s.state.clone());

@@ -14,7 +14,8 @@ async fn state(dir: &tempfile::TempDir, tls: TlsConfig) -> AppState {
     let db = Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()))
         .await
         .unwrap();
-    admin::init(&db, "Acme", "admin@acme.example", "Admin")
+    let master_key = outpost_server::secrets::MasterKey::generate().unwrap();
+    admin::init(&db, &master_key, "Acme", "admin@acme.example", "Admin")
         .await
         .unwrap();
     let config = Config {
@@ -22,7 +23,7 @@ async fn state(dir: &tempfile::TempDir, tls: TlsConfig) -> AppState {
         tls: Some(tls),
         ..Config::default()
     };
-    AppState::new(db, config).await.unwrap()
+    AppState::new(db, config, master_key).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -524,6 +524,8 @@ export const en = {
   "audit.action.user.set_departments": "Change user's departments",
   "audit.action.user.reset_password": "Reset password",
   "audit.action.user.totp_enable": "Enable two-step sign-in",
+  "audit.action.user.totp_replace": "Replace two-step sign-in authenticator",
+  "audit.action.user.totp_disable": "Turn off two-step sign-in",
   "audit.action.customer.message": "Customer message",
   "audit.action.customer.csat": "Satisfaction score",
   "audit.action.customer.csat_link": "Satisfaction survey sent",

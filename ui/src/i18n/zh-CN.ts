@@ -526,6 +526,8 @@ export const zhCN: Record<keyof typeof en, string> = {
   "audit.action.user.set_departments": "修改用户所属部门",
   "audit.action.user.reset_password": "重置密码",
   "audit.action.user.totp_enable": "启用两步验证",
+  "audit.action.user.totp_replace": "更换两步验证身份验证器",
+  "audit.action.user.totp_disable": "关闭两步验证",
   "audit.action.customer.message": "客户留言",
   "audit.action.customer.csat": "满意度评分",
   "audit.action.customer.csat_link": "已发送满意度调查",

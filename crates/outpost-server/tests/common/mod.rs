@@ -12,6 +12,7 @@ use outpost_core::model::{Category, Channel, CustomerTier, Priority, Requester, 
 use outpost_core::sync::{Mutation, MutationEnvelope, NewTicket, PullResponse, PushRequest};
 use outpost_server::config::Config;
 use outpost_server::db::Db;
+use outpost_server::secrets::MasterKey;
 use outpost_server::{admin, router, AppState};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -23,12 +24,16 @@ pub struct Server {
     pub url: String,
     pub db: Db,
     pub admin_password: String,
+    /// The master key the database's secrets are sealed with (kept by the harness, as a key
+    /// file or environment would keep it: never in the database).
+    pub master_key: MasterKey,
     _dir: Option<tempfile::TempDir>,
 }
 
 pub async fn start(url: String, dir: Option<tempfile::TempDir>) -> Server {
     let db = Db::connect(&url).await.expect("connect");
-    let init = admin::init(&db, "Acme", "admin@acme.example", "Admin")
+    let master_key = MasterKey::generate().unwrap();
+    let init = admin::init(&db, &master_key, "Acme", "admin@acme.example", "Admin")
         .await
         .expect("init");
     let config = Config {
@@ -37,13 +42,16 @@ pub async fn start(url: String, dir: Option<tempfile::TempDir>) -> Server {
         max_streams_per_user: 3,
         ..Config::default()
     };
-    let state = AppState::new(db.clone(), config).await.expect("state");
+    let state = AppState::new(db.clone(), config, master_key.clone())
+        .await
+        .expect("state");
     Server {
         app: router(state.clone()),
         state,
         url,
         db,
         admin_password: init.one_time_password,
+        master_key,
         _dir: dir,
     }
 }
@@ -133,6 +141,17 @@ impl Server {
 
     /// Adds a user through the API and signs them in; returns (user id, access token).
     pub async fn user(&self, email: &str, role: &str, departments: &[&str]) -> (Uuid, String) {
+        let (id, token, _) = self.user_with_password(email, role, departments).await;
+        (id, token)
+    }
+
+    /// [`Server::user`], also returning the user's password.
+    pub async fn user_with_password(
+        &self,
+        email: &str,
+        role: &str,
+        departments: &[&str],
+    ) -> (Uuid, String, String) {
         let admin = self.admin_token().await;
         let (status, body) = self
             .call(
@@ -143,12 +162,12 @@ impl Server {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let session = self
-            .login(email, body["one_time_password"].as_str().unwrap())
-            .await;
+        let password = body["one_time_password"].as_str().unwrap().to_owned();
+        let session = self.login(email, &password).await;
         (
             body["user"]["id"].as_str().unwrap().parse().unwrap(),
             session["access_token"].as_str().unwrap().to_owned(),
+            password,
         )
     }
 
