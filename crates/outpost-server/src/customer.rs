@@ -11,6 +11,7 @@
 //! `change` whenever a ticket is resolved, by any path; `change` also makes sure a resolution is
 //! rated once, however many ratings arrive at the same moment.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -208,11 +209,16 @@ pub async fn post_message(
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(form): Form<MessageForm>,
+    form: Result<Form<MessageForm>, FormRejection>,
 ) -> Response {
     let lang = pick_lang(q.lang.as_deref(), &headers);
     let Ok(Some((ticket, _))) = ticket_for(&state, &token).await else {
         return not_found(lang);
+    };
+    // Read after the link check: without a link there is no page, whatever the form says.
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return rejection.into_response(),
     };
     let text = form.text.trim().to_owned();
     let message = Mutation::CustomerMessage {
@@ -240,10 +246,14 @@ pub async fn post_csat(
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    Form(form): Form<CsatForm>,
+    form: Result<Form<CsatForm>, FormRejection>,
 ) -> Response {
     let Ok(Some((ticket, entries))) = ticket_for(&state, &token).await else {
         return not_found(pick_lang(q.lang.as_deref(), &headers));
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return rejection.into_response(),
     };
     // Like the status page: `?lang=` wins, otherwise the ticket's language.
     let lang = q

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::intake_keys::IntakeCaller;
 use crate::new_ticket::create;
@@ -18,9 +18,11 @@ pub async fn intake(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     headers: HeaderMap,
-    ApiJson(request): ApiJson<IntakeRequest>,
+    request: Result<ApiJson<IntakeRequest>, ApiError>,
 ) -> ApiResult<Json<IntakeResponse>> {
     let caller = IntakeCaller::from_headers(&state, &headers).await?;
+    // Read after the key check, so a caller without one learns nothing from its validation.
+    let ApiJson(request) = request?;
     Ok(Json(
         create(
             &state,

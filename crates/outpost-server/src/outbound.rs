@@ -107,9 +107,11 @@ type PendingRow = (
 pub async fn list_outbound(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<OutboundQuery>,
+    query: Result<ApiQuery<OutboundQuery>, ApiError>,
 ) -> ApiResult<Json<OutboundPage>> {
     IntakeCaller::from_headers(&state, &headers).await?;
+    // Read after the key check, so a caller without one learns nothing from its validation.
+    let ApiQuery(query) = query?;
     let limit = query
         .limit
         .unwrap_or(DEFAULT_OUTBOUND_PAGE)
@@ -153,9 +155,10 @@ pub async fn mark_delivered(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<Uuid>,
+    id: Result<ApiPath<Uuid>, ApiError>,
 ) -> ApiResult<Json<Delivered>> {
     let caller = IntakeCaller::from_headers(&state, &headers).await?;
+    let ApiPath(id) = id?;
     let mut tx = state.db.begin_write().await?;
     let now = crate::db::now();
     // One statement decides who confirms first, also between instances on PostgreSQL (the row

@@ -304,9 +304,11 @@ pub async fn add_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
-    ApiJson(request): ApiJson<AddUserRequest>,
+    request: Result<ApiJson<AddUserRequest>, ApiError>,
 ) -> ApiResult<Json<AddedUser>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
+    // Read after the role check, so a caller who may not learns nothing from its validation.
+    let ApiJson(request) = request?;
     Ok(Json(
         create_user(
             &state.db,
@@ -323,9 +325,10 @@ pub async fn disable_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
-    ApiPath(id): ApiPath<Uuid>,
+    id: Result<ApiPath<Uuid>, ApiError>,
 ) -> ApiResult<Json<serde_json::Value>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let ApiPath(id) = id?;
     let mut tx = state.db.begin_write().await?;
     if !crate::users::set_active(&mut tx, id, false).await? {
         return Err(ApiError::NotFound("user"));
@@ -348,10 +351,11 @@ pub async fn set_departments(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiJson(request): ApiJson<DepartmentsRequest>,
+    id: Result<ApiPath<Uuid>, ApiError>,
+    request: Result<ApiJson<DepartmentsRequest>, ApiError>,
 ) -> ApiResult<Json<serde_json::Value>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let (ApiPath(id), ApiJson(request)) = (id?, request?);
     let mut tx = state.db.begin_write().await?;
     for code in &request.departments {
         let known: Option<String> =
