@@ -332,10 +332,11 @@ enum Broken {
 }
 
 /// The malformed pass: a caller the table refuses gets the same refusal when the input is
-/// broken too (they learn nothing from its validation, and the server does no work for them);
-/// a caller it allows gets a 4xx about the input. `None`: the operation takes no input to
-/// break, or its input is the credential itself (sign-in, refresh, sign-out, the customer's
-/// link).
+/// broken too, so they learn nothing from its validation (the body is still read, within the
+/// body limit, before the handler looks at the role, key or link); a caller it allows gets a
+/// 4xx about the input. Bodies are broken only where the document says the operation takes
+/// one. `None`: the operation takes no input to break, or its input is the credential itself
+/// (sign-in, refresh, sign-out, the customer's link).
 const MALFORMED: &[(&str, &str, Option<Broken>)] = &[
     ("GET", "/health", None),
     ("GET", "/openapi.json", None),
