@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/t/{token}", get(customer::status_page))
         .route("/c/t/{token}/message", post(customer::post_message))
         .route("/c/t/{token}/csat", post(customer::post_csat))
+        .layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
