@@ -153,7 +153,10 @@ fn check_references(
             let in_department =
                 department.is_some_and(|d| assignee.departments.iter().any(|ad| ad == d));
             let sees_everything = matches!(assignee.role, Role::Supervisor | Role::Admin);
-            if !across_allowed && !in_department && !sees_everything {
+            // Naming the current holder again changes nothing, so it hands nothing over (a
+            // supervisor may have assigned them across departments).
+            let unchanged = current.is_some_and(|t| t.assignee == Some(*id));
+            if !across_allowed && !in_department && !sees_everything && !unchanged {
                 return Err(Rejection::Forbidden(format!(
                     "{} does not work in this ticket's department; only a supervisor can assign it across departments",
                     assignee.name
