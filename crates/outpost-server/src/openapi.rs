@@ -16,7 +16,8 @@ use axum::Json;
 use outpost_core::apply::{MAX_SUBJECT_CHARS, MAX_TAG_CHARS, MAX_TEXT_BYTES};
 use outpost_core::audit_export::MAX_AUDIT_PAGE;
 use outpost_core::model::{
-    User, MAX_ACCOUNT_ID_CHARS, MAX_CONTACT_CHARS, MAX_LANGUAGE_CHARS, MAX_NAME_CHARS,
+    User, MAX_ACCOUNT_ID_CHARS, MAX_CONTACT_CHARS, MAX_LANGUAGE_CHARS, MAX_NAME_CHARS, MAX_SKILLS,
+    MAX_SKILL_CHARS,
 };
 use outpost_core::sync::{PullResponse, PushRequest, PushResponse, MAX_PUSH_BATCH};
 use serde_json::{json, Value};
@@ -105,6 +106,9 @@ fn text_limits() -> Vec<(&'static str, &'static [&'static str], usize)> {
         }
     }
     limits.push(("IntakeRequest", &["business_type"], MAX_BUSINESS_TYPE_CHARS));
+    limits.push(("AddUserRequest", &["name"], MAX_NAME_CHARS));
+    limits.push(("AddUserRequest", &["email"], MAX_CONTACT_CHARS));
+    limits.push(("AddUserRequest", &["skills", "[]"], MAX_SKILL_CHARS));
     limits.push(("RiskActionArgs", &["target"], MAX_TEXT_BYTES));
     limits.push(("RiskActionArgs", &["reason"], MAX_TEXT_BYTES));
     // The mutations' arguments, in every intent that has them.
@@ -163,9 +167,30 @@ fn apply_text_limits(doc: &mut Value) {
             field["maxLength"] = json!(max);
         }
     }
-    if let Some(mutations) = doc.pointer_mut("/components/schemas/PushRequest/properties/mutations")
-    {
-        mutations["maxItems"] = json!(MAX_PUSH_BATCH);
+    // Texts that must not be empty (blank ones are refused too, which a schema cannot say).
+    for (schema, path) in [
+        ("AddUserRequest", &["name"][..]),
+        ("AddUserRequest", &["skills", "[]"]),
+        ("IntakeRequest", &["subject"]),
+        ("NewTicket", &["subject"]),
+        ("RequesterInput", &["name"]),
+        ("Requester", &["name"]),
+    ] {
+        let root = &mut doc["components"]["schemas"][schema];
+        let mut found = Vec::new();
+        strings_at(root, path, &mut found);
+        assert!(!found.is_empty(), "{schema}: no field at {path:?}");
+        for field in found {
+            field["minLength"] = json!(1);
+        }
+    }
+    for (pointer, max) in [
+        ("PushRequest/properties/mutations", MAX_PUSH_BATCH),
+        ("AddUserRequest/properties/skills", MAX_SKILLS),
+    ] {
+        if let Some(list) = doc.pointer_mut(&format!("/components/schemas/{pointer}")) {
+            list["maxItems"] = json!(max);
+        }
     }
     if let Some(id) = doc.pointer_mut("/components/schemas/MutationEnvelope/properties/mutation_id")
     {

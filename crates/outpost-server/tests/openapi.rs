@@ -262,10 +262,86 @@ async fn intake_text_limits_are_the_documented_ones(s: Server) {
     assert!(checked >= 7, "only {checked} limited fields");
 }
 
+/// Adding a user takes exactly what the document allows: the longest name, e-mail address and
+/// skill and the most skills it lists are accepted, one more is refused, an empty name too.
+async fn add_user_limits_are_the_documented_ones(s: Server) {
+    let doc = outpost_server::openapi::value();
+    let request = &doc["components"]["schemas"]["AddUserRequest"]["properties"];
+    let name_max = request["name"]["maxLength"].as_u64().unwrap() as usize;
+    let email_max = request["email"]["maxLength"].as_u64().unwrap() as usize;
+    let skill_max = request["skills"]["items"]["maxLength"].as_u64().unwrap() as usize;
+    let skills_max = request["skills"]["maxItems"].as_u64().unwrap() as usize;
+    assert_eq!(request["name"]["minLength"], 1);
+    let token = s.admin_token().await;
+    let mut n = 0;
+    let mut add = |name: String, email: Option<String>, skills: Vec<String>| {
+        n += 1;
+        let email = email.unwrap_or_else(|| format!("user{n}@acme.example"));
+        serde_json::json!({"email": email, "name": name, "role": "agent", "skills": skills})
+    };
+    // A valid address of exactly `chars` characters: a 64-character local part, then domain
+    // labels of at most 63.
+    let email_of = |chars: usize| {
+        let mut remaining = chars - 65;
+        let mut address = format!("{}@", "u".repeat(64));
+        while remaining > 63 {
+            address.push_str(&"d".repeat(62));
+            address.push('.');
+            remaining -= 63;
+        }
+        address.push_str(&"e".repeat(remaining));
+        assert_eq!(address.len(), chars);
+        address
+    };
+    let cases = [
+        (add("n".repeat(name_max), None, vec![]), true),
+        (add("n".repeat(name_max + 1), None, vec![]), false),
+        (add(String::new(), None, vec![]), false),
+        (add("Ann".into(), Some(email_of(email_max)), vec![]), true),
+        (
+            add("Ann".into(), Some(email_of(email_max + 1)), vec![]),
+            false,
+        ),
+        (add("Ann".into(), None, vec!["s".repeat(skill_max)]), true),
+        (
+            add("Ann".into(), None, vec!["s".repeat(skill_max + 1)]),
+            false,
+        ),
+        (
+            add(
+                "Ann".into(),
+                None,
+                (0..skills_max).map(|i| format!("s{i}")).collect(),
+            ),
+            true,
+        ),
+        (
+            add(
+                "Ann".into(),
+                None,
+                (0..=skills_max).map(|i| format!("s{i}")).collect(),
+            ),
+            false,
+        ),
+    ];
+    for (body, accepted) in cases {
+        let (status, answer) = s
+            .call("POST", "/v1/admin/users", Some(&token), Some(body.clone()))
+            .await;
+        let expected = if accepted {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+}
+
 on_both_databases!(
     every_documented_operation_is_served,
     every_error_answer_is_documented,
-    intake_text_limits_are_the_documented_ones
+    intake_text_limits_are_the_documented_ones,
+    add_user_limits_are_the_documented_ones
 );
 
 /// The document must name enum values as serde writes and reads them (`triaged`, `enterprise`),
