@@ -58,6 +58,9 @@ error_codes! {
         PayloadTooLarge,
         /// Too many attempts in a short time.
         RateLimited,
+        /// The request did not arrive in time (a stalled body), or the server could not answer
+        /// it in time.
+        Timeout,
         /// The server failed; its log has the details.
         Internal,
 

@@ -15,7 +15,13 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_days: i64,
     pub max_body_bytes: usize,
+    /// How long a handler may take to answer (a stream, once answered, is not cut): 408 after.
     pub request_timeout_secs: u64,
+    /// How long a connection may take to send a request's headers (also how long an idle
+    /// connection stays open, and the TLS handshake's limit); the connection is closed after.
+    pub header_read_timeout_secs: u64,
+    /// How long a request body may stall between two pieces: 408 after.
+    pub body_read_timeout_secs: u64,
     /// Failed sign-ins allowed per account and per address within a minute.
     pub login_attempts_per_minute: u32,
     /// Open `/v1/sync/events` streams allowed per user (a few devices and windows).
@@ -56,6 +62,8 @@ impl Default for Config {
             refresh_token_ttl_days: 30,
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 15,
             login_attempts_per_minute: 10,
             max_streams_per_user: 8,
             sla_monitor_interval_secs: 60,
@@ -96,6 +104,15 @@ impl Config {
         }
         if let Ok(url) = std::env::var("OUTPOST_DATABASE_URL") {
             config.database_url = url;
+        }
+        for (name, secs) in [
+            ("request_timeout_secs", config.request_timeout_secs),
+            ("header_read_timeout_secs", config.header_read_timeout_secs),
+            ("body_read_timeout_secs", config.body_read_timeout_secs),
+        ] {
+            if secs == 0 {
+                anyhow::bail!("{name} must be at least 1");
+            }
         }
         if let Some(url) = &config.public_base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

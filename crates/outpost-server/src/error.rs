@@ -1,4 +1,6 @@
 //! One error type for every handler: a stable `code`, a message for people, the right status.
+//! The HTTP layer's own errors (timeouts, sizes, unknown paths) take the same shape in
+//! `limits.rs`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +28,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
+    /// A stalled request body or a handler past the request timeout (`limits.rs`).
+    #[error("{0}")]
+    Timeout(&'static str),
     #[error("internal error; the server log has details")]
     Internal(#[from] anyhow::Error),
 }
@@ -48,6 +53,7 @@ impl ApiError {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }

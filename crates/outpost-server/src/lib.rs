@@ -19,6 +19,7 @@ pub mod events;
 pub(crate) mod extract;
 pub(crate) mod intake;
 pub mod intake_keys;
+pub(crate) mod limits;
 pub(crate) mod new_ticket;
 pub mod openapi;
 pub(crate) mod outbound;
@@ -42,7 +43,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use outpost_core::rules::VerificationPolicy;
 use tokio::sync::watch;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{RateLimiter, Tokens};
 use crate::config::Config;
@@ -139,7 +139,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
-    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     Router::new()
         .route("/health", get(routes::health))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -174,11 +173,14 @@ pub fn router(state: AppState) -> Router {
         .route("/c/t/{token}", get(customer::status_page))
         .route("/c/t/{token}/message", post(customer::post_message))
         .route("/c/t/{token}/csat", post(customer::post_csat))
+        .fallback(limits::no_such_endpoint)
         .layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        // Outermost: body size and pace, the request's time, `{code, message}` for the layer's
+        // own errors (`limits.rs`).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::guard,
         ))
         .with_state(state)
 }
@@ -208,6 +210,7 @@ pub async fn serve_with(
     );
     let bind = state.config.bind;
     let tls = state.config.tls.clone();
+    let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let announce = handle.clone();
@@ -216,8 +219,16 @@ pub async fn serve_with(
             tracing::info!("outpost-server listening on {scheme}://{addr}");
         }
     });
+    // Each connection's first bytes, then its request heads, arrive within `header_timeout`
+    // (`limits.rs`).
     match tls {
-        None => axum_server::bind(bind).handle(handle).serve(app).await,
+        None => {
+            let mut server = axum_server::bind(bind)
+                .handle(handle)
+                .map(|plain| limits::FirstBytesDeadline::new(plain, header_timeout));
+            limits::configure_http(server.http_builder(), header_timeout);
+            server.serve(app).await
+        }
         Some(tls) => {
             // Several servers may run in one process (tests): installing twice is fine.
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -230,10 +241,16 @@ pub async fn serve_with(
                         tls.key.display()
                     )
                 })?;
-            axum_server::bind_rustls(bind, config)
+            let mut server = axum_server::bind_rustls(bind, config)
                 .handle(handle)
-                .serve(app)
-                .await
+                .map(|tls| {
+                    limits::FirstBytesDeadline::new(
+                        tls.handshake_timeout(header_timeout),
+                        header_timeout,
+                    )
+                });
+            limits::configure_http(server.http_builder(), header_timeout);
+            server.serve(app).await
         }
     }
     .map_err(|e| anyhow::anyhow!("cannot serve on {bind}: {e}"))

@@ -35,6 +35,7 @@ export const en = {
   "error.conflict": "The server refused this because it conflicts with its current data: {message}",
   "error.payload_too_large": "That is too large for the server to accept.",
   "error.rate_limited": "Too many attempts. Wait a minute, then try again.",
+  "error.timeout": "The server did not receive the request in time, or could not answer it in time. Check your connection and try again.",
   "error.internal": "Something went wrong. Try again; if it keeps happening, tell your administrator. Details: {message}",
   "error.ticket_not_found": "That ticket does not exist, or you can no longer see it.",
   "error.ticket_exists": "A ticket with this id exists already.",

@@ -37,6 +37,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "error.conflict": "此操作与服务器上的现有数据冲突，已被拒绝：{message}",
   "error.payload_too_large": "内容过大，服务器无法接收。",
   "error.rate_limited": "尝试次数过多，请稍等一分钟后再试。",
+  "error.timeout": "请求超时：服务器没有及时收到请求，或未能及时处理。请检查网络连接后重试。",
   "error.internal": "出现了问题。请重试；如果持续出现，请联系管理员。详情：{message}",
   "error.ticket_not_found": "该工单不存在，或您已无权查看。",
   "error.ticket_exists": "已存在相同标识的工单。",
