@@ -291,7 +291,8 @@ impl ServerApi {
     }
 
     /// Opens the event stream; each poke carries the server's latest cursor. The stream ends
-    /// (returns `None`) when the connection drops; the caller reconnects with backoff.
+    /// (returns `None`) when the connection drops; the caller reconnects with backoff, unless
+    /// the server ended it because the session ended ([`EventStream::signed_out`]).
     pub async fn events(&self, token: &str) -> Result<EventStream, ApiError> {
         let response = self
             .http
@@ -325,6 +326,7 @@ pub struct EventStream {
     events: std::pin::Pin<
         Box<dyn futures_util::Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>,
     >,
+    signed_out: bool,
 }
 
 /// A poke is about 20 bytes; nothing the server sends comes near this.
@@ -364,14 +366,29 @@ impl EventStream {
         );
         EventStream {
             events: Box::pin(sse_stream::SseByteStream::new(bounded)),
+            signed_out: false,
         }
     }
 
+    /// Whether the server ended the stream with `signed_out`: the session was ended (signed
+    /// out elsewhere, revoked, the user disabled), so reconnecting cannot help; sign in again.
+    pub fn signed_out(&self) -> bool {
+        self.signed_out
+    }
+
     /// The next poke; `None` when the stream ended or broke (the reader stops at the first
-    /// error). Other events, and pokes whose data is not a cursor, are skipped.
+    /// error), or the server sent `signed_out`. Other events, and pokes whose data is not a
+    /// cursor, are skipped.
     pub async fn next_poke(&mut self) -> Option<Poke> {
+        if self.signed_out {
+            return None;
+        }
         loop {
             match self.events.next().await? {
+                Ok(event) if event.event.as_deref() == Some("signed_out") => {
+                    self.signed_out = true;
+                    return None;
+                }
                 Ok(event) if event.event.as_deref() == Some("poke") => {
                     let data = event.data.unwrap_or_default();
                     if let Ok(poke) = serde_json::from_str::<Poke>(&data) {
@@ -448,6 +465,30 @@ mod tests {
         assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(43));
         assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(44));
         assert!(stream.next_poke().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn signed_out_ends_the_stream_and_says_so() {
+        let mut stream = stream_of(vec![
+            b"event: poke\ndata: {\"cursor\":5}\n\n".to_vec(),
+            b"event: signed_out\ndata: {\"code\":\"session_revoked\",\"message\":\"x\"}\n\n"
+                .to_vec(),
+            b"event: poke\ndata: {\"cursor\":6}\n\n".to_vec(),
+        ]);
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(5));
+        assert!(!stream.signed_out());
+        assert!(stream.next_poke().await.is_none());
+        assert!(stream.signed_out());
+        assert!(
+            stream.next_poke().await.is_none(),
+            "nothing after signed_out"
+        );
+
+        // A stream that merely ends (the server went away) is not a sign-out.
+        let mut stream = stream_of(vec![b"event: poke\ndata: {\"cursor\":5}\n\n".to_vec()]);
+        assert_eq!(stream.next_poke().await.map(|p| p.cursor), Some(5));
+        assert!(stream.next_poke().await.is_none());
+        assert!(!stream.signed_out());
     }
 
     #[tokio::test]

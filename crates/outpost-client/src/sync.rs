@@ -555,6 +555,15 @@ impl SyncEngine {
                             self.wake();
                         }
                     }
+                    if stream.signed_out() {
+                        // The session ended on the server (signed out elsewhere, revoked, the
+                        // user disabled): no reconnecting. The sync loop, without an access
+                        // token, tries the refresh token once, is refused and reports
+                        // `sign_in_again`.
+                        *self.0.access.lock().await = None;
+                        self.wake();
+                        return;
+                    }
                     // The stream ended: the server went away; the sync loop will notice.
                     self.wake();
                 }

@@ -69,15 +69,18 @@ pub async fn submit_ticket(
         account_id: &form.account_id,
     };
     let key = format!("form:{}", address.as_deref().unwrap_or("unknown"));
-    if !state.limiter.allowed(&key, FORM_SUBMISSIONS_PER_MINUTE) {
+    // Checked and counted in one step, so concurrent submissions cannot all pass.
+    let Some(_counted) = state
+        .limiter
+        .try_reserve(&[&key], FORM_SUBMISSIONS_PER_MINUTE)
+    else {
         return pages::new_ticket(
             StatusCode::TOO_MANY_REQUESTS,
             lang,
             Some(t.too_many),
             filled,
         );
-    }
-    state.limiter.record_failure(&key);
+    };
     if [&form.subject, &form.description, &form.name, &form.contact]
         .iter()
         .any(|f| f.trim().is_empty())

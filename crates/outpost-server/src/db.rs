@@ -214,6 +214,16 @@ CREATE TABLE outbound_messages (
 CREATE INDEX outbound_messages_pending ON outbound_messages(seq) WHERE delivered_at IS NULL;
 CREATE INDEX outbound_messages_ticket ON outbound_messages(ticket_id);
 "),
+    // 10: sign-in sessions, one per refresh-token family. Access tokens name their session; every
+    // request reads it with the user row, so a logout, a reused refresh token, a disabled user or
+    // a password reset (`ended_at` set) stops that session's requests and event streams at once.
+    // Families from before this migration become sessions, ended when all their tokens were revoked.
+    shared(r"
+CREATE TABLE sessions (family TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at BIGINT NOT NULL, refreshed_at BIGINT, ended_at BIGINT);
+CREATE INDEX sessions_user ON sessions(user_id);
+INSERT INTO sessions (family, user_id, created_at, ended_at)
+    SELECT family, min(user_id), 0, CASE WHEN min(revoked) = 1 THEN 0 ELSE NULL END FROM refresh_tokens GROUP BY family;
+"),
     // 11: the customer's satisfaction rating, one per resolution of a ticket (its resolution or
     // closing time in unix milliseconds): the rating's transaction inserts its row, so a second
     // rating of the same resolution is refused by the primary key however concurrent it is.

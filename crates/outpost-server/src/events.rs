@@ -3,6 +3,13 @@
 //! Every committed change bumps a local watch channel. With PostgreSQL, commits also `NOTIFY`
 //! and every instance `LISTEN`s, so a client connected to instance A hears about a change
 //! written through instance B.
+//!
+//! A stream belongs to the session of the token that opened it. When a session ends (logout, a
+//! reused refresh token, the user disabled or given a new password) a second watch channel is
+//! bumped, and on PostgreSQL a `NOTIFY` on [`SESSIONS_CHANNEL`] bumps it on every instance; each
+//! stream then re-reads its session and, if it ended, sends a last `signed_out` event and closes.
+//! The session is also re-read with every poke and every [`RECHECK`], which bounds how long a
+//! lost notice (a listener reconnecting, a CLI command against SQLite) keeps a stream open.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,15 +19,20 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
+use outpost_core::error::ErrorCode;
 use outpost_core::sync::Poke;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
+use crate::auth::AuthSession;
 use crate::db::{Db, Kind};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 pub const CHANNEL: &str = "outpost_changes";
+/// Notices that a session ended; every instance's streams re-check theirs.
+pub const SESSIONS_CHANNEL: &str = "outpost_sessions";
+/// How often an open stream re-reads its session even without a notice.
+pub const RECHECK: Duration = Duration::from_secs(30);
 
 /// Open event streams per user, bounded so one client cannot exhaust the server.
 #[derive(Default)]
@@ -78,22 +90,55 @@ impl Drop for StreamSlot {
 
 struct StreamState {
     slot: StreamSlot,
+    session: Uuid,
     changes: tokio::sync::watch::Receiver<u64>,
+    sessions_ended: tokio::sync::watch::Receiver<u64>,
     first: bool,
+    /// `signed_out` was sent; the stream ends.
+    done: bool,
 }
 
-async fn head(db: &Db) -> Option<u64> {
-    sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = 'change_seq'")
-        .fetch_one(&db.pool)
-        .await
-        .ok()
-        .map(|v| v as u64)
+/// Why a stream woke up.
+enum Wake {
+    /// A commit: send a poke.
+    Change,
+    /// A session ended somewhere, or it is time to look: check ours.
+    Check,
 }
 
-#[utoipa::path(get, path = "/v1/sync/events", security(("bearer" = [])), responses((status = 200, description = "text/event-stream of `poke` events carrying a Poke", content_type = "text/event-stream"), (status = 401, body = crate::error::ErrorBody), (status = 429, description = "Too many open streams", body = crate::error::ErrorBody)))]
+/// The change cursor, and whether the stream's session is still live and its user active, in
+/// one read. `None` when the database cannot answer (the stream ends; the client reconnects).
+async fn head_and_live(db: &Db, user: Uuid, session: Uuid) -> Option<(u64, bool)> {
+    let (cursor, live) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT (SELECT value FROM counters WHERE name = 'change_seq'),
+                (SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.family = $1 AND u.id = $2 AND s.ended_at IS NULL AND u.active = 1)",
+    )
+    .bind(session.to_string())
+    .bind(user.to_string())
+    .fetch_one(&db.pool)
+    .await
+    .ok()?;
+    Some((cursor as u64, live > 0))
+}
+
+/// The last event of a stream whose session ended: the client signs in again rather than
+/// reconnecting.
+fn signed_out() -> Event {
+    let body = crate::error::ErrorBody {
+        code: ErrorCode::SessionRevoked,
+        message: ApiError::SessionRevoked.to_string(),
+    };
+    Event::default()
+        .event("signed_out")
+        .json_data(body)
+        .unwrap_or_else(|_| Event::default().event("signed_out"))
+}
+
+#[utoipa::path(get, path = "/v1/sync/events", security(("bearer" = [])), responses((status = 200, description = "text/event-stream of `poke` events carrying a Poke; when the session ends (logout, revocation, the user disabled) a last `signed_out` event carrying an ErrorBody (`session_revoked`), then the stream closes", content_type = "text/event-stream"), (status = 401, body = crate::error::ErrorBody), (status = 429, description = "Too many open streams", body = crate::error::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    AuthSession { user, session }: AuthSession,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if !state
         .streams
@@ -102,25 +147,52 @@ pub async fn events(
         return Err(ApiError::RateLimited);
     }
     let changes = state.changed.subscribe();
+    let sessions_ended = state.sessions_ended.subscribe();
     let start = StreamState {
         slot: StreamSlot {
             state,
             user: user.id,
         },
+        session,
         changes,
+        sessions_ended,
         first: true,
+        done: false,
     };
     let stream = stream::unfold(start, |mut s| async move {
-        if !s.first {
-            s.changes.changed().await.ok()?;
+        if s.done {
+            return None;
         }
-        s.first = false;
-        let cursor = head(&s.slot.state.db).await?;
-        let event = Event::default()
-            .event("poke")
-            .json_data(Poke { cursor })
-            .unwrap_or_else(|_| Event::default().event("poke"));
-        Some((Ok(event), s))
+        loop {
+            let wake = if s.first {
+                s.first = false;
+                Wake::Change
+            } else {
+                tokio::select! {
+                    changed = s.changes.changed() => {
+                        changed.ok()?;
+                        Wake::Change
+                    }
+                    ended = s.sessions_ended.changed() => {
+                        ended.ok()?;
+                        Wake::Check
+                    }
+                    () = tokio::time::sleep(RECHECK) => Wake::Check,
+                }
+            };
+            let (cursor, live) = head_and_live(&s.slot.state.db, s.slot.user, s.session).await?;
+            if !live {
+                s.done = true;
+                return Some((Ok(signed_out()), s));
+            }
+            if let Wake::Change = wake {
+                let event = Event::default()
+                    .event("poke")
+                    .json_data(Poke { cursor })
+                    .unwrap_or_else(|_| Event::default().event("poke"));
+                return Some((Ok(event), s));
+            }
+        }
     });
     Ok(Sse::new(stream).keep_alive(
         KeepAlive::new()
@@ -142,17 +214,39 @@ pub async fn notify_others(db: &Db) {
     }
 }
 
-/// Listens for other instances' commits and wakes local streams. Reconnects with a pause.
+/// Tells every instance's streams that a session ended (PostgreSQL only; with SQLite the
+/// in-process signal and the periodic re-check suffice). Used by the server after a logout,
+/// revocation or disabling, and by the command line (`user disable`, `user reset-password`).
+pub async fn notify_sessions_ended(db: &Db) {
+    if db.kind == Kind::Postgres {
+        let sent = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(SESSIONS_CHANNEL)
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "NOTIFY failed; other instances' streams close at their next check");
+        }
+    }
+}
+
+/// Listens for other instances' commits and ended sessions and wakes local streams. Reconnects
+/// with a pause.
 pub fn spawn_listener(state: AppState, url: String) {
     tokio::spawn(async move {
         loop {
             match sqlx::postgres::PgListener::connect(&url).await {
                 Ok(mut listener) => {
-                    if let Err(e) = listener.listen(CHANNEL).await {
+                    if let Err(e) = listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await {
                         tracing::warn!(error = %e, "LISTEN failed");
                     } else {
-                        while listener.recv().await.is_ok() {
-                            state.changed.send_modify(|n| *n += 1);
+                        // Sessions may have ended while nobody listened: streams look now.
+                        state.sessions_ended.send_modify(|n| *n += 1);
+                        while let Ok(notice) = listener.recv().await {
+                            if notice.channel() == SESSIONS_CHANNEL {
+                                state.sessions_ended.send_modify(|n| *n += 1);
+                            } else {
+                                state.changed.send_modify(|n| *n += 1);
+                            }
                         }
                     }
                 }

@@ -60,6 +60,9 @@ pub struct Inner {
     pub streams: events::StreamCounts,
     /// Bumped after every committed change; SSE streams and tests wait on it.
     pub changed: watch::Sender<u64>,
+    /// Bumped after a session ended (logout, reused refresh token, user disabled, password
+    /// reset): open event streams re-check theirs and close if it ended.
+    pub sessions_ended: watch::Sender<u64>,
     /// Pushes waiting for the push writer (see `sync::run_push_writer`).
     pub push_queue: tokio::sync::mpsc::Sender<sync::PushJob>,
     /// Seals and opens the secrets the database stores (`secrets.rs`).
@@ -108,6 +111,7 @@ impl AppState {
                 verification: change::default_policy(),
                 streams: events::StreamCounts::default(),
                 changed: watch::channel(0).0,
+                sessions_ended: watch::channel(0).0,
                 push_queue,
                 master_key,
             }
@@ -118,6 +122,13 @@ impl AppState {
     pub async fn notify_changed(&self) {
         self.changed.send_modify(|n| *n += 1);
         events::notify_others(&self.db).await;
+    }
+
+    /// After a session ended: closes its event streams on this instance and, on PostgreSQL,
+    /// the other instances'.
+    pub async fn notify_sessions_ended(&self) {
+        self.sessions_ended.send_modify(|n| *n += 1);
+        events::notify_sessions_ended(&self.db).await;
     }
 }
 

@@ -331,6 +331,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     .append(&mut tx)
                     .await?;
                 tx.commit().await?;
+                outpost_server::events::notify_sessions_ended(&db).await;
                 println!("Disabled {id}; their sessions are revoked.");
             }
             UserCommand::SetDepartments { id, departments } => {
@@ -357,6 +358,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     .append(&mut tx)
                     .await?;
                 tx.commit().await?;
+                outpost_server::events::notify_sessions_ended(&db).await;
                 println!("New one-time password for {id}: {password}");
             }
         },

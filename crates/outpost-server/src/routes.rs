@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::audit::{AuditEntry, SessionEnd};
-use crate::auth::{hash_password, random_token, sha256_hex, verify_password, AuthUser};
+use crate::auth::{
+    end_session, hash_password, random_token, sha256_hex, verify_password, AuthUser,
+};
 use crate::db::{now_millis, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
@@ -39,9 +41,12 @@ pub async fn login(
     let limit = state.config.login_attempts_per_minute;
     let account_key = format!("account:{}", request.email.trim().to_lowercase());
     let address_key = format!("address:{}", address.as_deref().unwrap_or("unknown"));
-    if !state.limiter.allowed(&account_key, limit) || !state.limiter.allowed(&address_key, limit) {
-        return Err(ApiError::RateLimited);
-    }
+    // The attempt is counted before the password is checked, in one step with the check, so
+    // concurrent attempts cannot all pass; a successful sign-in gives it back.
+    let attempt = state
+        .limiter
+        .try_reserve(&[&account_key, &address_key], limit)
+        .ok_or(ApiError::RateLimited)?;
     let found = crate::users::by_email(&state.db.pool, &request.email).await?;
     // Hash work happens off the async threads; a missing user still pays for a verification so
     // timing does not reveal which e-mails exist.
@@ -60,8 +65,6 @@ pub async fn login(
     .await
     .map_err(anyhow::Error::from)?;
     let Some(user) = user else {
-        state.limiter.record_failure(&account_key);
-        state.limiter.record_failure(&address_key);
         return Err(ApiError::BadCredentials);
     };
     let mut tx = state.db.begin_write().await?;
@@ -71,7 +74,11 @@ pub async fn login(
             .fetch_one(&mut *tx)
             .await?;
     if let Some(secret) = secret {
-        let code = request.totp.as_deref().ok_or(ApiError::TotpRequired)?;
+        let Some(code) = request.totp.as_deref() else {
+            // The password was right; asking for the code is not a failed attempt.
+            state.limiter.release(attempt);
+            return Err(ApiError::TotpRequired);
+        };
         let now_secs = (now_millis() / 1000) as u64;
         let secret = crate::totp::open_seed(&state.master_key, user.id, &secret)?;
         match crate::totp::matching_step(&secret, &user.email, code, now_secs)? {
@@ -83,31 +90,24 @@ pub async fn login(
                     .execute(&mut *tx)
                     .await?;
             }
-            _ => {
-                state.limiter.record_failure(&account_key);
-                state.limiter.record_failure(&address_key);
-                return Err(ApiError::BadCredentials);
-            }
+            _ => return Err(ApiError::BadCredentials),
         }
     }
-    let family = Uuid::now_v7().to_string();
-    let refresh_token = state
-        .tokens
-        .issue_refresh(&mut tx, user.id, &family)
-        .await?;
-    AuditEntry::login(user.id, address.as_deref(), &family)
+    let (session, refresh_token) = state.tokens.start_session(&mut tx, user.id).await?;
+    AuditEntry::login(user.id, address.as_deref(), &session.to_string())
         .append(&mut tx)
         .await?;
     tx.commit().await?;
+    state.limiter.release(attempt);
     Ok(Json(Session {
-        access_token: state.tokens.issue_access(user.id),
+        access_token: state.tokens.issue_access(user.id, session),
         refresh_token,
         expires_in: state.tokens.access_ttl_secs,
         user,
     }))
 }
 
-/// Ends every session of a refresh-token family and records why.
+/// Ends the session of a refresh-token family and records why.
 async fn revoke_family(
     tx: &mut crate::db::WriteTx,
     family: &str,
@@ -115,10 +115,7 @@ async fn revoke_family(
     address: Option<&str>,
     why: SessionEnd,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
-        .bind(family)
-        .execute(&mut **tx)
-        .await?;
+    end_session(tx, family).await?;
     AuditEntry::session_ended(user_id, address, family, why)
         .append(tx)
         .await?;
@@ -126,7 +123,7 @@ async fn revoke_family(
 }
 
 /// Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
-/// family is revoked and the holder must sign in again.
+/// session is ended (its access tokens too) and the holder must sign in again.
 #[utoipa::path(post, path = "/v1/auth/refresh", request_body = RefreshRequest, responses((status = 200, body = Session), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -145,7 +142,31 @@ pub async fn refresh(
     if row.try_get::<i64, _>("revoked")? != 0 {
         return Err(ApiError::SessionRevoked);
     }
-    if row.try_get::<i64, _>("used")? != 0 {
+    // Locks first the session row, then the token row, in the order ending a session takes
+    // them (PostgreSQL), so a concurrent logout either ends the session before this looks (and
+    // this refuses) or after this committed (and ends the new token's session with it).
+    let live =
+        sqlx::query("UPDATE sessions SET refreshed_at = $1 WHERE family = $2 AND ended_at IS NULL")
+            .bind(now_millis())
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    if !live {
+        return Err(ApiError::SessionRevoked);
+    }
+    // Marking the token used is the check itself: of two concurrent refreshes with one token,
+    // only one finds it unused (PostgreSQL re-reads the row after the other's lock); the other
+    // is a reuse.
+    let first_use =
+        sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1 AND used = 0")
+            .bind(sha256_hex(&request.refresh_token))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    if !first_use {
         revoke_family(
             &mut tx,
             &family,
@@ -155,27 +176,25 @@ pub async fn refresh(
         )
         .await?;
         tx.commit().await?;
+        state.notify_sessions_ended().await;
         return Err(ApiError::SessionRevoked);
     }
     if row.try_get::<i64, _>("expires_at")? < now_millis() {
         return Err(ApiError::Unauthenticated);
     }
+    let session: Uuid = family.parse().map_err(anyhow::Error::from)?;
     let user_id: Uuid = user_id.parse().map_err(anyhow::Error::from)?;
     let user = crate::users::load(&state.db.pool, user_id)
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::SessionRevoked)?;
-    sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1")
-        .bind(sha256_hex(&request.refresh_token))
-        .execute(&mut *tx)
-        .await?;
     let refresh_token = state
         .tokens
         .issue_refresh(&mut tx, user.id, &family)
         .await?;
     tx.commit().await?;
     Ok(Json(Session {
-        access_token: state.tokens.issue_access(user.id),
+        access_token: state.tokens.issue_access(user.id, session),
         refresh_token,
         expires_in: state.tokens.access_ttl_secs,
         user,
@@ -205,6 +224,8 @@ pub async fn logout(
         .await?;
     }
     tx.commit().await?;
+    // This session's event streams close; the user's other sessions (devices) go on.
+    state.notify_sessions_ended().await;
     Ok(Json(serde_json::json!({ "signed_out": true })))
 }
 
@@ -337,6 +358,9 @@ pub async fn disable_user(
         .append(&mut tx)
         .await?;
     tx.commit().await?;
+    // Their requests are refused already (the user row is read with every one); their open
+    // event streams close now, here and on the other instances.
+    state.notify_sessions_ended().await;
     Ok(Json(serde_json::json!({ "disabled": id })))
 }
 

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::audit::AuditEntry;
-use crate::auth::{verify_password, AuthUser};
+use crate::auth::{verify_password, AuthUser, Reservation};
 use crate::db::{now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -92,30 +92,29 @@ pub struct ConfirmRequest {
 
 /// A sign-in-like attempt, counted against the account and the address with the same limits
 /// (and the same budget) as sign-in.
-struct Attempt([String; 2]);
+struct Attempt(Reservation);
 
-/// Refuses the attempt when the account or the address is over its limit.
+/// Counts the attempt before anything is checked, so concurrent guesses cannot all pass.
 fn begin_attempt(state: &AppState, user: &User, address: Option<&str>) -> ApiResult<Attempt> {
-    let keys = [
-        format!("account:{}", user.email.trim().to_lowercase()),
-        format!("address:{}", address.unwrap_or("unknown")),
-    ];
-    let limit = state.config.login_attempts_per_minute;
-    if keys.iter().any(|key| !state.limiter.allowed(key, limit)) {
-        return Err(ApiError::RateLimited);
-    }
-    Ok(Attempt(keys))
+    let account_key = format!("account:{}", user.email.trim().to_lowercase());
+    let address_key = format!("address:{}", address.unwrap_or("unknown"));
+    state
+        .limiter
+        .try_reserve(
+            &[&account_key, &address_key],
+            state.config.login_attempts_per_minute,
+        )
+        .map(Attempt)
+        .ok_or(ApiError::RateLimited)
 }
 
-/// A wrong password or code counts against the account and the address.
-fn failed(state: &AppState, attempt: &Attempt) {
-    for key in &attempt.0 {
-        state.limiter.record_failure(key);
-    }
-}
+/// A wrong password or code: the attempt stays counted.
+fn failed(_state: &AppState, _attempt: &Attempt) {}
 
-/// Nothing was wrong (or only a code was still missing): nothing to count.
-fn succeeded(_state: &AppState, _attempt: Attempt) {}
+/// Nothing was wrong (or only a code was still missing): the attempt is given back.
+fn succeeded(state: &AppState, attempt: Attempt) {
+    state.limiter.release(attempt.0);
+}
 
 /// Checks the password (before any write transaction: hashing takes a while).
 async fn check_password(

@@ -28,6 +28,43 @@ pub async fn load(pool: &AnyPool, id: Uuid) -> anyhow::Result<Option<User>> {
     row.as_ref().map(decode).transpose()
 }
 
+/// The user, read together with one of their sessions: `None` when the session was ended (logout,
+/// a reused refresh token, a password reset, disabling), belongs to someone else, or does not
+/// exist. The caller still checks `active`.
+pub async fn load_in_session(
+    pool: &AnyPool,
+    id: Uuid,
+    session: Uuid,
+) -> anyhow::Result<Option<User>> {
+    let row = sqlx::query(
+        "SELECT u.id, u.name, u.email, u.role, u.departments, u.skills, u.active
+         FROM users u JOIN sessions s ON s.user_id = u.id
+         WHERE u.id = $1 AND s.family = $2 AND s.ended_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(session.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(decode).transpose()
+}
+
+/// Ends every session of a user (disabled, or a new password): their access tokens are refused
+/// from now on and their refresh tokens revoked. The caller commits, then calls
+/// `AppState::notify_sessions_ended` (or `events::notify_sessions_ended` without a server) so
+/// open event streams close.
+pub async fn end_sessions(tx: &mut WriteTx, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+        .bind(now_millis())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The user with this e-mail (case-insensitive) and their password hash.
 pub async fn by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<(User, String)>> {
     let row = sqlx::query(
@@ -101,10 +138,7 @@ pub async fn set_active(tx: &mut WriteTx, id: Uuid, active: bool) -> anyhow::Res
         .await?
         .rows_affected();
     if !active {
-        sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
-            .bind(id.to_string())
-            .execute(&mut **tx)
-            .await?;
+        end_sessions(tx, id).await?;
     }
     Ok(done == 1)
 }
@@ -116,10 +150,7 @@ pub async fn set_password(tx: &mut WriteTx, id: Uuid, password_hash: &str) -> an
         .execute(&mut **tx)
         .await?
         .rows_affected();
-    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await?;
+    end_sessions(tx, id).await?;
     Ok(done == 1)
 }
 
