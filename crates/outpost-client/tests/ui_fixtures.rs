@@ -882,7 +882,7 @@ fn settable_risks_ts() -> String {
                     format!(
                         "{}: {}",
                         serde_json::to_string(from.as_str()).expect("text"),
-                        list(&settable_risks(*role, *from))
+                        list(settable_risks(*role, *from))
                     )
                 })
                 .collect();
