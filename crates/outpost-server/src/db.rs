@@ -337,8 +337,12 @@ impl Db {
         }
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
-    /// IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    /// Starts a write transaction holding the write lock from its start: on SQLite `BEGIN
+    /// IMMEDIATE` (so two writers never deadlock upgrading read locks), on PostgreSQL the
+    /// counter rows (`WriteTx::lock`). Writers therefore run one at a time on both databases,
+    /// and what a transaction reads (a ticket, a device's last mutation, a rating, a used
+    /// refresh token) is not changed by another writer before it commits: no read-then-write
+    /// race, also between instances.
     pub async fn begin_write(&self) -> sqlx::Result<WriteTx> {
         match self.kind {
             Kind::Sqlite => {
@@ -346,7 +350,11 @@ impl Db {
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(WriteTx::new(tx, Some(slot)))
             }
-            Kind::Postgres => Ok(WriteTx::new(self.pool.begin().await?, None)),
+            Kind::Postgres => {
+                let mut tx = WriteTx::new(self.pool.begin().await?, None);
+                tx.lock().await?;
+                Ok(tx)
+            }
         }
     }
 }

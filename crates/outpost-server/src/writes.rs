@@ -83,6 +83,13 @@ impl WriteTx {
         Ok(self.counters.as_mut().expect("loaded above"))
     }
 
+    /// Takes the write lock now: the counter rows on PostgreSQL (SQLite's `BEGIN IMMEDIATE`
+    /// holds the database's already). Called by `Db::begin_write`, so that nothing a write
+    /// transaction reads can be changed by another writer before it commits.
+    pub(crate) async fn lock(&mut self) -> sqlx::Result<()> {
+        self.counters().await.map(|_| ())
+    }
+
     /// Reserves `n` consecutive values of a counter; returns the first.
     pub async fn next_block(&mut self, counter: &str, n: i64) -> sqlx::Result<i64> {
         let index = counter_index(counter);

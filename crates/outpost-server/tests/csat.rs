@@ -274,8 +274,104 @@ async fn the_rating_table_refuses_a_second_rating_of_a_resolution(s: Server) {
     assert_eq!(rating_rows(&s, ticket).await, 1);
 }
 
+/// How many sessions of this test's database wait for a lock (PostgreSQL); SQLite writers queue
+/// on the server's writer slot instead, which nothing outside can see.
+async fn lock_waiters(s: &Server) -> i64 {
+    match s.db.kind {
+        outpost_server::db::Kind::Postgres => sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap(),
+        outpost_server::db::Kind::Sqlite => i64::MAX,
+    }
+}
+
+/// Waits (bounded) until `n` writers queue behind the held transaction.
+async fn until_waiting(s: &Server, n: i64) {
+    for _ in 0..600 {
+        if lock_waiters(s).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{n} writers never queued");
+}
+
+/// The lost update behind a second rating: an agent's push that read the ticket before the
+/// customer's rating committed must not write the ticket back without it. Another writer holds
+/// the write lock while the rating and then the push queue behind it; the rating goes first.
+async fn a_push_queued_behind_a_rating_keeps_the_rating(s: Server) {
+    let (_, agent) = s.user("agent@acme.example", "agent", &["support"]).await;
+    let device = Uuid::now_v7();
+    let (ticket, path) = resolved_ticket(&s, &agent, device, 1).await;
+
+    let mut held = s.db.begin_write().await.unwrap();
+    outpost_server::db::next(&mut held, "change_seq")
+        .await
+        .unwrap();
+    let rating = {
+        let app = s.app.clone();
+        tokio::spawn(async move {
+            let request = Request::post(format!("{path}/csat?lang=en"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("score=5"))
+                .unwrap();
+            app.oneshot(request).await.unwrap().status()
+        })
+    };
+    until_waiting(&s, 1).await;
+    let push = {
+        let app = s.app.clone();
+        let body = json!({
+            "device_id": device,
+            "mutations": [{
+                "mutation_id": 2,
+                "client_time": now(),
+                "base_revision": null,
+                "mutation": serde_json::to_value(Mutation::SetPriority {
+                    ticket_id: ticket,
+                    priority: outpost_core::model::Priority::P1,
+                }).unwrap(),
+            }],
+        });
+        tokio::spawn(async move {
+            let request = Request::post("/v1/sync/push")
+                .header("authorization", format!("Bearer {agent}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        })
+    };
+    until_waiting(&s, 2).await;
+    held.commit().await.unwrap();
+    assert_eq!(rating.await.unwrap(), StatusCode::OK);
+    let answer = push.await.unwrap();
+    assert_eq!(outcomes(&answer), ["applied"], "{answer}");
+
+    let doc: String = sqlx::query_scalar("SELECT doc FROM tickets WHERE id = $1")
+        .bind(ticket.to_string())
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    let stored: outpost_core::model::Ticket = serde_json::from_str(&doc).unwrap();
+    assert_eq!(stored.priority, outpost_core::model::Priority::P1);
+    assert_eq!(
+        stored.csat.map(|c| c.score),
+        Some(5),
+        "the push wrote back the ticket it read before the rating"
+    );
+}
+
 on_both_databases!(
     concurrent_ratings_are_taken_once,
     concurrent_low_scores_reopen_once,
     the_rating_table_refuses_a_second_rating_of_a_resolution,
+    a_push_queued_behind_a_rating_keeps_the_rating,
 );
