@@ -6,7 +6,8 @@
 //! - the input limits, from the constants the core and the server check them with (utoipa's
 //!   `max_length` takes only literals, which would be a second copy);
 //! - the error answers every operation of a kind can give: 401 wherever a credential is
-//!   required, 400 for a malformed body, query or path (see `extract.rs`), 413 for a body over
+//!   required, 400 for a malformed body, query or path (see `extract.rs`; every operation, as a
+//!   NUL in any query is refused), 413 for a body over
 //!   the limit, 408 when the request timed out and 500 for an internal error, all as
 //!   `{code, message}`.
 
@@ -269,12 +270,16 @@ fn add_error_responses(doc: &mut Value) {
                     "No valid credential: the token or key is missing, malformed or expired",
                 ));
             }
-            if has_body || has_params {
-                add.push((
-                    "400",
-                    "Malformed request: a body, query or path value that does not parse or is out of range",
-                ));
-            }
+            // Every operation: a NUL in the path or query is refused before any handler runs
+            // (`extract::refuse_nul_in_uri`).
+            add.push((
+                "400",
+                if has_body || has_params {
+                    "Malformed request: a body, query or path value that does not parse or is out of range"
+                } else {
+                    "Malformed request: a NUL character in the path or query"
+                },
+            ));
             if has_body {
                 add.push(("413", "The request body is over the server's limit"));
             }

@@ -62,6 +62,7 @@ enum Probe {
     TooLarge,
     BadPathId,
     QueryOutOfRange,
+    NulInQuery,
 }
 
 /// Sends `probe` to one documented operation; the answer's status and, unless it is a success
@@ -93,6 +94,9 @@ async fn probe(
             .map(|p| format!("{}=-1", p["name"].as_str().unwrap()))
             .collect();
         uri = format!("{uri}?{}", query.join("&"));
+    }
+    if matches!(probe, Probe::NulInQuery) {
+        uri.push_str("?x=%00");
     }
     let mut request = Request::builder()
         .method(method.to_uppercase().as_str())
@@ -154,6 +158,7 @@ async fn every_error_answer_is_documented(s: Server) {
                 Probe::TooLarge,
                 Probe::BadPathId,
                 Probe::QueryOutOfRange,
+                Probe::NulInQuery,
             ] {
                 let (status, answer) = probe(&s, method, path, operation, kind, &token, &key).await;
                 probed += 1;
@@ -185,7 +190,7 @@ async fn every_error_answer_is_documented(s: Server) {
             }
         }
     }
-    assert!(probed >= 7 * 18, "only {probed} probes");
+    assert!(probed >= 8 * 18, "only {probed} probes");
 }
 
 /// The longest values the document allows for intake's limited text fields are accepted, and one
