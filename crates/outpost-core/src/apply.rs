@@ -248,6 +248,11 @@ fn check_text(field: &str, text: &str, allow_empty: bool) -> Result<(), Rejectio
             format!("is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()),
         ));
     }
+    // PostgreSQL text cannot hold U+0000, and no person types it: refused here, so a device
+    // never queues a change the server must turn away.
+    if text.contains('\0') {
+        return Err(Rejection::invalid(field, "must not contain NUL characters"));
+    }
     Ok(())
 }
 
@@ -277,7 +282,9 @@ fn field_rejection(e: crate::model::FieldError) -> Rejection {
 /// Tags are case-insensitive single words; normalising here keeps "VIP" and "vip" one tag.
 pub fn normalize_tag(tag: &str) -> Result<String, Rejection> {
     let tag = tag.trim().to_lowercase();
-    if tag.is_empty() || tag.chars().count() > MAX_TAG_CHARS || tag.chars().any(char::is_whitespace)
+    if tag.is_empty()
+        || tag.chars().count() > MAX_TAG_CHARS
+        || tag.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(Rejection::invalid(
             "tag",
@@ -895,6 +902,27 @@ mod tests {
 
     fn run(t: &Ticket, m: Mutation, n: u64) -> Result<Applied, Rejection> {
         apply(Some(t), &m, &ctx(n))
+    }
+
+    #[test]
+    fn texts_and_tags_refuse_nul_and_control_characters() {
+        let t = new_ticket();
+        let note = Mutation::AddNote {
+            entry_id: Uuid::from_u128(50),
+            ticket_id: t.id,
+            text: "before\0after".into(),
+        };
+        assert!(matches!(run(&t, note, 2), Err(Rejection::Invalid { .. })));
+        for tag in ["a\0b", "a\u{7}b"] {
+            let m = Mutation::AddTag {
+                ticket_id: t.id,
+                tag: tag.into(),
+            };
+            assert!(
+                matches!(run(&t, m, 3), Err(Rejection::Invalid { .. })),
+                "{tag:?}"
+            );
+        }
     }
 
     #[test]
