@@ -22,9 +22,15 @@ pub async fn health() -> &'static str {
 }
 
 /// A trivial authenticated endpoint: the baseline for sync benchmarks.
-#[utoipa::path(get, path = "/v1/ping", security(("bearer" = [])), responses((status = 200, description = "Trivial authenticated endpoint (benchmark baseline)"), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn ping(AuthUser(user): AuthUser) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "user": user.id }))
+/// `GET /v1/ping`'s answer: who the token belongs to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Pong {
+    pub user: Uuid,
+}
+
+#[utoipa::path(get, path = "/v1/ping", security(("bearer" = [])), responses((status = 200, description = "Trivial authenticated endpoint (benchmark baseline)", body = Pong), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn ping(AuthUser(user): AuthUser) -> Json<Pong> {
+    Json(Pong { user: user.id })
 }
 
 #[utoipa::path(get, path = "/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = crate::error::ErrorBody)))]
@@ -201,12 +207,18 @@ pub async fn refresh(
     }))
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout", request_body = RefreshRequest, responses((status = 200, description = "Signed out")))]
+/// `POST /v1/auth/logout`'s answer (also for a token that was already ended or unknown).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedOut {
+    pub signed_out: bool,
+}
+
+#[utoipa::path(post, path = "/v1/auth/logout", request_body = RefreshRequest, responses((status = 200, description = "Signed out", body = SignedOut)))]
 pub async fn logout(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<RefreshRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<SignedOut>> {
     let mut tx = state.db.begin_write().await?;
     let family: Option<(String, String)> =
         sqlx::query_as("SELECT family, user_id FROM refresh_tokens WHERE token_hash = $1")
@@ -226,7 +238,7 @@ pub async fn logout(
     tx.commit().await?;
     // This session's event streams close; the user's other sessions (devices) go on.
     state.notify_sessions_ended().await;
-    Ok(Json(serde_json::json!({ "signed_out": true })))
+    Ok(Json(SignedOut { signed_out: true }))
 }
 
 #[derive(utoipa::ToSchema, Debug, Deserialize)]
@@ -341,13 +353,13 @@ pub async fn add_user(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Disabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Disabled", body = UserDisabled), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
     id: Result<ApiPath<Uuid>, ApiError>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<UserDisabled>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     let ApiPath(id) = id?;
     let mut tx = state.db.begin_write().await?;
@@ -361,7 +373,20 @@ pub async fn disable_user(
     // Their requests are refused already (the user row is read with every one); their open
     // event streams close now, here and on the other instances.
     state.notify_sessions_ended().await;
-    Ok(Json(serde_json::json!({ "disabled": id })))
+    Ok(Json(UserDisabled { disabled: id }))
+}
+
+/// `POST /v1/admin/users/{id}/disable`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserDisabled {
+    pub disabled: Uuid,
+}
+
+/// `POST /v1/admin/users/{id}/departments`'s answer: the departments now set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DepartmentsSet {
+    pub user: Uuid,
+    pub departments: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -370,14 +395,14 @@ pub struct DepartmentsRequest {
     pub departments: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/v1/admin/users/{id}/departments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = DepartmentsRequest, responses((status = 200, description = "Departments set"), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/admin/users/{id}/departments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = DepartmentsRequest, responses((status = 200, description = "Departments set", body = DepartmentsSet), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn set_departments(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
     id: Result<ApiPath<Uuid>, ApiError>,
     request: Result<ApiJson<DepartmentsRequest>, ApiError>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DepartmentsSet>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     let (ApiPath(id), ApiJson(request)) = (id?, request?);
     let mut tx = state.db.begin_write().await?;
@@ -404,7 +429,8 @@ pub async fn set_departments(
     .await?;
     tx.commit().await?;
     state.notify_changed().await;
-    Ok(Json(
-        serde_json::json!({ "user": id, "departments": request.departments }),
-    ))
+    Ok(Json(DepartmentsSet {
+        user: id,
+        departments: request.departments,
+    }))
 }

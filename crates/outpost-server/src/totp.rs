@@ -226,13 +226,13 @@ pub struct CodeRequest {
 
 /// Enables the authenticator started by `setup` (replacing the enabled one, if any) with a code
 /// from it.
-#[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled"), (status = 400, description = "Malformed request, no setup started, or the code does not match", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled", body = TotpState), (status = 400, description = "Malformed request, no setup started, or the code does not match", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<CodeRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<TotpState>> {
     let mut tx = state.db.begin_write().await?;
     let (pending, current): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT totp_pending, totp_secret FROM users WHERE id = $1")
@@ -265,17 +265,33 @@ pub async fn enable(
     };
     entry.append(&mut tx).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "totp": "enabled" })))
+    Ok(Json(TotpState {
+        totp: TotpStatus::Enabled,
+    }))
+}
+
+/// Whether two-step sign-in is on after `enable` or `disable`.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpStatus {
+    Enabled,
+    Disabled,
+}
+
+/// The answer of `POST /v1/auth/totp/enable` and `/disable`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpState {
+    pub totp: TotpStatus,
 }
 
 /// Turns the second factor off: needs the password and a current code from it.
-#[utoipa::path(post, path = "/v1/auth/totp/disable", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, description = "Disabled"), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or the code is missing (`totp_required`)", body = crate::error::ErrorBody), (status = 409, description = "Two-step sign-in is not enabled", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/auth/totp/disable", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, description = "Disabled", body = TotpState), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or the code is missing (`totp_required`)", body = crate::error::ErrorBody), (status = 409, description = "Two-step sign-in is not enabled", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<ConfirmRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<TotpState>> {
     let attempt = check_password(&state, &user, address.as_deref(), &request.password).await?;
     let mut tx = state.db.begin_write().await?;
     let (Some(current), last_step) = current_factor(&mut tx, user.id).await? else {
@@ -298,7 +314,9 @@ pub async fn disable(
         .await?;
     tx.commit().await?;
     succeeded(&state, attempt);
-    Ok(Json(serde_json::json!({ "totp": "disabled" })))
+    Ok(Json(TotpState {
+        totp: TotpStatus::Disabled,
+    }))
 }
 
 #[cfg(test)]

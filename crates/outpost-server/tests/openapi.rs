@@ -27,6 +27,32 @@ fn the_checked_in_document_matches_the_code() {
     );
 }
 
+/// Every success answer names its body's schema, so schemathesis's response-schema check and
+/// generated clients see the body the server really sends (it once answered `{"totp": …}`,
+/// `{"signed_out": …}`, `{"disabled": …}` behind a bare description). Only `/health` (plain
+/// text) and the event stream (`text/event-stream`) are not JSON.
+#[test]
+fn every_success_answer_has_a_body_schema() {
+    let document: serde_json::Value =
+        serde_json::from_str(&outpost_server::openapi::document()).unwrap();
+    let mut bare = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let content = response["content"].as_object();
+                let schema = content.and_then(|c| c.values().next()).map(|m| &m["schema"]);
+                if schema.is_none_or(serde_json::Value::is_null) {
+                    bare.push(format!("{method} {path} {status}"));
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "success answers without a body schema: {bare:?}");
+}
+
 async fn every_documented_operation_is_served(s: Server) {
     let (status, served) = s.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
