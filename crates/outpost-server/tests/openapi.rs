@@ -43,14 +43,19 @@ fn every_success_answer_has_a_body_schema() {
                     continue;
                 }
                 let content = response["content"].as_object();
-                let schema = content.and_then(|c| c.values().next()).map(|m| &m["schema"]);
+                let schema = content
+                    .and_then(|c| c.values().next())
+                    .map(|m| &m["schema"]);
                 if schema.is_none_or(serde_json::Value::is_null) {
                     bare.push(format!("{method} {path} {status}"));
                 }
             }
         }
     }
-    assert!(bare.is_empty(), "success answers without a body schema: {bare:?}");
+    assert!(
+        bare.is_empty(),
+        "success answers without a body schema: {bare:?}"
+    );
 }
 
 async fn every_documented_operation_is_served(s: Server) {
