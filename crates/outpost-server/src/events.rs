@@ -135,7 +135,7 @@ fn signed_out() -> Event {
         .unwrap_or_else(|_| Event::default().event("signed_out"))
 }
 
-#[utoipa::path(get, path = "/v1/sync/events", security(("bearer" = [])), responses((status = 200, description = "text/event-stream of `poke` events carrying a Poke; when the session ends (logout, revocation, the user disabled) a last `signed_out` event carrying an ErrorBody (`session_revoked`), then the stream closes", content_type = "text/event-stream", body = String), (status = 401, body = crate::error::ErrorBody), (status = 429, description = "Too many open streams", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/sync/events", security(("bearer" = [])), responses((status = 200, description = "text/event-stream of `poke` events carrying a Poke; when the session ends (logout, revocation, the user disabled) a last `signed_out` event carrying an ErrorBody (`session_revoked`), then the stream closes", content_type = "text/event-stream"), (status = 401, body = crate::error::ErrorBody), (status = 429, description = "Too many open streams", body = crate::error::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     AuthSession { user, session }: AuthSession,
