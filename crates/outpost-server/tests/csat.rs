@@ -274,31 +274,6 @@ async fn the_rating_table_refuses_a_second_rating_of_a_resolution(s: Server) {
     assert_eq!(rating_rows(&s, ticket).await, 1);
 }
 
-/// How many sessions of this test's database wait for a lock (PostgreSQL); SQLite writers queue
-/// on the server's writer slot instead, which nothing outside can see.
-async fn lock_waiters(s: &Server) -> i64 {
-    match s.db.kind {
-        outpost_server::db::Kind::Postgres => sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&s.db.pool)
-        .await
-        .unwrap(),
-        outpost_server::db::Kind::Sqlite => i64::MAX,
-    }
-}
-
-/// Waits (bounded) until `n` writers queue behind the held transaction.
-async fn until_waiting(s: &Server, n: i64) {
-    for _ in 0..600 {
-        if lock_waiters(s).await >= n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{n} writers never queued");
-}
-
 /// The lost update behind a second rating: an agent's push that read the ticket before the
 /// customer's rating committed must not write the ticket back without it. Another writer holds
 /// the write lock while the rating and then the push queue behind it; the rating goes first.

@@ -1304,33 +1304,33 @@ const MUTATIONS: &[MutationRow] = &[
 ];
 
 /// The wire name of each kind of intent. No wildcard arm: a new `Mutation` variant does not
-/// compile until it is named here, and the test then fails until `MUTATIONS` has a row for it.
+/// compile until it is listed here, and the test then fails until `MUTATIONS` has a row for it.
 fn kind(m: &Mutation) -> &'static str {
     match m {
-        Mutation::CreateTicket(_) => "ticket.create",
-        Mutation::SetStatus { .. } => "ticket.set_status",
-        Mutation::Reopen { .. } => "ticket.reopen",
-        Mutation::SetPriority { .. } => "ticket.set_priority",
-        Mutation::SetCategory { .. } => "ticket.set_category",
-        Mutation::SetRisk { .. } => "ticket.set_risk",
-        Mutation::SetAssignee { .. } => "ticket.set_assignee",
-        Mutation::SetDepartment { .. } => "ticket.set_department",
-        Mutation::AddTag { .. } => "ticket.add_tag",
-        Mutation::RemoveTag { .. } => "ticket.remove_tag",
-        Mutation::SetSubject { .. } => "ticket.set_subject",
-        Mutation::SetDescription { .. } => "ticket.set_description",
-        Mutation::Link { .. } => "ticket.link",
-        Mutation::AddReply { .. } => "entry.add_reply",
-        Mutation::AddNote { .. } => "entry.add_note",
-        Mutation::AddAttachment { .. } => "entry.add_attachment",
-        Mutation::RecordVerification { .. } => "verification.record",
-        Mutation::FreezeAccount(_) => "risk.freeze",
-        Mutation::InterceptTransaction(_) => "risk.intercept",
-        Mutation::UnfreezeAccount(_) => "risk.unfreeze",
-        Mutation::RecordView { .. } => "ticket.view",
-        Mutation::RedactEntry { .. } => "entry.redact",
-        Mutation::CustomerMessage { .. } => "customer.message",
-        Mutation::CustomerRating { .. } => "customer.csat",
+        Mutation::CreateTicket(_)
+        | Mutation::SetStatus { .. }
+        | Mutation::Reopen { .. }
+        | Mutation::SetPriority { .. }
+        | Mutation::SetCategory { .. }
+        | Mutation::SetRisk { .. }
+        | Mutation::SetAssignee { .. }
+        | Mutation::SetDepartment { .. }
+        | Mutation::AddTag { .. }
+        | Mutation::RemoveTag { .. }
+        | Mutation::SetSubject { .. }
+        | Mutation::SetDescription { .. }
+        | Mutation::Link { .. }
+        | Mutation::AddReply { .. }
+        | Mutation::AddNote { .. }
+        | Mutation::AddAttachment { .. }
+        | Mutation::RecordVerification { .. }
+        | Mutation::FreezeAccount(_)
+        | Mutation::InterceptTransaction(_)
+        | Mutation::UnfreezeAccount(_)
+        | Mutation::RecordView { .. }
+        | Mutation::RedactEntry { .. }
+        | Mutation::CustomerMessage { .. }
+        | Mutation::CustomerRating { .. } => m.name(),
     }
 }
 

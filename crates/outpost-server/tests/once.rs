@@ -74,31 +74,6 @@ async fn a_refresh_token_is_rotated_once(s: Server) {
     }
 }
 
-/// How many sessions of this test's database wait for a lock (PostgreSQL); SQLite writers queue
-/// on the server's writer slot instead, which nothing outside can see.
-async fn lock_waiters(s: &Server) -> i64 {
-    match s.db.kind {
-        outpost_server::db::Kind::Postgres => sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&s.db.pool)
-        .await
-        .unwrap(),
-        outpost_server::db::Kind::Sqlite => i64::MAX,
-    }
-}
-
-/// Waits (bounded) until `n` writers queue behind the held transaction.
-async fn until_waiting(s: &Server, n: i64) {
-    for _ in 0..600 {
-        if lock_waiters(s).await >= n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{n} writers never queued");
-}
-
 /// Pushes one new ticket from `device` as the holder of `token`, through `app`.
 fn push_from(app: &axum::Router, token: &str, device: Uuid) -> tokio::task::JoinHandle<StatusCode> {
     let app = app.clone();
