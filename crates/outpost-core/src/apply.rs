@@ -198,6 +198,9 @@ pub enum Rejection {
     /// The user's role does not allow this intent (e.g. an agent redacting an entry).
     #[error("{0}")]
     Forbidden(String),
+    /// The intent was made on a version of a settings document that has changed since.
+    #[error("{0}")]
+    Stale(String),
 }
 
 impl Rejection {
@@ -210,6 +213,7 @@ impl Rejection {
             Rejection::Verification(_) => ErrorCode::VerificationRequired,
             Rejection::RiskRefused(_) => ErrorCode::RiskActionRefused,
             Rejection::Forbidden(_) => ErrorCode::Forbidden,
+            Rejection::Stale(_) => ErrorCode::Conflict,
         }
     }
 
@@ -639,6 +643,15 @@ pub fn apply(
             mutation.name()
         )));
     }
+    if mutation.is_admin() {
+        return Err(Rejection::invalid(
+            "name",
+            format!(
+                "{} changes the organisation's settings, not a ticket",
+                mutation.name()
+            ),
+        ));
+    }
     if let Some(directory) = ctx.directory {
         check_references(directory, ctx.actor, current, mutation)?;
     }
@@ -662,7 +675,10 @@ pub fn apply(
         entries: Vec::new(),
     };
     match mutation {
-        Mutation::CreateTicket(_) => unreachable!("handled above"),
+        Mutation::CreateTicket(_)
+        | Mutation::SetSettings { .. }
+        | Mutation::PutDepartment(_)
+        | Mutation::PutTemplate(_) => unreachable!("handled above"),
         Mutation::SetStatus { status, reason, .. } => b.set_status(*status, reason.clone())?,
         Mutation::Reopen { reason, .. } => b.reopen(reason.clone())?,
         Mutation::SetPriority { priority, .. } => {

@@ -10,6 +10,7 @@ pub mod audit_export;
 pub mod error;
 pub mod model;
 pub mod rules;
+pub mod settings;
 pub mod sla;
 pub mod status;
 pub mod sync;

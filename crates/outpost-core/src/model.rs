@@ -517,9 +517,17 @@ pub struct Entry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Department {
     pub code: DepartmentCode,
     pub name: String,
+    /// A retired department is no longer offered; its tickets stay where they are.
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -533,6 +541,9 @@ pub struct User {
     pub departments: Vec<DepartmentCode>,
     pub skills: Vec<String>,
     pub active: bool,
+    /// Away (holiday, sick, off shift): dispatch skips them and the assignee picker says so.
+    #[serde(default)]
+    pub away: bool,
 }
 
 /// A reply template in one language, with `{{customer.name}}`-style placeholders.
@@ -545,6 +556,12 @@ pub struct Template {
     pub language: String,
     pub body: String,
     pub categories: Vec<Category>,
+    /// A macro: field changes applied with the text. Empty for a plain template.
+    #[serde(default)]
+    pub changes: crate::settings::MacroChanges,
+    /// A retired template is no longer offered.
+    #[serde(default = "default_true")]
+    pub active: bool,
 }
 
 #[cfg(test)]

@@ -232,6 +232,20 @@ pub enum Mutation {
         /// active.
         return_to: Option<UserId>,
     },
+    /// An admin replaces one settings document, made on `base_version` of it (refused if the
+    /// document has changed since). Applied by `settings::apply_admin`, not by `apply`.
+    #[serde(rename = "settings.set")]
+    SetSettings {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        base_version: u64,
+        settings: crate::settings::SettingsDoc,
+    },
+    /// An admin adds, renames, retires or restores a department.
+    #[serde(rename = "department.put")]
+    PutDepartment(Department),
+    /// An admin adds, edits, retires or restores a reply template or macro.
+    #[serde(rename = "template.put")]
+    PutTemplate(Template),
 }
 
 impl Mutation {
@@ -262,6 +276,9 @@ impl Mutation {
             Mutation::RedactEntry { .. } => "entry.redact",
             Mutation::CustomerMessage { .. } => "customer.message",
             Mutation::CustomerRating { .. } => "customer.csat",
+            Mutation::SetSettings { .. } => "settings.set",
+            Mutation::PutDepartment(_) => "department.put",
+            Mutation::PutTemplate(_) => "template.put",
         }
     }
 
@@ -286,8 +303,21 @@ impl Mutation {
         )
     }
 
-    pub fn ticket_id(&self) -> TicketId {
-        match self {
+    /// Intents that change the organisation's settings rather than a ticket
+    /// (`settings::apply_admin`); only admins may send them.
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Mutation::SetSettings { .. } | Mutation::PutDepartment(_) | Mutation::PutTemplate(_)
+        )
+    }
+
+    /// The ticket a ticket intent changes; `None` for an admin intent.
+    pub fn ticket_id(&self) -> Option<TicketId> {
+        Some(match self {
+            Mutation::SetSettings { .. }
+            | Mutation::PutDepartment(_)
+            | Mutation::PutTemplate(_) => return None,
             Mutation::CreateTicket(t) => t.id,
             Mutation::FreezeAccount(a)
             | Mutation::InterceptTransaction(a)
@@ -312,7 +342,7 @@ impl Mutation {
             | Mutation::RedactEntry { ticket_id, .. }
             | Mutation::CustomerMessage { ticket_id, .. }
             | Mutation::CustomerRating { ticket_id, .. } => *ticket_id,
-        }
+        })
     }
 }
 
@@ -541,7 +571,7 @@ mod tests {
             };
             let json = serde_json::to_value(&envelope).unwrap();
             assert_eq!(json["mutation"]["name"], m.name());
-            assert_eq!(m.ticket_id(), Uuid::from_u128(1));
+            assert_eq!(m.ticket_id(), Some(Uuid::from_u128(1)));
             let back: MutationEnvelope = serde_json::from_value(json).unwrap();
             assert_eq!(back, envelope);
         }

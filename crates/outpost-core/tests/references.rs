@@ -27,6 +27,7 @@ fn user(role: Role, departments: &[&str], active: bool) -> User {
         departments: departments.iter().map(|d| (*d).to_owned()).collect(),
         skills: Vec::new(),
         active,
+        away: false,
     }
 }
 

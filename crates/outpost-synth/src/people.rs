@@ -25,6 +25,7 @@ pub fn departments() -> Vec<Department> {
         .map(|(code, [zh, en])| Department {
             code: (*code).to_owned(),
             name: format!("{zh} {en}"),
+            active: true,
         })
         .collect()
 }
@@ -191,6 +192,7 @@ pub(crate) fn team(rng: &mut ChaCha8Rng, agents: usize, start: DateTime<Utc>) ->
                 .collect(),
             skills,
             active: available_until.is_none(),
+            away: false,
         });
     }
     Team {

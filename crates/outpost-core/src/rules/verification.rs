@@ -209,6 +209,56 @@ pub enum VerificationOutcome {
 }
 
 impl VerificationPolicy {
+    /// Checks what serde cannot: counts a check can reach, one requirement per action, and
+    /// minimums that never fall as the risk level rises. The message says how to fix it.
+    pub fn validate(&self) -> Result<(), String> {
+        let dimensions = VerificationDimension::ALL.len();
+        let reachable = |n: u8| usize::from(n) <= dimensions;
+        let m = &self.default_for_risk;
+        for (level, n) in [("none", m.none), ("L3", m.l3), ("L2", m.l2), ("L1", m.l1)] {
+            if !reachable(n) {
+                return Err(format!(
+                    "risk level {level} asks for {n} passed checks; there are only {dimensions} \
+                     kinds of check"
+                ));
+            }
+        }
+        if !(m.none <= m.l3 && m.l3 <= m.l2 && m.l2 <= m.l1) {
+            return Err(
+                "a higher risk level must not need fewer passed checks than a lower one \
+                        (none ≤ L3 ≤ L2 ≤ L1)"
+                    .into(),
+            );
+        }
+        let mut seen = Vec::new();
+        for requirement in &self.requirements {
+            if seen.contains(&requirement.action) {
+                return Err(format!(
+                    "{} has two requirements; merge them into one",
+                    requirement.action.label(Lang::En)
+                ));
+            }
+            seen.push(requirement.action);
+            if !reachable(requirement.min_passed) {
+                return Err(format!(
+                    "{} asks for {} passed checks; there are only {dimensions} kinds of check",
+                    requirement.action.label(Lang::En),
+                    requirement.min_passed
+                ));
+            }
+            let mut named = requirement.required_dimensions.clone();
+            named.sort();
+            named.dedup();
+            if named.len() != requirement.required_dimensions.len() {
+                return Err(format!(
+                    "{} names a required check twice",
+                    requirement.action.label(Lang::En)
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn evaluate(
         &self,
         action: SensitiveAction,

@@ -85,6 +85,10 @@ pub struct SlaSettings {
     pub warn_share: f64,
 }
 
+/// `warn_share` is never NaN: JSON cannot carry one and `validate` refuses it, so equality is
+/// total for every settings document that can be stored.
+impl Eq for SlaSettings {}
+
 impl SlaSettings {
     /// The defaults from PRODUCT.md. The business calendar is Asia/Shanghai, Monday to Friday
     /// 09:00–18:00, so a business day is 9 business hours: P3's 5 business days are 45 h, P4's

@@ -1,0 +1,300 @@
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::sla::BusinessCalendar;
+
+fn departments() -> Vec<Department> {
+    ["support", "finance"]
+        .iter()
+        .map(|c| Department {
+            code: (*c).into(),
+            name: c.to_uppercase(),
+            active: true,
+        })
+        .collect()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap()
+}
+
+fn lisbon_sla() -> SlaSettings {
+    let mut sla = SlaSettings::defaults();
+    sla.calendar = BusinessCalendar::weekdays(
+        "Mon–Fri 09:00–18:00",
+        chrono_tz::Europe::Lisbon,
+        chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+    );
+    sla
+}
+
+fn set(base_version: u64, settings: SettingsDoc) -> Mutation {
+    Mutation::SetSettings {
+        base_version,
+        settings,
+    }
+}
+
+fn run(
+    settings: &OrgSettings,
+    mutation: &Mutation,
+    role: Option<Role>,
+) -> Result<AdminApplied, Rejection> {
+    let departments = departments();
+    let facts = AdminFacts {
+        settings,
+        departments: &departments,
+        templates: &[],
+    };
+    apply_admin(&facts, mutation, Some(Uuid::from_u128(7)), role, now())
+}
+
+#[test]
+fn an_admin_change_bumps_the_version_and_records_before_and_after() {
+    let settings = OrgSettings::defaults();
+    let applied = run(
+        &settings,
+        &set(0, SettingsDoc::Sla(lisbon_sla())),
+        Some(Role::Admin),
+    )
+    .unwrap();
+    let AdminChange::Settings(next) = &applied.change else {
+        panic!("a settings change")
+    };
+    assert_eq!(next.version, 1);
+    assert_eq!(next.updated_by, Some(Uuid::from_u128(7)));
+    assert_eq!(next.updated_at, Some(now()));
+    assert_eq!(
+        applied.before.unwrap()["doc"]["calendar"]["tz"],
+        "Asia/Shanghai"
+    );
+    assert_eq!(applied.after["doc"]["calendar"]["tz"], "Europe/Lisbon");
+    let mut after = settings.clone();
+    after.put(next.clone());
+    assert_eq!(after.sla_settings().calendar.tz, chrono_tz::Europe::Lisbon);
+}
+
+#[test]
+fn agents_and_supervisors_are_refused() {
+    let settings = OrgSettings::defaults();
+    for role in [Role::Agent, Role::Supervisor] {
+        let refused = run(
+            &settings,
+            &set(0, SettingsDoc::Sla(lisbon_sla())),
+            Some(role),
+        );
+        assert!(matches!(refused, Err(Rejection::Forbidden(_))), "{role:?}");
+        let department = Mutation::PutDepartment(Department {
+            code: "billing".into(),
+            name: "Billing".into(),
+            active: true,
+        });
+        assert!(matches!(
+            run(&settings, &department, Some(role)),
+            Err(Rejection::Forbidden(_))
+        ));
+    }
+    assert!(run(&settings, &set(0, SettingsDoc::Sla(lisbon_sla())), None).is_ok());
+}
+
+#[test]
+fn an_edit_made_on_an_old_version_is_refused_with_a_reason() {
+    let mut settings = OrgSettings::defaults();
+    let applied = run(
+        &settings,
+        &set(0, SettingsDoc::Sla(lisbon_sla())),
+        Some(Role::Admin),
+    )
+    .unwrap();
+    let AdminChange::Settings(next) = applied.change else {
+        panic!()
+    };
+    settings.put(next);
+    let stale = run(
+        &settings,
+        &set(0, SettingsDoc::Sla(SlaSettings::defaults())),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert_eq!(stale.code(), crate::error::ErrorCode::Conflict);
+    assert!(stale.to_string().contains("version 1"), "{stale}");
+}
+
+#[test]
+fn invalid_documents_name_what_is_wrong() {
+    let settings = OrgSettings::defaults();
+    let mut sla = lisbon_sla();
+    sla.warn_share = 1.5;
+    let refused = run(&settings, &set(0, SettingsDoc::Sla(sla)), Some(Role::Admin)).unwrap_err();
+    assert!(refused.to_string().contains("warning share"), "{refused}");
+
+    let mut profile = settings.profile().clone();
+    profile.default_department = Some("nowhere".into());
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Organisation(profile.clone())),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("nowhere"), "{refused}");
+
+    profile.default_department = Some("finance".into());
+    profile.form.accent_colour = "red; background: url(x)".into();
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Organisation(profile)),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("#rrggbb"), "{refused}");
+
+    let mut rules = settings.rule_set().clone();
+    rules.rules[0].then.department = Some("ghost".into());
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Rules(rules)),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("ghost"), "{refused}");
+
+    let mut policy = settings.verification_policy().clone();
+    policy.default_for_risk.l1 = 1;
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Verification(policy)),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("fewer"), "{refused}");
+
+    let catalogue = Catalogue {
+        categories: vec![],
+        tags: vec![TagEntry {
+            tag: "Two Words".into(),
+            retired: false,
+        }],
+    };
+    assert!(run(
+        &settings,
+        &set(0, SettingsDoc::Catalogue(catalogue)),
+        Some(Role::Admin)
+    )
+    .is_err());
+}
+
+#[test]
+fn the_default_department_cannot_be_retired() {
+    let settings = OrgSettings::defaults();
+    let retire = |code: &str| {
+        Mutation::PutDepartment(Department {
+            code: code.into(),
+            name: "x".into(),
+            active: false,
+        })
+    };
+    // `support` is the default department; the test directory has no `support` entry, but the
+    // profile still names it.
+    assert!(run(&settings, &retire("support"), Some(Role::Admin)).is_err());
+    assert!(run(&settings, &retire("finance"), Some(Role::Admin)).is_ok());
+    assert!(run(
+        &settings,
+        &Mutation::PutDepartment(Department {
+            code: "Bad Code".into(),
+            name: "x".into(),
+            active: true,
+        }),
+        Some(Role::Admin)
+    )
+    .is_err());
+}
+
+#[test]
+fn templates_check_placeholders_and_macro_tags() {
+    let template = Template {
+        id: Uuid::from_u128(1),
+        name: "Close as solved".into(),
+        language: "en".into(),
+        body: "Hello {{customer.name}}, ticket {{ticket.key}} is solved.".into(),
+        categories: vec![],
+        changes: MacroChanges {
+            status: Some(Status::Resolved),
+            priority: None,
+            add_tags: vec!["solved".into()],
+        },
+        active: true,
+    };
+    assert!(run(
+        &OrgSettings::defaults(),
+        &Mutation::PutTemplate(template.clone()),
+        Some(Role::Admin)
+    )
+    .is_ok());
+    let unknown = Template {
+        body: "Hi {{customer.password}}".into(),
+        ..template.clone()
+    };
+    let refused = check_template(&unknown).unwrap_err();
+    assert!(
+        refused.to_string().contains("customer.password"),
+        "{refused}"
+    );
+    let unclosed = Template {
+        body: "Hi {{customer.name".into(),
+        ..template.clone()
+    };
+    assert!(check_template(&unclosed).is_err());
+    let klingon = Template {
+        language: "tlh".into(),
+        ..template
+    };
+    assert!(check_template(&klingon).is_err());
+}
+
+#[test]
+fn settings_documents_round_trip_on_the_wire() {
+    for kind in SettingsKind::ALL {
+        let doc = OrgSettings::defaults().get(*kind).clone();
+        let json = serde_json::to_string(&doc).unwrap();
+        assert!(
+            json.contains(&format!("\"kind\":\"{}\"", kind.as_str())),
+            "{json}"
+        );
+        let back: VersionedSettings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, doc);
+        let check = |d: &SettingsDoc| {
+            check_settings(
+                d,
+                &AdminFacts {
+                    settings: &OrgSettings::defaults(),
+                    departments: &[
+                        Department {
+                            code: "support".into(),
+                            name: "S".into(),
+                            active: true,
+                        },
+                        Department {
+                            code: "finance".into(),
+                            name: "F".into(),
+                            active: true,
+                        },
+                        Department {
+                            code: "tech".into(),
+                            name: "T".into(),
+                            active: true,
+                        },
+                        Department {
+                            code: "risk".into(),
+                            name: "R".into(),
+                            active: true,
+                        },
+                    ],
+                    templates: &[],
+                },
+            )
+        };
+        assert_eq!(check(&back.settings), Ok(()), "{kind:?} defaults validate");
+    }
+}
