@@ -767,6 +767,29 @@ pub fn apply(
                 b.event(TicketEvent::SubjectChanged);
             }
         }
+        Mutation::SetRequester { requester, .. } => {
+            requester.validate().map_err(field_rejection)?;
+            let from = &b.ticket.requester;
+            let fields: Vec<String> = [
+                ("name", from.name != requester.name),
+                ("contact", from.contact != requester.contact),
+                ("account_id", from.account_id != requester.account_id),
+                ("tier", from.tier != requester.tier),
+            ]
+            .iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(field, _)| (*field).to_owned())
+            .collect();
+            if !fields.is_empty() {
+                let tier_from = from.tier;
+                b.ticket.requester = requester.clone();
+                b.event(TicketEvent::RequesterChanged {
+                    fields,
+                    tier_from,
+                    tier_to: requester.tier,
+                });
+            }
+        }
         Mutation::SetDescription { description, .. } => {
             check_text("description", description, true)?;
             if b.ticket.description != *description {
@@ -918,6 +941,58 @@ mod tests {
 
     fn run(t: &Ticket, m: Mutation, n: u64) -> Result<Applied, Rejection> {
         apply(Some(t), &m, &ctx(n))
+    }
+
+    #[test]
+    fn a_corrected_requester_names_the_changed_fields_but_not_their_text() {
+        let t = new_ticket();
+        let requester = Requester {
+            name: "王小明".into(),
+            tier: CustomerTier::Standard,
+            ..t.requester.clone()
+        };
+        let m = Mutation::SetRequester {
+            ticket_id: t.id,
+            requester: requester.clone(),
+        };
+        let applied = run(&t, m, 2).unwrap();
+        assert_eq!(applied.ticket.requester, requester);
+        let [entry] = applied.entries.as_slice() else {
+            panic!("one event")
+        };
+        let EntryBody::Event {
+            event:
+                TicketEvent::RequesterChanged {
+                    fields,
+                    tier_from,
+                    tier_to,
+                },
+        } = &entry.body
+        else {
+            panic!("a requester event")
+        };
+        assert_eq!(fields, &["name", "tier"]);
+        assert_eq!(
+            (*tier_from, *tier_to),
+            (CustomerTier::Vip, CustomerTier::Standard)
+        );
+        assert!(!serde_json::to_string(&entry.body)
+            .unwrap()
+            .contains("王小明"));
+
+        let same = Mutation::SetRequester {
+            ticket_id: t.id,
+            requester: t.requester.clone(),
+        };
+        assert!(run(&t, same, 3).unwrap().entries.is_empty());
+        let bad = Mutation::SetRequester {
+            ticket_id: t.id,
+            requester: Requester {
+                contact: "a\r\nBcc: x@example.com".into(),
+                ..t.requester.clone()
+            },
+        };
+        assert!(matches!(run(&t, bad, 4), Err(Rejection::Invalid { .. })));
     }
 
     #[test]

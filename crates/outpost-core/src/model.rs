@@ -386,6 +386,13 @@ pub enum TicketEvent {
     },
     SubjectChanged,
     DescriptionChanged,
+    /// The requester was corrected. Which fields changed, and the tier before and after; the
+    /// customer's name and contact stay out of events (and so out of the audit chain).
+    RequesterChanged {
+        fields: Vec<String>,
+        tier_from: CustomerTier,
+        tier_to: CustomerTier,
+    },
     Linked {
         link: TicketLink,
     },

@@ -156,6 +156,12 @@ pub enum Mutation {
         ticket_id: TicketId,
         subject: String,
     },
+    /// Corrects who asked: name, contact, account id or tier (a typo, a merged identity).
+    #[serde(rename = "ticket.set_requester")]
+    SetRequester {
+        ticket_id: TicketId,
+        requester: Requester,
+    },
     #[serde(rename = "ticket.set_description")]
     SetDescription {
         ticket_id: TicketId,
@@ -263,6 +269,7 @@ impl Mutation {
             Mutation::AddTag { .. } => "ticket.add_tag",
             Mutation::RemoveTag { .. } => "ticket.remove_tag",
             Mutation::SetSubject { .. } => "ticket.set_subject",
+            Mutation::SetRequester { .. } => "ticket.set_requester",
             Mutation::SetDescription { .. } => "ticket.set_description",
             Mutation::Link { .. } => "ticket.link",
             Mutation::AddReply { .. } => "entry.add_reply",
@@ -332,6 +339,7 @@ impl Mutation {
             | Mutation::AddTag { ticket_id, .. }
             | Mutation::RemoveTag { ticket_id, .. }
             | Mutation::SetSubject { ticket_id, .. }
+            | Mutation::SetRequester { ticket_id, .. }
             | Mutation::SetDescription { ticket_id, .. }
             | Mutation::Link { ticket_id, .. }
             | Mutation::AddReply { ticket_id, .. }
