@@ -438,6 +438,8 @@ pub enum ChangeKind {
     Department(Department),
     User(User),
     Template(Template),
+    /// One of the organisation's settings documents, at its new version.
+    Settings(crate::settings::VersionedSettings),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -509,6 +509,46 @@ impl AuditEntry {
         )
     }
 
+    /// `settings.set`, `department.put`, `template.put` (`action`): `actor` changed the
+    /// organisation's settings, a department or a template. `target` names what changed (the
+    /// settings kind, the department code or the template id); the detail carries the whole
+    /// document before (`null` when new) and after, and the event's before/after digests are
+    /// their SHA-256. Settings hold no customer text.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
+    pub(crate) fn admin_changed(
+        actor: &str,
+        device: Option<Uuid>,
+        address: Option<&str>,
+        action: &'static str,
+        mutation_id: Option<u64>,
+        target: serde_json::Value,
+        before: Option<&serde_json::Value>,
+        after: &serde_json::Value,
+    ) -> anyhow::Result<AuditEntry> {
+        let digest = |value: &serde_json::Value| -> anyhow::Result<Hash32> {
+            Ok(Hash32::digest(&serde_json::to_vec(value)?))
+        };
+        Ok(AuditEntry {
+            actor: actor.to_owned(),
+            device: device.map(|d| d.to_string()),
+            address: address.map(str::to_owned),
+            action,
+            ticket_id: None,
+            before: before.map(digest).transpose()?,
+            after: Some(digest(after)?),
+            detail: serde_json::json!({
+                "mutation_id": mutation_id,
+                "target": target,
+                "before": before,
+                "after": after,
+            }),
+            department: None,
+        })
+    }
+
     /// Appends this event to the chain inside `tx`, stamped with the current time.
     pub async fn append(self, tx: &mut WriteTx) -> anyhow::Result<ChainedEvent> {
         let event = AuditEvent {

@@ -20,7 +20,6 @@
 use chrono::{DateTime, Utc};
 use outpost_core::apply::{apply, derived_uuid_v7, ApplyContext, Directory, Rejection};
 use outpost_core::model::{Entry, EntryBody, Role, Status, Ticket, TicketEvent, User};
-use outpost_core::rules::VerificationPolicy;
 use outpost_core::sync::{FieldConflict, Mutation, MutationEnvelope, MutationOutcome};
 use outpost_core::Lang;
 use uuid::Uuid;
@@ -33,11 +32,6 @@ use crate::writes::{
     write_ticket_row,
 };
 use crate::AppState;
-
-/// The verification policy the server enforces before risk actions.
-pub(crate) fn default_policy() -> VerificationPolicy {
-    VerificationPolicy::default()
-}
 
 /// Whether `user` may see (and so change) a ticket in `department` held by `assignee`.
 pub(crate) fn can_see(user: &User, department: Option<&str>, assignee: Option<Uuid>) -> bool {
@@ -92,7 +86,7 @@ pub(crate) enum Origin<'a> {
 
 impl Origin<'_> {
     /// The audit actor: the user's id, or the server source.
-    fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         match self {
             Origin::Device { user, .. } => user.id.to_string(),
             Origin::Server { actor, .. } => (*actor).to_owned(),
@@ -106,13 +100,13 @@ impl Origin<'_> {
         }
     }
 
-    fn address(&self) -> Option<&str> {
+    pub(crate) fn address(&self) -> Option<&str> {
         match self {
             Origin::Device { address, .. } | Origin::Server { address, .. } => *address,
         }
     }
 
-    fn user(&self) -> Option<&User> {
+    pub(crate) fn user(&self) -> Option<&User> {
         match self {
             Origin::Device { user, .. } => Some(user),
             Origin::Server { .. } => None,
@@ -136,6 +130,7 @@ pub(crate) enum Decision {
     /// `ticket.view`: an audit event only, with the ticket's revision and department as the
     /// viewer saw them.
     View {
+        ticket_id: Uuid,
         revision: u64,
         department: Option<String>,
     },
@@ -144,16 +139,54 @@ pub(crate) enum Decision {
 /// Runs the permission checks and the domain rules; `Ok(Err(_))` is a refusal to report. Only
 /// reads, so a refusal has nothing to roll back; the one write is an accepted rating's claim on
 /// its resolution ([`claim_rating`]), which is the change's own row.
+///
+/// The organisation's settings (read in `tx`, so a settings change earlier in the same group
+/// counts) decide what the product defaults used to: the verification policy risk actions
+/// need, the categories still offered, and where a new ticket from the app without a
+/// department goes (the creator's first department, else the organisation's default), so a
+/// ticket is never created where no agent can see it.
 pub(crate) async fn decide(
-    state: &AppState,
     tx: &mut WriteTx,
     origin: Origin<'_>,
     envelope: &MutationEnvelope,
 ) -> anyhow::Result<Result<Decision, Rejection>> {
-    let ticket_id = envelope.mutation.ticket_id();
+    let Some(ticket_id) = envelope.mutation.ticket_id() else {
+        // Admin intents are `settings::apply`'s; the adapters route them there.
+        return Ok(Err(Rejection::Invalid {
+            field: "name".into(),
+            problem: format!(
+                "{} changes the organisation's settings, not a ticket",
+                envelope.mutation.name()
+            ),
+        }));
+    };
+    let settings = if needs_settings(&envelope.mutation) {
+        Some(crate::settings::load(&mut **tx).await?)
+    } else {
+        None
+    };
+    let placed;
+    let mutation = match (&envelope.mutation, &settings) {
+        (Mutation::CreateTicket(new), Some(settings)) if new.department.is_none() => {
+            let active: Vec<String> = crate::settings::departments(&mut **tx)
+                .await?
+                .into_iter()
+                .filter(|d| d.active)
+                .map(|d| d.code)
+                .collect();
+            let mut new = new.clone();
+            new.department = origin
+                .user()
+                .and_then(|u| u.departments.iter().find(|d| active.contains(d)).cloned())
+                .or_else(|| settings.profile().default_department.clone());
+            placed = Mutation::CreateTicket(new);
+            &placed
+        }
+        (m, _) => m,
+    };
     let before = load_ticket(tx, ticket_id).await?;
     if let Some(user) = origin.user() {
-        let visible = match (&before, &envelope.mutation) {
+        let visible = match (&before, mutation) {
             (Some(t), _) => can_see(user, t.department.as_deref(), t.assignee),
             (None, Mutation::CreateTicket(new)) => can_see(user, new.department.as_deref(), None),
             (None, _) => false,
@@ -162,19 +195,35 @@ pub(crate) async fn decide(
             // Indistinguishable from "does not exist", so ids of hidden tickets do not leak.
             return Ok(Err(Rejection::TicketNotFound));
         }
-        if matches!(envelope.mutation, Mutation::RedactEntry { .. }) && user.role == Role::Agent {
+        if matches!(mutation, Mutation::RedactEntry { .. }) && user.role == Role::Agent {
             return Ok(Err(Rejection::Forbidden(
                 "only supervisors and admins can redact entries".into(),
             )));
         }
     }
-    if let (Mutation::RecordView { .. }, Some(ticket)) = (&envelope.mutation, &before) {
+    if let Some(settings) = &settings {
+        let category = match mutation {
+            Mutation::CreateTicket(new) => Some(new.category),
+            Mutation::SetCategory { category, .. } => Some(*category),
+            _ => None,
+        };
+        if let Some(category) = category.filter(|c| !settings.catalogue().offers(*c)) {
+            return Ok(Err(Rejection::Invalid {
+                field: "category".into(),
+                problem: format!(
+                    "{category} is retired by the organisation; choose a category in use"
+                ),
+            }));
+        }
+    }
+    if let (Mutation::RecordView { .. }, Some(ticket)) = (mutation, &before) {
         return Ok(Ok(Decision::View {
+            ticket_id,
             revision: ticket.revision,
             department: ticket.department.clone(),
         }));
     }
-    if let Mutation::Link { link, .. } = &envelope.mutation {
+    if let Mutation::Link { link, .. } = mutation {
         // The linked ticket must exist and be one the actor may see; a hidden one reads as
         // missing, like everywhere else.
         let other = load_ticket(tx, link.other).await?;
@@ -191,11 +240,15 @@ pub(crate) async fn decide(
         }
     }
     let timeline = match before {
-        Some(_) if envelope.mutation.reads_timeline() => load_timeline(tx, ticket_id).await?,
+        Some(_) if mutation.reads_timeline() => load_timeline(tx, ticket_id).await?,
         _ => Vec::new(),
     };
     let holder = before.as_ref().and_then(|t| t.assignee);
-    let (users, departments) = directory_facts(tx, origin, &envelope.mutation, holder).await?;
+    let (users, departments) = directory_facts(tx, origin, mutation, holder).await?;
+    let policy = settings
+        .as_ref()
+        .map(|s| s.verification_policy().clone())
+        .unwrap_or_default();
     let directory = Directory {
         users: &users,
         departments: &departments,
@@ -206,15 +259,15 @@ pub(crate) async fn decide(
         mutation_id: envelope.mutation_id,
         client_time: envelope.client_time,
         now: crate::db::now(),
-        verification: &state.verification,
+        verification: &policy,
         timeline: &timeline,
         directory: Some(&directory),
     };
-    let applied = match apply(before.as_ref(), &envelope.mutation, &ctx) {
+    let applied = match apply(before.as_ref(), mutation, &ctx) {
         Ok(applied) => applied,
         Err(rejection) => return Ok(Err(rejection)),
     };
-    if let (Mutation::CustomerRating { score, .. }, Some(rated)) = (&envelope.mutation, &before) {
+    if let (Mutation::CustomerRating { score, .. }, Some(rated)) = (mutation, &before) {
         if !claim_rating(tx, rated, *score).await? {
             return Ok(Err(Rejection::Invalid {
                 field: "score".into(),
@@ -223,7 +276,7 @@ pub(crate) async fn decide(
         }
     }
     if let (Mutation::SetDescription { description, .. }, Some(current), Some(base)) =
-        (&envelope.mutation, &before, envelope.base_revision)
+        (mutation, &before, envelope.base_revision)
     {
         let changed_at = description_rev(tx, ticket_id).await?;
         if changed_at as u64 > base && current.description != *description {
@@ -269,6 +322,16 @@ pub(crate) async fn decide(
     }))))
 }
 
+/// Intents whose decision reads the organisation's settings: new tickets and category changes
+/// (the catalogue, the default department) and those that read the timeline (risk actions and
+/// their verification policy).
+fn needs_settings(mutation: &Mutation) -> bool {
+    matches!(
+        mutation,
+        Mutation::CreateTicket(_) | Mutation::SetCategory { .. }
+    ) || mutation.reads_timeline()
+}
+
 /// Why a second rating of one resolution is refused.
 pub(crate) const RATED_ALREADY: &str = "the ticket is rated already";
 
@@ -299,7 +362,8 @@ async fn claim_rating(tx: &mut WriteTx, ticket: &Ticket, score: u8) -> anyhow::R
 /// The directory facts `apply` checks the intent's references against: the acting user and
 /// the user and department the intent names (for a department move, the ticket's current
 /// `holder`, who keeps it only if they may hold it there), read in `tx`. Anything not found is
-/// left out, so `apply` reads it as missing.
+/// left out, so `apply` reads it as missing; so is a retired department, which no new ticket or
+/// move may use.
 async fn directory_facts(
     tx: &mut WriteTx,
     origin: Origin<'_>,
@@ -316,7 +380,7 @@ async fn directory_facts(
     };
     if let Some(id) = user_ref.filter(|id| users.iter().all(|u| u.id != *id)) {
         let row = sqlx::query(
-            "SELECT id, name, email, role, departments, skills, active FROM users WHERE id = $1",
+            "SELECT id, name, email, role, departments, skills, active, away FROM users WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
@@ -327,7 +391,7 @@ async fn directory_facts(
     }
     if let Some(code) = department_ref {
         let known: Option<String> =
-            sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
+            sqlx::query_scalar("SELECT code FROM departments WHERE code = $1 AND active = 1")
                 .bind(code)
                 .fetch_optional(&mut **tx)
                 .await?;
@@ -352,6 +416,7 @@ pub(crate) async fn commit(
 ) -> anyhow::Result<MutationOutcome> {
     let decided = match decision {
         Decision::View {
+            ticket_id,
             revision,
             department,
         } => {
@@ -359,7 +424,7 @@ pub(crate) async fn commit(
                 &origin.actor(),
                 origin.device_id(),
                 origin.address(),
-                envelope.mutation.ticket_id(),
+                ticket_id,
                 department.as_deref(),
                 envelope.mutation_id,
                 revision,
@@ -461,7 +526,7 @@ pub(crate) async fn apply_for(
         base_revision: None,
         mutation,
     };
-    Ok(match decide(state, tx, origin, &envelope).await? {
+    Ok(match decide(tx, origin, &envelope).await? {
         Ok(decision) => Ok(commit(state, tx, origin, &envelope, decision).await?),
         Err(rejection) => Err(rejection),
     })

@@ -237,6 +237,14 @@ CREATE TABLE csat_ratings (
     PRIMARY KEY (ticket_id, resolved_at)
 );
 "),
+    // 12: the organisation's settings documents (`settings.rs`), one row per kind (an absent row
+    // is the product default at version 0), pulled by every client like departments; a
+    // department can be retired (kept, readable, no longer offered).
+    shared(r"
+CREATE TABLE settings (kind TEXT PRIMARY KEY, version BIGINT NOT NULL, doc TEXT NOT NULL, updated_by TEXT, updated_at BIGINT, seq BIGINT NOT NULL);
+CREATE INDEX settings_seq ON settings(seq);
+ALTER TABLE departments ADD COLUMN active BIGINT NOT NULL DEFAULT 1;
+"),
 ];
 
 impl Db {

@@ -26,6 +26,7 @@ pub(crate) mod outbound;
 mod pages;
 pub mod routes;
 pub mod secrets;
+pub mod settings;
 pub mod sla_monitor;
 pub(crate) mod sync;
 pub mod templates;
@@ -41,7 +42,6 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::Router;
-use outpost_core::rules::VerificationPolicy;
 use tokio::sync::watch;
 
 use crate::auth::{RateLimiter, Tokens};
@@ -56,7 +56,6 @@ pub struct Inner {
     pub config: Config,
     pub tokens: Tokens,
     pub limiter: RateLimiter,
-    pub verification: VerificationPolicy,
     pub streams: events::StreamCounts,
     /// Bumped after every committed change; SSE streams and tests wait on it.
     pub changed: watch::Sender<u64>,
@@ -108,7 +107,6 @@ impl AppState {
                 config,
                 tokens,
                 limiter: RateLimiter::default(),
-                verification: change::default_policy(),
                 streams: events::StreamCounts::default(),
                 changed: watch::channel(0).0,
                 sessions_ended: watch::channel(0).0,

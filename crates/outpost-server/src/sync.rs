@@ -112,7 +112,7 @@ async fn apply_jobs(
     // Everything the group reads, in two queries: the tickets it touches and its devices.
     let tickets: Vec<Uuid> = jobs
         .iter()
-        .flat_map(|j| j.mutations.iter().map(|m| m.mutation.ticket_id()))
+        .flat_map(|j| j.mutations.iter().filter_map(|m| m.mutation.ticket_id()))
         .collect();
     crate::writes::prefetch_tickets(&mut tx, &tickets).await?;
     let mut devices = load_devices(&mut tx, jobs).await?;
@@ -255,16 +255,29 @@ async fn apply_push(
                 device_id: job.device_id,
                 address: job.address.as_deref(),
             };
-            match decide(state, tx, origin, envelope).await? {
-                Ok(decision) => {
-                    *applied_any |= matches!(decision, Decision::Change(_));
-                    commit(state, tx, origin, envelope, decision).await?
+            let decided = if envelope.mutation.is_admin() {
+                // Settings, departments and templates: `settings::apply` decides and writes.
+                crate::settings::apply(tx, origin, Some(envelope.mutation_id), &envelope.mutation)
+                    .await?
+                    .map(|applied| {
+                        *applied_any = true;
+                        MutationOutcome::Applied {
+                            revision: crate::settings::revision(&applied),
+                        }
+                    })
+            } else {
+                match decide(tx, origin, envelope).await? {
+                    Ok(decision) => {
+                        *applied_any |= matches!(decision, Decision::Change(_));
+                        Ok(commit(state, tx, origin, envelope, decision).await?)
+                    }
+                    Err(rejection) => Err(rejection),
                 }
-                Err(rejection) => MutationOutcome::Rejected {
-                    code: rejection.code(),
-                    reason: rejection.to_string(),
-                },
-            }
+            };
+            decided.unwrap_or_else(|rejection| MutationOutcome::Rejected {
+                code: rejection.code(),
+                reason: rejection.to_string(),
+            })
         };
         results.push(MutationResult {
             mutation_id: envelope.mutation_id,
@@ -468,17 +481,25 @@ pub async fn pull(
                 .push((seq, WireKind::typed(&ChangeKind::Revoke { ticket_id })?));
         }
     }
-    let sql = "SELECT seq, code, name FROM departments WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    let sql = "SELECT seq, code, name, active FROM departments WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
     for (seq, row) in
         page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
     {
         let department = ChangeKind::Department(Department {
             code: row.try_get("code").map_err(anyhow::Error::from)?,
             name: row.try_get("name").map_err(anyhow::Error::from)?,
+            active: row.try_get::<i64, _>("active").map_err(anyhow::Error::from)? != 0,
         });
         page.candidates.push((seq, WireKind::typed(&department)?));
     }
-    let sql = "SELECT seq, id, name, email, role, departments, skills, active FROM users
+    let sql = "SELECT seq, kind, version, doc, updated_by, updated_at FROM settings WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    for (seq, row) in
+        page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
+    {
+        let settings = ChangeKind::Settings(crate::settings::decode(&row)?);
+        page.candidates.push((seq, WireKind::typed(&settings)?));
+    }
+    let sql = "SELECT seq, id, name, email, role, departments, skills, active, away FROM users
                WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
     for (seq, row) in
         page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?

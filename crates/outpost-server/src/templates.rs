@@ -1,68 +1,17 @@
-//! Reply templates: written by an admin (the demo loads a set in English and Chinese), sent to
-//! every client in pull pages like departments and users. A template's body holds
+//! Reply templates: written by an admin (`template.put`, see `crate::settings`; the demo loads a
+//! set in English and Chinese), sent to every client in pull pages like departments and users. A template's body holds
 //! `{{customer.name}}`-style placeholders that the desktop fills in the ticket's language.
 
 use outpost_core::model::Template;
+use outpost_core::sync::Mutation;
 
-use crate::db::{next, WriteTx};
+use crate::db::WriteTx;
 
-/// Placeholders the desktop fills; a body with any other `{{…}}` is refused.
-pub const PLACEHOLDERS: &[&str] = &[
-    "customer.name",
-    "ticket.key",
-    "ticket.subject",
-    "agent.name",
-];
-
-/// Longest template body, in characters.
-pub const MAX_BODY_CHARS: usize = 10_000;
-
-fn check(template: &Template) -> anyhow::Result<()> {
-    if template.name.trim().is_empty() || template.name.chars().count() > 200 {
-        anyhow::bail!("a template needs a name of 1–200 characters");
-    }
-    if !matches!(template.language.as_str(), "en" | "zh-CN") {
-        anyhow::bail!(
-            "template language {:?} is not one Outpost ships (en, zh-CN)",
-            template.language
-        );
-    }
-    if template.body.trim().is_empty() || template.body.chars().count() > MAX_BODY_CHARS {
-        anyhow::bail!("a template body needs 1–{MAX_BODY_CHARS} characters");
-    }
-    let mut rest = template.body.as_str();
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| anyhow::anyhow!("an unclosed {{{{ in the template body"))?;
-        let name = after[..end].trim();
-        if !PLACEHOLDERS.contains(&name) {
-            anyhow::bail!(
-                "unknown placeholder {{{{{name}}}}}; known: {}",
-                PLACEHOLDERS.join(", ")
-            );
-        }
-        rest = &after[end + 2..];
-    }
-    Ok(())
-}
-
-/// Adds or replaces a template (by id); clients receive it with their next pull.
+/// Adds or replaces a template (by id) as the server (`actor` `system`): checked and audited
+/// like an admin's `template.put` (`crate::settings`); clients receive it with their next pull.
 pub async fn put(tx: &mut WriteTx, template: &Template) -> anyhow::Result<()> {
-    check(template)?;
-    let seq = next(tx, "change_seq").await?;
-    sqlx::query(
-        "INSERT INTO templates (id, name, language, doc, seq) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET name = $2, language = $3, doc = $4, seq = $5",
-    )
-    .bind(template.id.to_string())
-    .bind(&template.name)
-    .bind(&template.language)
-    .bind(serde_json::to_string(template)?)
-    .bind(seq)
-    .execute(&mut **tx)
-    .await?;
+    crate::settings::apply_as_server(tx, "system", &Mutation::PutTemplate(template.clone()))
+        .await?;
     Ok(())
 }
 
@@ -76,6 +25,8 @@ pub fn demo() -> Vec<Template> {
             language: language.into(),
             body: body.into(),
             categories,
+            changes: Default::default(),
+            active: true,
         };
     vec![
         make(1, "Acknowledge", "en", "Hello {{customer.name}},\n\nThank you for contacting us about \"{{ticket.subject}}\" ({{ticket.key}}). We are looking into it and will update you shortly.\n\nBest regards,\n{{agent.name}}", Vec::new()),
@@ -92,20 +43,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_templates_pass_the_checks_and_bad_ones_are_refused() {
+    fn demo_templates_pass_the_core_checks() {
         for template in demo() {
-            check(&template).unwrap_or_else(|e| panic!("{}: {e}", template.name));
+            outpost_core::settings::check_template(&template)
+                .unwrap_or_else(|e| panic!("{}: {e}", template.name));
         }
-        let mut bad = demo().remove(0);
-        bad.body = "Hi {{customer.password}}".into();
-        assert!(check(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains("unknown placeholder"));
-        bad.body = "Hi {{customer.name".into();
-        assert!(check(&bad).unwrap_err().to_string().contains("unclosed"));
-        bad.body = "fine".into();
-        bad.language = "fr".into();
-        assert!(check(&bad).is_err());
     }
 }

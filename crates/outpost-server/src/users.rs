@@ -15,6 +15,7 @@ pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
         departments: serde_json::from_str(&row.try_get::<String, _>("departments")?)?,
         skills: serde_json::from_str(&row.try_get::<String, _>("skills")?)?,
         active: row.try_get::<i64, _>("active")? != 0,
+        away: false,
     })
 }
 
@@ -108,6 +109,7 @@ pub async fn create(tx: &mut WriteTx, new: NewUser<'_>) -> anyhow::Result<User> 
         departments: new.departments.to_vec(),
         skills: new.skills.to_vec(),
         active: true,
+        away: false,
     };
     let seq = next(tx, "change_seq").await?;
     sqlx::query(
