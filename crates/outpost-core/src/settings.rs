@@ -225,6 +225,7 @@ pub struct VersionedSettings {
 
 /// Every settings document of an organisation: what a cache or the server works with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrgSettings {
     pub organisation: VersionedSettings,
     pub sla: VersionedSettings,
@@ -549,7 +550,7 @@ fn check_logo(logo: &str) -> Result<(), Rejection> {
     let alphabet_ok = bytes
         .iter()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    if !alphabet_ok || bytes.len() % 4 != 0 {
+    if !alphabet_ok || !bytes.len().is_multiple_of(4) {
         return Err(invalid("form.logo_png_base64", "is not base64"));
     }
     if bytes.len() / 4 * 3 > MAX_LOGO_BYTES + 2 {

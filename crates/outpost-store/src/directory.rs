@@ -1,7 +1,9 @@
-//! Who and what the desk can pick from: users, departments and reply templates, as the server
-//! last sent them (pull pages carry them; nothing here is edited locally).
+//! Who and what the desk can pick from: users (as the server last sent them), and departments and
+//! reply templates as this device sees them (server truth with an admin's queued edits,
+//! `admin.rs`).
 
-use outpost_core::model::{Department, Template, User};
+use outpost_core::model::{Department, Template, User, UserId};
+use rusqlite::OptionalExtension;
 use serde::de::DeserializeOwned;
 
 use crate::{corrupt, Result, Store};
@@ -12,8 +14,9 @@ use crate::{corrupt, Result, Store};
 pub struct Directory {
     /// Active users first, then by name.
     pub users: Vec<User>,
-    /// Department codes, sorted.
-    pub departments: Vec<String>,
+    /// Every department by code, retired ones included (`active` says which are offered), so
+    /// older tickets still show their department's name.
+    pub departments: Vec<Department>,
 }
 
 impl Store {
@@ -28,19 +31,41 @@ impl Store {
     pub fn directory(&self) -> Result<Directory> {
         let mut users: Vec<User> = self.docs("SELECT doc FROM users")?;
         users.sort_by(|a, b| (!a.active, &a.name).cmp(&(!b.active, &b.name)));
-        let departments: Vec<Department> = self.docs("SELECT doc FROM departments")?;
-        let mut departments: Vec<String> = departments.into_iter().map(|d| d.code).collect();
-        // Departments named only by users (an older server sends no department list).
-        departments.extend(users.iter().flat_map(|u| u.departments.iter().cloned()));
-        departments.sort();
-        departments.dedup();
+        let mut departments = self.admin.departments.clone();
+        // Departments named only by users (an older server sends no department list) show
+        // their code as their name.
+        for code in users.iter().flat_map(|u| u.departments.iter()) {
+            if !departments.iter().any(|d| &d.code == code) {
+                departments.push(Department {
+                    code: code.clone(),
+                    name: code.clone(),
+                    active: true,
+                });
+            }
+        }
+        departments.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(Directory { users, departments })
     }
 
-    /// Reply templates, by language then name.
+    /// A user as the server last sent them.
+    pub fn user(&self, id: UserId) -> Result<Option<User>> {
+        let doc: Option<String> = self
+            .conn
+            .prepare_cached("SELECT doc FROM users WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        doc.map(|d| serde_json::from_str(&d).map_err(corrupt))
+            .transpose()
+    }
+
+    /// Reply templates and macros in use, by language then name.
     pub fn templates(&self) -> Result<Vec<Template>> {
-        let mut templates: Vec<Template> = self.docs("SELECT doc FROM templates")?;
-        templates.sort_by(|a, b| (&a.language, &a.name).cmp(&(&b.language, &b.name)));
-        Ok(templates)
+        Ok(self
+            .admin
+            .templates
+            .iter()
+            .filter(|t| t.active)
+            .cloned()
+            .collect())
     }
 }

@@ -14,6 +14,7 @@
 //! - The cache's files are private to the user (0600 on Unix), including those an older
 //!   Outpost created readable by others.
 
+mod admin;
 mod bulk;
 mod columns;
 mod directory;
@@ -30,10 +31,10 @@ mod tickets;
 
 use std::path::{Path, PathBuf};
 
-use outpost_core::rules::VerificationPolicy;
 use outpost_core::sla::SlaSettings;
 use rusqlite::{Connection, OpenFlags};
 
+pub use admin::{CalendarEffect, OrgSettingsView};
 pub use directory::Directory;
 pub use key::DbKey;
 pub use local::{Actor, LocalChange, OutboxItem};
@@ -113,8 +114,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The open cache. Not `Sync`: the client owns one per profile behind its own lock.
 pub struct Store {
     conn: Connection,
-    sla: SlaSettings,
-    verification: VerificationPolicy,
+    /// The organisation's settings as this device sees them (`admin.rs`): what deadlines and
+    /// the verification gate are computed with.
+    admin: OrgSettingsView,
 }
 
 impl Store {
@@ -217,12 +219,8 @@ impl Store {
         bulk::size_cache(&conn)?;
         // A bulk load interrupted by a restart resumes with its journal.
         bulk::set_journal(&conn, bulk::active(&conn)?)?;
-        let sla = schema::load_sla_settings(&conn)?;
-        let mut store = Store {
-            conn,
-            sla,
-            verification: VerificationPolicy::default(),
-        };
+        let (admin, _) = admin::compute_view(&conn)?;
+        let mut store = Store { conn, admin };
         if (1..4).contains(&version) {
             // Schema 4 added report facts: the rows a cache already held get theirs once, here.
             store.backfill_facts(chrono::DateTime::from(std::time::SystemTime::now()))?;
@@ -232,7 +230,7 @@ impl Store {
 
     /// The SLA policies and calendar the cache computes deadlines with.
     pub fn sla_settings(&self) -> &SlaSettings {
-        &self.sla
+        self.admin.settings.sla_settings()
     }
 
     /// Checkpoints the WAL into the main file (used before measuring or copying the file).

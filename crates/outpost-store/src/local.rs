@@ -50,7 +50,7 @@ fn digest_ticket(ticket: &Ticket) -> Result<Hash32> {
     Ok(Hash32::digest(&json))
 }
 
-fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
+pub(crate) fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
     let last: Option<String> = tx
         .query_row(
             "SELECT value FROM sync_state WHERE key = 'last_local_mutation_id'",
@@ -94,7 +94,7 @@ fn hash32(bytes: &[u8]) -> Result<Hash32> {
         .map_err(|_| corrupt("hash is not 32 bytes"))
 }
 
-fn append_audit(tx: &Transaction<'_>, event: AuditEvent) -> Result<ChainedEvent> {
+pub(crate) fn append_audit(tx: &Transaction<'_>, event: AuditEvent) -> Result<ChainedEvent> {
     let chained = chain_head(tx)?.append(event);
     let e = &chained.event;
     tx.prepare_cached(
@@ -163,7 +163,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<LocalChange> {
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
+        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
         tx.commit()?;
         Ok(change)
     }
@@ -195,7 +195,7 @@ impl Store {
             sha256: sha256.clone(),
         };
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
+        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
         tx.execute(
             "INSERT INTO attachments (id, ticket_id, entry_id, filename, mime, size, sha256, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -323,7 +323,16 @@ pub(crate) fn apply_in(
     mutation: Mutation,
     now: DateTime<Utc>,
 ) -> Result<LocalChange> {
-    let ticket_id = mutation.ticket_id();
+    let Some(ticket_id) = mutation.ticket_id() else {
+        return Err(outpost_core::apply::Rejection::Invalid {
+            field: "name".into(),
+            problem: format!(
+                "{} changes the organisation's settings; make it from the admin screens",
+                mutation.name()
+            ),
+        }
+        .into());
+    };
     let current = load_ticket(tx, ticket_id)?;
     let mutation_id = next_mutation_id(tx)?;
     // Only risk actions and redactions read the timeline.

@@ -1,16 +1,14 @@
 //! Server truth arriving in the cache outside the pull protocol: snapshot imports (demo data,
-//! tests, benchmarks) and SLA settings. Pull pages, confirmations and the rebase of queued
-//! local mutations are in `sync.rs`.
+//! tests, benchmarks). Pull pages, confirmations and the rebase of queued local mutations are in
+//! `sync.rs`; settings arrive in pull pages like everything else (`admin.rs`).
 //!
 //! These writes bypass the outbox and the local audit chain: they are not the agent's changes.
 
 use chrono::{DateTime, Utc};
 use outpost_core::model::{Entry, Ticket};
-use outpost_core::sla::SlaSettings;
 use outpost_core::sync::{Change, ChangeKind};
-use rusqlite::params;
 
-use crate::{bulk, corrupt, Result, Store};
+use crate::{bulk, Result, Store};
 
 impl Store {
     /// Loads tickets with their timelines (an initial sync, demo or test data) in transactions
@@ -46,35 +44,5 @@ impl Store {
             first = false;
         }
         Ok(count)
-    }
-
-    /// Replaces the SLA settings and recomputes every ticket's deadline columns.
-    pub fn set_sla_settings(&mut self, settings: SlaSettings, now: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO sla_settings (id, doc) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET doc = ?1",
-            [serde_json::to_string(&settings).map_err(corrupt)?],
-        )?;
-        let docs: Vec<(i64, String)> = tx
-            .prepare("SELECT rowid, doc FROM ticket_docs")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut update = tx.prepare(
-            "UPDATE tickets SET sla_due_at = ?2, sla_warn_at = ?3, revisit_due_at = ?4
-             WHERE rowid = ?1",
-        )?;
-        for (rowid, doc) in docs {
-            let ticket = serde_json::from_str(&doc).map_err(corrupt)?;
-            let report = settings.evaluate(&ticket, now);
-            let (due, warn) = crate::tickets::deadlines_of(&report, &ticket);
-            let revisit = crate::tickets::revisit_due(&report);
-            update.execute(params![rowid, due, warn, revisit])?;
-            // Clock outcomes follow the policies: the report facts are rewritten too.
-            crate::tickets::write_facts(&tx, rowid, &ticket, &report)?;
-        }
-        drop(update);
-        tx.commit()?;
-        self.sla = settings;
-        Ok(())
     }
 }

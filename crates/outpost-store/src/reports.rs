@@ -722,7 +722,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         for (rowid, doc) in &missing {
             let ticket: Ticket = serde_json::from_str(doc).map_err(crate::corrupt)?;
-            let report: SlaReport = self.sla.evaluate(&ticket, now);
+            let report: SlaReport = self.admin.settings.sla_settings().evaluate(&ticket, now);
             crate::tickets::write_facts(&tx, *rowid, &ticket, &report)?;
             let revisit = crate::tickets::revisit_due(&report);
             tx.execute(

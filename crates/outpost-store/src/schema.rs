@@ -3,13 +3,12 @@
 //! Each migration runs in its own transaction together with the version bump, so a crash between
 //! two migrations leaves a consistent, resumable database.
 
-use outpost_core::sla::SlaSettings;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
-use crate::{corrupt, Result};
+use crate::Result;
 
 /// Schema version this build writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
@@ -246,6 +245,57 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN revisit_due_at INTEGER;
     CREATE INDEX tickets_revisit ON tickets(revisit_due_at, rowid) WHERE revisit_due_at IS NOT NULL;
     "#,
+    // 5: the organisation's settings (admin.rs).
+    r"
+    -- Server truth of each settings document (`VersionedSettings` as JSON); an absent kind is
+    -- the product default at version 0. `departments` and `templates` hold server truth too:
+    -- queued admin edits are laid over all three when the view is computed.
+    CREATE TABLE settings (
+        kind         TEXT PRIMARY KEY,
+        version      INTEGER NOT NULL,
+        doc          TEXT NOT NULL
+    );
+    INSERT INTO settings (kind, version, doc)
+        SELECT 'sla', 0, json_object('version', 0, 'updated_by', NULL, 'updated_at', NULL,
+            'settings', json_object('kind', 'sla', 'doc', json(doc)))
+        FROM sla_settings;
+    DROP TABLE sla_settings;
+
+    -- Admin intents name no ticket: `ticket_id` becomes optional in the outbox and in the
+    -- records of refused changes.
+    CREATE TABLE outbox_v5 (
+        mutation_id        INTEGER PRIMARY KEY,
+        ticket_id          BLOB,
+        name               TEXT NOT NULL,
+        envelope           TEXT NOT NULL,
+        created_at         INTEGER NOT NULL,
+        actor              BLOB,
+        device             BLOB,
+        confirmed          INTEGER NOT NULL DEFAULT 0,
+        confirmed_revision INTEGER,
+        local_error        TEXT
+    );
+    INSERT INTO outbox_v5 SELECT mutation_id, ticket_id, name, envelope, created_at, actor,
+        device, confirmed, confirmed_revision, local_error FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v5 RENAME TO outbox;
+    CREATE INDEX outbox_ticket ON outbox(ticket_id);
+
+    CREATE TABLE conflicts_v5 (
+        id           INTEGER PRIMARY KEY,
+        mutation_id  INTEGER NOT NULL,
+        ticket_id    BLOB,
+        kind         TEXT NOT NULL CHECK (kind IN ('conflict', 'rejected')),
+        detail       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        dismissed    INTEGER NOT NULL DEFAULT 0,
+        reapplied_as INTEGER
+    );
+    INSERT INTO conflicts_v5 SELECT id, mutation_id, ticket_id, kind, detail, created_at,
+        dismissed, reapplied_as FROM conflicts;
+    DROP TABLE conflicts;
+    ALTER TABLE conflicts_v5 RENAME TO conflicts;
+    ",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -257,17 +307,4 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
-}
-
-/// The cached SLA settings, or the product defaults until the server sends its own.
-pub fn load_sla_settings(conn: &Connection) -> Result<SlaSettings> {
-    let doc: Option<String> = conn
-        .query_row("SELECT doc FROM sla_settings WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match doc {
-        Some(doc) => serde_json::from_str(&doc).map_err(corrupt),
-        None => Ok(SlaSettings::defaults()),
-    }
 }

@@ -46,7 +46,7 @@ use crate::tickets::{
     delete_local_entries, drop_row, insert_local_entry, load_entries, purge, reindex, ticket_rowid,
     upsert_entry, upsert_ticket, UNREFERENCED_ATTACHMENT,
 };
-use crate::{bulk, corrupt, state, Result, Store, StoreError};
+use crate::{admin, bulk, corrupt, state, Result, Store, StoreError};
 
 /// What applying pull pages did, for the sync engine and the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -67,6 +67,8 @@ pub struct PullApplied {
     pub blocked: Vec<u64>,
     /// The initial sync finished: secondary indexes and the search index were built.
     pub bootstrap_finished: bool,
+    /// Users, departments, templates or settings changed (pickers and names reload).
+    pub reference: bool,
 }
 
 /// What recording push results did.
@@ -82,6 +84,9 @@ pub struct PushRecorded {
     pub retry: Vec<u64>,
     /// Tickets whose row changed (rolled back).
     pub changed: Vec<TicketId>,
+    /// The organisation's settings, departments or templates as this device sees them changed
+    /// (a refused admin edit was rolled back).
+    pub reference: bool,
 }
 
 /// A field where the server kept another value than the one this device set.
@@ -107,7 +112,9 @@ pub struct ConflictRecord {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProblem {
     pub id: i64,
-    pub ticket_id: TicketId,
+    /// The ticket the change was for; `None` for an admin change (settings, departments,
+    /// templates).
+    pub ticket_id: Option<TicketId>,
     pub mutation_id: u64,
     pub mutation: Mutation,
     /// When the agent made the change.
@@ -152,7 +159,8 @@ fn time(ms: i64) -> Result<DateTime<Utc>> {
 
 /// Tickets that have outbox rows (confirmed or not).
 fn outbox_tickets(conn: &Connection) -> Result<HashSet<TicketId>> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT ticket_id FROM outbox")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT ticket_id FROM outbox WHERE ticket_id IS NOT NULL")?;
     let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
     rows.map(|id| uuid(&id?)).collect()
 }
@@ -166,6 +174,8 @@ struct Touched {
     reindex: BTreeSet<i64>,
     changed: BTreeSet<TicketId>,
     revoked: Vec<TicketId>,
+    /// Users, departments, templates or settings were written.
+    reference: bool,
 }
 
 /// Writes server changes. Tickets with queued mutations get their truth copy replaced and are
@@ -219,6 +229,7 @@ fn write_changes(
                 touched.revoked.push(*ticket_id);
             }
             ChangeKind::Department(d) => {
+                touched.reference = true;
                 tx.prepare_cached(
                     "INSERT INTO departments (code, doc) VALUES (?1, ?2)
                      ON CONFLICT(code) DO UPDATE SET doc = ?2",
@@ -226,12 +237,14 @@ fn write_changes(
                 .execute(params![d.code, serde_json::to_string(d).map_err(corrupt)?])?;
             }
             ChangeKind::User(u) => {
+                touched.reference = true;
                 tx.prepare_cached(
                     "INSERT INTO users (id, doc) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET doc = ?2",
                 )?
                 .execute(params![u.id.as_bytes(), serde_json::to_string(u).map_err(corrupt)?])?;
             }
             ChangeKind::Template(t) => {
+                touched.reference = true;
                 tx.prepare_cached(
                     "INSERT INTO templates (id, language, doc) VALUES (?1, ?2, ?3)
                      ON CONFLICT(id) DO UPDATE SET language = ?2, doc = ?3",
@@ -241,6 +254,10 @@ fn write_changes(
                     t.language,
                     serde_json::to_string(t).map_err(corrupt)?
                 ])?;
+            }
+            ChangeKind::Settings(doc) => {
+                touched.reference = true;
+                admin::write_settings_truth(tx, doc)?;
             }
         }
     }
@@ -295,6 +312,7 @@ struct Batch {
     changed: BTreeSet<TicketId>,
     revoked: Vec<TicketId>,
     blocked: BTreeSet<u64>,
+    reference: bool,
 }
 
 /// A pull page's confirmation: `last_mutation_id`, and whether the page reached the head.
@@ -351,6 +369,7 @@ fn apply_changes(
         }
     }
     batch.revoked.extend(touched.revoked);
+    batch.reference |= touched.reference;
     Ok(confirmed)
 }
 
@@ -493,14 +512,15 @@ fn mark_confirmed_through(
     last: u64,
     touched: &mut BTreeSet<TicketId>,
 ) -> Result<u64> {
-    let ids: Vec<Vec<u8>> = tx
+    let ids: Vec<Option<Vec<u8>>> = tx
         .prepare_cached(
             "UPDATE outbox SET confirmed = 1 WHERE confirmed = 0 AND mutation_id <= ?1
              RETURNING ticket_id",
         )?
         .query_map([last as i64], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for id in &ids {
+    // Admin intents (no ticket) are laid over truth by the settled view (`admin.rs`).
+    for id in ids.iter().flatten() {
         touched.insert(uuid(id)?);
     }
     Ok(ids.len() as u64)
@@ -515,7 +535,7 @@ fn drop_settled(
     caught_up: Option<u64>,
     touched: &mut BTreeSet<TicketId>,
 ) -> Result<()> {
-    let ids: Vec<Vec<u8>> = tx
+    let ids: Vec<Option<Vec<u8>>> = tx
         .prepare_cached(
             "DELETE FROM outbox WHERE confirmed = 1 AND (
                  confirmed_revision <= (SELECT s.revision FROM server_tickets s WHERE s.id = outbox.ticket_id)
@@ -528,7 +548,7 @@ fn drop_settled(
             |r| r.get(0),
         )?
         .collect::<rusqlite::Result<_>>()?;
-    for id in &ids {
+    for id in ids.iter().flatten() {
         touched.insert(uuid(id)?);
     }
     Ok(())
@@ -548,6 +568,7 @@ fn reset_in(tx: &Transaction<'_>, rules: Rules<'_>, now: DateTime<Utc>) -> Resul
          DELETE FROM departments;
          DELETE FROM users;
          DELETE FROM templates;
+         DELETE FROM settings;
          DELETE FROM outbox WHERE confirmed = 1;
          DELETE FROM attachments WHERE {UNREFERENCED_ATTACHMENT};"
     ))?;
@@ -559,9 +580,10 @@ fn reset_in(tx: &Transaction<'_>, rules: Rules<'_>, now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
-fn read_conflict(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, i64, Vec<u8>, String, String, i64)> {
+/// A `conflicts` row: id, mutation id, ticket (none for an admin change), kind, detail, time.
+type ConflictRow = (i64, i64, Option<Vec<u8>>, String, String, i64);
+
+fn read_conflict(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -580,7 +602,9 @@ fn intended(kind: &str, detail: &str) -> Result<Mutation> {
         return Ok(detail.mutation.mutation);
     }
     let detail: ConflictDetail = serde_json::from_str(detail).map_err(corrupt)?;
-    let ticket_id = detail.mutation.mutation.ticket_id();
+    let Some(ticket_id) = detail.mutation.mutation.ticket_id() else {
+        return Ok(detail.mutation.mutation);
+    };
     let yours = detail.field.yours.clone();
     fn value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Option<T> {
         serde_json::from_value(v).ok()
@@ -650,8 +674,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PullApplied> {
         let rules = Rules {
-            sla: &self.sla,
-            verification: &self.verification,
+            sla: self.admin.settings.sla_settings(),
+            verification: self.admin.settings.verification_policy(),
         };
         bulk::set_journal(&self.conn, bulk::will_be_active(&self.conn)?)?;
         let tx = self.conn.transaction()?;
@@ -689,12 +713,16 @@ impl Store {
             }
         }
         out.cursor = cursor(&tx)?;
+        let (view, blocked) = admin::settle(&tx, &self.admin, now)?;
         tx.commit()?;
         if out.bootstrap_finished {
             bulk::set_journal(&self.conn, false)?;
         }
+        out.reference = batch.reference || out.reset || view != self.admin;
+        self.admin = view;
         out.changed = batch.changed.into_iter().collect();
         out.revoked = batch.revoked;
+        batch.blocked.extend(blocked);
         out.blocked = batch.blocked.into_iter().collect();
         Ok(out)
     }
@@ -715,8 +743,8 @@ impl Store {
         finish_bulk: bool,
     ) -> Result<()> {
         let rules = Rules {
-            sla: &self.sla,
-            verification: &self.verification,
+            sla: self.admin.settings.sla_settings(),
+            verification: self.admin.settings.verification_policy(),
         };
         if enter_bulk {
             bulk::set_journal(&self.conn, true)?;
@@ -730,7 +758,9 @@ impl Store {
         if finish_bulk {
             bulk::finish(&tx)?;
         }
+        let (view, _) = admin::settle(&tx, &self.admin, now)?;
         tx.commit()?;
+        self.admin = view;
         if finish_bulk {
             bulk::set_journal(&self.conn, false)?;
         }
@@ -742,8 +772,8 @@ impl Store {
     /// stays visible until server truth shows it (the next pull). Returns how many were marked.
     pub fn confirm_through(&mut self, last_mutation_id: u64, now: DateTime<Utc>) -> Result<u64> {
         let rules = Rules {
-            sla: &self.sla,
-            verification: &self.verification,
+            sla: self.admin.settings.sla_settings(),
+            verification: self.admin.settings.verification_policy(),
         };
         let tx = self.conn.transaction()?;
         let mut touched = BTreeSet::new();
@@ -753,7 +783,9 @@ impl Store {
         for id in touched {
             rebase(&tx, rules, id, now, index)?;
         }
+        let (view, _) = admin::settle(&tx, &self.admin, now)?;
         tx.commit()?;
+        self.admin = view;
         Ok(n)
     }
 
@@ -769,8 +801,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PushRecorded> {
         let rules = Rules {
-            sla: &self.sla,
-            verification: &self.verification,
+            sla: self.admin.settings.sla_settings(),
+            verification: self.admin.settings.verification_policy(),
         };
         let tx = self.conn.transaction()?;
         let mut out = PushRecorded::default();
@@ -779,7 +811,7 @@ impl Store {
         let mut touched = BTreeSet::new();
         let mut accepted = BTreeSet::new();
         for result in results {
-            let row: Option<(Vec<u8>, String, bool)> = tx
+            let row: Option<(Option<Vec<u8>>, String, bool)> = tx
                 .prepare_cached(
                     "SELECT ticket_id, envelope, confirmed FROM outbox WHERE mutation_id = ?1",
                 )?
@@ -790,7 +822,7 @@ impl Store {
             let Some((ticket, envelope, confirmed)) = row else {
                 continue;
             };
-            let ticket = uuid(&ticket)?;
+            let ticket = ticket.as_deref().map(uuid).transpose()?;
             let confirm = |revision: Option<u64>| -> Result<()> {
                 tx.prepare_cached(
                     "UPDATE outbox SET confirmed = 1, confirmed_revision = ?2 WHERE mutation_id = ?1",
@@ -833,7 +865,7 @@ impl Store {
                         )?
                         .execute(params![
                             result.mutation_id as i64,
-                            ticket.as_bytes(),
+                            ticket.as_ref().map(|t| t.as_bytes().to_vec()),
                             serde_json::to_string(&detail).map_err(corrupt)?,
                             millis(now)
                         ])?;
@@ -859,14 +891,15 @@ impl Store {
                     )?
                     .execute(params![
                         result.mutation_id as i64,
-                        ticket.as_bytes(),
+                        ticket.as_ref().map(|t| t.as_bytes().to_vec()),
                         serde_json::to_string(&detail).map_err(corrupt)?,
                         millis(now)
                     ])?;
                     tx.prepare_cached("DELETE FROM outbox WHERE mutation_id = ?1")?
                         .execute([result.mutation_id as i64])?;
                     out.rejected.push(result.mutation_id);
-                    touched.insert(ticket);
+                    // A refused admin edit leaves the view when it is settled below.
+                    touched.extend(ticket);
                     continue;
                 }
             }
@@ -875,7 +908,7 @@ impl Store {
             }
             // Accepted as made: the local view already shows it (truth + queued, confirmed
             // mutations included), so only the unsent count changes until its truth arrives.
-            accepted.insert(ticket);
+            accepted.extend(ticket);
         }
         for id in accepted.difference(&touched) {
             tx.prepare_cached(
@@ -891,7 +924,10 @@ impl Store {
         for id in &touched {
             rebase(&tx, rules, *id, now, index)?;
         }
+        let (view, _) = admin::settle(&tx, &self.admin, now)?;
         tx.commit()?;
+        out.reference = view != self.admin;
+        self.admin = view;
         touched.extend(accepted);
         out.changed = touched.into_iter().collect();
         Ok(out)
@@ -919,7 +955,7 @@ impl Store {
             let detail: ConflictDetail = serde_json::from_str(&detail).map_err(corrupt)?;
             Ok(ConflictRecord {
                 id,
-                ticket_id: uuid(&ticket)?,
+                ticket_id: uuid(ticket.as_deref().ok_or_else(|| corrupt("a conflict names no ticket"))?)?,
                 mutation_id: mutation_id as u64,
                 mutation: detail.mutation.mutation,
                 field: detail.field.field,
@@ -945,7 +981,7 @@ impl Store {
             let detail: ProblemDetail = serde_json::from_str(&detail).map_err(corrupt)?;
             Ok(SyncProblem {
                 id,
-                ticket_id: uuid(&ticket)?,
+                ticket_id: ticket.as_deref().map(uuid).transpose()?,
                 mutation_id: mutation_id as u64,
                 made_at: detail.mutation.client_time,
                 mutation: detail.mutation.mutation,
@@ -993,7 +1029,7 @@ impl Store {
             .optional()?;
         let (kind, detail) = row.ok_or(StoreError::RecordNotFound(id))?;
         let mutation = intended(&kind, &detail)?;
-        let change = apply_in(&tx, &self.sla, &self.verification, actor, mutation, now)?;
+        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
         tx.execute(
             "UPDATE conflicts SET dismissed = 1, reapplied_as = ?2 WHERE id = ?1",
             params![id, change.mutation_id as i64],
@@ -1008,12 +1044,14 @@ impl Store {
     /// rest back and the queued mutations are re-applied on top.
     pub fn reset_for_rebootstrap(&mut self, now: DateTime<Utc>) -> Result<()> {
         let rules = Rules {
-            sla: &self.sla,
-            verification: &self.verification,
+            sla: self.admin.settings.sla_settings(),
+            verification: self.admin.settings.verification_policy(),
         };
         let tx = self.conn.transaction()?;
         reset_in(&tx, rules, now)?;
+        let (view, _) = admin::settle(&tx, &self.admin, now)?;
         tx.commit()?;
+        self.admin = view;
         Ok(())
     }
 

@@ -276,6 +276,16 @@ pub(crate) fn revisit_due(report: &SlaReport) -> Option<i64> {
 }
 
 /// How a clock ended, for `ticket_facts`: 0 running, 1 met, 2 breached, 3 no such clock.
+/// The report facts' clock columns: outcome and due time of the first-response, periodic-update
+/// and resolution clocks, in that order.
+pub(crate) fn clock_facts(report: &SlaReport) -> [(i64, Option<i64>); 3] {
+    [
+        outcome(report, ClockKind::FirstResponse),
+        outcome(report, ClockKind::PeriodicUpdate),
+        outcome(report, ClockKind::Resolution),
+    ]
+}
+
 fn outcome(report: &SlaReport, kind: ClockKind) -> (i64, Option<i64>) {
     match report.clocks.iter().find(|c| c.kind == kind) {
         None => (3, None),
@@ -297,9 +307,7 @@ pub(crate) fn write_facts(
     ticket: &Ticket,
     report: &SlaReport,
 ) -> Result<()> {
-    let (fr_out, fr_due) = outcome(report, ClockKind::FirstResponse);
-    let (up_out, up_due) = outcome(report, ClockKind::PeriodicUpdate);
-    let (res_out, res_due) = outcome(report, ClockKind::Resolution);
+    let [(fr_out, fr_due), (up_out, up_due), (res_out, res_due)] = clock_facts(report);
     conn.prepare_cached(
         "INSERT INTO ticket_facts (rowid, created_at, department, assignee, priority, category,
              channel, account, open, first_response_at, resolved_at, csat,
@@ -536,8 +544,8 @@ impl Store {
             .prepare_cached("SELECT unsent FROM tickets WHERE rowid = ?1")?
             .query_row([rowid], |r| r.get(0))?;
         let entries = load_entries(&self.conn, id)?;
-        let sla = self.sla.evaluate(&ticket, now);
-        let risk = risk_panel(&ticket, &entries, &self.verification);
+        let sla = self.admin.settings.sla_settings().evaluate(&ticket, now);
+        let risk = risk_panel(&ticket, &entries, self.admin.settings.verification_policy());
         let sensitive = ticket.is_sensitive();
         Ok(TicketDetail {
             ticket,

@@ -13,8 +13,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use outpost_core::apply::{apply, ApplyContext};
-use outpost_core::model::{Entry, EntryBody, Priority, Status, Ticket, TicketEvent};
+use outpost_core::model::{
+    Department, Entry, EntryBody, Priority, Role, Status, Template, Ticket, TicketEvent,
+};
 use outpost_core::rules::VerificationPolicy;
+use outpost_core::settings::{apply_admin, AdminChange, AdminFacts, OrgSettings, SettingsKind};
 use outpost_core::sync::{
     Change, ChangeKind, FieldConflict, Mutation, MutationEnvelope, MutationOutcome, MutationResult,
     PullResponse,
@@ -42,6 +45,12 @@ struct Server {
     description_rev: BTreeMap<Uuid, u64>,
     last_mutation: BTreeMap<Uuid, u64>,
     next_key: u64,
+    /// The organisation's settings, departments and templates, each at the sequence number of
+    /// its latest change.
+    settings: Option<OrgSettings>,
+    settings_seq: BTreeMap<SettingsKind, u64>,
+    departments: BTreeMap<String, (u64, Department)>,
+    templates: BTreeMap<Uuid, (u64, Template)>,
 }
 
 impl Server {
@@ -56,7 +65,9 @@ impl Server {
         envelope: &MutationEnvelope,
         now: DateTime<Utc>,
     ) -> MutationOutcome {
-        let id = envelope.mutation.ticket_id();
+        let Some(id) = envelope.mutation.ticket_id() else {
+            return self.apply_admin_intent(actor, envelope, now);
+        };
         if self.hidden.contains(&id) {
             return MutationOutcome::Rejected {
                 code: outpost_core::error::ErrorCode::TicketNotFound,
@@ -197,6 +208,57 @@ impl Server {
         );
     }
 
+    /// An admin intent, applied with the same `apply_admin` as the real server.
+    fn apply_admin_intent(
+        &mut self,
+        actor: &Actor,
+        envelope: &MutationEnvelope,
+        now: DateTime<Utc>,
+    ) -> MutationOutcome {
+        let settings = self.settings.get_or_insert_with(OrgSettings::defaults).clone();
+        let departments: Vec<Department> =
+            self.departments.values().map(|(_, d)| d.clone()).collect();
+        let templates: Vec<Template> = self.templates.values().map(|(_, t)| t.clone()).collect();
+        let facts = AdminFacts {
+            settings: &settings,
+            departments: &departments,
+            templates: &templates,
+        };
+        let applied = match apply_admin(
+            &facts,
+            &envelope.mutation,
+            Some(actor.user_id),
+            Some(Role::Admin),
+            now,
+        ) {
+            Ok(applied) => applied,
+            Err(refusal) => {
+                return MutationOutcome::Rejected {
+                    code: refusal.code(),
+                    reason: refusal.to_string(),
+                }
+            }
+        };
+        let seq = self.next();
+        let revision = match applied.change {
+            AdminChange::Settings(doc) => {
+                let version = doc.version;
+                self.settings_seq.insert(doc.settings.kind(), seq);
+                self.settings.get_or_insert_with(OrgSettings::defaults).put(doc);
+                version
+            }
+            AdminChange::Department(d) => {
+                self.departments.insert(d.code.clone(), (seq, d));
+                seq
+            }
+            AdminChange::Template(t) => {
+                self.templates.insert(t.id, (seq, t));
+                seq
+            }
+        };
+        MutationOutcome::Applied { revision }
+    }
+
     fn revoke(&mut self, id: Uuid) {
         self.hidden.insert(id);
         let seq = self.next();
@@ -232,6 +294,25 @@ impl Server {
                 kind: ChangeKind::Revoke {
                     ticket_id: *ticket_id,
                 },
+            });
+        }
+        for (kind, seq) in &self.settings_seq {
+            let settings = self.settings.as_ref().expect("a sequence number means a document");
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Settings(settings.get(*kind).clone()),
+            });
+        }
+        for (seq, department) in self.departments.values() {
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Department(department.clone()),
+            });
+        }
+        for (seq, template) in self.templates.values() {
+            changes.push(Change {
+                seq: *seq,
+                kind: ChangeKind::Template(template.clone()),
             });
         }
         changes.retain(|c| c.seq > cursor);
@@ -664,7 +745,7 @@ fn a_refused_mutation_is_rolled_back_with_its_reply_and_listed_as_a_problem() {
     let problems = store.sync_problems().unwrap();
     assert_eq!(problems.len(), 1);
     let p = &problems[0];
-    assert_eq!((p.ticket_id, p.mutation_id), (id, 1));
+    assert_eq!((p.ticket_id, p.mutation_id), (Some(id), 1));
     assert_eq!(p.code, outpost_core::error::ErrorCode::IllegalTransition);
     assert!(!p.reason.is_empty());
     assert_eq!(p.made_at, later(1));
@@ -798,7 +879,10 @@ fn a_revocation_purges_the_ticket_but_keeps_other_queued_work() {
         .outbox(10)
         .unwrap()
         .iter()
-        .map(|o| (o.envelope.mutation.ticket_id(), o.envelope.mutation.name()))
+        .map(|o| {
+            let ticket = o.envelope.mutation.ticket_id().unwrap();
+            (ticket, o.envelope.mutation.name())
+        })
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
@@ -1554,4 +1638,308 @@ fn a_bulk_load_runs_on_a_rollback_journal_survives_a_restart_and_returns_to_wal(
     check_search_tables(&dir);
     drop(store);
     assert_eq!(journal_mode(&dir), "wal");
+}
+
+// --- The organisation's settings ---------------------------------------------------------------
+
+/// SLA settings on Lisbon office hours: every business-hours deadline moves.
+fn lisbon_sla() -> outpost_core::sla::SlaSettings {
+    let mut sla = outpost_core::sla::SlaSettings::defaults();
+    sla.calendar = outpost_core::sla::BusinessCalendar::weekdays(
+        "Mon–Fri 09:00–18:00",
+        chrono_tz::Europe::Lisbon,
+        chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+    );
+    sla
+}
+
+fn set_sla(base_version: u64, sla: outpost_core::sla::SlaSettings) -> Mutation {
+    Mutation::SetSettings {
+        base_version,
+        settings: outpost_core::settings::SettingsDoc::Sla(sla),
+    }
+}
+
+fn department(code: &str, name: &str) -> Department {
+    Department {
+        code: code.into(),
+        name: name.into(),
+        active: true,
+    }
+}
+
+/// The deadline column the queue sorts by.
+fn due(store: &Store, id: Uuid) -> Option<DateTime<Utc>> {
+    store
+        .queue(&QueueFilter::default(), QueueSort::SlaDue, None, 100, now())
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap()
+        .sla_due_at
+}
+
+/// A server with the support department and ticket 1 (P3, business hours), and a cache that
+/// pulled both.
+fn seeded_org(dir: &tempfile::TempDir) -> (Store, Server) {
+    let mut server = Server::default();
+    server.edit(
+        Mutation::PutDepartment(department("support", "Support")),
+        now(),
+    );
+    server.edit(
+        new_ticket(1, "登录失败", "cannot log in", "support", Priority::P3),
+        now(),
+    );
+    let mut store = open(dir);
+    sync_down(&mut store, &server, now());
+    (store, server)
+}
+
+#[test]
+fn an_offline_settings_edit_is_shown_at_once_and_confirmed_by_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded_org(&dir);
+    let id = ticket_id(1);
+    let shanghai_due = due(&store, id);
+    assert_eq!(store.org_settings().settings.sla.version, 0);
+    assert_eq!(store.directory().unwrap().departments.len(), 1);
+
+    // Offline: a new calendar and a new department, queued.
+    let view = store
+        .apply_admin_local(&actor(), Role::Admin, set_sla(0, lisbon_sla()), later(1))
+        .unwrap();
+    assert_eq!(view.pending, [SettingsKind::Sla]);
+    assert_eq!(store.sla_settings(), &lisbon_sla());
+    let lisbon_due = due(&store, id);
+    assert_ne!(lisbon_due, shanghai_due, "the deadline follows the new calendar");
+    store
+        .apply_admin_local(
+            &actor(),
+            Role::Admin,
+            Mutation::PutDepartment(department("billing", "Billing")),
+            later(2),
+        )
+        .unwrap();
+    let names: Vec<String> = store
+        .directory()
+        .unwrap()
+        .departments
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["Billing", "Support"]);
+    assert_eq!(store.outbox_len().unwrap(), 2);
+    // Each edit is in the local chain with what it changed.
+    let events = store.audit_events(0, 10).unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, ["settings.set", "department.put"]);
+    assert!(events[0].event.detail.contains("Europe/Lisbon"));
+    assert!(events[0].event.before.is_some() && events[1].event.before.is_none());
+    assert!(store.verify_audit().unwrap().is_ok());
+
+    // Online: the server applies both; the view keeps them until the pull shows them.
+    let results = sync_up(&mut store, &mut server, later(3));
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.outcome, MutationOutcome::Applied { .. })));
+    assert_eq!(store.sla_settings(), &lisbon_sla());
+    assert_eq!(store.org_settings().pending, []);
+    sync_down(&mut store, &server, later(4));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    let view = store.org_settings();
+    assert_eq!(view.settings.sla.version, 1);
+    assert_eq!(view.settings.sla.updated_by, Some(actor().user_id));
+    assert_eq!(view.departments.len(), 2);
+    assert_eq!(due(&store, id), lisbon_due);
+    assert!(store.sync_problems().unwrap().is_empty());
+}
+
+#[test]
+fn a_stale_settings_edit_is_refused_and_the_server_truth_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded_org(&dir);
+    let id = ticket_id(1);
+    // Offline, this admin moves the calendar to Lisbon and renames Support…
+    store
+        .apply_admin_local(&actor(), Role::Admin, set_sla(0, lisbon_sla()), later(1))
+        .unwrap();
+    store
+        .apply_admin_local(
+            &actor(),
+            Role::Admin,
+            Mutation::PutDepartment(department("support", "Customer care")),
+            later(1),
+        )
+        .unwrap();
+    // …while another admin changes the SLA on the server, and adds a department.
+    let mut theirs = outpost_core::sla::SlaSettings::defaults();
+    theirs.warn_share = 0.5;
+    server.edit(set_sla(0, theirs.clone()), later(2));
+    server.edit(
+        Mutation::PutDepartment(department("risk", "Risk")),
+        later(2),
+    );
+
+    // The pull brings their version: this edit no longer applies, so the view shows theirs
+    // and says why; the department rename stays on top of the newer truth.
+    let applied = store
+        .apply_pull(
+            &server.pull(actor().device_id, store.sync_cursor().unwrap(), 50),
+            later(3),
+        )
+        .unwrap();
+    assert!(applied.reference);
+    assert_eq!(applied.blocked.len(), 1);
+    assert_eq!(store.sla_settings(), &theirs);
+    assert_eq!(store.org_settings().pending, []);
+    let blocked = store.blocked_mutations().unwrap();
+    assert!(blocked.values().next().unwrap().starts_with("conflict:"));
+    let names: Vec<String> = store
+        .org_settings()
+        .departments
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    assert_eq!(names, ["Risk", "Customer care"]);
+
+    // The server refuses the stale edit: it leaves the outbox and is listed with its reason.
+    sync_up(&mut store, &mut server, later(4));
+    let problems = store.sync_problems().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].ticket_id, None);
+    assert_eq!(problems[0].code, outpost_core::error::ErrorCode::Conflict);
+    assert!(problems[0].reason.contains("version 1"), "{}", problems[0].reason);
+    assert!(matches!(problems[0].mutation, Mutation::SetSettings { .. }));
+    sync_down(&mut store, &server, later(5));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert_eq!(store.sla_settings(), &theirs);
+    assert_eq!(store.org_settings().settings.sla.version, 1);
+    assert_eq!(store.org_settings().departments[1].name, "Customer care");
+    // Deadlines are those of the server's settings.
+    let report = theirs.evaluate(&store.ticket(id, later(5)).unwrap().ticket, later(5));
+    assert_eq!(
+        due(&store, id).map(|d| d.timestamp_millis()),
+        report.clocks.iter().filter_map(|c| c.due_at).min().map(|d| d.timestamp_millis())
+    );
+}
+
+#[test]
+fn only_admins_change_settings_and_ticket_paths_refuse_admin_intents() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _server) = seeded_org(&dir);
+    for role in [Role::Agent, Role::Supervisor] {
+        let refused = store.apply_admin_local(&actor(), role, set_sla(0, lisbon_sla()), later(1));
+        assert!(
+            matches!(refused, Err(StoreError::Rejected(outpost_core::apply::Rejection::Forbidden(_)))),
+            "{refused:?}"
+        );
+    }
+    let stale = store.apply_admin_local(&actor(), Role::Admin, set_sla(3, lisbon_sla()), later(1));
+    assert!(matches!(
+        stale,
+        Err(StoreError::Rejected(outpost_core::apply::Rejection::Stale(_)))
+    ));
+    let through_tickets = store.apply_local(&actor(), set_sla(0, lisbon_sla()), later(1));
+    assert!(matches!(through_tickets, Err(StoreError::Rejected(_))));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert!(store.audit_events(0, 10).unwrap().is_empty());
+    assert_eq!(store.sla_settings(), &outpost_core::sla::SlaSettings::defaults());
+}
+
+#[test]
+fn a_queued_settings_edit_survives_a_restart_of_the_encrypted_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut server) = seeded_org(&dir);
+    let id = ticket_id(1);
+    store
+        .apply_admin_local(&actor(), Role::Admin, set_sla(0, lisbon_sla()), later(1))
+        .unwrap();
+    let lisbon_due = due(&store, id);
+    drop(store);
+
+    // A wrong key still opens nothing; the right one finds the edit queued and shown.
+    assert!(matches!(
+        Store::open(&dir.path().join("cache.db"), &key(8)),
+        Err(StoreError::WrongKey { .. })
+    ));
+    let mut store = open(&dir);
+    assert_eq!(store.org_settings().pending, [SettingsKind::Sla]);
+    assert_eq!(store.sla_settings(), &lisbon_sla());
+    assert_eq!(due(&store, id), lisbon_due);
+    assert_eq!(store.outbox_len().unwrap(), 1);
+
+    sync_up(&mut store, &mut server, later(2));
+    sync_down(&mut store, &server, later(3));
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert_eq!(store.org_settings().settings.sla.version, 1);
+    assert_eq!(store.org_settings().pending, []);
+    assert_eq!(store.sla_settings(), &lisbon_sla());
+}
+
+#[test]
+fn the_calendar_effect_counts_open_tickets_whose_deadline_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::default();
+    server.edit(new_ticket(1, "a", "b", "support", Priority::P3), now());
+    // P1 counts plain hours: a new calendar in the same zone moves nothing.
+    server.edit(new_ticket(2, "a", "b", "support", Priority::P1), now());
+    let mut store = open(&dir);
+    sync_down(&mut store, &server, now());
+    let same = store
+        .calendar_effect(store.sla_settings(), now())
+        .unwrap();
+    assert_eq!((same.open, same.moved), (2, 0));
+    let effect = store.calendar_effect(&lisbon_sla(), now()).unwrap();
+    assert_eq!((effect.open, effect.moved), (2, 1));
+    let mut longer = outpost_core::sla::SlaSettings::defaults();
+    for policy in longer.policies.iter_mut().filter(|p| p.priority == Priority::P3) {
+        policy.first_response_minutes = Some(16 * 60);
+    }
+    let effect = store.calendar_effect(&longer, now()).unwrap();
+    assert_eq!((effect.open, effect.moved), (2, 1));
+}
+
+#[test]
+fn a_schema_4_cache_keeps_its_outbox_and_sla_settings_when_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _server) = seeded(&dir, &[1]);
+    store
+        .apply_local(
+            &actor(),
+            Mutation::SetPriority {
+                ticket_id: ticket_id(1),
+                priority: Priority::P1,
+            },
+            later(1),
+        )
+        .unwrap();
+    drop(store);
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("cache.db")).unwrap();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+            .unwrap();
+        // What the previous release wrote: SLA settings in their own table, ticket ids required.
+        conn.execute_batch(
+            "DROP TABLE settings;
+             CREATE TABLE sla_settings (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO sla_settings (id, doc) VALUES (1, ?1)",
+            [serde_json::to_string(&lisbon_sla()).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(store.sla_settings(), &lisbon_sla());
+    assert_eq!(store.org_settings().settings.sla.version, 0);
+    let outbox = store.outbox(10).unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].envelope.mutation.ticket_id(), Some(ticket_id(1)));
 }
