@@ -297,6 +297,7 @@ export const en = {
   "event.tag_removed": "Tag {tag} removed",
   "event.subject_changed": "Subject edited",
   "event.description_changed": "Description edited",
+  "event.requester_changed": "Requester corrected",
   "event.linked": "Linked: {kind} {other}",
   "event.csat_received": "Satisfaction score {score}/5",
   "event.sla_at_risk": "SLA at risk: {clock}",

@@ -299,6 +299,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "event.tag_removed": "已移除标签 {tag}",
   "event.subject_changed": "标题已修改",
   "event.description_changed": "描述已修改",
+  "event.requester_changed": "请求人信息已更正",
   "event.linked": "已关联：{kind} {other}",
   "event.csat_received": "满意度评分 {score}/5",
   "event.sla_at_risk": "SLA 即将超时：{clock}",
