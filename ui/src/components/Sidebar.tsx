@@ -2,13 +2,13 @@ import { createSignal, For, onMount, Show } from "solid-js";
 import type { QueueFilter } from "../backend";
 import { useDesk } from "../state/app";
 import { departmentFilter, type SavedView, type ViewId } from "../lib/views";
-import { isSupervisor } from "../lib/roles";
+import { isAdmin, isSupervisor } from "../lib/roles";
 import { t } from "../i18n";
 
 export type Selection = { kind: "view"; id: ViewId } | { kind: "department"; name: string };
 
 /** What the main area shows: the queue (with the ticket), or a supervisor screen. */
-export type Screen = "queue" | "audit" | "reports";
+export type Screen = "queue" | "audit" | "reports" | "admin";
 
 const REFRESH_DEBOUNCE_MS = 400;
 
@@ -94,7 +94,7 @@ export function Sidebar(props: {
       <Show when={isSupervisor(desk.me) && props.onScreen}>
         <h4>{t("nav.supervisor")}</h4>
         <ul>
-          <For each={["audit", "reports"] as const}>
+          <For each={isAdmin(desk.me) ? (["audit", "reports", "admin"] as const) : (["audit", "reports"] as const)}>
             {(screen) => (
               <li>
                 <button
