@@ -908,6 +908,7 @@ export const en = {
   "admin.templates.add_tags": "Add tags (comma-separated)",
   "admin.templates.create": "Create",
   "admin.templates.empty": "No templates in this language yet.",
+  "admin.templates.translate": "Add the other language",
   "admin.departments.code": "Code",
   "admin.departments.name": "Display name",
   "admin.departments.rename": "Rename",

@@ -910,6 +910,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "admin.templates.add_tags": "添加标签（逗号分隔）",
   "admin.templates.create": "创建",
   "admin.templates.empty": "这种语言还没有模板。",
+  "admin.templates.translate": "添加另一种语言版本",
   "admin.departments.code": "代码",
   "admin.departments.name": "显示名称",
   "admin.departments.rename": "重命名",

@@ -57,13 +57,15 @@ describe("the admin area", () => {
     newer.settings.organisation.version = 3;
     (newer.settings.organisation.settings.doc as { name: string }).name = "Renamed elsewhere";
     mock.on("org_settings", newer);
-    ctx.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: false } });
+    // A notice about tickets only is not a reason to read the settings again.
+    ctx.emit({ kind: "changes", notice: { tickets: ["0193a0e5-0000-7000-8000-0000000000aa"], revoked: [], everything: false } });
+    ctx.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: false, reference: true } });
     await eventually(() => expect((screen.getByTestId("org-name") as HTMLInputElement).value).toBe("Renamed elsewhere"));
     expect(mock.callsTo("org_settings").length).toBe(calls + 1);
 
     // An edit in progress is kept when another change arrives.
     fireEvent.input(screen.getByTestId("org-name"), { target: { value: "Mine" } });
-    ctx.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: false } });
+    ctx.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: true } });
     await eventually(() => expect(mock.callsTo("org_settings").length).toBe(calls + 2));
     expect((screen.getByTestId("org-name") as HTMLInputElement).value).toBe("Mine");
   });

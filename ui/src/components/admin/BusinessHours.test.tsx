@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { en } from "../../i18n/en";
 import { eventually } from "../../test/helpers";
-import { adminBackend, adminMe, lastArgs, renderAdmin } from "./testing";
+import { adminBackend, adminMe, lastArgs, renderAdmin, sampleView } from "./testing";
 import type { SlaSettings } from "./model";
 
 async function openCalendar() {
@@ -87,6 +87,23 @@ describe("business hours and holidays", () => {
     const [saved] = savedSla(mock).calendar.special_periods;
     expect(saved).toMatchObject({ from: "2026-12-24", to: "2026-12-31", hours: [], reason: "Year-end closure", recorded_by: adminMe().user.name });
     expect(Date.parse(saved!.recorded_at)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it("records the admin who changes an existing special period", async () => {
+    const view = sampleView();
+    (view.settings.sla.settings.doc as SlaSettings).calendar.special_periods = [
+      { from: "2026-10-01", to: "2026-10-07", hours: [], reason: "National Day", recorded_by: "Someone else", recorded_at: "2026-09-01T08:00:00Z" },
+    ];
+    const mock = adminBackend(view);
+    await renderAdmin(mock, "calendar");
+    const period = await eventually(() => screen.getByTestId("period"));
+    expect(within(period).getByTestId("period-recorded").textContent).toContain("Someone else");
+    fireEvent.click(within(period).getByTestId("interval-add"));
+    fireEvent.click(screen.getByTestId("admin-save"));
+    await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(1));
+    const [saved] = savedSla(mock).calendar.special_periods;
+    expect(saved).toMatchObject({ reason: "National Day", hours: [{ start_minute: 540, end_minute: 600 }], recorded_by: adminMe().user.name });
+    expect(saved!.recorded_at).not.toBe("2026-09-01T08:00:00Z");
   });
 
   it("shows open, closed and holiday days in the month view", async () => {

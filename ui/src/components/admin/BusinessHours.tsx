@@ -3,7 +3,7 @@
 // and before saving, how many open tickets' deadlines the change moves (counted by the Desk).
 import { createEffect, createMemo, createSignal, For, Index, on, onCleanup, Show } from "solid-js";
 import { unwrap } from "solid-js/store";
-import type { OpenInterval } from "../../backend";
+import type { OpenInterval, SpecialPeriod } from "../../backend";
 import { clockText, minuteOf, monthDays, timeZones, WEEKDAYS, withItem } from "../../lib/adminFormat";
 import { errorText } from "../../lib/errors";
 import { formatDateTime } from "../../lib/time";
@@ -163,6 +163,16 @@ export function BusinessHours() {
 
   const editCal = (fn: (c: BusinessCalendar) => void) => editor.edit((d) => fn(d.calendar));
 
+  /** Changes a special period; it then records this admin and now as who changed it and when. */
+  const editPeriod = (i: number, fn: (p: SpecialPeriod) => void) =>
+    editCal((c) =>
+      withItem(c.special_periods, i, (p) => {
+        fn(p);
+        p.recorded_by = desk.me.user.name;
+        p.recorded_at = new Date().toISOString();
+      }),
+    );
+
   const addHoliday = () => {
     const h = newHoliday();
     if (!h.date) return;
@@ -266,15 +276,15 @@ export function BusinessHours() {
                     <span class="admin-inline">
                       <label>
                         <span>{t("admin.calendar.from")}</span>
-                        <input type="date" data-testid="period-from" value={p().from} onChange={(e) => editCal((x) => withItem(x.special_periods, i, (item) => void (item.from = e.currentTarget.value)))} />
+                        <input type="date" data-testid="period-from" value={p().from} onChange={(e) => editPeriod(i, (item) => void (item.from = e.currentTarget.value))} />
                       </label>
                       <label>
                         <span>{t("admin.calendar.to")}</span>
-                        <input type="date" data-testid="period-to" value={p().to} onChange={(e) => editCal((x) => withItem(x.special_periods, i, (item) => void (item.to = e.currentTarget.value)))} />
+                        <input type="date" data-testid="period-to" value={p().to} onChange={(e) => editPeriod(i, (item) => void (item.to = e.currentTarget.value))} />
                       </label>
                       <label>
                         <span>{t("admin.calendar.reason")}</span>
-                        <input type="text" data-testid="period-reason" value={p().reason} onInput={(e) => editCal((x) => withItem(x.special_periods, i, (item) => void (item.reason = e.currentTarget.value)))} />
+                        <input type="text" data-testid="period-reason" value={p().reason} onInput={(e) => editPeriod(i, (item) => void (item.reason = e.currentTarget.value))} />
                       </label>
                       <button type="button" class="link" data-testid="period-remove" onClick={() => editCal((x) => void x.special_periods.splice(i, 1))}>
                         {t("admin.remove")}
@@ -284,7 +294,7 @@ export function BusinessHours() {
                       testid="period-hours"
                       closedText={t("admin.calendar.closed_all_day")}
                       intervals={p().hours}
-                      onChange={(next) => editCal((x) => withItem(x.special_periods, i, (item) => void (item.hours = next)))}
+                      onChange={(next) => editPeriod(i, (item) => void (item.hours = next))}
                     />
                     <span class="muted" data-testid="period-recorded">
                       {t("admin.calendar.recorded", { who: p().recorded_by, when: formatDateTime(p().recorded_at, locale()) })}

@@ -78,6 +78,22 @@ describe("templates and macros", () => {
     expect(lastArgs(mock, "put_template")).toEqual({ template: { ...macro, active: false } });
   });
 
+  it("adds the other language of a macro with its name and field changes", async () => {
+    const { mock, rows } = await openTemplates();
+    const macro = sampleView().templates[1]!;
+    fireEvent.click(within(rows.find((r) => r.dataset.id === macro.id)!).getByTestId("template-translate"));
+    const form = await eventually(() => screen.getByTestId("template-form"));
+    expect((within(form).getByTestId("template-language") as HTMLSelectElement).value).toBe("en");
+    expect((within(form).getByTestId("template-name") as HTMLInputElement).value).toBe(macro.name);
+    expect((within(form).getByTestId("template-body") as HTMLTextAreaElement).value).toBe("");
+    fireEvent.input(within(form).getByTestId("template-body"), { target: { value: "Hello {{customer.name}}, this is solved." } });
+    fireEvent.click(within(form).getByTestId("template-save"));
+    await eventually(() => expect(mock.callsTo("put_template")).toHaveLength(1));
+    const { template } = lastArgs(mock, "put_template") as { template: AdminTemplate };
+    expect(template.id).not.toBe(macro.id);
+    expect(template).toEqual({ ...macro, id: template.id, language: "en", body: "Hello {{customer.name}}, this is solved." });
+  });
+
   it("restores a retired template", async () => {
     const view = sampleView();
     view.templates[0]!.active = false;

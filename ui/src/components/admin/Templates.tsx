@@ -26,6 +26,12 @@ function blank(language: string): AdminTemplate {
   };
 }
 
+/** A new template in the other language with the same name, categories and field changes. */
+function translation(source: AdminTemplate): AdminTemplate {
+  const other = source.language === "zh-CN" ? "en" : "zh-CN";
+  return { ...blank(other), name: source.name, categories: [...source.categories], changes: structuredClone(source.changes) };
+}
+
 function TemplateForm(props: { template: AdminTemplate; isNew: boolean; onDone: () => void }) {
   const admin = useAdmin();
   const [draft, setDraft] = createSignal<AdminTemplate>(structuredClone(props.template));
@@ -189,6 +195,14 @@ export function TemplatesSettings() {
                 <td class="admin-row-actions">
                   <button type="button" class="link" data-testid="template-edit" onClick={() => setEditing({ template: x, isNew: false })}>
                     {t("admin.edit")}
+                  </button>
+                  <button
+                    type="button"
+                    class="link"
+                    data-testid="template-translate"
+                    onClick={() => setEditing({ template: translation(x), isNew: true })}
+                  >
+                    {t("admin.templates.translate")}
                   </button>
                   <button type="button" class="link" data-testid="template-toggle" onClick={() => void saver.run(() => putTemplate(admin, { ...x, active: !x.active }))}>
                     {x.active ? t("admin.retire") : t("admin.restore")}

@@ -30,7 +30,7 @@ export function useAdmin(): AdminState {
   return ctx;
 }
 
-/** Loads the settings and reloads them whenever the Desk says something changed. */
+/** Loads the settings and reloads them whenever the Desk says reference data changed. */
 export function createAdminState(openTab: (id: string) => void = () => undefined): AdminState {
   const desk = useDesk();
   const [view, setView] = createSignal<OrgSettingsView | null>(null);
@@ -43,7 +43,9 @@ export function createAdminState(openTab: (id: string) => void = () => undefined
       setLoadError(errorText(e));
     }
   };
-  desk.onChanges(() => void reload());
+  desk.onChanges((notice) => {
+    if (notice.reference || notice.everything) void reload();
+  });
   void reload();
   return { backend: desk.backend, view, loadError, reload, setView: (v) => void setView(v), openTab };
 }
