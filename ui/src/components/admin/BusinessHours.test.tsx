@@ -121,6 +121,22 @@ describe("business hours and holidays", () => {
     expect(day("2026-12-26").dataset.state).toBe("closed");
   });
 
+  it("shares one draft with the SLA policies tab, so both edits go in one save", async () => {
+    const mock = await openCalendar();
+    fireEvent.change(screen.getByTestId("calendar-tz"), { target: { value: "Europe/Lisbon" } });
+    fireEvent.click(screen.getByTestId("admin-tab-sla"));
+    const p1 = await eventually(() => screen.getAllByTestId("sla-policy")[0]!);
+    fireEvent.change(within(p1).getByTestId("sla-resolution-h"), { target: { value: "4" } });
+    const sla = screen.getByTestId("admin-panel-sla");
+    fireEvent.click(within(sla).getByTestId("admin-save"));
+    await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(1));
+    const doc = savedSla(mock);
+    expect(doc.calendar.tz).toBe("Europe/Lisbon");
+    expect(doc.policies[0]!.resolution_minutes).toBe(240);
+    const calendar = screen.getByTestId("admin-panel-calendar");
+    expect((within(calendar).getByTestId("admin-save") as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it("shows the Desk's refusal of an impossible calendar", async () => {
     const mock = await openCalendar();
     mock.failNext(

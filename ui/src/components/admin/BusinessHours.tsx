@@ -9,7 +9,7 @@ import { errorText } from "../../lib/errors";
 import { formatDateTime } from "../../lib/time";
 import { locale, t } from "../../i18n";
 import { useDesk } from "../../state/app";
-import { createSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { BusinessCalendar, CalendarEffect, SettingsDoc, SlaSettings } from "./model";
 
 const EFFECT_DEBOUNCE_MS = 300;
@@ -130,7 +130,7 @@ function MonthView(props: { calendar: BusinessCalendar }) {
 export function BusinessHours() {
   const desk = useDesk();
   const admin = useAdmin();
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
   const sla = () => editor.doc() as SlaSettings | null;
   const cal = () => sla()?.calendar ?? null;
   const zones = createMemo(() => timeZones(cal()?.tz ?? "UTC"));

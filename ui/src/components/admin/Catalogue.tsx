@@ -5,11 +5,11 @@ import type { Category } from "../../backend";
 import { withItem } from "../../lib/adminFormat";
 import { t } from "../../i18n";
 import { CATEGORIES } from "../TicketControls";
-import { createSettingsEditor, SaveBar, SectionHead } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead } from "./state";
 import type { Catalogue, CategoryEntry, SettingsDoc } from "./model";
 
 export function CatalogueSettings() {
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "catalogue" }>>("catalogue");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "catalogue" }>>("catalogue");
   const doc = () => editor.doc() as Catalogue | null;
   const [newTag, setNewTag] = createSignal("");
 

@@ -3,14 +3,14 @@
 import { createSignal, For, Show } from "solid-js";
 import { base64Bytes, sizeText, toBase64 } from "../../lib/adminFormat";
 import { t } from "../../i18n";
-import { createSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { OrgProfile, SettingsDoc } from "./model";
 
 const LANGUAGES = ["en", "zh-CN"] as const;
 
 export function OrganisationSettings() {
   const admin = useAdmin();
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "organisation" }>>("organisation");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "organisation" }>>("organisation");
   const [logoNote, setLogoNote] = createSignal<string | null>(null);
   const doc = () => editor.doc() as OrgProfile | null;
   const departments = () => admin.view()?.departments ?? [];

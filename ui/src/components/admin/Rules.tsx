@@ -8,7 +8,7 @@ import { conditionOf, joinList, simpleCondition, splitList, withItem, type Simpl
 import { errorText } from "../../lib/errors";
 import { departmentLabel, t } from "../../i18n";
 import { CATEGORIES, PRIORITIES, RISKS } from "../TicketControls";
-import { createSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { Actions, Classification, ClassificationRule, Condition, RuleSet, SettingsDoc } from "./model";
 
 const TIERS: CustomerTier[] = ["standard", "vip", "enterprise"];
@@ -186,7 +186,7 @@ function RuleEditor(props: { rule: ClassificationRule; index: number; edit: (fn:
 
 export function RulesSettings() {
   const admin = useAdmin();
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "rules" }>>("rules");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "rules" }>>("rules");
   const doc = () => editor.doc() as RuleSet | null;
   const [open, setOpen] = createSignal<number | null>(null);
   const [subject, setSubject] = createSignal("");

@@ -6,7 +6,7 @@ import type { CustomerTier } from "../../backend";
 import { minutesFrom, minutesText, withItem } from "../../lib/adminFormat";
 import { t } from "../../i18n";
 import { CATEGORIES, PRIORITIES } from "../TicketControls";
-import { createSettingsEditor, SaveBar, SectionHead } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead } from "./state";
 import type { SettingsDoc, SlaPolicy, SlaSettings } from "./model";
 
 const TIERS: CustomerTier[] = ["standard", "vip", "enterprise"];
@@ -34,7 +34,7 @@ function TargetInput(props: { value: number | null; onChange: (minutes: number |
 }
 
 export function SlaPolicies() {
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
   const doc = () => editor.doc() as SlaSettings | null;
 
   const add = () =>

@@ -5,7 +5,7 @@ import { For, Show } from "solid-js";
 import type { VerificationDimension } from "../../backend";
 import { VERIFICATION_DIMENSIONS } from "../../backend/rules.gen";
 import { t } from "../../i18n";
-import { createSettingsEditor, SaveBar, SectionHead } from "./state";
+import { useSettingsEditor, SaveBar, SectionHead } from "./state";
 import type { Requirement, RiskMinimums, SensitiveAction, SettingsDoc, VerificationPolicy } from "./model";
 
 export const SENSITIVE_ACTIONS: SensitiveAction[] = [
@@ -20,7 +20,7 @@ export const SENSITIVE_ACTIONS: SensitiveAction[] = [
 const RISK_KEYS: Array<keyof RiskMinimums> = ["none", "l3", "l2", "l1"];
 
 export function VerificationSettings() {
-  const editor = createSettingsEditor<Extract<SettingsDoc, { kind: "verification" }>>("verification");
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "verification" }>>("verification");
   const doc = () => editor.doc() as VerificationPolicy | null;
   const requirement = (action: SensitiveAction): Requirement | undefined => doc()?.requirements.find((r) => r.action === action);
 

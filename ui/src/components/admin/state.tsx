@@ -1,14 +1,14 @@
 // What the admin screens share: the organisation's settings as the cache holds them (read
 // offline too), the commands that change them, and how a save reports back (saving, saved,
 // queued until the server is reached, refused with the Desk's reason).
-import { createContext, createEffect, createSignal, on, Show, untrack, useContext, type Accessor, type JSX } from "solid-js";
+import { createContext, createEffect, createSignal, getOwner, on, runWithOwner, Show, untrack, useContext, type Accessor, type JSX, type Owner } from "solid-js";
 import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import { BackendError, type Backend } from "../../backend";
 import { errorText } from "../../lib/errors";
 import { formatDateTime } from "../../lib/time";
 import { locale, t } from "../../i18n";
 import { userName, useDesk } from "../../state/app";
-import type { AdminTemplate, Department, OrgSettingsView, SettingsDoc } from "./model";
+import type { AdminTemplate, Department, OrgSettingsView, SettingsDoc, SettingsKind } from "./model";
 
 export type AdminState = {
   backend: Backend;
@@ -20,6 +20,9 @@ export type AdminState = {
   setView: (view: OrgSettingsView) => void;
   /** Shows another tab of the admin area (by its `tabs.ts` id). */
   openTab: (id: string) => void;
+  /** One editor per settings document, shared by the tabs that edit it (SLA policies and business hours). */
+  editors: Map<SettingsKind, SettingsEditor>;
+  owner: Owner | null;
 };
 
 export const AdminCtx = createContext<AdminState>();
@@ -47,7 +50,7 @@ export function createAdminState(openTab: (id: string) => void = () => undefined
     if (notice.reference || notice.everything) void reload();
   });
   void reload();
-  return { backend: desk.backend, view, loadError, reload, setView: (v) => void setView(v), openTab };
+  return { backend: desk.backend, view, loadError, reload, setView: (v) => void setView(v), openTab, editors: new Map(), owner: getOwner() };
 }
 
 export type SaveState =
@@ -79,8 +82,18 @@ export function createSaver() {
  * it stays as the admin left it until saved or reloaded, and the save names the version the
  * edit was made on (so an edit over someone else's newer version is refused, never merged).
  */
-export function createSettingsEditor<T extends SettingsDoc>(kind: T["kind"]) {
+export function useSettingsEditor<T extends SettingsDoc>(kind: T["kind"]): EditorOf<T> {
   const admin = useAdmin();
+  let editor = admin.editors.get(kind);
+  if (!editor) {
+    // Owned by the admin area, not by the tab that asked first.
+    editor = runWithOwner(admin.owner, () => createSettingsEditor<T>(admin, kind)) as unknown as SettingsEditor;
+    admin.editors.set(kind, editor);
+  }
+  return editor as unknown as EditorOf<T>;
+}
+
+function createSettingsEditor<T extends SettingsDoc>(admin: AdminState, kind: T["kind"]) {
   const current = () => admin.view()?.settings[kind] ?? null;
   const [store, setStore] = createStore<{ doc: T["doc"] | null }>({ doc: null });
   const [base, setBase] = createSignal<number | null>(null);
@@ -129,7 +142,8 @@ export function createSettingsEditor<T extends SettingsDoc>(kind: T["kind"]) {
   };
 }
 
-export type SettingsEditor = ReturnType<typeof createSettingsEditor>;
+type EditorOf<T extends SettingsDoc> = ReturnType<typeof createSettingsEditor<T>>;
+export type SettingsEditor = EditorOf<SettingsDoc>;
 
 /** Saves a department or template (whole record, no version: the last write wins). */
 export async function putDepartment(admin: AdminState, department: Department): Promise<void> {
