@@ -39,21 +39,14 @@ export function ConflictsPanel(props: { onClose: () => void; onOpenTicket: (id: 
     }
   };
 
-  // A refused admin edit names no ticket: it is redone on the settings screen, not re-applied.
-  const actions = (id: number, ticketId: string | null) => (
+  const actions = (id: number, ticketId: string) => (
     <div class="record-actions">
-      <Show when={ticketId}>
-        {(ticket) => (
-          <>
-            <button type="button" onClick={() => props.onOpenTicket(ticket())}>
-              {t("conflicts.open_ticket")}
-            </button>
-            <button type="button" data-testid="reapply" disabled={busy()} onClick={() => void act(() => desk.backend.reapply(id))}>
-              {t("conflicts.reapply")}
-            </button>
-          </>
-        )}
-      </Show>
+      <button type="button" onClick={() => props.onOpenTicket(ticketId)}>
+        {t("conflicts.open_ticket")}
+      </button>
+      <button type="button" data-testid="reapply" disabled={busy()} onClick={() => void act(() => desk.backend.reapply(id))}>
+        {t("conflicts.reapply")}
+      </button>
       <button type="button" data-testid="dismiss" disabled={busy()} onClick={() => void act(() => desk.backend.dismiss(id))}>
         {t("conflicts.dismiss")}
       </button>
