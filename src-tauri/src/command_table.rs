@@ -237,6 +237,98 @@ macro_rules! for_each_command {
                 check_key_lookups(&ids)?;
                 shell.desk.ticket_keys(ids).await.map_err(dto)
             }
+
+            /// The organisation's settings, departments and templates as this device sees them
+            /// (with this admin's queued edits); works offline.
+            fn org_settings(shell) -> OrgSettingsView {
+                shell.desk.org_settings().await.map_err(dto)
+            }
+
+            /// Replaces a settings document made on `base_version` (queued like any change).
+            /// Admins only.
+            fn change_settings(shell, base_version: u64, settings: SettingsDoc) -> OrgSettingsView {
+                shell
+                    .desk
+                    .change_settings(base_version, settings)
+                    .await
+                    .map_err(dto)
+            }
+
+            /// Adds, renames, retires or restores a department (queued). Admins only.
+            fn put_department(shell, department: Department) -> OrgSettingsView {
+                shell.desk.put_department(department).await.map_err(dto)
+            }
+
+            /// Adds, edits, retires or restores a template or macro (queued). Admins only.
+            fn put_template(shell, template: Template) -> OrgSettingsView {
+                shell.desk.put_template(template).await.map_err(dto)
+            }
+
+            /// What the given rules make of a text (the rules screen's "try it"). Admins only.
+            fn preview_rules(
+                shell,
+                rules: RuleSet,
+                subject: String,
+                description: String
+            ) -> Classification {
+                check_size(&subject)?;
+                check_size(&description)?;
+                shell
+                    .desk
+                    .preview_rules(rules, subject, description)
+                    .await
+                    .map_err(dto)
+            }
+
+            /// How many open tickets' deadlines the given SLA settings would move. Admins only.
+            fn calendar_effect(shell, sla: SlaSettings) -> CalendarEffect {
+                shell.desk.calendar_effect(sla).await.map_err(dto)
+            }
+
+            /// Adds a user with a one-time password or an invitation link (online only).
+            fn admin_add_user(shell, user: NewUser) -> AddedUser {
+                shell.desk.admin_add_user(user).await.map_err(dto)
+            }
+
+            /// Changes a user's name, role, departments, skills or away status (online only).
+            fn admin_update_user(shell, id: UserId, patch: UserPatch) -> User {
+                shell.desk.admin_update_user(id, patch).await.map_err(dto)
+            }
+
+            /// Lets a disabled user sign in again (online only).
+            fn admin_enable_user(shell, id: UserId) -> User {
+                shell.desk.admin_enable_user(id).await.map_err(dto)
+            }
+
+            /// Disables a user and ends their sessions (online only).
+            fn admin_disable_user(shell, id: UserId) -> () {
+                shell.desk.admin_disable_user(id).await.map_err(dto)
+            }
+
+            /// A new one-time password or invitation link for a user (online only).
+            fn admin_reset_password(shell, id: UserId, invite: InviteKind) -> Credentials {
+                shell.desk.admin_reset_password(id, invite).await.map_err(dto)
+            }
+
+            /// Removes a user's second factor (online only).
+            fn admin_reset_totp(shell, id: UserId) -> User {
+                shell.desk.admin_reset_totp(id).await.map_err(dto)
+            }
+
+            /// Every intake key, revoked ones included (online only).
+            fn admin_intake_keys(shell) -> Vec<IntakeKeyInfo> {
+                shell.desk.admin_intake_keys().await.map_err(dto)
+            }
+
+            /// A new intake key, shown this once (online only).
+            fn admin_add_intake_key(shell, name: String) -> CreatedIntakeKey {
+                shell.desk.admin_add_intake_key(name).await.map_err(dto)
+            }
+
+            /// Revokes an intake key (online only).
+            fn admin_revoke_intake_key(shell, id: uuid::Uuid) -> IntakeKeyInfo {
+                shell.desk.admin_revoke_intake_key(id).await.map_err(dto)
+            }
         }
     };
 }

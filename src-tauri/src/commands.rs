@@ -17,6 +17,9 @@ pub mod prelude {
         MAX_HITS, MAX_PAGE,
     };
     pub use crate::shell::Shell;
+    pub use outpost_client::admin::{
+        AddedUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, NewUser, UserPatch,
+    };
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
     pub use outpost_client::desk::{Desk, ErrorDto, Me};
     pub use outpost_client::supervisor::{
@@ -24,11 +27,15 @@ pub mod prelude {
     };
     pub use outpost_client::sync::SyncStatus;
     pub use outpost_core::audit_export::{AuditPage, AuditQuery};
-    pub use outpost_core::model::{Status, Template, TicketId};
+    pub use outpost_core::model::{Department, Status, Template, TicketId, User, UserId};
+    pub use outpost_core::rules::{Classification, RuleSet};
+    pub use outpost_core::settings::SettingsDoc;
+    pub use outpost_core::sla::SlaSettings;
     pub use outpost_core::sync::Mutation;
     pub use outpost_store::{
-        ConflictRecord, Directory, LocalChange, QueueCursor, QueueFilter, QueuePage, QueueSort,
-        Report, ReportParams, SearchHit, SyncProblem, TicketDetail,
+        CalendarEffect, ConflictRecord, Directory, LocalChange, OrgSettingsView, QueueCursor,
+        QueueFilter, QueuePage, QueueSort, Report, ReportParams, SearchHit, SyncProblem,
+        TicketDetail,
     };
 }
 

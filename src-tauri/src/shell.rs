@@ -191,7 +191,7 @@ impl Shell {
                         Ok(notice) => self.emit(DeskEvent::Changes { notice }),
                         // Fell behind: the UI reloads what it shows.
                         Err(broadcast::error::RecvError::Lagged(_)) => self.emit(DeskEvent::Changes {
-                            notice: ChangeNotice { tickets: Vec::new(), revoked: Vec::new(), everything: true },
+                            notice: ChangeNotice { tickets: Vec::new(), revoked: Vec::new(), everything: true, reference: true },
                         }),
                         Err(broadcast::error::RecvError::Closed) => break,
                     }

@@ -730,7 +730,7 @@ async fn agent_moved_out_of_a_department_loses_its_tickets_keeps_other_changes(b
     // The note on the ticket cai can no longer see is refused, and says so.
     let problems = cai.desk.sync_problems().await.unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].ticket_id, support_ticket);
+    assert_eq!(problems[0].ticket_id, Some(support_ticket));
     assert_eq!(problems[0].code, ErrorCode::TicketNotFound);
     assert!(
         matches!(&problems[0].mutation, Mutation::AddNote { text, .. } if text == "cai support note")
@@ -866,7 +866,7 @@ async fn refused_status_change_is_rolled_back_and_listed(backend: Backend) {
     let problems = ann.desk.sync_problems().await.unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     let problem = &problems[0];
-    assert_eq!(problem.ticket_id, id);
+    assert_eq!(problem.ticket_id, Some(id));
     assert_eq!(problem.code, ErrorCode::IllegalTransition);
     assert_eq!(problem.reason, refusal.to_string());
     assert!(matches!(

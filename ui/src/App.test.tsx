@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@solidjs/testing-library";
 import { App } from "./App";
-import { BackendError, type ConflictRecord, type ErrorCode, type LocalChange, type Me, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
+import { BackendError, type ConflictRecord, type Directory, type ErrorCode, type LocalChange, type Me, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
 import { FakeBackend, recorded, recordedError } from "./backend/mock";
 import { en } from "./i18n/en";
 import { errorText } from "./lib/errors";
@@ -388,6 +388,18 @@ describe("reference data", () => {
     mock.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: true } });
     await eventually(() => expect(mock.callsTo("directory")).toHaveLength(directory + 1));
     expect(mock.callsTo("templates")).toHaveLength(templates + 1);
+  });
+
+  it("shows a department added while the app runs, by name", async () => {
+    const mock = start();
+    await eventually(() => screen.getByTestId("queue-list"));
+    expect(screen.queryByTestId("department-vip")).toBeNull();
+    const before = recorded<Directory>("directory");
+    mock.on("directory", { ...before, departments: [...before.departments, { code: "vip", name: "VIP 贵宾服务", active: true }] });
+    // A pull brought the department: the shell says the reference data changed.
+    mock.emit({ kind: "changes", notice: { tickets: [], revoked: [], everything: false, reference: true } });
+    await eventually(() => expect(screen.getByTestId("department-vip").textContent).toContain("VIP 贵宾服务"));
+    expect(screen.getByTestId(`department-${before.departments[0]!.code}`).textContent).toContain(before.departments[0]!.name);
   });
 });
 

@@ -69,7 +69,7 @@ export function App(props: { backend: Backend }) {
       }
       case "changes":
         if (phase().kind === "desk") for (const fn of [...changeListeners]) fn(event.notice);
-        if (event.notice.everything) void reloadReference();
+        if (event.notice.everything || event.notice.reference) void reloadReference();
         break;
       case "alert":
         // The shell also raises a system notification; in the app the newest few stay visible.
@@ -117,7 +117,7 @@ export function App(props: { backend: Backend }) {
   const enterDesk = async (me: Me) => {
     await subscribe();
     const [firstDirectory, firstTemplates, machine] = await Promise.all([
-      backend.directory().catch((): Directory => ({ users: [me.user], departments: [...me.user.departments] })),
+      backend.directory().catch((): Directory => ({ users: [me.user], departments: me.user.departments.map((code) => ({ code, name: code, active: true })) })),
       backend.templates().catch((): Template[] => []),
       backend.statusMachine().catch((): Array<[Status, Status[]]> => []),
       refreshSync(),

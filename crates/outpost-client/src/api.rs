@@ -60,6 +60,12 @@ fn offline(error: reqwest::Error) -> ApiError {
     ApiError::Offline(text)
 }
 
+/// `{user}`: how the enable and reset-totp endpoints answer.
+#[derive(serde::Deserialize)]
+struct UserAnswer {
+    user: User,
+}
+
 /// One server. Cheap to clone (reqwest pools connections inside).
 #[derive(Clone)]
 pub struct ServerApi {
@@ -288,6 +294,117 @@ impl ServerApi {
         };
         self.call::<(), _>(Method::GET, &path, Some(token), None)
             .await
+    }
+
+    pub async fn admin_add_user(
+        &self,
+        token: &str,
+        user: &crate::admin::NewUser,
+    ) -> Result<crate::admin::AddedUser, ApiError> {
+        self.call(Method::POST, "v1/admin/users", Some(token), Some(user))
+            .await
+    }
+
+    pub async fn admin_update_user(
+        &self,
+        token: &str,
+        id: Uuid,
+        patch: &crate::admin::UserPatch,
+    ) -> Result<User, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("v1/admin/users/{id}"),
+            Some(token),
+            Some(patch),
+        )
+        .await
+    }
+
+    pub async fn admin_enable_user(&self, token: &str, id: Uuid) -> Result<User, ApiError> {
+        let answer: UserAnswer = self
+            .call::<(), _>(
+                Method::POST,
+                &format!("v1/admin/users/{id}/enable"),
+                Some(token),
+                None,
+            )
+            .await?;
+        Ok(answer.user)
+    }
+
+    pub async fn admin_disable_user(&self, token: &str, id: Uuid) -> Result<(), ApiError> {
+        let _: serde_json::Value = self
+            .call::<(), _>(
+                Method::POST,
+                &format!("v1/admin/users/{id}/disable"),
+                Some(token),
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn admin_reset_password(
+        &self,
+        token: &str,
+        id: Uuid,
+        invite: crate::admin::InviteKind,
+    ) -> Result<crate::admin::Credentials, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("v1/admin/users/{id}/reset-password"),
+            Some(token),
+            Some(&serde_json::json!({ "invite": invite })),
+        )
+        .await
+    }
+
+    pub async fn admin_reset_totp(&self, token: &str, id: Uuid) -> Result<User, ApiError> {
+        let answer: UserAnswer = self
+            .call::<(), _>(
+                Method::POST,
+                &format!("v1/admin/users/{id}/reset-totp"),
+                Some(token),
+                None,
+            )
+            .await?;
+        Ok(answer.user)
+    }
+
+    pub async fn admin_intake_keys(
+        &self,
+        token: &str,
+    ) -> Result<Vec<crate::admin::IntakeKeyInfo>, ApiError> {
+        self.call::<(), _>(Method::GET, "v1/admin/intake-keys", Some(token), None)
+            .await
+    }
+
+    pub async fn admin_add_intake_key(
+        &self,
+        token: &str,
+        name: &str,
+    ) -> Result<crate::admin::CreatedIntakeKey, ApiError> {
+        self.call(
+            Method::POST,
+            "v1/admin/intake-keys",
+            Some(token),
+            Some(&serde_json::json!({ "name": name })),
+        )
+        .await
+    }
+
+    pub async fn admin_revoke_intake_key(
+        &self,
+        token: &str,
+        id: Uuid,
+    ) -> Result<crate::admin::IntakeKeyInfo, ApiError> {
+        self.call::<(), _>(
+            Method::POST,
+            &format!("v1/admin/intake-keys/{id}/revoke"),
+            Some(token),
+            None,
+        )
+        .await
     }
 
     /// Opens the event stream; each poke carries the server's latest cursor. The stream ends

@@ -913,6 +913,7 @@ mod private_files_tests {
             departments: vec!["support".into()],
             skills: Vec::new(),
             active: true,
+            away: false,
         };
         let file = ProfileFile {
             server: SERVER.into(),

@@ -61,6 +61,10 @@ pub struct ChangeNotice {
     pub revoked: Vec<TicketId>,
     /// The whole cache was replaced (initial sync, re-bootstrap).
     pub everything: bool,
+    /// Users, departments, templates or the organisation's settings changed: names, pickers
+    /// and settings screens read them again. Left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reference: bool,
 }
 
 /// Persists rotated refresh tokens (the vault, in the desk).
@@ -184,6 +188,18 @@ impl SyncEngine {
             tickets,
             revoked: Vec::new(),
             everything: false,
+            reference: false,
+        });
+    }
+
+    /// Tells subscribers that the organisation's settings, departments or templates changed
+    /// here (an admin's local edit).
+    pub fn notify_reference(&self) {
+        let _ = self.0.changes.send(ChangeNotice {
+            tickets: Vec::new(),
+            revoked: Vec::new(),
+            everything: false,
+            reference: true,
         });
     }
 
@@ -271,6 +287,16 @@ impl SyncEngine {
         }
     }
 
+    /// A call to the server's API with this session (renewed if needed): the admin endpoints.
+    pub async fn call<T, F, Fut>(&self, call: F) -> Result<T, SyncError>
+    where
+        F: Fn(ServerApi, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let api = &self.0.api;
+        self.authed(|token| call(api.clone(), token)).await
+    }
+
     /// A page of the server's audit trail, with the session renewed if needed.
     pub async fn audit_page(
         &self,
@@ -347,13 +373,17 @@ impl SyncEngine {
                 })
                 .await?;
             let answered = sent.elapsed();
-            with_store(&self.0.store, move |s| {
+            let recorded = with_store(&self.0.store, move |s| {
                 let at = now();
-                s.record_push_results(&response.results, at)?;
+                let recorded = s.record_push_results(&response.results, at)?;
                 s.confirm_through(response.last_mutation_id, at)?;
-                Ok(())
+                Ok(recorded)
             })
             .await?;
+            if recorded.reference {
+                // A refused admin edit left the settings as the server has them.
+                self.notify_reference();
+            }
             tracing::debug!(
                 mutations = request.mutations.len(),
                 server_ms = answered.as_millis() as u64,
@@ -474,7 +504,7 @@ impl SyncEngine {
                 reset = true;
                 break;
             }
-            if !applied.changed.is_empty() || !applied.revoked.is_empty() {
+            if !applied.changed.is_empty() || !applied.revoked.is_empty() || applied.reference {
                 let _ = self.0.changes.send(ChangeNotice {
                     tickets: if everything {
                         Vec::new()
@@ -483,6 +513,7 @@ impl SyncEngine {
                     },
                     revoked: applied.revoked,
                     everything,
+                    reference: applied.reference,
                 });
             }
             if result.is_err() || !last_has_more {

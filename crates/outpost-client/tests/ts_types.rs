@@ -115,6 +115,18 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<outpost_core::audit_export::AuditPage>();
     r.visit::<outpost_store::ReportParams>();
     r.visit::<outpost_store::Report>();
+    // The admin area.
+    r.visit::<outpost_store::OrgSettingsView>();
+    r.visit::<outpost_store::CalendarEffect>();
+    r.visit::<outpost_core::settings::SettingsDoc>();
+    r.visit::<outpost_core::rules::Classification>();
+    r.visit::<outpost_client::admin::NewUser>();
+    r.visit::<outpost_client::admin::AddedUser>();
+    r.visit::<outpost_client::admin::UserPatch>();
+    r.visit::<outpost_client::admin::Credentials>();
+    r.visit::<outpost_client::admin::InviteKind>();
+    r.visit::<outpost_client::admin::IntakeKeyInfo>();
+    r.visit::<outpost_client::admin::CreatedIntakeKey>();
 
     let mut index = header() + "\n";
     for (path, name) in &r.names {

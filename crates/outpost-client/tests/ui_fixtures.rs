@@ -19,7 +19,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveTime;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use outpost_client::admin::{InviteKind, NewUser};
 use outpost_client::desk::{pin_clock_for_tests, Desk, DeskConfig, DeskError, ErrorDto, Unlock};
 use outpost_client::supervisor::{check_export, write_new_file, SavedExport, SavedFile};
 use outpost_client::vault::{KdfParams, Profile, RefreshToken, Vault};
@@ -27,10 +29,12 @@ use outpost_core::apply::settable_risks;
 use outpost_core::audit::{AuditEvent, ChainHead, Hash32, Verifier};
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery, AuditRecord};
 use outpost_core::model::{
-    Category, Entry, EntryBody, RiskLevel, Role, Status, Template, Ticket, User, VerificationCheck,
-    VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
+    Category, Department, Entry, EntryBody, RiskLevel, Role, Status, Template, Ticket, User,
+    VerificationCheck, VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
 };
 use outpost_core::rules::L1_FREEZE_WITHIN;
+use outpost_core::settings::{MacroChanges, SettingsDoc};
+use outpost_core::sla::BusinessCalendar;
 use outpost_core::sync::{
     Change, ChangeKind, Mutation, MutationResult, PullResponse, RiskActionArgs,
 };
@@ -74,6 +78,8 @@ fn templates() -> Vec<Template> {
         language: language.into(),
         body: body.into(),
         categories,
+        changes: MacroChanges::default(),
+        active: true,
     };
     vec![
         t(1, "Acknowledge", "en", "Hello {{customer.name}},\n\nwe are looking into \"{{ticket.subject}}\" ({{ticket.key}}).\n\n{{agent.name}}", vec![]),
@@ -239,6 +245,11 @@ async fn record() -> (String, String) {
     let supervisor = users
         .iter()
         .find(|u| u.role == Role::Supervisor)
+        .unwrap()
+        .clone();
+    let admin = users
+        .iter()
+        .find(|u| u.role == Role::Admin)
         .unwrap()
         .clone();
     let mut r = Recording::default();
@@ -421,6 +432,15 @@ async fn record() -> (String, String) {
     r.err("ticket.unknown", desk.ticket(id(999)).await);
     r.err("resolve_key.unknown", desk.resolve("OP-99999").await);
     r.err("report.agent", desk.report(report_params(now)).await);
+    r.err(
+        "put_department.agent",
+        desk.put_department(Department {
+            code: "vip".into(),
+            name: "VIP".into(),
+            active: true,
+        })
+        .await,
+    );
     r.err("sign_out.unsent", desk.sign_out(false).await);
     r.answer("sync_status.offline", desk.sync_status().await);
 
@@ -582,10 +602,104 @@ async fn record() -> (String, String) {
     desk.lock().await;
     pin_clock_for_tests(None);
 
+    admin_area(&mut r, &admin, &data, now).await;
     audit(&mut r, &users, &data, &sensitive, now);
 
     let text = serde_json::to_string_pretty(&r.0).unwrap() + "\n";
     (text, rules_ts())
+}
+
+/// The admin's desk: the organisation's settings read and changed offline (queued, shown at
+/// once), the rules preview, the calendar's effect, and the admin endpoints' offline refusal.
+async fn admin_area(
+    r: &mut Recording,
+    admin: &User,
+    data: &[(Ticket, Vec<Entry>)],
+    now: DateTime<Utc>,
+) {
+    pin_clock_for_tests(Some(now));
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk_for(dir.path(), admin, data, now).await;
+    r.answer("me.admin", desk.me().await);
+    let view = r.answer("org_settings", desk.org_settings().await).unwrap();
+    let mut sla = view.settings.sla_settings().clone();
+    sla.calendar = BusinessCalendar::weekdays(
+        "Mon–Fri 09:00–18:00",
+        serde_json::from_value(json!("Europe/Lisbon")).unwrap(),
+        NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+    );
+    r.answer(
+        "calendar_effect.lisbon",
+        desk.calendar_effect(sla.clone()).await,
+    );
+    // Each change answers the whole view, as `org_settings.after_changes` shows it at the end.
+    desk.change_settings(0, SettingsDoc::Sla(sla.clone()))
+        .await
+        .unwrap();
+    r.err(
+        "change_settings.stale",
+        desk.change_settings(0, SettingsDoc::Sla(sla)).await,
+    );
+    desk.put_department(Department {
+        code: "vip".into(),
+        name: "VIP 贵宾服务".into(),
+        active: true,
+    })
+    .await
+    .unwrap();
+    desk.put_template(Template {
+        id: id(950),
+        name: "Escalate to risk".into(),
+        language: "en".into(),
+        body: "Hello {{customer.name}}, a specialist is looking at {{ticket.key}}.".into(),
+        categories: vec![Category::LoginAnomaly],
+        changes: MacroChanges {
+            status: Some(Status::InProgress),
+            priority: Some(outpost_core::model::Priority::P2),
+            add_tags: vec!["escalated".into()],
+        },
+        active: true,
+    })
+    .await
+    .unwrap();
+    r.err(
+        "put_template.bad_placeholder",
+        desk.put_template(Template {
+            id: id(951),
+            name: "Broken".into(),
+            language: "en".into(),
+            body: "Hello {{customer.nickname}}".into(),
+            categories: vec![],
+            changes: MacroChanges::default(),
+            active: true,
+        })
+        .await,
+    );
+    r.answer("org_settings.after_changes", desk.org_settings().await);
+    r.answer(
+        "preview_rules",
+        desk.preview_rules(
+            view.settings.rule_set().clone(),
+            "账户被盗，请立即冻结".into(),
+            "Someone logged in from another phone and moved money".into(),
+        )
+        .await,
+    );
+    r.err("admin_intake_keys.offline", desk.admin_intake_keys().await);
+    r.err(
+        "admin_add_user.offline",
+        desk.admin_add_user(NewUser {
+            email: "new.agent@example.com".into(),
+            name: "New Agent".into(),
+            role: Role::Agent,
+            departments: vec!["support".into()],
+            skills: vec![],
+            invite: InviteKind::Link,
+        })
+        .await,
+    );
+    desk.lock().await;
 }
 
 fn report_params(now: DateTime<Utc>) -> ReportParams {

@@ -169,9 +169,9 @@ impl Catalogue {
 #[serde(tag = "kind", content = "doc", rename_all = "snake_case")]
 pub enum SettingsDoc {
     Organisation(OrgProfile),
-    Sla(#[cfg_attr(feature = "ts", ts(type = "unknown"))] SlaSettings),
-    Rules(#[cfg_attr(feature = "ts", ts(type = "unknown"))] RuleSet),
-    Verification(#[cfg_attr(feature = "ts", ts(type = "unknown"))] VerificationPolicy),
+    Sla(SlaSettings),
+    Rules(RuleSet),
+    Verification(VerificationPolicy),
     Catalogue(Catalogue),
 }
 

@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AuditPage, AuditQuery, ChainCheck, ConflictRecord, DeskEvent, Directory, ExportCheck, ExportFormat, LocalChange, Me, Mutation, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, SavedExport, SavedFile, SearchHit, Settings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, VerifyProgress } from "./types";
+import type { AddedUser, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -50,6 +50,21 @@ export const COMMANDS = [
   "audit_check_export",
   "save_file",
   "ticket_keys",
+  "org_settings",
+  "change_settings",
+  "put_department",
+  "put_template",
+  "preview_rules",
+  "calendar_effect",
+  "admin_add_user",
+  "admin_update_user",
+  "admin_enable_user",
+  "admin_disable_user",
+  "admin_reset_password",
+  "admin_reset_totp",
+  "admin_intake_keys",
+  "admin_add_intake_key",
+  "admin_revoke_intake_key",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -150,6 +165,42 @@ export interface Backend {
   saveFile(name: string, content: string): Promise<SavedFile>;
   /** Keys of cached tickets by id (no view is recorded); unknown ids are left out. */
   ticketKeys(ids: Array<string>): Promise<Array<[string, string]>>;
+  /**
+   * The organisation's settings, departments and templates as this device sees them
+   * (with this admin's queued edits); works offline.
+   */
+  orgSettings(): Promise<OrgSettingsView>;
+  /**
+   * Replaces a settings document made on `base_version` (queued like any change).
+   * Admins only.
+   */
+  changeSettings(baseVersion: number, settings: SettingsDoc): Promise<OrgSettingsView>;
+  /** Adds, renames, retires or restores a department (queued). Admins only. */
+  putDepartment(department: Department): Promise<OrgSettingsView>;
+  /** Adds, edits, retires or restores a template or macro (queued). Admins only. */
+  putTemplate(template: Template): Promise<OrgSettingsView>;
+  /** What the given rules make of a text (the rules screen's "try it"). Admins only. */
+  previewRules(rules: RuleSet, subject: string, description: string): Promise<Classification>;
+  /** How many open tickets' deadlines the given SLA settings would move. Admins only. */
+  calendarEffect(sla: SlaSettings): Promise<CalendarEffect>;
+  /** Adds a user with a one-time password or an invitation link (online only). */
+  adminAddUser(user: NewUser): Promise<AddedUser>;
+  /** Changes a user's name, role, departments, skills or away status (online only). */
+  adminUpdateUser(id: string, patch: UserPatch): Promise<User>;
+  /** Lets a disabled user sign in again (online only). */
+  adminEnableUser(id: string): Promise<User>;
+  /** Disables a user and ends their sessions (online only). */
+  adminDisableUser(id: string): Promise<void>;
+  /** A new one-time password or invitation link for a user (online only). */
+  adminResetPassword(id: string, invite: InviteKind): Promise<Credentials>;
+  /** Removes a user's second factor (online only). */
+  adminResetTotp(id: string): Promise<User>;
+  /** Every intake key, revoked ones included (online only). */
+  adminIntakeKeys(): Promise<Array<IntakeKeyInfo>>;
+  /** A new intake key, shown this once (online only). */
+  adminAddIntakeKey(name: string): Promise<CreatedIntakeKey>;
+  /** Revokes an intake key (online only). */
+  adminRevokeIntakeKey(id: string): Promise<IntakeKeyInfo>;
 }
 
 /** The Backend over a Transport: each method is its command with the arguments by name. */
@@ -290,5 +341,65 @@ export class CommandBackend implements Backend {
 
   ticketKeys(ids: Array<string>): Promise<Array<[string, string]>> {
     return this.transport.call<Array<[string, string]>>("ticket_keys", { ids });
+  }
+
+  orgSettings(): Promise<OrgSettingsView> {
+    return this.transport.call<OrgSettingsView>("org_settings", {});
+  }
+
+  changeSettings(baseVersion: number, settings: SettingsDoc): Promise<OrgSettingsView> {
+    return this.transport.call<OrgSettingsView>("change_settings", { baseVersion, settings });
+  }
+
+  putDepartment(department: Department): Promise<OrgSettingsView> {
+    return this.transport.call<OrgSettingsView>("put_department", { department });
+  }
+
+  putTemplate(template: Template): Promise<OrgSettingsView> {
+    return this.transport.call<OrgSettingsView>("put_template", { template });
+  }
+
+  previewRules(rules: RuleSet, subject: string, description: string): Promise<Classification> {
+    return this.transport.call<Classification>("preview_rules", { rules, subject, description });
+  }
+
+  calendarEffect(sla: SlaSettings): Promise<CalendarEffect> {
+    return this.transport.call<CalendarEffect>("calendar_effect", { sla });
+  }
+
+  adminAddUser(user: NewUser): Promise<AddedUser> {
+    return this.transport.call<AddedUser>("admin_add_user", { user });
+  }
+
+  adminUpdateUser(id: string, patch: UserPatch): Promise<User> {
+    return this.transport.call<User>("admin_update_user", { id, patch });
+  }
+
+  adminEnableUser(id: string): Promise<User> {
+    return this.transport.call<User>("admin_enable_user", { id });
+  }
+
+  async adminDisableUser(id: string): Promise<void> {
+    await this.transport.call<null>("admin_disable_user", { id });
+  }
+
+  adminResetPassword(id: string, invite: InviteKind): Promise<Credentials> {
+    return this.transport.call<Credentials>("admin_reset_password", { id, invite });
+  }
+
+  adminResetTotp(id: string): Promise<User> {
+    return this.transport.call<User>("admin_reset_totp", { id });
+  }
+
+  adminIntakeKeys(): Promise<Array<IntakeKeyInfo>> {
+    return this.transport.call<Array<IntakeKeyInfo>>("admin_intake_keys", {});
+  }
+
+  adminAddIntakeKey(name: string): Promise<CreatedIntakeKey> {
+    return this.transport.call<CreatedIntakeKey>("admin_add_intake_key", { name });
+  }
+
+  adminRevokeIntakeKey(id: string): Promise<IntakeKeyInfo> {
+    return this.transport.call<IntakeKeyInfo>("admin_revoke_intake_key", { id });
   }
 }

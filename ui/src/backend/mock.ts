@@ -141,6 +141,7 @@ export class FakeBackend extends CommandBackend {
       return check;
     });
     this.on("audit_check_export", recorded<object>("audit_check_export.verified"));
+    this.on("org_settings", recorded<object>("org_settings"));
   }
 
   /**

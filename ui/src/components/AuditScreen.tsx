@@ -297,7 +297,7 @@ export function AuditScreen() {
           <span>{t("audit.filter.department")}</span>
           <select data-testid="audit-filter-department" value={department()} onChange={(e) => setDepartment(e.currentTarget.value)}>
             <option value="">{t("audit.filter.department_any")}</option>
-            <For each={desk.directory().departments}>{(d) => <option value={d}>{departmentLabel(d)}</option>}</For>
+            <For each={desk.directory().departments}>{(d) => <option value={d.code}>{d.name}</option>}</For>
           </select>
         </label>
         <label class="control">

@@ -39,14 +39,21 @@ export function ConflictsPanel(props: { onClose: () => void; onOpenTicket: (id: 
     }
   };
 
-  const actions = (id: number, ticketId: string) => (
+  // A refused admin edit names no ticket: it is redone on the settings screen, not re-applied.
+  const actions = (id: number, ticketId: string | null) => (
     <div class="record-actions">
-      <button type="button" onClick={() => props.onOpenTicket(ticketId)}>
-        {t("conflicts.open_ticket")}
-      </button>
-      <button type="button" data-testid="reapply" disabled={busy()} onClick={() => void act(() => desk.backend.reapply(id))}>
-        {t("conflicts.reapply")}
-      </button>
+      <Show when={ticketId}>
+        {(ticket) => (
+          <>
+            <button type="button" onClick={() => props.onOpenTicket(ticket())}>
+              {t("conflicts.open_ticket")}
+            </button>
+            <button type="button" data-testid="reapply" disabled={busy()} onClick={() => void act(() => desk.backend.reapply(id))}>
+              {t("conflicts.reapply")}
+            </button>
+          </>
+        )}
+      </Show>
       <button type="button" data-testid="dismiss" disabled={busy()} onClick={() => void act(() => desk.backend.dismiss(id))}>
         {t("conflicts.dismiss")}
       </button>

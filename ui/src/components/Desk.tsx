@@ -6,7 +6,7 @@ import { applyBar, departmentFilter, emptyBar, savedViews, VIEW_IDS, type Filter
 import { useClock } from "../lib/clock";
 import { departmentLabel, t } from "../i18n";
 import { Sidebar, type Screen, type Selection } from "./Sidebar";
-import { isSupervisor } from "../lib/roles";
+import { isAdmin, isSupervisor } from "../lib/roles";
 import { idFromReportName } from "../lib/keys";
 import { errorText } from "../lib/errors";
 import { FilterBar } from "./FilterBar";
@@ -25,6 +25,7 @@ const REFRESH_DEBOUNCE_MS = 150;
 // Supervisor screens load on first use (the charting code comes with Reports).
 const AuditScreen = lazy(() => import("./AuditScreen").then((m) => ({ default: m.AuditScreen })));
 const ReportsScreen = lazy(() => import("./ReportsScreen").then((m) => ({ default: m.ReportsScreen })));
+const AdminScreen = lazy(() => import("./admin/AdminScreen").then((m) => ({ default: m.AdminScreen })));
 
 /** Typing in a field never triggers a shortcut. */
 export function isTyping(target: EventTarget | null): boolean {
@@ -66,6 +67,7 @@ export function Desk() {
   const [opened, setOpened] = createSignal<ReadonlySet<Screen>>(new Set(["queue"]));
   const setScreen = (next: Screen) => {
     if (next !== "queue" && !supervisor) return;
+    if (next === "admin" && !isAdmin(desk.me)) return;
     setOpened((s) => (s.has(next) ? s : new Set([...s, next])));
     setScreenSignal(next);
   };
@@ -250,6 +252,13 @@ export function Desk() {
           <div class="screen-slot" classList={{ "is-hidden": screen() !== "reports" }}>
             <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
               <ReportsScreen onOpenTicket={(name) => void openReportTicket(name)} active={screen() === "reports"} />
+            </Suspense>
+          </div>
+        </Show>
+        <Show when={isAdmin(desk.me) && opened().has("admin")}>
+          <div class="screen-slot" classList={{ "is-hidden": screen() !== "admin" }}>
+            <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
+              <AdminScreen />
             </Suspense>
           </div>
         </Show>

@@ -3,7 +3,7 @@ import type { QueueSort, SlaFilter } from "../backend";
 import type { FilterBar as Bar } from "../lib/views";
 import { ALL_STATUSES } from "../lib/views";
 import { useDesk } from "../state/app";
-import { departmentLabel, t } from "../i18n";
+import { t } from "../i18n";
 import { CATEGORIES, PRIORITIES } from "./TicketControls";
 
 const SLA: SlaFilter[] = ["on_track", "at_risk", "breached", "paused"];
@@ -24,7 +24,7 @@ export function FilterBar(props: { bar: Bar; sort: QueueSort; onBar: (bar: Bar) 
       </select>
       <select aria-label={t("filter.department")} data-testid="filter-department" value={props.bar.department ?? ""} onChange={(e) => set("department", e.currentTarget.value)}>
         <option value="">{t("filter.department")}</option>
-        <For each={desk.directory().departments}>{(d) => <option value={d}>{departmentLabel(d)}</option>}</For>
+        <For each={desk.directory().departments}>{(d) => <option value={d.code}>{d.name}</option>}</For>
       </select>
       <select aria-label={t("filter.category")} data-testid="filter-category" value={props.bar.category ?? ""} onChange={(e) => set("category", e.currentTarget.value)}>
         <option value="">{t("filter.category")}</option>

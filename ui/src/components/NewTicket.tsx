@@ -3,7 +3,7 @@ import type { Category, Channel, CustomerTier, NewTicket as NewTicketArgs, Prior
 import { useDesk } from "../state/app";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/errors";
-import { departmentLabel, t } from "../i18n";
+import { t } from "../i18n";
 import { Dialog } from "./Dialog";
 import { CATEGORIES, PRIORITIES, RISKS } from "./TicketControls";
 
@@ -126,7 +126,7 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
             <span>{t("ticket.department")}</span>
             <select value={form().department} onChange={set("department")}>
               <option value="">{t("common.none")}</option>
-              <For each={desk.directory().departments}>{(d) => <option value={d}>{departmentLabel(d)}</option>}</For>
+              <For each={desk.directory().departments.filter((d) => d.active)}>{(d) => <option value={d.code}>{d.name}</option>}</For>
             </select>
           </label>
         </div>

@@ -31,7 +31,7 @@ import {
   type Section,
   type Table,
 } from "../lib/reports";
-import { departmentLabel, locale, t, type Key } from "../i18n";
+import { locale, t, type Key } from "../i18n";
 import { ChartView } from "./Chart";
 import { LOW_CSAT_SCORE } from "../backend/rules.gen";
 
@@ -137,8 +137,8 @@ export function ReportsScreen(props: { onOpenTicket: (keyOrId: string) => void; 
           <For each={desk.directory().departments}>
             {(d) => (
               <label class="check">
-                <input type="checkbox" data-testid={`report-department-${d}`} checked={departments().includes(d)} onChange={(e) => toggleDepartment(d, e.currentTarget.checked)} />
-                {departmentLabel(d)}
+                <input type="checkbox" data-testid={`report-department-${d.code}`} checked={departments().includes(d.code)} onChange={(e) => toggleDepartment(d.code, e.currentTarget.checked)} />
+                {d.name}
               </label>
             )}
           </For>

@@ -2,13 +2,13 @@ import { createSignal, For, onMount, Show } from "solid-js";
 import type { QueueFilter } from "../backend";
 import { useDesk } from "../state/app";
 import { departmentFilter, type SavedView, type ViewId } from "../lib/views";
-import { isSupervisor } from "../lib/roles";
-import { departmentLabel, t } from "../i18n";
+import { isAdmin, isSupervisor } from "../lib/roles";
+import { t } from "../i18n";
 
 export type Selection = { kind: "view"; id: ViewId } | { kind: "department"; name: string };
 
 /** What the main area shows: the queue (with the ticket), or a supervisor screen. */
-export type Screen = "queue" | "audit" | "reports";
+export type Screen = "queue" | "audit" | "reports" | "admin";
 
 const REFRESH_DEBOUNCE_MS = 400;
 
@@ -26,7 +26,7 @@ export function Sidebar(props: {
 
   const targets = (): Array<[string, QueueFilter]> => [
     ...props.views.map((v): [string, QueueFilter] => [`view:${v.id}`, v.filter]),
-    ...desk.directory().departments.map((d): [string, QueueFilter] => [`dep:${d}`, departmentFilter(d)]),
+    ...desk.directory().departments.map((d): [string, QueueFilter] => [`dep:${d.code}`, departmentFilter(d.code)]),
   ];
 
   const recount = async () => {
@@ -80,12 +80,12 @@ export function Sidebar(props: {
               <button
                 type="button"
                 class="nav-item"
-                classList={{ active: isDep(d) }}
-                data-testid={`department-${d}`}
-                onClick={() => props.onSelect({ kind: "department", name: d })}
+                classList={{ active: isDep(d.code) }}
+                data-testid={`department-${d.code}`}
+                onClick={() => props.onSelect({ kind: "department", name: d.code })}
               >
-                <span>{departmentLabel(d)}</span>
-                <span class="count">{count(`dep:${d}`)}</span>
+                <span>{d.name}</span>
+                <span class="count">{count(`dep:${d.code}`)}</span>
               </button>
             </li>
           )}
@@ -94,7 +94,7 @@ export function Sidebar(props: {
       <Show when={isSupervisor(desk.me) && props.onScreen}>
         <h4>{t("nav.supervisor")}</h4>
         <ul>
-          <For each={["audit", "reports"] as const}>
+          <For each={isAdmin(desk.me) ? (["audit", "reports", "admin"] as const) : (["audit", "reports"] as const)}>
             {(screen) => (
               <li>
                 <button

@@ -1,7 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import type { Category, Mutation, Priority, RiskLevel, Status, Ticket } from "../backend";
 import { useDesk } from "../state/app";
-import { departmentLabel, t } from "../i18n";
+import { t } from "../i18n";
 import { RISK_LEVELS, SETTABLE_RISKS } from "../backend/rules.gen";
 
 export const PRIORITIES: Priority[] = ["P1", "P2", "P3", "P4"];
@@ -170,7 +170,7 @@ export function TicketControls(props: {
           }
         >
           <option value="">{t("common.none")}</option>
-          <For each={desk.directory().departments}>{(d) => <option value={d}>{departmentLabel(d)}</option>}</For>
+          <For each={desk.directory().departments.filter((d) => d.active || d.code === props.ticket.department)}>{(d) => <option value={d.code}>{d.name}</option>}</For>
         </select>
       </label>
       <div class="control tags" data-testid="tags">

@@ -1,7 +1,7 @@
 import { For, Match, Show, Switch } from "solid-js";
 import type { Directory, Entry, EntryKind, TicketEvent } from "../backend";
-import { userName } from "../state/app";
-import { departmentLabel, locale, t } from "../i18n";
+import { departmentName, userName } from "../state/app";
+import { locale, t } from "../i18n";
 import { formatDateTime } from "../lib/time";
 
 /** `data-kind` of a timeline entry, for styling and the WebDriver suite. */
@@ -44,7 +44,7 @@ export function describeEvent(event: TicketEvent, directory: Directory): string 
     case "assignee_changed":
       return t("event.assignee_changed", { to: labelOf("user", event.to, directory) });
     case "department_changed":
-      return t("event.department_changed", { to: event.to === null ? t("common.none") : departmentLabel(event.to) });
+      return t("event.department_changed", { to: event.to === null ? t("common.none") : departmentName(directory, event.to) });
     case "tag_added":
       return t("event.tag_added", { tag: event.tag });
     case "tag_removed":
@@ -53,6 +53,8 @@ export function describeEvent(event: TicketEvent, directory: Directory): string 
       return t("event.subject_changed");
     case "description_changed":
       return t("event.description_changed");
+    case "requester_changed":
+      return t("event.requester_changed");
     case "linked":
       return t("event.linked", { kind: t(`link.${event.link.kind}`), other: event.link.other });
     case "csat_received":

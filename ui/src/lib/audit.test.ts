@@ -4,8 +4,11 @@ import type { AuditRecord, Directory, TicketEvent } from "../backend";
 import { setLang } from "../i18n";
 
 const directory: Directory = {
-  users: [{ id: "u-ana", name: "Ana Lima", email: "a@x", role: "agent", departments: ["support"], skills: [], active: true }],
-  departments: ["support", "risk"],
+  users: [{ id: "u-ana", name: "Ana Lima", email: "a@x", role: "agent", departments: ["support"], skills: [], active: true, away: false }],
+  departments: [
+    { code: "support", name: "Support", active: true },
+    { code: "risk", name: "Risk", active: true },
+  ],
 };
 
 const record = (patch: Partial<AuditRecord>): AuditRecord => ({

@@ -4,3 +4,8 @@ import type { Me } from "../backend";
 export function isSupervisor(me: Me): boolean {
   return me.user.role === "supervisor" || me.user.role === "admin";
 }
+
+/** Only admins see the admin area (the organisation's settings, users, intake keys). */
+export function isAdmin(me: Me): boolean {
+  return me.user.role === "admin";
+}

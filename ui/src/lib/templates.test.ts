@@ -21,7 +21,15 @@ describe("fillTemplate", () => {
 });
 
 describe("templatesFor", () => {
-  const tpl = (id: string, language: string, categories: Template["categories"] = []): Template => ({ id, name: id, language, body: "", categories });
+  const tpl = (id: string, language: string, categories: Template["categories"] = []): Template => ({
+    id,
+    name: id,
+    language,
+    body: "",
+    categories,
+    changes: { status: null, priority: null, add_tags: [] },
+    active: true,
+  });
   const all = [tpl("en-general", "en"), tpl("zh-general", "zh-CN"), tpl("zh-refund", "zh-CN", ["funds_not_arrived"]), tpl("zh-kyc", "zh-CN", ["kyc_review"])];
 
   it("keeps the ticket's language, category matches first", () => {

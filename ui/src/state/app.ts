@@ -1,5 +1,6 @@
 import { createContext, useContext, type Accessor } from "solid-js";
 import type { Alert, Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
+import { departmentLabel } from "../i18n";
 
 /** What every screen of the signed-in desk shares. */
 export type DeskContext = {
@@ -27,6 +28,11 @@ export function useDesk(): DeskContext {
   const ctx = useContext(DeskCtx);
   if (!ctx) throw new Error("useDesk outside the desk");
   return ctx;
+}
+
+/** A department's display name from the directory; its label when the directory lacks it. */
+export function departmentName(directory: Directory, code: string): string {
+  return directory.departments.find((d) => d.code === code)?.name ?? departmentLabel(code);
 }
 
 /** A user's display name from the directory; the id when unknown. */

@@ -23,6 +23,7 @@ use crate::model::{
 
 /// An agent action on a customer's account that must be preceded by identity verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SensitiveAction {
     FreezeAccount,
@@ -100,6 +101,7 @@ pub fn dimension_label(dimension: VerificationDimension, lang: Lang) -> &'static
 
 /// An action-specific floor on top of the risk-level minimum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub action: SensitiveAction,
@@ -111,6 +113,7 @@ pub struct Requirement {
 
 /// Passed dimensions needed for any sensitive action on a ticket of each risk level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct RiskMinimums {
     pub none: u8,
@@ -142,6 +145,7 @@ impl Default for RiskMinimums {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default, deny_unknown_fields)]
 pub struct VerificationPolicy {
     pub requirements: Vec<Requirement>,

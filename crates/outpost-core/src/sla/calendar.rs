@@ -71,6 +71,7 @@ impl fmt::Display for OpenInterval {
 
 /// Opening intervals for each weekday, in the calendar's local time. An empty list = closed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeeklyHours {
     pub monday: Vec<OpenInterval>,
     pub tuesday: Vec<OpenInterval>,
@@ -199,8 +200,11 @@ pub enum CalendarError {
 
 /// When a team is open: weekly hours in a time zone, with holidays and special periods.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BusinessCalendar {
     pub name: String,
+    /// An IANA time zone name (`Europe/Lisbon`).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub tz: Tz,
     pub weekly: WeeklyHours,
     pub holidays: Vec<Holiday>,

@@ -29,6 +29,7 @@ pub enum ClockKind {
 /// Targets are whole minutes of counted time: business minutes when `business_hours`, otherwise
 /// plain minutes on a 24×7 calendar in the business calendar's zone. `None` = no such clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SlaPolicy {
     pub name: String,
     pub priority: Priority,
@@ -78,6 +79,7 @@ pub enum SettingsError {
 
 /// Everything the SLA engine needs besides the ticket and `now`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SlaSettings {
     pub policies: Vec<SlaPolicy>,
     pub calendar: BusinessCalendar,

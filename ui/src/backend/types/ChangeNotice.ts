@@ -8,4 +8,9 @@ export type ChangeNotice = { tickets: Array<string>, revoked: Array<string>,
 /**
  * The whole cache was replaced (initial sync, re-bootstrap).
  */
-everything: boolean, };
+everything: boolean, 
+/**
+ * Users, departments, templates or the organisation's settings changed: names, pickers
+ * and settings screens read them again. Left out when false.
+ */
+reference?: boolean, };

@@ -6,7 +6,12 @@ import type { Mutation } from "./Mutation";
 /**
  * A local change the server refused; it was rolled back locally.
  */
-export type SyncProblem = { id: number, ticket_id: string, mutation_id: number, mutation: Mutation, 
+export type SyncProblem = { id: number, 
+/**
+ * The ticket the change was for; `None` for an admin change (settings, departments,
+ * templates).
+ */
+ticket_id: string | null, mutation_id: number, mutation: Mutation, 
 /**
  * When the agent made the change.
  */

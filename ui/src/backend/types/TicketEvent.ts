@@ -2,6 +2,7 @@
 // To change a type, change the Rust type, then regenerate with OUTPOST_UPDATE_TS=1 cargo test -p outpost-client --features ts --test ts_types
 import type { Category } from "./Category";
 import type { ClockKind } from "./ClockKind";
+import type { CustomerTier } from "./CustomerTier";
 import type { EntryKind } from "./EntryKind";
 import type { Priority } from "./Priority";
 import type { RiskLevel } from "./RiskLevel";
@@ -11,7 +12,7 @@ import type { TicketLink } from "./TicketLink";
 /**
  * What happened to a ticket, recorded in its timeline.
  */
-export type TicketEvent = { "type": "created" } | { "type": "status_changed", from: Status, to: Status, reason: string | null, } | { "type": "reopened", from: Status, to: Status, reason: string | null, } | { "type": "priority_changed", from: Priority, to: Priority, } | { "type": "category_changed", from: Category, to: Category, } | { "type": "risk_changed", from: RiskLevel, to: RiskLevel, } | { "type": "assignee_changed", from: string | null, to: string | null, } | { "type": "department_changed", from: string | null, to: string | null, } | { "type": "tag_added", tag: string, } | { "type": "tag_removed", tag: string, } | { "type": "subject_changed" } | { "type": "description_changed" } | { "type": "linked", link: TicketLink, } | { "type": "csat_received", score: number, } | { "type": "sla_at_risk", clock: ClockKind, due_at: string, } | { "type": "sla_breached", clock: ClockKind, due_at: string, } | { "type": "entry_redacted", entry_id: string, kind: EntryKind, 
+export type TicketEvent = { "type": "created" } | { "type": "status_changed", from: Status, to: Status, reason: string | null, } | { "type": "reopened", from: Status, to: Status, reason: string | null, } | { "type": "priority_changed", from: Priority, to: Priority, } | { "type": "category_changed", from: Category, to: Category, } | { "type": "risk_changed", from: RiskLevel, to: RiskLevel, } | { "type": "assignee_changed", from: string | null, to: string | null, } | { "type": "department_changed", from: string | null, to: string | null, } | { "type": "tag_added", tag: string, } | { "type": "tag_removed", tag: string, } | { "type": "subject_changed" } | { "type": "description_changed" } | { "type": "requester_changed", fields: Array<string>, tier_from: CustomerTier, tier_to: CustomerTier, } | { "type": "linked", link: TicketLink, } | { "type": "csat_received", score: number, } | { "type": "sla_at_risk", clock: ClockKind, due_at: string, } | { "type": "sla_breached", clock: ClockKind, due_at: string, } | { "type": "entry_redacted", entry_id: string, kind: EntryKind, 
 /**
  * SHA-256 (hex) of the removed body's JSON, the same value the audit chain keeps.
  */

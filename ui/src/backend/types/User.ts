@@ -2,4 +2,8 @@
 // To change a type, change the Rust type, then regenerate with OUTPOST_UPDATE_TS=1 cargo test -p outpost-client --features ts --test ts_types
 import type { Role } from "./Role";
 
-export type User = { id: string, name: string, email: string, role: Role, departments: Array<string>, skills: Array<string>, active: boolean, };
+export type User = { id: string, name: string, email: string, role: Role, departments: Array<string>, skills: Array<string>, active: boolean, 
+/**
+ * Away (holiday, sick, off shift): dispatch skips them and the assignee picker says so.
+ */
+away: boolean, };

@@ -1,0 +1,272 @@
+//! The admin area's half of the Desk: the organisation's settings (read from the cache, changed
+//! through the outbox like any change, so they work offline) and the admin endpoints for users
+//! and intake keys (online only).
+//!
+//! Everything here except reading the settings is for admins; other roles are refused before
+//! anything is queued or sent (the server refuses them too).
+
+use chrono::{DateTime, Utc};
+use outpost_core::model::{Channel, Department, Role, Template, User, UserId};
+use outpost_core::rules::{Classification, ClassifyInput, RuleSet};
+use outpost_core::settings::SettingsDoc;
+use outpost_core::sla::SlaSettings;
+use outpost_core::sync::Mutation;
+use outpost_store::{CalendarEffect, OrgSettingsView};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::desk::{now, Desk, DeskError, DeskResult};
+use crate::sync::SyncError;
+
+/// How a new or reset user gets their first password.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum InviteKind {
+    /// A one-time password in the answer, for the admin to pass on.
+    #[default]
+    Password,
+    /// A link, valid for 7 days and once, where the user sets their own password.
+    Link,
+}
+
+/// `POST /v1/admin/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub departments: Vec<String>,
+    pub skills: Vec<String>,
+    pub invite: InviteKind,
+}
+
+/// A user the server added, with what to hand on to them (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AddedUser {
+    pub user: User,
+    pub one_time_password: Option<String>,
+    pub invite_link: Option<String>,
+}
+
+/// A new password as the admin hands it on: a one-time password or an invitation link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Credentials {
+    pub one_time_password: Option<String>,
+    pub invite_link: Option<String>,
+}
+
+/// `PATCH /v1/admin/users/{id}`: the fields to change; absent ones stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub departments: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub skills: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub away: Option<bool>,
+}
+
+/// An intake key as an admin sees it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IntakeKeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A new intake key: `key` is shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CreatedIntakeKey {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    pub key: String,
+}
+
+/// An admin endpoint's failure: the server's own code reaches the UI (`conflict` for a taken
+/// e-mail, `offline` without a network), not the sync engine's.
+fn admin_error(e: SyncError) -> DeskError {
+    match e {
+        SyncError::Api(api) => DeskError::from(api),
+        other => DeskError::Sync(other),
+    }
+}
+
+impl Desk {
+    /// The signed-in user's role as the server last sent it (the profile's copy until the
+    /// first pull).
+    async fn current_role(&self) -> DeskResult<Role> {
+        let me = self.me().await?.user;
+        let id: UserId = me.id;
+        let cached = self.with_store(move |s, _| s.user(id)).await?;
+        Ok(cached.map_or(me.role, |u| u.role))
+    }
+
+    async fn require_admin(&self) -> DeskResult<Role> {
+        match self.current_role().await? {
+            Role::Admin => Ok(Role::Admin),
+            Role::Agent | Role::Supervisor => Err(DeskError::Forbidden(
+                "the organisation's settings, users and intake keys are for admins".into(),
+            )),
+        }
+    }
+
+    /// The organisation's settings, departments and templates as this device sees them (with
+    /// this admin's edits that have not reached the server yet). Works offline.
+    pub async fn org_settings(&self) -> DeskResult<OrgSettingsView> {
+        self.with_store(|s, _| Ok(s.org_settings().clone())).await
+    }
+
+    /// Queues an admin intent (`settings.set`, `department.put`, `template.put`): checked
+    /// here with the core's rules, shown at once, pushed like any change.
+    pub async fn change_admin(&self, mutation: Mutation) -> DeskResult<OrgSettingsView> {
+        let role = self.require_admin().await?;
+        let view = self
+            .with_store(move |s, actor| s.apply_admin_local(actor, role, mutation, now()))
+            .await?;
+        let engine = self.engine().await?;
+        let _ = engine.refresh_counts().await;
+        engine.notify_reference();
+        engine.wake();
+        Ok(view)
+    }
+
+    /// Replaces one settings document, made on `base_version` of it.
+    pub async fn change_settings(
+        &self,
+        base_version: u64,
+        settings: SettingsDoc,
+    ) -> DeskResult<OrgSettingsView> {
+        self.change_admin(Mutation::SetSettings {
+            base_version,
+            settings,
+        })
+        .await
+    }
+
+    pub async fn put_department(&self, department: Department) -> DeskResult<OrgSettingsView> {
+        self.change_admin(Mutation::PutDepartment(department)).await
+    }
+
+    pub async fn put_template(&self, template: Template) -> DeskResult<OrgSettingsView> {
+        self.change_admin(Mutation::PutTemplate(template)).await
+    }
+
+    /// What `rules` make of a text, as intake would classify it (a standard customer writing
+    /// through the web form).
+    pub async fn preview_rules(
+        &self,
+        rules: RuleSet,
+        subject: String,
+        description: String,
+    ) -> DeskResult<Classification> {
+        self.require_admin().await?;
+        Ok(rules.classify(&ClassifyInput {
+            subject: &subject,
+            description: &description,
+            tier: outpost_core::model::CustomerTier::Standard,
+            channel: Channel::WebForm,
+            business_type: None,
+        }))
+    }
+
+    /// How many open tickets in the cache would see their deadline move under `sla`.
+    pub async fn calendar_effect(&self, sla: SlaSettings) -> DeskResult<CalendarEffect> {
+        self.require_admin().await?;
+        self.with_store(move |s, _| s.calendar_effect(&sla, now()))
+            .await
+    }
+
+    /// Runs an admin endpoint; a pull follows so the cache shows its effect.
+    async fn admin_call<T, F, Fut>(&self, call: F) -> DeskResult<T>
+    where
+        F: Fn(crate::api::ServerApi, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, crate::api::ApiError>>,
+    {
+        self.require_admin().await?;
+        let engine = self.engine().await?;
+        let answer = engine.call(call).await.map_err(admin_error)?;
+        engine.wake();
+        Ok(answer)
+    }
+
+    pub async fn admin_add_user(&self, user: NewUser) -> DeskResult<AddedUser> {
+        self.admin_call(|api, token| {
+            let user = user.clone();
+            async move { api.admin_add_user(&token, &user).await }
+        })
+        .await
+    }
+
+    pub async fn admin_update_user(&self, id: UserId, patch: UserPatch) -> DeskResult<User> {
+        self.admin_call(|api, token| {
+            let patch = patch.clone();
+            async move { api.admin_update_user(&token, id, &patch).await }
+        })
+        .await
+    }
+
+    pub async fn admin_enable_user(&self, id: UserId) -> DeskResult<User> {
+        self.admin_call(|api, token| async move { api.admin_enable_user(&token, id).await })
+            .await
+    }
+
+    pub async fn admin_disable_user(&self, id: UserId) -> DeskResult<()> {
+        self.admin_call(|api, token| async move { api.admin_disable_user(&token, id).await })
+            .await
+    }
+
+    /// A new password for a user (their sessions end).
+    pub async fn admin_reset_password(
+        &self,
+        id: UserId,
+        invite: InviteKind,
+    ) -> DeskResult<Credentials> {
+        self.admin_call(|api, token| async move {
+            api.admin_reset_password(&token, id, invite).await
+        })
+        .await
+    }
+
+    /// Removes a user's second factor (their sessions end).
+    pub async fn admin_reset_totp(&self, id: UserId) -> DeskResult<User> {
+        self.admin_call(|api, token| async move { api.admin_reset_totp(&token, id).await })
+            .await
+    }
+
+    pub async fn admin_intake_keys(&self) -> DeskResult<Vec<IntakeKeyInfo>> {
+        self.admin_call(|api, token| async move { api.admin_intake_keys(&token).await })
+            .await
+    }
+
+    pub async fn admin_add_intake_key(&self, name: String) -> DeskResult<CreatedIntakeKey> {
+        self.admin_call(|api, token| {
+            let name = name.clone();
+            async move { api.admin_add_intake_key(&token, &name).await }
+        })
+        .await
+    }
+
+    pub async fn admin_revoke_intake_key(&self, id: Uuid) -> DeskResult<IntakeKeyInfo> {
+        self.admin_call(|api, token| async move { api.admin_revoke_intake_key(&token, id).await })
+            .await
+    }
+}
