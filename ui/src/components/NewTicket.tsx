@@ -1,4 +1,4 @@
-import { createSignal, For } from "solid-js";
+import { createSignal, For, onMount, Show } from "solid-js";
 import type { Category, Channel, CustomerTier, NewTicket as NewTicketArgs, Priority, RiskLevel } from "../backend";
 import { useDesk } from "../state/app";
 import { newId } from "../lib/ids";
@@ -10,9 +10,14 @@ import { CATEGORIES, PRIORITIES, RISKS } from "./TicketControls";
 const CHANNELS: Channel[] = ["phone", "email", "chat", "wechat", "web_form", "app", "api"];
 const TIERS: CustomerTier[] = ["standard", "vip", "enterprise"];
 
-/** A ticket taken by phone or chat, created locally (ticket.create) and synced later. */
+/**
+ * A ticket taken by phone or chat, created locally (ticket.create) and synced later. It starts
+ * in the creator's department, else the organisation's default one, so someone can see it.
+ */
 export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: string) => void }) {
   const desk = useDesk();
+  const offered = () => desk.directory().departments.filter((d) => d.active);
+  const own = desk.me.user.departments.find((code) => offered().some((d) => d.code === code)) ?? "";
   const [form, setForm] = createSignal({
     subject: "",
     description: "",
@@ -25,10 +30,20 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
     category: "inquiry" as Category,
     priority: "P3" as Priority,
     risk: "none" as RiskLevel,
-    department: desk.me.user.departments[0] ?? "",
+    department: own,
   });
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
+  onMount(async () => {
+    if (own) return;
+    try {
+      const organisation = (await desk.backend.orgSettings()).settings.organisation.settings;
+      const fallback = organisation.kind === "organisation" ? organisation.doc.default_department : null;
+      if (fallback && !form().department && offered().some((d) => d.code === fallback)) setForm({ ...form(), department: fallback });
+    } catch {
+      // The settings could not be read: the creator picks a department.
+    }
+  });
   const set = (key: keyof ReturnType<typeof form>) => (e: { currentTarget: { value: string } }) =>
     setForm({ ...form(), [key]: e.currentTarget.value });
 
@@ -36,6 +51,7 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
     e.preventDefault();
     const f = form();
     if (!f.subject.trim() || !f.name.trim() || !f.contact.trim()) return setError(t("newticket.missing"));
+    if (!f.department && offered().length > 0) return setError(t("newticket.department_required"));
     const args: NewTicketArgs = {
       id: newId(),
       subject: f.subject.trim(),
@@ -124,9 +140,11 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
           </label>
           <label class="field">
             <span>{t("ticket.department")}</span>
-            <select value={form().department} onChange={set("department")}>
-              <option value="">{t("common.none")}</option>
-              <For each={desk.directory().departments.filter((d) => d.active)}>{(d) => <option value={d.code}>{d.name}</option>}</For>
+            <select data-testid="new-department" value={form().department} onChange={set("department")}>
+              <Show when={!form().department}>
+                <option value="">{t("newticket.pick_department")}</option>
+              </Show>
+              <For each={offered()}>{(d) => <option value={d.code}>{d.name}</option>}</For>
             </select>
           </label>
         </div>

@@ -3,6 +3,7 @@ import type { Category, Mutation, Priority, RiskLevel, Status, Ticket } from "..
 import { useDesk } from "../state/app";
 import { t } from "../i18n";
 import { RISK_LEVELS, SETTABLE_RISKS } from "../backend/rules.gen";
+import { AssigneePicker } from "./AssigneePicker";
 
 export const PRIORITIES: Priority[] = ["P1", "P2", "P3", "P4"];
 export const RISKS: RiskLevel[] = RISK_LEVELS;
@@ -140,21 +141,10 @@ export function TicketControls(props: {
           </For>
         </select>
       </label>
-      <label class="control">
-        <span>{t("ticket.assignee")}</span>
-        <select
-          data-testid="assignee-select"
-          value={props.ticket.assignee ?? ""}
-          onChange={(e) =>
-            void props.onChange({ name: "ticket.set_assignee", args: { ticket_id: id(), assignee: e.currentTarget.value || null } })
-          }
-        >
-          <option value="">{t("ticket.unassigned")}</option>
-          <For each={desk.directory().users.filter((u) => u.active || u.id === props.ticket.assignee)}>
-            {(u) => <option value={u.id}>{u.name}</option>}
-          </For>
-        </select>
-      </label>
+      <AssigneePicker
+        ticket={props.ticket}
+        onAssign={(assignee) => void props.onChange({ name: "ticket.set_assignee", args: { ticket_id: id(), assignee } })}
+      />
       <Show when={props.ticket.assignee !== desk.me.user.id}>
         <button type="button" data-testid="assign-me" onClick={assignToMe}>
           {t("ticket.assign_me")}
@@ -169,7 +159,10 @@ export function TicketControls(props: {
             void props.onChange({ name: "ticket.set_department", args: { ticket_id: id(), department: e.currentTarget.value || null } })
           }
         >
-          <option value="">{t("common.none")}</option>
+          {/* A ticket in no department is one no agent sees: offered only to show where it is. */}
+          <Show when={props.ticket.department === null}>
+            <option value="">{t("common.none")}</option>
+          </Show>
           <For each={desk.directory().departments.filter((d) => d.active || d.code === props.ticket.department)}>{(d) => <option value={d.code}>{d.name}</option>}</For>
         </select>
       </label>

@@ -1,11 +1,11 @@
 import { createEffect, createResource, createSignal, on, Show } from "solid-js";
 import type { Entry, Mutation, TicketDetail } from "../backend";
-import { useDesk } from "../state/app";
+import { departmentName, useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
 import { isSupervisor } from "../lib/roles";
 import { rememberKeys } from "../lib/keys";
 import { formatTimestamp } from "../lib/time";
-import { departmentLabel, locale, t } from "../i18n";
+import { locale, t } from "../i18n";
 import { PriorityChip, RiskChip, StatusChip } from "./Chips";
 import { SlaPanel } from "./SlaPanel";
 import { L1Banner } from "./L1Banner";
@@ -15,6 +15,7 @@ import { TicketControls, type ControlsApi } from "./TicketControls";
 import { Verification } from "./Verification";
 import { ViewedBy } from "./ViewedBy";
 import { ConfirmDialog } from "./Dialog";
+import { DescriptionEditor, EditIcon, RequesterDialog, SubjectEditor } from "./TicketEdit";
 
 export type TicketPaneApi = ComposerApi & ControlsApi;
 
@@ -29,6 +30,7 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
   const [actionError, setActionError] = createSignal<string | null>(null);
   const [asOf, setAsOf] = createSignal<string | null>(props.asOf ?? null);
   const [redacting, setRedacting] = createSignal<Entry | null>(null);
+  const [editingRequester, setEditingRequester] = createSignal(false);
   const [detail, { refetch, mutate }] = createResource(
     () => props.ticketId,
     (id) => desk.backend.ticket(id),
@@ -41,6 +43,7 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
         setRevoked(false);
         setActionError(null);
         setRedacting(null);
+        setEditingRequester(false);
         setAsOf(props.asOf ?? null);
       },
     ),
@@ -100,16 +103,20 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
                       <span class="ticket-key" data-testid="ticket-key">
                         {d().ticket.key ?? t("ticket.unsynced_key")}
                       </span>
-                      <h2 class="ticket-subject" data-testid="customer-text">
-                        {d().ticket.subject}
-                      </h2>
+                      <SubjectEditor ticket={d().ticket} onChange={change} />
                     </div>
                     <div class="ticket-chips">
                       <PriorityChip priority={d().ticket.priority} />
                       <RiskChip risk={d().ticket.risk} />
                       <StatusChip status={d().ticket.status} testid="ticket-status" />
                       <span class="chip">{t(`category.${d().ticket.category}`)}</span>
-                      <Show when={d().ticket.department}>{(dep) => <span class="chip">{departmentLabel(dep())}</span>}</Show>
+                      <Show when={d().ticket.department}>
+                        {(dep) => (
+                          <span class="chip" data-testid="ticket-department">
+                            {departmentName(desk.directory(), dep())}
+                          </span>
+                        )}
+                      </Show>
                       <Show when={d().unsent > 0}>
                         <span class="chip unsent" data-testid="ticket-unsent">
                           {t("ticket.unsent", { count: d().unsent })}
@@ -151,20 +158,31 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
                       )}
                     </Show>
                     <span> · {t("ticket.language", { language: d().ticket.language })}</span>
+                    <button
+                      type="button"
+                      class="icon edit-button"
+                      data-testid="edit-requester"
+                      aria-label={t("ticket.edit_requester")}
+                      title={t("ticket.edit_requester")}
+                      onClick={() => {
+                        setActionError(null);
+                        setEditingRequester(true);
+                      }}
+                    >
+                      <EditIcon />
+                    </button>
                   </div>
                   <SlaPanel sla={d().sla} />
-                  <div class="description">
-                    <h3>{t("ticket.description")}</h3>
-                    <p class="entry-text" data-testid="customer-text">
-                      {d().ticket.description}
-                    </p>
-                  </div>
+                  <DescriptionEditor ticket={d().ticket} onChange={change} />
                   <Show when={supervisor && d().sensitive}>
                     <ViewedBy ticketId={d().ticket.id} />
                   </Show>
                   <Timeline entries={d().entries} directory={desk.directory()} asOf={asOf()} onRedact={supervisor ? setRedacting : undefined} />
                   <Verification ticket={d().ticket} panel={d().risk} onChange={change} />
-                  <Composer ticket={d().ticket} onSent={() => void refetch()} api={(a) => (composer = a)} />
+                  <Composer ticket={d().ticket} onSent={() => void refetch()} onChange={change} api={(a) => (composer = a)} />
+                  <Show when={editingRequester()}>
+                    <RequesterDialog ticket={d().ticket} onChange={change} error={actionError()} onClose={() => setEditingRequester(false)} />
+                  </Show>
                   <Show when={redacting()}>
                     {(entry) => <RedactDialog ticketId={d().ticket.id} entry={entry()} onChange={change} onClose={() => setRedacting(null)} />}
                   </Show>
