@@ -19,6 +19,7 @@ import { HelpOverlay } from "./HelpOverlay";
 import { UserMenu } from "./UserMenu";
 import { NewTicketDialog } from "./NewTicket";
 import { Alerts } from "./Alerts";
+import { SetupChecklist } from "./admin/Checklist";
 
 const REFRESH_DEBOUNCE_MS = 150;
 
@@ -72,6 +73,8 @@ export function Desk() {
     setScreenSignal(next);
   };
   const [notice, setNotice] = createSignal<string | null>(null);
+  // The admin area's tab the setup checklist asked for (a new object per click).
+  const [adminRequest, setAdminRequest] = createSignal<{ tab: string } | null>(null);
   const queue = createQueue(desk.backend);
   let listApi: QueueListApi | undefined;
   let ticketApi: Partial<TicketPaneApi> = {};
@@ -258,11 +261,17 @@ export function Desk() {
         <Show when={isAdmin(desk.me) && opened().has("admin")}>
           <div class="screen-slot" classList={{ "is-hidden": screen() !== "admin" }}>
             <Suspense fallback={<p class="muted">{t("common.loading")}</p>}>
-              <AdminScreen />
+              <AdminScreen open={adminRequest()} />
             </Suspense>
           </div>
         </Show>
         <main class="queue-pane" classList={{ "is-hidden": screen() !== "queue" }}>
+          <SetupChecklist
+            onOpen={(tab) => {
+              setAdminRequest({ tab });
+              setScreen("admin");
+            }}
+          />
           <FilterBar bar={bar()} sort={sort()} onBar={setBar} onSort={setSort} />
           <div class="queue-head">
             <span data-testid="queue-total">{t("queue.total", { count: queue.total() })}</span>

@@ -1,15 +1,16 @@
 // The admin area: the organisation's settings, one tab per screen (`tabs.ts`). Only admins reach
 // it (the sidebar shows no entry to others, and the Desk refuses their changes anyway). Settings
 // are read from the cache, so the screens work offline; edits queue like any change.
-import { createSignal, For, Show, Suspense } from "solid-js";
+import { createEffect, createSignal, For, on, Show, Suspense } from "solid-js";
 import { Dynamic } from "solid-js/web";
 import { t } from "../../i18n";
 import { AdminCtx, createAdminState } from "./state";
 import { ADMIN_TABS } from "./tabs";
 import "./admin.css";
 
-export function AdminScreen(props: { initialTab?: string }) {
-  const [tab, setTabSignal] = createSignal(props.initialTab ?? ADMIN_TABS[0]?.id ?? "");
+/** `open` asks for a tab from outside (the setup checklist); each new request switches to it. */
+export function AdminScreen(props: { initialTab?: string; open?: { tab: string } | null }) {
+  const [tab, setTabSignal] = createSignal(props.open?.tab ?? props.initialTab ?? ADMIN_TABS[0]?.id ?? "");
   // A tab, once opened, stays mounted (hidden) so an unsaved edit survives a look elsewhere.
   const [opened, setOpened] = createSignal<ReadonlySet<string>>(new Set([tab()]));
   const setTab = (id: string) => {
@@ -18,6 +19,7 @@ export function AdminScreen(props: { initialTab?: string }) {
     setTabSignal(id);
   };
   const admin = createAdminState(setTab);
+  createEffect(on(() => props.open, (request) => request && setTab(request.tab), { defer: true }));
   return (
     <AdminCtx.Provider value={admin}>
       <section class="screen admin-screen" data-testid="admin-screen">

@@ -8,6 +8,7 @@ export type AdminTab = { id: string; label: Key; component: Component };
 
 export const ADMIN_TABS: AdminTab[] = [
   { id: "organisation", label: "admin.tab.organisation", component: lazy(() => import("./Organisation").then((m) => ({ default: m.OrganisationSettings }))) },
+  { id: "users", label: "adminUsers.title", component: lazy(() => import("./Users").then((m) => ({ default: m.UsersScreen }))) },
   { id: "departments", label: "admin.tab.departments", component: lazy(() => import("./Departments").then((m) => ({ default: m.DepartmentsSettings }))) },
   { id: "calendar", label: "admin.tab.calendar", component: lazy(() => import("./BusinessHours").then((m) => ({ default: m.BusinessHours }))) },
   { id: "sla", label: "admin.tab.sla", component: lazy(() => import("./SlaPolicies").then((m) => ({ default: m.SlaPolicies }))) },
@@ -15,4 +16,5 @@ export const ADMIN_TABS: AdminTab[] = [
   { id: "catalogue", label: "admin.tab.catalogue", component: lazy(() => import("./Catalogue").then((m) => ({ default: m.CatalogueSettings }))) },
   { id: "verification", label: "admin.tab.verification", component: lazy(() => import("./VerificationPolicy").then((m) => ({ default: m.VerificationSettings }))) },
   { id: "templates", label: "admin.tab.templates", component: lazy(() => import("./Templates").then((m) => ({ default: m.TemplatesSettings }))) },
+  { id: "intake-keys", label: "intakeKeys.title", component: lazy(() => import("./IntakeKeys").then((m) => ({ default: m.IntakeKeysScreen }))) },
 ];

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, screen, within } from "@solidjs/testing-library";
+import { UsersScreen, parseSkills } from "./Users";
+import { adminBackend } from "../../test/admin";
+import { deskContext, eventually, renderInDesk } from "../../test/helpers";
+import { BackendError, type Directory, type User } from "../../backend";
+import { recorded, recordedError } from "../../backend/mock";
+import { en } from "../../i18n/en";
+
+const directory = () => recorded<Directory>("directory");
+
+async function openUsers() {
+  const mock = adminBackend();
+  const ctx = await deskContext(mock);
+  renderInDesk(ctx, () => <UsersScreen />);
+  await eventually(() => expect(screen.getAllByTestId("user-row")).toHaveLength(directory().users.length));
+  return { mock, ctx };
+}
+
+const row = (name: string) => screen.getAllByTestId("user-row").find((r) => within(r).getByTestId("user-name").textContent === name)!;
+
+describe("people", () => {
+  it("lists everyone with role, department names, skills and state", async () => {
+    await openUsers();
+    const d = directory();
+    const someone = d.users.find((u) => u.departments.length > 0 && u.skills.length > 0)!;
+    const r = row(someone.name);
+    expect(within(r).getByTestId("user-role").textContent).toBe(en[`role.${someone.role}`]);
+    const names = someone.departments.map((code) => d.departments.find((x) => x.code === code)!.name);
+    expect(within(r).getByTestId("user-departments").textContent).toBe(names.join(", "));
+    expect(within(r).getByTestId("user-skills").textContent).toBe(someone.skills.join(", "));
+    expect(within(r).getByTestId("user-state").textContent).toContain(en["adminUsers.active"]);
+  });
+
+  it("invites someone with a one-time link and shows it once with a copy button", async () => {
+    const { mock } = await openUsers();
+    const d = directory();
+    const added: User = { id: "01a0e560-0000-7000-8000-000000000001", name: "Ana Costa", email: "ana@shop.example", role: "agent", departments: [d.departments[0]!.code], skills: ["refunds", "pt"], active: true, away: false };
+    mock.on("admin_add_user", { user: added, one_time_password: null, invite_link: "https://desk.shop.example/invite/tok123" });
+    fireEvent.click(screen.getByTestId("invite-open"));
+    const dialog = screen.getByTestId("invite-dialog");
+    fireEvent.click(within(dialog).getByTestId("invite-submit"));
+    expect(within(dialog).getByTestId("invite-error").textContent).toBe(en["adminUsers.missing"]);
+    fireEvent.input(within(dialog).getByTestId("invite-name"), { target: { value: " Ana Costa " } });
+    fireEvent.input(within(dialog).getByTestId("invite-email"), { target: { value: "ana@shop.example" } });
+    fireEvent.click(within(dialog).getByTestId(`invite-departments-${d.departments[0]!.code}`));
+    fireEvent.input(within(dialog).getByTestId("invite-skills"), { target: { value: "refunds, pt, refunds," } });
+    fireEvent.click(within(dialog).getByTestId("invite-submit"));
+    await eventually(() => expect(within(dialog).getByTestId("invite-secret-value").textContent).toBe("https://desk.shop.example/invite/tok123"));
+    expect(mock.callsTo("admin_add_user")).toHaveLength(1);
+    expect(JSON.stringify(mock.callsTo("admin_add_user")[0]!.args)).toContain('"invite":"link"');
+    expect(mock.callsTo("admin_add_user")[0]!.args).toMatchObject({
+      user: { email: "ana@shop.example", name: "Ana Costa", role: "agent", departments: [d.departments[0]!.code], skills: ["refunds", "pt"], invite: "link" },
+    });
+    let copied = "";
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (s: string) => void (copied = s) } });
+    fireEvent.click(within(dialog).getByTestId("invite-secret-copy"));
+    await eventually(() => expect(within(dialog).getByTestId("invite-secret-copied").textContent).toBe(en["adminUsers.copied"]));
+    expect(copied).toBe("https://desk.shop.example/invite/tok123");
+    expect(row("Ana Costa")).toBeTruthy();
+    fireEvent.click(within(dialog).getByTestId("invite-close"));
+    expect(screen.queryByTestId("invite-secret")).toBeNull();
+  });
+
+  it("invites with a one-time password when asked", async () => {
+    const { mock } = await openUsers();
+    const added: User = { id: "01a0e560-0000-7000-8000-000000000002", name: "Rui", email: "rui@shop.example", role: "supervisor", departments: [], skills: [], active: true, away: false };
+    mock.on("admin_add_user", { user: added, one_time_password: "K7pQ-2mXz-9wLr", invite_link: null });
+    fireEvent.click(screen.getByTestId("invite-open"));
+    const dialog = screen.getByTestId("invite-dialog");
+    fireEvent.input(within(dialog).getByTestId("invite-name"), { target: { value: "Rui" } });
+    fireEvent.input(within(dialog).getByTestId("invite-email"), { target: { value: "rui@shop.example" } });
+    fireEvent.change(within(dialog).getByTestId("invite-role"), { target: { value: "supervisor" } });
+    fireEvent.click(within(dialog).getByTestId("invite-password"));
+    fireEvent.click(within(dialog).getByTestId("invite-submit"));
+    await eventually(() => expect(within(dialog).getByTestId("invite-secret-value").textContent).toBe("K7pQ-2mXz-9wLr"));
+    expect(mock.callsTo("admin_add_user")[0]!.args).toMatchObject({ user: { role: "supervisor", invite: "password" } });
+  });
+
+  it("says so calmly when offline, and nothing is added", async () => {
+    const { mock } = await openUsers();
+    mock.on("admin_add_user", recordedError("admin_add_user.offline"));
+    fireEvent.click(screen.getByTestId("invite-open"));
+    const dialog = screen.getByTestId("invite-dialog");
+    fireEvent.input(within(dialog).getByTestId("invite-name"), { target: { value: "Rui" } });
+    fireEvent.input(within(dialog).getByTestId("invite-email"), { target: { value: "rui@shop.example" } });
+    fireEvent.click(within(dialog).getByTestId("invite-submit"));
+    await eventually(() => expect(within(dialog).getByTestId("invite-error").textContent).toBe(en["adminUsers.offline"]));
+    expect(screen.getAllByTestId("user-row")).toHaveLength(directory().users.length);
+  });
+
+  it("edits role, departments, skills and away, sending only what changed", async () => {
+    const { mock } = await openUsers();
+    const d = directory();
+    const agent = d.users.find((u) => u.role === "agent" && u.departments.length === 1)!;
+    const other = d.departments.find((x) => !agent.departments.includes(x.code))!;
+    const updated: User = { ...agent, departments: [...agent.departments, other.code], away: true, skills: [...agent.skills, "pt"] };
+    mock.on("admin_update_user", updated);
+    fireEvent.click(within(row(agent.name)).getByTestId("user-edit"));
+    const dialog = screen.getByTestId("user-edit-dialog");
+    fireEvent.click(within(dialog).getByTestId(`edit-departments-${other.code}`));
+    fireEvent.click(within(dialog).getByTestId("edit-away"));
+    fireEvent.input(within(dialog).getByTestId("edit-skills"), { target: { value: [...agent.skills, "pt"].join(", ") } });
+    fireEvent.click(within(dialog).getByTestId("edit-save"));
+    await eventually(() => expect(screen.queryByTestId("user-edit-dialog")).toBeNull());
+    const args = mock.callsTo("admin_update_user")[0]!.args;
+    expect(Object.values(args)).toContainEqual(agent.id);
+    expect(Object.values(args)).toContainEqual({ departments: [...agent.departments, other.code], skills: [...agent.skills, "pt"], away: true });
+    expect(within(row(agent.name)).getByTestId("user-away").textContent).toBe(en["adminUsers.away"]);
+  });
+
+  it("shows the server's refusal to demote the last admin and keeps the dialog open", async () => {
+    const { mock } = await openUsers();
+    const admin = directory().users.find((u) => u.role === "admin")!;
+    mock.on("admin_update_user", new BackendError("conflict", "the organisation must keep at least one active admin"));
+    fireEvent.click(within(row(admin.name)).getByTestId("user-edit"));
+    const dialog = screen.getByTestId("user-edit-dialog");
+    fireEvent.change(within(dialog).getByTestId("edit-role"), { target: { value: "agent" } });
+    fireEvent.click(within(dialog).getByTestId("edit-save"));
+    await eventually(() =>
+      expect(within(dialog).getByTestId("edit-error").textContent).toBe("Not changed: the organisation must keep at least one active admin"),
+    );
+    expect(Object.values(mock.callsTo("admin_update_user")[0]!.args)).toContainEqual({ role: "agent" });
+    expect(within(row(admin.name)).getByTestId("user-role").textContent).toBe(en["role.admin"]);
+  });
+
+  it("disables after confirmation and enables again", async () => {
+    const { mock } = await openUsers();
+    const agent = directory().users.find((u) => u.role === "agent")!;
+    mock.on("admin_disable_user", null).on("admin_enable_user", null);
+    fireEvent.click(within(row(agent.name)).getByTestId("user-disable"));
+    fireEvent.click(screen.getByTestId("user-confirm"));
+    await eventually(() => expect(row(agent.name).dataset.active).toBe("false"));
+    expect(Object.values(mock.callsTo("admin_disable_user")[0]!.args)).toEqual([agent.id]);
+    fireEvent.click(within(row(agent.name)).getByTestId("user-enable"));
+    fireEvent.click(screen.getByTestId("user-confirm"));
+    await eventually(() => expect(row(agent.name).dataset.active).toBe("true"));
+    expect(Object.values(mock.callsTo("admin_enable_user")[0]!.args)).toEqual([agent.id]);
+  });
+
+  it("resets a password (link shown once) and a second factor", async () => {
+    const { mock } = await openUsers();
+    const agent = directory().users.find((u) => u.role === "agent")!;
+    mock.on("admin_reset_password", { one_time_password: null, invite_link: "https://desk.shop.example/invite/reset1" });
+    mock.on("admin_reset_totp", agent);
+    fireEvent.click(within(row(agent.name)).getByTestId("user-reset-password"));
+    const dialog = screen.getByTestId("reset-password-dialog");
+    fireEvent.click(within(dialog).getByTestId("reset-password-confirm"));
+    await eventually(() => expect(within(dialog).getByTestId("reset-secret-value").textContent).toBe("https://desk.shop.example/invite/reset1"));
+    expect(Object.values(mock.callsTo("admin_reset_password")[0]!.args)).toEqual([agent.id, "link"]);
+    fireEvent.click(within(dialog).getByTestId("reset-password-close"));
+
+    fireEvent.click(within(row(agent.name)).getByTestId("user-reset-totp"));
+    fireEvent.click(screen.getByTestId("user-confirm"));
+    await eventually(() => expect(screen.getByTestId("users-notice").textContent).toBe(`The second factor of ${agent.name} was reset.`));
+    expect(Object.values(mock.callsTo("admin_reset_totp")[0]!.args)).toEqual([agent.id]);
+  });
+
+  it("reads skills the way people type them", () => {
+    expect(parseSkills(" refunds, pt，英语\nrefunds ,, ")).toEqual(["refunds", "pt", "英语"]);
+  });
+});
