@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@solidjs/testing-library";
 import { App } from "./App";
-import { BackendError, type ConflictRecord, type Directory, type ErrorCode, type LocalChange, type Me, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
+import { BackendError, type ConflictRecord, type Directory, type ErrorCode, type LocalChange, type Me, type OrgSettingsView, type SyncProblem, type SyncStatus, type TicketDetail } from "./backend";
 import { FakeBackend, recorded, recordedError } from "./backend/mock";
 import { en } from "./i18n/en";
 import { errorText } from "./lib/errors";
@@ -257,6 +257,31 @@ describe("sync indicator and conflicts", () => {
     // "Sync now" with the server out of reach: the Desk's refusal, in words.
     fireEvent.click(within(panel).getByTestId("sync-now"));
     await eventually(() => expect(within(panel).getByRole("alert").textContent).toBe(errorText(recordedError("sync_now.offline"))));
+  });
+
+  it("lists a refused settings edit without a ticket to open or a change to re-apply", async () => {
+    const mock = start();
+    const base = recorded<SyncProblem[]>("sync_problems")[0]!;
+    const view = recorded<OrgSettingsView>("org_settings");
+    const refused: SyncProblem = {
+      ...base,
+      ticket_id: null,
+      mutation: { name: "settings.set", args: { base_version: 0, settings: view.settings.sla.settings } },
+      code: "conflict",
+      reason: "the sla settings were changed (version 1) after this edit was made on version 0",
+    };
+    mock
+      .on("sync_status", recorded("sync_status.with_issues"))
+      .on("sync_problems", [refused]);
+    await eventually(() => screen.getByTestId("desk"));
+    fireEvent.click(screen.getByTestId("sync-indicator"));
+    const panel = await eventually(() => screen.getByTestId("conflicts-panel"));
+    const problem = await eventually(() => within(panel).getByTestId("problem-record"));
+    expect(problem.textContent).toContain(en["mutation.settings.set"]);
+    expect(within(problem).getByTestId("problem-reason").textContent).toBe(refused.reason);
+    expect(within(problem).queryByTestId("reapply")).toBeNull();
+    expect(within(problem).queryByText(en["conflicts.open_ticket"])).toBeNull();
+    expect(within(problem).getByTestId("dismiss")).toBeTruthy();
   });
 });
 

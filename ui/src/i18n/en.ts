@@ -532,6 +532,9 @@ export const en = {
 
   "mutation.ticket.view": "View ticket",
   "mutation.entry.redact": "Redact entry",
+  "mutation.settings.set": "Change organisation settings",
+  "mutation.department.put": "Edit department",
+  "mutation.template.put": "Edit template",
   "timeline.kind.redacted": "redacted",
   "event.entry_redacted": "A {kind} was redacted (SHA-256 {hash}…)",
 

@@ -534,6 +534,9 @@ export const zhCN: Record<keyof typeof en, string> = {
 
   "mutation.ticket.view": "查看工单",
   "mutation.entry.redact": "删除内容",
+  "mutation.settings.set": "修改组织设置",
+  "mutation.department.put": "编辑部门",
+  "mutation.template.put": "编辑模板",
   "timeline.kind.redacted": "已删除内容",
   "event.entry_redacted": "一条{kind}的内容已删除（SHA-256 {hash}…）",
 
