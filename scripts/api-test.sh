@@ -64,13 +64,22 @@ run_backend() {
   # Schemathesis keeps its caches in the working directory: the temporary one, never the clone.
   cd "$dir"
   local st_run=("$st" --config-file "$config" run "$base/openapi.json" --workers 1 --max-examples "$examples")
-  # Disabling a user runs alone and last: Schemathesis reuses ids from earlier answers (the
-  # admin's own, from /v1/me) and would end the session every other operation runs with.
-  local disable='/v1/admin/users/{id}/disable'
+  # Operations that end a user's sessions (disabling, resetting a password or second factor)
+  # run alone and last: Schemathesis reuses ids from earlier answers (the admin's own, from
+  # /v1/me) and would end the session every other operation runs with.
+  local ending=()
+  for path in disable reset-password reset-totp; do
+    ending+=("/v1/admin/users/{id}/$path")
+  done
+  local exclude=() include=()
+  for path in "${ending[@]}"; do
+    exclude+=(--exclude-path "$path")
+    include+=(--include-path "$path")
+  done
   if ! OUTPOST_API_TEST_TOKEN="$token" OUTPOST_API_TEST_INTAKE_KEY="$intake_key" \
-    "${st_run[@]}" --exclude-path "$disable" ||
+    "${st_run[@]}" "${exclude[@]}" ||
     ! OUTPOST_API_TEST_TOKEN="$token" OUTPOST_API_TEST_INTAKE_KEY="$intake_key" \
-      "${st_run[@]}" --include-path "$disable"; then
+      "${st_run[@]}" "${include[@]}"; then
     echo "Schemathesis found failures; the server's log ends with:"
     tail -30 "$dir/server.log"
     return 1

@@ -46,6 +46,9 @@ error_codes! {
         BadCredentials,
         /// The account uses TOTP and the sign-in carried no (or a wrong) code.
         TotpRequired,
+        /// The organisation requires two-step sign-in and the user has not set it up: their
+        /// session may only enrol an authenticator (TOTP setup and enable) until they do.
+        TotpSetupRequired,
         /// The refresh token's session was ended (reuse, sign-out, a disabled user).
         SessionRevoked,
         /// The role or origin does not allow this (also a refused intent).

@@ -387,13 +387,20 @@ impl AuditEntry {
         )
     }
 
-    /// `user.add`: `actor` (an admin's id, or `cli`) created `user`.
-    pub fn user_added(actor: &str, address: Option<&str>, user: &User) -> AuditEntry {
+    /// `user.add`: `actor` (an admin's id, or `cli`) created `user`, with a one-time password
+    /// or an invitation link (`invite`); `after` is the new user.
+    pub fn user_added(actor: &str, address: Option<&str>, user: &User, invite: &str) -> AuditEntry {
         AuditEntry::admin(
             actor,
             address,
             "user.add",
-            serde_json::json!({ "user": user.id, "role": user.role }),
+            serde_json::json!({
+                "user": user.id,
+                "role": user.role,
+                "invite": invite,
+                "before": null,
+                "after": user,
+            }),
         )
     }
 
@@ -403,7 +410,7 @@ impl AuditEntry {
             actor,
             address,
             "user.disable",
-            serde_json::json!({ "user": user }),
+            serde_json::json!({ "user": user, "before": { "active": true }, "after": { "active": false } }),
         )
     }
 
@@ -423,12 +430,19 @@ impl AuditEntry {
     }
 
     /// `user.reset_password`: `actor` gave `user` a new one-time password.
-    pub fn password_reset(actor: &str, address: Option<&str>, user: Uuid) -> AuditEntry {
+    /// The new password is a one-time password or an invitation link (`invite`); either way
+    /// the old one stops working at once.
+    pub fn password_reset(
+        actor: &str,
+        address: Option<&str>,
+        user: Uuid,
+        invite: &str,
+    ) -> AuditEntry {
         AuditEntry::admin(
             actor,
             address,
             "user.reset_password",
-            serde_json::json!({ "user": user }),
+            serde_json::json!({ "user": user, "invite": invite }),
         )
     }
 
@@ -442,10 +456,52 @@ impl AuditEntry {
         )
     }
 
-    /// `intake_key.add`: `actor` created an intake key named `name` for `channel`.
+    /// `settings.set`, `department.put`, `template.put` (`action`): `actor` changed the
+    /// organisation's settings, a department or a template. `target` names what changed (the
+    /// settings kind, the department code or the template id); the detail carries the whole
+    /// document before (`null` when new) and after, and the event's before/after digests are
+    /// their SHA-256. Settings hold no customer text.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an audit event names every fact it seals; a struct would only repeat them"
+    )]
+    pub(crate) fn admin_changed(
+        actor: &str,
+        device: Option<Uuid>,
+        address: Option<&str>,
+        action: &'static str,
+        mutation_id: Option<u64>,
+        target: serde_json::Value,
+        before: Option<&serde_json::Value>,
+        after: &serde_json::Value,
+    ) -> anyhow::Result<AuditEntry> {
+        let digest = |value: &serde_json::Value| -> anyhow::Result<Hash32> {
+            Ok(Hash32::digest(&serde_json::to_vec(value)?))
+        };
+        Ok(AuditEntry {
+            actor: actor.to_owned(),
+            device: device.map(|d| d.to_string()),
+            address: address.map(str::to_owned),
+            action,
+            ticket_id: None,
+            before: before.map(digest).transpose()?,
+            after: Some(digest(after)?),
+            detail: serde_json::json!({
+                "mutation_id": mutation_id,
+                "target": target,
+                "before": before,
+                "after": after,
+            }),
+            department: None,
+        })
+    }
+
+    /// `intake_key.add`: `actor` created the intake key `id` named `name` for `channel` (the
+    /// key itself is never recorded).
     pub fn intake_key_added(
         actor: &str,
         address: Option<&str>,
+        id: Uuid,
         channel: Channel,
         name: &str,
     ) -> AuditEntry {
@@ -453,7 +509,13 @@ impl AuditEntry {
             actor,
             address,
             "intake_key.add",
-            serde_json::json!({ "channel": channel, "name": name }),
+            serde_json::json!({
+                "id": id,
+                "channel": channel,
+                "name": name,
+                "before": null,
+                "after": { "id": id, "channel": channel, "name": name },
+            }),
         )
     }
 
@@ -464,6 +526,79 @@ impl AuditEntry {
             None,
             "org.init",
             serde_json::json!({ "admin": admin }),
+        )
+    }
+
+    /// `user.update`: `actor` changed `before` into `after` (name, role, departments, skills,
+    /// away).
+    pub(crate) fn user_updated(
+        actor: &str,
+        address: Option<&str>,
+        before: &User,
+        after: &User,
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.update",
+            serde_json::json!({ "user": after.id, "before": before, "after": after }),
+        )
+    }
+
+    /// `user.enable`: `actor` enabled `user` again.
+    pub(crate) fn user_enabled(actor: &str, address: Option<&str>, user: Uuid) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.enable",
+            serde_json::json!({ "user": user, "before": { "active": false }, "after": { "active": true } }),
+        )
+    }
+
+    /// `user.reset_totp`: `actor` removed `user`'s second factor (their sessions end).
+    pub(crate) fn totp_reset(
+        actor: &str,
+        address: Option<&str>,
+        user: Uuid,
+        had_totp: bool,
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "user.reset_totp",
+            serde_json::json!({ "user": user, "before": { "totp": had_totp }, "after": { "totp": false } }),
+        )
+    }
+
+    /// `user.invite_accept`: `user` set their password through an invitation link (the link
+    /// itself is never recorded).
+    pub(crate) fn invite_accepted(user: Uuid, address: Option<&str>) -> AuditEntry {
+        AuditEntry::admin(
+            &user.to_string(),
+            address,
+            "user.invite_accept",
+            serde_json::json!({ "user": user }),
+        )
+    }
+
+    /// `intake_key.revoke`: `actor` revoked the intake key `id` (named `name`).
+    pub(crate) fn intake_key_revoked(
+        actor: &str,
+        address: Option<&str>,
+        id: Uuid,
+        name: &str,
+        revoked_at: DateTime<Utc>,
+    ) -> AuditEntry {
+        AuditEntry::admin(
+            actor,
+            address,
+            "intake_key.revoke",
+            serde_json::json!({
+                "id": id,
+                "name": name,
+                "before": { "revoked_at": null },
+                "after": { "revoked_at": revoked_at },
+            }),
         )
     }
 
@@ -507,46 +642,6 @@ impl AuditEntry {
                 "file_sha256": file_sha256,
             }),
         )
-    }
-
-    /// `settings.set`, `department.put`, `template.put` (`action`): `actor` changed the
-    /// organisation's settings, a department or a template. `target` names what changed (the
-    /// settings kind, the department code or the template id); the detail carries the whole
-    /// document before (`null` when new) and after, and the event's before/after digests are
-    /// their SHA-256. Settings hold no customer text.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "an audit event names every fact it seals; a struct would only repeat them"
-    )]
-    pub(crate) fn admin_changed(
-        actor: &str,
-        device: Option<Uuid>,
-        address: Option<&str>,
-        action: &'static str,
-        mutation_id: Option<u64>,
-        target: serde_json::Value,
-        before: Option<&serde_json::Value>,
-        after: &serde_json::Value,
-    ) -> anyhow::Result<AuditEntry> {
-        let digest = |value: &serde_json::Value| -> anyhow::Result<Hash32> {
-            Ok(Hash32::digest(&serde_json::to_vec(value)?))
-        };
-        Ok(AuditEntry {
-            actor: actor.to_owned(),
-            device: device.map(|d| d.to_string()),
-            address: address.map(str::to_owned),
-            action,
-            ticket_id: None,
-            before: before.map(digest).transpose()?,
-            after: Some(digest(after)?),
-            detail: serde_json::json!({
-                "mutation_id": mutation_id,
-                "target": target,
-                "before": before,
-                "after": after,
-            }),
-            department: None,
-        })
     }
 
     /// Appends this event to the chain inside `tx`, stamped with the current time.

@@ -9,6 +9,10 @@
 //! tokens are random, stored only as SHA-256 hashes, single-use, and grouped in families:
 //! presenting a used one ends the session.
 //!
+//! A session can be limited to enrolling a second factor (`sessions.setup_only`, set at sign-in
+//! and at each refresh when the organisation requires one the user lacks): [`AuthUser`] and
+//! [`AuthSession`] refuse it with `totp_setup_required`; only [`SetupUser`] handlers take it.
+//!
 //! Failed sign-ins are counted by [`RateLimiter`], per instance: an attempt reserves its place
 //! before the password is verified, so concurrent attempts cannot all pass one check.
 
@@ -295,28 +299,52 @@ impl FromRequestParts<AppState> for AuthSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthenticated)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or(ApiError::Unauthenticated)?;
-        let access = state
-            .tokens
-            .check_access(token)
-            .ok_or(ApiError::Unauthenticated)?;
-        // One read: the user, only while active and while this session is live.
-        let user = crate::users::load_in_session(&state.db.pool, access.user, access.session)
-            .await?
-            .filter(|u| u.active)
-            .ok_or(ApiError::Unauthenticated)?;
-        Ok(AuthSession {
-            user,
-            session: access.session,
-        })
+        let (user, session, setup_only) = authenticate(parts, state).await?;
+        if setup_only {
+            return Err(ApiError::TotpSetupRequired);
+        }
+        Ok(AuthSession { user, session })
     }
+}
+
+/// The signed-in user, also within a session limited to setting up a second factor (the
+/// organisation requires one and the user has none yet): for `/v1/me` and the TOTP setup and
+/// enable calls, the only ones such a session may make. Every other endpoint refuses it with
+/// `totp_setup_required`.
+#[derive(Debug, Clone)]
+pub struct SetupUser(pub User);
+
+impl FromRequestParts<AppState> for SetupUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        authenticate(parts, state)
+            .await
+            .map(|(user, _, _)| SetupUser(user))
+    }
+}
+
+/// The bearer token's user, session and whether the session is limited to second-factor setup.
+async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<(User, Uuid, bool)> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthenticated)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .ok_or(ApiError::Unauthenticated)?;
+    let access = state
+        .tokens
+        .check_access(token)
+        .ok_or(ApiError::Unauthenticated)?;
+    // One read: the user, only while active and while this session is live.
+    let (user, setup_only) =
+        crate::users::load_in_session(&state.db.pool, access.user, access.session)
+            .await?
+            .filter(|(u, _)| u.active)
+            .ok_or(ApiError::Unauthenticated)?;
+    Ok((user, access.session, setup_only))
 }
 
 #[cfg(test)]

@@ -245,6 +245,29 @@ CREATE TABLE settings (kind TEXT PRIMARY KEY, version BIGINT NOT NULL, doc TEXT 
 CREATE INDEX settings_seq ON settings(seq);
 ALTER TABLE departments ADD COLUMN active BIGINT NOT NULL DEFAULT 1;
 "),
+    // 13: the admin area. A user's away flag (dispatch and the assignee picker read it);
+    // invitations, one-time links that let a new or reset user set their own password (only
+    // the link's hash is kept; `used_at` spends it); intake keys get an id to be listed and
+    // revoked by (keys from before keep the first 32 hex digits of their hash, itself a valid
+    // id) and `revoked_at`; a session may be limited to setting up a second factor
+    // (`setup_only`: the organisation requires one, the user has none yet).
+    shared(r"
+ALTER TABLE users ADD COLUMN away BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE invites (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX invites_user ON invites(user_id);
+ALTER TABLE intake_keys ADD COLUMN id TEXT;
+ALTER TABLE intake_keys ADD COLUMN revoked_at BIGINT;
+UPDATE intake_keys SET id = substr(key_hash, 1, 32);
+CREATE UNIQUE INDEX intake_keys_id ON intake_keys(id);
+ALTER TABLE sessions ADD COLUMN setup_only BIGINT NOT NULL DEFAULT 0;
+"),
 ];
 
 impl Db {

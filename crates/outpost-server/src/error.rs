@@ -16,6 +16,8 @@ pub enum ApiError {
     BadCredentials,
     #[error("enter the code from your authenticator app")]
     TotpRequired,
+    #[error("your organisation requires two-step sign-in: set up an authenticator app (TOTP) first; until then this session may only do that")]
+    TotpSetupRequired,
     #[error("this sign-in session was ended; sign in again")]
     SessionRevoked,
     #[error("your role does not allow this")]
@@ -45,6 +47,7 @@ impl ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials),
             ApiError::TotpRequired => (StatusCode::UNAUTHORIZED, ErrorCode::TotpRequired),
+            ApiError::TotpSetupRequired => (StatusCode::FORBIDDEN, ErrorCode::TotpSetupRequired),
             ApiError::SessionRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::SessionRevoked),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),

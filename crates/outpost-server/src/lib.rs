@@ -19,6 +19,8 @@ pub mod events;
 pub(crate) mod extract;
 pub(crate) mod intake;
 pub mod intake_keys;
+pub mod invite;
+mod invite_page;
 pub(crate) mod limits;
 pub(crate) mod new_ticket;
 pub mod openapi;
@@ -40,7 +42,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use tokio::sync::watch;
 
@@ -160,7 +162,22 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/totp/enable", post(totp::enable))
         .route("/v1/auth/totp/disable", post(totp::disable))
         .route("/v1/admin/users", post(routes::add_user))
+        .route("/v1/admin/users/{id}", patch(routes::update_user))
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
+        .route("/v1/admin/users/{id}/enable", post(routes::enable_user))
+        .route(
+            "/v1/admin/users/{id}/reset-password",
+            post(routes::reset_password),
+        )
+        .route("/v1/admin/users/{id}/reset-totp", post(routes::reset_totp))
+        .route(
+            "/v1/admin/intake-keys",
+            get(intake_keys::list).post(intake_keys::create),
+        )
+        .route(
+            "/v1/admin/intake-keys/{id}/revoke",
+            post(intake_keys::revoke),
+        )
         .route(
             "/v1/admin/users/{id}/departments",
             post(routes::set_departments),
@@ -182,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         .route("/c/t/{token}", get(customer::status_page))
         .route("/c/t/{token}/message", post(customer::post_message))
         .route("/c/t/{token}/csat", post(customer::post_csat))
+        .route(
+            "/invite/{token}",
+            get(invite::form).post(invite::set_password),
+        )
         .fallback(limits::no_such_endpoint)
         .layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(body_limit))

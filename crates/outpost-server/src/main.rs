@@ -10,7 +10,7 @@ use outpost_core::model::Role;
 use outpost_server::audit::AuditEntry;
 use outpost_server::config::Config;
 use outpost_server::db::Db;
-use outpost_server::routes::{create_user, AddUserRequest};
+use outpost_server::routes::{create_user, AddUserRequest, InviteKind};
 use outpost_server::{admin, secrets, AppState};
 use uuid::Uuid;
 
@@ -38,15 +38,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the database, the organisation and its first admin (prints a one-time password),
-    /// and the master key file (mode 0600) unless a master key is configured already.
+    /// Create the database, the organisation (name, time zone, business hours) and its first
+    /// admin (prints how to sign in, with a one-time password), and the master key file (mode
+    /// 0600) unless a master key is configured already. On a terminal, asks for what the flags
+    /// do not give.
     Init {
+        /// The organisation's name.
+        #[arg(long, alias = "org")]
+        org_name: Option<String>,
         #[arg(long)]
-        org: String,
-        #[arg(long)]
-        admin_email: String,
+        admin_email: Option<String>,
         #[arg(long, default_value = "Administrator")]
         admin_name: String,
+        /// The business calendar's IANA time zone, such as Europe/Lisbon or Asia/Shanghai.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Weekly business hours, such as "Mon-Fri 09:00-18:00" or
+        /// "Mon-Fri 09:00-12:00,13:00-18:00; Sat 10:00-14:00".
+        #[arg(long)]
+        hours: Option<String>,
     },
     /// Serve the API.
     Serve,
@@ -96,6 +106,10 @@ enum UserCommand {
         /// Comma-separated department codes.
         #[arg(long, value_delimiter = ',')]
         departments: Vec<String>,
+        /// `password` prints a one-time password; `link` an invitation link (7 days, once)
+        /// where the user sets their own.
+        #[arg(long, value_enum, default_value_t = InviteArg::Password)]
+        invite: InviteArg,
     },
     /// Disable a user and end their sessions.
     Disable { id: Uuid },
@@ -106,8 +120,27 @@ enum UserCommand {
         #[arg(long, value_delimiter = ',')]
         departments: Vec<String>,
     },
-    /// Set a new one-time password and end the user's sessions.
-    ResetPassword { id: Uuid },
+    /// Set a new one-time password (or send an invitation link) and end the user's sessions.
+    ResetPassword {
+        id: Uuid,
+        #[arg(long, value_enum, default_value_t = InviteArg::Password)]
+        invite: InviteArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InviteArg {
+    Password,
+    Link,
+}
+
+impl From<InviteArg> for InviteKind {
+    fn from(arg: InviteArg) -> InviteKind {
+        match arg {
+            InviteArg::Password => InviteKind::Password,
+            InviteArg::Link => InviteKind::Link,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -272,12 +305,17 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let db = Db::connect(&config.database_url).await?;
     match cli.command {
         Command::Init {
-            org,
+            org_name,
             admin_email,
             admin_name,
+            time_zone,
+            hours,
         } => {
+            let answers = init_answers(org_name, admin_email, time_zone, hours)?;
             let (key, source, created) = secrets::load_or_create(&config)?;
-            let done = admin::init(&db, &key, &org, &admin_email, &admin_name).await?;
+            let done =
+                admin::init_with(&db, &key, &answers.setup, &answers.admin_email, &admin_name)
+                    .await?;
             if created {
                 println!(
                     "Created master key {} in {source}. Back it up apart from the database: \
@@ -287,10 +325,33 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             } else {
                 println!("Secrets sealed with master key {} from {source}.", key.id());
             }
-            println!("Organisation {org:?} created with departments support, finance, tech, risk.");
+            let (tz, weekly) = answers
+                .setup
+                .calendar
+                .as_ref()
+                .expect("init_answers always sets the calendar");
             println!(
-                "Admin {admin_email} ({}) one-time password: {}",
-                done.admin_id, done.one_time_password
+                "Organisation {:?} created with departments support, finance, tech, risk; \
+                 business hours {} ({tz}).",
+                answers.setup.name,
+                admin::describe_hours(weekly)
+            );
+            if answers.defaulted_calendar {
+                println!(
+                    "No --time-zone or --hours given: the default calendar is set. An admin \
+                     changes it in the app (Admin → Business hours)."
+                );
+            }
+            println!(
+                "To sign in: start the server (outpost-server serve), open the Outpost app, \
+                 enter the server address {} and sign in as {} with the one-time password \
+                 below.",
+                config.public_base_url(),
+                answers.admin_email
+            );
+            println!(
+                "Admin {} ({}) one-time password: {}",
+                answers.admin_email, done.admin_id, done.one_time_password
             );
         }
         Command::Serve => {
@@ -305,6 +366,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 name,
                 role,
                 departments,
+                invite,
             } => {
                 let request = AddUserRequest {
                     email,
@@ -312,14 +374,22 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     role,
                     departments,
                     skills: Vec::new(),
+                    invite: invite.into(),
                 };
-                let added = create_user(&db, "cli", None, &request)
+                let added = create_user(&db, "cli", None, &request, &config.public_base_url())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!(
-                    "Added {} ({}); one-time password: {}",
-                    added.user.email, added.user.id, added.one_time_password
-                );
+                match (added.one_time_password, added.invite_link) {
+                    (Some(password), _) => println!(
+                        "Added {} ({}); one-time password: {password}",
+                        added.user.email, added.user.id
+                    ),
+                    (None, Some(link)) => println!(
+                        "Added {} ({}); invitation link (valid 7 days, once): {link}",
+                        added.user.email, added.user.id
+                    ),
+                    (None, None) => anyhow::bail!("the user was added without a credential"),
+                }
             }
             UserCommand::Disable { id } => {
                 let mut tx = db.begin_write().await?;
@@ -346,20 +416,49 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 tx.commit().await?;
                 println!("{id} now works in: {}", departments.join(", "));
             }
-            UserCommand::ResetPassword { id } => {
-                let password = outpost_server::auth::random_token(12)?;
-                let hash = outpost_server::auth::hash_password(&password)?;
+            UserCommand::ResetPassword { id, invite } => {
+                let invite = InviteKind::from(invite);
+                let password = match invite {
+                    InviteKind::Password => Some(outpost_server::auth::random_token(12)?),
+                    InviteKind::Link => None,
+                };
+                let hash = match &password {
+                    Some(p) => outpost_server::auth::hash_password(p)?,
+                    None => outpost_server::auth::hash_password(
+                        &outpost_server::auth::random_token(32)?,
+                    )?,
+                };
                 let mut tx = db.begin_write().await?;
                 anyhow::ensure!(
                     outpost_server::users::set_password(&mut tx, id, &hash).await?,
                     "no user {id}"
                 );
-                AuditEntry::password_reset("cli", None, id)
+                let link = match invite {
+                    InviteKind::Link => Some(
+                        outpost_server::invite::create_link(
+                            &mut tx,
+                            id,
+                            "cli",
+                            &config.public_base_url(),
+                        )
+                        .await?,
+                    ),
+                    InviteKind::Password => None,
+                };
+                AuditEntry::password_reset("cli", None, id, invite.as_str())
                     .append(&mut tx)
                     .await?;
                 tx.commit().await?;
                 outpost_server::events::notify_sessions_ended(&db).await;
-                println!("New one-time password for {id}: {password}");
+                match (password, link) {
+                    (Some(password), _) => {
+                        println!("New one-time password for {id}: {password}")
+                    }
+                    (None, Some(link)) => println!(
+                        "Invitation link for {id} (valid 7 days, once; the old password no longer works): {link}"
+                    ),
+                    (None, None) => anyhow::bail!("no credential was made"),
+                }
             }
         },
         Command::Department {
@@ -378,8 +477,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             command: IntakeKeyCommand::Add { channel, name },
         } => {
             let mut tx = db.begin_write().await?;
-            let key = outpost_server::intake_keys::add_key(&mut tx, channel, &name).await?;
-            AuditEntry::intake_key_added("cli", None, channel, &name)
+            let (id, key) =
+                outpost_server::intake_keys::create_key(&mut tx, channel, &name).await?;
+            AuditEntry::intake_key_added("cli", None, id, channel, &name)
                 .append(&mut tx)
                 .await?;
             tx.commit().await?;
@@ -392,6 +492,135 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// What `init` was told or, on a terminal, asked.
+struct InitAnswers {
+    setup: admin::OrgSetup,
+    admin_email: String,
+    /// No time zone or hours were given and there was nobody to ask: the product default.
+    defaulted_calendar: bool,
+}
+
+/// Asks on the terminal for a value the flags did not give; `None` when stdin is not a terminal.
+fn ask(question: &str, default: Option<&str>) -> anyhow::Result<Option<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let mut out = std::io::stderr();
+    match default {
+        Some(d) => write!(out, "{question} [{d}]: ")?,
+        None => write!(out, "{question}: ")?,
+    }
+    out.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim();
+    Ok(Some(if line.is_empty() {
+        default.unwrap_or_default().to_owned()
+    } else {
+        line.to_owned()
+    }))
+}
+
+/// Asks again (on a terminal) until `parse` accepts the answer; with a flag, checks it once.
+fn answer<T>(
+    flag: Option<String>,
+    flag_name: &str,
+    question: &str,
+    default: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> anyhow::Result<Option<T>> {
+    if let Some(value) = flag {
+        return parse(&value)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{flag_name}: {e}"));
+    }
+    loop {
+        let Some(value) = ask(question, default)? else {
+            return Ok(None);
+        };
+        match parse(&value) {
+            Ok(parsed) => return Ok(Some(parsed)),
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+}
+
+fn parse_time_zone(text: &str) -> Result<chrono_tz::Tz, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "{text:?} is not an IANA time zone; write a name such as Europe/Lisbon, \
+             America/New_York or Asia/Shanghai"
+        )
+    })
+}
+
+fn init_answers(
+    org_name: Option<String>,
+    admin_email: Option<String>,
+    time_zone: Option<String>,
+    hours: Option<String>,
+) -> anyhow::Result<InitAnswers> {
+    let not_empty = |what: &'static str| {
+        move |text: &str| {
+            let text = text.trim();
+            if text.is_empty() {
+                Err(format!("the {what} must not be empty"))
+            } else {
+                Ok(text.to_owned())
+            }
+        }
+    };
+    let name = answer(
+        org_name,
+        "--org-name",
+        "Organisation name",
+        None,
+        not_empty("organisation's name"),
+    )?
+    .ok_or_else(|| anyhow::anyhow!("--org-name is required (no terminal to ask on)"))?;
+    let admin_email = answer(
+        admin_email,
+        "--admin-email",
+        "First admin's e-mail",
+        None,
+        |text: &str| {
+            outpost_core::model::check_user_fields("admin", text, &[])
+                .map(|()| text.trim().to_owned())
+                .map_err(|e| e.to_string())
+        },
+    )?
+    .ok_or_else(|| anyhow::anyhow!("--admin-email is required (no terminal to ask on)"))?;
+    let defaults = outpost_core::sla::SlaSettings::defaults();
+    let default_tz = defaults.calendar.tz.name().to_owned();
+    let default_hours = admin::describe_hours(&defaults.calendar.weekly);
+    let tz = answer(
+        time_zone,
+        "--time-zone",
+        "Time zone (IANA)",
+        Some(&default_tz),
+        parse_time_zone,
+    )?;
+    let weekly = answer(
+        hours,
+        "--hours",
+        "Business hours",
+        Some(&default_hours),
+        admin::parse_weekly_hours,
+    )?;
+    let defaulted_calendar = tz.is_none() && weekly.is_none();
+    let tz = tz.unwrap_or(defaults.calendar.tz);
+    let weekly = weekly.unwrap_or(defaults.calendar.weekly);
+    Ok(InitAnswers {
+        setup: admin::OrgSetup {
+            name,
+            calendar: Some((tz, weekly)),
+        },
+        admin_email,
+        defaulted_calendar,
+    })
 }
 
 async fn keys(db: &Db, config: &Config, command: KeysCommand) -> anyhow::Result<()> {

@@ -85,7 +85,7 @@ async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentS
     let rows = sqlx::query(
         "SELECT u.id, u.departments, u.skills, COALESCE(d.last_assigned, 0) AS last_assigned
          FROM users u LEFT JOIN agent_dispatch d ON d.user_id = u.id
-         WHERE u.role = 'agent' AND u.active = 1",
+         WHERE u.role = 'agent' AND u.active = 1 AND u.away = 0",
     )
     .fetch_all(&mut **tx)
     .await?;

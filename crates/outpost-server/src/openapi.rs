@@ -62,6 +62,13 @@ impl Modify for SecuritySchemes {
         crate::routes::logout,
         crate::routes::add_user,
         crate::routes::disable_user,
+        crate::routes::enable_user,
+        crate::routes::update_user,
+        crate::routes::reset_password,
+        crate::routes::reset_totp,
+        crate::intake_keys::list,
+        crate::intake_keys::create,
+        crate::intake_keys::revoke,
         crate::routes::set_departments,
         crate::totp::setup,
         crate::totp::enable,
@@ -110,6 +117,9 @@ fn text_limits() -> Vec<(&'static str, &'static [&'static str], usize)> {
     limits.push(("AddUserRequest", &["name"], MAX_NAME_CHARS));
     limits.push(("AddUserRequest", &["email"], MAX_CONTACT_CHARS));
     limits.push(("AddUserRequest", &["skills", "[]"], MAX_SKILL_CHARS));
+    limits.push(("UpdateUserRequest", &["name"], MAX_NAME_CHARS));
+    limits.push(("UpdateUserRequest", &["skills", "[]"], MAX_SKILL_CHARS));
+    limits.push(("NewIntakeKey", &["name"], MAX_NAME_CHARS));
     limits.push(("RiskActionArgs", &["target"], MAX_TEXT_BYTES));
     limits.push(("RiskActionArgs", &["reason"], MAX_TEXT_BYTES));
     // The mutations' arguments, in every intent that has them.
@@ -172,6 +182,9 @@ fn apply_text_limits(doc: &mut Value) {
     for (schema, path) in [
         ("AddUserRequest", &["name"][..]),
         ("AddUserRequest", &["skills", "[]"]),
+        ("UpdateUserRequest", &["name"]),
+        ("UpdateUserRequest", &["skills", "[]"]),
+        ("NewIntakeKey", &["name"]),
         ("IntakeRequest", &["subject"]),
         ("NewTicket", &["subject"]),
         ("RequesterInput", &["name"]),
@@ -188,6 +201,7 @@ fn apply_text_limits(doc: &mut Value) {
     for (pointer, max) in [
         ("PushRequest/properties/mutations", MAX_PUSH_BATCH),
         ("AddUserRequest/properties/skills", MAX_SKILLS),
+        ("UpdateUserRequest/properties/skills", MAX_SKILLS),
     ] {
         if let Some(list) = doc.pointer_mut(&format!("/components/schemas/{pointer}")) {
             list["maxItems"] = json!(max);

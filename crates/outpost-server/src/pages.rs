@@ -156,7 +156,7 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,'PingFang SC','Microsoft YaHei
     .team{border-color:#4a7}.meta{color:#667;font-size:13px}";
 
 /// A complete page. No scripts are allowed to run, whatever a ticket contains.
-fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
     let html = html! {
         (DOCTYPE)
         html lang=(lang.tag()) {

@@ -9,11 +9,12 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEntry, SessionEnd};
 use crate::auth::{
-    end_session, hash_password, random_token, sha256_hex, verify_password, AuthUser,
+    end_session, hash_password, random_token, sha256_hex, verify_password, AuthUser, SetupUser,
 };
 use crate::db::{now_millis, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
+pub use crate::invite::InviteKind;
 use crate::{AppState, ClientAddr};
 
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "The server is up", body = String)))]
@@ -34,7 +35,7 @@ pub async fn ping(AuthUser(user): AuthUser) -> Json<Pong> {
 }
 
 #[utoipa::path(get, path = "/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn me(AuthUser(user): AuthUser) -> Json<User> {
+pub async fn me(SetupUser(user): SetupUser) -> Json<User> {
     Json(user)
 }
 
@@ -100,6 +101,11 @@ pub async fn login(
         }
     }
     let (session, refresh_token) = state.tokens.start_session(&mut tx, user.id).await?;
+    // The organisation requires a second factor this user has not set up: the session may only
+    // enrol one (`auth::SetupUser`); everything else answers `totp_setup_required`.
+    if crate::users::second_factor_missing(&mut tx, user.id).await? {
+        crate::users::set_setup_only(&mut tx, &session.to_string(), true).await?;
+    }
     AuditEntry::login(user.id, address.as_deref(), &session.to_string())
         .append(&mut tx)
         .await?;
@@ -198,6 +204,10 @@ pub async fn refresh(
         .tokens
         .issue_refresh(&mut tx, user.id, &family)
         .await?;
+    // A requirement switched on since sign-in applies from this refresh on (within one access
+    // token's lifetime).
+    let setup_only = crate::users::second_factor_missing(&mut tx, user.id).await?;
+    crate::users::set_setup_only(&mut tx, &family, setup_only).await?;
     tx.commit().await?;
     Ok(Json(Session {
         access_token: state.tokens.issue_access(user.id, session),
@@ -251,40 +261,75 @@ pub struct AddUserRequest {
     pub departments: Vec<String>,
     #[serde(default)]
     pub skills: Vec<String>,
+    /// How the user gets their first password: `password` (a one-time password in the answer,
+    /// the default) or `link` (an invitation link valid for 7 days).
+    #[serde(default)]
+    pub invite: InviteKind,
+}
+
+/// A new password for a user, as the admin hands it on: exactly one of the two is set.
+#[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
+pub struct Credentials {
+    /// Shown once (`invite: password`).
+    pub one_time_password: Option<String>,
+    /// `<public base URL>/invite/<token>`, valid for 7 days and once (`invite: link`).
+    pub invite_link: Option<String>,
 }
 
 #[derive(utoipa::ToSchema, Debug, Serialize, Deserialize)]
 pub struct AddedUser {
     pub user: User,
-    /// Shown once; the user changes it after signing in.
-    pub one_time_password: String,
+    /// Shown once (`invite: password`); the user changes it after signing in.
+    pub one_time_password: Option<String>,
+    /// `<public base URL>/invite/<token>`, valid for 7 days and once (`invite: link`).
+    pub invite_link: Option<String>,
 }
 
-/// Creates a user with a one-time password, auditing who did it. Shared by the HTTP endpoint
-/// and the `user add` command.
+/// A new password hash for `invite`: a one-time password's (returned), or, for a link, one
+/// nobody knows until the user sets theirs.
+async fn new_password(invite: InviteKind) -> ApiResult<(Option<String>, String)> {
+    let password = match invite {
+        InviteKind::Password => Some(random_token(12)?),
+        InviteKind::Link => None,
+    };
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || match password {
+            Some(p) => hash_password(&p),
+            None => crate::invite::unusable_password_hash(),
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok((password, hash))
+}
+
+/// Refuses department codes that do not name an active department.
+async fn check_departments(tx: &mut crate::db::WriteTx, codes: &[String]) -> ApiResult<()> {
+    for code in codes {
+        if !crate::users::department_usable(tx, code).await? {
+            return Err(ApiError::BadRequest(format!(
+                "departments: there is no active department {code:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a user with a one-time password or an invitation link, auditing who did it. Shared
+/// by the HTTP endpoint and the `user add` command; `public_base_url` starts the link.
 pub async fn create_user(
     db: &Db,
     actor: &str,
     address: Option<&str>,
     request: &AddUserRequest,
+    public_base_url: &str,
 ) -> ApiResult<AddedUser> {
     outpost_core::model::check_user_fields(&request.name, &request.email, &request.skills)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let password = random_token(12)?;
-    let hash = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || hash_password(&password)
-    })
-    .await
-    .map_err(anyhow::Error::from)??;
+    let (password, hash) = new_password(request.invite).await?;
     let mut tx = db.begin_write().await?;
-    for code in &request.departments {
-        if !crate::users::department_exists(&mut tx, code).await? {
-            return Err(ApiError::BadRequest(format!(
-                "departments: there is no department {code:?}"
-            )));
-        }
-    }
+    check_departments(&mut tx, &request.departments).await?;
     let taken = || {
         ApiError::Conflict(format!(
             "a user with e-mail {} already exists",
@@ -322,17 +367,24 @@ pub async fn create_user(
             ApiError::Internal(e)
         }
     })?;
-    AuditEntry::user_added(actor, address, &user)
+    let invite_link = match request.invite {
+        InviteKind::Link => {
+            Some(crate::invite::create_link(&mut tx, user.id, actor, public_base_url).await?)
+        }
+        InviteKind::Password => None,
+    };
+    AuditEntry::user_added(actor, address, &user, request.invite.as_str())
         .append(&mut tx)
         .await?;
     tx.commit().await?;
     Ok(AddedUser {
         user,
         one_time_password: password,
+        invite_link,
     })
 }
 
-#[utoipa::path(post, path = "/v1/admin/users", security(("bearer" = [])), request_body = AddUserRequest, responses((status = 200, body = AddedUser), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/admin/users", security(("bearer" = [])), request_body = AddUserRequest, responses((status = 200, body = AddedUser), (status = 400, description = "Malformed request, or a field or department is not acceptable", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, description = "A user with this e-mail exists", body = crate::error::ErrorBody)))]
 pub async fn add_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
@@ -342,18 +394,26 @@ pub async fn add_user(
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     // Read after the role check, so a caller who may not learns nothing from its validation.
     let ApiJson(request) = request?;
-    Ok(Json(
-        create_user(
-            &state.db,
-            &admin.id.to_string(),
-            address.as_deref(),
-            &request,
-        )
-        .await?,
-    ))
+    let added = create_user(
+        &state.db,
+        &admin.id.to_string(),
+        address.as_deref(),
+        &request,
+        &state.config.public_base_url(),
+    )
+    .await?;
+    state.notify_changed().await;
+    Ok(Json(added))
 }
 
-#[utoipa::path(post, path = "/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Disabled", body = UserDisabled), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+/// The refusal when a change would leave the organisation without an active admin.
+fn last_admin() -> ApiError {
+    ApiError::Conflict(
+        "this is the organisation's last active admin; make another user an admin first".into(),
+    )
+}
+
+#[utoipa::path(post, path = "/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Disabled", body = UserDisabled), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The user is the last active admin", body = crate::error::ErrorBody)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
@@ -363,9 +423,16 @@ pub async fn disable_user(
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     let ApiPath(id) = id?;
     let mut tx = state.db.begin_write().await?;
-    if !crate::users::set_active(&mut tx, id, false).await? {
-        return Err(ApiError::NotFound("user"));
+    let user = crate::users::load_in(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if user.role == Role::Admin
+        && user.active
+        && crate::users::other_active_admins(&mut tx, id).await? == 0
+    {
+        return Err(last_admin());
     }
+    crate::users::set_active(&mut tx, id, false).await?;
     AuditEntry::user_disabled(&admin.id.to_string(), address.as_deref(), id)
         .append(&mut tx)
         .await?;
@@ -373,7 +440,180 @@ pub async fn disable_user(
     // Their requests are refused already (the user row is read with every one); their open
     // event streams close now, here and on the other instances.
     state.notify_sessions_ended().await;
+    state.notify_changed().await;
     Ok(Json(UserDisabled { disabled: id }))
+}
+
+/// `POST /v1/admin/users/{id}/enable` and `/reset-totp`'s answer: the user now.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserAnswer {
+    pub user: User,
+}
+
+#[utoipa::path(post, path = "/v1/admin/users/{id}/enable", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "Enabled: the user may sign in again", body = UserAnswer), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn enable_user(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    id: Result<ApiPath<Uuid>, ApiError>,
+) -> ApiResult<Json<UserAnswer>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let ApiPath(id) = id?;
+    let mut tx = state.db.begin_write().await?;
+    let user = crate::users::load_in(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if !user.active {
+        crate::users::set_active(&mut tx, id, true).await?;
+        AuditEntry::user_enabled(&admin.id.to_string(), address.as_deref(), id)
+            .append(&mut tx)
+            .await?;
+    }
+    let user = crate::users::load_in(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    tx.commit().await?;
+    state.notify_changed().await;
+    Ok(Json(UserAnswer { user }))
+}
+
+/// `PATCH /v1/admin/users/{id}`'s body: the fields to change; absent ones stay.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// The departments the user works in (active ones); replaces the list.
+    #[serde(default)]
+    pub departments: Option<Vec<String>>,
+    /// Replaces the list.
+    #[serde(default)]
+    pub skills: Option<Vec<String>>,
+    /// Away (holiday, sick, off shift): dispatch skips them, the assignee picker says so.
+    #[serde(default)]
+    pub away: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/v1/admin/users/{id}", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = UpdateUserRequest, responses((status = 200, description = "The user after the change (clients pull it)", body = User), (status = 400, description = "Malformed request, or a field or department is not acceptable", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The change would demote the last active admin", body = crate::error::ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    id: Result<ApiPath<Uuid>, ApiError>,
+    request: Result<ApiJson<UpdateUserRequest>, ApiError>,
+) -> ApiResult<Json<User>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let (ApiPath(id), ApiJson(request)) = (id?, request?);
+    let mut tx = state.db.begin_write().await?;
+    let current = crate::users::load_in(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let name = request.name.as_deref().unwrap_or(&current.name);
+    let skills = request.skills.as_deref().unwrap_or(&current.skills);
+    outpost_core::model::check_user_fields(name, &current.email, skills)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(departments) = &request.departments {
+        check_departments(&mut tx, departments).await?;
+    }
+    let demoted = request.role.is_some_and(|r| r != Role::Admin);
+    if demoted
+        && current.role == Role::Admin
+        && current.active
+        && crate::users::other_active_admins(&mut tx, id).await? == 0
+    {
+        return Err(last_admin());
+    }
+    let patch = crate::users::UserPatch {
+        name: request.name,
+        role: request.role,
+        departments: request.departments,
+        skills: request.skills,
+        away: request.away,
+    };
+    let (before, after) = crate::users::update(&mut tx, id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if before != after {
+        AuditEntry::user_updated(&admin.id.to_string(), address.as_deref(), &before, &after)
+            .append(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    state.notify_changed().await;
+    Ok(Json(after))
+}
+
+/// `POST /v1/admin/users/{id}/reset-password`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// `password` (a one-time password in the answer, the default) or `link`.
+    #[serde(default)]
+    pub invite: InviteKind,
+}
+
+#[utoipa::path(post, path = "/v1/admin/users/{id}/reset-password", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = ResetPasswordRequest, responses((status = 200, description = "The old password no longer works and the user's sessions ended; hand on the new password or link", body = Credentials), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    id: Result<ApiPath<Uuid>, ApiError>,
+    request: Result<ApiJson<ResetPasswordRequest>, ApiError>,
+) -> ApiResult<Json<Credentials>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let (ApiPath(id), ApiJson(request)) = (id?, request?);
+    let (password, hash) = new_password(request.invite).await?;
+    let actor = admin.id.to_string();
+    let mut tx = state.db.begin_write().await?;
+    if !crate::users::set_password(&mut tx, id, &hash).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    let invite_link = match request.invite {
+        InviteKind::Link => Some(
+            crate::invite::create_link(&mut tx, id, &actor, &state.config.public_base_url())
+                .await?,
+        ),
+        InviteKind::Password => None,
+    };
+    AuditEntry::password_reset(&actor, address.as_deref(), id, request.invite.as_str())
+        .append(&mut tx)
+        .await?;
+    tx.commit().await?;
+    state.notify_sessions_ended().await;
+    Ok(Json(Credentials {
+        one_time_password: password,
+        invite_link,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/admin/users/{id}/reset-totp", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses((status = 200, description = "The user's second factor is removed and their sessions ended; they sign in with their password and may enrol a new authenticator", body = UserAnswer), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    AuthUser(admin): AuthUser,
+    ClientAddr(address): ClientAddr,
+    id: Result<ApiPath<Uuid>, ApiError>,
+) -> ApiResult<Json<UserAnswer>> {
+    AuthUser(admin.clone()).require(&[Role::Admin])?;
+    let ApiPath(id) = id?;
+    let mut tx = state.db.begin_write().await?;
+    let had_totp: Option<Option<String>> =
+        sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let had_totp = had_totp.ok_or(ApiError::NotFound("user"))?.is_some();
+    crate::users::reset_totp(&mut tx, id).await?;
+    AuditEntry::totp_reset(&admin.id.to_string(), address.as_deref(), id, had_totp)
+        .append(&mut tx)
+        .await?;
+    let user = crate::users::load_in(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    tx.commit().await?;
+    state.notify_sessions_ended().await;
+    Ok(Json(UserAnswer { user }))
 }
 
 /// `POST /v1/admin/users/{id}/disable`'s answer.
@@ -406,16 +646,7 @@ pub async fn set_departments(
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     let (ApiPath(id), ApiJson(request)) = (id?, request?);
     let mut tx = state.db.begin_write().await?;
-    for code in &request.departments {
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
-                .bind(code)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
-            return Err(ApiError::BadRequest(format!("no department {code:?}")));
-        }
-    }
+    check_departments(&mut tx, &request.departments).await?;
     if !crate::users::set_departments(&mut tx, id, &request.departments).await? {
         return Err(ApiError::NotFound("user"));
     }

@@ -8,6 +8,10 @@
 //! once a factor is enabled, replacing it (setup again) or disabling it also needs a current code
 //! from that factor. Wrong passwords and codes count against the same per-account and
 //! per-address limits as sign-in.
+//!
+//! When the organisation requires a second factor, a user without one signs in to a session
+//! limited to `setup` and `enable` (and `/v1/me`, see `auth::SetupUser`); `enable` lifts the
+//! limit on the user's sessions, and `disable` is refused while the requirement holds.
 
 use axum::extract::State;
 use axum::Json;
@@ -19,7 +23,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::audit::AuditEntry;
-use crate::auth::{verify_password, AuthUser, Reservation};
+use crate::auth::{verify_password, AuthUser, Reservation, SetupUser};
 use crate::db::{now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -182,7 +186,7 @@ async fn current_factor(tx: &mut WriteTx, user: Uuid) -> ApiResult<(Option<Strin
 #[utoipa::path(post, path = "/v1/auth/totp/setup", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, body = TotpSetup), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or a code from the enabled factor is needed (`totp_required`)", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
 pub async fn setup(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    SetupUser(user): SetupUser,
     ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<ConfirmRequest>,
 ) -> ApiResult<Json<TotpSetup>> {
@@ -229,7 +233,7 @@ pub struct CodeRequest {
 #[utoipa::path(post, path = "/v1/auth/totp/enable", security(("bearer" = [])), request_body = CodeRequest, responses((status = 200, description = "Enabled", body = TotpState), (status = 400, description = "Malformed request, no setup started, or the code does not match", body = crate::error::ErrorBody), (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    SetupUser(user): SetupUser,
     ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<TotpState>> {
@@ -255,6 +259,12 @@ pub async fn enable(
     };
     sqlx::query("UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 WHERE id = $2")
         .bind(step)
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    // The user's sessions limited to enrolling a factor (the organisation requires one) are
+    // full sessions from now on.
+    sqlx::query("UPDATE sessions SET setup_only = 0 WHERE user_id = $1 AND setup_only = 1")
         .bind(user.id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -285,7 +295,7 @@ pub struct TotpState {
 }
 
 /// Turns the second factor off: needs the password and a current code from it.
-#[utoipa::path(post, path = "/v1/auth/totp/disable", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, description = "Disabled", body = TotpState), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or the code is missing (`totp_required`)", body = crate::error::ErrorBody), (status = 409, description = "Two-step sign-in is not enabled", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/auth/totp/disable", security(("bearer" = [])), request_body = ConfirmRequest, responses((status = 200, description = "Disabled", body = TotpState), (status = 400, description = "Malformed request", body = crate::error::ErrorBody), (status = 401, description = "Not signed in, wrong password or code (`bad_credentials`), or the code is missing (`totp_required`)", body = crate::error::ErrorBody), (status = 409, description = "Two-step sign-in is not enabled, or the organisation requires it", body = crate::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = crate::error::ErrorBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -294,6 +304,18 @@ pub async fn disable(
 ) -> ApiResult<Json<TotpState>> {
     let attempt = check_password(&state, &user, address.as_deref(), &request.password).await?;
     let mut tx = state.db.begin_write().await?;
+    if crate::settings::load(&mut tx)
+        .await?
+        .profile()
+        .require_two_factor
+    {
+        succeeded(&state, attempt);
+        return Err(ApiError::Conflict(
+            "your organisation requires two-step sign-in, so it cannot be turned off; to move \
+             to a new authenticator, set it up again"
+                .into(),
+        ));
+    }
     let (Some(current), last_step) = current_factor(&mut tx, user.id).await? else {
         succeeded(&state, attempt);
         return Err(ApiError::Conflict(

@@ -15,13 +15,16 @@ pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
         departments: serde_json::from_str(&row.try_get::<String, _>("departments")?)?,
         skills: serde_json::from_str(&row.try_get::<String, _>("skills")?)?,
         active: row.try_get::<i64, _>("active")? != 0,
-        away: false,
+        away: row.try_get::<i64, _>("away")? != 0,
     })
 }
 
+/// The columns [`decode`] reads, for queries that select a user.
+pub(crate) const COLUMNS: &str = "id, name, email, role, departments, skills, active, away";
+
 pub async fn load(pool: &AnyPool, id: Uuid) -> anyhow::Result<Option<User>> {
     let row = sqlx::query(
-        "SELECT id, name, email, role, departments, skills, active FROM users WHERE id = $1",
+        "SELECT id, name, email, role, departments, skills, active, away FROM users WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(pool)
@@ -29,16 +32,17 @@ pub async fn load(pool: &AnyPool, id: Uuid) -> anyhow::Result<Option<User>> {
     row.as_ref().map(decode).transpose()
 }
 
-/// The user, read together with one of their sessions: `None` when the session was ended (logout,
-/// a reused refresh token, a password reset, disabling), belongs to someone else, or does not
-/// exist. The caller still checks `active`.
+/// The user, read together with one of their sessions, and whether that session may only set
+/// up a second factor (`setup_only`: the organisation requires one and the user has none yet).
+/// `None` when the session was ended (logout, a reused refresh token, a password reset,
+/// disabling), belongs to someone else, or does not exist. The caller still checks `active`.
 pub async fn load_in_session(
     pool: &AnyPool,
     id: Uuid,
     session: Uuid,
-) -> anyhow::Result<Option<User>> {
+) -> anyhow::Result<Option<(User, bool)>> {
     let row = sqlx::query(
-        "SELECT u.id, u.name, u.email, u.role, u.departments, u.skills, u.active
+        "SELECT u.id, u.name, u.email, u.role, u.departments, u.skills, u.active, u.away, s.setup_only
          FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = $1 AND s.family = $2 AND s.ended_at IS NULL",
     )
@@ -46,7 +50,32 @@ pub async fn load_in_session(
     .bind(session.to_string())
     .fetch_optional(pool)
     .await?;
-    row.as_ref().map(decode).transpose()
+    row.map(|r| Ok((decode(&r)?, r.try_get::<i64, _>("setup_only")? != 0)))
+        .transpose()
+}
+
+/// Whether the organisation requires a second factor that `user` has not enabled, read in `tx`:
+/// their session may then only set one up (`sessions.setup_only`).
+pub async fn second_factor_missing(tx: &mut WriteTx, user: Uuid) -> anyhow::Result<bool> {
+    let settings = crate::settings::load(tx).await?;
+    if !settings.profile().require_two_factor {
+        return Ok(false);
+    }
+    let secret: Option<String> = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
+        .bind(user.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(secret.is_none())
+}
+
+/// Marks the session `family` as limited to setting up a second factor, or lifts that.
+pub async fn set_setup_only(tx: &mut WriteTx, family: &str, setup_only: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET setup_only = $1 WHERE family = $2")
+        .bind(i64::from(setup_only))
+        .bind(family)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Ends every session of a user (disabled, or a new password): their access tokens are refused
@@ -69,7 +98,7 @@ pub async fn end_sessions(tx: &mut WriteTx, id: Uuid) -> sqlx::Result<()> {
 /// The user with this e-mail (case-insensitive) and their password hash.
 pub async fn by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<(User, String)>> {
     let row = sqlx::query(
-        "SELECT id, name, email, role, departments, skills, active, password_hash FROM users WHERE email = $1",
+        "SELECT id, name, email, role, departments, skills, active, away, password_hash FROM users WHERE email = $1",
     )
     .bind(email.trim().to_lowercase())
     .fetch_optional(pool)
@@ -93,6 +122,17 @@ pub async fn department_exists(tx: &mut WriteTx, code: &str) -> anyhow::Result<b
         .bind(code)
         .fetch_optional(&mut **tx)
         .await?;
+    Ok(found.is_some())
+}
+
+/// Whether the department `code` exists and is not retired, read in `tx`: users are placed only
+/// in departments that are offered.
+pub async fn department_usable(tx: &mut WriteTx, code: &str) -> anyhow::Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT code FROM departments WHERE code = $1 AND active = 1")
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -203,4 +243,112 @@ pub async fn set_departments(
     .execute(&mut **tx)
     .await?;
     Ok(true)
+}
+
+/// The user as stored, read in `tx` (so a write transaction sees its own changes and holds what
+/// it read until it commits).
+pub async fn load_in(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(decode).transpose()
+}
+
+/// Active admins other than `id`, counted in `tx`. Write transactions run one at a time (see
+/// `Db::begin_write`), so two requests that would each remove one of the last two admins see
+/// each other's result: the second finds none left and is refused.
+pub async fn other_active_admins(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = $1 AND active = 1 AND id <> $2",
+        )
+        .bind(Role::Admin.as_str())
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?,
+    )
+}
+
+/// A change to a user's profile: every field left `None` stays as it is.
+#[derive(Debug, Default, Clone)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub departments: Option<Vec<String>>,
+    pub skills: Option<Vec<String>>,
+    pub away: Option<bool>,
+}
+
+/// Applies `patch` to the user as read in `tx`; returns the user before and after, or `None`
+/// when there is no such user. The caller has checked the fields and departments. Clients pull
+/// the change (a new `seq`); when the user's view shrank (a department removed, or a supervisor
+/// or admin made an agent) `view_seq` marks their devices for a re-bootstrap, as
+/// [`set_departments`] does.
+pub async fn update(
+    tx: &mut WriteTx,
+    id: Uuid,
+    patch: &UserPatch,
+) -> anyhow::Result<Option<(User, User)>> {
+    let Some(before) = load_in(tx, id).await? else {
+        return Ok(None);
+    };
+    let mut after = before.clone();
+    if let Some(name) = &patch.name {
+        after.name = name.trim().to_owned();
+    }
+    if let Some(role) = patch.role {
+        after.role = role;
+    }
+    if let Some(departments) = &patch.departments {
+        after.departments = departments.clone();
+    }
+    if let Some(skills) = &patch.skills {
+        after.skills = skills.iter().map(|s| s.trim().to_owned()).collect();
+    }
+    if let Some(away) = patch.away {
+        after.away = away;
+    }
+    if after == before {
+        return Ok(Some((before, after)));
+    }
+    let sees_all = |role: Role| role != Role::Agent;
+    let shrank = (sees_all(before.role) && !sees_all(after.role))
+        || (!sees_all(after.role)
+            && before
+                .departments
+                .iter()
+                .any(|d| !after.departments.contains(d)));
+    let seq = next(tx, "change_seq").await?;
+    sqlx::query(
+        "UPDATE users SET name = $1, role = $2, departments = $3, skills = $4, away = $5, seq = $6,
+             view_seq = CASE WHEN $7 = 1 THEN $6 ELSE view_seq END
+         WHERE id = $8",
+    )
+    .bind(&after.name)
+    .bind(after.role.as_str())
+    .bind(serde_json::to_string(&after.departments)?)
+    .bind(serde_json::to_string(&after.skills)?)
+    .bind(i64::from(after.away))
+    .bind(seq)
+    .bind(i64::from(shrank))
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some((before, after)))
+}
+
+/// Removes the user's second factor (enabled and pending) and ends their sessions; they sign in
+/// with their password alone and may enrol a new authenticator. Returns whether the user exists.
+pub async fn reset_totp(tx: &mut WriteTx, id: Uuid) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    end_sessions(tx, id).await?;
+    Ok(done == 1)
 }

@@ -274,6 +274,9 @@ const ADMINS: Row = [U, F, F, A, U, U, U];
 const INTAKE_KEY: Row = [U, U, U, U, U, A, U];
 /// The customer's pages answer only to their link; anything else is a page that does not exist.
 const CUSTOMER_LINK: Row = [N, N, N, N, N, N, A];
+/// The invitation page answers only to its own link, which no caller here holds (a user's
+/// token, an intake key or a customer link is not one); `admin_users.rs` follows a real one.
+const INVITE_LINK: Row = [N, N, N, N, N, N, N];
 
 /// Every operation and who may call it, in the order the test calls them (credentials change
 /// last: a TOTP enrolment and a sign-out must not disturb the other calls).
@@ -287,6 +290,13 @@ const ENDPOINTS: &[(&str, &str, Row)] = &[
     ("POST", "/v1/admin/users", ADMINS),
     ("POST", "/v1/admin/users/{id}/departments", ADMINS),
     ("POST", "/v1/admin/users/{id}/disable", ADMINS),
+    ("PATCH", "/v1/admin/users/{id}", ADMINS),
+    ("POST", "/v1/admin/users/{id}/enable", ADMINS),
+    ("POST", "/v1/admin/users/{id}/reset-password", ADMINS),
+    ("POST", "/v1/admin/users/{id}/reset-totp", ADMINS),
+    ("GET", "/v1/admin/intake-keys", ADMINS),
+    ("POST", "/v1/admin/intake-keys", ADMINS),
+    ("POST", "/v1/admin/intake-keys/{id}/revoke", ADMINS),
     ("GET", "/v1/audit/events", SUPERVISORS),
     ("POST", "/v1/sync/push", SIGNED_IN),
     ("GET", "/v1/sync/pull", SIGNED_IN),
@@ -301,6 +311,8 @@ const ENDPOINTS: &[(&str, &str, Row)] = &[
     ("GET", "/c/t/{token}", CUSTOMER_LINK),
     ("POST", "/c/t/{token}/message", CUSTOMER_LINK),
     ("POST", "/c/t/{token}/csat", CUSTOMER_LINK),
+    ("GET", "/invite/{token}", INVITE_LINK),
+    ("POST", "/invite/{token}", INVITE_LINK),
     ("POST", "/v1/auth/totp/setup", SIGNED_IN),
     ("POST", "/v1/auth/totp/enable", SIGNED_IN),
     ("POST", "/v1/auth/totp/disable", SIGNED_IN),
@@ -316,6 +328,8 @@ const UNDOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/c/t/{token}"),
     ("POST", "/c/t/{token}/message"),
     ("POST", "/c/t/{token}/csat"),
+    ("GET", "/invite/{token}"),
+    ("POST", "/invite/{token}"),
 ];
 
 /// How the malformed pass breaks an operation's input.
@@ -351,6 +365,25 @@ const MALFORMED: &[(&str, &str, Option<Broken>)] = &[
         Some(Broken::Json),
     ),
     ("POST", "/v1/admin/users/{id}/disable", Some(Broken::PathId)),
+    ("PATCH", "/v1/admin/users/{id}", Some(Broken::Json)),
+    ("POST", "/v1/admin/users/{id}/enable", Some(Broken::PathId)),
+    (
+        "POST",
+        "/v1/admin/users/{id}/reset-password",
+        Some(Broken::Json),
+    ),
+    (
+        "POST",
+        "/v1/admin/users/{id}/reset-totp",
+        Some(Broken::PathId),
+    ),
+    ("GET", "/v1/admin/intake-keys", None),
+    ("POST", "/v1/admin/intake-keys", Some(Broken::Json)),
+    (
+        "POST",
+        "/v1/admin/intake-keys/{id}/revoke",
+        Some(Broken::PathId),
+    ),
     ("GET", "/v1/audit/events", Some(Broken::Query)),
     ("POST", "/v1/sync/push", Some(Broken::Json)),
     ("GET", "/v1/sync/pull", Some(Broken::Query)),
@@ -367,6 +400,8 @@ const MALFORMED: &[(&str, &str, Option<Broken>)] = &[
     ("GET", "/c/t/{token}", None),
     ("POST", "/c/t/{token}/message", Some(Broken::Form)),
     ("POST", "/c/t/{token}/csat", Some(Broken::Form)),
+    ("GET", "/invite/{token}", None),
+    ("POST", "/invite/{token}", None),
     ("POST", "/v1/auth/totp/setup", Some(Broken::Json)),
     ("POST", "/v1/auth/totp/enable", Some(Broken::Json)),
     ("POST", "/v1/auth/totp/disable", Some(Broken::Json)),
@@ -409,6 +444,8 @@ struct World {
     target: Uuid,
     /// A message waiting in the outbound queue.
     message: Uuid,
+    /// An intake key the admin endpoints revoke (not the intake key caller's).
+    revocable: Uuid,
     /// TOTP secrets from each user's setup call, for their enable call.
     totp: Vec<(Actor, String)>,
 }
@@ -543,6 +580,18 @@ async fn endpoint_world(s: &Server) -> World {
         link,
         target,
         message: message.parse().unwrap(),
+        revocable: {
+            let mut tx = s.db.begin_write().await.unwrap();
+            let (id, _) = outpost_server::intake_keys::create_key(
+                &mut tx,
+                outpost_core::model::Channel::Email,
+                "revocable",
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        },
         totp: Vec::new(),
     }
 }
@@ -650,8 +699,37 @@ async fn call(
             path.replace("{id}", &w.target.to_string()),
             Payload::Json(json!({ "departments": ["support", "finance"] })),
         ),
-        ("POST", "/v1/admin/users/{id}/disable") => {
+        ("POST", "/v1/admin/users/{id}/disable" | "/v1/admin/users/{id}/enable")
+        | ("POST", "/v1/admin/users/{id}/reset-totp") => {
             (path.replace("{id}", &w.target.to_string()), Payload::Empty)
+        }
+        ("PATCH", "/v1/admin/users/{id}") => (
+            path.replace("{id}", &w.target.to_string()),
+            Payload::Json(json!({ "away": true, "skills": ["refunds"] })),
+        ),
+        ("POST", "/v1/admin/users/{id}/reset-password") => (
+            path.replace("{id}", &w.target.to_string()),
+            Payload::Json(json!({ "invite": "link" })),
+        ),
+        ("GET", "/v1/admin/intake-keys") => (path.into(), Payload::Empty),
+        ("POST", "/v1/admin/intake-keys") => (
+            path.into(),
+            Payload::Json(json!({ "name": "Mail bridge", "channel": "email" })),
+        ),
+        ("POST", "/v1/admin/intake-keys/{id}/revoke") => (
+            path.replace("{id}", &w.revocable.to_string()),
+            Payload::Empty,
+        ),
+        ("GET" | "POST", "/invite/{token}") => {
+            let token = secret.clone().unwrap_or_else(|| not_a_token.clone());
+            let payload = if method == "POST" {
+                Payload::Form(
+                    "password=a+long+enough+password&confirm=a+long+enough+password".into(),
+                )
+            } else {
+                Payload::Empty
+            };
+            (format!("/invite/{token}?lang=en"), payload)
         }
         ("POST", "/v1/sync/push") => (
             path.into(),
