@@ -20,6 +20,7 @@ import {
   shortDevice,
   shortHash,
   summarise,
+  valueChanges,
   type ActionFilter,
 } from "../lib/audit";
 import { knownKey, rememberKeys, ticketKeyOf } from "../lib/keys";
@@ -491,7 +492,7 @@ function ticketLabel(id: string): string {
 function AuditDetail(props: { record: AuditRecord; fmt: (iso: string) => string; onOpen: (ticketId: string, at: string) => void }) {
   const desk = useDesk();
   const detail = createMemo(() => parseDetail(props.record.detail));
-  const changes = createMemo(() => detail().changes.map((c) => describeChange(c, desk.directory())));
+  const changes = createMemo(() => [...detail().changes.map((c) => describeChange(c, desk.directory())), ...valueChanges(detail().object)]);
   const r = () => props.record;
   const field = (label: string, value: string | null, testid?: string, mono = false) => (
     <div>

@@ -676,6 +676,7 @@ export const en = {
   "audit.field.csat": "Satisfaction",
   "audit.field.sla": "SLA",
   "audit.field.entry": "Entry",
+  "audit.field.value": "Value",
   "audit.change.from_to": "{field}: {from} → {to}",
   "audit.change.created": "Ticket created",
   "audit.change.tag_added": "Tag added: {tag}",

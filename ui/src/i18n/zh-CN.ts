@@ -678,6 +678,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "audit.field.csat": "满意度",
   "audit.field.sla": "SLA",
   "audit.field.entry": "内容",
+  "audit.field.value": "值",
   "audit.change.from_to": "{field}：{from} → {to}",
   "audit.change.created": "创建工单",
   "audit.change.tag_added": "添加标签：{tag}",

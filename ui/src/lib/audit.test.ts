@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionLabel, actorLabel, describeChange, explainBreak, parseDetail, summarise } from "./audit";
+import { actionLabel, actorLabel, describeChange, explainBreak, parseDetail, summarise, valueChanges } from "./audit";
 import type { AuditRecord, Directory, TicketEvent } from "../backend";
 import { setLang } from "../i18n";
 
@@ -37,6 +37,31 @@ describe("audit wording", () => {
     expect(d.changes).toEqual([{ type: "created" }]);
     expect(d.viewedAt).toBeNull();
     expect(d.revision).toBe(3);
+  });
+
+  it("lists an administrative event's values that differ before and after, by path", () => {
+    setLang("en");
+    const detail = parseDetail(
+      JSON.stringify({
+        mutation_id: 4,
+        target: { kind: "sla" },
+        before: { kind: "sla", doc: { calendar: { tz: "Asia/Shanghai", holidays: [] }, warn: 0.75 } },
+        after: { kind: "sla", doc: { calendar: { tz: "Europe/Lisbon", holidays: [{ date: "2026-12-25", name: "Natal" }] }, warn: 0.75 } },
+      }),
+    ).object;
+    expect(valueChanges(detail).map((r) => [r.field, r.before, r.after])).toEqual([
+      ["doc.calendar.tz", "Asia/Shanghai", "Europe/Lisbon"],
+      ["doc.calendar.holidays.0.date", "None", "2026-12-25"],
+      ["doc.calendar.holidays.0.name", "None", "Natal"],
+    ]);
+    // Something new (no before): every value of the after.
+    const added = valueChanges({ before: null, after: { code: "vip", active: true } });
+    expect(added.map((r) => r.text)).toEqual(["code: None → vip", "active: None → true"]);
+    // A ticket event's detail has no `after`: nothing here (its `changes` are described instead).
+    expect(valueChanges({ changes: [{ type: "created" }] })).toEqual([]);
+    expect(valueChanges(null)).toEqual([]);
+    // Emptied: the items that went.
+    expect(valueChanges({ before: { tags: ["a"] }, after: { tags: [] } }).map((r) => r.text)).toEqual(["tags.0: a → None"]);
   });
 
   it("describes changes with their before and after values", () => {

@@ -126,6 +126,44 @@ function department(value: unknown): string {
 
 const row = (field: string, before: string, after: string, text: string): ChangeRow => ({ field, before, after, text });
 
+/** Leaf values of a JSON value by dotted path (`calendar.holidays.0.date`); `{}` / `[]` count as leaves. */
+function leaves(value: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (value && typeof value === "object" && Object.keys(value).length) {
+    for (const [k, v] of Object.entries(value)) leaves(v, path ? `${path}.${k}` : k, out);
+  } else if (value !== undefined) {
+    out.set(path, typeof value === "string" ? value : JSON.stringify(value));
+  }
+  return out;
+}
+
+/** At most this many value rows per event (a whole settings document can be large). */
+const VALUE_ROWS = 200;
+
+/**
+ * An administrative event's recorded values before and after (`detail.before` / `detail.after`:
+ * a settings document, a department, a template, a user): one row per value that differs, named
+ * by its path. Empty when the event records no `after`.
+ */
+export function valueChanges(detail: Record<string, unknown> | null): ChangeRow[] {
+  if (!detail || !("after" in detail)) return [];
+  const before = detail.before == null ? new Map<string, string>() : leaves(detail.before, "", new Map());
+  const after = leaves(detail.after, "", new Map());
+  const none = t("common.none");
+  const rows: ChangeRow[] = [];
+  for (const path of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(path) ?? none;
+    const a = after.get(path) ?? none;
+    if (b === a) continue;
+    // An empty list or object that gained items (or lost them all) shows as those items.
+    const filled = (side: Map<string, string>) => !side.has(path) && [...side.keys()].some((k) => k.startsWith(`${path}.`));
+    if (path && (filled(before) || filled(after))) continue;
+    const field = path || t("audit.field.value");
+    rows.push(row(field, b, a, t("audit.change.from_to", { field, from: b, to: a })));
+    if (rows.length >= VALUE_ROWS) break;
+  }
+  return rows;
+}
+
 /** One recorded change as a before/after row and a sentence. Unknown shapes degrade to their type. */
 export function describeChange(event: TicketEvent, directory: Directory): ChangeRow {
   const e = event as Record<string, unknown> & { type: string };
