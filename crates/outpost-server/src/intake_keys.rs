@@ -17,7 +17,8 @@ use crate::audit::AuditEntry;
 use crate::auth::{random_token, sha256_hex, AuthUser};
 use crate::db::{now_millis, WriteTx};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::ApiPath;
+use crate::routes::ObjectJson;
 use crate::{AppState, ClientAddr};
 
 /// Creates an intake key for `channel`; only its hash is stored. Returns its id and the key.
@@ -122,10 +123,10 @@ pub async fn create(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
-    request: Result<ApiJson<NewIntakeKey>, ApiError>,
+    request: Result<ObjectJson<NewIntakeKey>, ApiError>,
 ) -> ApiResult<Json<CreatedIntakeKey>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
-    let ApiJson(request) = request?;
+    let ObjectJson(request) = request?;
     let name = request.name.trim();
     if name.is_empty() {
         return Err(ApiError::BadRequest(

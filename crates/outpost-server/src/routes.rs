@@ -251,6 +251,27 @@ pub async fn logout(
     Ok(Json(SignedOut { signed_out: true }))
 }
 
+/// A JSON body that must be an object, read as `T`. serde also reads a struct from an array
+/// (its fields in order), which the API document does not allow; for bodies whose fields are all
+/// optional, `[]` would otherwise be taken as an empty change.
+pub struct ObjectJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S>
+    for ObjectJson<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let ApiJson(object) =
+            ApiJson::<serde_json::Map<String, serde_json::Value>>::from_request(req, state).await?;
+        // Read again through axum, whose errors name the field.
+        let bytes = serde_json::to_vec(&object).map_err(anyhow::Error::from)?;
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(value)| ObjectJson(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+    }
+}
+
 #[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddUserRequest {
@@ -389,11 +410,11 @@ pub async fn add_user(
     State(state): State<AppState>,
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
-    request: Result<ApiJson<AddUserRequest>, ApiError>,
+    request: Result<ObjectJson<AddUserRequest>, ApiError>,
 ) -> ApiResult<Json<AddedUser>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
     // Read after the role check, so a caller who may not learns nothing from its validation.
-    let ApiJson(request) = request?;
+    let ObjectJson(request) = request?;
     let added = create_user(
         &state.db,
         &admin.id.to_string(),
@@ -502,10 +523,10 @@ pub async fn update_user(
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
     id: Result<ApiPath<Uuid>, ApiError>,
-    request: Result<ApiJson<UpdateUserRequest>, ApiError>,
+    request: Result<ObjectJson<UpdateUserRequest>, ApiError>,
 ) -> ApiResult<Json<User>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
-    let (ApiPath(id), ApiJson(request)) = (id?, request?);
+    let (ApiPath(id), ObjectJson(request)) = (id?, request?);
     let mut tx = state.db.begin_write().await?;
     let current = crate::users::load_in(&mut tx, id)
         .await?
@@ -560,10 +581,10 @@ pub async fn reset_password(
     AuthUser(admin): AuthUser,
     ClientAddr(address): ClientAddr,
     id: Result<ApiPath<Uuid>, ApiError>,
-    request: Result<ApiJson<ResetPasswordRequest>, ApiError>,
+    request: Result<ObjectJson<ResetPasswordRequest>, ApiError>,
 ) -> ApiResult<Json<Credentials>> {
     AuthUser(admin.clone()).require(&[Role::Admin])?;
-    let (ApiPath(id), ApiJson(request)) = (id?, request?);
+    let (ApiPath(id), ObjectJson(request)) = (id?, request?);
     let (password, hash) = new_password(request.invite).await?;
     let actor = admin.id.to_string();
     let mut tx = state.db.begin_write().await?;

@@ -354,6 +354,9 @@ async fn changing_a_user_is_validated_audited_and_pulled(s: Server) {
             json!({ "email": "x@acme.example" }),
             StatusCode::BAD_REQUEST,
         ),
+        // A struct is not read from an array (serde would take `[]` as an empty change).
+        (json!([]), StatusCode::BAD_REQUEST),
+        (json!([null, null]), StatusCode::BAD_REQUEST),
     ] {
         let (status, answer) = s
             .call("PATCH", &path, Some(&admin), Some(body.clone()))
@@ -705,7 +708,16 @@ async fn enable_and_resets_end_sessions_and_are_audited(s: Server) {
     );
     let session = s.login("ana@acme.example", &password).await;
 
-    // Password reset with a one-time password.
+    // Password reset with a one-time password (the body must be an object).
+    let (status, _) = s
+        .call(
+            "POST",
+            &format!("/v1/admin/users/{id}/reset-password"),
+            Some(&admin),
+            Some(json!([])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = s
         .call(
             "POST",
@@ -754,6 +766,7 @@ async fn intake_keys_are_listed_created_and_revoked(s: Server) {
         json!({ "name": "a\nb" }),
         json!({ "name": "x", "channel": "pigeon" }),
         json!({ "name": "x", "key": "mine" }),
+        json!(["Website form"]),
     ] {
         let (status, answer) = s
             .call(
