@@ -266,8 +266,8 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
             ApiJson::<serde_json::Map<String, serde_json::Value>>::from_request(req, state).await?;
         // Read again through axum, whose errors name the field.
         let bytes = serde_json::to_vec(&object).map_err(anyhow::Error::from)?;
-        axum::Json::<T>::from_bytes(&bytes)
-            .map(|axum::Json(value)| ObjectJson(value))
+        Json::<T>::from_bytes(&bytes)
+            .map(|Json(value)| ObjectJson(value))
             .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }
