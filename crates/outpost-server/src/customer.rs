@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use outpost_core::apply::{check_new_ticket_text, last_resolver, Rejection};
 use outpost_core::model::{Channel, CustomerTier, Entry, Requester, Ticket};
+use outpost_core::settings::OrgProfile;
 use outpost_core::sync::Mutation;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -25,7 +26,7 @@ use crate::auth::sha256_hex;
 use crate::change::{apply_for, Origin};
 use crate::error::ApiError;
 use crate::new_ticket::{IntakeRequest, RequesterInput};
-use crate::pages::{self, not_found, notice, pick_lang, Lang, PageLang};
+use crate::pages::{self, not_found, notice, pick_lang, pick_lang_or, Lang, PageLang};
 use crate::{AppState, ClientAddr};
 
 pub use outpost_core::model::LOW_CSAT_SCORE as LOW_SCORE;
@@ -37,9 +38,75 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-pub async fn new_ticket_form(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let lang = pick_lang(q.lang.as_deref(), &headers);
-    pages::new_ticket(StatusCode::OK, lang, None, pages::FormFields::default())
+/// The organisation's form settings (title, colour, logo, language, promise), read per request
+/// so a change shows at once on every instance.
+async fn form_settings(state: &AppState) -> Result<OrgProfile, ApiError> {
+    Ok(crate::settings::load_from(&state.db.pool)
+        .await?
+        .profile()
+        .clone())
+}
+
+fn branding(profile: &OrgProfile) -> pages::Branding<'_> {
+    let form = &profile.form;
+    pages::Branding {
+        title: Some(form.title.as_str()).filter(|t| !t.is_empty()),
+        organisation: Some(profile.name.as_str()),
+        accent: &form.accent_colour,
+        logo: form.logo_png_base64.is_some(),
+        promise_hours: form.response_promise_hours,
+    }
+}
+
+/// The form's language: `?lang=`, then the browser's, then the organisation's default.
+fn form_lang(q: &LangQuery, headers: &HeaderMap, profile: &OrgProfile) -> Lang {
+    let default = Lang::from_tag(&profile.form.default_language);
+    pick_lang_or(q.lang.as_deref(), headers, default)
+}
+
+pub async fn new_ticket_form(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let profile = match form_settings(&state).await {
+        Ok(profile) => profile,
+        Err(e) => return e.into_response(),
+    };
+    let lang = form_lang(&q, &headers, &profile);
+    pages::new_ticket(
+        StatusCode::OK,
+        lang,
+        None,
+        pages::FormFields::default(),
+        &branding(&profile),
+    )
+}
+
+/// `GET /c/logo.png`: the organisation's logo for its form (a PNG, checked when it was set).
+pub async fn logo(State(state): State<AppState>) -> Response {
+    use base64::Engine;
+    let profile = match form_settings(&state).await {
+        Ok(profile) => profile,
+        Err(e) => return e.into_response(),
+    };
+    let png = profile
+        .form
+        .logo_png_base64
+        .as_deref()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+    match png {
+        Some(png) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "no-cache"),
+                (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            png,
+        )
+            .into_response(),
+        None => ApiError::NotFound("logo").into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -59,7 +126,12 @@ pub async fn submit_ticket(
     headers: HeaderMap,
     Form(form): Form<NewTicketForm>,
 ) -> Response {
-    let lang = pick_lang(q.lang.as_deref(), &headers);
+    let profile = match form_settings(&state).await {
+        Ok(profile) => profile,
+        Err(e) => return e.into_response(),
+    };
+    let lang = form_lang(&q, &headers, &profile);
+    let branding = branding(&profile);
     let t = lang.text();
     let filled = pages::FormFields {
         subject: &form.subject,
@@ -79,13 +151,20 @@ pub async fn submit_ticket(
             lang,
             Some(t.too_many),
             filled,
+            &branding,
         );
     };
     if [&form.subject, &form.description, &form.name, &form.contact]
         .iter()
         .any(|f| f.trim().is_empty())
     {
-        return pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(t.invalid), filled);
+        return pages::new_ticket(
+            StatusCode::BAD_REQUEST,
+            lang,
+            Some(t.invalid),
+            filled,
+            &branding,
+        );
     }
     let requester = Requester {
         name: form.name.trim().to_owned(),
@@ -98,7 +177,13 @@ pub async fn submit_ticket(
         check_new_ticket_text(&form.subject, &form.description, &requester)
     {
         let message = t.check_field.replace("{}", t.field_label(&field));
-        return pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(&message), filled);
+        return pages::new_ticket(
+            StatusCode::BAD_REQUEST,
+            lang,
+            Some(&message),
+            filled,
+            &branding,
+        );
     }
     let request = IntakeRequest {
         subject: form.subject.clone(),
@@ -125,9 +210,13 @@ pub async fn submit_ticket(
         Ok(created) => {
             Redirect::to(&format!("{}?lang={}", created.status_path, lang.tag())).into_response()
         }
-        Err(ApiError::BadRequest(_)) => {
-            pages::new_ticket(StatusCode::BAD_REQUEST, lang, Some(t.invalid), filled)
-        }
+        Err(ApiError::BadRequest(_)) => pages::new_ticket(
+            StatusCode::BAD_REQUEST,
+            lang,
+            Some(t.invalid),
+            filled,
+            &branding,
+        ),
         Err(e) => e.into_response(),
     }
 }

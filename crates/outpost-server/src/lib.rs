@@ -196,6 +196,7 @@ pub fn router(state: AppState) -> Router {
             "/c/new",
             get(customer::new_ticket_form).post(customer::submit_ticket),
         )
+        .route("/c/logo.png", get(customer::logo))
         .route("/c/t/{token}", get(customer::status_page))
         .route("/c/t/{token}/message", post(customer::post_message))
         .route("/c/t/{token}/csat", post(customer::post_csat))

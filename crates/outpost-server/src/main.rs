@@ -86,6 +86,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The organisation's settings, departments and templates as TOML (configuration as code).
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
     /// Load a demo organisation (agents, supervisors, tickets) into an initialised database.
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -158,6 +163,24 @@ enum KeysCommand {
         /// systemd credential (a new file; install its content there afterwards).
         #[arg(long)]
         new_key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Write every settings document, the departments and the templates as TOML (to standard
+    /// output, or to `--out`).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Apply a TOML file written by `settings export` (or by hand): what differs is validated
+    /// like an admin's change and audited, all in one transaction; a refusal names the line.
+    Import {
+        file: PathBuf,
+        /// Check everything, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -452,7 +475,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 outpost_server::events::notify_sessions_ended(&db).await;
                 match (password, link) {
                     (Some(password), _) => {
-                        println!("New one-time password for {id}: {password}")
+                        println!("New one-time password for {id}: {password}");
                     }
                     (None, Some(link)) => println!(
                         "Invitation link for {id} (valid 7 days, once; the old password no longer works): {link}"
@@ -464,14 +487,24 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Department {
             command: DepartmentCommand::Add { code, name },
         } => {
+            // The same checked, audited path as an admin's `department.put`.
+            let code = code.trim().to_lowercase();
+            let department = outpost_core::model::Department {
+                code: code.clone(),
+                name: name.trim().to_owned(),
+                active: true,
+            };
             let mut tx = db.begin_write().await?;
-            outpost_server::users::add_department(&mut tx, &code, &name).await?;
-            AuditEntry::department_added("cli", None, &code)
-                .append(&mut tx)
-                .await?;
+            outpost_server::settings::apply_as_server(
+                &mut tx,
+                "cli",
+                &outpost_core::sync::Mutation::PutDepartment(department),
+            )
+            .await?;
             tx.commit().await?;
             println!("Added department {code}.");
         }
+        Command::Settings { command } => settings(&db, command).await?,
         Command::Audit { command } => return audit(&db, &config, command).await,
         Command::IntakeKey {
             command: IntakeKeyCommand::Add { channel, name },
@@ -621,6 +654,40 @@ fn init_answers(
         admin_email,
         defaulted_calendar,
     })
+}
+
+async fn settings(db: &Db, command: SettingsCommand) -> anyhow::Result<()> {
+    match command {
+        SettingsCommand::Export { out } => {
+            let text = outpost_server::settings::export_toml(&db.pool).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                    println!("Wrote the organisation's settings to {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        SettingsCommand::Import { file, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let changed = outpost_server::settings::import_toml(db, &text, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e:#}", file.display()))?;
+            for line in &changed {
+                println!("{line}");
+            }
+            match (changed.is_empty(), dry_run) {
+                (true, _) => println!("Nothing to change."),
+                (false, true) => {
+                    println!("Dry run: {} change(s) checked, none kept.", changed.len());
+                }
+                (false, false) => println!("Imported {} change(s).", changed.len()),
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn keys(db: &Db, config: &Config, command: KeysCommand) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@ use outpost_core::model::{
     check_header_text, check_language, Category, Channel, CustomerTier, Priority, Requester,
     RiskLevel, Status,
 };
-use outpost_core::rules::{choose, AgentState, ClassifyInput, DispatchPolicy, RuleSet};
+use outpost_core::rules::{choose, AgentState, ClassifyInput, DispatchPolicy};
 use outpost_core::sync::{Mutation, NewTicket};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -152,18 +152,40 @@ pub(crate) async fn create(
         check_header_text("business_type", business, MAX_BUSINESS_TYPE_CHARS)
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     }
-    let rules = RuleSet::defaults();
-    let classification = rules.classify(&ClassifyInput {
+    // The organisation's rules, catalogue and default department, read where the ticket is
+    // written (so a change committed before it counts).
+    let mut tx = state.db.begin_write().await?;
+    let settings = crate::settings::load(&mut tx).await?;
+    let active: Vec<String> = crate::settings::departments(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| d.code)
+        .collect();
+    let classification = settings.rule_set().classify(&ClassifyInput {
         subject: &request.subject,
         description: &request.description,
         tier,
         channel,
         business_type: request.business_type.as_deref(),
     });
+    // A rule's department retired since the rule was written: the default takes the ticket.
     let department = classification
         .department
         .clone()
-        .or_else(|| Some("support".to_owned()));
+        .filter(|d| active.contains(d))
+        .or_else(|| settings.profile().default_department.clone())
+        .filter(|d| active.contains(d))
+        .or_else(|| active.first().cloned());
+    // A category the organisation retired is not used for new tickets: an enquiry, or the
+    // first category still in use.
+    let catalogue = settings.catalogue();
+    let category = classification
+        .category
+        .filter(|c| catalogue.offers(*c))
+        .or_else(|| Some(Category::Inquiry).filter(|c| catalogue.offers(*c)))
+        .or_else(|| Category::ALL.iter().copied().find(|c| catalogue.offers(*c)))
+        .unwrap_or(Category::Inquiry);
     let language = request.language.clone().unwrap_or_else(|| {
         guess_language(&format!("{} {}", request.subject, request.description)).to_owned()
     });
@@ -176,14 +198,13 @@ pub(crate) async fn create(
         requester,
         channel,
         language,
-        category: classification.category.unwrap_or(Category::Inquiry),
+        category,
         priority: classification.priority_or(Priority::P3),
         risk: classification.risk.unwrap_or(RiskLevel::None),
         department: department.clone(),
         tags,
     };
     let ticket_id = new.id;
-    let mut tx = state.db.begin_write().await?;
     let origin = Origin::Server {
         actor: source,
         address,

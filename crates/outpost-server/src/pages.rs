@@ -42,6 +42,10 @@ pub(crate) struct Text {
     pub(crate) invalid: &'static str,
     /// A refused field; `{}` is the field's label.
     pub(crate) check_field: &'static str,
+    /// The organisation's response-time promise; `{}` is the number of hours.
+    pub(crate) promise: &'static str,
+    /// The logo's text alternative.
+    pub(crate) logo: &'static str,
 }
 
 const EN: Text = Text {
@@ -72,6 +76,8 @@ const EN: Text = Text {
     invalid: "Please fill in every required field.",
     check_field:
         "Please check “{}”: it is too long, contains a line break, or is not a valid address.",
+    promise: "We answer within {} hours.",
+    logo: "Logo",
 };
 
 const ZH: Text = Text {
@@ -100,6 +106,8 @@ const ZH: Text = Text {
     too_many: "提交过于频繁，请一分钟后再试。",
     invalid: "请填写所有必填项。",
     check_field: "请检查「{}」：内容过长、包含换行，或地址格式不正确。",
+    promise: "我们将在 {} 小时内答复。",
+    logo: "标志",
 };
 
 fn status_label(status: Status, lang: Lang) -> &'static str {
@@ -139,6 +147,27 @@ impl PageLang for Lang {
     }
 }
 
+/// `?lang=` wins, then the browser's first preference when it is English or Chinese, then
+/// `default` (the organisation's form language).
+pub(crate) fn pick_lang_or(query: Option<&str>, headers: &HeaderMap, default: Lang) -> Lang {
+    if query.is_some() {
+        return pick_lang(query, headers);
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim_start();
+    let named = ["en", "zh"]
+        .iter()
+        .any(|p| accept.get(..2).is_some_and(|a| a.eq_ignore_ascii_case(p)));
+    if named {
+        Lang::from_tag(accept)
+    } else {
+        default
+    }
+}
+
 /// `?lang=` wins, then the browser's first preference.
 pub(crate) fn pick_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     let accept = headers
@@ -153,10 +182,57 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,'PingFang SC','Microsoft YaHei
     max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}label{display:block;margin-top:.8rem}\
     input,textarea,select{width:100%;padding:.4rem;font:inherit}textarea{min-height:8rem}\
     button{margin-top:1rem;padding:.5rem 1.2rem;font:inherit}.entry{border-left:3px solid #ccd;padding:.2rem .8rem;margin:.8rem 0;white-space:pre-wrap}\
-    .team{border-color:#4a7}.meta{color:#667;font-size:13px}";
+    .team{border-color:#4a7}.meta{color:#667;font-size:13px}\
+    button{background:var(--accent,#2563eb);color:#fff;border:0;border-radius:4px}\
+    h1{border-bottom:3px solid var(--accent,#2563eb);padding-bottom:.3rem}.logo{max-height:48px}";
+
+/// How the organisation dresses its customer form (`organisation` settings, `form`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Branding<'a> {
+    /// The heading; when `None`, the product's own ("Contact support"), after the
+    /// organisation's name when there is one ("Acme · Contact support").
+    pub(crate) title: Option<&'a str>,
+    pub(crate) organisation: Option<&'a str>,
+    /// `#rrggbb`; anything else is ignored (the product's colour stays).
+    pub(crate) accent: &'a str,
+    /// Whether `/c/logo.png` has a logo to show.
+    pub(crate) logo: bool,
+    pub(crate) promise_hours: Option<u32>,
+}
+
+impl Default for Branding<'_> {
+    fn default() -> Self {
+        Branding {
+            title: None,
+            organisation: None,
+            accent: "#2563eb",
+            logo: false,
+            promise_hours: None,
+        }
+    }
+}
+
+/// `colour` if it is `#rrggbb`: the only text ever spliced into a style sheet.
+fn css_colour(colour: &str) -> Option<&str> {
+    let bytes = colour.as_bytes();
+    (bytes.len() == 7 && bytes[0] == b'#' && bytes[1..].iter().all(u8::is_ascii_hexdigit))
+        .then_some(colour)
+}
 
 /// A complete page. No scripts are allowed to run, whatever a ticket contains.
 pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
+    branded_page(status, lang, title, &Branding::default(), body)
+}
+
+/// [`page`] in the organisation's colours, with its logo above the heading.
+fn branded_page(
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    branding: &Branding<'_>,
+    body: Markup,
+) -> Response {
+    let accent = css_colour(branding.accent).map(|c| format!(":root{{--accent:{c}}}"));
     let html = html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -166,8 +242,15 @@ pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) ->
                 title { (title) }
                 // A constant: style sheets are raw text, which HTML escaping would corrupt.
                 style { (PreEscaped(STYLE)) }
+                // The accent is a custom property whose value is `#` and six hex digits.
+                @if let Some(accent) = accent {
+                    style { (PreEscaped(accent)) }
+                }
             }
             body {
+                @if branding.logo {
+                    img.logo src="/c/logo.png" alt=(lang.text().logo);
+                }
                 h1 { (title) }
                 (body)
             }
@@ -181,9 +264,12 @@ pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: Markup) ->
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        ),
+        // Images only from this server, and only on a page that shows the logo.
+        HeaderValue::from_static(if branding.logo {
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        } else {
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        }),
     );
     headers.insert(
         header::REFERRER_POLICY,
@@ -229,11 +315,18 @@ pub(crate) fn new_ticket(
     lang: Lang,
     message: Option<&str>,
     fields: FormFields<'_>,
+    branding: &Branding<'_>,
 ) -> Response {
     use outpost_core::apply::MAX_SUBJECT_CHARS;
     use outpost_core::model::{MAX_ACCOUNT_ID_CHARS, MAX_CONTACT_CHARS, MAX_NAME_CHARS};
     let t = lang.text();
+    let promise = branding
+        .promise_hours
+        .map(|hours| t.promise.replace("{}", &hours.to_string()));
     let body = html! {
+        @if let Some(promise) = promise {
+            p.meta { (promise) }
+        }
         @if let Some(message) = message {
             p role="alert" { (message) }
         }
@@ -246,7 +339,12 @@ pub(crate) fn new_ticket(
             button type="submit" { (t.submit) }
         }
     };
-    page(status, lang, t.title_new, body)
+    let title = match (branding.title, branding.organisation) {
+        (Some(title), _) => title.to_owned(),
+        (None, Some(organisation)) => format!("{organisation} · {}", t.title_new),
+        (None, None) => t.title_new.to_owned(),
+    };
+    branded_page(status, lang, &title, branding, body)
 }
 
 /// A page that is only its title: a notice such as "Thank you for your rating."
@@ -324,7 +422,7 @@ mod tests {
     /// Every element the pages may contain; anything else in the markup was injected.
     const ELEMENTS: &[&str] = &[
         "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "strong",
-        "div", "span", "form", "label", "input", "textarea", "select", "option", "button",
+        "div", "span", "form", "label", "input", "textarea", "select", "option", "button", "img",
     ];
 
     const HOSTILE: &[&str] = &[
@@ -526,6 +624,7 @@ mod tests {
                 lang,
                 Some(HOSTILE[1]),
                 typed,
+                &Branding::default(),
             ));
             assert_eq!(status, StatusCode::BAD_REQUEST);
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
@@ -561,8 +660,65 @@ mod tests {
             Lang::En,
             None,
             FormFields::default(),
+            &Branding::default(),
         ));
         assert!(!html.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn the_form_wears_the_organisations_branding_and_nothing_else() {
+        let branding = Branding {
+            title: Some(HOSTILE[0]),
+            organisation: Some("Acme"),
+            accent: "#0a7d3b",
+            logo: true,
+            promise_hours: Some(8),
+        };
+        let (_, headers, html) = html_of(new_ticket(
+            StatusCode::OK,
+            Lang::ZhCn,
+            None,
+            FormFields::default(),
+            &branding,
+        ));
+        assert_only_page_markup(&html);
+        assert!(headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self'"));
+        assert!(html.contains("<style>:root{--accent:#0a7d3b}</style>"));
+        assert!(html.contains("<img class=\"logo\" src=\"/c/logo.png\" alt=\"标志\">"));
+        assert!(html.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+        assert!(html.contains("我们将在 8 小时内答复。"));
+        // A colour that is not #rrggbb never reaches the style sheet.
+        for hostile in ["red}body{display:none", "#0a7d3b</style><script>", "url(x)"] {
+            let (_, _, html) = html_of(new_ticket(
+                StatusCode::OK,
+                Lang::En,
+                None,
+                FormFields::default(),
+                &Branding {
+                    accent: hostile,
+                    ..Branding::default()
+                },
+            ));
+            assert!(!html.contains(":root"), "{hostile}");
+            assert!(!html.contains("<img"));
+        }
+    }
+
+    #[test]
+    fn the_forms_language_falls_back_to_the_organisations() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(pick_lang_or(None, &headers, Lang::ZhCn), Lang::ZhCn);
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("fr-FR,fr"),
+        );
+        assert_eq!(pick_lang_or(None, &headers, Lang::ZhCn), Lang::ZhCn);
+        assert_eq!(pick_lang_or(Some("en"), &headers, Lang::ZhCn), Lang::En);
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-GB"));
+        assert_eq!(pick_lang_or(None, &headers, Lang::ZhCn), Lang::En);
     }
 
     #[test]

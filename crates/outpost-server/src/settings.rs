@@ -16,15 +16,19 @@
 
 use outpost_core::apply::Rejection;
 use outpost_core::model::{Department, Template};
+use outpost_core::rules::{RuleSet, VerificationPolicy};
 use outpost_core::settings::{
-    apply_admin, AdminApplied, AdminChange, AdminFacts, OrgSettings, SettingsDoc, VersionedSettings,
+    apply_admin, AdminApplied, AdminChange, AdminFacts, Catalogue, OrgProfile, OrgSettings,
+    SettingsDoc, SettingsKind, VersionedSettings,
 };
+use outpost_core::sla::SlaSettings;
 use outpost_core::sync::Mutation;
 use sqlx::{AnyConnection, Row};
+use toml::Spanned;
 
 use crate::audit::AuditEntry;
 use crate::change::Origin;
-use crate::db::{next, WriteTx};
+use crate::db::{next, Db, WriteTx};
 
 fn millis(at: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
     at.and_then(chrono::DateTime::from_timestamp_millis)
@@ -48,10 +52,9 @@ pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<VersionedSetting
 /// Every settings document as stored; a kind nobody changed yet is the product default at
 /// version 0.
 pub async fn load(conn: &mut AnyConnection) -> anyhow::Result<OrgSettings> {
-    let rows =
-        sqlx::query("SELECT kind, version, doc, updated_by, updated_at FROM settings")
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = sqlx::query("SELECT kind, version, doc, updated_by, updated_at FROM settings")
+        .fetch_all(&mut *conn)
+        .await?;
     let mut settings = OrgSettings::defaults();
     for row in rows {
         settings.put(decode(&row)?);
@@ -86,9 +89,7 @@ pub async fn templates(conn: &mut AnyConnection) -> anyhow::Result<Vec<Template>
     let docs: Vec<String> = sqlx::query_scalar("SELECT doc FROM templates ORDER BY id")
         .fetch_all(&mut *conn)
         .await?;
-    docs.iter()
-        .map(|d| Ok(serde_json::from_str(d)?))
-        .collect()
+    docs.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
 }
 
 /// What [`apply`] answers a push with: the settings document's new version, 0 for a department
@@ -110,10 +111,10 @@ pub(crate) async fn apply(
     mutation_id: Option<u64>,
     mutation: &Mutation,
 ) -> anyhow::Result<Result<AdminApplied, Rejection>> {
-    let settings = load(&mut **tx).await?;
-    let departments = departments(&mut **tx).await?;
+    let settings = load(tx).await?;
+    let departments = departments(tx).await?;
     let templates = match mutation {
-        Mutation::PutTemplate(_) => templates(&mut **tx).await?,
+        Mutation::PutTemplate(_) => templates(tx).await?,
         _ => Vec::new(),
     };
     let facts = AdminFacts {
@@ -215,4 +216,225 @@ pub async fn apply_as_server(
     apply(tx, origin, None, mutation)
         .await?
         .map_err(|rejection| anyhow::anyhow!("{}: {rejection}", mutation.name()))
+}
+
+/// What `outpost-server settings export` writes and `settings import` reads: every settings
+/// document, the departments and the templates, as TOML (configuration as code).
+#[derive(serde::Serialize)]
+struct ExportFile<'a> {
+    organisation: &'a OrgProfile,
+    sla: &'a SlaSettings,
+    rules: &'a RuleSet,
+    verification: &'a VerificationPolicy,
+    catalogue: &'a Catalogue,
+    departments: &'a [Department],
+    templates: &'a [Template],
+}
+
+/// [`ExportFile`] as read back: every part optional (an import changes what it names), each
+/// with its place in the file so a refusal can name the line.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportFile {
+    organisation: Option<Spanned<OrgProfile>>,
+    sla: Option<Spanned<SlaSettings>>,
+    rules: Option<Spanned<RuleSet>>,
+    verification: Option<Spanned<VerificationPolicy>>,
+    catalogue: Option<Spanned<Catalogue>>,
+    #[serde(default)]
+    departments: Vec<Spanned<Department>>,
+    #[serde(default)]
+    templates: Vec<Spanned<Template>>,
+}
+
+/// The organisation's settings, departments and templates as a TOML document.
+pub async fn export_toml(pool: &sqlx::AnyPool) -> anyhow::Result<String> {
+    let mut conn = pool.acquire().await?;
+    let settings = load(&mut conn).await?;
+    let departments = departments(&mut conn).await?;
+    let templates = templates(&mut conn).await?;
+    let file = ExportFile {
+        organisation: settings.profile(),
+        sla: settings.sla_settings(),
+        rules: settings.rule_set(),
+        verification: settings.verification_policy(),
+        catalogue: settings.catalogue(),
+        departments: &departments,
+        templates: &templates,
+    };
+    let versions: Vec<String> = SettingsKind::ALL
+        .iter()
+        .map(|k| format!("{} v{}", k.as_str(), settings.get(*k).version))
+        .collect();
+    Ok(format!(
+        "# Outpost organisation settings, exported {} ({}).\n\
+         # `outpost-server settings import FILE` applies what differs, validated and audited.\n\n{}",
+        crate::db::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        versions.join(", "),
+        toml::to_string_pretty(&file)?
+    ))
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).unwrap_or(text).matches('\n').count() + 1
+}
+
+/// Where a refused field is written: the first line from `span` on, within the file's
+/// `section` (its own tables included, such as `[organisation.form]`), that assigns the field's
+/// last path segment (`form.accent_colour` → `accent_colour = …`); else the span's first line.
+fn field_line(text: &str, span: &std::ops::Range<usize>, section: &str, field: &str) -> usize {
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let mut offset = span.start;
+    for (i, line) in text
+        .get(span.start..)
+        .unwrap_or_default()
+        .split_inclusive('\n')
+        .enumerate()
+    {
+        let trimmed = line.trim_start();
+        // The section ends at the next header that is not one of its own tables.
+        if i > 0 && trimmed.starts_with('[') {
+            let header = trimmed.trim_start_matches('[').trim_start();
+            if !header.starts_with(&format!("{section}.")) {
+                break;
+            }
+        }
+        let key = trimmed.split('=').next().unwrap_or_default().trim();
+        if line.contains('=') && key.trim_matches('"') == leaf {
+            return line_of(text, offset);
+        }
+        offset += line.len();
+    }
+    line_of(text, span.start)
+}
+
+/// Imports a TOML document written by [`export_toml`] (or by hand): every part it names that
+/// differs from what is stored is applied as the server (`actor` `cli`) with the same checks and
+/// audit events as an admin's change, all in one transaction; `dry_run` checks everything and
+/// keeps nothing. Returns one line per part changed. A refusal names the file's line and the
+/// field, and nothing is kept.
+pub async fn import_toml(db: &Db, text: &str, dry_run: bool) -> anyhow::Result<Vec<String>> {
+    let file: ImportFile = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| format!("line {}: ", line_of(text, s.start)))
+            .unwrap_or_default();
+        anyhow::anyhow!("{at}{}", e.message())
+    })?;
+    let mut tx = db.begin_write().await?;
+    let mut report = Vec::new();
+    // Departments first (rules and the default department may name new ones), but retiring one
+    // waits until the documents that may still name it have changed.
+    let (active, retired): (Vec<_>, Vec<_>) = file
+        .departments
+        .into_iter()
+        .partition(|d| d.get_ref().active);
+    fn doc<T>(
+        part: Option<Spanned<T>>,
+        wrap: fn(T) -> SettingsDoc,
+    ) -> Option<(std::ops::Range<usize>, SettingsDoc)> {
+        part.map(|p| (p.span(), wrap(p.into_inner())))
+    }
+    let docs = [
+        doc(file.organisation, SettingsDoc::Organisation),
+        doc(file.sla, SettingsDoc::Sla),
+        doc(file.rules, SettingsDoc::Rules),
+        doc(file.verification, SettingsDoc::Verification),
+        doc(file.catalogue, SettingsDoc::Catalogue),
+    ];
+    let mut steps: Vec<(std::ops::Range<usize>, String, Mutation)> = Vec::new();
+    let current_departments = departments(&mut tx).await?;
+    for department in active.into_iter().chain(retired) {
+        let span = department.span();
+        let department = department.into_inner();
+        if current_departments.contains(&department) {
+            continue;
+        }
+        steps.push((
+            span,
+            format!("department {}", department.code),
+            Mutation::PutDepartment(department),
+        ));
+    }
+    let retired_from = steps
+        .iter()
+        .position(|(_, _, m)| matches!(m, Mutation::PutDepartment(d) if !d.active))
+        .unwrap_or(steps.len());
+    let current_templates = templates(&mut tx).await?;
+    let mut template_steps = Vec::new();
+    for template in file.templates {
+        let span = template.span();
+        let template = template.into_inner();
+        if current_templates.contains(&template) {
+            continue;
+        }
+        template_steps.push((
+            span,
+            format!("template {:?} ({})", template.name, template.language),
+            Mutation::PutTemplate(template),
+        ));
+    }
+    let retiring = steps.split_off(retired_from);
+    for (span, label, mutation) in steps {
+        apply_import_step(&mut tx, text, &span, &label, &mutation, &mut report).await?;
+    }
+    for (span, doc) in docs.into_iter().flatten() {
+        let label = doc.kind().as_str();
+        // Made on the stored version: an import replaces the document as a whole.
+        let current = load(&mut tx).await?;
+        let stored = current.get(doc.kind());
+        if stored.settings == doc {
+            continue;
+        }
+        let mutation = Mutation::SetSettings {
+            base_version: stored.version,
+            settings: doc,
+        };
+        apply_import_step(&mut tx, text, &span, label, &mutation, &mut report).await?;
+    }
+    for (span, label, mutation) in retiring.into_iter().chain(template_steps) {
+        apply_import_step(&mut tx, text, &span, &label, &mutation, &mut report).await?;
+    }
+    if !dry_run {
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+async fn apply_import_step(
+    tx: &mut WriteTx,
+    text: &str,
+    span: &std::ops::Range<usize>,
+    label: &str,
+    mutation: &Mutation,
+    report: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let origin = Origin::Server {
+        actor: "cli",
+        address: None,
+    };
+    let section = match mutation {
+        Mutation::PutDepartment(_) => "departments",
+        Mutation::PutTemplate(_) => "templates",
+        Mutation::SetSettings { settings, .. } => settings.kind().as_str(),
+        _ => "",
+    };
+    match apply(tx, origin, None, mutation).await? {
+        Ok(applied) => {
+            report.push(match &applied.change {
+                AdminChange::Settings(v) => format!("{label}: now version {}", v.version),
+                _ => format!("{label}: saved"),
+            });
+            Ok(())
+        }
+        Err(Rejection::Invalid { field, problem }) => anyhow::bail!(
+            "line {}: {label}: {field}: {problem}; nothing was imported",
+            field_line(text, span, section, &field)
+        ),
+        Err(other) => anyhow::bail!(
+            "line {}: {label}: {other}; nothing was imported",
+            line_of(text, span.start)
+        ),
+    }
 }

@@ -1,6 +1,8 @@
 //! The SLA monitor: every interval, evaluates the clocks of open tickets with the same engine
-//! the clients use (`outpost_core::sla`) and appends an at-risk or breached event to a ticket's
-//! timeline the first time a clock reaches that state for a given deadline.
+//! the clients use (`outpost_core::sla`) and the organisation's SLA settings as they are at that
+//! moment (policies and business calendar, read each pass, so a changed calendar moves every
+//! deadline at the next pass), and appends an at-risk or breached event to a ticket's timeline
+//! the first time a clock reaches that state for a given deadline.
 //!
 //! The `sla_alerts` primary key makes each alert happen once even with several instances
 //! scanning the same PostgreSQL database. Each alert is also an audit event (`sla.at_risk` /
@@ -106,15 +108,20 @@ pub async fn scan(
     Ok(emitted)
 }
 
-/// Runs [`scan`] every `interval` until the process ends.
+/// [`scan`] with the organisation's current SLA settings.
+pub async fn scan_with_org_settings(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let settings = crate::settings::load_from(&state.db.pool).await?;
+    scan(state, settings.sla_settings(), now).await
+}
+
+/// Runs [`scan_with_org_settings`] every `interval` until the process ends.
 pub fn spawn(state: AppState, interval: Duration) {
     tokio::spawn(async move {
-        let settings = SlaSettings::defaults();
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
             let now = crate::db::now();
-            match scan(&state, &settings, now).await {
+            match scan_with_org_settings(&state, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerts = n, "SLA monitor emitted alerts"),
                 Err(e) => {

@@ -488,7 +488,10 @@ pub async fn pull(
         let department = ChangeKind::Department(Department {
             code: row.try_get("code").map_err(anyhow::Error::from)?,
             name: row.try_get("name").map_err(anyhow::Error::from)?,
-            active: row.try_get::<i64, _>("active").map_err(anyhow::Error::from)? != 0,
+            active: row
+                .try_get::<i64, _>("active")
+                .map_err(anyhow::Error::from)?
+                != 0,
         });
         page.candidates.push((seq, WireKind::typed(&department)?));
     }
