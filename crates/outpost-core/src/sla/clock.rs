@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{BusinessCalendar, CalendarAdjustment};
+use super::calendar::{BusinessCalendar, CalendarAdjustment, OpenInterval, WeeklyHours};
 use super::policy::{ClockKind, SlaSettings};
 use crate::model::{PauseSpan, Ticket};
 use crate::Lang;
@@ -74,6 +74,95 @@ pub struct SlaClock {
     pub stopped_at: Option<DateTime<Utc>>,
     /// Holidays and special periods between the start and the later of now/stop and `due_at`.
     pub adjustments: Vec<CalendarAdjustment>,
+    /// The calendar the clock counted on, so the explanation can name it.
+    #[serde(default)]
+    pub calendar: ClockCalendar,
+}
+
+/// Which hours a clock counts: its calendar's IANA zone and weekly hours, or around the clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClockCalendar {
+    /// `Europe/Lisbon`; empty when unknown (a clock from an older peer).
+    pub zone: String,
+    /// The weekly opening hours; `None` when the clock counts around the clock.
+    pub weekly: Option<WeeklyHours>,
+}
+
+impl ClockCalendar {
+    fn of(calendar: &BusinessCalendar) -> ClockCalendar {
+        let always = [
+            &calendar.weekly.monday,
+            &calendar.weekly.tuesday,
+            &calendar.weekly.wednesday,
+            &calendar.weekly.thursday,
+            &calendar.weekly.friday,
+            &calendar.weekly.saturday,
+            &calendar.weekly.sunday,
+        ]
+        .iter()
+        .all(|day| day.as_slice() == [OpenInterval::ALL_DAY]);
+        ClockCalendar {
+            zone: calendar.tz.name().to_owned(),
+            weekly: (!always).then(|| calendar.weekly.clone()),
+        }
+    }
+
+    /// "business hours Europe/Lisbon, Mon–Fri 09:00–18:00" or "around the clock (Europe/Lisbon)".
+    fn render(&self, lang: Lang) -> String {
+        let Some(weekly) = &self.weekly else {
+            return match lang {
+                Lang::En => format!("around the clock ({})", self.zone),
+                Lang::ZhCn => format!("全天候计时（{}）", self.zone),
+            };
+        };
+        let days = [
+            &weekly.monday,
+            &weekly.tuesday,
+            &weekly.wednesday,
+            &weekly.thursday,
+            &weekly.friday,
+            &weekly.saturday,
+            &weekly.sunday,
+        ];
+        // Runs of consecutive days with the same hours: "Mon–Fri 09:00–18:00".
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        for (i, hours) in days.iter().enumerate() {
+            if hours.is_empty() {
+                continue;
+            }
+            match groups.last_mut() {
+                Some((_, last)) if *last + 1 == i && days[*last] == *hours => *last = i,
+                _ => groups.push((i, i)),
+            }
+        }
+        let names: [&str; 7] = match lang {
+            Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            Lang::ZhCn => ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+        };
+        let through = match lang {
+            Lang::En => "–",
+            Lang::ZhCn => "至",
+        };
+        let hours: Vec<String> = groups
+            .iter()
+            .map(|&(first, last)| {
+                let span = if first == last {
+                    names[first].to_owned()
+                } else {
+                    format!("{}{through}{}", names[first], names[last])
+                };
+                let intervals: Vec<String> = days[first].iter().map(ToString::to_string).collect();
+                format!("{span} {}", intervals.join(", "))
+            })
+            .collect();
+        match lang {
+            Lang::En if hours.is_empty() => format!("business hours {}, always closed", self.zone),
+            Lang::En => format!("business hours {}, {}", self.zone, hours.join(" and ")),
+            Lang::ZhCn if hours.is_empty() => format!("工作时间 {}，全周休息", self.zone),
+            Lang::ZhCn => format!("工作时间 {}，{}", self.zone, hours.join("，")),
+        }
+    }
 }
 
 /// All clocks of a ticket and the policy that set their targets.
@@ -239,6 +328,7 @@ impl ClockRun<'_> {
             warn_at,
             stopped_at: self.stop,
             adjustments: calendar.adjustments_between(self.start, horizon),
+            calendar: ClockCalendar::of(calendar),
         }
     }
 }
@@ -318,6 +408,7 @@ enum Fact<'a> {
         ongoing: bool,
     },
     OutsideHours(Duration),
+    Calendar(&'a ClockCalendar),
     Adjustment(&'a CalendarAdjustment),
     Left(Duration),
     BreachedBy(Duration),
@@ -325,7 +416,8 @@ enum Fact<'a> {
 
 impl SlaClock {
     /// A one-line account of the clock, e.g. "Resolution: 1 h 38 min of 2 h used; paused
-    /// 2 h 10 min while pending; 22 min left".
+    /// 2 h 10 min while pending; business hours Europe/Lisbon, Mon–Fri 09:00–18:00; holiday
+    /// Natal (2026-12-25) not counted; 22 min left".
     pub fn explain(&self, lang: Lang) -> String {
         let (colon, separator) = match lang {
             Lang::En => (": ", "; "),
@@ -359,6 +451,9 @@ impl SlaClock {
         }
         if self.outside_hours > Duration::zero() {
             facts.push(Fact::OutsideHours(self.outside_hours));
+        }
+        if !self.calendar.zone.is_empty() {
+            facts.push(Fact::Calendar(&self.calendar));
         }
         facts.extend(self.adjustments.iter().map(Fact::Adjustment));
         if self.stopped_at.is_none() {
@@ -452,6 +547,7 @@ impl Fact<'_> {
                 format!("{} outside business hours not counted", d(time))
             }
             (Fact::OutsideHours(time), Lang::ZhCn) => format!("非工作时间 {} 不计", d(time)),
+            (Fact::Calendar(calendar), _) => calendar.render(lang),
             (Fact::Adjustment(CalendarAdjustment::Holiday(h)), Lang::En) => {
                 format!("holiday {} ({}) not counted", h.name, h.date)
             }
@@ -550,7 +646,7 @@ mod duration_seconds {
 
 #[cfg(test)]
 mod tests {
-    use chrono_tz::{Asia::Shanghai, Europe::Berlin};
+    use chrono_tz::{Asia::Shanghai, Europe::Berlin, Europe::Lisbon};
 
     use super::*;
     use crate::model::{Csat, Priority, Status};
@@ -614,11 +710,11 @@ mod tests {
         assert_eq!(resolution.warn_at, Some(utc(2025, 6, 10, 13, 40)));
         assert_eq!(
             resolution.explain(Lang::En),
-            "Resolution: 1 h 38 min of 2 h used; paused 2 h 10 min while pending; 22 min left"
+            "Resolution: 1 h 38 min of 2 h used; paused 2 h 10 min while pending; around the clock (Asia/Shanghai); 22 min left"
         );
         assert_eq!(
             resolution.explain(Lang::ZhCn),
-            "解决时限：已用 1 小时 38 分 / 2 小时；待客户回复暂停 2 小时 10 分；剩余 22 分钟"
+            "解决时限：已用 1 小时 38 分 / 2 小时；待客户回复暂停 2 小时 10 分；全天候计时（Asia/Shanghai）；剩余 22 分钟"
         );
 
         // Since the reply at 10:05: 25 min, the pause, then 68 min: due 35 min after the pause.
@@ -628,11 +724,11 @@ mod tests {
         assert_eq!(update.due_at, Some(utc(2025, 6, 10, 13, 15)));
         assert_eq!(
             update.explain(Lang::En),
-            "Periodic update: 1 h 33 min of 1 h used; paused 2 h 10 min while pending; breached by 33 min"
+            "Periodic update: 1 h 33 min of 1 h used; paused 2 h 10 min while pending; around the clock (Asia/Shanghai); breached by 33 min"
         );
         assert_eq!(
             update.explain(Lang::ZhCn),
-            "定期更新时限：已用 1 小时 33 分 / 1 小时；待客户回复暂停 2 小时 10 分；已超时 33 分钟"
+            "定期更新时限：已用 1 小时 33 分 / 1 小时；待客户回复暂停 2 小时 10 分；全天候计时（Asia/Shanghai）；已超时 33 分钟"
         );
 
         // Warned at 45 counted minutes: 25 before the pause, 20 after it.
@@ -660,9 +756,9 @@ mod tests {
         assert_eq!(resolution.paused, Duration::minutes(178));
         assert_eq!(
             resolution.explain(Lang::En),
-            "Resolution: 50 min of 2 h used; paused 2 h 58 min while pending (still pending); 1 h 10 min left"
+            "Resolution: 50 min of 2 h used; paused 2 h 58 min while pending (still pending); around the clock (Asia/Shanghai); 1 h 10 min left"
         );
-        assert_eq!(resolution.explain(Lang::ZhCn), "解决时限：已用 50 分钟 / 2 小时；待客户回复暂停 2 小时 58 分（仍在暂停）；剩余 1 小时 10 分");
+        assert_eq!(resolution.explain(Lang::ZhCn), "解决时限：已用 50 分钟 / 2 小时；待客户回复暂停 2 小时 58 分（仍在暂停）；全天候计时（Asia/Shanghai）；剩余 1 小时 10 分");
         // The first-response clock had already stopped; only running clocks give a deadline.
         assert_eq!(
             clock(&report, ClockKind::FirstResponse).state,
@@ -687,11 +783,11 @@ mod tests {
         );
         assert_eq!(
             first.explain(Lang::En),
-            "First response: met after 15 min (target 15 min)"
+            "First response: met after 15 min (target 15 min); around the clock (Asia/Shanghai)"
         );
         assert_eq!(
             first.explain(Lang::ZhCn),
-            "首次响应时限：已达成，用时 15 分钟（时限 15 分钟）"
+            "首次响应时限：已达成，用时 15 分钟（时限 15 分钟）；全天候计时（Asia/Shanghai）"
         );
 
         t.first_response_at = Some(created + Duration::minutes(40));
@@ -700,11 +796,11 @@ mod tests {
         assert_eq!(first.state, ClockState::MetLate);
         assert_eq!(
             first.explain(Lang::En),
-            "First response: met late after 40 min, 25 min over the 15 min target"
+            "First response: met late after 40 min, 25 min over the 15 min target; around the clock (Asia/Shanghai)"
         );
         assert_eq!(
             first.explain(Lang::ZhCn),
-            "首次响应时限：超时达成，用时 40 分钟，超出时限 15 分钟 共 25 分钟"
+            "首次响应时限：超时达成，用时 40 分钟，超出时限 15 分钟 共 25 分钟；全天候计时（Asia/Shanghai）"
         );
 
         t.first_response_at = None;
@@ -725,11 +821,11 @@ mod tests {
         assert_eq!(first.due_at, Some(created + Duration::minutes(15)));
         assert_eq!(
             first.explain(Lang::En),
-            "First response: 15 min of 15 min used; breached by < 1 min"
+            "First response: 15 min of 15 min used; around the clock (Asia/Shanghai); breached by < 1 min"
         );
         assert_eq!(
             first.explain(Lang::ZhCn),
-            "首次响应时限：已用 15 分钟 / 15 分钟；已超时 不足 1 分钟"
+            "首次响应时限：已用 15 分钟 / 15 分钟；全天候计时（Asia/Shanghai）；已超时 不足 1 分钟"
         );
     }
 
@@ -748,11 +844,11 @@ mod tests {
         assert_eq!(first.warn_at, Some(local(Shanghai, 2025, 6, 16, 13, 0)));
         assert_eq!(
             first.explain(Lang::En),
-            "First response: 3 h of 8 h used; 63 h outside business hours not counted; 5 h left"
+            "First response: 3 h of 8 h used; 63 h outside business hours not counted; business hours Asia/Shanghai, Mon–Fri 09:00–18:00; 5 h left"
         );
         assert_eq!(
             first.explain(Lang::ZhCn),
-            "首次响应时限：已用 3 小时 / 8 小时；非工作时间 63 小时 不计；剩余 5 小时"
+            "首次响应时限：已用 3 小时 / 8 小时；非工作时间 63 小时 不计；工作时间 Asia/Shanghai，周一至周五 09:00–18:00；剩余 5 小时"
         );
         // 45 business hours: Fri 2 h, then Mon-Fri 9 h each for 43 h = Fri 2025-06-20 16:00.
         let resolution = clock(&report, ClockKind::Resolution);
@@ -783,17 +879,66 @@ mod tests {
         assert_eq!(
             first.explain(Lang::En),
             "First response: 3 h of 8 h used; 111 h outside business hours not counted; \
-             holiday Office move (2025-06-16) not counted; \
+             business hours Asia/Shanghai, Mon–Fri 09:00–18:00; holiday Office move (2025-06-16) not counted; \
              special period 2025-06-17: closed (System migration; recorded by wang at 2025-06-01 08:00 UTC); 5 h left"
         );
         assert_eq!(
             first.explain(Lang::ZhCn),
-            "首次响应时限：已用 3 小时 / 8 小时；非工作时间 111 小时 不计；节假日「Office move」（2025-06-16）不计；\
+            "首次响应时限：已用 3 小时 / 8 小时；非工作时间 111 小时 不计；工作时间 Asia/Shanghai，周一至周五 09:00–18:00；节假日「Office move」（2025-06-16）不计；\
              特殊时段 2025-06-17：停止服务（System migration；wang 于 2025-06-01 08:00 UTC 记录）；剩余 5 小时"
         );
         // An upcoming holiday that pushes the due time is explained before it happens.
         let early = settings.evaluate(&t, local(Shanghai, 2025, 6, 13, 17, 0));
         assert_eq!(clock(&early, ClockKind::FirstResponse).adjustments.len(), 2);
+    }
+
+    #[test]
+    fn explanations_name_the_calendar_and_its_zone() {
+        let mut settings = SlaSettings::defaults();
+        settings.calendar = BusinessCalendar::weekdays(
+            "Lisboa",
+            Lisbon,
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+        );
+        settings.calendar.weekly.saturday = vec![OpenInterval {
+            start_minute: 10 * 60,
+            end_minute: 13 * 60,
+        }];
+        settings.calendar.holidays.push(Holiday {
+            date: date(2026, 12, 25),
+            name: "Natal".to_owned(),
+        });
+        let created = local(Lisbon, 2026, 12, 24, 17, 0);
+        let report = settings.evaluate(
+            &ticket(Priority::P3, created),
+            local(Lisbon, 2026, 12, 28, 10, 0),
+        );
+        let first = clock(&report, ClockKind::FirstResponse);
+        assert_eq!(first.calendar.zone, "Europe/Lisbon");
+        let en = first.explain(Lang::En);
+        assert!(
+            en.contains(
+                "business hours Europe/Lisbon, Mon–Fri 09:00–18:00 and Sat 10:00–13:00; \
+                 holiday Natal (2026-12-25) not counted"
+            ),
+            "{en}"
+        );
+        let zh = first.explain(Lang::ZhCn);
+        assert!(
+            zh.contains(
+                "工作时间 Europe/Lisbon，周一至周五 09:00–18:00，周六 10:00–13:00；节假日「Natal」（2026-12-25）不计"
+            ),
+            "{zh}"
+        );
+        // A clock that counts around the clock says so, in the calendar's zone.
+        let p1 = settings.evaluate(&ticket(Priority::P1, created), created);
+        let en = clock(&p1, ClockKind::FirstResponse).explain(Lang::En);
+        assert!(en.contains("around the clock (Europe/Lisbon)"), "{en}");
+        // A clock from an older peer, without its calendar, is explained without it.
+        let mut old = clock(&report, ClockKind::FirstResponse).clone();
+        old.calendar = ClockCalendar::default();
+        assert!(!old.explain(Lang::En).contains("Europe/Lisbon"));
     }
 
     #[test]
@@ -829,7 +974,7 @@ mod tests {
         );
         assert_eq!(
             resolution.explain(Lang::En),
-            "Resolution: met late after 26 h, 2 h over the 24 h target"
+            "Resolution: met late after 26 h, 2 h over the 24 h target; around the clock (Asia/Shanghai)"
         );
         assert_eq!(closed.next_deadline(), None);
 
@@ -885,11 +1030,11 @@ mod tests {
         assert_eq!(revisit.due_at, Some(csat_at + Duration::hours(24)));
         assert_eq!(
             revisit.explain(Lang::En),
-            "Revisit: 20 h of 24 h used; 4 h left"
+            "Revisit: 20 h of 24 h used; around the clock (UTC); 4 h left"
         );
         assert_eq!(
             revisit.explain(Lang::ZhCn),
-            "回访时限：已用 20 小时 / 24 小时；剩余 4 小时"
+            "回访时限：已用 20 小时 / 24 小时；全天候计时（UTC）；剩余 4 小时"
         );
         assert_eq!(
             report.next_deadline().map(|d| d.kind),

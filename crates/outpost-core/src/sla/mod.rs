@@ -23,5 +23,5 @@ pub use calendar::{
     BusinessCalendar, CalendarAdjustment, CalendarError, Holiday, OpenInterval, SpecialPeriod,
     WeeklyHours, MINUTES_PER_DAY,
 };
-pub use clock::{ClockState, Deadline, SlaClock, SlaReport};
+pub use clock::{ClockCalendar, ClockState, Deadline, SlaClock, SlaReport};
 pub use policy::{ClockKind, SettingsError, SlaPolicy, SlaSettings};

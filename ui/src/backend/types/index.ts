@@ -24,6 +24,7 @@ export type { ChangeNotice } from "./ChangeNotice";
 export type { Channel } from "./Channel";
 export type { Classification } from "./Classification";
 export type { ClassificationRule } from "./ClassificationRule";
+export type { ClockCalendar } from "./ClockCalendar";
 export type { ClockKind } from "./ClockKind";
 export type { ClockState } from "./ClockState";
 export type { Condition } from "./Condition";
