@@ -694,6 +694,507 @@ async fn language_switch_and_idle_auto_lock_then_keychain_unlock() {
     s.quit().await;
 }
 
+/// Sets a form field's value and tells the page, as typing would. For `<input type="date">`,
+/// whose keyboard entry WebKitGTK's driver does not support reliably.
+async fn set_field(s: &Session, css: &str, value: &str) {
+    let css_literal = serde_json::to_string(css).expect("a JSON string");
+    let literal = serde_json::to_string(value).expect("a JSON string");
+    s.wait(css, Duration::from_secs(10)).await;
+    s.script(&format!(
+        "const e = document.querySelector({css_literal});
+         Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(e, {literal});
+         e.dispatchEvent(new Event('input', {{bubbles: true}}));
+         e.dispatchEvent(new Event('change', {{bubbles: true}}));
+         return true;"
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("set {css}: {e:?}"));
+}
+
+/// Waits for the save line `css` to say saved (or queued, until the next sync).
+async fn saved(s: &Session, css: &str) {
+    let literal = serde_json::to_string(css).expect("a JSON string");
+    let state = s
+        .wait_until(
+            &format!("{css} saved"),
+            &format!(
+                "const e = document.querySelector({literal});
+                 return e && e.dataset.state !== 'saving' ? e.dataset.state + ': ' + e.textContent : null;"
+            ),
+            Duration::from_secs(30),
+        )
+        .await;
+    let state = state.as_str().unwrap_or_default();
+    assert!(
+        state.starts_with("saved") || state.starts_with("pending"),
+        "{css}: {state}"
+    );
+}
+
+/// The before/after table of the newest audit event with `action`, opened as a user would.
+async fn audit_changes(s: &Session, action: &str) -> String {
+    let row = format!("[data-testid=audit-row][data-action='{action}']");
+    s.wait(&row, Duration::from_secs(60)).await;
+    let literal = serde_json::to_string(&row).expect("a JSON string");
+    let seq = s
+        .script(&format!(
+            "const r = document.querySelector({literal});
+             r.scrollIntoView({{block: 'center'}}); r.click(); return r.dataset.seq;"
+        ))
+        .await
+        .expect("open the audit event");
+    let seq = seq.as_str().unwrap_or_default().to_owned();
+    s.wait_until(
+        &format!("the {action} event's before and after"),
+        &format!(
+            "const d = document.querySelector(\"[data-testid=audit-detail][data-seq='{seq}']\");
+             const c = d && d.querySelector('[data-testid=audit-changes]');
+             return c ? c.innerText : null;"
+        ),
+        Duration::from_secs(10),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// The 25th of December still to come (today's, if it is not past).
+fn next_christmas() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let today = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive();
+    let this_year = chrono::NaiveDate::from_ymd_opt(today.year(), 12, 25).expect("a date");
+    if this_year >= today {
+        this_year
+    } else {
+        chrono::NaiveDate::from_ymd_opt(today.year() + 1, 12, 25).expect("a date")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make desktop-test`"]
+async fn admin_sets_up_the_organisation_and_a_running_agent_follows() {
+    use outpost_core::model::Status;
+    use outpost_core::Lang;
+
+    let server = Server::start(Backend::Sqlite).await;
+    // The agent's app is running before any of the admin's changes: nothing it sees below
+    // comes from a restart.
+    let ann = Client::ready(&server.url(), &server.org.ann).await;
+    let mut notices = ann.desk.subscribe().await.expect("change notices");
+    let christmas = next_christmas();
+
+    let screens = out_dir();
+    let data = outpost_system_tests::scratch_dir();
+    let logs = outpost_system_tests::scratch_dir();
+    let driver = Driver::start(&[("OUTPOST_DATA_DIR", data.path())], logs.path()).await;
+    let s = driver.session(&desktop_bin()).await;
+    sign_in_as(&s, &server, &server.org.admin).await;
+    s.click(
+        &s.wait("[data-testid=nav-admin]", Duration::from_secs(30))
+            .await,
+    )
+    .await;
+    s.wait("[data-testid=admin-screen]", Duration::from_secs(30))
+        .await;
+
+    // Business hours in Lisbon (the weekly hours stay Mon–Fri 09:00–18:00) and a holiday.
+    s.click(
+        &s.wait("[data-testid=admin-tab-calendar]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    let panel = "[data-testid=admin-panel-calendar]";
+    s.wait(
+        &format!("{panel} [data-testid=calendar-tz]"),
+        Duration::from_secs(30),
+    )
+    .await;
+    choose(&s, "calendar-tz", "Europe/Lisbon").await;
+    set_field(
+        &s,
+        &format!("{panel} [data-testid=holiday-new-date]"),
+        &christmas.to_string(),
+    )
+    .await;
+    s.type_text(
+        &s.wait(
+            &format!("{panel} [data-testid=holiday-new-name]"),
+            Duration::from_secs(5),
+        )
+        .await,
+        "Natal",
+    )
+    .await;
+    s.click(
+        &s.wait(
+            &format!("{panel} [data-testid=holiday-add]"),
+            Duration::from_secs(5),
+        )
+        .await,
+    )
+    .await;
+    s.wait_until(
+        "the holiday in the list",
+        &format!(
+            "return [...document.querySelectorAll('{panel} [data-testid=holiday-date]')]
+                 .some(e => e.value === '{christmas}');"
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
+    // Before saving, the Desk counts the open tickets whose deadlines the draft moves.
+    let effect = s
+        .wait_until(
+            "the calendar change's effect",
+            "const e = document.querySelector('[data-testid=admin-panel-calendar] [data-testid=calendar-effect]');
+             return e && e.dataset.state !== 'none' ? e.dataset.state + ': ' + e.textContent : null;",
+            Duration::from_secs(30),
+        )
+        .await;
+    let effect = effect.as_str().unwrap_or_default().to_owned();
+    assert!(
+        effect.starts_with("done") && effect.chars().any(|c| c.is_ascii_digit()),
+        "{effect}"
+    );
+    s.screenshot(&screens.join("admin-calendar.png")).await;
+    s.click(
+        &s.wait(
+            &format!("{panel} [data-testid=admin-save]"),
+            Duration::from_secs(5),
+        )
+        .await,
+    )
+    .await;
+    saved(&s, &format!("{panel} [data-testid=admin-save-status]")).await;
+
+    // A department.
+    s.click(
+        &s.wait(
+            "[data-testid=admin-tab-departments]",
+            Duration::from_secs(10),
+        )
+        .await,
+    )
+    .await;
+    let panel = "[data-testid=admin-panel-departments]";
+    s.type_text(
+        &s.wait(
+            &format!("{panel} [data-testid=department-new-code]"),
+            Duration::from_secs(30),
+        )
+        .await,
+        "vip",
+    )
+    .await;
+    s.type_text(
+        &s.wait(
+            &format!("{panel} [data-testid=department-new-name]"),
+            Duration::from_secs(5),
+        )
+        .await,
+        "VIP Desk",
+    )
+    .await;
+    s.click(
+        &s.wait(
+            &format!("{panel} [data-testid=department-add]"),
+            Duration::from_secs(5),
+        )
+        .await,
+    )
+    .await;
+    s.wait(
+        &format!("{panel} [data-testid=department-row][data-code=vip]"),
+        Duration::from_secs(30),
+    )
+    .await;
+    s.screenshot(&screens.join("admin-departments.png")).await;
+
+    // A macro: text with placeholders, and field changes (P4, a tag, pending). P4 counts
+    // business hours, so its clocks run on the calendar set above.
+    s.click(
+        &s.wait("[data-testid=admin-tab-templates]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    let panel = "[data-testid=admin-panel-templates]";
+    s.click(
+        &s.wait(
+            &format!("{panel} [data-testid=template-new]"),
+            Duration::from_secs(30),
+        )
+        .await,
+    )
+    .await;
+    let name_field = s
+        .wait(
+            &format!("{panel} [data-testid=template-name]"),
+            Duration::from_secs(10),
+        )
+        .await;
+    s.type_text(&name_field, "Refund under way").await;
+    s.type_text(
+        &s.wait(
+            &format!("{panel} [data-testid=template-body]"),
+            Duration::from_secs(5),
+        )
+        .await,
+        "Hello {{customer.name}}, the refund for {{ticket.key}} is under way.",
+    )
+    .await;
+    choose(&s, "template-priority", "P4").await;
+    choose(&s, "template-status", "pending").await;
+    s.type_text(
+        &s.wait(
+            &format!("{panel} [data-testid=template-tags]"),
+            Duration::from_secs(5),
+        )
+        .await,
+        "refund-started",
+    )
+    .await;
+    // Leaving the tags field commits it, as for a user who clicks on.
+    s.click(&name_field).await;
+    s.screenshot(&screens.join("admin-macro.png")).await;
+    s.click(
+        &s.wait(
+            &format!("{panel} [data-testid=template-save]"),
+            Duration::from_secs(5),
+        )
+        .await,
+    )
+    .await;
+    s.wait_until(
+        "the macro in the list",
+        "return [...document.querySelectorAll('[data-testid=admin-panel-templates] [data-testid=template-row]')]
+             .some(r => r.textContent.includes('Refund under way'));",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // An agent in the new department, invited with a one-time password.
+    s.click(
+        &s.wait("[data-testid=admin-tab-users]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    s.click(
+        &s.wait("[data-testid=invite-open]", Duration::from_secs(30))
+            .await,
+    )
+    .await;
+    s.type_text(
+        &s.wait("[data-testid=invite-name]", Duration::from_secs(10))
+            .await,
+        "Dora Lisboa",
+    )
+    .await;
+    s.type_text(
+        &s.wait("[data-testid=invite-email]", Duration::from_secs(5))
+            .await,
+        "dora@acme.example",
+    )
+    .await;
+    s.click(
+        &s.wait(
+            "[data-testid=invite-departments-vip]",
+            Duration::from_secs(10),
+        )
+        .await,
+    )
+    .await;
+    s.click(
+        &s.wait("[data-testid=invite-password]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.click(
+        &s.wait("[data-testid=invite-submit]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    let password = s
+        .text(
+            &s.wait("[data-testid=invite-secret-value]", Duration::from_secs(30))
+                .await,
+        )
+        .await;
+    assert!(password.trim().len() >= 8, "{password:?}");
+    s.screenshot(&screens.join("admin-invite.png")).await;
+    let login = outpost_system_tests::server::http()
+        .post(format!("{}/v1/auth/login", server.url()))
+        .json(&serde_json::json!({ "email": "dora@acme.example", "password": password.trim() }))
+        .send()
+        .await
+        .expect("the invitee signs in");
+    assert!(login.status().is_success(), "{}", login.status());
+    s.click(
+        &s.wait("[data-testid=invite-close]", Duration::from_secs(5))
+            .await,
+    )
+    .await;
+    s.wait_until(
+        "the invitee in the people list, in the new department",
+        "return [...document.querySelectorAll('[data-testid=user-row]')]
+             .some(r => r.textContent.includes('Dora Lisboa') && r.textContent.includes('VIP Desk'));",
+        Duration::from_secs(30),
+    )
+    .await;
+    s.script(
+        "[...document.querySelectorAll('[data-testid=user-row]')]
+             .find(r => r.textContent.includes('Dora Lisboa')).scrollIntoView({block: 'center'});
+         return true;",
+    )
+    .await
+    .expect("show the invitee");
+    s.screenshot(&screens.join("admin-users.png")).await;
+
+    // The agent's running app: the department by name, the macro, the Lisbon calendar.
+    let macro_ = wait_for(
+        "the admin's changes in the agent's app",
+        Duration::from_secs(60),
+        Duration::from_millis(250),
+        || async {
+            ann.settle(5).await;
+            let directory = ann.desk.directory().await.expect("the directory");
+            let vip = directory
+                .departments
+                .iter()
+                .any(|d| d.code == "vip" && d.name == "VIP Desk" && d.active);
+            let dora = directory
+                .users
+                .iter()
+                .any(|u| u.email == "dora@acme.example" && u.departments == ["vip"]);
+            let settings = ann.desk.org_settings().await.expect("the settings");
+            let calendar = &settings.settings.sla_settings().calendar;
+            let lisbon = serde_json::to_value(calendar.tz).expect("a zone") == "Europe/Lisbon"
+                && calendar
+                    .holidays
+                    .iter()
+                    .any(|h| h.date == christmas && h.name == "Natal");
+            let template = ann
+                .desk
+                .templates()
+                .await
+                .expect("the templates")
+                .into_iter()
+                .find(|t| t.name == "Refund under way");
+            (vip && dora && lisbon).then_some(template).flatten()
+        },
+    )
+    .await;
+    let mut told = false;
+    while let Ok(notice) = notices.try_recv() {
+        told |= notice.reference;
+    }
+    assert!(
+        told,
+        "the agent's app was not told its reference data changed"
+    );
+    assert_eq!(macro_.changes.priority, Some(Priority::P4));
+    assert_eq!(macro_.changes.status, Some(Status::Pending));
+    assert_eq!(macro_.changes.add_tags, ["refund-started"]);
+    assert!(macro_.body.contains("{{ticket.key}}"), "{}", macro_.body);
+
+    // The agent applies the macro's field changes to a support ticket, as the composer does.
+    let snapshot = server.snapshot(&server.org.ann).await;
+    let mut open: Vec<_> = snapshot
+        .tickets
+        .values()
+        .filter(|t| {
+            t.department.as_deref() == Some("support")
+                && t.status.is_open()
+                && t.priority != Priority::P4
+                && outpost_core::status::allowed_targets(t.status).contains(&Status::Pending)
+        })
+        .collect();
+    open.sort_by_key(|t| t.key.clone());
+    let ticket = open.first().expect("an open support ticket");
+    ann.desk
+        .change(Mutation::SetPriority {
+            ticket_id: ticket.id,
+            priority: Priority::P4,
+        })
+        .await
+        .expect("the macro's priority");
+    for tag in &macro_.changes.add_tags {
+        ann.desk
+            .change(Mutation::AddTag {
+                ticket_id: ticket.id,
+                tag: tag.clone(),
+            })
+            .await
+            .expect("the macro's tag");
+    }
+    ann.desk
+        .change(Mutation::SetStatus {
+            ticket_id: ticket.id,
+            status: Status::Pending,
+            reason: None,
+        })
+        .await
+        .expect("the macro's status");
+    ann.settle(10).await;
+    let now = server.snapshot(&server.org.ann).await;
+    let worked = &now.tickets[&ticket.id];
+    assert_eq!(worked.priority, Priority::P4);
+    assert_eq!(worked.status, Status::Pending);
+    assert!(
+        worked.tags.iter().any(|t| t == "refund-started"),
+        "{worked:?}"
+    );
+
+    // Its SLA explanation names the calendar it counted on.
+    let detail = ann
+        .desk
+        .inspect_ticket(ticket.id)
+        .await
+        .expect("the ticket");
+    assert!(!detail.sla.clocks.is_empty(), "{:?}", detail.sla);
+    for clock in &detail.sla.clocks {
+        let explained = clock.explain(Lang::En);
+        assert!(
+            explained.contains("business hours Europe/Lisbon, Mon–Fri 09:00–18:00"),
+            "{explained}"
+        );
+    }
+
+    // The audit trail in the app: each change with its values before and after.
+    s.click(
+        &s.wait("[data-testid=nav-audit]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    let calendar = audit_changes(&s, "settings.set").await;
+    assert!(
+        calendar.contains("Asia/Shanghai")
+            && calendar.contains("Europe/Lisbon")
+            && calendar.contains(&christmas.to_string())
+            && calendar.contains("Natal"),
+        "{calendar}"
+    );
+    s.screenshot(&screens.join("admin-audit.png")).await;
+    let department = audit_changes(&s, "department.put").await;
+    assert!(
+        department.contains("vip") && department.contains("VIP Desk"),
+        "{department}"
+    );
+    let template = audit_changes(&s, "template.put").await;
+    assert!(
+        template.contains("Refund under way")
+            && template.contains("pending")
+            && template.contains("refund-started"),
+        "{template}"
+    );
+    let user = audit_changes(&s, "user.add").await;
+    assert!(
+        user.contains("dora@acme.example") && user.contains("Dora Lisboa"),
+        "{user}"
+    );
+    s.quit().await;
+}
+
 /// Without a graphical session the app says so and exits 1 (no panic trace, nothing written).
 #[test]
 fn without_a_display_the_app_explains_and_exits() {
