@@ -18,7 +18,7 @@ dpkg --root="$root" --force-not-root --force-depends --force-script-chrootless \
 name=$(dpkg-deb -f "$deb" Package)
 [ "$name" = "outpost" ] || fail "package name is '$name', expected 'outpost'"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3 fonts-noto-cjk; do
   grep -q "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 status=$(dpkg --admindir="$root/var/lib/dpkg" -s "$name" | sed -n 's/^Status: //p')

@@ -11,10 +11,11 @@ set -euo pipefail
 # tests against a real Secret Service (`make keychain-test`).
 # The desktop shell (Tauri 2 on WebKitGTK 4.1): libwebkit2gtk-4.1-dev and friends to build it;
 # webkit2gtk-driver (WebKitWebDriver), xvfb and xauth for the WebDriver suite under a virtual
-# display; dbus-x11 for a session bus beside it; nodejs/npm only when the machine has no Node.
+# display; dbus-x11 for a session bus beside it; fonts-noto-cjk so Chinese text renders (a minimal
+# Debian has no CJK glyphs; the .deb depends on it too); nodejs/npm only when the machine has no Node.
 packages=(build-essential perl pkg-config ca-certificates postgresql python3 python3-venv libdbus-1-dev dbus gnome-keyring
   libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  webkit2gtk-driver xvfb xauth dbus-x11 file)
+  webkit2gtk-driver xvfb xauth dbus-x11 file fonts-noto-cjk)
 command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
