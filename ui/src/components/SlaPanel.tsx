@@ -2,6 +2,7 @@ import { createMemo, For, Show } from "solid-js";
 import type { SlaClock, SlaReport } from "../backend";
 import { now } from "../lib/clock";
 import { formatDateTime, formatDuration, liveClockState } from "../lib/time";
+import { weeklyText } from "../lib/hours";
 import { locale, t } from "../i18n";
 
 /** Every clock of the ticket, each able to explain itself. */
@@ -56,6 +57,17 @@ export function ClockExplanation(props: { clock: SlaClock }) {
   return (
     <div class="clock-explain" data-testid="sla-explanation">
       <p>{t("sla.explain.target", { time: d(c().target_seconds) })}</p>
+      <Show when={c().calendar.zone}>
+        <p data-testid="sla-calendar">
+          {(() => {
+            const weekly = c().calendar.weekly;
+            const zone = c().calendar.zone;
+            return weekly
+              ? t("sla.explain.calendar", { zone, hours: weeklyText(weekly) })
+              : t("sla.explain.around_the_clock", { zone });
+          })()}
+        </p>
+      </Show>
       <p>{t("sla.explain.started", { at: formatDateTime(c().started_at, locale()) })}</p>
       <p>{t("sla.explain.counted", { time: d(c().elapsed_seconds) })}</p>
       <Show when={c().paused_seconds > 0}>
