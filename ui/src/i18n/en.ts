@@ -849,6 +849,7 @@ export const en = {
   "admin.reload": "Reload",
   "admin.never_changed": "Product defaults, never changed",
   "admin.changed_by": "Version {version}, changed by {who} on {when}",
+  "admin.by_server": "the server (outpost-server init or settings import)",
   "admin.remove": "Remove",
   "admin.edit": "Edit",
   "admin.retire": "Retire",

@@ -851,6 +851,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "admin.reload": "重新加载",
   "admin.never_changed": "产品默认值，从未修改",
   "admin.changed_by": "版本 {version}，由 {who} 于 {when} 修改",
+  "admin.by_server": "服务器（outpost-server init 或 settings import）",
   "admin.remove": "删除",
   "admin.edit": "编辑",
   "admin.retire": "停用",

@@ -194,7 +194,9 @@ export function SectionHead(props: { title: string; editor: SettingsEditor; chil
   const changed = () => {
     const c = props.editor.current();
     if (!c || c.version === 0 || !c.updated_at) return t("admin.never_changed");
-    const who = userName(desk.directory(), c.updated_by) ?? t("common.unknown");
+    // No editor: written by the server itself (`outpost-server init` or `settings import`).
+    const who =
+      c.updated_by === null ? t("admin.by_server") : (userName(desk.directory(), c.updated_by) ?? t("common.unknown"));
     return t("admin.changed_by", { who, when: formatDateTime(c.updated_at, locale()), version: c.version });
   };
   return (
