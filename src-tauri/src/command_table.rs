@@ -329,6 +329,19 @@ macro_rules! for_each_command {
             fn admin_revoke_intake_key(shell, id: uuid::Uuid) -> IntakeKeyInfo {
                 shell.desk.admin_revoke_intake_key(id).await.map_err(dto)
             }
+
+            /// Starts enrolling an authenticator for the signed-in user: the password (and a
+            /// current code when one is enabled already) for a new secret (online only).
+            #[ts(optional = code)]
+            fn totp_setup(shell, password: String, code: Option<String>) -> TotpSecret {
+                shell.desk.totp_setup(password, code).await.map_err(dto)
+            }
+
+            /// Enables the authenticator being enrolled with a code from it; a session the
+            /// organisation limited to enrolling becomes a full one (online only).
+            fn totp_enable(shell, code: String) -> () {
+                shell.desk.totp_enable(code).await.map_err(dto)
+            }
         }
     };
 }

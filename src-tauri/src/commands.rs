@@ -20,6 +20,7 @@ pub mod prelude {
     pub use outpost_client::admin::{
         AddedUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, NewUser, UserPatch,
     };
+    pub use outpost_client::api::TotpSecret;
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
     pub use outpost_client::desk::{Desk, ErrorDto, Me};
     pub use outpost_client::supervisor::{

@@ -66,6 +66,30 @@ struct UserAnswer {
     user: User,
 }
 
+/// `POST /v1/auth/totp/setup`'s answer.
+#[derive(serde::Deserialize)]
+struct TotpSetupAnswer {
+    secret_base32: String,
+    otpauth_url: String,
+}
+
+/// A new authenticator secret for the user to enter in their app (shown once, never stored on
+/// this device).
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TotpSecret {
+    /// Base32, as authenticator apps take it typed in.
+    pub secret: String,
+    /// The `otpauth://` link with the secret, the issuer and the account.
+    pub otpauth_url: String,
+}
+
+impl std::fmt::Debug for TotpSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSecret(<redacted>)")
+    }
+}
+
 /// One server. Cheap to clone (reqwest pools connections inside).
 #[derive(Clone)]
 pub struct ServerApi {
@@ -175,10 +199,21 @@ impl ServerApi {
             );
             return decoded;
         }
-        if status == StatusCode::UNAUTHORIZED && token.is_some() {
+        let body = serde_json::from_slice::<ErrorBody>(&bytes);
+        // A wrong password or code on a signed-in call (TOTP setup) is the user's answer being
+        // wrong, not the session: renewing the token and asking again would only count a
+        // second failed attempt.
+        let about_the_answer = matches!(
+            &body,
+            Ok(ErrorBody {
+                code: ErrorCode::BadCredentials | ErrorCode::TotpRequired,
+                ..
+            })
+        );
+        if status == StatusCode::UNAUTHORIZED && token.is_some() && !about_the_answer {
             return Err(ApiError::Unauthorized);
         }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
+        match body {
             Ok(body) => Err(ApiError::Server {
                 status: status.as_u16(),
                 code: body.code,
@@ -225,6 +260,41 @@ impl ServerApi {
         };
         let _: serde_json::Value = self
             .call(Method::POST, "v1/auth/logout", None, Some(&request))
+            .await?;
+        Ok(())
+    }
+
+    /// Starts enrolling an authenticator: the password (and a current code when one is
+    /// already enabled) for a new secret.
+    pub async fn totp_setup(
+        &self,
+        token: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> Result<TotpSecret, ApiError> {
+        let answer: TotpSetupAnswer = self
+            .call(
+                Method::POST,
+                "v1/auth/totp/setup",
+                Some(token),
+                Some(&serde_json::json!({ "password": password, "code": code })),
+            )
+            .await?;
+        Ok(TotpSecret {
+            secret: answer.secret_base32,
+            otpauth_url: answer.otpauth_url,
+        })
+    }
+
+    /// Enables the authenticator started by [`ServerApi::totp_setup`] with a code from it.
+    pub async fn totp_enable(&self, token: &str, code: &str) -> Result<(), ApiError> {
+        let _: serde_json::Value = self
+            .call(
+                Method::POST,
+                "v1/auth/totp/enable",
+                Some(token),
+                Some(&serde_json::json!({ "code": code })),
+            )
             .await?;
         Ok(())
     }

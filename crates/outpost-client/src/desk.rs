@@ -75,6 +75,8 @@ impl DeskError {
             DeskError::Server(_) => ErrorCode::Server,
             DeskError::Store(e) => e.code(),
             DeskError::Sync(SyncError::SignInAgain(_)) => ErrorCode::SignInAgain,
+            // The app answers this one with the enrolment screen, whatever call met it.
+            DeskError::Sync(e) if e.is_totp_setup_required() => ErrorCode::TotpSetupRequired,
             DeskError::Sync(_) => ErrorCode::Sync,
             DeskError::UnsentChanges(_) => ErrorCode::UnsentChanges,
             DeskError::UnknownTicket(_) => ErrorCode::UnknownTicket,
@@ -97,6 +99,15 @@ impl From<ApiError> for DeskError {
             } => DeskError::BadCredentials,
             other => DeskError::Server(other),
         }
+    }
+}
+
+/// A direct call's failure (not the sync loop's): the server's own code reaches the UI
+/// (`bad_credentials` for a wrong password, `offline` without a network).
+pub(crate) fn online_error(e: SyncError) -> DeskError {
+    match e {
+        SyncError::Api(api) => DeskError::from(api),
+        other => DeskError::Sync(other),
     }
 }
 
@@ -781,6 +792,40 @@ impl Desk {
         engine.sync_now().await?;
         let status = engine.status().borrow().clone();
         Ok(status)
+    }
+
+    /// Starts enrolling an authenticator for the signed-in user (anyone may; the organisation
+    /// may require it): the password, and a current code when one is already enabled (to
+    /// replace it). The secret is handed to the user once and never kept on this device.
+    pub async fn totp_setup(
+        &self,
+        password: String,
+        code: Option<String>,
+    ) -> DeskResult<crate::api::TotpSecret> {
+        let engine = self.engine().await?;
+        engine
+            .call(|api, token| {
+                let (password, code) = (password.clone(), code.clone());
+                async move { api.totp_setup(&token, &password, code.as_deref()).await }
+            })
+            .await
+            .map_err(online_error)
+    }
+
+    /// Enables the authenticator started by [`Desk::totp_setup`] with a code from it. A
+    /// session limited to enrolling (the organisation requires a second factor) becomes a
+    /// full one on the server, so syncing resumes at once without signing in again.
+    pub async fn totp_enable(&self, code: String) -> DeskResult<()> {
+        let engine = self.engine().await?;
+        engine
+            .call(|api, token| {
+                let code = code.clone();
+                async move { api.totp_enable(&token, code.trim()).await }
+            })
+            .await
+            .map_err(online_error)?;
+        engine.wake();
+        Ok(())
     }
 
     /// Whether the signed-in user may use supervisor features.

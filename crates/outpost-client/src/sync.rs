@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use outpost_core::error::ErrorCode;
 use outpost_core::model::TicketId;
 use outpost_core::sync::{PullResponse, PushRequest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT};
 use outpost_store::Store;
@@ -38,7 +39,15 @@ pub enum Connectivity {
     },
     /// The server refused us for a reason retrying will not fix (signed out, forbidden, a
     /// protocol error); `sign_in_again` when a new sign-in is the fix.
-    Error { reason: String, sign_in_again: bool },
+    Error {
+        reason: String,
+        sign_in_again: bool,
+        /// The organisation requires two-step sign-in and this account has no authenticator
+        /// yet: the session answers nothing but enrolling one (the app shows that screen).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
+        totp_setup_required: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,6 +97,17 @@ pub enum SyncError {
 impl SyncError {
     fn is_transient(&self) -> bool {
         matches!(self, SyncError::Api(e) if e.is_transient())
+    }
+
+    /// The session may only enrol a second factor (the organisation requires one).
+    pub fn is_totp_setup_required(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Api(ApiError::Server {
+                code: ErrorCode::TotpSetupRequired,
+                ..
+            })
+        )
     }
 }
 
@@ -319,6 +339,7 @@ impl SyncEngine {
             Err(SyncError::SignInAgain(reason)) => self.set_connectivity(Connectivity::Error {
                 reason: reason.clone(),
                 sign_in_again: true,
+                totp_setup_required: false,
             }),
             // The background loop replaces `retry_at` with its backoff time.
             Err(e) if e.is_transient() => self.set_connectivity(Connectivity::Offline {
@@ -328,6 +349,7 @@ impl SyncEngine {
             Err(e) => self.set_connectivity(Connectivity::Error {
                 reason: e.to_string(),
                 sign_in_again: false,
+                totp_setup_required: e.is_totp_setup_required(),
             }),
         }
         result
@@ -549,7 +571,9 @@ impl SyncEngine {
                     });
                     delay
                 }
+                // Nothing syncs until the user enrols an authenticator; enabling it wakes us.
                 Err(SyncError::SignInAgain(_)) => Duration::from_secs(3600),
+                Err(e) if e.is_totp_setup_required() => Duration::from_secs(3600),
                 Err(_) => backoff.next_delay().max(Duration::from_secs(30)),
             };
             tokio::select! {

@@ -126,6 +126,7 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<outpost_client::admin::Credentials>();
     r.visit::<outpost_client::admin::InviteKind>();
     r.visit::<outpost_client::admin::IntakeKeyInfo>();
+    r.visit::<outpost_client::api::TotpSecret>();
     r.visit::<outpost_client::admin::CreatedIntakeKey>();
 
     let mut index = header() + "\n";

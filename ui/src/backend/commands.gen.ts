@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AddedUser, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, User, UserPatch, VerifyProgress } from "./types";
+import type { AddedUser, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -65,6 +65,8 @@ export const COMMANDS = [
   "admin_intake_keys",
   "admin_add_intake_key",
   "admin_revoke_intake_key",
+  "totp_setup",
+  "totp_enable",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -201,6 +203,16 @@ export interface Backend {
   adminAddIntakeKey(name: string): Promise<CreatedIntakeKey>;
   /** Revokes an intake key (online only). */
   adminRevokeIntakeKey(id: string): Promise<IntakeKeyInfo>;
+  /**
+   * Starts enrolling an authenticator for the signed-in user: the password (and a
+   * current code when one is enabled already) for a new secret (online only).
+   */
+  totpSetup(password: string, code?: string | null): Promise<TotpSecret>;
+  /**
+   * Enables the authenticator being enrolled with a code from it; a session the
+   * organisation limited to enrolling becomes a full one (online only).
+   */
+  totpEnable(code: string): Promise<void>;
 }
 
 /** The Backend over a Transport: each method is its command with the arguments by name. */
@@ -401,5 +413,13 @@ export class CommandBackend implements Backend {
 
   adminRevokeIntakeKey(id: string): Promise<IntakeKeyInfo> {
     return this.transport.call<IntakeKeyInfo>("admin_revoke_intake_key", { id });
+  }
+
+  totpSetup(password: string, code?: string | null): Promise<TotpSecret> {
+    return this.transport.call<TotpSecret>("totp_setup", { password, code });
+  }
+
+  async totpEnable(code: string): Promise<void> {
+    await this.transport.call<null>("totp_enable", { code });
   }
 }

@@ -2,13 +2,29 @@ import { createSignal, For, Show } from "solid-js";
 import type { Settings } from "../backend";
 import { useDesk } from "../state/app";
 import { t } from "../i18n";
+import { TotpSetup } from "./TotpSetup";
 
 const IDLE_CHOICES = [0, 1, 5, 15, 30, 60];
 
-/** Theme toggle, language, idle lock, lock and sign out. */
+/** Theme toggle, language, idle lock, two-step sign-in, lock and sign out. */
 export function UserMenu() {
   const desk = useDesk();
   const [open, setOpen] = createSignal(false);
+  // Two-step sign-in: opened from the menu by anyone, or forced while the Desk reports that the
+  // organisation requires it and this account has none (the session syncs nothing until then).
+  const [enrolling, setEnrolling] = createSignal(false);
+  const [enrolled, setEnrolled] = createSignal(false);
+  const [enabledNotice, setEnabledNotice] = createSignal(false);
+  const setupRequired = () => {
+    const c = desk.sync()?.connectivity;
+    return c?.state === "error" && c.totp_setup_required === true && !enrolled();
+  };
+  const onEnrolled = () => {
+    setEnrolled(true);
+    setEnrolling(false);
+    setEnabledNotice(true);
+    void desk.refreshSync();
+  };
   const save = (patch: Partial<Settings>) => void desk.saveSettings({ ...desk.settings(), ...patch });
   const nextTheme = (): Settings["theme"] => {
     const order: Settings["theme"][] = ["system", "light", "dark"];
@@ -69,6 +85,16 @@ export function UserMenu() {
               </For>
             </select>
           </label>
+          <button
+            type="button"
+            data-testid="totp-open"
+            onClick={() => {
+              setOpen(false);
+              setEnrolling(true);
+            }}
+          >
+            {t("totp.menu")}
+          </button>
           <div class="menu-actions">
             <button type="button" data-testid="lock" onClick={() => void desk.lock()}>
               {t("session.lock")}
@@ -77,6 +103,23 @@ export function UserMenu() {
               {t("session.sign_out")}
             </button>
           </div>
+        </div>
+      </Show>
+      <Show when={setupRequired() || enrolling()}>
+        <TotpSetup
+          backend={desk.backend}
+          required={setupRequired()}
+          onDone={onEnrolled}
+          onCancel={() => setEnrolling(false)}
+          onSignOut={() => desk.signOut()}
+        />
+      </Show>
+      <Show when={enabledNotice()}>
+        <div class="toast" role="status" data-testid="totp-enabled">
+          <span>{t("totp.enabled")}</span>
+          <button type="button" class="icon" aria-label={t("common.close")} onClick={() => setEnabledNotice(false)}>
+            ×
+          </button>
         </div>
       </Show>
     </div>

@@ -4,4 +4,9 @@
 /**
  * What the agent sees in the status bar.
  */
-export type Connectivity = { "state": "starting" } | { "state": "syncing" } | { "state": "online", last_sync: string, } | { "state": "offline", reason: string, retry_at: string, } | { "state": "error", reason: string, sign_in_again: boolean, };
+export type Connectivity = { "state": "starting" } | { "state": "syncing" } | { "state": "online", last_sync: string, } | { "state": "offline", reason: string, retry_at: string, } | { "state": "error", reason: string, sign_in_again: boolean, 
+/**
+ * The organisation requires two-step sign-in and this account has no authenticator
+ * yet: the session answers nothing but enrolling one (the app shows that screen).
+ */
+totp_setup_required?: boolean, };

@@ -118,6 +118,7 @@ export type { Ticket } from "./Ticket";
 export type { TicketDetail } from "./TicketDetail";
 export type { TicketEvent } from "./TicketEvent";
 export type { TicketLink } from "./TicketLink";
+export type { TotpSecret } from "./TotpSecret";
 export type { User } from "./User";
 export type { UserPatch } from "./UserPatch";
 export type { VaultMode } from "./VaultMode";
