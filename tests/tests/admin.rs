@@ -84,7 +84,10 @@ async fn settings_and_departments_reach_a_running_agent_app(backend: Backend) {
     admin.settle(5).await;
     let confirmed = admin.desk.org_settings().await.unwrap();
     assert!(confirmed.pending.is_empty());
-    assert_eq!(confirmed.settings.sla.version, before.settings.sla.version + 1);
+    assert_eq!(
+        confirmed.settings.sla.version,
+        before.settings.sla.version + 1
+    );
 
     // Ann's running app pulls both, is told to reload its reference data, and shows the name.
     ann.settle(5).await;
@@ -140,7 +143,13 @@ async fn a_settings_edit_made_on_an_old_version_is_refused_and_listed(backend: B
         .await
         .unwrap();
     assert_eq!(
-        laptop.desk.org_settings().await.unwrap().settings.sla_settings(),
+        laptop
+            .desk
+            .org_settings()
+            .await
+            .unwrap()
+            .settings
+            .sla_settings(),
         &mine
     );
     // Meanwhile the desktop changes the same document and syncs first.
@@ -199,7 +208,10 @@ async fn admins_manage_users_and_intake_keys_agents_cannot(backend: Backend) {
         })
         .await
         .unwrap();
-    let password = added.one_time_password.clone().expect("a one-time password");
+    let password = added
+        .one_time_password
+        .clone()
+        .expect("a one-time password");
     assert!(added.invite_link.is_none());
     assert!(signs_in(&server, "dina@example.com", &password).await);
     let linked = admin

@@ -240,9 +240,9 @@ impl Desk {
         id: UserId,
         invite: InviteKind,
     ) -> DeskResult<Credentials> {
-        self.admin_call(|api, token| async move {
-            api.admin_reset_password(&token, id, invite).await
-        })
+        self.admin_call(
+            |api, token| async move { api.admin_reset_password(&token, id, invite).await },
+        )
         .await
     }
 

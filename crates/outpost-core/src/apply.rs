@@ -729,6 +729,15 @@ pub fn apply(
         }
         Mutation::SetDepartment { department, .. } => {
             let from = b.ticket.department.clone();
+            if department.is_none() && from.is_some() {
+                // Agents see tickets through their departments: one in none would be seen by
+                // supervisors only, and nobody would work it.
+                return Err(Rejection::invalid(
+                    "department",
+                    "a ticket must stay in a department, or no agent can see it; move it to \
+                     another department instead",
+                ));
+            }
             if from != *department {
                 b.ticket.department.clone_from(department);
                 b.event(TicketEvent::DepartmentChanged {
@@ -941,6 +950,27 @@ mod tests {
 
     fn run(t: &Ticket, m: Mutation, n: u64) -> Result<Applied, Rejection> {
         apply(Some(t), &m, &ctx(n))
+    }
+
+    #[test]
+    fn a_ticket_cannot_be_moved_out_of_every_department() {
+        let t = new_ticket();
+        let out = Mutation::SetDepartment {
+            ticket_id: t.id,
+            department: None,
+        };
+        assert!(matches!(
+            run(&t, out, 2),
+            Err(Rejection::Invalid { ref field, .. }) if field == "department"
+        ));
+        let moved = Mutation::SetDepartment {
+            ticket_id: t.id,
+            department: Some("finance".into()),
+        };
+        assert_eq!(
+            run(&t, moved, 3).unwrap().ticket.department.as_deref(),
+            Some("finance")
+        );
     }
 
     #[test]

@@ -507,8 +507,8 @@ async fn the_last_admin_stays(s: Server) {
     );
     let first = s.call("PATCH", &other_path, Some(&admin), Some(demote.clone()));
     let second = s.call("PATCH", &my_path, Some(&other_token), Some(demote.clone()));
-    let ((a, _), (b, _)) = tokio::join!(first, second);
-    let mut answers = [a, b];
+    let ((first_status, _), (second_status, _)) = tokio::join!(first, second);
+    let mut answers = [first_status, second_status];
     answers.sort();
     // The loser is refused either because the winner left them the last admin (409) or
     // because the winner demoted them first, so they no longer may (403).

@@ -699,10 +699,12 @@ async fn call(
             path.replace("{id}", &w.target.to_string()),
             Payload::Json(json!({ "departments": ["support", "finance"] })),
         ),
-        ("POST", "/v1/admin/users/{id}/disable" | "/v1/admin/users/{id}/enable")
-        | ("POST", "/v1/admin/users/{id}/reset-totp") => {
-            (path.replace("{id}", &w.target.to_string()), Payload::Empty)
-        }
+        (
+            "POST",
+            "/v1/admin/users/{id}/disable"
+            | "/v1/admin/users/{id}/enable"
+            | "/v1/admin/users/{id}/reset-totp",
+        ) => (path.replace("{id}", &w.target.to_string()), Payload::Empty),
         ("PATCH", "/v1/admin/users/{id}") => (
             path.replace("{id}", &w.target.to_string()),
             Payload::Json(json!({ "away": true, "skills": ["refunds"] })),

@@ -238,8 +238,8 @@ pub(crate) fn recompute_deadlines(
     )?;
     while let Some(row) = rows.next()? {
         let rowid: i64 = row.get(0)?;
-        let ticket = serde_json::from_str(row.get_ref(1)?.as_str().map_err(corrupt)?)
-            .map_err(corrupt)?;
+        let ticket =
+            serde_json::from_str(row.get_ref(1)?.as_str().map_err(corrupt)?).map_err(corrupt)?;
         let report = sla.evaluate(&ticket, now);
         let (due, warn) = crate::tickets::deadlines_of(&report, &ticket);
         let revisit = crate::tickets::revisit_due(&report);
@@ -385,7 +385,8 @@ impl Store {
         let mut effect = CalendarEffect { open: 0, moved: 0 };
         while let Some(row) = rows.next()? {
             let due: i64 = row.get(0)?;
-            let ticket = serde_json::from_str(row.get_ref(1)?.as_str().map_err(corrupt)?).map_err(corrupt)?;
+            let ticket = serde_json::from_str(row.get_ref(1)?.as_str().map_err(corrupt)?)
+                .map_err(corrupt)?;
             let report = sla.evaluate(&ticket, now);
             effect.open += 1;
             if crate::tickets::deadlines_of(&report, &ticket).0 != due {

@@ -163,7 +163,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<LocalChange> {
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
+        let change = apply_in(
+            &tx,
+            self.admin.settings.sla_settings(),
+            self.admin.settings.verification_policy(),
+            actor,
+            mutation,
+            now,
+        )?;
         tx.commit()?;
         Ok(change)
     }
@@ -195,7 +202,14 @@ impl Store {
             sha256: sha256.clone(),
         };
         let tx = self.conn.transaction()?;
-        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
+        let change = apply_in(
+            &tx,
+            self.admin.settings.sla_settings(),
+            self.admin.settings.verification_policy(),
+            actor,
+            mutation,
+            now,
+        )?;
         tx.execute(
             "INSERT INTO attachments (id, ticket_id, entry_id, filename, mime, size, sha256, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -955,7 +955,11 @@ impl Store {
             let detail: ConflictDetail = serde_json::from_str(&detail).map_err(corrupt)?;
             Ok(ConflictRecord {
                 id,
-                ticket_id: uuid(ticket.as_deref().ok_or_else(|| corrupt("a conflict names no ticket"))?)?,
+                ticket_id: uuid(
+                    ticket
+                        .as_deref()
+                        .ok_or_else(|| corrupt("a conflict names no ticket"))?,
+                )?,
                 mutation_id: mutation_id as u64,
                 mutation: detail.mutation.mutation,
                 field: detail.field.field,
@@ -1029,7 +1033,14 @@ impl Store {
             .optional()?;
         let (kind, detail) = row.ok_or(StoreError::RecordNotFound(id))?;
         let mutation = intended(&kind, &detail)?;
-        let change = apply_in(&tx, self.admin.settings.sla_settings(), self.admin.settings.verification_policy(), actor, mutation, now)?;
+        let change = apply_in(
+            &tx,
+            self.admin.settings.sla_settings(),
+            self.admin.settings.verification_policy(),
+            actor,
+            mutation,
+            now,
+        )?;
         tx.execute(
             "UPDATE conflicts SET dismissed = 1, reapplied_as = ?2 WHERE id = ?1",
             params![id, change.mutation_id as i64],

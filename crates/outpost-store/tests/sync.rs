@@ -215,7 +215,10 @@ impl Server {
         envelope: &MutationEnvelope,
         now: DateTime<Utc>,
     ) -> MutationOutcome {
-        let settings = self.settings.get_or_insert_with(OrgSettings::defaults).clone();
+        let settings = self
+            .settings
+            .get_or_insert_with(OrgSettings::defaults)
+            .clone();
         let departments: Vec<Department> =
             self.departments.values().map(|(_, d)| d.clone()).collect();
         let templates: Vec<Template> = self.templates.values().map(|(_, t)| t.clone()).collect();
@@ -244,7 +247,9 @@ impl Server {
             AdminChange::Settings(doc) => {
                 let version = doc.version;
                 self.settings_seq.insert(doc.settings.kind(), seq);
-                self.settings.get_or_insert_with(OrgSettings::defaults).put(doc);
+                self.settings
+                    .get_or_insert_with(OrgSettings::defaults)
+                    .put(doc);
                 version
             }
             AdminChange::Department(d) => {
@@ -297,7 +302,10 @@ impl Server {
             });
         }
         for (kind, seq) in &self.settings_seq {
-            let settings = self.settings.as_ref().expect("a sequence number means a document");
+            let settings = self
+                .settings
+                .as_ref()
+                .expect("a sequence number means a document");
             changes.push(Change {
                 seq: *seq,
                 kind: ChangeKind::Settings(settings.get(*kind).clone()),
@@ -1714,7 +1722,10 @@ fn an_offline_settings_edit_is_shown_at_once_and_confirmed_by_the_server() {
     assert_eq!(view.pending, [SettingsKind::Sla]);
     assert_eq!(store.sla_settings(), &lisbon_sla());
     let lisbon_due = due(&store, id);
-    assert_ne!(lisbon_due, shanghai_due, "the deadline follows the new calendar");
+    assert_ne!(
+        lisbon_due, shanghai_due,
+        "the deadline follows the new calendar"
+    );
     store
         .apply_admin_local(
             &actor(),
@@ -1811,7 +1822,11 @@ fn a_stale_settings_edit_is_refused_and_the_server_truth_shows() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].ticket_id, None);
     assert_eq!(problems[0].code, outpost_core::error::ErrorCode::Conflict);
-    assert!(problems[0].reason.contains("version 1"), "{}", problems[0].reason);
+    assert!(
+        problems[0].reason.contains("version 1"),
+        "{}",
+        problems[0].reason
+    );
     assert!(matches!(problems[0].mutation, Mutation::SetSettings { .. }));
     sync_down(&mut store, &server, later(5));
     assert_eq!(store.outbox_len().unwrap(), 0);
@@ -1822,7 +1837,12 @@ fn a_stale_settings_edit_is_refused_and_the_server_truth_shows() {
     let report = theirs.evaluate(&store.ticket(id, later(5)).unwrap().ticket, later(5));
     assert_eq!(
         due(&store, id).map(|d| d.timestamp_millis()),
-        report.clocks.iter().filter_map(|c| c.due_at).min().map(|d| d.timestamp_millis())
+        report
+            .clocks
+            .iter()
+            .filter_map(|c| c.due_at)
+            .min()
+            .map(|d| d.timestamp_millis())
     );
 }
 
@@ -1833,20 +1853,30 @@ fn only_admins_change_settings_and_ticket_paths_refuse_admin_intents() {
     for role in [Role::Agent, Role::Supervisor] {
         let refused = store.apply_admin_local(&actor(), role, set_sla(0, lisbon_sla()), later(1));
         assert!(
-            matches!(refused, Err(StoreError::Rejected(outpost_core::apply::Rejection::Forbidden(_)))),
+            matches!(
+                refused,
+                Err(StoreError::Rejected(
+                    outpost_core::apply::Rejection::Forbidden(_)
+                ))
+            ),
             "{refused:?}"
         );
     }
     let stale = store.apply_admin_local(&actor(), Role::Admin, set_sla(3, lisbon_sla()), later(1));
     assert!(matches!(
         stale,
-        Err(StoreError::Rejected(outpost_core::apply::Rejection::Stale(_)))
+        Err(StoreError::Rejected(outpost_core::apply::Rejection::Stale(
+            _
+        )))
     ));
     let through_tickets = store.apply_local(&actor(), set_sla(0, lisbon_sla()), later(1));
     assert!(matches!(through_tickets, Err(StoreError::Rejected(_))));
     assert_eq!(store.outbox_len().unwrap(), 0);
     assert!(store.audit_events(0, 10).unwrap().is_empty());
-    assert_eq!(store.sla_settings(), &outpost_core::sla::SlaSettings::defaults());
+    assert_eq!(
+        store.sla_settings(),
+        &outpost_core::sla::SlaSettings::defaults()
+    );
 }
 
 #[test]
@@ -1890,14 +1920,16 @@ fn the_calendar_effect_counts_open_tickets_whose_deadline_moves() {
     server.edit(new_ticket(2, "a", "b", "support", Priority::P1), now());
     let mut store = open(&dir);
     sync_down(&mut store, &server, now());
-    let same = store
-        .calendar_effect(store.sla_settings(), now())
-        .unwrap();
+    let same = store.calendar_effect(store.sla_settings(), now()).unwrap();
     assert_eq!((same.open, same.moved), (2, 0));
     let effect = store.calendar_effect(&lisbon_sla(), now()).unwrap();
     assert_eq!((effect.open, effect.moved), (2, 1));
     let mut longer = outpost_core::sla::SlaSettings::defaults();
-    for policy in longer.policies.iter_mut().filter(|p| p.priority == Priority::P3) {
+    for policy in longer
+        .policies
+        .iter_mut()
+        .filter(|p| p.priority == Priority::P3)
+    {
         policy.first_response_minutes = Some(16 * 60);
     }
     let effect = store.calendar_effect(&longer, now()).unwrap();
