@@ -975,7 +975,11 @@ fn rules_ts() -> String {
          \n\
          /** The levels each role may set a ticket at one level to (`settable_risks`): only\n\
          \x20* supervisors and admins lower a level. */\n\
-         export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = {};\n",
+         export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = {};\n\
+         \n\
+         /** The placeholders a template or macro body may use (`settings::TEMPLATE_PLACEHOLDERS`;\n\
+         \x20* the Desk refuses any other). */\n\
+         export const TEMPLATE_PLACEHOLDERS = {} as const;\n",
         list(Status::ALL),
         list(open),
         list(VerificationDimension::ALL),
@@ -983,6 +987,7 @@ fn rules_ts() -> String {
         L1_FREEZE_WITHIN.num_seconds(),
         list(RiskLevel::ALL),
         settable_risks_ts(),
+        list(outpost_core::settings::TEMPLATE_PLACEHOLDERS.iter()),
     )
 }
 

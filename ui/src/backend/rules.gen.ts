@@ -25,3 +25,7 @@ export const RISK_LEVELS: RiskLevel[] = ["none", "L3", "L2", "L1"];
 /** The levels each role may set a ticket at one level to (`settable_risks`): only
  * supervisors and admins lower a level. */
 export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = { agent: { "none": ["none", "L3", "L2", "L1"], "L3": ["L3", "L2", "L1"], "L2": ["L2", "L1"], "L1": ["L1"] }, supervisor: { "none": ["none", "L3", "L2", "L1"], "L3": ["none", "L3", "L2", "L1"], "L2": ["none", "L3", "L2", "L1"], "L1": ["none", "L3", "L2", "L1"] }, admin: { "none": ["none", "L3", "L2", "L1"], "L3": ["none", "L3", "L2", "L1"], "L2": ["none", "L3", "L2", "L1"], "L1": ["none", "L3", "L2", "L1"] } };
+
+/** The placeholders a template or macro body may use (`settings::TEMPLATE_PLACEHOLDERS`;
+ * the Desk refuses any other). */
+export const TEMPLATE_PLACEHOLDERS = ["customer.name", "ticket.key", "ticket.subject", "agent.name"] as const;

@@ -3,15 +3,16 @@
 // Retired templates are no longer offered to agents and can be restored.
 import { createMemo, createSignal, For, Show } from "solid-js";
 import type { Category, Priority, Status } from "../../backend";
-import { STATUSES } from "../../backend/rules.gen";
+// The placeholders the desk fills when a template is used (`lib/templates.ts`) come from the
+// core, which also checks them.
+import { STATUSES, TEMPLATE_PLACEHOLDERS } from "../../backend/rules.gen";
 import { joinList, splitList } from "../../lib/adminFormat";
 import { t } from "../../i18n";
 import { CATEGORIES, PRIORITIES } from "../TicketControls";
 import { createSaver, putTemplate, SaveStatus, useAdmin } from "./state";
 import type { AdminTemplate } from "./model";
 
-/** Placeholders the desk fills when a template is used (`lib/templates.ts`); the Desk checks them. */
-export const TEMPLATE_PLACEHOLDERS = ["customer.name", "ticket.key", "ticket.subject", "agent.name"] as const;
+/** The languages a template has one text for. */
 const LANGUAGES = ["en", "zh-CN"] as const;
 
 function blank(language: string): AdminTemplate {
