@@ -959,6 +959,7 @@ mod private_files_tests {
             skills: Vec::new(),
             active: true,
             away: false,
+            shifts: None,
         };
         let file = ProfileFile {
             server: SERVER.into(),

@@ -551,6 +551,12 @@ pub struct User {
     /// Away (holiday, sick, off shift): dispatch skips them and the assignee picker says so.
     #[serde(default)]
     pub away: bool,
+    /// The hours the person works each week, in the organisation's business-calendar time zone
+    /// (dispatch reads it with `sla::calendar::on_shift`). `None`: no schedule, always available.
+    /// Left out of the JSON when `None`: people without a schedule serialise as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub shifts: Option<crate::sla::calendar::WeeklyHours>,
 }
 
 /// A reply template in one language, with `{{customer.name}}`-style placeholders.

@@ -28,6 +28,7 @@ fn user(role: Role, departments: &[&str], active: bool) -> User {
         skills: Vec::new(),
         active,
         away: false,
+        shifts: None,
     }
 }
 

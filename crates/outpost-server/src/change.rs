@@ -380,7 +380,7 @@ async fn directory_facts(
     };
     if let Some(id) = user_ref.filter(|id| users.iter().all(|u| u.id != *id)) {
         let row = sqlx::query(
-            "SELECT id, name, email, role, departments, skills, active, away FROM users WHERE id = $1",
+            "SELECT id, name, email, role, departments, skills, active, away, shifts FROM users WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut **tx)

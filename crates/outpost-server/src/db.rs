@@ -268,6 +268,11 @@ UPDATE intake_keys SET id = substr(key_hash, 1, 32);
 CREATE UNIQUE INDEX intake_keys_id ON intake_keys(id);
 ALTER TABLE sessions ADD COLUMN setup_only BIGINT NOT NULL DEFAULT 0;
 "),
+    // 14: a person's weekly shifts (JSON `WeeklyHours` in the organisation calendar's zone;
+    // NULL = no schedule, always available). Dispatch skips an agent who is off shift.
+    shared(r"
+ALTER TABLE users ADD COLUMN shifts TEXT;
+"),
 ];
 
 impl Db {

@@ -103,7 +103,7 @@ pub struct LangQuery {
 /// What a token leads to.
 enum Lookup {
     /// A live invitation for this (active) user.
-    Valid(User),
+    Valid(Box<User>),
     Refused(Refusal),
 }
 
@@ -124,7 +124,7 @@ async fn lookup(state: &AppState, token: &str) -> anyhow::Result<Lookup> {
     }
     // A disabled user's link leads nowhere: the page does not say whether it ever did.
     match crate::users::load(&state.db.pool, user_id.parse()?).await? {
-        Some(user) if user.active => Ok(Lookup::Valid(user)),
+        Some(user) if user.active => Ok(Lookup::Valid(Box::new(user))),
         _ => Ok(Lookup::Refused(Refusal::Unknown)),
     }
 }
@@ -181,7 +181,7 @@ pub async fn set_password(
 ) -> Response {
     let lang = pick_lang(q.lang.as_deref(), &headers);
     let user = match lookup(&state, &token).await {
-        Ok(Lookup::Valid(user)) => user,
+        Ok(Lookup::Valid(user)) => *user,
         Ok(Lookup::Refused(refusal)) => return invite_page::refused(lang, refusal),
         Err(e) => return internal(e),
     };

@@ -11,6 +11,7 @@ use outpost_core::model::{
     RiskLevel, Status,
 };
 use outpost_core::rules::{choose, AgentState, ClassifyInput, DispatchPolicy};
+use outpost_core::sla::calendar::WeeklyHours;
 use outpost_core::sync::{Mutation, NewTicket};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -78,12 +79,18 @@ fn guess_language(text: &str) -> &'static str {
     }
 }
 
-/// Agents of `department` with their open load, for the dispatch rules.
-async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentState>> {
+/// Agents of `department` with their open load, for the dispatch rules. An agent's shifts are
+/// read in `tz`, the organisation calendar's zone, at the moment of dispatch.
+async fn agents(
+    tx: &mut WriteTx,
+    department: &str,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Vec<AgentState>> {
+    let now = crate::db::now();
     // Counts open tickets with SQL: this transaction's buffered rows must be written first.
     crate::writes::flush(tx).await?;
     let rows = sqlx::query(
-        "SELECT u.id, u.departments, u.skills, COALESCE(d.last_assigned, 0) AS last_assigned
+        "SELECT u.id, u.departments, u.skills, u.shifts, COALESCE(d.last_assigned, 0) AS last_assigned
          FROM users u LEFT JOIN agent_dispatch d ON d.user_id = u.id
          WHERE u.role = 'agent' AND u.active = 1 AND u.away = 0",
     )
@@ -97,6 +104,10 @@ async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentS
             continue;
         }
         let id: String = row.try_get("id")?;
+        let shifts: Option<WeeklyHours> = row
+            .try_get::<Option<String>, _>("shifts")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()?;
         let load = sqlx::query(
             "SELECT priority, count(*) AS n FROM tickets
              WHERE assignee = $1 AND status IN ('new', 'triaged', 'assigned', 'in_progress', 'pending')
@@ -116,8 +127,7 @@ async fn agents(tx: &mut WriteTx, department: &str) -> anyhow::Result<Vec<AgentS
             user_id: id.parse()?,
             departments,
             skills: serde_json::from_str(&row.try_get::<String, _>("skills")?)?,
-            // Shift schedules are not modelled yet: every active agent counts as on shift.
-            on_shift: true,
+            on_shift: outpost_core::sla::calendar::on_shift(shifts.as_ref(), tz, now),
             open_load,
             last_assigned_seq: row.try_get::<i64, _>("last_assigned")? as u64,
             active: true,
@@ -221,7 +231,7 @@ pub(crate) async fn create(
             &DispatchPolicy::default(),
             d,
             &[],
-            &agents(&mut tx, d).await?,
+            &agents(&mut tx, d, settings.sla_settings().calendar.tz).await?,
         ),
         None => None,
     };

@@ -515,6 +515,20 @@ pub struct UpdateUserRequest {
     /// Away (holiday, sick, off shift): dispatch skips them, the assignee picker says so.
     #[serde(default)]
     pub away: Option<bool>,
+    /// The weekly hours the user works, in the organisation calendar's time zone; dispatch
+    /// skips an agent outside them. `null` removes the schedule (always available).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<outpost_core::sla::calendar::WeeklyHours>)]
+    pub shifts: Option<Option<outpost_core::sla::calendar::WeeklyHours>>,
+}
+
+/// A field that is present in the body, `null` included (an absent one stays `None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[utoipa::path(patch, path = "/v1/admin/users/{id}", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), request_body = UpdateUserRequest, responses((status = 200, description = "The user after the change (clients pull it)", body = User), (status = 400, description = "Malformed request, or a field or department is not acceptable", body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The change would demote the last active admin", body = crate::error::ErrorBody)))]
@@ -538,6 +552,10 @@ pub async fn update_user(
     if let Some(departments) = &request.departments {
         check_departments(&mut tx, departments).await?;
     }
+    if let Some(Some(shifts)) = &request.shifts {
+        outpost_core::sla::calendar::validate_shifts(shifts)
+            .map_err(|e| ApiError::BadRequest(format!("shifts: {e}")))?;
+    }
     let demoted = request.role.is_some_and(|r| r != Role::Admin);
     if demoted
         && current.role == Role::Admin
@@ -552,6 +570,7 @@ pub async fn update_user(
         departments: request.departments,
         skills: request.skills,
         away: request.away,
+        shifts: request.shifts,
     };
     let (before, after) = crate::users::update(&mut tx, id, &patch)
         .await?

@@ -502,8 +502,8 @@ pub async fn pull(
         let settings = ChangeKind::Settings(crate::settings::decode(&row)?);
         page.candidates.push((seq, WireKind::typed(&settings)?));
     }
-    let sql = "SELECT seq, id, name, email, role, departments, skills, active, away FROM users
-               WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    let sql = "SELECT seq, id, name, email, role, departments, skills, active, away, shifts
+               FROM users WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
     for (seq, row) in
         page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
     {

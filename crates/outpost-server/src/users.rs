@@ -16,15 +16,19 @@ pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
         skills: serde_json::from_str(&row.try_get::<String, _>("skills")?)?,
         active: row.try_get::<i64, _>("active")? != 0,
         away: row.try_get::<i64, _>("away")? != 0,
+        shifts: row
+            .try_get::<Option<String>, _>("shifts")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()?,
     })
 }
 
 /// The columns [`decode`] reads, for queries that select a user.
-pub(crate) const COLUMNS: &str = "id, name, email, role, departments, skills, active, away";
+pub(crate) const COLUMNS: &str = "id, name, email, role, departments, skills, active, away, shifts";
 
 pub async fn load(pool: &AnyPool, id: Uuid) -> anyhow::Result<Option<User>> {
     let row = sqlx::query(
-        "SELECT id, name, email, role, departments, skills, active, away FROM users WHERE id = $1",
+        "SELECT id, name, email, role, departments, skills, active, away, shifts FROM users WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(pool)
@@ -42,7 +46,7 @@ pub async fn load_in_session(
     session: Uuid,
 ) -> anyhow::Result<Option<(User, bool)>> {
     let row = sqlx::query(
-        "SELECT u.id, u.name, u.email, u.role, u.departments, u.skills, u.active, u.away, s.setup_only
+        "SELECT u.id, u.name, u.email, u.role, u.departments, u.skills, u.active, u.away, u.shifts, s.setup_only
          FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = $1 AND s.family = $2 AND s.ended_at IS NULL",
     )
@@ -98,7 +102,7 @@ pub async fn end_sessions(tx: &mut WriteTx, id: Uuid) -> sqlx::Result<()> {
 /// The user with this e-mail (case-insensitive) and their password hash.
 pub async fn by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<(User, String)>> {
     let row = sqlx::query(
-        "SELECT id, name, email, role, departments, skills, active, away, password_hash FROM users WHERE email = $1",
+        "SELECT id, name, email, role, departments, skills, active, away, shifts, password_hash FROM users WHERE email = $1",
     )
     .bind(email.trim().to_lowercase())
     .fetch_optional(pool)
@@ -150,6 +154,7 @@ pub async fn create(tx: &mut WriteTx, new: NewUser<'_>) -> anyhow::Result<User> 
         skills: new.skills.to_vec(),
         active: true,
         away: false,
+        shifts: None,
     };
     let seq = next(tx, "change_seq").await?;
     sqlx::query(
@@ -279,6 +284,8 @@ pub struct UserPatch {
     pub departments: Option<Vec<String>>,
     pub skills: Option<Vec<String>>,
     pub away: Option<bool>,
+    /// `Some(None)` removes the schedule.
+    pub shifts: Option<Option<outpost_core::sla::calendar::WeeklyHours>>,
 }
 
 /// Applies `patch` to the user as read in `tx`; returns the user before and after, or `None`
@@ -310,6 +317,9 @@ pub async fn update(
     if let Some(away) = patch.away {
         after.away = away;
     }
+    if let Some(shifts) = &patch.shifts {
+        after.shifts = shifts.clone();
+    }
     if after == before {
         return Ok(Some((before, after)));
     }
@@ -323,7 +333,7 @@ pub async fn update(
     let seq = next(tx, "change_seq").await?;
     sqlx::query(
         "UPDATE users SET name = $1, role = $2, departments = $3, skills = $4, away = $5, seq = $6,
-             view_seq = CASE WHEN $7 = 1 THEN $6 ELSE view_seq END
+             view_seq = CASE WHEN $7 = 1 THEN $6 ELSE view_seq END, shifts = $9
          WHERE id = $8",
     )
     .bind(&after.name)
@@ -334,6 +344,13 @@ pub async fn update(
     .bind(seq)
     .bind(i64::from(shrank))
     .bind(id.to_string())
+    .bind(
+        after
+            .shifts
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
     .execute(&mut **tx)
     .await?;
     Ok(Some((before, after)))

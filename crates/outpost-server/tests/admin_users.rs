@@ -1144,11 +1144,194 @@ async fn sqlite_init_without_hours_keeps_the_default_calendar() {
         .contains("one-time password: "));
 }
 
+/// Weekly hours with the same intervals (minutes from midnight) every day.
+fn every_day(intervals: &[(u16, u16)]) -> Value {
+    let day: Vec<Value> = intervals
+        .iter()
+        .map(|(start, end)| json!({ "start_minute": start, "end_minute": end }))
+        .collect();
+    json!({
+        "monday": day, "tuesday": day, "wednesday": day, "thursday": day,
+        "friday": day, "saturday": day, "sunday": day
+    })
+}
+
+async fn shifts_are_validated_audited_pulled_and_cleared(s: Server) {
+    let admin = s.admin_token().await;
+    let (ana, _) = s.user("ana@acme.example", "agent", &["support"]).await;
+    let (_, colleague) = s.user("bo@acme.example", "agent", &["support"]).await;
+    let path = format!("/v1/admin/users/{ana}");
+    let shifts = every_day(&[(540, 720), (780, 1080)]);
+    let (status, _) = s
+        .call(
+            "PATCH",
+            &path,
+            Some(&colleague),
+            Some(json!({ "shifts": shifts })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let before = audit_rows(&s).await;
+    for (bad, needle) in [
+        (every_day(&[(540, 720), (700, 800)]), "overlap"),
+        (every_day(&[(600, 540)]), "ends before it starts"),
+        (every_day(&[(600, 1500)]), "past midnight"),
+    ] {
+        let (status, answer) = s
+            .call("PATCH", &path, Some(&admin), Some(json!({ "shifts": bad })))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
+        assert!(answer.to_string().contains(needle), "{answer}");
+    }
+    let (status, _) = s
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({ "shifts": { "monday": "9-5" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(audit_rows(&s).await, before, "refusals audit nothing");
+
+    let cursor = s.pull_all(&colleague).await.cursor;
+    let (status, user) = s
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({ "shifts": shifts })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["shifts"], shifts);
+    let user: User = serde_json::from_value(user).unwrap();
+    let weekly = user.shifts.clone().expect("a schedule");
+    assert_eq!(weekly.wednesday.len(), 2);
+    let (_, detail) = last_event(&s, "user.update").await.unwrap();
+    assert_eq!(detail["before"]["shifts"], Value::Null);
+    assert_eq!(detail["after"]["shifts"], shifts);
+
+    // The colleague's app pulls the schedule.
+    let (status, page) = s
+        .call(
+            "GET",
+            &format!("/v1/sync/pull?cursor={cursor}&limit=100"),
+            Some(&colleague),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page: outpost_core::sync::PullResponse = serde_json::from_value(page).unwrap();
+    let pulled: Vec<&User> = page
+        .changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ChangeKind::User(u) if u.id == ana => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pulled, [&user]);
+
+    // Other fields leave the schedule alone; `null` removes it, audited.
+    let (status, renamed) = s
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({ "name": "Ana Lima" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(renamed["shifts"], shifts);
+    let (status, cleared) = s
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({ "shifts": null })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cleared["shifts"], Value::Null);
+    let (_, detail) = last_event(&s, "user.update").await.unwrap();
+    assert_eq!(detail["before"]["shifts"], shifts);
+    assert_eq!(detail["after"]["shifts"], Value::Null);
+    let stored = outpost_server::users::load(&s.db.pool, ana)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.shifts, None);
+}
+
+/// Creates one risk ticket through the intake API and answers its assignee.
+async fn intake_assignee(s: &Server, key: &str) -> Value {
+    let request = Request::post("/v1/intake")
+        .header("x-outpost-key", key)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({
+                "subject": "账户被盗，资金被转走",
+                "description": "今天凌晨收到异地登录提醒，余额被转走 5 万元",
+                "requester": { "name": "王先生", "contact": "138****0000" }
+            })
+            .to_string(),
+        ))
+        .unwrap();
+    let (status, created) = s.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["department"], "risk");
+    created["assignee"].clone()
+}
+
+async fn off_shift_agents_are_not_dispatched(s: Server) {
+    let admin = s.admin_token().await;
+    let (alice, _) = s.user("alice@acme.example", "agent", &["risk"]).await;
+    let (bob, _) = s.user("bob@acme.example", "agent", &["risk"]).await;
+    let patch = |id: Uuid, body: Value| {
+        let (s, admin) = (&s, &admin);
+        async move {
+            let (status, answer) = s
+                .call(
+                    "PATCH",
+                    &format!("/v1/admin/users/{id}"),
+                    Some(admin),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+    };
+    // Alice has a schedule with no hours at all: never on shift, whatever the time. Bob works
+    // around the clock every day: always on shift.
+    patch(alice, json!({ "shifts": every_day(&[]) })).await;
+    patch(bob, json!({ "shifts": every_day(&[(0, 1440)]) })).await;
+    let mut tx = s.db.begin_write().await.unwrap();
+    let key = outpost_server::intake_keys::add_key(&mut tx, Channel::Api, "tests")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            intake_assignee(&s, &key).await,
+            json!(bob),
+            "the off-shift agent is skipped"
+        );
+    }
+    // Without a schedule Alice is available again (and Bob, away, is skipped).
+    patch(alice, json!({ "shifts": null })).await;
+    patch(bob, json!({ "away": true })).await;
+    assert_eq!(intake_assignee(&s, &key).await, json!(alice));
+}
+
 on_both_databases!(
     adding_users_validates_refuses_non_admins_and_audits,
     an_invitation_link_sets_a_password_once,
     changing_a_user_is_validated_audited_and_pulled,
     away_agents_are_not_dispatched,
+    shifts_are_validated_audited_pulled_and_cleared,
+    off_shift_agents_are_not_dispatched,
     the_last_admin_stays,
     enable_and_resets_end_sessions_and_are_audited,
     intake_keys_are_listed_created_and_revoked,

@@ -193,6 +193,7 @@ pub(crate) fn team(rng: &mut ChaCha8Rng, agents: usize, start: DateTime<Utc>) ->
             skills,
             active: available_until.is_none(),
             away: false,
+            shifts: None,
         });
     }
     Team {

@@ -31,6 +31,7 @@ const SCAN_LIMIT_DAYS: usize = 100 * 366;
 /// Minutes rather than `NaiveTime` because "open until midnight" needs an end of 24:00 (1440),
 /// which `NaiveTime` cannot hold, and because whole minutes are all business hours need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpenInterval {
     pub start_minute: u16,
@@ -71,6 +72,7 @@ impl fmt::Display for OpenInterval {
 
 /// Opening intervals for each weekday, in the calendar's local time. An empty list = closed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeeklyHours {
     pub monday: Vec<OpenInterval>,
@@ -354,9 +356,7 @@ impl BusinessCalendar {
     /// invalid calendar (bad intervals are ignored, overlaps merged), but the result is unlikely
     /// to be what whoever typed it meant.
     pub fn validate(&self) -> Result<(), CalendarError> {
-        for (day, hours) in self.weekly.days() {
-            check_hours(&day.to_string(), hours)?;
-        }
+        validate_shifts(&self.weekly)?;
         for (i, period) in self.special_periods.iter().enumerate() {
             if period.from > period.to {
                 return Err(CalendarError::InvertedSpecialPeriod {
@@ -390,6 +390,16 @@ impl BusinessCalendar {
             }
         }
         Ok(())
+    }
+
+    /// Whether `at` falls inside an open span (a holiday or special period counts as it
+    /// overrides the weekly hours). The end of a span is excluded.
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
+        self.days_touching(at, at).any(|date| {
+            self.open_spans_on(date)
+                .into_iter()
+                .any(|(open, close)| open <= at && at < close)
+        })
     }
 
     fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
@@ -499,6 +509,32 @@ impl BusinessCalendar {
             }
         }
         DateTime::from_timestamp(hi, 0).unwrap_or(as_utc)
+    }
+}
+
+/// A person's weekly working hours read in `tz` (the organisation's business-calendar zone),
+/// with the same local-time rules as a business calendar: whether they work at `now`. No
+/// schedule (`None`) means always available.
+pub fn on_shift(shifts: Option<&WeeklyHours>, tz: Tz, now: DateTime<Utc>) -> bool {
+    shifts.is_none_or(|weekly| shift_calendar(weekly, tz).is_open_at(now))
+}
+
+/// Rejects a weekly shift schedule with an empty, inverted, past-midnight or overlapping
+/// interval, with the calendar's messages (the day names the context).
+pub fn validate_shifts(shifts: &WeeklyHours) -> Result<(), CalendarError> {
+    for (day, hours) in shifts.days() {
+        check_hours(&day.to_string(), hours)?;
+    }
+    Ok(())
+}
+
+fn shift_calendar(weekly: &WeeklyHours, tz: Tz) -> BusinessCalendar {
+    BusinessCalendar {
+        name: "shifts".to_owned(),
+        tz,
+        weekly: weekly.clone(),
+        holidays: Vec::new(),
+        special_periods: Vec::new(),
     }
 }
 
@@ -939,5 +975,98 @@ mod tests {
             serde_json::from_str::<BusinessCalendar>(r#"{"name":"x","tz":"Mars/Olympus"}"#)
                 .is_err()
         );
+    }
+
+    fn lunch_break_shift() -> WeeklyHours {
+        let hours = vec![minutes(9 * 60, 12 * 60), minutes(13 * 60, 18 * 60)];
+        WeeklyHours {
+            monday: hours.clone(),
+            wednesday: hours,
+            ..WeeklyHours::default()
+        }
+    }
+
+    #[test]
+    fn no_schedule_is_always_on_shift() {
+        assert!(on_shift(None, Shanghai, utc(2025, 6, 1, 20, 0)));
+    }
+
+    #[test]
+    fn shift_with_a_break_counts_in_the_calendar_zone() {
+        let shifts = lunch_break_shift();
+        let at = |d, h, mi| on_shift(Some(&shifts), Shanghai, local(Shanghai, 2025, 6, d, h, mi));
+        // Monday 2 June 2025.
+        assert!(!at(2, 8, 59));
+        assert!(at(2, 9, 0));
+        assert!(at(2, 11, 59));
+        assert!(!at(2, 12, 0), "the lunch break is off shift");
+        assert!(!at(2, 12, 30));
+        assert!(at(2, 13, 0));
+        assert!(!at(2, 18, 0), "the end of a shift is excluded");
+        assert!(!at(3, 10, 0), "no hours on Tuesday");
+        assert!(at(4, 10, 0));
+        // 10:00 in Shanghai is 02:00 UTC: read in UTC the person would be off.
+        assert!(on_shift(Some(&shifts), Shanghai, utc(2025, 6, 2, 2, 0)));
+        assert!(!on_shift(
+            Some(&shifts),
+            chrono_tz::UTC,
+            utc(2025, 6, 2, 2, 0)
+        ));
+    }
+
+    #[test]
+    fn shift_on_a_dst_day_follows_local_clocks() {
+        // Berlin springs forward on Sunday 30 March 2025 at 02:00 CET -> 03:00 CEST.
+        let shifts = WeeklyHours {
+            sunday: vec![minutes(60, 4 * 60)],
+            ..WeeklyHours::default()
+        };
+        let at = |h, mi| on_shift(Some(&shifts), Berlin, utc(2025, 3, 30, h, mi));
+        assert!(at(0, 0), "01:00 CET");
+        assert!(at(1, 30), "03:30 CEST");
+        assert!(
+            !at(2, 0),
+            "04:00 CEST ends the shift, an hour earlier in UTC"
+        );
+        assert!(!at(2, 30), "a fixed +01:00 reading would still say 03:30");
+        // New York falls back on Sunday 2 November 2025: 01:00-02:00 happens twice.
+        let night = WeeklyHours {
+            sunday: vec![minutes(0, 2 * 60)],
+            ..WeeklyHours::default()
+        };
+        let ny = |h, mi| on_shift(Some(&night), New_York, utc(2025, 11, 2, h, mi));
+        assert!(ny(4, 0), "00:00 EDT");
+        assert!(ny(5, 30), "01:30 EDT");
+        assert!(ny(6, 30), "01:30 EST, the repeated hour");
+        assert!(!ny(7, 0), "02:00 EST");
+    }
+
+    #[test]
+    fn shift_validation_reuses_the_calendar_rules() {
+        assert_eq!(validate_shifts(&lunch_break_shift()), Ok(()));
+        let overlapping = WeeklyHours {
+            friday: vec![minutes(540, 720), minutes(700, 800)],
+            ..WeeklyHours::default()
+        };
+        assert!(matches!(
+            validate_shifts(&overlapping),
+            Err(CalendarError::OverlappingIntervals { context, .. }) if context == "Fri"
+        ));
+        let inverted = WeeklyHours {
+            monday: vec![minutes(600, 540)],
+            ..WeeklyHours::default()
+        };
+        assert!(matches!(
+            validate_shifts(&inverted),
+            Err(CalendarError::InvertedInterval { .. })
+        ));
+        let past_midnight = WeeklyHours {
+            monday: vec![minutes(600, 1500)],
+            ..WeeklyHours::default()
+        };
+        assert!(matches!(
+            validate_shifts(&past_midnight),
+            Err(CalendarError::PastMidnight { .. })
+        ));
     }
 }
