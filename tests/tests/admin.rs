@@ -8,6 +8,7 @@ use outpost_client::admin::{InviteKind, NewUser, UserPatch};
 use outpost_core::error::ErrorCode;
 use outpost_core::model::{Department, Role};
 use outpost_core::settings::SettingsDoc;
+use outpost_core::sla::calendar::{OpenInterval, WeeklyHours};
 use outpost_core::sla::BusinessCalendar;
 use outpost_system_tests::server::http;
 use outpost_system_tests::{Backend, Client, Server};
@@ -269,6 +270,78 @@ async fn admins_manage_users_and_intake_keys_agents_cannot(backend: Backend) {
         .find(|u| u.id == id)
         .expect("the new user reached the agent's directory");
     assert!(dina.away);
+
+    // Shifts: a schedule set, refused when invalid (the core's message), then cleared; the
+    // three states of the patch (absent leaves them, null clears, a value replaces).
+    let hours = |start_minute, end_minute| OpenInterval {
+        start_minute,
+        end_minute,
+    };
+    let weekdays = WeeklyHours {
+        monday: vec![hours(540, 720), hours(780, 1020)],
+        friday: vec![hours(540, 780)],
+        ..WeeklyHours::default()
+    };
+    let set = admin
+        .desk
+        .admin_update_user(
+            id,
+            UserPatch {
+                shifts: Some(Some(weekdays.clone())),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.shifts.as_ref(), Some(&weekdays));
+    let kept = admin
+        .desk
+        .admin_update_user(
+            id,
+            UserPatch {
+                name: Some("Dina Shifts".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.shifts.as_ref(), Some(&weekdays), "absent leaves them");
+    let backwards = WeeklyHours {
+        tuesday: vec![hours(600, 540)],
+        ..WeeklyHours::default()
+    };
+    let refused = admin
+        .desk
+        .admin_update_user(
+            id,
+            UserPatch {
+                shifts: Some(Some(backwards)),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::BadRequest, "{refused}");
+    assert!(
+        refused.to_string().contains("ends before it starts"),
+        "{refused}"
+    );
+    ann.settle(5).await;
+    let pulled = ann.desk.directory().await.unwrap().users;
+    let pulled = pulled.iter().find(|u| u.id == id).unwrap();
+    assert_eq!(pulled.shifts.as_ref(), Some(&weekdays));
+    let cleared = admin
+        .desk
+        .admin_update_user(
+            id,
+            UserPatch {
+                shifts: Some(None),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.shifts, None, "null clears the schedule");
 
     // A new password replaces the old one; disabling and enabling work as said.
     let reset = admin

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use outpost_core::model::{Channel, Department, Role, Template, User, UserId};
 use outpost_core::rules::{Classification, ClassifyInput, RuleSet};
 use outpost_core::settings::SettingsDoc;
+use outpost_core::sla::calendar::WeeklyHours;
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::Mutation;
 use outpost_store::{CalendarEffect, OrgSettingsView};
@@ -78,6 +79,34 @@ pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub away: Option<bool>,
+    /// The person's weekly shifts, in three states as the server reads them: absent (`None`)
+    /// leaves them, `null` (`Some(None)`) removes the schedule (always available), a value
+    /// (`Some(Some(hours))`) replaces it. The server refuses invalid intervals.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[allow(
+        clippy::option_option,
+        reason = "the wire has three states (absent, null, a value); this is their serde form"
+    )]
+    pub shifts: Option<Option<WeeklyHours>>,
+}
+
+/// A field that is present in the JSON, `null` included: `null` becomes `Some(None)`, so a
+/// patch can say "clear" apart from "leave" (absent, the serde default `None`).
+#[allow(
+    clippy::option_option,
+    reason = "serde's `deserialize_with` for an `Option<Option<T>>` field"
+)]
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// An intake key as an admin sees it (never the key itself).
@@ -268,5 +297,40 @@ impl Desk {
     pub async fn admin_revoke_intake_key(&self, id: Uuid) -> DeskResult<IntakeKeyInfo> {
         self.admin_call(|api, token| async move { api.admin_revoke_intake_key(&token, id).await })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_core::sla::calendar::OpenInterval;
+
+    #[test]
+    fn a_user_patch_keeps_absent_null_and_a_schedule_apart() {
+        let absent: UserPatch = serde_json::from_str(r#"{"away":true}"#).unwrap();
+        assert_eq!(absent.shifts, None);
+        assert_eq!(serde_json::to_string(&absent).unwrap(), r#"{"away":true}"#);
+
+        let cleared: UserPatch = serde_json::from_str(r#"{"shifts":null}"#).unwrap();
+        assert_eq!(cleared.shifts, Some(None));
+        assert_eq!(
+            serde_json::to_string(&cleared).unwrap(),
+            r#"{"shifts":null}"#
+        );
+
+        let week = WeeklyHours {
+            monday: vec![OpenInterval {
+                start_minute: 540,
+                end_minute: 1020,
+            }],
+            ..WeeklyHours::default()
+        };
+        let set = UserPatch {
+            shifts: Some(Some(week.clone())),
+            ..UserPatch::default()
+        };
+        let json = serde_json::to_string(&set).unwrap();
+        let back: UserPatch = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.shifts, Some(Some(week)));
     }
 }

@@ -15,7 +15,7 @@ import type { BusinessCalendar, CalendarEffect, SettingsDoc, SlaSettings } from 
 const EFFECT_DEBOUNCE_MS = 300;
 
 /** Opening intervals of one day or special period: start and end times, add and remove. */
-function Intervals(props: { intervals: OpenInterval[]; onChange: (next: OpenInterval[]) => void; testid: string; closedText: string }) {
+export function Intervals(props: { intervals: OpenInterval[]; onChange: (next: OpenInterval[]) => void; testid: string; closedText: string }) {
   const update = (i: number, key: keyof OpenInterval, text: string) => {
     const minute = minuteOf(text, key === "end_minute");
     if (minute === null) return;

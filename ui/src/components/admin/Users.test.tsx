@@ -124,6 +124,81 @@ describe("people", () => {
     expect(within(row(admin.name)).getByTestId("user-role").textContent).toBe(en["role.admin"]);
   });
 
+  it("sets someone's weekly shifts, with a break, and the list sums them up", async () => {
+    const { mock } = await openUsers();
+    const agent = directory().users.find((u) => u.role === "agent" && !u.shifts)!;
+    const nine = (end: number) => [{ start_minute: 540, end_minute: end }];
+    const week = {
+      monday: [
+        { start_minute: 540, end_minute: 1020 },
+        { start_minute: 1080, end_minute: 1140 },
+      ],
+      tuesday: nine(1020),
+      wednesday: nine(1020),
+      thursday: nine(1020),
+      friday: nine(780),
+      saturday: [],
+      sunday: [],
+    };
+    mock.on("admin_update_user", { ...agent, shifts: week });
+    fireEvent.click(within(row(agent.name)).getByTestId("user-edit"));
+    const dialog = screen.getByTestId("user-edit-dialog");
+    expect((within(dialog).getByTestId("edit-shifts-none") as HTMLInputElement).checked).toBe(true);
+    expect(within(dialog).queryByTestId("edit-shifts-week")).toBeNull();
+    fireEvent.click(within(dialog).getByTestId("edit-shifts-set"));
+    fireEvent.click(within(within(dialog).getByTestId("shift-hours-monday")).getByTestId("interval-add"));
+    const friday = within(dialog).getByTestId("shift-hours-friday");
+    fireEvent.change(within(friday).getByTestId("interval-end"), { target: { value: "13:00" } });
+    fireEvent.click(within(dialog).getByTestId("edit-save"));
+    await eventually(() => expect(screen.queryByTestId("user-edit-dialog")).toBeNull());
+    expect(Object.values(mock.callsTo("admin_update_user")[0]!.args)).toEqual([agent.id, { shifts: week }]);
+    expect(within(row(agent.name)).getByTestId("user-shifts").textContent).toBe("Shifts: Mon 09:00–17:00, 18:00–19:00; Tue–Thu 09:00–17:00; Fri 09:00–13:00");
+  });
+
+  it("clears a schedule with null, so the person is always available again", async () => {
+    const { mock } = await openUsers();
+    const agent = directory().users.find((u) => u.role === "agent" && !u.shifts)!;
+    const week = { monday: [{ start_minute: 540, end_minute: 1020 }], tuesday: [], wednesday: [], thursday: [], friday: [], saturday: [], sunday: [] };
+    mock.on("admin_update_user", { ...agent, shifts: week });
+    fireEvent.click(within(row(agent.name)).getByTestId("user-edit"));
+    fireEvent.click(screen.getByTestId("edit-shifts-set"));
+    for (const day of ["tuesday", "wednesday", "thursday", "friday"]) {
+      fireEvent.click(within(screen.getByTestId(`shift-hours-${day}`)).getByTestId("interval-remove"));
+    }
+    fireEvent.click(screen.getByTestId("edit-save"));
+    await eventually(() => expect(within(row(agent.name)).getByTestId("user-shifts").textContent).toBe("Shifts: Mon 09:00–17:00"));
+    expect(Object.values(mock.callsTo("admin_update_user")[0]!.args)).toEqual([agent.id, { shifts: week }]);
+
+    const { shifts: _dropped, ...cleared } = { ...agent, shifts: week };
+    mock.on("admin_update_user", cleared);
+    fireEvent.click(within(row(agent.name)).getByTestId("user-edit"));
+    const dialog = screen.getByTestId("user-edit-dialog");
+    expect((within(dialog).getByTestId("edit-shifts-set") as HTMLInputElement).checked).toBe(true);
+    expect(within(within(dialog).getByTestId("shift-hours-tuesday")).getByTestId("interval-closed").textContent).toBe(en["adminUsers.shifts_off"]);
+    fireEvent.click(within(dialog).getByTestId("edit-shifts-none"));
+    expect(within(dialog).queryByTestId("edit-shifts-week")).toBeNull();
+    fireEvent.click(within(dialog).getByTestId("edit-save"));
+    await eventually(() => expect(screen.queryByTestId("user-edit-dialog")).toBeNull());
+    expect(Object.values(mock.callsTo("admin_update_user")[1]!.args)).toEqual([agent.id, { shifts: null }]);
+    expect(within(row(agent.name)).queryByTestId("user-shifts")).toBeNull();
+  });
+
+  it("shows the server's refusal of bad shift hours and keeps the dialog open", async () => {
+    const { mock } = await openUsers();
+    const agent = directory().users.find((u) => u.role === "agent" && !u.shifts)!;
+    const message = "monday: 18:00–17:00 ends before it starts";
+    mock.on("admin_update_user", new BackendError("bad_request", message));
+    fireEvent.click(within(row(agent.name)).getByTestId("user-edit"));
+    const dialog = screen.getByTestId("user-edit-dialog");
+    fireEvent.click(within(dialog).getByTestId("edit-shifts-set"));
+    fireEvent.change(within(within(dialog).getByTestId("shift-hours-monday")).getByTestId("interval-start"), { target: { value: "18:00" } });
+    fireEvent.click(within(dialog).getByTestId("edit-save"));
+    await eventually(() => expect(within(dialog).getByTestId("edit-error").textContent).toBe(en["error.bad_request"].replace("{message}", message)));
+    const sent = Object.values(mock.callsTo("admin_update_user")[0]!.args)[1] as { shifts: { monday: unknown } };
+    expect(sent.shifts.monday).toEqual([{ start_minute: 1080, end_minute: 1020 }]);
+    expect(within(row(agent.name)).queryByTestId("user-shifts")).toBeNull();
+  });
+
   it("disables after confirmation and enables again", async () => {
     const { mock } = await openUsers();
     const agent = directory().users.find((u) => u.role === "agent")!;

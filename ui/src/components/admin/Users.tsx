@@ -3,11 +3,14 @@
 // and enabling, resetting a password or the second factor. Every change is a call to the
 // server (online only); the list itself is the directory the cache holds, so it reads offline.
 import { createEffect, createMemo, createSignal, For, Show, untrack } from "solid-js";
-import { BackendError, type Department, type Role, type User } from "../../backend";
+import { BackendError, type Department, type Role, type User, type WeeklyHours } from "../../backend";
 import { departmentName, useDesk } from "../../state/app";
 import { errorText } from "../../lib/errors";
 import { t } from "../../i18n";
 import { ConfirmDialog, Dialog } from "../Dialog";
+import { WEEKDAYS } from "../../lib/adminFormat";
+import { weeklyText } from "../../lib/hours";
+import { Intervals } from "./BusinessHours";
 
 export const ROLES: Role[] = ["agent", "supervisor", "admin"];
 type InviteKind = "link" | "password";
@@ -124,6 +127,58 @@ function Secrets(props: { secret: Secret; testid: string }) {
   );
 }
 
+/** A first schedule to edit from when someone had none: weekdays 09:00–17:00. */
+function officeWeek(): WeeklyHours {
+  const day = () => [{ start_minute: 9 * 60, end_minute: 17 * 60 }];
+  return { monday: day(), tuesday: day(), wednesday: day(), thursday: day(), friday: day(), saturday: [], sunday: [] };
+}
+
+/**
+ * The weekly shifts someone works: none (always available) or hours per day, several intervals
+ * a day. The intervals are checked by the server (the calendar's rules); its refusal is shown.
+ */
+function ShiftsChoice(props: { value: WeeklyHours | null; onChange: (next: WeeklyHours | null) => void }) {
+  return (
+    <fieldset class="choice-list" data-testid="edit-shifts">
+      <legend>{t("adminUsers.shifts")}</legend>
+      <label class="admin-check">
+        <input type="radio" name="edit-shifts" data-testid="edit-shifts-none" checked={props.value === null} onChange={() => props.onChange(null)} />
+        <span>{t("adminUsers.shifts_none")}</span>
+      </label>
+      <label class="admin-check">
+        <input type="radio" name="edit-shifts" data-testid="edit-shifts-set" checked={props.value !== null} onChange={() => props.value === null && props.onChange(officeWeek())} />
+        <span>{t("adminUsers.shifts_set")}</span>
+      </label>
+      <Show when={props.value}>
+        {(week) => (
+          <>
+            <table class="admin-table" data-testid="edit-shifts-week">
+              <tbody>
+                <For each={WEEKDAYS}>
+                  {(day) => (
+                    <tr data-testid={`shift-${day}`}>
+                      <th>{t(`admin.calendar.day.${day}`)}</th>
+                      <td>
+                        <Intervals
+                          testid={`shift-hours-${day}`}
+                          closedText={t("adminUsers.shifts_off")}
+                          intervals={week()[day]}
+                          onChange={(next) => props.onChange({ ...week(), [day]: next })}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+            <p class="muted">{t("adminUsers.shifts_hint")}</p>
+          </>
+        )}
+      </Show>
+    </fieldset>
+  );
+}
+
 /** Invites someone: their details, then the link or password the server made, shown once. */
 function InviteDialog(props: { departments: Department[]; onClose: () => void; onAdded: (user: User) => void }) {
   const desk = useDesk();
@@ -215,7 +270,7 @@ function InviteDialog(props: { departments: Department[]; onClose: () => void; o
   );
 }
 
-/** Corrects someone's name, role, departments, skills and away flag; sends only what changed. */
+/** Corrects someone's name, role, departments, skills, away flag and shifts; sends only what changed. */
 function EditDialog(props: { user: User; departments: Department[]; onClose: () => void; onSaved: (user: User) => void }) {
   const desk = useDesk();
   const u = props.user;
@@ -224,6 +279,7 @@ function EditDialog(props: { user: User; departments: Department[]; onClose: () 
   const [departments, setDepartments] = createSignal<string[]>([...u.departments]);
   const [skills, setSkills] = createSignal(u.skills.join(", "));
   const [away, setAway] = createSignal(u.away);
+  const [shifts, setShifts] = createSignal<WeeklyHours | null>(u.shifts ? structuredClone(u.shifts) : null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
 
@@ -231,13 +287,14 @@ function EditDialog(props: { user: User; departments: Department[]; onClose: () 
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!name().trim()) return setError(t("adminUsers.missing_name"));
-    const patch: { name?: string; role?: Role; departments?: string[]; skills?: string[]; away?: boolean } = {};
+    const patch: { name?: string; role?: Role; departments?: string[]; skills?: string[]; away?: boolean; shifts?: WeeklyHours | null } = {};
     if (name().trim() !== u.name) patch.name = name().trim();
     if (role() !== u.role) patch.role = role();
     if (!same([...departments()].sort(), [...u.departments].sort())) patch.departments = departments();
     const nextSkills = parseSkills(skills());
     if (!same(nextSkills, u.skills)) patch.skills = nextSkills;
     if (away() !== u.away) patch.away = away();
+    if (JSON.stringify(shifts()) !== JSON.stringify(u.shifts ?? null)) patch.shifts = shifts();
     if (Object.keys(patch).length === 0) return props.onClose();
     setBusy(true);
     setError(null);
@@ -270,6 +327,7 @@ function EditDialog(props: { user: User; departments: Department[]; onClose: () 
           <span>{t("adminUsers.skills")}</span>
           <input data-testid="edit-skills" placeholder={t("adminUsers.skills_hint")} value={skills()} onInput={(e) => setSkills(e.currentTarget.value)} />
         </label>
+        <ShiftsChoice value={shifts()} onChange={setShifts} />
         <Show when={error()}>
           <p class="error" role="alert" data-testid="edit-error">
             {error()}
@@ -366,6 +424,7 @@ export function UsersScreen() {
     a.role === b.role &&
     a.active === b.active &&
     a.away === b.away &&
+    JSON.stringify(a.shifts ?? null) === JSON.stringify(b.shifts ?? null) &&
     a.departments.join("\n") === b.departments.join("\n") &&
     a.skills.join("\n") === b.skills.join("\n");
   createEffect(() => {
@@ -464,6 +523,13 @@ export function UsersScreen() {
                       <span class="chip" data-testid="user-away">
                         {t("adminUsers.away")}
                       </span>
+                    </Show>
+                    <Show when={u.shifts}>
+                      {(week) => (
+                        <div class="muted" data-testid="user-shifts">
+                          {t("adminUsers.shifts_summary", { hours: weeklyText(week()) })}
+                        </div>
+                      )}
                     </Show>
                   </td>
                   <td class="row-actions">
