@@ -144,6 +144,12 @@ macro_rules! for_each_command {
                 shell.desk.directory().await.map_err(dto)
             }
 
+            /// Everyone the assignee picker offers for a ticket, with whether the signed-in
+            /// user may hand it to them (the core's rule, as the server applies it).
+            fn assignees(shell, ticket_id: TicketId) -> Vec<AssigneeOption> {
+                shell.desk.assignees(ticket_id).await.map_err(dto)
+            }
+
             /// Every status with the statuses it may move to.
             fn status_machine(shell) -> Vec<(Status, Vec<Status>)> {
                 Ok(Desk::status_machine())

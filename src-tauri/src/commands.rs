@@ -22,7 +22,7 @@ pub mod prelude {
     };
     pub use outpost_client::api::TotpSecret;
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
-    pub use outpost_client::desk::{Desk, ErrorDto, Me};
+    pub use outpost_client::desk::{AssigneeOption, Desk, ErrorDto, Me};
     pub use outpost_client::supervisor::{
         check_export, ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile, VerifyProgress,
     };

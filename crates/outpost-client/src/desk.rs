@@ -148,6 +148,15 @@ impl std::fmt::Debug for Unlock {
     }
 }
 
+/// One person the assignee picker offers, and whether the signed-in user may hand the ticket
+/// to them ([`outpost_core::apply::may_assign`], the rule the server enforces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AssigneeOption {
+    pub user: outpost_core::model::UserId,
+    pub allowed: bool,
+}
+
 /// Who is signed in, where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -636,6 +645,30 @@ impl Desk {
     /// Users and departments for the assignee and department controls.
     pub async fn directory(&self) -> DeskResult<Directory> {
         self.with_store(|s, _| s.directory()).await
+    }
+
+    /// Every user in the directory with whether the signed-in user may hand `ticket_id` to
+    /// them now (the ticket as this cache has it, queued changes included).
+    pub async fn assignees(&self, ticket_id: TicketId) -> DeskResult<Vec<AssigneeOption>> {
+        let role = self.me().await?.user.role;
+        self.with_store(move |s, _| {
+            let ticket = s.ticket(ticket_id, now())?.ticket;
+            let department = ticket.department.as_deref();
+            Ok(s.directory()?
+                .users
+                .iter()
+                .map(|u| AssigneeOption {
+                    user: u.id,
+                    allowed: outpost_core::apply::may_assign(
+                        Some(role),
+                        u,
+                        department,
+                        ticket.assignee,
+                    ),
+                })
+                .collect())
+        })
+        .await
     }
 
     /// Reply templates in every language the server sent.

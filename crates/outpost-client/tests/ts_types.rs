@@ -100,6 +100,7 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<ConflictRecord>();
     r.visit::<SyncProblem>();
     r.visit::<Directory>();
+    r.visit::<outpost_client::desk::AssigneeOption>();
     r.visit::<outpost_core::model::Template>();
     // The desktop shell's own: start-up picture, settings, the event stream.
     r.visit::<StartInfo>();

@@ -284,6 +284,7 @@ async fn record() -> (String, String) {
     // A general question (not sensitive), open.
     let plain = find(&|t, _| open(t) && !t.is_sensitive());
     r.answer("ticket.plain", desk.ticket(plain.id).await);
+    r.answer("assignees.plain.agent", desk.assignees(plain.id).await);
     r.answer(
         "reply.plain",
         desk.change(Mutation::AddReply {
@@ -542,6 +543,7 @@ async fn record() -> (String, String) {
     let sup_dir = tempfile::tempdir().unwrap();
     let desk = desk_for(sup_dir.path(), &supervisor, &data, now).await;
     r.answer("me.supervisor", desk.me().await);
+    r.answer("assignees.plain.supervisor", desk.assignees(plain.id).await);
     r.answer("report.last30", desk.report(report_params(now)).await);
     r.answer(
         "report.empty",

@@ -110,6 +110,26 @@ pub fn settable_risks(role: Role, current: RiskLevel) -> Vec<RiskLevel> {
         .collect()
 }
 
+/// Whether someone in `actor_role` (`None`: the server itself) may hand a ticket in
+/// `department`, now held by `holder`, to `assignee` (whose being active is checked apart).
+/// Supervisors and admins assign across departments; anyone may hand a ticket to a supervisor
+/// or admin, who see every department; an agent otherwise only to someone who works in the
+/// ticket's department. Naming the current holder again changes nothing, so it hands nothing
+/// over (a supervisor may have assigned them across departments). What the assignee picker
+/// offers comes from here too.
+#[must_use]
+pub fn may_assign(
+    actor_role: Option<Role>,
+    assignee: &User,
+    department: Option<&str>,
+    holder: Option<UserId>,
+) -> bool {
+    let across_allowed = matches!(actor_role, None | Some(Role::Supervisor | Role::Admin));
+    let in_department = department.is_some_and(|d| assignee.departments.iter().any(|ad| ad == d));
+    let sees_everything = matches!(assignee.role, Role::Supervisor | Role::Admin);
+    across_allowed || in_department || sees_everything || holder == Some(assignee.id)
+}
+
 /// Every user and department an intent names must exist (users also active), and an agent may
 /// only hand a ticket to someone who works in its department. Supervisors and admins may assign
 /// across departments (the audit event records who did it, before and after); so may the server
@@ -148,15 +168,8 @@ fn check_references(
             let assignee = directory.user(*id).filter(|u| u.active).ok_or_else(|| {
                 Rejection::invalid("assignee", "there is no active user with this id")
             })?;
-            let actor_role = directory.role_of(actor);
-            let across_allowed = matches!(actor_role, None | Some(Role::Supervisor | Role::Admin));
-            let in_department =
-                department.is_some_and(|d| assignee.departments.iter().any(|ad| ad == d));
-            let sees_everything = matches!(assignee.role, Role::Supervisor | Role::Admin);
-            // Naming the current holder again changes nothing, so it hands nothing over (a
-            // supervisor may have assigned them across departments).
-            let unchanged = current.is_some_and(|t| t.assignee == Some(*id));
-            if !across_allowed && !in_department && !sees_everything && !unchanged {
+            let holder = current.and_then(|t| t.assignee);
+            if !may_assign(directory.role_of(actor), assignee, department, holder) {
                 return Err(Rejection::Forbidden(format!(
                     "{} does not work in this ticket's department; only a supervisor can assign it across departments",
                     assignee.name
@@ -903,6 +916,66 @@ mod tests {
     use super::*;
     use crate::model::{Category, Channel, CustomerTier, Priority, Requester};
     use chrono::{Duration, TimeZone};
+
+    fn person(n: u128, role: Role, departments: &[&str]) -> User {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::from_u128(n), "name": format!("P{n}"), "email": format!("p{n}@example.com"),
+            "role": role, "departments": departments, "skills": [], "active": true,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn who_may_assign_whom() {
+        let inside = person(1, Role::Agent, &["billing"]);
+        let outside = person(2, Role::Agent, &["tech"]);
+        let supervisor = person(3, Role::Supervisor, &[]);
+        let billing = Some("billing");
+        // An agent: within the department, or to a supervisor, or the holder again.
+        assert!(may_assign(Some(Role::Agent), &inside, billing, None));
+        assert!(!may_assign(Some(Role::Agent), &outside, billing, None));
+        assert!(!may_assign(Some(Role::Agent), &outside, None, None));
+        assert!(may_assign(Some(Role::Agent), &supervisor, billing, None));
+        assert!(may_assign(
+            Some(Role::Agent),
+            &outside,
+            billing,
+            Some(outside.id)
+        ));
+        assert!(!may_assign(
+            Some(Role::Agent),
+            &outside,
+            billing,
+            Some(inside.id)
+        ));
+        // Supervisors, admins and the server itself: anyone.
+        for role in [Some(Role::Supervisor), Some(Role::Admin), None] {
+            assert!(may_assign(role, &outside, billing, None));
+        }
+        // apply's reference check refuses an agent's hand-over to the outsider only.
+        let agent = person(4, Role::Agent, &["billing"]);
+        let all = [
+            inside.clone(),
+            outside.clone(),
+            supervisor.clone(),
+            agent.clone(),
+        ];
+        let departments = ["billing".to_string(), "tech".to_string()];
+        let directory = Directory {
+            users: &all,
+            departments: &departments,
+        };
+        let mut ticket = new_ticket();
+        ticket.department = Some("billing".into());
+        for (u, allowed) in [(&inside, true), (&outside, false), (&supervisor, true)] {
+            let m = Mutation::SetAssignee {
+                ticket_id: ticket.id,
+                assignee: Some(u.id),
+            };
+            let checked = check_references(&directory, Some(agent.id), Some(&ticket), &m);
+            assert_eq!(checked.is_ok(), allowed, "{}", u.name);
+        }
+    }
 
     static POLICY: std::sync::LazyLock<VerificationPolicy> =
         std::sync::LazyLock::new(VerificationPolicy::default);

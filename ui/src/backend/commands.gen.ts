@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AddedUser, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
+import type { AddedUser, AssigneeOption, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -35,6 +35,7 @@ export const COMMANDS = [
   "note",
   "templates",
   "directory",
+  "assignees",
   "status_machine",
   "conflicts",
   "sync_problems",
@@ -125,6 +126,11 @@ export interface Backend {
   templates(): Promise<Array<Template>>;
   /** Users and departments, for names and pickers. */
   directory(): Promise<Directory>;
+  /**
+   * Everyone the assignee picker offers for a ticket, with whether the signed-in
+   * user may hand it to them (the core's rule, as the server applies it).
+   */
+  assignees(ticketId: string): Promise<Array<AssigneeOption>>;
   /** Every status with the statuses it may move to. */
   statusMachine(): Promise<Array<[Status, Array<Status>]>>;
   /** Changes the server decided differently. */
@@ -293,6 +299,10 @@ export class CommandBackend implements Backend {
 
   directory(): Promise<Directory> {
     return this.transport.call<Directory>("directory", {});
+  }
+
+  assignees(ticketId: string): Promise<Array<AssigneeOption>> {
+    return this.transport.call<Array<AssigneeOption>>("assignees", { ticketId });
   }
 
   statusMachine(): Promise<Array<[Status, Array<Status>]>> {

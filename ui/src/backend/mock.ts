@@ -126,6 +126,8 @@ export class FakeBackend extends CommandBackend {
     this.on("search", recorded("search.hits"));
     this.on("templates", recorded("templates"));
     this.on("directory", recorded("directory"));
+    // Recorded for the plain ticket; tests of another ticket's picker set their own answer.
+    this.on("assignees", recorded(options.as === "supervisor" ? "assignees.plain.supervisor" : "assignees.plain.agent"));
     this.on("status_machine", recorded("status_machine"));
     this.on("conflicts", []);
     this.on("sync_problems", []);

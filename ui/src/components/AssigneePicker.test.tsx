@@ -63,8 +63,10 @@ describe("the assignee picker", () => {
     const outsider = d.users.find((u) => u.role === "agent" && u.active && !u.departments.includes(dep))!;
     const insider = d.users.find((u) => u.role === "agent" && u.active && u.departments.includes(dep))!;
     const supervisor = d.users.find((u) => u.role === "supervisor" && u.active)!;
-    const select = await open(mockBackend(), detail, d);
-    expect(optionOf(select, outsider).disabled).toBe(true);
+    const mock = mockBackend();
+    const select = await open(mock, detail, d);
+    await eventually(() => expect(optionOf(select, outsider).disabled).toBe(true));
+    expect(mock.callsTo("assignees").map((c) => c.args)).toContainEqual({ ticketId: detail.ticket.id });
     await eventually(() => expect(optionOf(select, outsider).textContent).toContain("other department: a supervisor assigns"));
     expect(optionOf(select, insider).disabled).toBe(false);
     expect(optionOf(select, supervisor).disabled).toBe(false);
@@ -76,10 +78,25 @@ describe("the assignee picker", () => {
     const outsider = d.users.find((u) => u.role === "agent" && u.active && !u.departments.includes(detail.ticket.department!))!;
     const mock = supervisorBackend();
     const select = await open(mock, detail, d);
+    await eventually(() => expect(mock.callsTo("assignees").length).toBeGreaterThan(0));
+    await Promise.resolve();
     expect([...select.options].filter((o) => o.disabled)).toEqual([]);
     fireEvent.change(select, { target: { value: outsider.id } });
     await eventually(() =>
       expect(mock.callsTo("change").map((c) => c.args.mutation)).toEqual([{ name: "ticket.set_assignee", args: { ticket_id: detail.ticket.id, assignee: outsider.id } }]),
     );
+  });
+
+  it("marks exactly whom the desk refuses (the core decides, not the picker)", async () => {
+    const detail = recorded<TicketDetail>("ticket.plain");
+    const d = recorded<Directory>("directory");
+    const insider = d.users.find((u) => u.role === "agent" && u.active && u.departments.includes(detail.ticket.department!))!;
+    const mock = mockBackend().on(
+      "assignees",
+      d.users.map((u) => ({ user: u.id, allowed: u.id !== insider.id })),
+    );
+    const select = await open(mock, detail, d);
+    await eventually(() => expect(optionOf(select, insider).disabled).toBe(true));
+    expect([...select.options].filter((o) => o.disabled).map((o) => o.value)).toEqual([insider.id]);
   });
 });

@@ -1,5 +1,5 @@
 import { createResource, For } from "solid-js";
-import type { Department, Directory, Role, Ticket, User } from "../backend";
+import type { Department, Directory, Ticket, User } from "../backend";
 import { useDesk } from "../state/app";
 import { OPEN_STATUSES } from "../backend/rules.gen";
 import { emptyFilter } from "../lib/views";
@@ -32,13 +32,20 @@ export function assigneeGroups(directory: Directory, ticket: Ticket): AssigneeGr
 }
 
 /**
- * Whether `role` may hand the ticket to `user` (outpost-core `apply::check_references`): within
- * the ticket's department, to a supervisor or admin, or by a supervisor or admin; naming the
- * current holder again hands nothing over.
+ * Who the signed-in user may hand the ticket to, decided by the core (`may_assign`, the rule the
+ * server enforces); asked again whenever the ticket changes. Until the answer arrives nobody is
+ * marked, and a refused choice would come back as the server's refusal.
  */
-export function mayAssign(role: Role, user: User, ticket: Ticket): boolean {
-  if (role !== "agent" || user.role !== "agent" || user.id === ticket.assignee) return true;
-  return ticket.department !== null && user.departments.includes(ticket.department);
+function useAllowed(ticket: () => Ticket) {
+  const desk = useDesk();
+  const [answer] = createResource(
+    () => ({ id: ticket().id, key: `${ticket().assignee ?? ""}:${ticket().department ?? ""}:${ticket().updated_at}` }),
+    ({ id }) => desk.backend.assignees(id),
+  );
+  return (id: string): boolean => {
+    if (answer.error) return true;
+    return answer.latest?.find((a) => a.user === id)?.allowed ?? true;
+  };
 }
 
 /** Open tickets each person holds, counted in this device's cache (what this user can see). */
@@ -61,7 +68,7 @@ function useLoads(users: () => User[], key: () => string) {
 /** Who holds the ticket: people grouped by department with role, load and away status. */
 export function AssigneePicker(props: { ticket: Ticket; onAssign: (assignee: string | null) => void }) {
   const desk = useDesk();
-  const role = desk.me.user.role;
+  const mayAssign = useAllowed(() => props.ticket);
   const groups = () => assigneeGroups(desk.directory(), props.ticket);
   const people = () => groups().flatMap((g) => g.people);
   const load = useLoads(people, () => `${props.ticket.id}:${props.ticket.assignee ?? ""}:${props.ticket.updated_at}`);
@@ -70,10 +77,10 @@ export function AssigneePicker(props: { ticket: Ticket; onAssign: (assignee: str
     const n = load(u.id);
     if (n !== null) parts.push(t("ticket.assignee.load", { count: n }));
     if (u.away) parts.push(t("ticket.assignee.away"));
-    if (!mayAssign(role, u, props.ticket)) parts.push(t("ticket.assignee.needs_supervisor"));
+    if (!mayAssign(u.id)) parts.push(t("ticket.assignee.needs_supervisor"));
     return parts.join(" · ");
   };
-  const outsideNote = () => role === "agent" && people().some((u) => !mayAssign(role, u, props.ticket));
+  const outsideNote = () => people().some((u) => !mayAssign(u.id));
   return (
     <label class="control">
       <span>{t("ticket.assignee")}</span>
@@ -89,7 +96,7 @@ export function AssigneePicker(props: { ticket: Ticket; onAssign: (assignee: str
             <optgroup label={g.code === props.ticket.department && g.code !== null ? t("ticket.assignee.this_department", { name: g.name }) : g.name} data-department={g.code ?? ""}>
               <For each={g.people}>
                 {(u) => (
-                  <option value={u.id} disabled={!mayAssign(role, u, props.ticket)} data-away={String(u.away)}>
+                  <option value={u.id} disabled={!mayAssign(u.id)} data-away={String(u.away)}>
                     {label(u)}
                   </option>
                 )}

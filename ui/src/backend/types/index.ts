@@ -6,6 +6,7 @@ export type { Actions } from "./Actions";
 export type { AddedUser } from "./AddedUser";
 export type { Alert } from "./Alert";
 export type { AssigneeFilter } from "./AssigneeFilter";
+export type { AssigneeOption } from "./AssigneeOption";
 export type { Attainment } from "./Attainment";
 export type { AuditPage } from "./AuditPage";
 export type { AuditQuery } from "./AuditQuery";
