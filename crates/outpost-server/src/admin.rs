@@ -193,7 +193,7 @@ async fn write_first_settings(tx: &mut WriteTx, setup: &OrgSetup) -> anyhow::Res
     let Some((tz, weekly)) = &setup.calendar else {
         return Ok(());
     };
-    let current = crate::settings::load(tx).await?;
+    let current = crate::settings_docs::load(tx).await?;
     let mut profile = current.profile().clone();
     profile.name = setup.name.trim().to_owned();
     let mut sla = current.sla_settings().clone();

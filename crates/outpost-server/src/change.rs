@@ -161,14 +161,14 @@ pub(crate) async fn decide(
         }));
     };
     let settings = if needs_settings(&envelope.mutation) {
-        Some(crate::settings::load(tx).await?)
+        Some(crate::settings_docs::load(tx).await?)
     } else {
         None
     };
     let placed;
     let mutation = match (&envelope.mutation, &settings) {
         (Mutation::CreateTicket(new), Some(settings)) if new.department.is_none() => {
-            let active: Vec<String> = crate::settings::departments(tx)
+            let active: Vec<String> = crate::settings_docs::departments(tx)
                 .await?
                 .into_iter()
                 .filter(|d| d.active)

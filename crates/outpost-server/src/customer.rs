@@ -41,7 +41,7 @@ pub struct LangQuery {
 /// The organisation's form settings (title, colour, logo, language, promise), read per request
 /// so a change shows at once on every instance.
 async fn form_settings(state: &AppState) -> Result<OrgProfile, ApiError> {
-    Ok(crate::settings::load_from(&state.db.pool)
+    Ok(crate::settings_docs::load_from(&state.db.pool)
         .await?
         .profile()
         .clone())

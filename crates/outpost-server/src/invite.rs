@@ -25,12 +25,7 @@ use crate::invite_page::{self, Refusal};
 use crate::pages::pick_lang;
 use crate::{AppState, ClientAddr};
 
-/// How long an invitation link works.
-pub const INVITE_VALID_DAYS: i64 = 7;
-/// The shortest password an invitee may choose, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-/// The longest, in characters (Argon2 hashes any length; this bounds the work a form can ask).
-pub const MAX_PASSWORD_CHARS: usize = 256;
+pub use crate::invite_page::{INVITE_VALID_DAYS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 /// How a new or reset user gets their first password: shown once to the admin, or chosen by
 /// the user through a link.

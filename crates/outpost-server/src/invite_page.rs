@@ -7,8 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
-use crate::invite::{INVITE_VALID_DAYS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use crate::pages::{page, Lang, PageLang};
+
+/// How long an invitation link works.
+pub const INVITE_VALID_DAYS: i64 = 7;
+/// The shortest password an invitee may choose, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest, in characters (Argon2 hashes any length; this bounds the work a form can ask).
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// Why a link no longer leads to the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,7 @@ mod pages;
 pub mod routes;
 pub mod secrets;
 pub mod settings;
+mod settings_docs;
 pub mod sla_monitor;
 pub(crate) mod sync;
 pub mod templates;

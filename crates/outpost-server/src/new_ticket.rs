@@ -165,8 +165,8 @@ pub(crate) async fn create(
     // The organisation's rules, catalogue and default department, read where the ticket is
     // written (so a change committed before it counts).
     let mut tx = state.db.begin_write().await?;
-    let settings = crate::settings::load(&mut tx).await?;
-    let active: Vec<String> = crate::settings::departments(&mut tx)
+    let settings = crate::settings_docs::load(&mut tx).await?;
+    let active: Vec<String> = crate::settings_docs::departments(&mut tx)
         .await?
         .into_iter()
         .filter(|d| d.active)

@@ -18,79 +18,18 @@ use outpost_core::apply::Rejection;
 use outpost_core::model::{Department, Template};
 use outpost_core::rules::{RuleSet, VerificationPolicy};
 use outpost_core::settings::{
-    apply_admin, AdminApplied, AdminChange, AdminFacts, Catalogue, OrgProfile, OrgSettings,
-    SettingsDoc, SettingsKind, VersionedSettings,
+    apply_admin, AdminApplied, AdminChange, AdminFacts, Catalogue, OrgProfile, SettingsDoc,
+    SettingsKind, VersionedSettings,
 };
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::Mutation;
-use sqlx::{AnyConnection, Row};
 use toml::Spanned;
 
 use crate::audit::AuditEntry;
 use crate::change::Origin;
 use crate::db::{next, Db, WriteTx};
 
-fn millis(at: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
-    at.and_then(chrono::DateTime::from_timestamp_millis)
-}
-
-/// Decodes a stored settings row (`kind, version, doc, updated_by, updated_at`).
-pub(crate) fn decode(row: &sqlx::any::AnyRow) -> anyhow::Result<VersionedSettings> {
-    let kind: String = row.try_get("kind")?;
-    let doc: String = row.try_get("doc")?;
-    let settings: SettingsDoc = serde_json::from_str(&doc)
-        .map_err(|e| anyhow::anyhow!("stored {kind} settings do not decode: {e}"))?;
-    let updated_by: Option<String> = row.try_get("updated_by")?;
-    Ok(VersionedSettings {
-        version: row.try_get::<i64, _>("version")? as u64,
-        updated_by: updated_by.map(|u| u.parse()).transpose()?,
-        updated_at: millis(row.try_get("updated_at")?),
-        settings,
-    })
-}
-
-/// Every settings document as stored; a kind nobody changed yet is the product default at
-/// version 0.
-pub async fn load(conn: &mut AnyConnection) -> anyhow::Result<OrgSettings> {
-    let rows = sqlx::query("SELECT kind, version, doc, updated_by, updated_at FROM settings")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut settings = OrgSettings::defaults();
-    for row in rows {
-        settings.put(decode(&row)?);
-    }
-    Ok(settings)
-}
-
-/// [`load`] on a connection of the pool (outside a write transaction).
-pub async fn load_from(pool: &sqlx::AnyPool) -> anyhow::Result<OrgSettings> {
-    let mut conn = pool.acquire().await?;
-    load(&mut conn).await
-}
-
-/// Every department, retired ones included, by code.
-pub async fn departments(conn: &mut AnyConnection) -> anyhow::Result<Vec<Department>> {
-    let rows = sqlx::query("SELECT code, name, active FROM departments ORDER BY code")
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Department {
-                code: row.try_get("code")?,
-                name: row.try_get("name")?,
-                active: row.try_get::<i64, _>("active")? != 0,
-            })
-        })
-        .collect()
-}
-
-/// Every template, retired ones included.
-pub async fn templates(conn: &mut AnyConnection) -> anyhow::Result<Vec<Template>> {
-    let docs: Vec<String> = sqlx::query_scalar("SELECT doc FROM templates ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?;
-    docs.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
-}
+pub use crate::settings_docs::{decode, departments, load, load_from, templates};
 
 /// What [`apply`] answers a push with: the settings document's new version, 0 for a department
 /// or a template (they carry no version).

@@ -110,7 +110,7 @@ pub async fn scan(
 
 /// [`scan`] with the organisation's current SLA settings.
 pub async fn scan_with_org_settings(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    let settings = crate::settings::load_from(&state.db.pool).await?;
+    let settings = crate::settings_docs::load_from(&state.db.pool).await?;
     scan(state, settings.sla_settings(), now).await
 }
 

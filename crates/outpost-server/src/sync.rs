@@ -499,7 +499,7 @@ pub async fn pull(
     for (seq, row) in
         page.source(fetch(&state, sql, cursor, upper, &[], page.fetch_limit()).await?)?
     {
-        let settings = ChangeKind::Settings(crate::settings::decode(&row)?);
+        let settings = ChangeKind::Settings(crate::settings_docs::decode(&row)?);
         page.candidates.push((seq, WireKind::typed(&settings)?));
     }
     let sql = "SELECT seq, id, name, email, role, departments, skills, active, away, shifts

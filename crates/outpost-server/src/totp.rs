@@ -304,7 +304,7 @@ pub async fn disable(
 ) -> ApiResult<Json<TotpState>> {
     let attempt = check_password(&state, &user, address.as_deref(), &request.password).await?;
     let mut tx = state.db.begin_write().await?;
-    if crate::settings::load(&mut tx)
+    if crate::settings_docs::load(&mut tx)
         .await?
         .profile()
         .require_two_factor

@@ -61,7 +61,7 @@ pub async fn load_in_session(
 /// Whether the organisation requires a second factor that `user` has not enabled, read in `tx`:
 /// their session may then only set one up (`sessions.setup_only`).
 pub async fn second_factor_missing(tx: &mut WriteTx, user: Uuid) -> anyhow::Result<bool> {
-    let settings = crate::settings::load(tx).await?;
+    let settings = crate::settings_docs::load(tx).await?;
     if !settings.profile().require_two_factor {
         return Ok(false);
     }
