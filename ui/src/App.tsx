@@ -2,14 +2,15 @@ import { createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js"
 import {
   BackendError,
   type Alert,
+  type AttachmentProgress,
   type Backend,
   type ChangeNotice,
-  type DeskEvent,
   type Directory,
   type KeychainState,
   type Me,
   type ProfileInfo,
   type Settings,
+  type ShellEvent,
   type Status,
   type SyncStatus,
   type Template,
@@ -54,12 +55,13 @@ export function App(props: { backend: Backend }) {
   const [notice, setNotice] = createSignal<string | null>(null);
   const [alerts, setAlerts] = createSignal<Alert[]>([]);
   const changeListeners = new Set<(notice: ChangeNotice) => void>();
+  const progressListeners = new Set<(progress: AttachmentProgress) => void>();
   let subscribed = false;
 
   /** Re-reads users, departments and templates (set once the desk is entered). */
   let reloadReference: () => Promise<void> = async () => {};
 
-  const onEvent = (event: DeskEvent) => {
+  const onEvent = (event: ShellEvent) => {
     switch (event.kind) {
       case "status": {
         const wasLoading = sync()?.bootstrapping ?? false;
@@ -74,6 +76,9 @@ export function App(props: { backend: Backend }) {
       case "alert":
         // The shell also raises a system notification; in the app the newest few stay visible.
         if (phase().kind === "desk") setAlerts((list) => [event.alert, ...list].slice(0, MAX_ALERTS));
+        break;
+      case "attachment_progress":
+        if (phase().kind === "desk") for (const fn of [...progressListeners]) fn(event.progress);
         break;
       case "locked":
         if (phase().kind === "desk") {
@@ -144,6 +149,10 @@ export function App(props: { backend: Backend }) {
       onChanges: (fn) => {
         changeListeners.add(fn);
         onCleanup(() => changeListeners.delete(fn));
+      },
+      onAttachmentProgress: (fn) => {
+        progressListeners.add(fn);
+        onCleanup(() => progressListeners.delete(fn));
       },
       lock: async () => {
         try {

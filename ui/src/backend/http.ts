@@ -2,8 +2,10 @@
 // to `/cmd/<name>` (vite proxies it to outpost-dev-bridge on loopback, so the page stays
 // same-origin) with the JSON arguments the Tauri command takes. A command with a channel answers
 // JSON lines: `{"message": …}` per channel message, then `{"ok": …}` or `{"error": …}`, then
-// more messages while the channel lives (`subscribe`).
-import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
+// more messages while the channel lives (`subscribe`). A command taking bytes (`attach_file`)
+// posts them as the body, its other arguments in `x-outpost-…` headers.
+import type { CommandName } from "./commands.gen";
+import { AttachmentCommandBackend, rawHeaders, type RawTransport } from "./attachments";
 import { BackendError } from "./index";
 
 function post(command: CommandName, args: Record<string, unknown>): Promise<Response> {
@@ -45,7 +47,7 @@ async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: unknow
   }
 }
 
-const httpTransport: Transport = {
+const httpTransport: RawTransport = {
   async call<T>(command: CommandName, args: Record<string, unknown>): Promise<T> {
     const response = await post(command, args);
     if (!response.ok) throw await failure(response);
@@ -82,9 +84,20 @@ const httpTransport: Transport = {
         });
     });
   },
+  async raw<T>(command: CommandName, args: Record<string, string>, body: Uint8Array): Promise<T> {
+    const response = await fetch(`/cmd/${command}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", ...rawHeaders(args) },
+      body: body as Uint8Array<ArrayBuffer>,
+    }).catch((raw: unknown) => {
+      throw new BackendError("offline", `the development bridge is not reachable: ${String(raw)}`);
+    });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as T;
+  },
 };
 
-export class HttpBackend extends CommandBackend {
+export class HttpBackend extends AttachmentCommandBackend {
   constructor() {
     super(httpTransport);
   }

@@ -4,6 +4,8 @@ import type { ErrorCode } from "./types";
 
 // Every DTO is generated from Rust by ts-rs into ./types.
 export type * from "./types";
+// The attachment commands' DTOs, hand-written until the generated ones land.
+export type { AttachmentProgress, AttachmentState, AttachmentView, ImagePreview, ShellEvent } from "./attachments";
 
 /** An error from a command, as the shell reports it: a stable code and a message for people. */
 export class BackendError extends Error {

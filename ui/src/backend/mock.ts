@@ -4,8 +4,9 @@
 // so tests assert what the UI sent. Whatever needs real rules is proven against the real Desk:
 // the Rust tests, the WebDriver suite and the whole-system suites.
 import { BackendError } from "./index";
-import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
-import type { ChainCheck, DeskEvent, ErrorCode, ErrorDto, KeychainState, Me, QueuePage, Settings, TicketDetail } from "./types";
+import type { CommandName } from "./commands.gen";
+import { AttachmentCommandBackend, type AttachmentCommandName, type RawTransport, type ShellEvent } from "./attachments";
+import type { ChainCheck, ErrorCode, ErrorDto, KeychainState, Me, QueuePage, Settings, TicketDetail } from "./types";
 import raw from "./fixtures/desk.json";
 
 type Recorded = { ok: unknown } | { err: ErrorDto };
@@ -37,7 +38,10 @@ export function recordedTickets(): Map<string, TicketDetail> {
   return out;
 }
 
-export type Call = { cmd: CommandName; args: Record<string, unknown> };
+/** A command the fake answers: the generated ones and the hand-written attachment commands. */
+export type FakeCommand = CommandName | AttachmentCommandName;
+
+export type Call = { cmd: FakeCommand; args: Record<string, unknown> };
 
 type Args = Record<string, unknown>;
 /** Computes an answer from the call's arguments; `send` delivers messages on a streaming call's channel. */
@@ -56,12 +60,12 @@ export type FakeOptions = {
 const SETTINGS: Settings = { idle_lock_minutes: 15, theme: "system", language: "en" };
 
 /** The wire under the generated CommandBackend: canned answers in, calls logged. */
-class FakeTransport implements Transport {
+class FakeTransport implements RawTransport {
   readonly calls: Call[] = [];
-  readonly answers = new Map<CommandName, Answer[]>();
-  readonly listeners: Array<(event: DeskEvent) => void> = [];
+  readonly answers = new Map<FakeCommand, Answer[]>();
+  readonly listeners: Array<(event: ShellEvent) => void> = [];
 
-  private async answer(cmd: CommandName, args: Args, send: (message: unknown) => void): Promise<unknown> {
+  private async answer(cmd: FakeCommand, args: Args, send: (message: unknown) => void): Promise<unknown> {
     this.calls.push({ cmd, args: structuredClone(args) });
     await Promise.resolve();
     const list = this.answers.get(cmd);
@@ -77,8 +81,13 @@ class FakeTransport implements Transport {
   }
 
   stream<T, M>(command: CommandName, args: Args, _channel: string, onMessage: (message: M) => void): Promise<T> {
-    if (command === "subscribe") this.listeners.push(onMessage as (event: DeskEvent) => void);
+    if (command === "subscribe") this.listeners.push(onMessage as (event: ShellEvent) => void);
     return this.answer(command, args, (m) => onMessage(structuredClone(m) as M)) as Promise<T>;
+  }
+
+  /** Logged with the bytes as `args.body`. */
+  raw<T>(command: CommandName, args: Record<string, string>, body: Uint8Array): Promise<T> {
+    return this.answer(command, { ...args, body }, () => undefined) as Promise<T>;
   }
 }
 
@@ -86,7 +95,7 @@ class FakeTransport implements Transport {
  * The generated Backend over a fake wire. Defaults: signed in as the recorded agent, the
  * recorded queue, tickets by id, search hits, reference data; supervisor answers as recorded.
  */
-export class FakeBackend extends CommandBackend {
+export class FakeBackend extends AttachmentCommandBackend {
   readonly me: Me;
   private readonly wire: FakeTransport;
 
@@ -144,19 +153,20 @@ export class FakeBackend extends CommandBackend {
     });
     this.on("audit_check_export", recorded<object>("audit_check_export.verified"));
     this.on("org_settings", recorded<object>("org_settings"));
+    this.on("attachments", []);
   }
 
   /**
    * Answers for `cmd`, used in order; the last one keeps answering. A BackendError is thrown; a
    * handler is called with the call's arguments.
    */
-  on(cmd: CommandName, ...answers: Answer[]): this {
+  on(cmd: FakeCommand, ...answers: Answer[]): this {
     this.wire.answers.set(cmd, answers);
     return this;
   }
 
   /** Makes the next call to `cmd` fail with `code`, then answers as before. */
-  failNext(cmd: CommandName, code: ErrorCode, message = `Simulated ${code}`): this {
+  failNext(cmd: FakeCommand, code: ErrorCode, message = `Simulated ${code}`): this {
     const list = this.wire.answers.get(cmd) ?? [];
     const rest = list.length > 1 ? list : [...list, ...list];
     this.wire.answers.set(cmd, [new BackendError(code, message), ...rest]);
@@ -164,7 +174,7 @@ export class FakeBackend extends CommandBackend {
   }
 
   /** Sends a shell event to every subscriber. */
-  emit(event: DeskEvent): void {
+  emit(event: ShellEvent): void {
     for (const listener of this.wire.listeners) listener(structuredClone(event));
   }
 
@@ -172,7 +182,7 @@ export class FakeBackend extends CommandBackend {
     return this.wire.calls;
   }
 
-  callsTo(cmd: CommandName): Call[] {
+  callsTo(cmd: FakeCommand): Call[] {
     return this.wire.calls.filter((c) => c.cmd === cmd);
   }
 }

@@ -2,10 +2,11 @@
 // (commands.gen.ts); this file only carries them: argument keys are camelCase (Tauri maps them
 // to the Rust commands' snake_case parameters), and a channel argument is a Tauri `Channel`.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
+import type { CommandName } from "./commands.gen";
+import { AttachmentCommandBackend, rawHeaders, type RawTransport } from "./attachments";
 import { BackendError } from "./index";
 
-const tauriTransport: Transport = {
+const tauriTransport: RawTransport = {
   async call<T>(command: CommandName, args: Record<string, unknown>): Promise<T> {
     try {
       return await invoke<T>(command, args);
@@ -23,9 +24,16 @@ const tauriTransport: Transport = {
     messages.onmessage = onMessage;
     return this.call<T>(command, { ...args, [channel]: messages });
   },
+  async raw<T>(command: CommandName, args: Record<string, string>, body: Uint8Array): Promise<T> {
+    try {
+      return await invoke<T>(command, body, { headers: rawHeaders(args) });
+    } catch (raw) {
+      throw BackendError.from(raw);
+    }
+  },
 };
 
-export class TauriBackend extends CommandBackend {
+export class TauriBackend extends AttachmentCommandBackend {
   constructor() {
     super(tauriTransport);
   }

@@ -4,6 +4,8 @@ import { useDesk } from "../state/app";
 import { contextFor, fillTemplate, templatesFor } from "../lib/templates";
 import { errorText } from "../lib/errors";
 import { t } from "../i18n";
+import { LockIcon, PaperclipIcon } from "./icons";
+import { createUploads, UploadChips } from "./attachments/Uploads";
 
 export type ComposerMode = "reply" | "note";
 
@@ -51,6 +53,19 @@ export function Composer(props: {
   const [error, setError] = createSignal<string | null>(null);
   let area: HTMLTextAreaElement | undefined;
   let picker: HTMLSelectElement | undefined;
+  let fileInput: HTMLInputElement | undefined;
+  const uploads = createUploads();
+  const [dragging, setDragging] = createSignal(false);
+  const offline = () => {
+    const state = desk.sync()?.connectivity.state;
+    return state === "offline" || state === "error";
+  };
+  const ticketUploads = createMemo(() => uploads.uploads().filter((u) => u.ticketId === props.ticket.id));
+  /** Each file the shell took is an entry: the pane re-reads the ticket to show it. */
+  const attach = (files: FileList | null | undefined) => {
+    if (files && files.length > 0) uploads.add(props.ticket.id, [...files], props.onSent);
+  };
+  const carriesFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes("Files");
 
   const draftKey = () => `${props.ticket.id}:${mode()}`;
   createEffect(
@@ -107,7 +122,31 @@ export function Composer(props: {
   });
 
   return (
-    <section class="composer" classList={{ note: mode() === "note" }} aria-label={t("composer.title")}>
+    <section
+      class="composer"
+      classList={{ note: mode() === "note", dragging: dragging() }}
+      aria-label={t("composer.title")}
+      data-testid="composer"
+      onDragEnter={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragOver={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault();
+        if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        setDragging(false);
+        if (!e.dataTransfer || e.dataTransfer.files.length === 0) return;
+        e.preventDefault();
+        attach(e.dataTransfer.files);
+      }}
+    >
       <div class="composer-bar">
         <div class="segmented" role="tablist">
           <button
@@ -155,6 +194,11 @@ export function Composer(props: {
       <Show when={mode() === "note"}>
         <p class="note-hint">{t("composer.note_hint")}</p>
       </Show>
+      <Show when={dragging()}>
+        <p class="drop-hint" data-testid="drop-hint">
+          {t("attachment.drop_here")}
+        </p>
+      </Show>
       <textarea
         ref={area}
         class="composer-text"
@@ -173,7 +217,34 @@ export function Composer(props: {
           }
         }}
       />
+      <UploadChips
+        uploads={ticketUploads()}
+        offline={offline()}
+        onCancel={(u) => void uploads.cancel(u, props.onSent)}
+        onDismiss={(u) => uploads.dismiss(u.key)}
+      />
       <div class="composer-actions">
+        <button
+          type="button"
+          class="attach-button"
+          data-testid="attach-button"
+          title={t("attachment.attach_hint")}
+          onClick={() => fileInput?.click()}
+        >
+          <PaperclipIcon /> {t("attachment.attach")}
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="attach-input"
+          onChange={(e) => {
+            attach(e.currentTarget.files);
+            // The same file can be picked again.
+            e.currentTarget.value = "";
+          }}
+        />
         <Show when={error()}>
           <p class="error" role="alert">
             {error()}
@@ -185,15 +256,5 @@ export function Composer(props: {
         </button>
       </div>
     </section>
-  );
-}
-
-/** The internal note's lock (the app's own icon). */
-function LockIcon() {
-  return (
-    <svg class="icon-svg" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
-      <rect x="3" y="7" width="10" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.4" />
-      <path d="M5.5 7V5a2.5 2.5 0 0 1 5 0v2" fill="none" stroke="currentColor" stroke-width="1.4" />
-    </svg>
   );
 }

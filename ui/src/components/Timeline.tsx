@@ -1,8 +1,10 @@
-import { For, Match, Show, Switch } from "solid-js";
-import type { Directory, Entry, EntryKind, TicketEvent } from "../backend";
-import { departmentName, userName } from "../state/app";
+import { createResource, createSignal, For, Match, Show, Switch } from "solid-js";
+import type { AttachmentView, Directory, Entry, EntryKind, TicketEvent } from "../backend";
+import { departmentName, useDesk, userName } from "../state/app";
 import { locale, t } from "../i18n";
 import { formatDateTime } from "../lib/time";
+import { LockIcon, FileTypeIcon } from "./icons";
+import { AttachmentRow } from "./attachments/AttachmentRow";
 
 /** `data-kind` of a timeline entry, for styling and the WebDriver suite. */
 export function entryKind(entry: Entry): string {
@@ -84,6 +86,34 @@ export function isRedactable(entry: Entry): boolean {
  * `onRedact` (supervisors), content entries offer "Redact…".
  */
 export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?: string | null; onRedact?: (entry: Entry) => void }) {
+  const desk = useDesk();
+  const offline = () => {
+    const state = desk.sync()?.connectivity.state;
+    return state === "offline" || state === "error";
+  };
+  /** Newer than the last read: progress events and downloads. */
+  const [newer, setNewer] = createSignal(new Map<string, AttachmentView>());
+  // Where each attachment's bytes are, read again whenever the ticket is (a new entries array).
+  const [views, { refetch }] = createResource(
+    () => {
+      const first = props.entries.find((e) => e.body.kind === "attachment");
+      return first ? { ticketId: first.ticket_id, entries: props.entries } : false;
+    },
+    async ({ ticketId }) => {
+      const list = await desk.backend.attachments(ticketId);
+      setNewer(new Map());
+      return new Map(list.map((v) => [v.attachment_id, v]));
+    },
+  );
+  const remember = (view: AttachmentView) => setNewer((m) => new Map(m).set(view.attachment_id, view));
+  desk.onAttachmentProgress((p) => {
+    const known = newer().get(p.attachment_id) ?? (views.error ? undefined : views.latest?.get(p.attachment_id));
+    if (!known) return;
+    remember({ ...known, state: p.state, sent_bytes: p.sent_bytes, size: p.size });
+    if (p.state === "uploaded") void refetch();
+  });
+  const viewOf = (attachmentId: string): AttachmentView | undefined =>
+    newer().get(attachmentId) ?? (views.error ? undefined : views.latest?.get(attachmentId));
   const sorted = () => [...props.entries].sort((a, b) => a.created_at.localeCompare(b.created_at));
   const author = (e: Entry) =>
     e.author
@@ -105,7 +135,7 @@ export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?:
           >
             <div class="entry-head">
               <span class="entry-author">
-                {entry.body.kind === "note" ? <span aria-hidden="true">🔒 </span> : null}
+                {entry.body.kind === "note" ? <LockIcon /> : null}
                 {author(entry)}
               </span>
               <span class="entry-label">{t(`timeline.kind.${entryKind(entry)}` as Parameters<typeof t>[0])}</span>
@@ -157,6 +187,11 @@ export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?:
                   const b = body() as Extract<Entry["body"], { kind: "redacted" }>;
                   return (
                     <div class="entry-redacted" data-testid="redacted-entry">
+                      <Show when={b.original === "attachment"}>
+                        <span class="attachment-redacted" data-testid="redacted-attachment">
+                          <FileTypeIcon mime="" /> {t("attachment.redacted")}
+                        </span>{" "}
+                      </Show>
                       <span>
                         {t("redact.by", {
                           kind: kindLabel(b.original),
@@ -176,7 +211,12 @@ export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?:
                   const b = body() as Extract<Entry["body"], { kind: "attachment" }>;
                   return (
                     <div class="entry-attachment">
-                      📎 <span data-testid="customer-text">{b.filename}</span> · {t("timeline.bytes", { size: b.size.toLocaleString(locale()) })}
+                      <AttachmentRow
+                        facts={{ ticket_id: entry.ticket_id, attachment_id: b.attachment_id, filename: b.filename, mime: b.mime, size: b.size }}
+                        view={viewOf(b.attachment_id)}
+                        offline={offline()}
+                        onView={remember}
+                      />
                     </div>
                   );
                 }}

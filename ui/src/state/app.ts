@@ -1,5 +1,5 @@
 import { createContext, useContext, type Accessor } from "solid-js";
-import type { Alert, Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
+import type { Alert, AttachmentProgress, Backend, ChangeNotice, Directory, Me, Settings, Status, SyncStatus, Template } from "../backend";
 import { departmentLabel } from "../i18n";
 
 /** What every screen of the signed-in desk shares. */
@@ -14,6 +14,8 @@ export type DeskContext = {
   allowedTargets: (status: Status) => Status[];
   /** Runs `fn` on every change notice while the calling component lives. */
   onChanges: (fn: (notice: ChangeNotice) => void) => void;
+  /** Runs `fn` on every attachment upload progress event while the calling component lives. */
+  onAttachmentProgress: (fn: (progress: AttachmentProgress) => void) => void;
   lock: () => Promise<void>;
   signOut: () => void;
   refreshSync: () => Promise<void>;
