@@ -15,6 +15,7 @@
 //!   Outpost created readable by others.
 
 mod admin;
+mod attachments;
 mod bulk;
 mod columns;
 mod directory;
@@ -35,6 +36,7 @@ use outpost_core::sla::SlaSettings;
 use rusqlite::{Connection, OpenFlags};
 
 pub use admin::{CalendarEffect, OrgSettingsView};
+pub use attachments::{AttachmentState, AttachmentView, UploadState};
 pub use directory::Directory;
 pub use key::DbKey;
 pub use local::{Actor, LocalChange, OutboxItem};
@@ -78,6 +80,18 @@ pub enum StoreError {
     Rejected(#[from] outpost_core::apply::Rejection),
     #[error("the attachment is {size} bytes; the limit is {MAX_ATTACHMENT_BYTES}")]
     AttachmentTooLarge { size: usize },
+    #[error("attachment {0} is not in this ticket's timeline; it may have been redacted")]
+    AttachmentNotFound(uuid::Uuid),
+    #[error(
+        "the attachment has already been sent to the server and can no longer be withdrawn; a \
+         supervisor can redact it"
+    )]
+    AttachmentSent,
+    #[error(
+        "the downloaded bytes of {filename} do not match the attachment's size and SHA-256; \
+         nothing was kept. Download it again"
+    )]
+    AttachmentMismatch { filename: String },
     #[error("there is no open conflict or sync problem {0}")]
     RecordNotFound(i64),
     #[error("the queue cursor is not valid for this query; start from the first page")]
@@ -102,7 +116,8 @@ impl StoreError {
     pub fn code(&self) -> outpost_core::error::ErrorCode {
         use outpost_core::error::ErrorCode;
         match self {
-            StoreError::Rejected(_) => ErrorCode::Rejected,
+            StoreError::Rejected(_) | StoreError::AttachmentSent => ErrorCode::Rejected,
+            StoreError::AttachmentNotFound(_) => ErrorCode::NotFound,
             StoreError::WrongKey { .. } => ErrorCode::WrongKey,
             _ => ErrorCode::Cache,
         }

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use crate::Result;
 
 /// Schema version this build writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
@@ -295,6 +295,37 @@ const MIGRATIONS: &[&str] = &[
         dismissed, reapplied_as FROM conflicts;
     DROP TABLE conflicts;
     ALTER TABLE conflicts_v5 RENAME TO conflicts;
+    ",
+    // 6: attachments that travel (attachments.rs).
+    r"
+    -- A row holds bytes that are in this cache: attached on this device ('local') or downloaded
+    -- from the server ('download'). An attachment entry without a row is on the server only.
+    CREATE TABLE attachments_v6 (
+        id            BLOB PRIMARY KEY,
+        ticket_id     BLOB NOT NULL,
+        entry_id      BLOB NOT NULL,
+        filename      TEXT NOT NULL,
+        mime          TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        data          BLOB NOT NULL,
+        origin        TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'download')),
+        -- The resumable upload of a local attachment: the server's upload id and how many bytes
+        -- it keeps, so a restarted app continues where it stopped.
+        upload_id     TEXT,
+        upload_offset INTEGER NOT NULL DEFAULT 0,
+        -- 1 once the server holds the whole file (its `entry.add_attachment` may be pushed).
+        uploaded      INTEGER NOT NULL DEFAULT 0,
+        -- 1 once its mutation went out in a push: it can no longer be withdrawn.
+        pushed        INTEGER NOT NULL DEFAULT 0,
+        -- Why the server refused the upload, or NULL.
+        failure       TEXT
+    );
+    INSERT INTO attachments_v6 (id, ticket_id, entry_id, filename, mime, size, sha256, data)
+        SELECT id, ticket_id, entry_id, filename, mime, size, sha256, data FROM attachments;
+    DROP TABLE attachments;
+    ALTER TABLE attachments_v6 RENAME TO attachments;
+    CREATE INDEX attachments_ticket ON attachments(ticket_id);
     ",
 ];
 
