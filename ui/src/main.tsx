@@ -1,7 +1,10 @@
 import { render } from "solid-js/web";
 import { getBackend } from "./backend";
 import { App } from "./App";
+import { guardFileDrops } from "./components/attachments/dropGuard";
 import "./styles.css";
+
+guardFileDrops(window);
 
 const root = document.getElementById("root");
 if (root) {

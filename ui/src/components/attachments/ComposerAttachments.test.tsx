@@ -6,6 +6,7 @@ import { BackendError, type AttachmentView, type TicketDetail } from "../../back
 import { recorded } from "../../backend/mock";
 import { errorText } from "../../lib/errors";
 import type { FakeBackend } from "../../backend/mock";
+import { guardFileDrops } from "./dropGuard";
 
 const encoder = new TextEncoder();
 
@@ -101,6 +102,27 @@ describe("attachments in the composer", () => {
     fireEvent.drop(composer, { dataTransfer: { types: ["Files"], files } });
     await eventually(() => expect(mock.callsTo("attach_file").map((c) => c.args.filename)).toEqual(["scan-front.pdf", "scan-back.pdf"]));
     expect(screen.queryByTestId("drop-hint")).toBeNull();
+  });
+
+  it("takes nothing from a file dropped outside the composer, and the window does not open it", async () => {
+    const { mock } = await open();
+    acceptFiles(mock);
+    const unguard = guardFileDrops(window);
+    try {
+      const files = [file("stray.pdf", "stray")];
+      const over = new Event("dragover", { bubbles: true, cancelable: true });
+      Object.defineProperty(over, "dataTransfer", { value: { types: ["Files"], files, dropEffect: "copy" } });
+      expect(screen.getByTestId("timeline").dispatchEvent(over)).toBe(false);
+      expect((over as DragEvent).dataTransfer?.dropEffect).toBe("none");
+      // fireEvent answers whether the default (opening the file) may happen.
+      expect(fireEvent.drop(screen.getByTestId("timeline"), { dataTransfer: { types: ["Files"], files } })).toBe(false);
+      expect(fireEvent.drop(screen.getByTestId("composer"), { dataTransfer: { types: ["Files"], files } })).toBe(false);
+      await eventually(() => expect(mock.callsTo("attach_file").map((c) => c.args.filename)).toEqual(["stray.pdf"]));
+      // Text dragged around the page keeps the browser's behaviour.
+      expect(fireEvent.drop(screen.getByTestId("timeline"), { dataTransfer: { types: ["text/plain"], files: [] } })).toBe(true);
+    } finally {
+      unguard();
+    }
   });
 
   it("moves the bar with the shell's progress events and lets go when the upload is done", async () => {
