@@ -291,6 +291,21 @@ macro_rules! for_each_command {
                 shell.desk.calendar_effect(sla).await.map_err(dto)
             }
 
+            /// Each day of a month under the given calendar (the one being edited): its hours,
+            /// and the holiday or special period that set them. Admins only.
+            fn calendar_month(
+                shell,
+                calendar: BusinessCalendar,
+                year: i32,
+                month: u32
+            ) -> Vec<MonthDay> {
+                shell
+                    .desk
+                    .calendar_month(calendar, year, month)
+                    .await
+                    .map_err(dto)
+            }
+
             /// Adds a user with a one-time password or an invitation link (online only).
             fn admin_add_user(shell, user: NewUser) -> AddedUser {
                 shell.desk.admin_add_user(user).await.map_err(dto)

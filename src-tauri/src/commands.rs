@@ -18,7 +18,8 @@ pub mod prelude {
     };
     pub use crate::shell::Shell;
     pub use outpost_client::admin::{
-        AddedUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, NewUser, UserPatch,
+        AddedUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, MonthDay, NewUser,
+        UserPatch,
     };
     pub use outpost_client::api::TotpSecret;
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
@@ -31,7 +32,7 @@ pub mod prelude {
     pub use outpost_core::model::{Department, Status, Template, TicketId, User, UserId};
     pub use outpost_core::rules::{Classification, RuleSet};
     pub use outpost_core::settings::SettingsDoc;
-    pub use outpost_core::sla::SlaSettings;
+    pub use outpost_core::sla::{BusinessCalendar, SlaSettings};
     pub use outpost_core::sync::Mutation;
     pub use outpost_store::{
         CalendarEffect, ConflictRecord, Directory, LocalChange, OrgSettingsView, QueueCursor,

@@ -5,11 +5,11 @@
 //! Everything here except reading the settings is for admins; other roles are refused before
 //! anything is queued or sent (the server refuses them too).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use outpost_core::model::{Channel, Department, Role, Template, User, UserId};
 use outpost_core::rules::{Classification, ClassifyInput, RuleSet};
 use outpost_core::settings::SettingsDoc;
-use outpost_core::sla::calendar::WeeklyHours;
+use outpost_core::sla::calendar::{BusinessCalendar, OpenInterval, WeeklyHours};
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::Mutation;
 use outpost_store::{CalendarEffect, OrgSettingsView};
@@ -130,6 +130,41 @@ pub struct CreatedIntakeKey {
     pub key: String,
 }
 
+/// One day of the admin's month view, as the calendar itself reads it
+/// ([`BusinessCalendar::day`]): the hours that apply (none: closed), and the holiday or special
+/// period that set them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MonthDay {
+    pub date: NaiveDate,
+    pub hours: Vec<OpenInterval>,
+    /// The holiday that closes this day (a special period on the same date beats it).
+    pub holiday: Option<String>,
+    /// The reason of the special period whose hours apply this day.
+    pub special_period: Option<String>,
+}
+
+/// Every day of `month` (1–12) of `year` under `calendar`, first to last; `None` for a month
+/// that does not exist.
+pub fn calendar_month(calendar: &BusinessCalendar, year: i32, month: u32) -> Option<Vec<MonthDay>> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    Some(
+        first
+            .iter_days()
+            .take_while(|d| d.month() == month)
+            .map(|date| {
+                let day = calendar.day(date);
+                MonthDay {
+                    date,
+                    hours: day.hours.to_vec(),
+                    holiday: day.holiday.map(|h| h.name.clone()),
+                    special_period: day.special_period.map(|p| p.reason.clone()),
+                }
+            })
+            .collect(),
+    )
+}
+
 /// An admin endpoint's failure: the server's own code reaches the UI (`conflict` for a taken
 /// e-mail, `offline` without a network), not the sync engine's.
 fn admin_error(e: SyncError) -> DeskError {
@@ -224,6 +259,19 @@ impl Desk {
             .await
     }
 
+    /// The month view of a calendar being edited (not yet saved): what each day of `month`
+    /// (1–12) of `year` is, decided by the core's calendar. Admins only.
+    pub async fn calendar_month(
+        &self,
+        calendar: BusinessCalendar,
+        year: i32,
+        month: u32,
+    ) -> DeskResult<Vec<MonthDay>> {
+        self.require_admin().await?;
+        calendar_month(&calendar, year, month)
+            .ok_or_else(|| DeskError::Invalid(format!("there is no month {month} in year {year}")))
+    }
+
     /// Runs an admin endpoint; a pull follows so the cache shows its effect.
     async fn admin_call<T, F, Fut>(&self, call: F) -> DeskResult<T>
     where
@@ -304,6 +352,77 @@ impl Desk {
 mod tests {
     use super::*;
     use outpost_core::sla::calendar::OpenInterval;
+
+    #[test]
+    fn the_month_view_is_the_calendars_own_reading_of_each_day() {
+        use outpost_core::sla::calendar::{Holiday, SpecialPeriod};
+        let date = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let office = vec![OpenInterval {
+            start_minute: 540,
+            end_minute: 1080,
+        }];
+        let morning = vec![OpenInterval {
+            start_minute: 540,
+            end_minute: 720,
+        }];
+        let mut calendar = BusinessCalendar::weekdays(
+            "Lisboa",
+            "Europe/Lisbon".parse().unwrap(),
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+        );
+        calendar.holidays = vec![
+            Holiday {
+                date: date(25),
+                name: "Natal".into(),
+            },
+            // Overridden by the special period below: not named, its hours do not apply.
+            Holiday {
+                date: date(31),
+                name: "Véspera".into(),
+            },
+        ];
+        calendar.special_periods = vec![SpecialPeriod {
+            from: date(30),
+            to: date(31),
+            hours: morning.clone(),
+            reason: "Fecho do ano".into(),
+            recorded_by: "admin".into(),
+            recorded_at: Utc::now(),
+        }];
+
+        let days = calendar_month(&calendar, 2026, 12).unwrap();
+        assert_eq!(days.len(), 31);
+        assert_eq!(days.first().map(|d| d.date), Some(date(1)));
+        let day = |d: u32| days[d as usize - 1].clone();
+        // A weekday, a Saturday, a holiday on a Friday, a special period beating a holiday.
+        assert_eq!(
+            day(24),
+            MonthDay {
+                date: date(24),
+                hours: office,
+                holiday: None,
+                special_period: None
+            }
+        );
+        assert!(day(26).hours.is_empty() && day(26).holiday.is_none());
+        assert_eq!(day(25).holiday.as_deref(), Some("Natal"));
+        assert!(day(25).hours.is_empty());
+        for d in [30, 31] {
+            assert_eq!(day(d).hours, morning);
+            assert_eq!(day(d).special_period.as_deref(), Some("Fecho do ano"));
+            assert_eq!(day(d).holiday, None);
+        }
+        // Each day says what counting time uses.
+        for d in &days {
+            assert_eq!(d.hours, calendar.hours_on(d.date));
+        }
+
+        assert_eq!(calendar_month(&calendar, 2026, 2).unwrap().len(), 28);
+        assert_eq!(calendar_month(&calendar, 2028, 2).unwrap().len(), 29);
+        assert_eq!(calendar_month(&calendar, 2026, 13), None);
+        assert_eq!(calendar_month(&calendar, 2026, 0), None);
+    }
 
     #[test]
     fn a_user_patch_keeps_absent_null_and_a_schedule_apart() {

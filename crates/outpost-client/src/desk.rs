@@ -53,6 +53,9 @@ pub enum DeskError {
     Io { path: PathBuf, detail: String },
     #[error("{0}")]
     Forbidden(String),
+    /// A request the caller made wrong (what to correct is in the text).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl DeskError {
@@ -82,6 +85,7 @@ impl DeskError {
             DeskError::UnknownTicket(_) => ErrorCode::UnknownTicket,
             DeskError::Io { .. } => ErrorCode::Io,
             DeskError::Forbidden(_) => ErrorCode::Forbidden,
+            DeskError::Invalid(_) => ErrorCode::Invalid,
         }
     }
 }

@@ -129,6 +129,7 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<outpost_client::admin::IntakeKeyInfo>();
     r.visit::<outpost_client::api::TotpSecret>();
     r.visit::<outpost_client::admin::CreatedIntakeKey>();
+    r.visit::<outpost_client::admin::MonthDay>();
 
     let mut index = header() + "\n";
     for (path, name) in &r.names {

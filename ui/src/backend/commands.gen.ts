@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AddedUser, AssigneeOption, AuditPage, AuditQuery, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
+import type { AddedUser, AssigneeOption, AuditPage, AuditQuery, BusinessCalendar, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, MonthDay, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -57,6 +57,7 @@ export const COMMANDS = [
   "put_template",
   "preview_rules",
   "calendar_effect",
+  "calendar_month",
   "admin_add_user",
   "admin_update_user",
   "admin_enable_user",
@@ -191,6 +192,11 @@ export interface Backend {
   previewRules(rules: RuleSet, subject: string, description: string): Promise<Classification>;
   /** How many open tickets' deadlines the given SLA settings would move. Admins only. */
   calendarEffect(sla: SlaSettings): Promise<CalendarEffect>;
+  /**
+   * Each day of a month under the given calendar (the one being edited): its hours,
+   * and the holiday or special period that set them. Admins only.
+   */
+  calendarMonth(calendar: BusinessCalendar, year: number, month: number): Promise<Array<MonthDay>>;
   /** Adds a user with a one-time password or an invitation link (online only). */
   adminAddUser(user: NewUser): Promise<AddedUser>;
   /** Changes a user's name, role, departments, skills or away status (online only). */
@@ -387,6 +393,10 @@ export class CommandBackend implements Backend {
 
   calendarEffect(sla: SlaSettings): Promise<CalendarEffect> {
     return this.transport.call<CalendarEffect>("calendar_effect", { sla });
+  }
+
+  calendarMonth(calendar: BusinessCalendar, year: number, month: number): Promise<Array<MonthDay>> {
+    return this.transport.call<Array<MonthDay>>("calendar_month", { calendar, year, month });
   }
 
   adminAddUser(user: NewUser): Promise<AddedUser> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { setLang } from "../i18n";
-import type { BusinessCalendar } from "../components/admin/model";
-import { base64Bytes, clockText, conditionOf, minuteOf, minutesFrom, minutesText, monthDays, simpleCondition, splitList, timeZones, toBase64 } from "./adminFormat";
+import type { MonthDay } from "../backend";
+import { base64Bytes, clockText, conditionOf, minuteOf, minutesFrom, minutesText, monthGrid, simpleCondition, splitList, timeZones, toBase64 } from "./adminFormat";
 
 describe("admin presentation helpers", () => {
   it("shows minutes as hours and minutes in both languages", () => {
@@ -50,25 +50,27 @@ describe("admin presentation helpers", () => {
     expect(simpleCondition({ not: "always" })).toBeNull();
   });
 
-  it("lays out a month Monday first with holidays and special periods", () => {
+  it("lays out the Desk's month Monday first and shows what it says of each day", () => {
     const open = [{ start_minute: 540, end_minute: 1080 }];
-    const calendar: BusinessCalendar = {
-      name: "Lisbon",
-      tz: "Europe/Lisbon",
-      weekly: { monday: open, tuesday: open, wednesday: open, thursday: open, friday: open, saturday: [], sunday: [] },
-      holidays: [{ date: "2026-12-25", name: "Christmas" }],
-      special_periods: [{ from: "2026-12-26", to: "2026-12-27", hours: open, reason: "year end", recorded_by: "Ana", recorded_at: "2026-12-01T10:00:00Z" }],
-    };
-    const cells = monthDays(calendar, 2026, 11);
+    const day = (date: string, hours: typeof open, holiday: string | null = null, special_period: string | null = null): MonthDay => ({ date, hours, holiday, special_period });
+    const days = [
+      day("2026-12-01", open),
+      day("2026-12-06", []),
+      day("2026-12-25", [], "Christmas"),
+      day("2026-12-26", open, null, "year end"),
+      day("2026-12-27", [], null, "closure"),
+    ];
+    const cells = monthGrid(days);
     // 1 December 2026 is a Tuesday: one padding cell.
     expect(cells[0]).toBeNull();
-    expect(cells[1]?.date).toBe("2026-12-01");
-    const state = (date: string) => cells.find((c) => c?.date === date)?.state;
-    expect(state("2026-12-01")).toBe("open");
-    expect(state("2026-12-06")).toBe("closed");
-    expect(state("2026-12-25")).toBe("holiday");
-    expect(state("2026-12-26")).toBe("special_open");
+    expect(cells[1]).toEqual({ date: "2026-12-01", day: 1, state: "open", note: "", hours: "09:00–18:00" });
+    const cell = (date: string) => cells.find((c) => c?.date === date);
+    expect(cell("2026-12-06")?.state).toBe("closed");
+    expect(cell("2026-12-25")).toMatchObject({ state: "holiday", note: "Christmas" });
+    expect(cell("2026-12-26")).toMatchObject({ state: "special_open", note: "year end" });
+    expect(cell("2026-12-27")).toMatchObject({ state: "special_closed", note: "closure" });
     expect(cells.length % 7).toBe(0);
+    expect(monthGrid([])).toEqual([]);
   });
 
   it("lists time zones and keeps the current one", () => {

@@ -1,8 +1,8 @@
 // Presentation helpers for the admin screens: how minutes, opening times, logos, lists and the
 // month view are shown and read back from form fields. What a setting means, and whether it is
 // valid, is decided in Rust (`outpost_core::settings`); nothing here judges a value.
-import type { Channel, CustomerTier } from "../backend";
-import type { BusinessCalendar, Condition, WeeklyHours } from "../components/admin/model";
+import type { Channel, CustomerTier, MonthDay } from "../backend";
+import type { Condition, WeeklyHours } from "../components/admin/model";
 import { t } from "../i18n";
 
 /** Runs `fn` on `list[i]` when there is such an item (edits of a row that may be gone). */
@@ -137,39 +137,27 @@ export function conditionOf(simple: SimpleCondition): Condition {
 
 export type DayState = "open" | "closed" | "holiday" | "special_open" | "special_closed";
 
-export type MonthDay = { date: string; day: number; state: DayState; note: string };
-
-/** `YYYY-MM-DD` of a UTC date. */
-function isoDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
+export type MonthCell = { date: string; day: number; state: DayState; note: string; hours: string };
 
 /**
- * The month view's cells, Monday first, `null` for the padding days. A cell shows what the
- * calendar document lists for that date (a special period, else a holiday, else the weekday's
- * hours), in the order the document's own explanation gives; counting time is the Desk's.
+ * The Desk's month (`calendarMonth`, each day as the calendar reads it) laid out Monday first,
+ * `null` for the padding days. Only the look is decided here: the Desk names at most one of a
+ * special period or a holiday, and the hours that apply.
  */
-export function monthDays(calendar: BusinessCalendar, year: number, month: number): Array<MonthDay | null> {
-  const first = new Date(Date.UTC(year, month, 1));
-  const lead = (first.getUTCDay() + 6) % 7;
-  const cells: Array<MonthDay | null> = Array.from({ length: lead }, () => null);
-  for (let d = new Date(first); d.getUTCMonth() === month; d.setUTCDate(d.getUTCDate() + 1)) {
-    const date = isoDate(d);
-    const weekday = WEEKDAYS[(d.getUTCDay() + 6) % 7] ?? "monday";
-    const period = calendar.special_periods.find((p) => p.from <= date && date <= p.to);
-    const holiday = calendar.holidays.find((h) => h.date === date);
-    let state: DayState;
-    let note = "";
-    if (period) {
-      state = period.hours.length ? "special_open" : "special_closed";
-      note = period.reason;
-    } else if (holiday) {
-      state = "holiday";
-      note = holiday.name;
-    } else {
-      state = calendar.weekly[weekday].length ? "open" : "closed";
-    }
-    cells.push({ date, day: d.getUTCDate(), state, note });
+export function monthGrid(days: readonly MonthDay[]): Array<MonthCell | null> {
+  const first = days[0];
+  const lead = first ? (new Date(`${first.date}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
+  const cells: Array<MonthCell | null> = Array.from({ length: lead }, () => null);
+  for (const d of days) {
+    const open = d.hours.length > 0;
+    const state: DayState = d.special_period !== null ? (open ? "special_open" : "special_closed") : d.holiday !== null ? "holiday" : open ? "open" : "closed";
+    cells.push({
+      date: d.date,
+      day: Number(d.date.slice(8, 10)),
+      state,
+      note: d.special_period ?? d.holiday ?? "",
+      hours: d.hours.map((iv) => `${clockText(iv.start_minute)}–${clockText(iv.end_minute)}`).join(", "),
+    });
   }
   while (cells.length % 7) cells.push(null);
   return cells;

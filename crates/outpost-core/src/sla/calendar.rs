@@ -200,6 +200,16 @@ pub enum CalendarError {
     },
 }
 
+/// One local date as [`BusinessCalendar::day`] reads it: the hours that apply, and the holiday
+/// or special period that set them (none: the weekly hours). A holiday overridden by a special
+/// period is not named: it did not change the hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarDay<'a> {
+    pub hours: &'a [OpenInterval],
+    pub holiday: Option<&'a Holiday>,
+    pub special_period: Option<&'a SpecialPeriod>,
+}
+
 /// When a team is open: weekly hours in a time zone, with holidays and special periods.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -263,13 +273,32 @@ impl BusinessCalendar {
     /// The opening intervals that apply on a local date: a special period first, then a
     /// holiday (closed), then the weekly hours.
     pub fn hours_on(&self, date: NaiveDate) -> &[OpenInterval] {
+        self.day(date).hours
+    }
+
+    /// What applies on a local date and why: the special period covering it, else the holiday
+    /// on it, else the weekly hours. The admin's month view shows this, so it is decided here
+    /// once, for counting time and for showing it.
+    pub fn day(&self, date: NaiveDate) -> CalendarDay<'_> {
         if let Some(period) = self.special_periods.iter().find(|p| p.covers(date)) {
-            return &period.hours;
+            return CalendarDay {
+                hours: &period.hours,
+                holiday: None,
+                special_period: Some(period),
+            };
         }
-        if self.holidays.iter().any(|h| h.date == date) {
-            return &[];
+        if let Some(holiday) = self.holidays.iter().find(|h| h.date == date) {
+            return CalendarDay {
+                hours: &[],
+                holiday: Some(holiday),
+                special_period: None,
+            };
         }
-        self.weekly.on(date.weekday())
+        CalendarDay {
+            hours: self.weekly.on(date.weekday()),
+            holiday: None,
+            special_period: None,
+        }
     }
 
     /// Open time between two instants; zero when `to <= from`.

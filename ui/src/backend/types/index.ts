@@ -65,6 +65,7 @@ export type { LinkKind } from "./LinkKind";
 export type { LocalChange } from "./LocalChange";
 export type { MacroChanges } from "./MacroChanges";
 export type { Me } from "./Me";
+export type { MonthDay } from "./MonthDay";
 export type { Mutation } from "./Mutation";
 export type { NewTicket } from "./NewTicket";
 export type { NewUser } from "./NewUser";

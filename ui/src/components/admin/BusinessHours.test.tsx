@@ -3,7 +3,8 @@ import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { en } from "../../i18n/en";
 import { eventually } from "../../test/helpers";
 import { adminBackend, adminMe, lastArgs, renderAdmin, sampleView } from "./testing";
-import type { SlaSettings } from "./model";
+import type { MonthDay } from "../../backend";
+import type { BusinessCalendar, SlaSettings } from "./model";
 
 async function openCalendar() {
   const mock = adminBackend();
@@ -106,19 +107,56 @@ describe("business hours and holidays", () => {
     expect(saved!.recorded_at).not.toBe("2026-09-01T08:00:00Z");
   });
 
-  it("shows open, closed and holiday days in the month view", async () => {
-    await openCalendar();
-    const month = screen.getByTestId("calendar-month");
+  it("shows the month as the Desk's calendar reads the unsaved draft", async () => {
+    const mock = await openCalendar();
+    const nine = [{ start_minute: 540, end_minute: 1080 }];
+    // December 2026 as the Desk answers it: weekdays open, weekends closed, a holiday, and a
+    // special period over the last two days.
+    const december: MonthDay[] = Array.from({ length: 31 }, (_, i) => {
+      const date = `2026-12-${String(i + 1).padStart(2, "0")}`;
+      const weekend = [5, 6].includes((i + 1) % 7);
+      if (date === "2026-12-25") return { date, hours: [], holiday: "Christmas Day", special_period: null };
+      if (date >= "2026-12-30") return { date, hours: [{ start_minute: 540, end_minute: 720 }], holiday: null, special_period: "Year end" };
+      return { date, hours: weekend ? [] : nine, holiday: null, special_period: null };
+    });
+    mock.on("calendar_month", (args) => (args.year === 2026 && args.month === 12 ? december : []));
+    fireEvent.change(screen.getByTestId("calendar-tz"), { target: { value: "Europe/Lisbon" } });
+
     // Walk to December 2026 from whatever month today is.
-    const target = "2026-12-25";
-    for (let i = 0; i < 48 && !month.querySelector(`[data-date="${target}"]`); i++) {
-      const shown = month.querySelector<HTMLElement>("[data-date]")!.dataset.date!;
-      fireEvent.click(screen.getByTestId(shown < target ? "calendar-next" : "calendar-prev"));
+    const asked = () => lastArgs(mock, "calendar_month") as { calendar: BusinessCalendar; year: number; month: number };
+    for (let i = 0; i < 48 && asked().year * 12 + asked().month !== 2026 * 12 + 12; i++) {
+      fireEvent.click(screen.getByTestId(asked().year * 12 + asked().month < 2026 * 12 + 12 ? "calendar-next" : "calendar-prev"));
     }
-    const day = (date: string) => month.querySelector<HTMLElement>(`[data-date="${date}"]`)!;
-    expect(day("2026-12-25").dataset.state).toBe("holiday");
-    expect(day("2026-12-24").dataset.state).toBe("open");
-    expect(day("2026-12-26").dataset.state).toBe("closed");
+    // The draft went to the Desk, not the saved calendar.
+    expect(asked().calendar.tz).toBe("Europe/Lisbon");
+    const month = screen.getByTestId("calendar-month");
+    const day = (date: string) => month.querySelector<HTMLElement>(`[data-date="${date}"]`);
+    await eventually(() => expect(day("2026-12-25")?.dataset.state).toBe("holiday"));
+    expect(day("2026-12-25")!.title).toBe("Holiday · Christmas Day");
+    expect(day("2026-12-24")!.dataset.state).toBe("open");
+    expect(day("2026-12-24")!.title).toBe("Open · 09:00–18:00");
+    expect(day("2026-12-26")!.dataset.state).toBe("closed");
+    expect(day("2026-12-31")!.dataset.state).toBe("special_open");
+    expect(day("2026-12-31")!.title).toBe("Special hours · Year end · 09:00–12:00");
+    // 1 December 2026 is a Tuesday: one padding cell before it.
+    expect(month.querySelectorAll(".admin-day-pad").length).toBe(1 + 3);
+
+    // A holiday added in the draft is asked about at once.
+    const calls = mock.callsTo("calendar_month").length;
+    fireEvent.input(screen.getByTestId("holiday-new-date"), { target: { value: "2026-12-24" } });
+    fireEvent.input(screen.getByTestId("holiday-new-name"), { target: { value: "Consoada" } });
+    fireEvent.click(screen.getByTestId("holiday-add"));
+    await eventually(() => expect(mock.callsTo("calendar_month").length).toBeGreaterThan(calls));
+    expect(asked().calendar.holidays).toContainEqual({ date: "2026-12-24", name: "Consoada" });
+    expect(asked()).toMatchObject({ year: 2026, month: 12 });
+  });
+
+  it("says when the month cannot be shown", async () => {
+    const mock = await openCalendar();
+    mock.on("calendar_month", new (await import("../../backend")).BackendError("invalid", "there is no month 13 in year 2026"));
+    fireEvent.click(screen.getByTestId("calendar-next"));
+    await eventually(() => expect(screen.getByTestId("calendar-month-error").textContent).toContain("there is no month 13"));
+    expect(screen.getByTestId("calendar-month-grid").dataset.state).toBe("failed");
   });
 
   it("shares one draft with the SLA policies tab, so both edits go in one save", async () => {

@@ -3,8 +3,8 @@
 // and before saving, how many open tickets' deadlines the change moves (counted by the Desk).
 import { createEffect, createMemo, createSignal, For, Index, on, onCleanup, Show } from "solid-js";
 import { unwrap } from "solid-js/store";
-import type { OpenInterval, SpecialPeriod } from "../../backend";
-import { clockText, minuteOf, monthDays, timeZones, WEEKDAYS, withItem } from "../../lib/adminFormat";
+import type { MonthDay, OpenInterval, SpecialPeriod } from "../../backend";
+import { clockText, minuteOf, monthGrid, timeZones, WEEKDAYS, withItem } from "../../lib/adminFormat";
 import { errorText } from "../../lib/errors";
 import { formatDateTime } from "../../lib/time";
 import { locale, t } from "../../i18n";
@@ -70,11 +70,35 @@ export function Intervals(props: { intervals: OpenInterval[]; onChange: (next: O
   );
 }
 
-/** The month view: each day open, closed, a holiday or under a special period. */
+/**
+ * The month view: each day open, closed, a holiday or under a special period, as the Desk's
+ * calendar reads the draft being edited (`calendarMonth`).
+ */
 function MonthView(props: { calendar: BusinessCalendar }) {
+  const admin = useAdmin();
   const today = new Date();
   const [month, setMonth] = createSignal({ year: today.getFullYear(), month: today.getMonth() });
-  const cells = createMemo(() => monthDays(props.calendar, month().year, month().month));
+  const [answer, setAnswer] = createSignal<{ kind: "loading" } | { kind: "done"; days: MonthDay[] } | { kind: "failed"; text: string }>({ kind: "loading" });
+  let generation = 0;
+  createEffect(
+    on(
+      () => [JSON.stringify(props.calendar), month()] as const,
+      async ([, m]) => {
+        const g = ++generation;
+        const calendar = structuredClone(unwrap(props.calendar)) as BusinessCalendar;
+        try {
+          const days = await admin.backend.calendarMonth(calendar, m.year, m.month + 1);
+          if (g === generation) setAnswer({ kind: "done", days });
+        } catch (e) {
+          if (g === generation) setAnswer({ kind: "failed", text: errorText(e) });
+        }
+      },
+    ),
+  );
+  const cells = createMemo(() => {
+    const a = answer();
+    return a.kind === "done" ? monthGrid(a.days) : [];
+  });
   const title = () => new Intl.DateTimeFormat(locale(), { year: "numeric", month: "long", timeZone: "UTC" }).format(new Date(Date.UTC(month().year, month().month, 1)));
   const step = (delta: number) =>
     setMonth((m) => {
@@ -93,7 +117,8 @@ function MonthView(props: { calendar: BusinessCalendar }) {
           ›
         </button>
       </div>
-      <div class="admin-month-grid" role="grid">
+      <Show when={answer().kind === "failed" && answer()}>{(a) => <p class="error" data-testid="calendar-month-error">{(a() as { text: string }).text}</p>}</Show>
+      <div class="admin-month-grid" role="grid" data-testid="calendar-month-grid" data-state={answer().kind}>
         <For each={weekdayNames()}>{(name) => <span class="admin-month-weekday">{name}</span>}</For>
         <For each={cells()}>
           {(cell) =>
@@ -103,7 +128,7 @@ function MonthView(props: { calendar: BusinessCalendar }) {
                 data-testid="calendar-day"
                 data-date={cell.date}
                 data-state={cell.state}
-                title={`${t(`admin.calendar.state.${cell.state}`)}${cell.note ? ` · ${cell.note}` : ""}`}
+                title={[t(`admin.calendar.state.${cell.state}`), cell.note, cell.hours].filter((part) => part).join(" · ")}
               >
                 {cell.day}
               </span>

@@ -122,6 +122,8 @@ export function adminBackend(view: OrgSettingsView = sampleView()): FakeBackend 
   const mock = supervisorBackend();
   const me = adminMe();
   mock.on("app_start", (): StartInfo => ({ profile: { server: me.server, email: me.user.email, mode: "keychain" }, me, keychain: "available", settings: { idle_lock_minutes: 15, theme: "system", language: "en" } }));
+  // The month view's days; tests that look at them give their own.
+  mock.on("calendar_month", []);
   return answerView(mock, view);
 }
 
