@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::ErrorCode;
+use crate::files::{sanitise_filename, FileType};
 use crate::model::{
     Csat, DepartmentCode, Entry, EntryBody, PauseSpan, RiskActionKind, RiskLevel, Role, Status,
     Ticket, TicketEvent, User, UserId, LOW_CSAT_SCORE,
@@ -214,6 +215,9 @@ pub enum Rejection {
     /// The intent was made on a version of a settings document that has changed since.
     #[error("{0}")]
     Stale(String),
+    /// A file may not be attached: its kind, size or name (`files::check_upload`).
+    #[error("{0}")]
+    FileRefused(String),
 }
 
 impl Rejection {
@@ -227,6 +231,7 @@ impl Rejection {
             Rejection::RiskRefused(_) => ErrorCode::RiskActionRefused,
             Rejection::Forbidden(_) => ErrorCode::Forbidden,
             Rejection::Stale(_) => ErrorCode::Conflict,
+            Rejection::FileRefused(_) => ErrorCode::FileRefused,
         }
     }
 
@@ -253,6 +258,44 @@ pub fn derived_uuid_v7(at: DateTime<Utc>, seed: &[u8]) -> Uuid {
     random.copy_from_slice(&digest[..10]);
     let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
     uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+/// An attachment entry names a file that went through `files::check_upload`: a sanitised name,
+/// one of the accepted kinds' media types, a size within the limit and a SHA-256 in lowercase
+/// hex (the server also holds the bytes of exactly that hash and size before it accepts one).
+fn check_attachment(filename: &str, mime: &str, size: u64, sha256: &str) -> Result<(), Rejection> {
+    check_text("filename", filename, false)?;
+    let clean = sanitise_filename(filename);
+    if clean != filename {
+        return Err(Rejection::invalid(
+            "filename",
+            format!("{filename:?} is not a safe file name; send it as {clean:?}"),
+        ));
+    }
+    if FileType::from_mime(mime).is_none() {
+        let accepted: Vec<&str> = FileType::ALL.iter().map(|t| t.mime()).collect();
+        return Err(Rejection::invalid(
+            "mime",
+            format!("{mime:?} is not one of {}", accepted.join(", ")),
+        ));
+    }
+    if size == 0 || size > MAX_ATTACHMENT_BYTES {
+        return Err(Rejection::invalid(
+            "size",
+            format!("is {size} bytes; a file must have 1 to {MAX_ATTACHMENT_BYTES}"),
+        ));
+    }
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(Rejection::invalid(
+            "sha256",
+            "must be 64 lowercase hexadecimal digits",
+        ));
+    }
+    Ok(())
 }
 
 fn check_text(field: &str, text: &str, allow_empty: bool) -> Result<(), Rejection> {
@@ -853,13 +896,7 @@ pub fn apply(
             sha256,
             ..
         } => {
-            check_text("filename", filename, false)?;
-            if *size > MAX_ATTACHMENT_BYTES {
-                return Err(Rejection::invalid(
-                    "attachment",
-                    format!("is {size} bytes; the limit is {MAX_ATTACHMENT_BYTES}"),
-                ));
-            }
+            check_attachment(filename, mime, *size, sha256)?;
             b.push(
                 Some(*entry_id),
                 EntryBody::Attachment {
@@ -1472,5 +1509,58 @@ mod tests {
         let out = run(&t, Mutation::RecordView { ticket_id: t.id }, 2).unwrap();
         assert_eq!(out.ticket, t);
         assert!(out.entries.is_empty());
+    }
+
+    #[test]
+    fn an_attachment_entry_must_name_a_checked_file() {
+        let t = new_ticket();
+        let attach =
+            |filename: &str, mime: &str, size: u64, sha256: &str| Mutation::AddAttachment {
+                entry_id: Uuid::from_u128(70),
+                ticket_id: t.id,
+                attachment_id: Uuid::from_u128(71),
+                filename: filename.into(),
+                mime: mime.into(),
+                size,
+                sha256: sha256.into(),
+            };
+        let hash = "0a".repeat(32);
+        let ok = run(
+            &t,
+            attach("营业执照.pdf", "application/pdf", 2048, &hash),
+            2,
+        )
+        .unwrap();
+        assert!(matches!(
+            ok.entries[0].body,
+            EntryBody::Attachment { size: 2048, .. }
+        ));
+        let field = |m: Mutation| match run(&t, m, 3) {
+            Err(Rejection::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(
+            field(attach("../x.pdf", "application/pdf", 1, &hash)),
+            "filename"
+        );
+        assert_eq!(
+            field(attach("a\u{202E}fdp.exe", "application/pdf", 1, &hash)),
+            "filename"
+        );
+        assert_eq!(
+            field(attach("x.pdf", "application/x-msdownload", 1, &hash)),
+            "mime"
+        );
+        assert_eq!(field(attach("x.pdf", "application/pdf", 0, &hash)), "size");
+        let too_big = MAX_ATTACHMENT_BYTES + 1;
+        assert_eq!(
+            field(attach("x.pdf", "application/pdf", too_big, &hash)),
+            "size"
+        );
+        assert_eq!(
+            field(attach("x.pdf", "application/pdf", 1, &"0A".repeat(32))),
+            "sha256"
+        );
+        assert_eq!(field(attach("x.pdf", "application/pdf", 1, "0a")), "sha256");
     }
 }

@@ -82,6 +82,11 @@ error_codes! {
         RiskActionRefused,
         /// A device skipped a mutation id; it must push in order.
         MutationGap,
+        /// A file may not be attached: its kind is not accepted, its name contradicts its
+        /// content, or it is too large.
+        FileRefused,
+        /// An uploaded file's bytes do not have the SHA-256 the upload announced.
+        HashMismatch,
 
         // The client's transport.
         /// The server answered with an error status but no `{code, message}` body (a proxy).

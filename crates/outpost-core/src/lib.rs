@@ -8,6 +8,7 @@ pub mod apply;
 pub mod audit;
 pub mod audit_export;
 pub mod error;
+pub mod files;
 pub mod model;
 pub mod rules;
 pub mod settings;

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::apply::{normalize_tag, Rejection};
+use crate::files::AttachmentPolicy;
 use crate::model::{
     check_header_text, Category, Department, DepartmentCode, Priority, Role, Status, Template,
     UserId,
@@ -89,6 +90,9 @@ pub struct OrgProfile {
     #[serde(default)]
     pub require_two_factor: bool,
     pub form: FormBranding,
+    /// What customers may attach (the public form, the status page, the intake API).
+    #[serde(default)]
+    pub attachments: AttachmentPolicy,
 }
 
 /// The customer form's look and promise.
@@ -255,6 +259,7 @@ impl OrgSettings {
                     default_language: "zh-CN".into(),
                     response_promise_hours: None,
                 },
+                attachments: AttachmentPolicy::default(),
             })),
             sla: v0(SettingsDoc::Sla(SlaSettings::defaults())),
             rules: v0(SettingsDoc::Rules(RuleSet::defaults())),
@@ -541,6 +546,10 @@ fn check_profile(profile: &OrgProfile, facts: &AdminFacts<'_>) -> Result<(), Rej
     if let Some(logo) = &form.logo_png_base64 {
         check_logo(logo)?;
     }
+    profile
+        .attachments
+        .validate()
+        .map_err(|problem| invalid("attachments", problem))?;
     Ok(())
 }
 

@@ -58,6 +58,9 @@ export const en = {
   "error.verification_required": "Identity verification is not complete for this action. Record more passed checks first.",
   "error.risk_action_refused": "The account's current state does not allow this action.",
   "error.mutation_gap": "Your changes reached the server out of order. They stay queued and are sent again in order.",
+  // Attachments: the server's refusals (issue 16, blob store).
+  "error.file_refused": "This file cannot be attached: {message}",
+  "error.hash_mismatch": "The file changed or was damaged on its way to the server (its checksum does not match). Attach it again.",
   "error.http": "The server sent an unexpected answer. Check the server address; a proxy may be in the way. Details: {message}",
   "error.not_signed_in": "You are not signed in. Sign in to continue.",
   "error.locked": "Outpost is locked. Unlock it to continue.",

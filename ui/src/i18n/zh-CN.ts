@@ -60,6 +60,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   "error.verification_required": "该操作的身份核验尚未完成，请先记录更多通过的核验项。",
   "error.risk_action_refused": "账户当前状态不允许执行该操作。",
   "error.mutation_gap": "您的更改未按顺序到达服务器。这些更改仍在队列中，将按顺序重新发送。",
+  // Attachments: the server's refusals (issue 16, blob store).
+  "error.file_refused": "无法附加此文件：{message}",
+  "error.hash_mismatch": "文件在上传途中被更改或损坏（校验值不一致）。请重新附加。",
   "error.http": "服务器返回了意外的响应。请检查服务器地址，可能有代理拦截了请求。详情：{message}",
   "error.not_signed_in": "您尚未登录，请先登录。",
   "error.locked": "Outpost 已锁定，请解锁后继续。",

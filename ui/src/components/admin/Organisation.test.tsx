@@ -37,6 +37,7 @@ describe("organisation and customer form", () => {
           default_department: "risk",
           require_two_factor: true,
           form: { title: "Contact us", logo_png_base64: null, accent_colour: "#0f766e", default_language: "zh-CN", response_promise_hours: 4 },
+          attachments: { types: ["pdf", "jpeg", "png"], max_bytes: 5242880, max_per_message: 10 },
         },
       },
     });

@@ -29,6 +29,7 @@ export function sampleView(): OrgSettingsView {
             default_department: "support",
             require_two_factor: false,
             form: { title: "", logo_png_base64: null, accent_colour: "#2563eb", default_language: "en", response_promise_hours: null },
+            attachments: { types: ["pdf", "jpeg", "png"], max_bytes: 5242880, max_per_message: 10 },
           },
         },
       },
