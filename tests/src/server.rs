@@ -270,7 +270,7 @@ fn open_ticket(department: &str, i: usize) -> NewTicket {
         },
         channel: Channel::Email,
         language: "en".into(),
-        category: Category::FundsNotArrived,
+        category: Category::FUNDS_NOT_ARRIVED,
         priority: Priority::P3,
         risk: RiskLevel::None,
         department: Some(department.into()),

@@ -53,7 +53,7 @@ async fn create_hostile_ticket(server: &Server) -> Uuid {
                 },
                 channel: Channel::Email,
                 language: "en".into(),
-                category: Category::LoginAnomaly,
+                category: Category::LOGIN_ANOMALY,
                 priority: Priority::P2,
                 risk: RiskLevel::None,
                 department: Some("support".into()),

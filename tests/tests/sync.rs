@@ -781,7 +781,7 @@ fn new_ticket(id: TicketId, department: &str, subject: &str) -> NewTicket {
         },
         channel: Channel::Email,
         language: "en".into(),
-        category: Category::FundsNotArrived,
+        category: Category::FUNDS_NOT_ARRIVED,
         priority: Priority::P3,
         risk: RiskLevel::None,
         department: Some(department.into()),

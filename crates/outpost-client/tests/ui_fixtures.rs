@@ -83,9 +83,9 @@ fn templates() -> Vec<Template> {
     };
     vec![
         t(1, "Acknowledge", "en", "Hello {{customer.name}},\n\nwe are looking into \"{{ticket.subject}}\" ({{ticket.key}}).\n\n{{agent.name}}", vec![]),
-        t(2, "Refund on its way", "en", "Hello {{customer.name}}, the refund is on its way. {{agent.name}}", vec![Category::FundsNotArrived]),
+        t(2, "Refund on its way", "en", "Hello {{customer.name}}, the refund is on its way. {{agent.name}}", vec![Category::FUNDS_NOT_ARRIVED]),
         t(3, "受理确认", "zh-CN", "{{customer.name}}，您好：\n\n您反馈的「{{ticket.subject}}」（{{ticket.key}}）我们正在处理。\n\n{{agent.name}}", vec![]),
-        t(4, "退款处理中", "zh-CN", "{{customer.name}}，您好：退款正在处理中。{{agent.name}}", vec![Category::FundsNotArrived]),
+        t(4, "退款处理中", "zh-CN", "{{customer.name}}，您好：退款正在处理中。{{agent.name}}", vec![Category::FUNDS_NOT_ARRIVED]),
     ]
 }
 
@@ -655,7 +655,7 @@ async fn admin_area(
         name: "Escalate to risk".into(),
         language: "en".into(),
         body: "Hello {{customer.name}}, a specialist is looking at {{ticket.key}}.".into(),
-        categories: vec![Category::LoginAnomaly],
+        categories: vec![Category::LOGIN_ANOMALY],
         changes: MacroChanges {
             status: Some(Status::InProgress),
             priority: Some(outpost_core::model::Priority::P2),

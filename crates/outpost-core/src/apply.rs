@@ -632,7 +632,7 @@ fn create(new: &NewTicket, ctx: &ApplyContext<'_>) -> Result<Applied, Rejection>
         requester: new.requester.clone(),
         channel: new.channel,
         language: new.language.clone(),
-        category: new.category,
+        category: new.category.clone(),
         tags,
         priority: new.priority,
         risk: new.risk,
@@ -748,12 +748,11 @@ pub fn apply(
             }
         }
         Mutation::SetCategory { category, .. } => {
-            let from = b.ticket.category;
-            if from != *category {
-                b.ticket.category = *category;
+            if b.ticket.category != *category {
+                let from = std::mem::replace(&mut b.ticket.category, category.clone());
                 b.event(TicketEvent::CategoryChanged {
                     from,
-                    to: *category,
+                    to: category.clone(),
                 });
             }
         }
@@ -1044,7 +1043,7 @@ mod tests {
             },
             channel: Channel::App,
             language: "zh-CN".into(),
-            category: Category::LoginAnomaly,
+            category: Category::LOGIN_ANOMALY,
             priority: Priority::P3,
             risk: RiskLevel::None,
             department: Some("support".into()),
@@ -1190,7 +1189,7 @@ mod tests {
             requester: t.requester.clone(),
             channel: Channel::App,
             language: "en".into(),
-            category: Category::Inquiry,
+            category: Category::INQUIRY,
             priority: Priority::P3,
             risk: RiskLevel::None,
             department: None,

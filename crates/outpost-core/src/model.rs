@@ -141,42 +141,195 @@ named_enum! {
     }
 }
 
-named_enum! {
-    /// Categories from the account-issue domain (PRODUCT.md), then the general ones.
-    pub enum Category {
-        LoginAnomaly => "login_anomaly",
-        AccountTakeover => "account_takeover",
-        TransactionFailure => "transaction_failure",
-        FundsNotArrived => "funds_not_arrived",
-        ReconciliationMismatch => "reconciliation_mismatch",
-        PermissionChange => "permission_change",
-        ProfileChange => "profile_change",
-        VerificationCodeNotReceived => "verification_code_not_received",
-        ActivationFailure => "activation_failure",
-        PasswordReset => "password_reset",
-        AccountRestricted => "account_restricted",
-        KycReview => "kyc_review",
-        SecurityAlert => "security_alert",
-        Complaint => "complaint",
-        Inquiry => "inquiry",
-        TechnicalFault => "technical_fault",
-        FeatureRequest => "feature_request",
-    }
+/// Longest category code, in characters.
+pub const MAX_CATEGORY_CODE_CHARS: usize = 40;
+
+/// A ticket's category: a stable code such as `login_anomaly` (`[a-z0-9_]`, 2 to
+/// [`MAX_CATEGORY_CODE_CHARS`] characters). The product ships [`Category::BUILT_IN`] (the
+/// account-issue domain of PRODUCT.md, then the general ones); an organisation adds its own in
+/// its catalogue (`settings::Catalogue`), which also says which ones are in use. On the wire
+/// and in the database it is the plain code.
+///
+/// The built-in constants can be matched on (`Category::KYC_REVIEW => …`): equality is derived,
+/// and [`Category::new`] always gives a built-in code its built-in form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Category(#[cfg_attr(feature = "ts", ts(type = "string"))] Code);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Code {
+    BuiltIn(&'static str),
+    Own(Box<str>),
+}
+
+/// A string that is not a category code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{value:?} is not a category code: use 2 to {MAX_CATEGORY_CODE_CHARS} lowercase letters, \
+     digits or _ (such as merchant_onboarding)"
+)]
+pub struct InvalidCategory {
+    pub value: String,
 }
 
 impl Category {
-    /// Account-domain categories: tickets in them touch a customer's account and are treated as
-    /// sensitive (access is audited).
-    pub fn is_account_domain(self) -> bool {
-        !matches!(
-            self,
-            Category::Complaint
-                | Category::Inquiry
-                | Category::TechnicalFault
-                | Category::FeatureRequest
+    pub const LOGIN_ANOMALY: Category = Category::built_in("login_anomaly");
+    pub const ACCOUNT_TAKEOVER: Category = Category::built_in("account_takeover");
+    pub const TRANSACTION_FAILURE: Category = Category::built_in("transaction_failure");
+    pub const FUNDS_NOT_ARRIVED: Category = Category::built_in("funds_not_arrived");
+    pub const RECONCILIATION_MISMATCH: Category = Category::built_in("reconciliation_mismatch");
+    pub const PERMISSION_CHANGE: Category = Category::built_in("permission_change");
+    pub const PROFILE_CHANGE: Category = Category::built_in("profile_change");
+    pub const VERIFICATION_CODE_NOT_RECEIVED: Category =
+        Category::built_in("verification_code_not_received");
+    pub const ACTIVATION_FAILURE: Category = Category::built_in("activation_failure");
+    pub const PASSWORD_RESET: Category = Category::built_in("password_reset");
+    pub const ACCOUNT_RESTRICTED: Category = Category::built_in("account_restricted");
+    pub const KYC_REVIEW: Category = Category::built_in("kyc_review");
+    pub const SECURITY_ALERT: Category = Category::built_in("security_alert");
+    pub const COMPLAINT: Category = Category::built_in("complaint");
+    pub const INQUIRY: Category = Category::built_in("inquiry");
+    pub const TECHNICAL_FAULT: Category = Category::built_in("technical_fault");
+    pub const FEATURE_REQUEST: Category = Category::built_in("feature_request");
+
+    /// The product's categories, account-domain first: every organisation has them (it may
+    /// retire them, never delete them).
+    pub const BUILT_IN: &'static [Category] = &[
+        Category::LOGIN_ANOMALY,
+        Category::ACCOUNT_TAKEOVER,
+        Category::TRANSACTION_FAILURE,
+        Category::FUNDS_NOT_ARRIVED,
+        Category::RECONCILIATION_MISMATCH,
+        Category::PERMISSION_CHANGE,
+        Category::PROFILE_CHANGE,
+        Category::VERIFICATION_CODE_NOT_RECEIVED,
+        Category::ACTIVATION_FAILURE,
+        Category::PASSWORD_RESET,
+        Category::ACCOUNT_RESTRICTED,
+        Category::KYC_REVIEW,
+        Category::SECURITY_ALERT,
+        Category::COMPLAINT,
+        Category::INQUIRY,
+        Category::TECHNICAL_FAULT,
+        Category::FEATURE_REQUEST,
+    ];
+
+    /// The built-in categories that do not touch a customer's account.
+    const GENERAL: &'static [Category] = &[
+        Category::COMPLAINT,
+        Category::INQUIRY,
+        Category::TECHNICAL_FAULT,
+        Category::FEATURE_REQUEST,
+    ];
+
+    const fn built_in(code: &'static str) -> Category {
+        Category(Code::BuiltIn(code))
+    }
+
+    /// A category from its code, checked.
+    pub fn new(code: impl Into<String>) -> Result<Category, InvalidCategory> {
+        let code = code.into();
+        let ok = (2..=MAX_CATEGORY_CODE_CHARS).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(InvalidCategory { value: code });
+        }
+        Ok(
+            match Category::BUILT_IN.iter().find(|c| c.as_str() == code) {
+                Some(known) => known.clone(),
+                None => Category(Code::Own(code.into_boxed_str())),
+            },
         )
     }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Code::BuiltIn(code) => code,
+            Code::Own(code) => code,
+        }
+    }
+
+    pub fn is_built_in(&self) -> bool {
+        matches!(self.0, Code::BuiltIn(_))
+    }
+
+    /// Account-domain categories: tickets in them touch a customer's account and are treated as
+    /// sensitive (access is audited). Only the built-in general categories (complaint, inquiry,
+    /// technical fault, feature request) are not; an organisation's own categories are, which
+    /// is the safe side.
+    pub fn is_account_domain(&self) -> bool {
+        !Category::GENERAL.contains(self)
+    }
 }
+
+impl std::hash::Hash for Category {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+/// By code, so lists sort the same way in every process.
+impl Ord for Category {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Category {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Category {
+    type Err = InvalidCategory;
+    fn from_str(s: &str) -> Result<Self, InvalidCategory> {
+        Category::new(s)
+    }
+}
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Category {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Category::new(code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The API document describes a category as its code: a pattern-constrained string.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Category {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A category code: one of the product's categories or one the organisation added \
+                 to its catalogue.",
+            ))
+            .pattern(Some("^[a-z0-9_]{2,40}$"))
+            .min_length(Some(2))
+            .max_length(Some(MAX_CATEGORY_CODE_CHARS))
+            .examples([serde_json::json!("login_anomaly")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Category {}
 
 named_enum! {
     pub enum Role {
@@ -592,11 +745,69 @@ mod tests {
                 format!("\"{}\"", s.as_str())
             );
         }
-        for c in Category::ALL {
-            assert_eq!(c.as_str().parse::<Category>(), Ok(*c));
+        for c in Category::BUILT_IN {
+            assert_eq!(c.as_str().parse::<Category>().as_ref(), Ok(c));
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
         }
         let err = "urgent".parse::<Priority>().unwrap_err();
         assert_eq!(err.to_string(), "`urgent` is not a known Priority");
+    }
+
+    #[test]
+    fn category_codes_are_checked_wherever_they_are_read() {
+        let own: Category = serde_json::from_str("\"merchant_onboarding\"").unwrap();
+        assert_eq!(own.as_str(), "merchant_onboarding");
+        assert!(!own.is_built_in());
+        assert_eq!(
+            serde_json::to_string(&own).unwrap(),
+            "\"merchant_onboarding\""
+        );
+        assert_eq!("kyc_review".parse::<Category>(), Ok(Category::KYC_REVIEW));
+        assert!(Category::KYC_REVIEW.is_built_in());
+        let longest = "a".repeat(MAX_CATEGORY_CODE_CHARS);
+        assert!(Category::new(longest.clone()).is_ok());
+        for bad in [
+            "",
+            "x",
+            "Login",
+            "merchant-onboarding",
+            "有效",
+            "a b",
+            "drop table;",
+            &format!("{longest}a"),
+        ] {
+            let err = Category::new(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("2 to 40 lowercase letters"),
+                "{err}"
+            );
+            let json = serde_json::to_string(bad).unwrap();
+            let err = serde_json::from_str::<Category>(&json).unwrap_err();
+            assert!(err.to_string().contains("is not a category code"), "{err}");
+        }
+        assert!(serde_json::from_str::<Category>("17").is_err());
+    }
+
+    #[test]
+    fn only_the_built_in_general_categories_are_outside_the_account_domain() {
+        let general: Vec<&str> = Category::BUILT_IN
+            .iter()
+            .filter(|c| !c.is_account_domain())
+            .map(Category::as_str)
+            .collect();
+        assert_eq!(
+            general,
+            ["complaint", "inquiry", "technical_fault", "feature_request"]
+        );
+        assert!(Category::new("merchant_onboarding")
+            .unwrap()
+            .is_account_domain());
+        assert!(Category::new("general_question")
+            .unwrap()
+            .is_account_domain());
     }
 
     #[test]

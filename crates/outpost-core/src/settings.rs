@@ -116,16 +116,18 @@ pub struct FormBranding {
     pub response_promise_hours: Option<u32>,
 }
 
-/// A category as the organisation names it. The set of categories is the product's (rules,
-/// SLA policies and reports speak of them); the organisation names them and retires the ones it
-/// does not use, so they are no longer offered.
+/// A category as the organisation names it: one of the product's ([`Category::BUILT_IN`], which
+/// the organisation may rename and retire but never delete) or one it added (with both names).
+/// A retired category is no longer offered for new tickets, category changes, rules or SLA
+/// policies; tickets already in it keep it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct CategoryEntry {
     pub category: Category,
-    /// Display names; an empty one falls back to the product's own label.
+    /// Display names; an empty one falls back to the product's own label (a category the
+    /// organisation added needs both).
     #[serde(default)]
     pub label_en: String,
     #[serde(default)]
@@ -158,12 +160,46 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// Whether new tickets and category changes may use `category`.
-    pub fn offers(&self, category: Category) -> bool {
-        !self
+    /// Whether new tickets, category changes, rules and SLA policies may use `category`.
+    pub fn offers(&self, category: &Category) -> bool {
+        self.why_not_offered(category).is_none()
+    }
+
+    /// Why `category` may not be used, for a refusal; `None` when it is in use.
+    pub fn why_not_offered(&self, category: &Category) -> Option<String> {
+        match self.categories.iter().find(|e| e.category == *category) {
+            Some(entry) if entry.retired => Some(format!(
+                "{category} is retired by the organisation; choose a category in use"
+            )),
+            Some(_) => None,
+            None if category.is_built_in() => None,
+            None => Some(format!(
+                "{category} is not one of the organisation's categories; choose one in use or \
+                 add it to the catalogue first"
+            )),
+        }
+    }
+
+    /// Whether tickets can be in `category` at all: a built-in one or one the organisation
+    /// added, retired or not.
+    pub fn knows(&self, category: &Category) -> bool {
+        category.is_built_in() || self.categories.iter().any(|e| e.category == *category)
+    }
+
+    /// The categories in use: the product's in their order, then the organisation's own in the
+    /// catalogue's order.
+    pub fn in_use(&self) -> Vec<Category> {
+        let own = self
             .categories
             .iter()
-            .any(|c| c.category == category && c.retired)
+            .map(|e| &e.category)
+            .filter(|c| !c.is_built_in());
+        Category::BUILT_IN
+            .iter()
+            .chain(own)
+            .filter(|c| self.offers(c))
+            .cloned()
+            .collect()
     }
 }
 
@@ -434,6 +470,13 @@ pub fn apply_admin(
         }
         Mutation::PutTemplate(template) => {
             check_template(template)?;
+            let catalogue = facts.settings.catalogue();
+            if let Some(unknown) = template.categories.iter().find(|c| !catalogue.knows(c)) {
+                return Err(invalid(
+                    "categories",
+                    format!("{unknown} is not one of the organisation's categories"),
+                ));
+            }
             let before = facts.templates.iter().find(|t| t.id == template.id);
             if facts.templates.iter().any(|t| {
                 t.id != template.id
@@ -478,13 +521,41 @@ fn department_usable(facts: &AdminFacts<'_>, code: &str) -> bool {
 pub fn check_settings(doc: &SettingsDoc, facts: &AdminFacts<'_>) -> Result<(), Rejection> {
     match doc {
         SettingsDoc::Organisation(profile) => check_profile(profile, facts),
-        SettingsDoc::Sla(sla) => sla.validate().map_err(|e| invalid("sla", e.to_string())),
+        SettingsDoc::Sla(sla) => {
+            sla.validate().map_err(|e| invalid("sla", e.to_string()))?;
+            let catalogue = facts.settings.catalogue();
+            for policy in &sla.policies {
+                if let Some(why) = policy
+                    .category
+                    .as_ref()
+                    .and_then(|c| catalogue.why_not_offered(c))
+                {
+                    return Err(invalid(
+                        "sla",
+                        format!("policy {:?} is narrowed to {why}", policy.name),
+                    ));
+                }
+            }
+            Ok(())
+        }
         SettingsDoc::Rules(rules) => {
             rules.validate().map_err(|errors| {
                 let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 invalid("rules", all.join("; "))
             })?;
+            let catalogue = facts.settings.catalogue();
             for rule in &rules.rules {
+                if let Some(why) = rule
+                    .then
+                    .category
+                    .as_ref()
+                    .and_then(|c| catalogue.why_not_offered(c))
+                {
+                    return Err(invalid(
+                        "rules",
+                        format!("rule {:?} files tickets under {why}", rule.name),
+                    ));
+                }
                 if let Some(code) = &rule.then.department {
                     if !department_usable(facts, code) {
                         return Err(invalid(
@@ -503,7 +574,7 @@ pub fn check_settings(doc: &SettingsDoc, facts: &AdminFacts<'_>) -> Result<(), R
         SettingsDoc::Verification(policy) => policy
             .validate()
             .map_err(|problem| invalid("verification", problem)),
-        SettingsDoc::Catalogue(catalogue) => check_catalogue(catalogue),
+        SettingsDoc::Catalogue(catalogue) => check_catalogue(catalogue, facts),
     }
 }
 
@@ -575,13 +646,21 @@ fn check_logo(logo: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_catalogue(catalogue: &Catalogue) -> Result<(), Rejection> {
+fn check_catalogue(catalogue: &Catalogue, facts: &AdminFacts<'_>) -> Result<(), Rejection> {
     let mut seen = BTreeSet::new();
     for entry in &catalogue.categories {
-        if !seen.insert(entry.category) {
+        if !seen.insert(&entry.category) {
             return Err(invalid(
                 "categories",
                 format!("{} is listed twice; keep one entry", entry.category),
+            ));
+        }
+        if !entry.category.is_built_in()
+            && (entry.label_en.trim().is_empty() || entry.label_zh.trim().is_empty())
+        {
+            return Err(invalid(
+                "categories",
+                format!("{} needs an English and a Chinese name", entry.category),
             ));
         }
         for label in [&entry.label_en, &entry.label_zh] {
@@ -590,7 +669,22 @@ fn check_catalogue(catalogue: &Catalogue) -> Result<(), Rejection> {
             }
         }
     }
-    if catalogue.categories.iter().filter(|c| c.retired).count() >= Category::ALL.len() {
+    // Tickets may be in a category the organisation added: it can be retired, never dropped,
+    // so its names stay.
+    if let Some(dropped) = facts
+        .settings
+        .catalogue()
+        .categories
+        .iter()
+        .map(|e| &e.category)
+        .find(|c| !c.is_built_in() && !catalogue.knows(c))
+    {
+        return Err(invalid(
+            "categories",
+            format!("{dropped} cannot be deleted, only retired: tickets may be filed under it"),
+        ));
+    }
+    if catalogue.in_use().is_empty() {
         return Err(invalid(
             "categories",
             "at least one category must stay in use",

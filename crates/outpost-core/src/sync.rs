@@ -503,7 +503,7 @@ mod tests {
             },
             Mutation::SetCategory {
                 ticket_id: t,
-                category: Category::Inquiry,
+                category: Category::INQUIRY,
             },
             Mutation::SetRisk {
                 ticket_id: t,

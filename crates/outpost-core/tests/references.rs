@@ -45,7 +45,7 @@ fn new_ticket(department: &str) -> Mutation {
         },
         channel: Channel::Email,
         language: "en".into(),
-        category: Category::TransactionFailure,
+        category: Category::TRANSACTION_FAILURE,
         priority: Priority::P3,
         risk: RiskLevel::None,
         department: Some(department.into()),

@@ -66,7 +66,7 @@ fn create(id: Uuid, n: u64) -> Mutation {
         },
         channel: Channel::Api,
         language: "en".into(),
-        category: Category::LoginAnomaly,
+        category: Category::LOGIN_ANOMALY,
         priority: Priority::P3,
         risk: RiskLevel::None,
         department: Some("support".into()),

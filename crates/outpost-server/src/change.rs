@@ -203,16 +203,14 @@ pub(crate) async fn decide(
     }
     if let Some(settings) = &settings {
         let category = match mutation {
-            Mutation::CreateTicket(new) => Some(new.category),
-            Mutation::SetCategory { category, .. } => Some(*category),
+            Mutation::CreateTicket(new) => Some(&new.category),
+            Mutation::SetCategory { category, .. } => Some(category),
             _ => None,
         };
-        if let Some(category) = category.filter(|c| !settings.catalogue().offers(*c)) {
+        if let Some(problem) = category.and_then(|c| settings.catalogue().why_not_offered(c)) {
             return Ok(Err(Rejection::Invalid {
                 field: "category".into(),
-                problem: format!(
-                    "{category} is retired by the organisation; choose a category in use"
-                ),
+                problem,
             }));
         }
     }

@@ -187,15 +187,16 @@ pub(crate) async fn create(
         .or_else(|| settings.profile().default_department.clone())
         .filter(|d| active.contains(d))
         .or_else(|| active.first().cloned());
-    // A category the organisation retired is not used for new tickets: an enquiry, or the
-    // first category still in use.
+    // A category the organisation retired (or a rule's that is no longer in the catalogue) is
+    // not used for new tickets: an enquiry, or the first category still in use.
     let catalogue = settings.catalogue();
     let category = classification
         .category
-        .filter(|c| catalogue.offers(*c))
-        .or_else(|| Some(Category::Inquiry).filter(|c| catalogue.offers(*c)))
-        .or_else(|| Category::ALL.iter().copied().find(|c| catalogue.offers(*c)))
-        .unwrap_or(Category::Inquiry);
+        .clone()
+        .filter(|c| catalogue.offers(c))
+        .or_else(|| Some(Category::INQUIRY).filter(|c| catalogue.offers(c)))
+        .or_else(|| catalogue.in_use().into_iter().next())
+        .unwrap_or(Category::INQUIRY);
     let language = request.language.clone().unwrap_or_else(|| {
         guess_language(&format!("{} {}", request.subject, request.description)).to_owned()
     });

@@ -31,10 +31,10 @@ pub fn demo() -> Vec<Template> {
     vec![
         make(1, "Acknowledge", "en", "Hello {{customer.name}},\n\nThank you for contacting us about \"{{ticket.subject}}\" ({{ticket.key}}). We are looking into it and will update you shortly.\n\nBest regards,\n{{agent.name}}", Vec::new()),
         make(2, "确认收到", "zh-CN", "{{customer.name}}，您好：\n\n我们已收到您关于“{{ticket.subject}}”（{{ticket.key}}）的反馈，正在处理中，稍后会给您答复。\n\n{{agent.name}}", Vec::new()),
-        make(3, "Password reset steps", "en", "Hello {{customer.name}},\n\nTo reset your password, open the app, choose \"Forgot password\" on the sign-in screen and follow the code sent to your registered phone. If the phone number no longer matches, reply to this message and we will verify your identity.\n\n{{agent.name}} ({{ticket.key}})", vec![Category::PasswordReset, Category::LoginAnomaly]),
-        make(4, "重置密码步骤", "zh-CN", "{{customer.name}}，您好：\n\n请打开 App，在登录页点击“忘记密码”，按发送到注册手机的验证码操作即可重置。如手机号已不一致，请直接回复本消息，我们将为您核实身份。\n\n{{agent.name}}（{{ticket.key}}）", vec![Category::PasswordReset, Category::LoginAnomaly]),
-        make(5, "Funds in transit", "en", "Hello {{customer.name}},\n\nWe checked your transfer: it has left our side and is being processed by the receiving bank, which usually takes up to two business days. We will follow up on {{ticket.key}} if it has not arrived by then.\n\n{{agent.name}}", vec![Category::FundsNotArrived]),
-        make(6, "资金在途", "zh-CN", "{{customer.name}}，您好：\n\n我们已核实您的转账：款项已从我方发出，正在由收款银行处理，通常需要两个工作日。如届时仍未到账，我们会在 {{ticket.key}} 中继续跟进。\n\n{{agent.name}}", vec![Category::FundsNotArrived]),
+        make(3, "Password reset steps", "en", "Hello {{customer.name}},\n\nTo reset your password, open the app, choose \"Forgot password\" on the sign-in screen and follow the code sent to your registered phone. If the phone number no longer matches, reply to this message and we will verify your identity.\n\n{{agent.name}} ({{ticket.key}})", vec![Category::PASSWORD_RESET, Category::LOGIN_ANOMALY]),
+        make(4, "重置密码步骤", "zh-CN", "{{customer.name}}，您好：\n\n请打开 App，在登录页点击“忘记密码”，按发送到注册手机的验证码操作即可重置。如手机号已不一致，请直接回复本消息，我们将为您核实身份。\n\n{{agent.name}}（{{ticket.key}}）", vec![Category::PASSWORD_RESET, Category::LOGIN_ANOMALY]),
+        make(5, "Funds in transit", "en", "Hello {{customer.name}},\n\nWe checked your transfer: it has left our side and is being processed by the receiving bank, which usually takes up to two business days. We will follow up on {{ticket.key}} if it has not arrived by then.\n\n{{agent.name}}", vec![Category::FUNDS_NOT_ARRIVED]),
+        make(6, "资金在途", "zh-CN", "{{customer.name}}，您好：\n\n我们已核实您的转账：款项已从我方发出，正在由收款银行处理，通常需要两个工作日。如届时仍未到账，我们会在 {{ticket.key}} 中继续跟进。\n\n{{agent.name}}", vec![Category::FUNDS_NOT_ARRIVED]),
     ]
 }
 

@@ -74,7 +74,7 @@ async fn intake_classifies_and_dispatches_by_load(s: Server) {
     });
     let (status, first) = intake(&s, &key, takeover.clone()).await;
     assert_eq!(status, StatusCode::OK, "{first}");
-    assert_eq!(first["category"], json!(Category::AccountTakeover));
+    assert_eq!(first["category"], json!(Category::ACCOUNT_TAKEOVER));
     assert_eq!(first["priority"], json!(Priority::P1));
     assert_eq!(first["risk"], json!(RiskLevel::L1));
     assert_eq!(first["department"], "risk");
@@ -100,7 +100,7 @@ async fn intake_classifies_and_dispatches_by_load(s: Server) {
     )
     .await;
     assert_eq!(login["department"], "support");
-    assert_eq!(login["category"], json!(Category::LoginAnomaly));
+    assert_eq!(login["category"], json!(Category::LOGIN_ANOMALY));
     // The support agent sees it in their pull, already assigned to them with SLA clocks running.
     let pull = s.pull_all(&support).await;
     let ticket = pull

@@ -1144,7 +1144,7 @@ const MUTATIONS: &[MutationRow] = &[
         setup: Setup::Open,
         build: |c| Mutation::SetCategory {
             ticket_id: c.ticket,
-            category: Category::PasswordReset,
+            category: Category::PASSWORD_RESET,
         },
         expect: WHO_SEES,
     },

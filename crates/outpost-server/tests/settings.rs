@@ -76,7 +76,7 @@ fn good_docs() -> Vec<SettingsDoc> {
     verification.default_for_risk.l1 = verification.default_for_risk.l1.max(1);
     let mut catalogue = defaults.catalogue().clone();
     catalogue.categories.push(CategoryEntry {
-        category: Category::Complaint,
+        category: Category::COMPLAINT,
         label_en: "Disputes".into(),
         label_zh: "争议".into(),
         retired: false,
@@ -114,7 +114,7 @@ fn bad_docs() -> Vec<(SettingsDoc, &'static str)> {
     let mut catalogue = defaults.catalogue().clone();
     for _ in 0..2 {
         catalogue.categories.push(CategoryEntry {
-            category: Category::Inquiry,
+            category: Category::INQUIRY,
             label_en: String::new(),
             label_zh: String::new(),
             retired: false,
@@ -510,7 +510,7 @@ async fn intake_classifies_with_the_organisations_rules(s: Server) {
             name: "zebra".into(),
             when: Condition::KeywordsAny(vec!["zebra".into()]),
             then: Actions {
-                category: Some(Category::TechnicalFault),
+                category: Some(Category::TECHNICAL_FAULT),
                 priority: Some(Priority::P1),
                 department: Some("tech".into()),
                 ..Actions::default()
@@ -535,7 +535,7 @@ async fn intake_classifies_with_the_organisations_rules(s: Server) {
     // the organisation's default department instead of failing.
     let mut catalogue = OrgSettings::defaults().catalogue().clone();
     catalogue.categories.push(CategoryEntry {
-        category: Category::TechnicalFault,
+        category: Category::TECHNICAL_FAULT,
         label_en: String::new(),
         label_zh: String::new(),
         retired: true,
@@ -636,7 +636,7 @@ async fn new_tickets_from_the_app_land_in_a_department(s: Server) {
     assert_eq!((outcome.as_str(), code.as_str()), ("rejected", "invalid"));
     let mut catalogue = OrgSettings::defaults().catalogue().clone();
     catalogue.categories.push(CategoryEntry {
-        category: Category::AccountRestricted,
+        category: Category::ACCOUNT_RESTRICTED,
         label_en: String::new(),
         label_zh: String::new(),
         retired: true,
@@ -656,7 +656,7 @@ async fn new_tickets_from_the_app_land_in_a_department(s: Server) {
     assert_eq!((outcome.as_str(), code.as_str()), ("rejected", "invalid"));
     let moved = Mutation::SetCategory {
         ticket_id: mine,
-        category: Category::AccountRestricted,
+        category: Category::ACCOUNT_RESTRICTED,
     };
     assert_eq!(push_one(&s, &supervisor, moved).await.1, "invalid");
 }

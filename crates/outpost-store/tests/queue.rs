@@ -146,7 +146,7 @@ fn every_filter_and_sort_pages_exactly_like_the_oracle() {
             ..Default::default()
         },
         QueueFilter {
-            categories: vec![Category::LoginAnomaly, Category::FundsNotArrived],
+            categories: vec![Category::LOGIN_ANOMALY, Category::FUNDS_NOT_ARRIVED],
             ..Default::default()
         },
         QueueFilter {

@@ -233,7 +233,7 @@ pub(crate) fn customer(
     lang: Lang,
     channel: Channel,
     tier: CustomerTier,
-    category: Category,
+    category: &Category,
 ) -> Customer {
     let (name, greet, local) = match lang {
         Lang::Zh => {
@@ -274,8 +274,8 @@ pub(crate) fn customer(
     };
     let company = (tier == CustomerTier::Enterprise
         || matches!(
-            category,
-            Category::KycReview | Category::ReconciliationMismatch | Category::PermissionChange
+            *category,
+            Category::KYC_REVIEW | Category::RECONCILIATION_MISMATCH | Category::PERMISSION_CHANGE
         ))
     .then(|| company_name(rng, lang));
     let domain = *text::MAIL_DOMAINS.choose(rng).expect("domains");
@@ -286,7 +286,7 @@ pub(crate) fn customer(
         Channel::Api => format!("api:{}", random_alnum(rng, 12)),
         _ => format!("{local}@{domain}"),
     };
-    let account_id = if matches!(category, Category::Inquiry | Category::FeatureRequest)
+    let account_id = if matches!(*category, Category::INQUIRY | Category::FEATURE_REQUEST)
         && rng.random_bool(0.3)
     {
         None

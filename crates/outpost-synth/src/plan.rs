@@ -17,7 +17,7 @@ pub(crate) const DAY: i64 = 24 * HOUR;
 pub(crate) struct TicketPlan {
     /// Unix milliseconds; strictly increasing over the plan and below `now`.
     pub created: i64,
-    pub category: Category,
+    pub category: &'static Category,
     pub lang: Lang,
     /// Created on a day with a platform incident (more faults, more SMS trouble).
     pub incident: bool,
@@ -26,36 +26,32 @@ pub(crate) struct TicketPlan {
 
 /// Relative frequency of each category on a normal day: the account problems the seeds name as
 /// most frequent dominate, takeovers are rare.
-fn category_weight(category: Category, incident: bool) -> u32 {
-    use Category::{
-        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
-        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
-        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
-        VerificationCodeNotReceived,
+fn category_weight(category: &Category, incident: bool) -> u32 {
+    let base = match *category {
+        Category::LOGIN_ANOMALY => 140,
+        Category::VERIFICATION_CODE_NOT_RECEIVED => 120,
+        Category::FUNDS_NOT_ARRIVED => 120,
+        Category::TRANSACTION_FAILURE => 120,
+        Category::PASSWORD_RESET => 70,
+        Category::INQUIRY => 70,
+        Category::ACCOUNT_RESTRICTED => 50,
+        Category::PROFILE_CHANGE => 50,
+        Category::TECHNICAL_FAULT => 50,
+        Category::RECONCILIATION_MISMATCH => 40,
+        Category::COMPLAINT => 40,
+        Category::KYC_REVIEW => 40,
+        Category::ACTIVATION_FAILURE => 30,
+        Category::PERMISSION_CHANGE => 30,
+        Category::SECURITY_ALERT => 30,
+        Category::FEATURE_REQUEST => 25,
+        Category::ACCOUNT_TAKEOVER => 10,
+        // Only built-in categories are drawn.
+        _ => 0,
     };
-    let base = match category {
-        LoginAnomaly => 140,
-        VerificationCodeNotReceived => 120,
-        FundsNotArrived => 120,
-        TransactionFailure => 120,
-        PasswordReset => 70,
-        Inquiry => 70,
-        AccountRestricted => 50,
-        ProfileChange => 50,
-        TechnicalFault => 50,
-        ReconciliationMismatch => 40,
-        Complaint => 40,
-        KycReview => 40,
-        ActivationFailure => 30,
-        PermissionChange => 30,
-        SecurityAlert => 30,
-        FeatureRequest => 25,
-        AccountTakeover => 10,
-    };
-    let surge = match category {
-        TechnicalFault => 6,
-        VerificationCodeNotReceived => 3,
-        TransactionFailure | LoginAnomaly | Complaint => 2,
+    let surge = match *category {
+        Category::TECHNICAL_FAULT => 6,
+        Category::VERIFICATION_CODE_NOT_RECEIVED => 3,
+        Category::TRANSACTION_FAILURE | Category::LOGIN_ANOMALY | Category::COMPLAINT => 2,
         _ => 1,
     };
     if incident {
@@ -66,24 +62,19 @@ fn category_weight(category: Category, incident: bool) -> u32 {
 }
 
 /// How much timeline a ticket of this category tends to collect, relative to an average one.
-fn category_entry_factor(category: Category) -> f64 {
-    use Category::{
-        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
-        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
-        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
-        VerificationCodeNotReceived,
-    };
-    match category {
-        AccountTakeover => 3.0,
-        ReconciliationMismatch => 1.6,
-        KycReview | Complaint => 1.5,
-        SecurityAlert | AccountRestricted => 1.4,
-        FundsNotArrived | TechnicalFault => 1.2,
-        TransactionFailure | ProfileChange => 1.1,
-        LoginAnomaly | PermissionChange => 1.0,
-        ActivationFailure => 0.9,
-        VerificationCodeNotReceived | PasswordReset => 0.8,
-        Inquiry | FeatureRequest => 0.6,
+fn category_entry_factor(category: &Category) -> f64 {
+    match *category {
+        Category::ACCOUNT_TAKEOVER => 3.0,
+        Category::RECONCILIATION_MISMATCH => 1.6,
+        Category::KYC_REVIEW | Category::COMPLAINT => 1.5,
+        Category::SECURITY_ALERT | Category::ACCOUNT_RESTRICTED => 1.4,
+        Category::FUNDS_NOT_ARRIVED | Category::TECHNICAL_FAULT => 1.2,
+        Category::TRANSACTION_FAILURE | Category::PROFILE_CHANGE => 1.1,
+        Category::LOGIN_ANOMALY | Category::PERMISSION_CHANGE => 1.0,
+        Category::ACTIVATION_FAILURE => 0.9,
+        Category::VERIFICATION_CODE_NOT_RECEIVED | Category::PASSWORD_RESET => 0.8,
+        Category::INQUIRY | Category::FEATURE_REQUEST => 0.6,
+        _ => 1.0,
     }
 }
 
@@ -142,9 +133,9 @@ pub(crate) fn plan(
     let hour_cum = cumulative(LOCAL_HOUR_WEIGHTS.iter().map(|&w| u64::from(w)));
     let cat_cum = |incident: bool| {
         cumulative(
-            Category::ALL
+            Category::BUILT_IN
                 .iter()
-                .map(|&c| u64::from(category_weight(c, incident))),
+                .map(|c| u64::from(category_weight(c, incident))),
         )
     };
     let (normal_cum, incident_cum) = (cat_cum(false), cat_cum(true));
@@ -177,7 +168,7 @@ pub(crate) fn plan(
             }
             let incident = incident_days.contains(&day);
             let cum = if incident { &incident_cum } else { &normal_cum };
-            let category = Category::ALL[draw(rng, cum)];
+            let category = &Category::BUILT_IN[draw(rng, cum)];
             TicketPlan {
                 created: created.max(start),
                 category,

@@ -39,13 +39,7 @@ struct Profile {
     one_touch: f64,
 }
 
-fn profile(category: Category) -> Profile {
-    use Category::{
-        AccountRestricted, AccountTakeover, ActivationFailure, Complaint, FeatureRequest,
-        FundsNotArrived, Inquiry, KycReview, LoginAnomaly, PasswordReset, PermissionChange,
-        ProfileChange, ReconciliationMismatch, SecurityAlert, TechnicalFault, TransactionFailure,
-        VerificationCodeNotReceived,
-    };
+fn profile(category: &Category) -> Profile {
     let p = |department, escalation, priority, risk, pause, slowness, one_touch| Profile {
         department,
         escalation,
@@ -55,8 +49,8 @@ fn profile(category: Category) -> Profile {
         slowness,
         one_touch,
     };
-    match category {
-        LoginAnomaly => p(
+    match *category {
+        Category::LOGIN_ANOMALY => p(
             SUPPORT,
             Some((TECH, 0.12)),
             [5, 30, 65, 0],
@@ -65,8 +59,8 @@ fn profile(category: Category) -> Profile {
             1.0,
             0.1,
         ),
-        AccountTakeover => p(RISK, None, [85, 15, 0, 0], [0, 0, 25, 75], 0.3, 1.2, 0.0),
-        TransactionFailure => p(
+        Category::ACCOUNT_TAKEOVER => p(RISK, None, [85, 15, 0, 0], [0, 0, 25, 75], 0.3, 1.2, 0.0),
+        Category::TRANSACTION_FAILURE => p(
             SUPPORT,
             Some((FINANCE, 0.15)),
             [5, 35, 60, 0],
@@ -75,9 +69,13 @@ fn profile(category: Category) -> Profile {
             1.0,
             0.05,
         ),
-        FundsNotArrived => p(FINANCE, None, [5, 40, 55, 0], [90, 10, 0, 0], 0.3, 1.2, 0.0),
-        ReconciliationMismatch => p(FINANCE, None, [0, 40, 60, 0], [100, 0, 0, 0], 0.3, 1.3, 0.0),
-        PermissionChange => p(
+        Category::FUNDS_NOT_ARRIVED => {
+            p(FINANCE, None, [5, 40, 55, 0], [90, 10, 0, 0], 0.3, 1.2, 0.0)
+        }
+        Category::RECONCILIATION_MISMATCH => {
+            p(FINANCE, None, [0, 40, 60, 0], [100, 0, 0, 0], 0.3, 1.3, 0.0)
+        }
+        Category::PERMISSION_CHANGE => p(
             SUPPORT,
             Some((TECH, 0.1)),
             [0, 10, 80, 10],
@@ -86,7 +84,7 @@ fn profile(category: Category) -> Profile {
             1.0,
             0.1,
         ),
-        ProfileChange => p(
+        Category::PROFILE_CHANGE => p(
             SUPPORT,
             Some((RISK, 0.12)),
             [0, 5, 80, 15],
@@ -95,7 +93,7 @@ fn profile(category: Category) -> Profile {
             1.0,
             0.1,
         ),
-        VerificationCodeNotReceived => p(
+        Category::VERIFICATION_CODE_NOT_RECEIVED => p(
             SUPPORT,
             Some((TECH, 0.3)),
             [0, 25, 75, 0],
@@ -104,8 +102,10 @@ fn profile(category: Category) -> Profile {
             0.8,
             0.3,
         ),
-        ActivationFailure => p(TECH, None, [0, 30, 70, 0], [100, 0, 0, 0], 0.15, 1.0, 0.2),
-        PasswordReset => p(
+        Category::ACTIVATION_FAILURE => {
+            p(TECH, None, [0, 30, 70, 0], [100, 0, 0, 0], 0.15, 1.0, 0.2)
+        }
+        Category::PASSWORD_RESET => p(
             SUPPORT,
             None,
             [0, 5, 85, 10],
@@ -114,10 +114,12 @@ fn profile(category: Category) -> Profile {
             0.7,
             0.35,
         ),
-        AccountRestricted => p(RISK, None, [0, 30, 70, 0], [30, 50, 20, 0], 0.45, 1.2, 0.0),
-        KycReview => p(RISK, None, [0, 25, 70, 5], [55, 40, 5, 0], 0.55, 1.5, 0.0),
-        SecurityAlert => p(RISK, None, [15, 50, 35, 0], [5, 45, 40, 10], 0.1, 0.8, 0.1),
-        Complaint => p(
+        Category::ACCOUNT_RESTRICTED => {
+            p(RISK, None, [0, 30, 70, 0], [30, 50, 20, 0], 0.45, 1.2, 0.0)
+        }
+        Category::KYC_REVIEW => p(RISK, None, [0, 25, 70, 5], [55, 40, 5, 0], 0.55, 1.5, 0.0),
+        Category::SECURITY_ALERT => p(RISK, None, [15, 50, 35, 0], [5, 45, 40, 10], 0.1, 0.8, 0.1),
+        Category::COMPLAINT => p(
             SUPPORT,
             Some((FINANCE, 0.2)),
             [10, 45, 45, 0],
@@ -126,7 +128,7 @@ fn profile(category: Category) -> Profile {
             1.2,
             0.0,
         ),
-        Inquiry => p(
+        Category::INQUIRY => p(
             SUPPORT,
             None,
             [0, 0, 70, 30],
@@ -135,8 +137,11 @@ fn profile(category: Category) -> Profile {
             0.6,
             0.6,
         ),
-        TechnicalFault => p(TECH, None, [15, 40, 45, 0], [100, 0, 0, 0], 0.1, 1.0, 0.05),
-        FeatureRequest => p(TECH, None, [0, 0, 10, 90], [100, 0, 0, 0], 0.05, 2.0, 0.3),
+        Category::TECHNICAL_FAULT => p(TECH, None, [15, 40, 45, 0], [100, 0, 0, 0], 0.1, 1.0, 0.05),
+        Category::FEATURE_REQUEST => p(TECH, None, [0, 0, 10, 90], [100, 0, 0, 0], 0.05, 2.0, 0.3),
+        // The synthetic data draws only built-in categories; any other is handled like an
+        // enquiry.
+        _ => profile(&Category::INQUIRY),
     }
 }
 
@@ -173,7 +178,7 @@ struct Recent {
     key: String,
     customer: Customer,
     channel: Channel,
-    category: Category,
+    category: &'static Category,
 }
 
 /// A change of status in the drawn history.
@@ -1049,7 +1054,7 @@ impl TicketGen {
             requester: customer.requester.clone(),
             channel,
             language: lang.tag().to_owned(),
-            category,
+            category: category.clone(),
             tags,
             priority,
             risk,
@@ -1160,8 +1165,8 @@ fn slots(rng: &mut ChaCha8Rng, plan: &TicketPlan, customer: &Customer, risk: Ris
     let created = at(plan.created);
     let (lo, hi) = match (risk, plan.category) {
         (RiskLevel::L1, _) => (20_000, 500_000),
-        (_, Category::Complaint) => (5, 400),
-        (_, Category::ReconciliationMismatch) => (200, 80_000),
+        (_, &Category::COMPLAINT) => (5, 400),
+        (_, &Category::RECONCILIATION_MISMATCH) => (200, 80_000),
         _ => match rng.random_range(0..20) {
             0..=10 => (10, 2_000),
             11..=18 => (2_000, 50_000),
@@ -1388,7 +1393,7 @@ fn description(
 )]
 fn tags(
     rng: &mut ChaCha8Rng,
-    category: Category,
+    category: &Category,
     tier: CustomerTier,
     s: &Slots,
     plan: &TicketPlan,
@@ -1397,10 +1402,6 @@ fn tags(
     escalated: bool,
     risk: RiskLevel,
 ) -> BTreeSet<String> {
-    use Category::{
-        AccountTakeover, ActivationFailure, Complaint, FundsNotArrived, KycReview, LoginAnomaly,
-        PasswordReset, TechnicalFault, TransactionFailure, VerificationCodeNotReceived,
-    };
     let mut tags = BTreeSet::new();
     let mut add = |t: &str| {
         tags.insert(t.to_owned());
@@ -1411,13 +1412,13 @@ fn tags(
         CustomerTier::Standard => {}
     }
     let app_related = matches!(
-        category,
-        LoginAnomaly
-            | VerificationCodeNotReceived
-            | ActivationFailure
-            | PasswordReset
-            | TechnicalFault
-            | TransactionFailure
+        *category,
+        Category::LOGIN_ANOMALY
+            | Category::VERIFICATION_CODE_NOT_RECEIVED
+            | Category::ACTIVATION_FAILURE
+            | Category::PASSWORD_RESET
+            | Category::TECHNICAL_FAULT
+            | Category::TRANSACTION_FAILURE
     );
     if app_related && rng.random_bool(0.6) {
         let os_tag = if s.os.starts_with("iOS") || s.os.starts_with("iPadOS") {
@@ -1431,15 +1432,18 @@ fn tags(
         };
         add(os_tag);
     }
-    if matches!(category, TransactionFailure | FundsNotArrived | Complaint) && rng.random_bool(0.3)
+    if matches!(
+        *category,
+        Category::TRANSACTION_FAILURE | Category::FUNDS_NOT_ARRIVED | Category::COMPLAINT
+    ) && rng.random_bool(0.3)
     {
         add("refund");
     }
-    match category {
-        VerificationCodeNotReceived => add("sms"),
-        KycReview => add("kyc"),
-        AccountTakeover => add("fraud"),
-        FundsNotArrived if rng.random_bool(0.2) => add("cross_border"),
+    match *category {
+        Category::VERIFICATION_CODE_NOT_RECEIVED => add("sms"),
+        Category::KYC_REVIEW => add("kyc"),
+        Category::ACCOUNT_TAKEOVER => add("fraud"),
+        Category::FUNDS_NOT_ARRIVED if rng.random_bool(0.2) => add("cross_border"),
         _ => {}
     }
     if risk == RiskLevel::L1 {
@@ -1447,8 +1451,11 @@ fn tags(
     }
     if plan.incident
         && matches!(
-            category,
-            TechnicalFault | VerificationCodeNotReceived | TransactionFailure | LoginAnomaly
+            *category,
+            Category::TECHNICAL_FAULT
+                | Category::VERIFICATION_CODE_NOT_RECEIVED
+                | Category::TRANSACTION_FAILURE
+                | Category::LOGIN_ANOMALY
         )
     {
         add("outage");

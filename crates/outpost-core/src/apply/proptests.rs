@@ -61,7 +61,7 @@ fn ticket(status: Status, assignee: Option<UserId>, csat: Option<Csat>) -> Ticke
         },
         channel: Channel::WebForm,
         language: "zh-CN".into(),
-        category: Category::Inquiry,
+        category: Category::INQUIRY,
         tags: Default::default(),
         priority: Priority::P3,
         risk: RiskLevel::None,

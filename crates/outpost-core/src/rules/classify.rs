@@ -152,7 +152,7 @@ impl RuleSet {
             out.matched_rules.push(rule.name.clone());
             let then = &rule.then;
             if out.category.is_none() {
-                out.category = then.category;
+                out.category.clone_from(&then.category);
             }
             // P1 < P4, so the most urgent priority is the minimum.
             out.priority = out.priority.into_iter().chain(then.priority).min();
@@ -581,14 +581,14 @@ impl RuleSet {
         };
         let rules = vec![
             vip,
-            files("account_takeover", C::AccountTakeover, P1, RISK, keywords(&[
+            files("account_takeover", C::ACCOUNT_TAKEOVER, P1, RISK, keywords(&[
                 "盗号", "被盗", "盗刷", "盗登", "被黑", "账号被人登录", "账户被他人",
                 "account hacked", "hacked", "takeover", "take over", "taken over", "compromised",
                 "stolen account", "unauthorized login", "unauthorised login",
                 "someone else logged in",
             ]))
             .risk(L1).tags(&["security"]).templates(&["account_takeover_emergency"]),
-            files("large_abnormal_transaction", C::SecurityAlert, P1, RISK, Condition::Any(vec![
+            files("large_abnormal_transaction", C::SECURITY_ALERT, P1, RISK, Condition::Any(vec![
                 keywords(&[
                     "异常交易", "可疑交易", "异常转账", "异常扣款", "不明扣款",
                     "abnormal transaction*", "suspicious transaction*", "unusual transaction*",
@@ -604,109 +604,109 @@ impl RuleSet {
                 ]),
             ]))
             .risk(L1).tags(&["security", "abnormal_transaction"]),
-            files("security_alert", C::SecurityAlert, P2, RISK, keywords(&[
+            files("security_alert", C::SECURITY_ALERT, P2, RISK, keywords(&[
                 "异地登录", "陌生设备", "钓鱼", "诈骗", "信息泄露", "安全提醒",
                 "phishing", "scam", "unknown device", "suspicious login", "security alert",
                 "data leak",
             ]))
             .risk(L2).tags(&["security"]),
-            files("system_outage", C::TechnicalFault, P1, TECH, keywords(&[
+            files("system_outage", C::TECHNICAL_FAULT, P1, TECH, keywords(&[
                 "宕机", "瘫痪", "系统崩溃", "全部无法", "大面积", "服务不可用",
                 "outage", "system down", "service down", "is down", "down for everyone",
                 "service unavailable",
             ]))
             .tags(&["outage"]),
-            files("major_complaint", C::Complaint, P1, SUPPORT, keywords(&[
+            files("major_complaint", C::COMPLAINT, P1, SUPPORT, keywords(&[
                 "重大投诉", "集体投诉", "批量投诉", "监管投诉", "媒体曝光", "起诉",
                 "major complaint", "formal complaint", "regulator", "legal action", "lawyer",
                 "class action",
             ]))
             .tags(&["complaint", "escalation"]).templates(&["complaint_acknowledgement"]),
-            files("verification_code_not_received", C::VerificationCodeNotReceived, P3, SUPPORT, keywords(&[
+            files("verification_code_not_received", C::VERIFICATION_CODE_NOT_RECEIVED, P3, SUPPORT, keywords(&[
                 "验证码", "短信码", "动态码", "校验码", "收不到短信",
                 "verification code", "sms code", "otp", "one-time code", "one time password",
                 "2fa code", "security code",
             ]))
             .templates(&["verification_code_troubleshooting"]),
-            files("password_reset", C::PasswordReset, P3, SUPPORT, keywords(&[
+            files("password_reset", C::PASSWORD_RESET, P3, SUPPORT, keywords(&[
                 "忘记密码", "重置密码", "找回密码", "密码错误", "修改密码",
                 "forgot password", "forgot my password", "reset password", "reset my password",
                 "password reset", "wrong password",
             ]))
             .templates(&["password_reset_guide"]),
-            files("activation_failure", C::ActivationFailure, P3, SUPPORT, keywords(&[
+            files("activation_failure", C::ACTIVATION_FAILURE, P3, SUPPORT, keywords(&[
                 "激活", "激活邮件", "未激活",
                 "activation*", "activate", "not activated",
             ])),
-            files("account_restricted", C::AccountRestricted, P2, RISK, keywords(&[
+            files("account_restricted", C::ACCOUNT_RESTRICTED, P2, RISK, keywords(&[
                 "冻结", "受限", "被限制", "封号", "封禁", "被封", "限制交易",
                 "restricted", "restriction*", "frozen", "suspended", "account locked",
                 "account blocked", "account limited", "limitation",
             ]))
             .risk(L3).templates(&["account_restricted_appeal"]),
-            files("login_anomaly", C::LoginAnomaly, P3, SUPPORT, keywords(&[
+            files("login_anomaly", C::LOGIN_ANOMALY, P3, SUPPORT, keywords(&[
                 "登录", "登陆", "登不上", "无法登录", "登录异常",
                 "login", "log in", "log-in", "logging in", "sign in", "signin", "sign-in",
                 "logged out",
             ]))
             .templates(&["login_troubleshooting"]),
-            files("transaction_failure", C::TransactionFailure, P3, SUPPORT, keywords(&[
+            files("transaction_failure", C::TRANSACTION_FAILURE, P3, SUPPORT, keywords(&[
                 "支付失败", "交易失败", "付款失败", "扣款失败", "转账失败", "无法支付",
                 "payment failed", "transaction failed", "transfer failed", "payment declined",
                 "card declined", "charge failed", "can't pay", "cannot pay",
             ])),
-            files("funds_not_arrived", C::FundsNotArrived, P3, FINANCE, keywords(&[
+            files("funds_not_arrived", C::FUNDS_NOT_ARRIVED, P3, FINANCE, keywords(&[
                 "到账", "没收到钱", "没收到款", "退款", "提现", "钱没到",
                 "not arrived", "hasn't arrived", "has not arrived", "not credited", "refund*",
                 "withdrawal*", "payout*", "missing payment", "money not received",
                 "payment not received",
             ]))
             .tags(&["funds"]).templates(&["funds_not_arrived_status"]),
-            files("reconciliation_mismatch", C::ReconciliationMismatch, P3, FINANCE, keywords(&[
+            files("reconciliation_mismatch", C::RECONCILIATION_MISMATCH, P3, FINANCE, keywords(&[
                 "对账", "账单不符", "金额不符", "金额不一致", "差额", "账目",
                 "reconciliation", "reconcile*", "mismatch*", "discrepanc*",
                 "statement doesn't match", "amount doesn't match",
             ]))
             .tags(&["funds"]),
-            files("kyc_review", C::KycReview, P3, RISK, keywords(&[
+            files("kyc_review", C::KYC_REVIEW, P3, RISK, keywords(&[
                 "开户", "审核", "实名认证", "身份认证", "营业执照", "企业认证", "资料补正",
                 "kyc", "account opening", "open an account", "onboarding",
                 "identity verification", "business verification", "verification pending",
             ]))
             .tags(&["kyc"]).templates(&["kyc_documents_checklist"]),
-            files("permission_change", C::PermissionChange, P3, SUPPORT, keywords(&[
+            files("permission_change", C::PERMISSION_CHANGE, P3, SUPPORT, keywords(&[
                 "权限", "子账户", "子账号", "管理员", "角色",
                 "permission*", "access right*", "user role*", "admin access", "sub-account*",
                 "subaccount*",
             ])),
-            files("profile_change", C::ProfileChange, P3, SUPPORT, keywords(&[
+            files("profile_change", C::PROFILE_CHANGE, P3, SUPPORT, keywords(&[
                 "修改资料", "修改手机", "更换手机", "换绑", "修改邮箱", "更改信息", "修改信息",
                 "修改地址",
                 "change my phone", "change phone number", "update my email", "change email",
                 "change my email", "update my details", "profile", "change address",
             ])),
-            files("complaint", C::Complaint, P2, SUPPORT, keywords(&[
+            files("complaint", C::COMPLAINT, P2, SUPPORT, keywords(&[
                 "投诉", "不满", "差评", "态度差", "太差",
                 "complaint", "complain*", "dissatisfied", "unacceptable", "terrible service",
                 "poor service",
             ]))
             .tags(&["complaint"]).templates(&["complaint_acknowledgement"]),
-            files("technical_fault", C::TechnicalFault, P3, TECH, keywords(&[
+            files("technical_fault", C::TECHNICAL_FAULT, P3, TECH, keywords(&[
                 "故障", "报错", "系统错误", "闪退", "崩溃", "打不开", "白屏",
                 "bug", "error", "crash*", "not working", "broken", "internal server error",
                 "error 500", "500 error", "502 bad gateway",
             ]))
             .tags(&["fault"]),
-            files("feature_request", C::FeatureRequest, P4, SUPPORT, keywords(&[
+            files("feature_request", C::FEATURE_REQUEST, P4, SUPPORT, keywords(&[
                 "建议", "希望增加", "希望能", "新功能", "功能需求", "优化建议",
                 "suggestion*", "feature request*", "feature", "would be nice", "please add",
                 "enhancement",
             ]))
             .templates(&["feature_request_thanks"]),
-            files("kyc_business_type", C::KycReview, P3, RISK,
+            files("kyc_business_type", C::KYC_REVIEW, P3, RISK,
                 Condition::BusinessTypeIn(strings(&["kyc", "account_opening"])))
             .tags(&["kyc"]),
-            files("inquiry", C::Inquiry, P3, SUPPORT, keywords(&[
+            files("inquiry", C::INQUIRY, P3, SUPPORT, keywords(&[
                 "咨询", "请问", "如何", "怎么", "是否",
                 "question", "how do i", "how to", "inquiry", "enquiry", "wondering",
             ])),
@@ -751,40 +751,40 @@ mod tests {
         use Priority::*;
         use RiskLevel::{L1, L3};
         &[
-            ("我的账号被盗了", "今天早上发现有人登录了我的账户并转走了钱", C::AccountTakeover, P1, Some(L1), RISK),
-            ("Account hacked", "Someone changed my email and I can't log in", C::AccountTakeover, P1, Some(L1), RISK),
-            ("发现一笔大额异常交易", "凌晨有一笔5万元的转账不是我操作的", C::SecurityAlert, P1, Some(L1), RISK),
-            ("Suspicious transactions on my wallet", "", C::SecurityAlert, P1, Some(L1), RISK),
-            ("无法登录", "输入密码后一直转圈", C::LoginAnomaly, P3, None, SUPPORT),
-            ("Can't LOGIN since yesterday", "The page just reloads.", C::LoginAnomaly, P3, None, SUPPORT),
-            ("收不到验证码", "登录时短信验证码一直收不到", C::VerificationCodeNotReceived, P3, None, SUPPORT),
-            ("Verification code never arrives", "I try to sign in but no SMS", C::VerificationCodeNotReceived, P3, None, SUPPORT),
-            ("提现三天还没到账", "", C::FundsNotArrived, P3, None, FINANCE),
-            ("Refund not arrived", "My refund from last week is missing", C::FundsNotArrived, P3, None, FINANCE),
-            ("月度对账金额不符", "系统报表与银行流水差额200元", C::ReconciliationMismatch, P3, None, FINANCE),
-            ("Reconciliation mismatch in March statement", "", C::ReconciliationMismatch, P3, None, FINANCE),
-            ("账户被冻结了", "为什么我的账户受限无法收款", C::AccountRestricted, P2, Some(L3), RISK),
-            ("My account is restricted", "", C::AccountRestricted, P2, Some(L3), RISK),
-            ("企业开户审核进度", "营业执照已上传一周了", C::KycReview, P3, None, RISK),
-            ("KYC still pending", "Uploaded my passport", C::KycReview, P3, None, RISK),
-            ("给财务同事开通权限", "需要查看账单的权限", C::PermissionChange, P3, None, SUPPORT),
-            ("Need permissions for a sub-account", "", C::PermissionChange, P3, None, SUPPORT),
-            ("投诉客服态度", "上次客服态度很差", C::Complaint, P2, None, SUPPORT),
-            ("Formal complaint", "I will contact the regulator", C::Complaint, P1, None, SUPPORT),
-            ("系统宕机", "所有商户都无法收款", C::TechnicalFault, P1, None, TECH),
-            ("Dashboard outage", "", C::TechnicalFault, P1, None, TECH),
-            ("App 闪退", "打开就崩溃", C::TechnicalFault, P3, None, TECH),
-            ("Getting error 500 on export", "", C::TechnicalFault, P3, None, TECH),
-            ("建议增加夜间模式", "", C::FeatureRequest, P4, None, SUPPORT),
-            ("Feature request: dark mode", "Would be nice to have", C::FeatureRequest, P4, None, SUPPORT),
-            ("忘记密码怎么办", "", C::PasswordReset, P3, None, SUPPORT),
-            ("激活邮件没收到", "", C::ActivationFailure, P3, None, SUPPORT),
-            ("请问手续费怎么算", "", C::Inquiry, P3, None, SUPPORT),
+            ("我的账号被盗了", "今天早上发现有人登录了我的账户并转走了钱", C::ACCOUNT_TAKEOVER, P1, Some(L1), RISK),
+            ("Account hacked", "Someone changed my email and I can't log in", C::ACCOUNT_TAKEOVER, P1, Some(L1), RISK),
+            ("发现一笔大额异常交易", "凌晨有一笔5万元的转账不是我操作的", C::SECURITY_ALERT, P1, Some(L1), RISK),
+            ("Suspicious transactions on my wallet", "", C::SECURITY_ALERT, P1, Some(L1), RISK),
+            ("无法登录", "输入密码后一直转圈", C::LOGIN_ANOMALY, P3, None, SUPPORT),
+            ("Can't LOGIN since yesterday", "The page just reloads.", C::LOGIN_ANOMALY, P3, None, SUPPORT),
+            ("收不到验证码", "登录时短信验证码一直收不到", C::VERIFICATION_CODE_NOT_RECEIVED, P3, None, SUPPORT),
+            ("Verification code never arrives", "I try to sign in but no SMS", C::VERIFICATION_CODE_NOT_RECEIVED, P3, None, SUPPORT),
+            ("提现三天还没到账", "", C::FUNDS_NOT_ARRIVED, P3, None, FINANCE),
+            ("Refund not arrived", "My refund from last week is missing", C::FUNDS_NOT_ARRIVED, P3, None, FINANCE),
+            ("月度对账金额不符", "系统报表与银行流水差额200元", C::RECONCILIATION_MISMATCH, P3, None, FINANCE),
+            ("Reconciliation mismatch in March statement", "", C::RECONCILIATION_MISMATCH, P3, None, FINANCE),
+            ("账户被冻结了", "为什么我的账户受限无法收款", C::ACCOUNT_RESTRICTED, P2, Some(L3), RISK),
+            ("My account is restricted", "", C::ACCOUNT_RESTRICTED, P2, Some(L3), RISK),
+            ("企业开户审核进度", "营业执照已上传一周了", C::KYC_REVIEW, P3, None, RISK),
+            ("KYC still pending", "Uploaded my passport", C::KYC_REVIEW, P3, None, RISK),
+            ("给财务同事开通权限", "需要查看账单的权限", C::PERMISSION_CHANGE, P3, None, SUPPORT),
+            ("Need permissions for a sub-account", "", C::PERMISSION_CHANGE, P3, None, SUPPORT),
+            ("投诉客服态度", "上次客服态度很差", C::COMPLAINT, P2, None, SUPPORT),
+            ("Formal complaint", "I will contact the regulator", C::COMPLAINT, P1, None, SUPPORT),
+            ("系统宕机", "所有商户都无法收款", C::TECHNICAL_FAULT, P1, None, TECH),
+            ("Dashboard outage", "", C::TECHNICAL_FAULT, P1, None, TECH),
+            ("App 闪退", "打开就崩溃", C::TECHNICAL_FAULT, P3, None, TECH),
+            ("Getting error 500 on export", "", C::TECHNICAL_FAULT, P3, None, TECH),
+            ("建议增加夜间模式", "", C::FEATURE_REQUEST, P4, None, SUPPORT),
+            ("Feature request: dark mode", "Would be nice to have", C::FEATURE_REQUEST, P4, None, SUPPORT),
+            ("忘记密码怎么办", "", C::PASSWORD_RESET, P3, None, SUPPORT),
+            ("激活邮件没收到", "", C::ACTIVATION_FAILURE, P3, None, SUPPORT),
+            ("请问手续费怎么算", "", C::INQUIRY, P3, None, SUPPORT),
             // Mixed language, and full-width Latin letters.
-            ("ＬＯＧＩＮ 失败", "", C::LoginAnomaly, P3, None, SUPPORT),
-            ("Refund 退款还没到", "", C::FundsNotArrived, P3, None, FINANCE),
-            ("登录后发现 account hacked", "", C::AccountTakeover, P1, Some(L1), RISK),
-            ("投诉:提现一周未到账", "", C::FundsNotArrived, P2, None, FINANCE),
+            ("ＬＯＧＩＮ 失败", "", C::LOGIN_ANOMALY, P3, None, SUPPORT),
+            ("Refund 退款还没到", "", C::FUNDS_NOT_ARRIVED, P3, None, FINANCE),
+            ("登录后发现 account hacked", "", C::ACCOUNT_TAKEOVER, P1, Some(L1), RISK),
+            ("投诉:提现一周未到账", "", C::FUNDS_NOT_ARRIVED, P2, None, FINANCE),
         ]
     };
 
@@ -794,7 +794,7 @@ mod tests {
         for (subject, description, category, priority, risk, department) in REALISTIC {
             let c = rules.classify(&input(subject, description));
             let what = format!("{subject} / {description}: {c:?}");
-            assert_eq!(c.category, Some(*category), "{what}");
+            assert_eq!(c.category.as_ref(), Some(category), "{what}");
             assert_eq!(c.priority, Some(*priority), "{what}");
             assert_eq!(c.risk, *risk, "{what}");
             assert_eq!(c.department.as_deref(), Some(*department), "{what}");
@@ -872,7 +872,7 @@ mod tests {
                     "first",
                     keywords(&["a"]),
                     Actions {
-                        category: Some(Category::Inquiry),
+                        category: Some(Category::INQUIRY),
                         priority: Some(Priority::P4),
                         risk: Some(RiskLevel::L3),
                         department: Some("support".into()),
@@ -883,7 +883,7 @@ mod tests {
                     "second",
                     keywords(&["b"]),
                     Actions {
-                        category: Some(Category::Complaint),
+                        category: Some(Category::COMPLAINT),
                         priority: Some(Priority::P2),
                         risk: Some(RiskLevel::L2),
                         department: Some("tech".into()),
@@ -902,14 +902,14 @@ mod tests {
             ],
         };
         let c = rules.classify(&input("a b c", ""));
-        assert_eq!(c.category, Some(Category::Inquiry));
+        assert_eq!(c.category, Some(Category::INQUIRY));
         assert_eq!(c.department.as_deref(), Some("support"));
         assert_eq!(c.priority, Some(Priority::P2));
         assert_eq!(c.risk, Some(RiskLevel::L2));
         assert_eq!(c.matched_rules, ["first", "second", "third"]);
         // A later rule fills a field earlier ones left unset.
         let c = rules.classify(&input("c b", ""));
-        assert_eq!(c.category, Some(Category::Complaint));
+        assert_eq!(c.category, Some(Category::COMPLAINT));
     }
 
     #[test]
@@ -930,7 +930,7 @@ mod tests {
         assert_eq!(c.category, None);
         // Not matching, it does not stop anything.
         let c = rules.classify(&input("login problem", ""));
-        assert_eq!(c.category, Some(Category::LoginAnomaly));
+        assert_eq!(c.category, Some(Category::LOGIN_ANOMALY));
     }
 
     #[test]
@@ -1034,7 +1034,7 @@ mod tests {
 
         for bad in [
             r#"{"rules": [{"name": "x", "when": {"keyword_any": ["a"]}, "then": {}}]}"#,
-            r#"{"rules": [{"name": "x", "when": "always", "then": {"category": "nope"}}]}"#,
+            r#"{"rules": [{"name": "x", "when": "always", "then": {"category": "No pe"}}]}"#,
             r#"{"rules": [{"name": "x", "when": "always", "then": {"colour": "red"}}]}"#,
             r#"{"rules": [{"name": "x", "when": {"tier_in": ["gold"]}, "then": {}}]}"#,
             r#"{"rules": [{"when": "always", "then": {}}]}"#,

@@ -298,3 +298,218 @@ fn settings_documents_round_trip_on_the_wire() {
         assert_eq!(check(&back.settings), Ok(()), "{kind:?} defaults validate");
     }
 }
+
+fn own_category(code: &str, retired: bool) -> CategoryEntry {
+    CategoryEntry {
+        category: Category::new(code).unwrap(),
+        label_en: "Merchant onboarding".into(),
+        label_zh: "商户入驻".into(),
+        retired,
+    }
+}
+
+fn catalogue_of(categories: Vec<CategoryEntry>) -> SettingsDoc {
+    SettingsDoc::Catalogue(Catalogue {
+        categories,
+        tags: vec![],
+    })
+}
+
+/// `settings` with `doc` applied as the next version, as the server would keep it.
+fn with(settings: &OrgSettings, doc: SettingsDoc) -> OrgSettings {
+    let base = settings.get(doc.kind()).version;
+    let applied = run(settings, &set(base, doc), Some(Role::Admin)).unwrap();
+    let AdminChange::Settings(next) = applied.change else {
+        panic!("a settings change")
+    };
+    let mut settings = settings.clone();
+    settings.put(next);
+    settings
+}
+
+#[test]
+fn an_admin_adds_renames_and_retires_an_own_category() {
+    let defaults = OrgSettings::defaults();
+    let onboarding = Category::new("merchant_onboarding").unwrap();
+    assert!(!defaults.catalogue().offers(&onboarding));
+    assert_eq!(defaults.catalogue().in_use(), Category::BUILT_IN);
+
+    let added = with(
+        &defaults,
+        catalogue_of(vec![own_category("merchant_onboarding", false)]),
+    );
+    let catalogue = added.catalogue();
+    assert!(catalogue.offers(&onboarding));
+    let in_use = catalogue.in_use();
+    assert_eq!(in_use.len(), Category::BUILT_IN.len() + 1);
+    assert_eq!(in_use.last(), Some(&onboarding));
+
+    let mut renamed = own_category("merchant_onboarding", false);
+    renamed.label_en = "Onboarding".into();
+    let renamed = with(&added, catalogue_of(vec![renamed]));
+    assert_eq!(renamed.catalogue().categories[0].label_en, "Onboarding");
+
+    let retired = with(
+        &renamed,
+        catalogue_of(vec![own_category("merchant_onboarding", true)]),
+    );
+    let why = retired.catalogue().why_not_offered(&onboarding).unwrap();
+    assert!(why.contains("retired"), "{why}");
+    assert!(retired.catalogue().knows(&onboarding));
+    assert!(!retired.catalogue().in_use().contains(&onboarding));
+    let why = defaults.catalogue().why_not_offered(&onboarding).unwrap();
+    assert!(
+        why.contains("not one of the organisation's categories"),
+        "{why}"
+    );
+
+    // Deleting it would orphan the tickets filed under it.
+    let refused = run(&retired, &set(3, catalogue_of(vec![])), Some(Role::Admin)).unwrap_err();
+    assert!(refused.to_string().contains("only retired"), "{refused}");
+}
+
+#[test]
+fn the_catalogue_refuses_duplicates_nameless_own_categories_and_an_empty_set() {
+    let settings = OrgSettings::defaults();
+    let refuse = |doc: SettingsDoc| run(&settings, &set(0, doc), Some(Role::Admin)).unwrap_err();
+
+    let twice = refuse(catalogue_of(vec![
+        own_category("merchant_onboarding", false),
+        own_category("merchant_onboarding", true),
+    ]));
+    assert!(twice.to_string().contains("listed twice"), "{twice}");
+
+    let mut nameless = own_category("merchant_onboarding", false);
+    nameless.label_zh = " ".into();
+    let nameless = refuse(catalogue_of(vec![nameless]));
+    assert!(
+        nameless.to_string().contains("English and a Chinese name"),
+        "{nameless}"
+    );
+
+    let every_built_in_retired: Vec<CategoryEntry> = Category::BUILT_IN
+        .iter()
+        .map(|c| CategoryEntry {
+            category: c.clone(),
+            label_en: String::new(),
+            label_zh: String::new(),
+            retired: true,
+        })
+        .collect();
+    let empty = refuse(catalogue_of(every_built_in_retired.clone()));
+    assert!(empty.to_string().contains("at least one"), "{empty}");
+
+    // A built-in category is retired, never deleted: one own category in use is enough, and a
+    // built-in one left out of the document is simply in use under its product name.
+    let mut one_left = every_built_in_retired;
+    one_left.push(own_category("merchant_onboarding", false));
+    assert!(run(
+        &settings,
+        &set(0, catalogue_of(one_left)),
+        Some(Role::Admin)
+    )
+    .is_ok());
+    let retired_kyc = with(
+        &settings,
+        catalogue_of(vec![CategoryEntry {
+            category: Category::KYC_REVIEW,
+            label_en: String::new(),
+            label_zh: String::new(),
+            retired: true,
+        }]),
+    );
+    assert!(!retired_kyc.catalogue().offers(&Category::KYC_REVIEW));
+    let back = with(&retired_kyc, catalogue_of(vec![]));
+    assert!(back.catalogue().offers(&Category::KYC_REVIEW));
+
+    // A code that is no category code never reaches the catalogue.
+    let err = serde_json::from_str::<Catalogue>(
+        r#"{"categories": [{"category": "Merchant Onboarding", "label_en": "x", "label_zh": "y"}]}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("is not a category code"), "{err}");
+}
+
+#[test]
+fn rules_sla_policies_and_templates_name_only_the_organisations_categories() {
+    let settings = OrgSettings::defaults();
+    let onboarding = Category::new("merchant_onboarding").unwrap();
+
+    let mut rules = settings.rule_set().clone();
+    rules.rules.truncate(1);
+    rules.rules[0].then.department = None;
+    rules.rules[0].then.category = Some(onboarding.clone());
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Rules(rules.clone())),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("merchant_onboarding is not one of"),
+        "{refused}"
+    );
+
+    let mut sla = lisbon_sla();
+    sla.policies[0].category = Some(onboarding.clone());
+    let refused = run(
+        &settings,
+        &set(0, SettingsDoc::Sla(sla.clone())),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("merchant_onboarding is not one of"),
+        "{refused}"
+    );
+
+    let template = Template {
+        id: Uuid::from_u128(2),
+        name: "Welcome".into(),
+        language: "en".into(),
+        body: "Welcome, {{customer.name}}.".into(),
+        categories: vec![onboarding.clone()],
+        changes: MacroChanges::default(),
+        active: true,
+    };
+    let refused = run(
+        &settings,
+        &Mutation::PutTemplate(template.clone()),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("merchant_onboarding"),
+        "{refused}"
+    );
+
+    // Once the organisation has added it, all three may name it; once retired, rules and SLA
+    // policies may not.
+    let added = with(
+        &settings,
+        catalogue_of(vec![own_category("merchant_onboarding", false)]),
+    );
+    assert!(run(
+        &added,
+        &set(0, SettingsDoc::Rules(rules.clone())),
+        Some(Role::Admin)
+    )
+    .is_ok());
+    assert!(run(&added, &set(0, SettingsDoc::Sla(sla)), Some(Role::Admin)).is_ok());
+    assert!(run(&added, &Mutation::PutTemplate(template), Some(Role::Admin)).is_ok());
+    let retired = with(
+        &added,
+        catalogue_of(vec![own_category("merchant_onboarding", true)]),
+    );
+    let refused = run(
+        &retired,
+        &set(0, SettingsDoc::Rules(rules)),
+        Some(Role::Admin),
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("retired"), "{refused}");
+}

@@ -54,7 +54,7 @@ impl SlaPolicy {
 
     fn matches(&self, ticket: &Ticket) -> bool {
         self.priority == ticket.priority
-            && self.category.is_none_or(|c| c == ticket.category)
+            && self.category.as_ref().is_none_or(|c| *c == ticket.category)
             && self.tier.is_none_or(|t| t == ticket.requester.tier)
     }
 
@@ -234,13 +234,13 @@ mod tests {
         let mut settings = SlaSettings::defaults();
         settings.policies.extend([
             scoped("P3 vip", None, Some(CustomerTier::Vip)),
-            scoped("P3 login", Some(Category::LoginAnomaly), None),
+            scoped("P3 login", Some(Category::LOGIN_ANOMALY), None),
             scoped(
                 "P3 login vip",
-                Some(Category::LoginAnomaly),
+                Some(Category::LOGIN_ANOMALY),
                 Some(CustomerTier::Vip),
             ),
-            scoped("P3 login again", Some(Category::LoginAnomaly), None),
+            scoped("P3 login again", Some(Category::LOGIN_ANOMALY), None),
         ]);
         let mut t = ticket(Priority::P3, utc(2025, 6, 13, 8, 0));
         let chosen =
@@ -254,7 +254,7 @@ mod tests {
             Some("P3 login"),
             "earliest of equally specific"
         );
-        t.category = Category::Inquiry;
+        t.category = Category::INQUIRY;
         t.requester.tier = CustomerTier::Vip;
         assert_eq!(chosen(&settings, &t).as_deref(), Some("P3 vip"));
         t.requester.tier = CustomerTier::Enterprise;

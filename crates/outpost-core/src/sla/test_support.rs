@@ -42,7 +42,7 @@ pub fn ticket(priority: Priority, created_at: DateTime<Utc>) -> Ticket {
         },
         channel: Channel::Email,
         language: "zh-CN".to_owned(),
-        category: Category::LoginAnomaly,
+        category: Category::LOGIN_ANOMALY,
         tags: BTreeSet::new(),
         priority,
         risk: RiskLevel::None,

@@ -263,7 +263,7 @@ pub fn new_ticket(id: Uuid, department: &str) -> Mutation {
         },
         channel: Channel::Email,
         language: "zh-CN".into(),
-        category: Category::AccountRestricted,
+        category: Category::ACCOUNT_RESTRICTED,
         priority: Priority::P2,
         risk: RiskLevel::None,
         department: Some(department.into()),

@@ -50,7 +50,7 @@ pub fn new_ticket(
         },
         channel: Channel::Email,
         language: "zh-CN".into(),
-        category: Category::LoginAnomaly,
+        category: Category::LOGIN_ANOMALY,
         priority,
         risk: RiskLevel::None,
         department: Some(dept.into()),

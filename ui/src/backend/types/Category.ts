@@ -2,6 +2,13 @@
 // To change a type, change the Rust type, then regenerate with OUTPOST_UPDATE_TS=1 cargo test -p outpost-client --features ts --test ts_types
 
 /**
- * Categories from the account-issue domain (PRODUCT.md), then the general ones.
+ * A ticket's category: a stable code such as `login_anomaly` (`[a-z0-9_]`, 2 to
+ * [`MAX_CATEGORY_CODE_CHARS`] characters). The product ships [`Category::BUILT_IN`] (the
+ * account-issue domain of PRODUCT.md, then the general ones); an organisation adds its own in
+ * its catalogue (`settings::Catalogue`), which also says which ones are in use. On the wire
+ * and in the database it is the plain code.
+ *
+ * The built-in constants can be matched on (`Category::KYC_REVIEW => …`): equality is derived,
+ * and [`Category::new`] always gives a built-in code its built-in form.
  */
-export type Category = "login_anomaly" | "account_takeover" | "transaction_failure" | "funds_not_arrived" | "reconciliation_mismatch" | "permission_change" | "profile_change" | "verification_code_not_received" | "activation_failure" | "password_reset" | "account_restricted" | "kyc_review" | "security_alert" | "complaint" | "inquiry" | "technical_fault" | "feature_request";
+export type Category = string;
