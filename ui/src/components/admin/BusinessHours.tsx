@@ -152,17 +152,15 @@ function MonthView(props: { calendar: BusinessCalendar }) {
   );
 }
 
-export function BusinessHours() {
-  const desk = useDesk();
+/**
+ * While the SLA draft (calendar or policies; both tabs edit one document) differs from what is
+ * stored, how many open tickets' deadlines it would move, as the Desk counts them.
+ */
+export function DeadlineEffect(props: { testid: string }) {
   const admin = useAdmin();
   const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
   const sla = () => editor.doc() as SlaSettings | null;
-  const cal = () => sla()?.calendar ?? null;
-  const zones = createMemo(() => timeZones(cal()?.tz ?? "UTC"));
   const [effect, setEffect] = createSignal<{ kind: "none" } | { kind: "done"; effect: CalendarEffect } | { kind: "failed"; text: string }>({ kind: "none" });
-  const [newHoliday, setNewHoliday] = createSignal({ date: "", name: "" });
-
-  // While the draft differs from what is stored, ask the Desk what it would move.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let generation = 0;
   createEffect(
@@ -185,6 +183,26 @@ export function BusinessHours() {
     ),
   );
   onCleanup(() => clearTimeout(timer));
+  return (
+    <div class="admin-effect" data-testid={props.testid} data-state={effect().kind}>
+      <Show when={effect().kind === "done" && effect()}>
+        {(e) => {
+          const r = () => (e() as { effect: CalendarEffect }).effect;
+          return <span>{t("admin.calendar.effect", { moved: r().moved, open: r().open })}</span>;
+        }}
+      </Show>
+      <Show when={effect().kind === "failed" && effect()}>{(e) => <span class="error">{(e() as { text: string }).text}</span>}</Show>
+    </div>
+  );
+}
+
+export function BusinessHours() {
+  const desk = useDesk();
+  const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "sla" }>>("sla");
+  const sla = () => editor.doc() as SlaSettings | null;
+  const cal = () => sla()?.calendar ?? null;
+  const zones = createMemo(() => timeZones(cal()?.tz ?? "UTC"));
+  const [newHoliday, setNewHoliday] = createSignal({ date: "", name: "" });
 
   const editCal = (fn: (c: BusinessCalendar) => void) => editor.edit((d) => fn(d.calendar));
 
@@ -335,15 +353,7 @@ export function BusinessHours() {
             <h4>{t("admin.calendar.month")}</h4>
             <MonthView calendar={c()} />
 
-            <div class="admin-effect" data-testid="calendar-effect" data-state={effect().kind}>
-              <Show when={effect().kind === "done" && effect()}>
-                {(e) => {
-                  const r = () => (e() as { effect: CalendarEffect }).effect;
-                  return <span>{t("admin.calendar.effect", { moved: r().moved, open: r().open })}</span>;
-                }}
-              </Show>
-              <Show when={effect().kind === "failed" && effect()}>{(e) => <span class="error">{(e() as { text: string }).text}</span>}</Show>
-            </div>
+            <DeadlineEffect testid="calendar-effect" />
             <SaveBar editor={editor} />
           </div>
         )}

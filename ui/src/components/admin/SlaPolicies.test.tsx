@@ -16,6 +16,31 @@ async function openSla() {
 }
 
 describe("SLA policies", () => {
+  it("shows how many open tickets' deadlines changed targets move, before saving", async () => {
+    const { mock, rows } = await openSla();
+    mock.on("calendar_effect", { open: 40, moved: 7 });
+    expect(screen.getByTestId("sla-effect").dataset.state).toBe("none");
+    fireEvent.change(within(rows[1]!).getByTestId("sla-resolution-h"), { target: { value: "24" } });
+    await eventually(() => expect(screen.getByTestId("sla-effect").textContent).toBe("If saved, 7 of 40 open tickets' deadlines move."));
+    // The Desk was asked about the draft, with the new target.
+    const asked = lastArgs(mock, "calendar_effect") as { sla: SlaSettings };
+    expect(asked.sla.policies[1]!.resolution_minutes).toBe(24 * 60);
+    expect(asked.sla.calendar.tz).toBe("Asia/Shanghai");
+
+    fireEvent.click(screen.getByTestId("admin-save"));
+    await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(1));
+    await eventually(() => expect(screen.getByTestId("sla-effect").dataset.state).toBe("none"));
+  });
+
+  it("says when the effect of changed targets cannot be counted", async () => {
+    const { mock, rows } = await openSla();
+    mock.on("calendar_effect", new (await import("../../backend")).BackendError("invalid", "sla: policy `P1`: targets must be positive"));
+    fireEvent.change(within(rows[0]!).getByTestId("sla-first_response-m"), { target: { value: "0" } });
+    fireEvent.change(within(rows[0]!).getByTestId("sla-first_response-h"), { target: { value: "0" } });
+    await eventually(() => expect(screen.getByTestId("sla-effect").dataset.state).toBe("failed"));
+    expect(screen.getByTestId("sla-effect").textContent).toContain("targets must be positive");
+  });
+
   it("shows targets as hours and minutes", async () => {
     const { rows } = await openSla();
     expect(within(rows[0]!).getByTestId("sla-first_response-text").textContent).toBe("15 min");

@@ -1,12 +1,14 @@
 // SLA policies: targets per priority, optionally narrowed to a category and/or customer tier,
 // on business hours or around the clock, and the share of a target after which a clock is at
-// risk. Targets are stored in minutes and shown as hours and minutes.
+// risk. Targets are stored in minutes and shown as hours and minutes. Before saving, how many
+// open tickets' deadlines the changed targets move (counted by the Desk, as on business hours).
 import { For, Index, Show } from "solid-js";
 import type { CustomerTier } from "../../backend";
 import { minutesFrom, minutesText, withItem } from "../../lib/adminFormat";
 import { t } from "../../i18n";
 import { CATEGORIES, PRIORITIES } from "../TicketControls";
 import { useSettingsEditor, SaveBar, SectionHead } from "./state";
+import { DeadlineEffect } from "./BusinessHours";
 import type { SettingsDoc, SlaPolicy, SlaSettings } from "./model";
 
 const TIERS: CustomerTier[] = ["standard", "vip", "enterprise"];
@@ -142,6 +144,7 @@ export function SlaPolicies() {
                 <span class="muted">{t("admin.sla.warn_share_hint")}</span>
               </span>
             </label>
+            <DeadlineEffect testid="sla-effect" />
             <SaveBar editor={editor} />
           </div>
         )}
