@@ -3,12 +3,14 @@
 import type { Category } from "./Category";
 
 /**
- * A category as the organisation names it. The set of categories is the product's (rules,
- * SLA policies and reports speak of them); the organisation names them and retires the ones it
- * does not use, so they are no longer offered.
+ * A category as the organisation names it: one of the product's ([`Category::BUILT_IN`], which
+ * the organisation may rename and retire but never delete) or one it added (with both names).
+ * A retired category is no longer offered for new tickets, category changes, rules or SLA
+ * policies; tickets already in it keep it.
  */
 export type CategoryEntry = { category: Category, 
 /**
- * Display names; an empty one falls back to the product's own label.
+ * Display names; an empty one falls back to the product's own label (a category the
+ * organisation added needs both).
  */
 label_en: string, label_zh: string, retired: boolean, };
