@@ -18,6 +18,7 @@ import {
 import { DeskCtx, type DeskContext } from "./state/app";
 import { errorText } from "./lib/errors";
 import { setLang, t } from "./i18n";
+import { loadCatalogue } from "./lib/categories";
 import { SignIn } from "./components/SignIn";
 import { LockScreen } from "./components/LockScreen";
 import { Desk } from "./components/Desk";
@@ -131,7 +132,9 @@ export function App(props: { backend: Backend }) {
     // them again when the whole cache changed.
     const [directory, setDirectory] = createSignal(firstDirectory);
     const [templates, setTemplates] = createSignal(firstTemplates);
+    void loadCatalogue(backend);
     reloadReference = async () => {
+      void loadCatalogue(backend);
       const [d, tpl] = await Promise.all([backend.directory().catch(() => null), backend.templates().catch(() => null)]);
       if (d) setDirectory(d);
       if (tpl) setTemplates(tpl);

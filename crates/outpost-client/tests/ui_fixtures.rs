@@ -953,7 +953,7 @@ fn rules_ts() -> String {
     format!(
         "// Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.\n\
          // {REGENERATE}\n\
-         import type {{ RiskLevel, Role, Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
+         import type {{ Category, RiskLevel, Role, Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
          \n\
          /** Every status, in the order of the status machine (`Status::ALL`). */\n\
          export const STATUSES: Status[] = {};\n\
@@ -981,7 +981,11 @@ fn rules_ts() -> String {
          \n\
          /** The placeholders a template or macro body may use (`settings::TEMPLATE_PLACEHOLDERS`;\n\
          \x20* the Desk refuses any other). */\n\
-         export const TEMPLATE_PLACEHOLDERS = {} as const;\n",
+         export const TEMPLATE_PLACEHOLDERS = {} as const;\n\
+         \n\
+         /** The product's categories (`Category::BUILT_IN`); an organisation adds its own in its\n\
+         \x20* catalogue, retires any, and deletes none. */\n\
+         export const BUILT_IN_CATEGORIES: Category[] = {};\n",
         list(Status::ALL),
         list(open),
         list(VerificationDimension::ALL),
@@ -990,6 +994,7 @@ fn rules_ts() -> String {
         list(RiskLevel::ALL),
         settable_risks_ts(),
         list(outpost_core::settings::TEMPLATE_PLACEHOLDERS.iter()),
+        list(Category::BUILT_IN),
     )
 }
 

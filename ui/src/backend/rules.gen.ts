@@ -1,6 +1,6 @@
 // Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.
 // regenerate with OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test ui_fixtures
-import type { RiskLevel, Role, Status, VerificationDimension, VerificationResult } from "./types";
+import type { Category, RiskLevel, Role, Status, VerificationDimension, VerificationResult } from "./types";
 
 /** Every status, in the order of the status machine (`Status::ALL`). */
 export const STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
@@ -29,3 +29,7 @@ export const SETTABLE_RISKS: Record<Role, Record<RiskLevel, RiskLevel[]>> = { ag
 /** The placeholders a template or macro body may use (`settings::TEMPLATE_PLACEHOLDERS`;
  * the Desk refuses any other). */
 export const TEMPLATE_PLACEHOLDERS = ["customer.name", "ticket.key", "ticket.subject", "agent.name"] as const;
+
+/** The product's categories (`Category::BUILT_IN`); an organisation adds its own in its
+ * catalogue, retires any, and deletes none. */
+export const BUILT_IN_CATEGORIES: Category[] = ["login_anomaly", "account_takeover", "transaction_failure", "funds_not_arrived", "reconciliation_mismatch", "permission_change", "profile_change", "verification_code_not_received", "activation_failure", "password_reset", "account_restricted", "kyc_review", "security_alert", "complaint", "inquiry", "technical_fault", "feature_request"];

@@ -4,7 +4,8 @@ import type { FilterBar as Bar } from "../lib/views";
 import { ALL_STATUSES } from "../lib/views";
 import { useDesk } from "../state/app";
 import { t } from "../i18n";
-import { CATEGORIES, PRIORITIES } from "./TicketControls";
+import { allCategories, categoryLabel } from "../lib/categories";
+import { PRIORITIES } from "./TicketControls";
 
 const SLA: SlaFilter[] = ["on_track", "at_risk", "breached", "paused"];
 const SORTS: QueueSort[] = ["sla_due", "priority", "updated"];
@@ -28,7 +29,7 @@ export function FilterBar(props: { bar: Bar; sort: QueueSort; onBar: (bar: Bar) 
       </select>
       <select aria-label={t("filter.category")} data-testid="filter-category" value={props.bar.category ?? ""} onChange={(e) => set("category", e.currentTarget.value)}>
         <option value="">{t("filter.category")}</option>
-        <For each={CATEGORIES}>{(c) => <option value={c}>{t(`category.${c}`)}</option>}</For>
+        <For each={allCategories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
       </select>
       <select aria-label={t("filter.sla")} data-testid="filter-sla" value={props.bar.sla ?? ""} onChange={(e) => set("sla", e.currentTarget.value)}>
         <option value="">{t("filter.sla")}</option>

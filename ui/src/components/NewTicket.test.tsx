@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { NewTicketDialog } from "./NewTicket";
 import { deskContext, eventually, mockBackend, renderInDesk } from "../test/helpers";
@@ -6,6 +6,7 @@ import { adminBackend, adminMe } from "../test/admin";
 import type { Directory, Me, NewTicket, OrgSettingsView } from "../backend";
 import { recorded, type FakeBackend } from "../backend/mock";
 import { en } from "../i18n/en";
+import { loadCatalogue } from "../lib/categories";
 
 async function openDialog(mock: FakeBackend) {
   mock.on("change", recorded("change.create"));
@@ -71,5 +72,35 @@ describe("a new ticket's department", () => {
     fireEvent.click(within(dialog).getByTestId("new-create"));
     await eventually(() => expect(mock.callsTo("change")).toHaveLength(1));
     expect(created(mock).department).toBe("finance");
+  });
+});
+
+describe("a new ticket's category", () => {
+  afterEach(async () => {
+    await loadCatalogue(mockBackend());
+  });
+
+  it("is one the organisation uses: its own by its name, not a retired one", async () => {
+    const mock = mockBackend();
+    const view = recorded<OrgSettingsView>("org_settings");
+    const catalogue = view.settings.catalogue.settings;
+    if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
+    catalogue.doc.categories = [
+      { category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false },
+      { category: "kyc_review", label_en: "", label_zh: "", retired: true },
+    ];
+    mock.on("org_settings", view);
+    await loadCatalogue(mock);
+    const dialog = await openDialog(mock);
+    const select = within(dialog).getByTestId("new-category") as HTMLSelectElement;
+    const names = [...select.options].map((o) => o.textContent);
+    expect(names).toContain("Merchant onboarding");
+    expect(names).toContain(en["category.inquiry"]);
+    expect(names).not.toContain(en["category.kyc_review"]);
+    expect(select.value).toBe("inquiry");
+    fireEvent.change(select, { target: { value: "merchant_onboarding" } });
+    await fillAndCreate(dialog);
+    await eventually(() => expect(mock.callsTo("change")).toHaveLength(1));
+    expect(created(mock).category).toBe("merchant_onboarding");
   });
 });

@@ -5,7 +5,8 @@ import { newId } from "../lib/ids";
 import { errorText } from "../lib/errors";
 import { t } from "../i18n";
 import { Dialog } from "./Dialog";
-import { CATEGORIES, PRIORITIES, RISKS } from "./TicketControls";
+import { categoriesInUse, categoryLabel } from "../lib/categories";
+import { PRIORITIES, RISKS } from "./TicketControls";
 
 const CHANNELS: Channel[] = ["phone", "email", "chat", "wechat", "web_form", "app", "api"];
 const TIERS: CustomerTier[] = ["standard", "vip", "enterprise"];
@@ -27,7 +28,7 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
     tier: "standard" as CustomerTier,
     channel: "phone" as Channel,
     language: desk.settings().language as string,
-    category: "inquiry" as Category,
+    category: (categoriesInUse().includes("inquiry") ? "inquiry" : (categoriesInUse()[0] ?? "inquiry")) as Category,
     priority: "P3" as Priority,
     risk: "none" as RiskLevel,
     department: own,
@@ -122,8 +123,8 @@ export function NewTicketDialog(props: { onClose: () => void; onCreated: (id: st
           </label>
           <label class="field">
             <span>{t("ticket.category")}</span>
-            <select value={form().category} onChange={set("category")}>
-              <For each={CATEGORIES}>{(x) => <option value={x}>{t(`category.${x}`)}</option>}</For>
+            <select data-testid="new-category" value={form().category} onChange={set("category")}>
+              <For each={categoriesInUse()}>{(x) => <option value={x}>{categoryLabel(x)}</option>}</For>
             </select>
           </label>
           <label class="field">

@@ -5,6 +5,7 @@ import { SlaBadge } from "./SlaBadge";
 import { PriorityChip } from "./Chips";
 import { locale, t } from "../i18n";
 import { now } from "../lib/clock";
+import { categoryLabel } from "../lib/categories";
 import { formatAge, formatSpan } from "../lib/time";
 
 /** Must match --row-height in styles.css (fixed rows: no layout shift, no measuring). */
@@ -126,7 +127,7 @@ function QueueRowView(props: {
             </div>
             <div class="row-meta">
               <span data-testid="customer-text">{r().requester_name}</span>
-              <span> · {t(`category.${r().category}`)}</span>
+              <span> · {categoryLabel(r().category)}</span>
               <span> · {formatAge(r().created_at, minute(), locale())}</span>
             </div>
           </>

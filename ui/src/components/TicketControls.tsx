@@ -3,29 +3,11 @@ import type { Category, Mutation, Priority, RiskLevel, Status, Ticket } from "..
 import { useDesk } from "../state/app";
 import { t } from "../i18n";
 import { RISK_LEVELS, SETTABLE_RISKS } from "../backend/rules.gen";
+import { categoriesInUse, categoryLabel } from "../lib/categories";
 import { AssigneePicker } from "./AssigneePicker";
 
 export const PRIORITIES: Priority[] = ["P1", "P2", "P3", "P4"];
 export const RISKS: RiskLevel[] = RISK_LEVELS;
-export const CATEGORIES: Category[] = [
-  "login_anomaly",
-  "account_takeover",
-  "transaction_failure",
-  "funds_not_arrived",
-  "reconciliation_mismatch",
-  "permission_change",
-  "profile_change",
-  "verification_code_not_received",
-  "activation_failure",
-  "password_reset",
-  "account_restricted",
-  "kyc_review",
-  "security_alert",
-  "complaint",
-  "inquiry",
-  "technical_fault",
-  "feature_request",
-];
 
 /** Targets that need someone holding the ticket (status.rs `check_transition`). */
 export function needsAssignee(target: Status): boolean {
@@ -49,6 +31,11 @@ export function TicketControls(props: {
   /** Only supervisors and admins lower a risk level (outpost-core `settable_risks`). */
   const settable = (level: RiskLevel) => SETTABLE_RISKS[desk.me.user.role][props.ticket.risk].includes(level);
   const reopenable = () => props.ticket.status === "resolved" || props.ticket.status === "closed";
+  /** The organisation's categories in use, and the ticket's own even when it was retired since. */
+  const categories = () => {
+    const offered = categoriesInUse();
+    return offered.includes(props.ticket.category) ? offered : [props.ticket.category, ...offered];
+  };
 
   const assignToMe = () => {
     if (props.ticket.assignee !== desk.me.user.id) {
@@ -122,7 +109,7 @@ export function TicketControls(props: {
           value={props.ticket.category}
           onChange={(e) => void props.onChange({ name: "ticket.set_category", args: { ticket_id: id(), category: e.currentTarget.value as Category } })}
         >
-          <For each={CATEGORIES}>{(c) => <option value={c}>{t(`category.${c}`)}</option>}</For>
+          <For each={categories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
         </select>
       </label>
       <label class="control">

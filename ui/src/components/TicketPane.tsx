@@ -2,6 +2,7 @@ import { createEffect, createResource, createSignal, on, Show } from "solid-js";
 import type { Entry, Mutation, TicketDetail } from "../backend";
 import { departmentName, useDesk } from "../state/app";
 import { errorText } from "../lib/errors";
+import { categoryLabel } from "../lib/categories";
 import { isSupervisor } from "../lib/roles";
 import { rememberKeys } from "../lib/keys";
 import { formatTimestamp } from "../lib/time";
@@ -109,7 +110,7 @@ export function TicketPane(props: { ticketId: string | null; asOf?: string | nul
                       <PriorityChip priority={d().ticket.priority} />
                       <RiskChip risk={d().ticket.risk} />
                       <StatusChip status={d().ticket.status} testid="ticket-status" />
-                      <span class="chip">{t(`category.${d().ticket.category}`)}</span>
+                      <span class="chip">{categoryLabel(d().ticket.category)}</span>
                       <Show when={d().ticket.department}>
                         {(dep) => (
                           <span class="chip" data-testid="ticket-department">

@@ -3,6 +3,7 @@ import type { AttachmentView, Directory, Entry, EntryKind, TicketEvent } from ".
 import { departmentName, useDesk, userName } from "../state/app";
 import { locale, t } from "../i18n";
 import { formatDateTime } from "../lib/time";
+import { categoryLabel } from "../lib/categories";
 import { LockIcon, FileTypeIcon } from "./icons";
 import { AttachmentRow } from "./attachments/AttachmentRow";
 
@@ -40,7 +41,7 @@ export function describeEvent(event: TicketEvent, directory: Directory): string 
     case "priority_changed":
       return t("event.priority_changed", { from: event.from, to: event.to });
     case "category_changed":
-      return t("event.category_changed", { from: t(`category.${event.from}`), to: t(`category.${event.to}`) });
+      return t("event.category_changed", { from: categoryLabel(event.from), to: categoryLabel(event.to) });
     case "risk_changed":
       return t("event.risk_changed", { from: t(`risk.${event.from}`), to: t(`risk.${event.to}`) });
     case "assignee_changed":

@@ -1005,6 +1005,10 @@ export const en = {
   "admin.catalogue.no_tags": "No suggested tags yet.",
   "admin.catalogue.tag_placeholder": "lower case, no spaces",
   "admin.catalogue.add_tag": "Add tag",
+  // Categories an organisation adds (issue 15).
+  "admin.catalogue.add_category": "Add category",
+  "admin.catalogue.code": "Code",
+  "admin.catalogue.code_hint": "A new category needs a code (2 to 40 lower-case letters, digits or _, such as merchant_onboarding) and both names. It can be renamed and retired later, not deleted.",
   "admin.verification.per_risk": "Passed checks needed for any sensitive action, by the ticket's risk",
   "admin.verification.risk_none": "No risk",
   "admin.verification.risk_l3": "Risk L3",

@@ -1007,6 +1007,10 @@ export const zhCN: Record<keyof typeof en, string> = {
   "admin.catalogue.no_tags": "还没有推荐标签。",
   "admin.catalogue.tag_placeholder": "小写，不含空格",
   "admin.catalogue.add_tag": "添加标签",
+  // Categories an organisation adds (issue 15).
+  "admin.catalogue.add_category": "添加分类",
+  "admin.catalogue.code": "代码",
+  "admin.catalogue.code_hint": "新分类需要一个代码（2 到 40 个小写字母、数字或 _，例如 merchant_onboarding）以及中英文名称。之后可以改名或停用，但不能删除。",
   "admin.verification.per_risk": "按工单风险等级，任何敏感操作前需通过的核验项数",
   "admin.verification.risk_none": "无风险",
   "admin.verification.risk_l3": "风险 L3",

@@ -4,6 +4,7 @@ import type { Attainment, Directory, Report, ReportParams, SlaRow } from "../bac
 import { departmentLabel, isKey, t, type Key } from "../i18n";
 import { userName } from "../state/app";
 import { toCsv, type Cell } from "./csv";
+import { categoryLabel } from "./categories";
 
 export type Preset = "today" | "last7" | "this_month" | "last_month" | "custom";
 export const PRESETS: Preset[] = ["today", "last7", "this_month", "last_month", "custom"];
@@ -141,6 +142,7 @@ function slaRows(rows: SlaRow[], name: (key: string) => string): Cell[][] {
 const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
 export function labelOf(prefix: "category" | "channel", key: string): string {
+  if (prefix === "category") return categoryLabel(key);
   const k = `${prefix}.${key}`;
   return isKey(k) ? t(k) : key;
 }

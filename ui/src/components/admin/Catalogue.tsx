@@ -1,17 +1,21 @@
 // Categories and tags: the organisation's names for the product's categories (English and
-// Chinese), retiring the ones it does not use, and the tags it suggests to agents.
+// Chinese), its own categories, retiring the ones it does not use, and the tags it suggests to
+// agents.
 import { createSignal, For, Index, Show } from "solid-js";
 import type { Category } from "../../backend";
 import { withItem } from "../../lib/adminFormat";
+import { allCategories, productLabel } from "../../lib/categories";
 import { t } from "../../i18n";
-import { CATEGORIES } from "../TicketControls";
-import { useSettingsEditor, SaveBar, SectionHead } from "./state";
+import { createSaver, useAdmin, useSettingsEditor, SaveBar, SaveStatus, SectionHead } from "./state";
 import type { Catalogue, CategoryEntry, SettingsDoc } from "./model";
 
 export function CatalogueSettings() {
   const editor = useSettingsEditor<Extract<SettingsDoc, { kind: "catalogue" }>>("catalogue");
+  const admin = useAdmin();
   const doc = () => editor.doc() as Catalogue | null;
   const [newTag, setNewTag] = createSignal("");
+  const [added, setAdded] = createSignal({ code: "", label_en: "", label_zh: "" });
+  const adder = createSaver();
 
   const entry = (category: Category): CategoryEntry =>
     doc()?.categories.find((c) => c.category === category) ?? { category, label_en: "", label_zh: "", retired: false };
@@ -23,6 +27,25 @@ export function CatalogueSettings() {
       const e = d.categories.find((c) => c.category === category);
       if (e) fn(e);
     });
+
+  /**
+   * Adds a category of the organisation's own to the saved catalogue at once, so the Desk's
+   * verdict on its code and names shows beside the form (edits not yet saved stay a draft).
+   */
+  const addCategory = async () => {
+    const saved = editor.current();
+    if (!saved || saved.settings.kind !== "catalogue") return;
+    const a = added();
+    const next: Catalogue = structuredClone(saved.settings.doc);
+    next.categories.push({ category: a.code.trim(), label_en: a.label_en.trim(), label_zh: a.label_zh.trim(), retired: false });
+    const ok = await adder.run(async () => admin.setView(await admin.backend.changeSettings(saved.version, { kind: "catalogue", doc: next })));
+    if (ok) setAdded({ code: "", label_en: "", label_zh: "" });
+  };
+  const setField = (key: "code" | "label_en" | "label_zh") => (e: { currentTarget: { value: string } }) => {
+    setAdded({ ...added(), [key]: e.currentTarget.value });
+    if (adder.state().kind !== "saving") adder.clear();
+  };
+  const complete = () => Object.values(added()).every((v) => v.trim() !== "");
 
   const addTag = () => {
     const tag = newTag().trim();
@@ -54,10 +77,10 @@ export function CatalogueSettings() {
                 </tr>
               </thead>
               <tbody>
-                <For each={CATEGORIES}>
+                <For each={allCategories(cat())}>
                   {(c) => (
                     <tr data-testid={`category-${c}`} classList={{ "admin-retired": entry(c).retired }}>
-                      <td>{t(`category.${c}`)}</td>
+                      <td>{productLabel(c) === c ? <code>{c}</code> : productLabel(c)}</td>
                       <td>
                         <input type="text" data-testid="category-label-en" value={entry(c).label_en} onInput={(e) => editCategory(c, (x) => void (x.label_en = e.currentTarget.value))} />
                       </td>
@@ -75,6 +98,26 @@ export function CatalogueSettings() {
                 </For>
               </tbody>
             </table>
+            <fieldset class="admin-inline" data-testid="category-add-form">
+              <legend>{t("admin.catalogue.add_category")}</legend>
+              <label>
+                <span>{t("admin.catalogue.code")}</span>
+                <input type="text" data-testid="category-new-code" placeholder="merchant_onboarding" value={added().code} onInput={setField("code")} />
+              </label>
+              <label>
+                <span>{t("admin.catalogue.label_en")}</span>
+                <input type="text" data-testid="category-new-en" value={added().label_en} onInput={setField("label_en")} />
+              </label>
+              <label>
+                <span>{t("admin.catalogue.label_zh")}</span>
+                <input type="text" data-testid="category-new-zh" value={added().label_zh} onInput={setField("label_zh")} />
+              </label>
+              <button type="button" data-testid="category-add" disabled={!complete() || adder.state().kind === "saving"} onClick={() => void addCategory()}>
+                {t("admin.catalogue.add_category")}
+              </button>
+              <SaveStatus state={adder.state()} pending={editor.pending()} onReload={() => void editor.reload()} testid="category-add-status" />
+            </fieldset>
+            <p class="muted">{t("admin.catalogue.code_hint")}</p>
 
             <h4>{t("admin.catalogue.tags")}</h4>
             <ul class="admin-list" data-testid="catalogue-tags">

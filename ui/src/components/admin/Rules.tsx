@@ -7,7 +7,8 @@ import type { Channel, CustomerTier } from "../../backend";
 import { conditionOf, joinList, simpleCondition, splitList, withItem, type SimpleCondition } from "../../lib/adminFormat";
 import { errorText } from "../../lib/errors";
 import { departmentLabel, t } from "../../i18n";
-import { CATEGORIES, PRIORITIES, RISKS } from "../TicketControls";
+import { allCategories, categoryLabel } from "../../lib/categories";
+import { PRIORITIES, RISKS } from "../TicketControls";
 import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { Actions, Classification, ClassificationRule, Condition, RuleSet, SettingsDoc } from "./model";
 
@@ -125,7 +126,7 @@ function RuleEditor(props: { rule: ClassificationRule; index: number; edit: (fn:
           <span>{t("admin.rules.category")}</span>
           <select data-testid="rule-category" value={props.rule.then.category ?? ""} onChange={(e) => setAction("category", (e.currentTarget.value || null) as Actions["category"])}>
             <option value="">{t("admin.rules.unchanged")}</option>
-            <For each={CATEGORIES}>{(c) => <option value={c}>{t(`category.${c}`)}</option>}</For>
+            <For each={allCategories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
           </select>
         </label>
         <label>
@@ -312,7 +313,7 @@ export function RulesSettings() {
                   return (
                     <dl class="admin-result" data-testid="rules-preview-result">
                       <dt>{t("admin.rules.category")}</dt>
-                      <dd data-testid="preview-category">{r().category ? t(`category.${r().category!}`) : t("admin.rules.not_set")}</dd>
+                      <dd data-testid="preview-category">{r().category ? categoryLabel(r().category!) : t("admin.rules.not_set")}</dd>
                       <dt>{t("admin.rules.priority")}</dt>
                       <dd data-testid="preview-priority">{r().priority ?? t("admin.rules.not_set")}</dd>
                       <dt>{t("admin.rules.risk")}</dt>

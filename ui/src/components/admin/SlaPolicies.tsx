@@ -6,7 +6,8 @@ import { For, Index, Show } from "solid-js";
 import type { CustomerTier } from "../../backend";
 import { minutesFrom, minutesText, withItem } from "../../lib/adminFormat";
 import { t } from "../../i18n";
-import { CATEGORIES, PRIORITIES } from "../TicketControls";
+import { allCategories, categoryLabel } from "../../lib/categories";
+import { PRIORITIES } from "../TicketControls";
 import { useSettingsEditor, SaveBar, SectionHead } from "./state";
 import { DeadlineEffect } from "./BusinessHours";
 import type { SettingsDoc, SlaPolicy, SlaSettings } from "./model";
@@ -91,7 +92,7 @@ export function SlaPolicies() {
                           onChange={(e) => set(i, "category", (e.currentTarget.value || null) as SlaPolicy["category"])}
                         >
                           <option value="">{t("admin.sla.any_category")}</option>
-                          <For each={CATEGORIES}>{(c) => <option value={c}>{t(`category.${c}`)}</option>}</For>
+                          <For each={allCategories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
                         </select>
                       </td>
                       <td>

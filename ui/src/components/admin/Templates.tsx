@@ -8,7 +8,8 @@ import type { Category, Priority, Status } from "../../backend";
 import { STATUSES, TEMPLATE_PLACEHOLDERS } from "../../backend/rules.gen";
 import { joinList, splitList } from "../../lib/adminFormat";
 import { t } from "../../i18n";
-import { CATEGORIES, PRIORITIES } from "../TicketControls";
+import { allCategories, categoryLabel } from "../../lib/categories";
+import { PRIORITIES } from "../TicketControls";
 import { createSaver, putTemplate, SaveStatus, useAdmin } from "./state";
 import type { AdminTemplate } from "./model";
 
@@ -91,7 +92,7 @@ function TemplateForm(props: { template: AdminTemplate; isNew: boolean; onDone: 
       <div class="admin-field">
         <span>{t("admin.templates.categories")}</span>
         <span class="admin-inline admin-wrap">
-          <For each={CATEGORIES}>
+          <For each={allCategories()}>
             {(c) => (
               <label class="admin-check">
                 <input
@@ -103,7 +104,7 @@ function TemplateForm(props: { template: AdminTemplate; isNew: boolean; onDone: 
                     set({ categories: e.currentTarget.checked ? [...rest, c as Category] : rest });
                   }}
                 />
-                <span>{t(`category.${c}`)}</span>
+                <span>{categoryLabel(c)}</span>
               </label>
             )}
           </For>
