@@ -4,11 +4,12 @@ import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { ReportsScreen } from "./ReportsScreen";
 import { deskContext, eventually, renderInDesk, supervisorBackend } from "../test/helpers";
 import { FakeBackend, recorded, recordedError } from "../backend/mock";
-import type { Directory, Report, ReportParams, SavedFile } from "../backend";
+import type { Directory, OrgSettingsView, Report, ReportParams, SavedFile } from "../backend";
 import { errorText } from "../lib/errors";
 import { dateInput, departmentName, formatMinutes, formatRate, labelOf, SECTIONS } from "../lib/reports";
 import { en } from "../i18n/en";
 import { setLang } from "../i18n";
+import { loadCatalogue } from "../lib/categories";
 
 /** The recorded report of the last 30 days with a recurring issue (every section has rows). */
 const full = () => recorded<Report>("report.recurring");
@@ -189,5 +190,36 @@ describe("monthly summary", () => {
     await eventually(() => expect(within(summary).getByRole("heading", { level: 3 }).textContent).toBe("月度汇总 — 2026年10月"));
     const first = report.by_category.find((c) => c.top)!;
     expect(items("monthly-top-types")[0]).toBe(`${labelOf("category", first.key)}${first.count} 个（${formatRate(first.count / report.created, "zh-CN")}）`);
+  });
+});
+
+describe("an organisation's own category in reports", () => {
+  it("is named as the catalogue names it, in the table, the CSV and the monthly top types", async () => {
+    const report = full();
+    const top = report.by_category.find((c) => c.top)!;
+    top.key = "merchant_onboarding";
+    const mock = supervisorBackend().on("report", report).on("save_file", recorded<SavedFile>("save_file.report"));
+    const view = recorded<OrgSettingsView>("org_settings");
+    const catalogue = view.settings.catalogue.settings;
+    if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
+    catalogue.doc.categories = [{ category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false }];
+    mock.on("org_settings", view);
+    await loadCatalogue(mock);
+    try {
+      await mount(mock);
+      const section = screen.getByTestId("report-section-categories");
+      await eventually(() => expect(cells(section).map((r) => r[0])).toContain("Merchant onboarding"));
+      fireEvent.click(within(section).getByTestId("report-export-categories"));
+      await eventually(() => expect(mock.callsTo("save_file")).toHaveLength(1));
+      expect(String(mock.callsTo("save_file")[0]!.args.content)).toContain('"Merchant onboarding"');
+      fireEvent.click(screen.getByTestId("report-tab-monthly"));
+      const summary = await eventually(() => screen.getByTestId("monthly-summary"));
+      await eventually(() => expect(within(within(summary).getByTestId("monthly-top-types")).getAllByRole("listitem")[0]!.textContent).toContain("Merchant onboarding"));
+      setLang("zh-CN");
+      await eventually(() => expect(within(within(summary).getByTestId("monthly-top-types")).getAllByRole("listitem")[0]!.textContent).toContain("商户入驻"));
+    } finally {
+      setLang("en");
+      await loadCatalogue(supervisorBackend());
+    }
   });
 });
