@@ -12,6 +12,9 @@
 // a reference in the bridge); the arguments arrive from the page as camelCase JSON keys; the body
 // returns `Result<T, ErrorDto>`. An argument written `@name: T` is a channel the command sends
 // `T` messages on (a Tauri `Channel` in the desktop, a stream in the bridge), always last.
+// An argument written `#name` (after the others) is the call's raw body, the bytes of a file
+// (Tauri 2's `InvokeBody::Raw`, `Vec<u8>` in the body): such a command takes its other
+// arguments from `x-outpost-<kebab-name>` headers, percent-encoded, instead of a JSON object.
 // `#[ts(…)]` after the doc comment is a hint for the TypeScript method: `object = Name` takes the
 // arguments as one object of that type, `optional = name` makes that argument optional.
 //
@@ -304,6 +307,74 @@ macro_rules! for_each_command {
                     .calendar_month(calendar, year, month)
                     .await
                     .map_err(dto)
+            }
+
+            /// Attaches a file to a ticket. The file's bytes are the call's raw body; its type is
+            /// decided from them (never from the name), then it waits in the outbox with its
+            /// bytes in the encrypted cache and uploads when the network allows.
+            fn attach_file(shell, ticket_id: TicketId, filename: String, #data) -> AttachmentView {
+                shell
+                    .desk
+                    .attach_file(ticket_id, &filename, data)
+                    .await
+                    .map_err(dto)
+            }
+
+            /// A ticket's attachments with where their bytes are.
+            fn attachments(shell, ticket_id: TicketId) -> Vec<AttachmentView> {
+                shell.desk.attachments(ticket_id).await.map_err(dto)
+            }
+
+            /// Withdraws an attachment that has not reached the server yet.
+            fn cancel_attachment(shell, ticket_id: TicketId, attachment_id: uuid::Uuid) -> () {
+                shell
+                    .desk
+                    .cancel_attachment(ticket_id, attachment_id)
+                    .await
+                    .map_err(dto)
+            }
+
+            /// Downloads an attachment into the cache now (online only).
+            fn fetch_attachment(
+                shell,
+                ticket_id: TicketId,
+                attachment_id: uuid::Uuid
+            ) -> AttachmentView {
+                shell
+                    .desk
+                    .fetch_attachment(ticket_id, attachment_id)
+                    .await
+                    .map_err(dto)
+            }
+
+            /// Asks where to save an attachment (the system's save dialog, shown by the shell)
+            /// and writes it there; `null` when the user cancelled. Nothing is opened or run.
+            fn save_attachment(
+                shell,
+                ticket_id: TicketId,
+                attachment_id: uuid::Uuid
+            ) -> Option<SavedFile> {
+                let (view, data) = shell
+                    .desk
+                    .attachment_bytes(ticket_id, attachment_id)
+                    .await
+                    .map_err(dto)?;
+                shell.save_as(&view.filename, data).await.map_err(dto)
+            }
+
+            /// An image attachment decoded here and re-encoded as PNG, scaled to fit 1600 × 1600
+            /// (JPEG, PNG, GIF and WebP only).
+            fn preview_attachment(
+                shell,
+                ticket_id: TicketId,
+                attachment_id: uuid::Uuid
+            ) -> ImagePreview {
+                let (view, data) = shell
+                    .desk
+                    .attachment_bytes(ticket_id, attachment_id)
+                    .await
+                    .map_err(dto)?;
+                preview_image(view.filename, data).await
             }
 
             /// Adds a user with a one-time password or an invitation link (online only).

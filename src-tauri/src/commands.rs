@@ -13,8 +13,8 @@ use serde::Deserialize;
 /// Everything a command body may name. Each expansion of the table imports it.
 pub mod prelude {
     pub use super::{
-        check_key_lookups, check_size, dto, log_startup_mark, unlock_with, Events, StartupMark,
-        MAX_HITS, MAX_PAGE,
+        check_key_lookups, check_size, dto, log_startup_mark, preview_image, unlock_with, Events,
+        StartupMark, MAX_HITS, MAX_PAGE,
     };
     pub use crate::shell::Shell;
     pub use outpost_client::admin::{
@@ -23,6 +23,7 @@ pub mod prelude {
     };
     pub use outpost_client::api::TotpSecret;
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};
+    pub use outpost_client::attachments::ImagePreview;
     pub use outpost_client::desk::{AssigneeOption, Desk, ErrorDto, Me};
     pub use outpost_client::supervisor::{
         check_export, ChainCheck, ExportCheck, ExportFormat, SavedExport, SavedFile, VerifyProgress,
@@ -35,9 +36,9 @@ pub mod prelude {
     pub use outpost_core::sla::{BusinessCalendar, SlaSettings};
     pub use outpost_core::sync::Mutation;
     pub use outpost_store::{
-        CalendarEffect, ConflictRecord, Directory, LocalChange, OrgSettingsView, QueueCursor,
-        QueueFilter, QueuePage, QueueSort, Report, ReportParams, SearchHit, SyncProblem,
-        TicketDetail,
+        AttachmentView, CalendarEffect, ConflictRecord, Directory, LocalChange, OrgSettingsView,
+        QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, SearchHit,
+        SyncProblem, TicketDetail,
     };
 }
 
@@ -85,6 +86,66 @@ pub fn check_key_lookups<T>(ids: &[T]) -> Result<(), ErrorDto> {
         )));
     }
     Ok(())
+}
+
+/// Decodes an image attachment into a PNG preview, off the async threads.
+pub async fn preview_image(filename: String, data: Vec<u8>) -> Result<ImagePreviewDto, ErrorDto> {
+    tokio::task::spawn_blocking(move || crate::preview::preview(&filename, &data))
+        .await
+        .map_err(|e| ErrorDto {
+            code: ErrorCode::Internal,
+            message: format!("the preview failed: {e}"),
+        })?
+        .map_err(|e| e.dto())
+}
+
+type ImagePreviewDto = outpost_client::attachments::ImagePreview;
+
+/// The arguments of a raw-body command, from its `x-outpost-<kebab-name>` headers
+/// (percent-encoded UTF-8), as the JSON object a command's arguments are read from (camelCase
+/// keys). Other headers are ignored.
+pub fn args_from_headers<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Result<serde_json::Value, ErrorDto> {
+    let bad = |message: String| ErrorDto {
+        code: ErrorCode::BadRequest,
+        message,
+    };
+    let mut args = serde_json::Map::new();
+    for (name, value) in headers {
+        let Some(kebab) = name
+            .to_ascii_lowercase()
+            .strip_prefix("x-outpost-")
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let value = percent_encoding::percent_decode(value)
+            .decode_utf8()
+            .map_err(|_| bad(format!("the {name} header is not percent-encoded UTF-8")))?;
+        let mut key = String::with_capacity(kebab.len());
+        let mut upper = false;
+        for c in kebab.chars() {
+            if c == '-' {
+                upper = true;
+            } else if upper {
+                key.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                key.push(c);
+            }
+        }
+        args.insert(key, serde_json::Value::String(value.into_owned()));
+    }
+    Ok(serde_json::Value::Object(args))
+}
+
+/// A raw-body command called with JSON instead of bytes.
+pub fn not_raw(command: &str) -> ErrorDto {
+    ErrorDto {
+        code: ErrorCode::BadRequest,
+        message: format!("`{command}` takes the file's bytes as the raw body of the call"),
+    }
 }
 
 /// Where a command's channel messages go: a Tauri `Channel` in the desktop, the response stream
@@ -144,7 +205,7 @@ macro_rules! command_names {
 crate::for_each_command!(command_names);
 
 #[cfg(feature = "dev-bridge")]
-pub use bridge_dispatch::{dispatch, streams, Sink};
+pub use bridge_dispatch::{dispatch, streams, takes_body, Sink};
 
 /// The development bridge's reader of the table: commands by name, arguments from JSON.
 #[cfg(feature = "dev-bridge")]
@@ -198,7 +259,8 @@ mod bridge_dispatch {
             $(#[doc = $doc:literal])*
             $(#[ts($($hint:ident = $value:ident),*)])?
             fn $name:ident(
-                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)?
+                $(, #$raw:ident)? $(,)?
             ) -> $ret:ty $body:block
         )*) => {
             /// Whether `command` exists (`None` if not) and sends messages while it runs.
@@ -209,14 +271,25 @@ mod bridge_dispatch {
                 }
             }
 
+            /// Whether `command` takes a raw body (its arguments then come from headers).
+            pub fn takes_body(command: &str) -> bool {
+                match command {
+                    $(stringify!($name) => false $(|| { let _ = stringify!($raw); true })?,)*
+                    _ => false,
+                }
+            }
+
             /// Runs `command` with its JSON arguments (camelCase keys, as the page sends them to
-            /// Tauri); a streaming command's messages go to `sink`.
+            /// Tauri); a streaming command's messages go to `sink`; a raw-body command's bytes
+            /// are `body`.
             pub async fn dispatch(
                 shell: &Shell,
                 command: &str,
                 args: Value,
                 sink: Sink,
+                body: Option<Vec<u8>>,
             ) -> Result<Value, ErrorDto> {
+                let mut body = body;
                 match command {
                     $(stringify!($name) => {
                         #[derive(serde::Deserialize)]
@@ -226,12 +299,17 @@ mod bridge_dispatch {
                             $shell: &Shell,
                             $($arg: $ty,)*
                             $($chan: Events<$msg>,)?
+                            $($raw: Vec<u8>,)?
                         ) -> Result<$ret, ErrorDto> {
                             let _ = &$shell;
                             $body
                         }
                         let Args { $($arg,)* } = parse_args(command, args)?;
-                        to_json(run(shell, $($arg,)* $(events::<$msg>(&sink),)?).await?)
+                        $(let $raw = body.take().ok_or_else(|| super::not_raw(command))?;)?
+                        drop(body.take());
+                        to_json(
+                            run(shell, $($arg,)* $(events::<$msg>(&sink),)? $($raw,)?).await?
+                        )
                     })*
                     _ => {
                         drop(sink);
@@ -267,6 +345,8 @@ mod ts_specs {
         pub args: Vec<(&'static str, String)>,
         /// The channel argument and its message type.
         pub channel: Option<(&'static str, String)>,
+        /// The raw-body argument (the other arguments travel as headers).
+        pub raw: Option<&'static str>,
         pub result: String,
     }
 
@@ -275,7 +355,8 @@ mod ts_specs {
             $(#[doc = $doc:literal])*
             $(#[ts($($hint:ident = $value:ident),*)])?
             fn $name:ident(
-                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+                $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)?
+                $(, #$raw:ident)? $(,)?
             ) -> $ret:ty $body:block
         )*) => {
             /// Every command in table order, with TypeScript types rendered by ts-rs (large
@@ -288,6 +369,7 @@ mod ts_specs {
                     hints: vec![$($((stringify!($hint), stringify!($value))),*)?],
                     args: vec![$((stringify!($arg), <$ty as ts_rs::TS>::name(&cfg))),*],
                     channel: None $(.or(Some((stringify!($chan), <$msg as ts_rs::TS>::name(&cfg)))))?,
+                    raw: None $(.or(Some(stringify!($raw))))?,
                     result: <$ret as ts_rs::TS>::name(&cfg),
                 }),*]
             }

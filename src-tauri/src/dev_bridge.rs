@@ -12,7 +12,9 @@
 //! Only loopback may talk to it: it binds 127.0.0.1 (the binary refuses anything else), and a
 //! request whose `Host` is not a loopback name or address, or whose `Origin` (if any) is not a
 //! loopback page, is refused — a web page that rebinds its own domain to 127.0.0.1 sends its
-//! domain in both. A body must be `application/json`, which a cross-site form cannot send.
+//! domain in both. A body must be `application/json`, which a cross-site form cannot send, or
+//! for a raw-body command (`attach_file`) `application/octet-stream` with its other arguments
+//! in `x-outpost-…` headers, as Tauri takes them (neither can a form send).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use outpost_core::error::ErrorCode;
 use serde_json::{json, Value};
 use url::{Host, Url};
 
-use crate::commands::{dispatch, streams, Sink, MAX_FILE_BYTES};
+use crate::commands::{args_from_headers, dispatch, streams, takes_body, Sink, MAX_FILE_BYTES};
 use crate::shell::Shell;
 
 /// The largest request: a file handed over for saving or checking, JSON-escaped, plus room.
@@ -62,21 +64,11 @@ async fn command(
     if let Err(why) = loopback_only(&headers) {
         return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why);
     }
-    let json_body = headers
+    let media = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim() == "application/json")
-        });
-    if !json_body {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadRequest,
-            "the body must be application/json".into(),
-        );
-    }
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
     let Some(streaming) = streams(&name) else {
         return refuse(
             StatusCode::NOT_FOUND,
@@ -84,6 +76,33 @@ async fn command(
             format!("no command `{name}`"),
         );
     };
+    // A raw-body command (a file's bytes) takes its other arguments from headers, as in Tauri.
+    if takes_body(&name) {
+        if media != Some("application/octet-stream") {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::BadRequest,
+                format!("`{name}` takes the file's bytes as application/octet-stream"),
+            );
+        }
+        let args = match args_from_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+        {
+            Ok(args) => args,
+            Err(e) => return (StatusCode::BAD_REQUEST, Json(e)).into_response(),
+        };
+        let no_channel: Sink = Arc::new(|_| false);
+        return match dispatch(&shell, &name, args, no_channel, Some(body.to_vec())).await {
+            Ok(result) => Json(result).into_response(),
+            Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Json(e)).into_response(),
+        };
+    }
+    if media != Some("application/json") {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "the body must be application/json".into(),
+        );
+    }
     let args: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -100,7 +119,7 @@ async fn command(
     };
     if !streaming {
         let no_channel: Sink = Arc::new(|_| false);
-        return match dispatch(&shell, &name, args, no_channel).await {
+        return match dispatch(&shell, &name, args, no_channel, None).await {
             Ok(result) => Json(result).into_response(),
             Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Json(e)).into_response(),
         };
@@ -124,7 +143,7 @@ fn stream(shell: Shell, name: String, args: Value) -> Response {
     let sink: Sink =
         Arc::new(move |message| messages.send(line(&json!({ "message": message }))).is_ok());
     tokio::spawn(async move {
-        let last = match dispatch(&shell, &name, args, sink).await {
+        let last = match dispatch(&shell, &name, args, sink, None).await {
             Ok(result) => json!({ "ok": result }),
             Err(e) => json!({ "error": e }),
         };

@@ -9,6 +9,7 @@ pub mod commands;
 #[cfg(feature = "dev-bridge")]
 pub mod dev_bridge;
 pub mod notify;
+pub mod preview;
 pub mod shell;
 
 /// When the process started: the UI's start-up marks are logged against it

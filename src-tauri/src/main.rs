@@ -14,27 +14,21 @@ use outpost_desktop::shell::Shell;
 use tauri::Manager;
 
 /// The table's reader for Tauri: one `#[tauri::command]` per entry (arguments as the page sends
-/// them, a `Channel` for a `@channel` argument) and the `generate_handler!` list.
+/// them, a `Channel` for a `@channel` argument, the raw body and headers for a `#body` one) and
+/// the `generate_handler!` list.
 macro_rules! tauri_commands {
     ($(
         $(#[doc = $doc:literal])*
         $(#[ts($($hint:ident = $value:ident),*)])?
         fn $name:ident(
-            $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)? $(,)?
+            $shell:ident $(, $arg:ident: $ty:ty)* $(, @$chan:ident: $msg:ty)?
+            $(, #$raw:ident)? $(,)?
         ) -> $ret:ty $body:block
     )*) => {
         $(
-            $(#[doc = $doc])*
-            #[tauri::command]
-            pub async fn $name(
-                $shell: tauri::State<'_, Shell>,
-                $($arg: $ty,)*
-                $($chan: tauri::ipc::Channel<$msg>,)?
-            ) -> Result<$ret, ErrorDto> {
-                // A channel whose webview went away (reload) fails: the message is dropped.
-                $(let $chan = Events::new(move |m: $msg| $chan.send(m).is_ok());)?
-                let _ = &$shell;
-                $body
+            tauri_command! {
+                [$(#[doc = $doc])*] $name $shell [$($arg: $ty),*] [$($chan: $msg)?] [$($raw)?]
+                $ret $body
             }
         )*
 
@@ -46,6 +40,58 @@ macro_rules! tauri_commands {
         /// The names given to `generate_handler!`, for the test that the lists agree.
         #[cfg(test)]
         pub const HANDLED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+/// One command of [`tauri_commands!`]: JSON arguments (and a channel), or a raw body with the
+/// arguments in `x-outpost-…` headers.
+macro_rules! tauri_command {
+    (
+        [$($doc:tt)*] $name:ident $shell:ident [$($arg:ident: $ty:ty),*]
+        [$($chan:ident: $msg:ty)?] [] $ret:ty $body:block
+    ) => {
+        $($doc)*
+        #[tauri::command]
+        pub async fn $name(
+            $shell: tauri::State<'_, Shell>,
+            $($arg: $ty,)*
+            $($chan: tauri::ipc::Channel<$msg>,)?
+        ) -> Result<$ret, ErrorDto> {
+            // A channel whose webview went away (reload) fails: the message is dropped.
+            $(let $chan = Events::new(move |m: $msg| $chan.send(m).is_ok());)?
+            let _ = &$shell;
+            $body
+        }
+    };
+    (
+        [$($doc:tt)*] $name:ident $shell:ident [$($arg:ident: $ty:ty),*]
+        [] [$raw:ident] $ret:ty $body:block
+    ) => {
+        $($doc)*
+        #[tauri::command]
+        pub async fn $name(
+            $shell: tauri::State<'_, Shell>,
+            request: tauri::ipc::Request<'_>,
+        ) -> Result<$ret, ErrorDto> {
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Args { $($arg: $ty,)* }
+            let args = outpost_desktop::commands::args_from_headers(
+                request.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            )?;
+            let Args { $($arg,)* } = serde_json::from_value(args).map_err(|e| ErrorDto {
+                code: outpost_core::error::ErrorCode::BadRequest,
+                message: format!("invalid arguments for `{}`: {e}", stringify!($name)),
+            })?;
+            let $raw: Vec<u8> = match request.body() {
+                tauri::ipc::InvokeBody::Raw(bytes) => bytes.clone(),
+                tauri::ipc::InvokeBody::Json(_) => {
+                    return Err(outpost_desktop::commands::not_raw(stringify!($name)))
+                }
+            };
+            let _ = &$shell;
+            $body
+        }
     };
 }
 
@@ -126,6 +172,8 @@ fn main() {
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())
+        // Used from Rust only (the save dialog); the webview is granted none of its commands.
+        .plugin(tauri_plugin_dialog::init())
         .manage(shell.clone())
         .invoke_handler(commands::handler())
         .setup(move |app| {
@@ -142,6 +190,16 @@ fn main() {
                     // No notification daemon (a bare X server, CI): the UI still gets the event.
                     log::debug!("desktop notification not shown: {e}");
                 }
+            }));
+            let dialogs = app.handle().clone();
+            shell.set_save_dialog(std::sync::Arc::new(move |name| {
+                use tauri_plugin_dialog::DialogExt;
+                dialogs
+                    .dialog()
+                    .file()
+                    .set_file_name(name)
+                    .blocking_save_file()
+                    .and_then(|path| path.into_path().ok())
             }));
             let idle = shell.clone();
             tauri::async_runtime::spawn(async move { idle.idle_loop().await });

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use outpost_client::app::{Alert, AlertWatch, DeskEvent, IdleClock, Settings, StartInfo};
+use outpost_client::attachments::AttachmentProgress;
 use outpost_client::desk::{Desk, DeskError, DeskResult, ErrorDto, Me, Unlock};
+use outpost_client::supervisor::SavedFile;
 use outpost_client::sync::ChangeNotice;
 use outpost_client::vault::VaultMode;
 use tokio::sync::{broadcast, watch};
@@ -29,9 +31,14 @@ pub struct Shell(Arc<Inner>);
 /// Shows a desktop notification: title and body.
 pub type Notifier = Box<dyn Fn(&str, &str) + Send + Sync>;
 
+/// Asks the user where to save a file (the system's save dialog), suggesting a name; `None`
+/// when they cancelled. Blocking: called on Tokio's blocking pool.
+pub type SaveDialog = Arc<dyn Fn(&str) -> Option<std::path::PathBuf> + Send + Sync>;
+
 pub struct Inner {
     pub desk: Desk,
     notifier: OnceLock<Notifier>,
+    save_dialog: OnceLock<SaveDialog>,
     channels: Mutex<Vec<Events<DeskEvent>>>,
     session: Mutex<Option<JoinHandle<()>>>,
     idle: Mutex<IdleClock>,
@@ -57,6 +64,7 @@ impl Shell {
         Shell(Arc::new(Inner {
             desk,
             notifier: OnceLock::new(),
+            save_dialog: OnceLock::new(),
             channels: Mutex::new(Vec::new()),
             session: Mutex::new(None),
             idle: Mutex::new(IdleClock::new()),
@@ -155,10 +163,11 @@ impl Shell {
         self.desk.start_sync().await?;
         let status = self.desk.watch_status().await?;
         let changes = self.desk.subscribe().await?;
+        let progress = self.desk.attachment_progress().await?;
         self.touch();
         let shell = self.clone();
         let task = tokio::spawn(async move {
-            shell.forward(status, changes).await;
+            shell.forward(status, changes, progress).await;
         });
         if let Some(old) = lock(&self.session).replace(task) {
             old.abort();
@@ -170,6 +179,7 @@ impl Shell {
         &self,
         mut status: watch::Receiver<outpost_client::sync::SyncStatus>,
         mut changes: broadcast::Receiver<ChangeNotice>,
+        mut progress: broadcast::Receiver<AttachmentProgress>,
     ) {
         let mut alerts = AlertWatch::new();
         let mut tick = tokio::time::interval(ALERT_PERIOD);
@@ -197,6 +207,15 @@ impl Shell {
                     }
                     last_check.is_none_or(|t| t.elapsed() >= ALERT_MIN_GAP)
                 }
+                moved = progress.recv() => {
+                    match moved {
+                        Ok(progress) => self.emit(DeskEvent::AttachmentProgress { progress }),
+                        // A bar that missed a step catches up with the next one.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                    false
+                }
                 _ = tick.tick() => true,
             };
             if check {
@@ -214,6 +233,39 @@ impl Shell {
                 }
             }
         }
+    }
+
+    /// Sets how the shell asks where to save a file (the desktop's save dialog). Without one
+    /// (the development bridge), files are saved to the export directory under their name.
+    pub fn set_save_dialog(&self, dialog: SaveDialog) {
+        let _ = self.save_dialog.set(dialog);
+    }
+
+    /// Saves an attachment's bytes where the user chooses; `None` when they cancelled. The file
+    /// is the user's own document: written with the usual mode, never opened or run.
+    pub async fn save_as(&self, filename: &str, data: Vec<u8>) -> DeskResult<Option<SavedFile>> {
+        let Some(dialog) = self.save_dialog.get().cloned() else {
+            return self.desk.save_file(filename, &data).await.map(Some);
+        };
+        let suggested = filename.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let Some(path) = dialog(&suggested) else {
+                return Ok(None);
+            };
+            std::fs::write(&path, &data).map_err(|e| DeskError::Io {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            Ok(Some(SavedFile {
+                path: path.to_string_lossy().into_owned(),
+                bytes: data.len() as u64,
+            }))
+        })
+        .await
+        .map_err(|e| DeskError::Io {
+            path: std::path::PathBuf::new(),
+            detail: e.to_string(),
+        })?
     }
 
     fn notify(&self, alert: &Alert) {

@@ -121,28 +121,38 @@ fn method(spec: &CommandSpec) -> Method {
     };
     let mut params = params;
     let wire_result = if result == "void" { "null" } else { &result };
-    let call = match &spec.channel {
-        Some((channel, message)) => {
-            let key = camel(channel);
-            let opt = optional == Some(*channel);
-            params.push(format!(
-                "{key}{}: (message: {message}) => void",
-                if opt { "?" } else { "" }
-            ));
-            let handler = if opt {
-                format!("{key} ?? (() => {{}})")
-            } else {
-                key.clone()
-            };
+    let call = match (&spec.channel, spec.raw) {
+        (None, Some(raw)) => {
+            let key = camel(raw);
+            params.push(format!("{key}: Uint8Array"));
             format!(
-                "this.transport.stream<{wire_result}, {message}>(\"{}\", {object}, \"{key}\", {handler})",
+                "this.transport.raw<{wire_result}>(\"{}\", {object}, {key})",
                 spec.name
             )
         }
-        None => format!(
-            "this.transport.call<{wire_result}>(\"{}\", {object})",
-            spec.name
-        ),
+        (channel, _) => match channel {
+            Some((channel, message)) => {
+                let key = camel(channel);
+                let opt = optional == Some(*channel);
+                params.push(format!(
+                    "{key}{}: (message: {message}) => void",
+                    if opt { "?" } else { "" }
+                ));
+                let handler = if opt {
+                    format!("{key} ?? (() => {{}})")
+                } else {
+                    key.clone()
+                };
+                format!(
+                "this.transport.stream<{wire_result}, {message}>(\"{}\", {object}, \"{key}\", {handler})",
+                spec.name
+            )
+            }
+            None => format!(
+                "this.transport.call<{wire_result}>(\"{}\", {object})",
+                spec.name
+            ),
+        },
     };
     let signature = format!("{name}({}): Promise<{result}>", params.join(", "));
     let body = if result == "void" {
@@ -219,6 +229,8 @@ fn render_ts(specs: &[CommandSpec]) -> String {
     out += "  call<T>(command: CommandName, args: Record<string, unknown>): Promise<T>;\n";
     out += "  /** Runs a command that sends messages on its channel argument `channel` to `onMessage`. */\n";
     out += "  stream<T, M>(\n    command: CommandName,\n    args: Record<string, unknown>,\n    channel: string,\n    onMessage: (message: M) => void,\n  ): Promise<T>;\n";
+    out += "  /**\n   * Runs a command whose body is raw bytes (a file); its other arguments travel as\n   * `x-outpost-<kebab-name>` headers, percent-encoded.\n   */\n";
+    out += "  raw<T>(command: CommandName, args: Record<string, string>, body: Uint8Array): Promise<T>;\n";
     out += "}\n\n";
     let methods: Vec<Method> = specs.iter().map(method).collect();
     out += "/** The desktop's commands, as the UI calls them. */\nexport interface Backend {\n";

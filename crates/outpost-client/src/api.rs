@@ -90,6 +90,39 @@ impl std::fmt::Debug for TotpSecret {
     }
 }
 
+/// `POST /v1/tickets/{ticket_id}/uploads`'s body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A started upload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct UploadStarted {
+    pub upload_id: String,
+    pub offset: u64,
+    #[serde(default)]
+    pub chunk_bytes: Option<u64>,
+}
+
+/// Where an upload stands: bytes the server keeps, and whether it has the whole file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct UploadProgress {
+    pub offset: u64,
+    #[serde(default)]
+    pub complete: bool,
+}
+
+/// Downloads reserve at most this much memory up front (the entry's size may be wrong).
+const DOWNLOAD_PREALLOCATE: u64 = 1024 * 1024;
+
+/// An upload id as one path segment (the server's ids are URL-safe; anything else is escaped).
+fn upload_segment(upload_id: &str) -> String {
+    url::form_urlencoded::byte_serialize(upload_id.as_bytes()).collect()
+}
+
 /// One server. Cheap to clone (reqwest pools connections inside).
 #[derive(Clone)]
 pub struct ServerApi {
@@ -172,62 +205,7 @@ impl ServerApi {
             request = request.json(body);
         }
         let response = request.send().await.map_err(offline)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(offline)?;
-        if status.is_success() {
-            let size = bytes.len();
-            let decode = move || {
-                let decoding = std::time::Instant::now();
-                let decoded = serde_json::from_slice(&bytes)
-                    .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
-                (decoded, decoding.elapsed())
-            };
-            // Large answers (bootstrap pull pages, megabytes) are decoded on the blocking pool,
-            // off the async threads.
-            let (decoded, took) = if size >= BLOCKING_DECODE_BYTES {
-                tokio::task::spawn_blocking(decode)
-                    .await
-                    .map_err(|e| ApiError::Protocol(format!("decoding failed: {e}")))?
-            } else {
-                decode()
-            };
-            tracing::trace!(
-                path,
-                bytes = size,
-                decode_us = took.as_micros() as u64,
-                "decoded"
-            );
-            return decoded;
-        }
-        let body = serde_json::from_slice::<ErrorBody>(&bytes);
-        // A wrong password or code on a signed-in call (TOTP setup) is the user's answer being
-        // wrong, not the session: renewing the token and asking again would only count a
-        // second failed attempt.
-        let about_the_answer = matches!(
-            &body,
-            Ok(ErrorBody {
-                code: ErrorCode::BadCredentials | ErrorCode::TotpRequired,
-                ..
-            })
-        );
-        if status == StatusCode::UNAUTHORIZED && token.is_some() && !about_the_answer {
-            return Err(ApiError::Unauthorized);
-        }
-        match body {
-            Ok(body) => Err(ApiError::Server {
-                status: status.as_u16(),
-                code: body.code,
-                message: body.message,
-            }),
-            Err(_) => Err(ApiError::Server {
-                status: status.as_u16(),
-                code: ErrorCode::Http,
-                message: status
-                    .canonical_reason()
-                    .unwrap_or("unexpected status")
-                    .into(),
-            }),
-        }
+        answer(response, path, token.is_some()).await
     }
 
     pub async fn login(
@@ -477,6 +455,116 @@ impl ServerApi {
         .await
     }
 
+    /// `POST /v1/tickets/{ticket_id}/uploads`: starts a resumable upload of a file the agent
+    /// attaches to a ticket.
+    pub async fn start_upload(
+        &self,
+        token: &str,
+        ticket_id: Uuid,
+        request: &UploadRequest,
+    ) -> Result<UploadStarted, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("v1/tickets/{ticket_id}/uploads"),
+            Some(token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// `PUT /v1/uploads/{upload_id}?offset=N`: the next bytes of an upload. The answer says
+    /// where to continue (the server keeps whole segments only).
+    pub async fn upload_chunk(
+        &self,
+        token: &str,
+        upload_id: &str,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<UploadProgress, ApiError> {
+        let path = format!("v1/uploads/{}?offset={offset}", upload_segment(upload_id));
+        let response = self
+            .http
+            .put(self.url(&path)?)
+            .timeout(REQUEST_TIMEOUT)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(offline)?;
+        answer(response, &path, true).await
+    }
+
+    /// `GET /v1/uploads/{upload_id}`: how far an upload got.
+    pub async fn upload_status(
+        &self,
+        token: &str,
+        upload_id: &str,
+    ) -> Result<UploadProgress, ApiError> {
+        let path = format!("v1/uploads/{}", upload_segment(upload_id));
+        self.call::<(), _>(Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    /// `DELETE /v1/uploads/{upload_id}`: cancels an upload.
+    pub async fn cancel_upload(&self, token: &str, upload_id: &str) -> Result<(), ApiError> {
+        let path = format!("v1/uploads/{}", upload_segment(upload_id));
+        let response = self
+            .http
+            .delete(self.url(&path)?)
+            .timeout(REQUEST_TIMEOUT)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(offline)?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        answer::<serde_json::Value>(response, &path, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /v1/tickets/{ticket_id}/attachments/{attachment_id}`: an attachment's bytes, read
+    /// as a stream and refused beyond `max_bytes` (the entry's size), so a wrong answer never
+    /// fills the memory.
+    pub async fn download_attachment(
+        &self,
+        token: &str,
+        ticket_id: Uuid,
+        attachment_id: Uuid,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, ApiError> {
+        let path = format!("v1/tickets/{ticket_id}/attachments/{attachment_id}");
+        let response = self
+            .http
+            .get(self.url(&path)?)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(offline)?;
+        if !response.status().is_success() {
+            return answer::<serde_json::Value>(response, &path, true)
+                .await
+                .and_then(|_| Err(ApiError::Protocol("a download answered JSON".into())));
+        }
+        let mut data = Vec::with_capacity(max_bytes.min(DOWNLOAD_PREALLOCATE) as usize);
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = tokio::time::timeout(REQUEST_TIMEOUT, body.next())
+            .await
+            .map_err(|_| ApiError::Offline("the download stalled".into()))?
+        {
+            let chunk = chunk.map_err(offline)?;
+            if data.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(ApiError::Protocol(format!(
+                    "the server sent more than the attachment's {max_bytes} bytes"
+                )));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        Ok(data)
+    }
+
     /// Opens the event stream; each poke carries the server's latest cursor. The stream ends
     /// (returns `None`) when the connection drops; the caller reconnects with backoff, unless
     /// the server ended it because the session ended ([`EventStream::signed_out`]).
@@ -501,6 +589,70 @@ impl ServerApi {
             });
         }
         Ok(EventStream::new(response.bytes_stream()))
+    }
+}
+
+/// Reads an answer: the JSON of a success, or the server's `{code, message}` as an [`ApiError`].
+async fn answer<T: DeserializeOwned + Send + 'static>(
+    response: reqwest::Response,
+    path: &str,
+    authed: bool,
+) -> Result<T, ApiError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(offline)?;
+    if status.is_success() {
+        let size = bytes.len();
+        let decode = move || {
+            let decoding = std::time::Instant::now();
+            let decoded = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::Protocol(format!("{status}: {e}")));
+            (decoded, decoding.elapsed())
+        };
+        // Large answers (bootstrap pull pages, megabytes) are decoded on the blocking pool,
+        // off the async threads.
+        let (decoded, took) = if size >= BLOCKING_DECODE_BYTES {
+            tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| ApiError::Protocol(format!("decoding failed: {e}")))?
+        } else {
+            decode()
+        };
+        tracing::trace!(
+            path,
+            bytes = size,
+            decode_us = took.as_micros() as u64,
+            "decoded"
+        );
+        return decoded;
+    }
+    let body = serde_json::from_slice::<ErrorBody>(&bytes);
+    // A wrong password or code on a signed-in call (TOTP setup) is the user's answer being
+    // wrong, not the session: renewing the token and asking again would only count a
+    // second failed attempt.
+    let about_the_answer = matches!(
+        &body,
+        Ok(ErrorBody {
+            code: ErrorCode::BadCredentials | ErrorCode::TotpRequired,
+            ..
+        })
+    );
+    if status == StatusCode::UNAUTHORIZED && authed && !about_the_answer {
+        return Err(ApiError::Unauthorized);
+    }
+    match body {
+        Ok(body) => Err(ApiError::Server {
+            status: status.as_u16(),
+            code: body.code,
+            message: body.message,
+        }),
+        Err(_) => Err(ApiError::Server {
+            status: status.as_u16(),
+            code: ErrorCode::Http,
+            message: status
+                .canonical_reason()
+                .unwrap_or("unexpected status")
+                .into(),
+        }),
     }
 }
 

@@ -172,6 +172,10 @@ pub enum DeskEvent {
     },
     /// The desk locked itself (idle time); the UI shows the lock screen.
     Locked,
+    /// An attachment's upload moved on (the composer's progress bar).
+    AttachmentProgress {
+        progress: crate::attachments::AttachmentProgress,
+    },
 }
 
 /// Decides which alerts are new. Remembers what it announced, so each ticket's P1 arrival,

@@ -56,6 +56,9 @@ pub enum DeskError {
     /// A request the caller made wrong (what to correct is in the text).
     #[error("{0}")]
     Invalid(String),
+    /// A file that may not be attached (its kind, its name, its size), said in a sentence.
+    #[error("{0}")]
+    FileRefused(String),
 }
 
 impl DeskError {
@@ -86,6 +89,7 @@ impl DeskError {
             DeskError::Io { .. } => ErrorCode::Io,
             DeskError::Forbidden(_) => ErrorCode::Forbidden,
             DeskError::Invalid(_) => ErrorCode::Invalid,
+            DeskError::FileRefused(_) => ErrorCode::FileRefused,
         }
     }
 }
@@ -707,6 +711,14 @@ impl Desk {
     /// outbox, so it reaches the server's audit chain even if the view happened offline.
     pub async fn ticket(&self, id: TicketId) -> DeskResult<TicketDetail> {
         let mut detail = self.with_store(move |s, _| s.ticket(id, now())).await?;
+        if detail
+            .entries
+            .iter()
+            .any(|e| matches!(e.body, outpost_core::model::EntryBody::Attachment { .. }))
+        {
+            // Small files come with the ticket (in the background; offline they wait).
+            self.prefetch_attachments(id).await?;
+        }
         if detail.ticket.is_sensitive() && self.should_record_view(id) {
             self.with_store(move |s, actor| {
                 s.apply_local(actor, Mutation::RecordView { ticket_id: id }, now())

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod attachments;
 pub mod desk;
 mod private_files;
 pub mod supervisor;

@@ -7,6 +7,7 @@
 //! `last_mutation_id`); every store write happens in one store transaction, so a killed process
 //! resumes from the last committed page or answer; the access token lives only in memory.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
 use crate::api::{ApiError, ServerApi};
+use crate::attachments::{upload_before_push, AttachmentProgress, UploadStop};
 
 /// What the agent sees in the status bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +97,7 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(self, SyncError::Api(e) if e.is_transient())
     }
 
@@ -138,6 +140,10 @@ struct Inner {
     running: tokio::sync::Mutex<()>,
     /// Settings for the background loop.
     periodic: Duration,
+    /// Upload progress of attachments, for the composer's bars.
+    progress: broadcast::Sender<AttachmentProgress>,
+    /// Attachments the agent is withdrawing: their upload stops at the next chunk.
+    cancels: Mutex<HashSet<Uuid>>,
 }
 
 /// The engine for one signed-in profile. Cheap to clone.
@@ -190,6 +196,8 @@ impl SyncEngine {
             wake: Notify::new(),
             running: tokio::sync::Mutex::new(()),
             periodic: Duration::from_secs(30),
+            progress: broadcast::channel(256).0,
+            cancels: Mutex::new(HashSet::new()),
         }))
     }
 
@@ -221,6 +229,47 @@ impl SyncEngine {
             everything: false,
             reference: true,
         });
+    }
+
+    /// Upload progress of attachments (the composer's progress bars).
+    pub fn progress(&self) -> broadcast::Receiver<AttachmentProgress> {
+        self.0.progress.subscribe()
+    }
+
+    pub(crate) fn emit_progress(&self, progress: AttachmentProgress) {
+        let _ = self.0.progress.send(progress);
+    }
+
+    pub(crate) fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.0.store
+    }
+
+    /// Asks a running upload of `attachment` to stop (it is being withdrawn); `false` undoes it.
+    pub(crate) fn set_cancelling(&self, attachment: Uuid, cancelling: bool) {
+        let mut cancels = self
+            .0
+            .cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cancelling {
+            cancels.insert(attachment);
+        } else {
+            cancels.remove(&attachment);
+        }
+    }
+
+    pub(crate) fn is_cancelling(&self, attachment: Uuid) -> bool {
+        self.0
+            .cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&attachment)
+    }
+
+    /// Waits until no sync runs and keeps others from starting while the guard lives (for
+    /// changes to the outbox that a push in flight must not see half-made).
+    pub(crate) async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.running.lock().await
     }
 
     /// Asks the background loop to sync soon (after a local change, or on a poke).
@@ -382,6 +431,27 @@ impl SyncEngine {
                 return Err(SyncError::Stuck(first));
             }
             last_first = Some(first);
+            // Attachments go up before the mutations that add them; a stop (offline, a
+            // withdrawal) pushes what comes before it and ends this round.
+            let mut batch = batch;
+            let (ready, stop) = upload_before_push(self, &batch).await?;
+            batch.truncate(ready);
+            let attachments: Vec<Uuid> = batch
+                .iter()
+                .filter_map(|m| match &m.mutation {
+                    outpost_core::sync::Mutation::AddAttachment { attachment_id, .. } => {
+                        Some(*attachment_id)
+                    }
+                    _ => None,
+                })
+                .collect();
+            if batch.is_empty() {
+                return stop.map_or(Ok(()), UploadStop::into_result);
+            }
+            if !attachments.is_empty() {
+                let ids = attachments.clone();
+                with_store(&self.0.store, move |s| s.mark_pushed(&ids)).await?;
+            }
             let request = PushRequest {
                 device_id: self.0.device,
                 mutations: batch,
@@ -413,6 +483,12 @@ impl SyncEngine {
                 "pushed"
             );
             let _ = self.refresh_counts().await;
+            if !attachments.is_empty() {
+                crate::attachments::announce(self, &attachments).await;
+            }
+            if let Some(stop) = stop {
+                return stop.into_result();
+            }
         }
     }
 

@@ -130,6 +130,10 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<outpost_client::api::TotpSecret>();
     r.visit::<outpost_client::admin::CreatedIntakeKey>();
     r.visit::<outpost_client::admin::MonthDay>();
+    // Attachments.
+    r.visit::<outpost_store::AttachmentView>();
+    r.visit::<outpost_client::attachments::AttachmentProgress>();
+    r.visit::<outpost_client::attachments::ImagePreview>();
 
     let mut index = header() + "\n";
     for (path, name) in &r.names {

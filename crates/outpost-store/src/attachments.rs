@@ -58,7 +58,7 @@ pub struct AttachmentView {
     pub sent_bytes: u64,
     /// Why the attachment failed; only with `failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(optional))]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub reason: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AddedUser, AssigneeOption, AuditPage, AuditQuery, BusinessCalendar, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, IntakeKeyInfo, InviteKind, LocalChange, Me, MonthDay, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
+import type { AddedUser, AssigneeOption, AttachmentView, AuditPage, AuditQuery, BusinessCalendar, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, ImagePreview, IntakeKeyInfo, InviteKind, LocalChange, Me, MonthDay, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -58,6 +58,12 @@ export const COMMANDS = [
   "preview_rules",
   "calendar_effect",
   "calendar_month",
+  "attach_file",
+  "attachments",
+  "cancel_attachment",
+  "fetch_attachment",
+  "save_attachment",
+  "preview_attachment",
   "admin_add_user",
   "admin_update_user",
   "admin_enable_user",
@@ -84,6 +90,11 @@ export interface Transport {
     channel: string,
     onMessage: (message: M) => void,
   ): Promise<T>;
+  /**
+   * Runs a command whose body is raw bytes (a file); its other arguments travel as
+   * `x-outpost-<kebab-name>` headers, percent-encoded.
+   */
+  raw<T>(command: CommandName, args: Record<string, string>, body: Uint8Array): Promise<T>;
 }
 
 /** The desktop's commands, as the UI calls them. */
@@ -197,6 +208,28 @@ export interface Backend {
    * and the holiday or special period that set them. Admins only.
    */
   calendarMonth(calendar: BusinessCalendar, year: number, month: number): Promise<Array<MonthDay>>;
+  /**
+   * Attaches a file to a ticket. The file's bytes are the call's raw body; its type is
+   * decided from them (never from the name), then it waits in the outbox with its
+   * bytes in the encrypted cache and uploads when the network allows.
+   */
+  attachFile(ticketId: string, filename: string, data: Uint8Array): Promise<AttachmentView>;
+  /** A ticket's attachments with where their bytes are. */
+  attachments(ticketId: string): Promise<Array<AttachmentView>>;
+  /** Withdraws an attachment that has not reached the server yet. */
+  cancelAttachment(ticketId: string, attachmentId: string): Promise<void>;
+  /** Downloads an attachment into the cache now (online only). */
+  fetchAttachment(ticketId: string, attachmentId: string): Promise<AttachmentView>;
+  /**
+   * Asks where to save an attachment (the system's save dialog, shown by the shell)
+   * and writes it there; `null` when the user cancelled. Nothing is opened or run.
+   */
+  saveAttachment(ticketId: string, attachmentId: string): Promise<SavedFile | null>;
+  /**
+   * An image attachment decoded here and re-encoded as PNG, scaled to fit 1600 × 1600
+   * (JPEG, PNG, GIF and WebP only).
+   */
+  previewAttachment(ticketId: string, attachmentId: string): Promise<ImagePreview>;
   /** Adds a user with a one-time password or an invitation link (online only). */
   adminAddUser(user: NewUser): Promise<AddedUser>;
   /** Changes a user's name, role, departments, skills or away status (online only). */
@@ -397,6 +430,30 @@ export class CommandBackend implements Backend {
 
   calendarMonth(calendar: BusinessCalendar, year: number, month: number): Promise<Array<MonthDay>> {
     return this.transport.call<Array<MonthDay>>("calendar_month", { calendar, year, month });
+  }
+
+  attachFile(ticketId: string, filename: string, data: Uint8Array): Promise<AttachmentView> {
+    return this.transport.raw<AttachmentView>("attach_file", { ticketId, filename }, data);
+  }
+
+  attachments(ticketId: string): Promise<Array<AttachmentView>> {
+    return this.transport.call<Array<AttachmentView>>("attachments", { ticketId });
+  }
+
+  async cancelAttachment(ticketId: string, attachmentId: string): Promise<void> {
+    await this.transport.call<null>("cancel_attachment", { ticketId, attachmentId });
+  }
+
+  fetchAttachment(ticketId: string, attachmentId: string): Promise<AttachmentView> {
+    return this.transport.call<AttachmentView>("fetch_attachment", { ticketId, attachmentId });
+  }
+
+  saveAttachment(ticketId: string, attachmentId: string): Promise<SavedFile | null> {
+    return this.transport.call<SavedFile | null>("save_attachment", { ticketId, attachmentId });
+  }
+
+  previewAttachment(ticketId: string, attachmentId: string): Promise<ImagePreview> {
+    return this.transport.call<ImagePreview>("preview_attachment", { ticketId, attachmentId });
   }
 
   adminAddUser(user: NewUser): Promise<AddedUser> {
