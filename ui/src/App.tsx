@@ -5,12 +5,12 @@ import {
   type AttachmentProgress,
   type Backend,
   type ChangeNotice,
+  type DeskEvent,
   type Directory,
   type KeychainState,
   type Me,
   type ProfileInfo,
   type Settings,
-  type ShellEvent,
   type Status,
   type SyncStatus,
   type Template,
@@ -62,7 +62,7 @@ export function App(props: { backend: Backend }) {
   /** Re-reads users, departments and templates (set once the desk is entered). */
   let reloadReference: () => Promise<void> = async () => {};
 
-  const onEvent = (event: ShellEvent) => {
+  const onEvent = (event: DeskEvent) => {
     switch (event.kind) {
       case "status": {
         const wasLoading = sync()?.bootstrapping ?? false;

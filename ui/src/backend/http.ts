@@ -4,9 +4,8 @@
 // JSON lines: `{"message": …}` per channel message, then `{"ok": …}` or `{"error": …}`, then
 // more messages while the channel lives (`subscribe`). A command taking bytes (`attach_file`)
 // posts them as the body, its other arguments in `x-outpost-…` headers.
-import type { CommandName } from "./commands.gen";
-import { AttachmentCommandBackend, rawHeaders, type RawTransport } from "./attachments";
-import { BackendError } from "./index";
+import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
+import { BackendError, rawHeaders } from "./index";
 
 function post(command: CommandName, args: Record<string, unknown>): Promise<Response> {
   return fetch(`/cmd/${command}`, {
@@ -47,7 +46,7 @@ async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: unknow
   }
 }
 
-const httpTransport: RawTransport = {
+const httpTransport: Transport = {
   async call<T>(command: CommandName, args: Record<string, unknown>): Promise<T> {
     const response = await post(command, args);
     if (!response.ok) throw await failure(response);
@@ -97,7 +96,7 @@ const httpTransport: RawTransport = {
   },
 };
 
-export class HttpBackend extends AttachmentCommandBackend {
+export class HttpBackend extends CommandBackend {
   constructor() {
     super(httpTransport);
   }

@@ -4,8 +4,6 @@ import type { ErrorCode } from "./types";
 
 // Every DTO is generated from Rust by ts-rs into ./types.
 export type * from "./types";
-// The attachment commands' DTOs, hand-written until the generated ones land.
-export type { AttachmentProgress, AttachmentState, AttachmentView, ImagePreview, ShellEvent } from "./attachments";
 
 /** An error from a command, as the shell reports it: a stable code and a message for people. */
 export class BackendError extends Error {
@@ -28,6 +26,18 @@ export class BackendError extends Error {
     if (raw instanceof Error) return new BackendError("internal", raw.message);
     return new BackendError("internal", typeof raw === "string" ? raw : "Unknown error");
   }
+}
+
+/**
+ * The headers a raw-body call's other arguments travel in (the command table's convention):
+ * `ticketId` → `x-outpost-ticket-id`, the value percent-encoded (a header carries no raw UTF-8).
+ */
+export function rawHeaders(args: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(args)) {
+    out[`x-outpost-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = encodeURIComponent(value);
+  }
+  return out;
 }
 
 // The commands' interface is generated from the Rust command table (commands.gen.ts).

@@ -4,9 +4,8 @@
 // so tests assert what the UI sent. Whatever needs real rules is proven against the real Desk:
 // the Rust tests, the WebDriver suite and the whole-system suites.
 import { BackendError } from "./index";
-import type { CommandName } from "./commands.gen";
-import { AttachmentCommandBackend, type AttachmentCommandName, type RawTransport, type ShellEvent } from "./attachments";
-import type { ChainCheck, ErrorCode, ErrorDto, KeychainState, Me, QueuePage, Settings, TicketDetail } from "./types";
+import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
+import type { ChainCheck, DeskEvent, ErrorCode, ErrorDto, KeychainState, Me, QueuePage, Settings, TicketDetail } from "./types";
 import raw from "./fixtures/desk.json";
 
 type Recorded = { ok: unknown } | { err: ErrorDto };
@@ -38,10 +37,7 @@ export function recordedTickets(): Map<string, TicketDetail> {
   return out;
 }
 
-/** A command the fake answers: the generated ones and the hand-written attachment commands. */
-export type FakeCommand = CommandName | AttachmentCommandName;
-
-export type Call = { cmd: FakeCommand; args: Record<string, unknown> };
+export type Call = { cmd: CommandName; args: Record<string, unknown> };
 
 type Args = Record<string, unknown>;
 /** Computes an answer from the call's arguments; `send` delivers messages on a streaming call's channel. */
@@ -60,12 +56,12 @@ export type FakeOptions = {
 const SETTINGS: Settings = { idle_lock_minutes: 15, theme: "system", language: "en" };
 
 /** The wire under the generated CommandBackend: canned answers in, calls logged. */
-class FakeTransport implements RawTransport {
+class FakeTransport implements Transport {
   readonly calls: Call[] = [];
-  readonly answers = new Map<FakeCommand, Answer[]>();
-  readonly listeners: Array<(event: ShellEvent) => void> = [];
+  readonly answers = new Map<CommandName, Answer[]>();
+  readonly listeners: Array<(event: DeskEvent) => void> = [];
 
-  private async answer(cmd: FakeCommand, args: Args, send: (message: unknown) => void): Promise<unknown> {
+  private async answer(cmd: CommandName, args: Args, send: (message: unknown) => void): Promise<unknown> {
     this.calls.push({ cmd, args: structuredClone(args) });
     await Promise.resolve();
     const list = this.answers.get(cmd);
@@ -81,7 +77,7 @@ class FakeTransport implements RawTransport {
   }
 
   stream<T, M>(command: CommandName, args: Args, _channel: string, onMessage: (message: M) => void): Promise<T> {
-    if (command === "subscribe") this.listeners.push(onMessage as (event: ShellEvent) => void);
+    if (command === "subscribe") this.listeners.push(onMessage as (event: DeskEvent) => void);
     return this.answer(command, args, (m) => onMessage(structuredClone(m) as M)) as Promise<T>;
   }
 
@@ -95,7 +91,7 @@ class FakeTransport implements RawTransport {
  * The generated Backend over a fake wire. Defaults: signed in as the recorded agent, the
  * recorded queue, tickets by id, search hits, reference data; supervisor answers as recorded.
  */
-export class FakeBackend extends AttachmentCommandBackend {
+export class FakeBackend extends CommandBackend {
   readonly me: Me;
   private readonly wire: FakeTransport;
 
@@ -160,13 +156,13 @@ export class FakeBackend extends AttachmentCommandBackend {
    * Answers for `cmd`, used in order; the last one keeps answering. A BackendError is thrown; a
    * handler is called with the call's arguments.
    */
-  on(cmd: FakeCommand, ...answers: Answer[]): this {
+  on(cmd: CommandName, ...answers: Answer[]): this {
     this.wire.answers.set(cmd, answers);
     return this;
   }
 
   /** Makes the next call to `cmd` fail with `code`, then answers as before. */
-  failNext(cmd: FakeCommand, code: ErrorCode, message = `Simulated ${code}`): this {
+  failNext(cmd: CommandName, code: ErrorCode, message = `Simulated ${code}`): this {
     const list = this.wire.answers.get(cmd) ?? [];
     const rest = list.length > 1 ? list : [...list, ...list];
     this.wire.answers.set(cmd, [new BackendError(code, message), ...rest]);
@@ -174,7 +170,7 @@ export class FakeBackend extends AttachmentCommandBackend {
   }
 
   /** Sends a shell event to every subscriber. */
-  emit(event: ShellEvent): void {
+  emit(event: DeskEvent): void {
     for (const listener of this.wire.listeners) listener(structuredClone(event));
   }
 
@@ -182,7 +178,7 @@ export class FakeBackend extends AttachmentCommandBackend {
     return this.wire.calls;
   }
 
-  callsTo(cmd: FakeCommand): Call[] {
+  callsTo(cmd: CommandName): Call[] {
     return this.wire.calls.filter((c) => c.cmd === cmd);
   }
 }

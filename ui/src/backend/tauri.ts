@@ -2,11 +2,10 @@
 // (commands.gen.ts); this file only carries them: argument keys are camelCase (Tauri maps them
 // to the Rust commands' snake_case parameters), and a channel argument is a Tauri `Channel`.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { CommandName } from "./commands.gen";
-import { AttachmentCommandBackend, rawHeaders, type RawTransport } from "./attachments";
-import { BackendError } from "./index";
+import { CommandBackend, type CommandName, type Transport } from "./commands.gen";
+import { BackendError, rawHeaders } from "./index";
 
-const tauriTransport: RawTransport = {
+const tauriTransport: Transport = {
   async call<T>(command: CommandName, args: Record<string, unknown>): Promise<T> {
     try {
       return await invoke<T>(command, args);
@@ -33,7 +32,7 @@ const tauriTransport: RawTransport = {
   },
 };
 
-export class TauriBackend extends AttachmentCommandBackend {
+export class TauriBackend extends CommandBackend {
   constructor() {
     super(tauriTransport);
   }

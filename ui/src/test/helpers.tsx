@@ -1,6 +1,6 @@
 import { createSignal, type JSX } from "solid-js";
 import { render } from "@solidjs/testing-library";
-import type { AttachmentProgress, ChangeNotice, QueuePage, Settings, ShellEvent, SyncStatus } from "../backend";
+import type { AttachmentProgress, ChangeNotice, DeskEvent, QueuePage, Settings, SyncStatus } from "../backend";
 import { FakeBackend, recorded, recordedTickets, type FakeOptions } from "../backend/mock";
 import { DeskCtx, type DeskContext } from "../state/app";
 
@@ -35,7 +35,7 @@ export function openableQueue(mock: FakeBackend): QueuePage {
 }
 
 /** The desk context App builds after sign-in, over `backend`. */
-export async function deskContext(backend: FakeBackend): Promise<DeskContext & { emit: (e: ShellEvent) => void }> {
+export async function deskContext(backend: FakeBackend): Promise<DeskContext & { emit: (e: DeskEvent) => void }> {
   const start = await backend.appStart();
   const me = start.me!;
   const [directory, templates, machine, status] = await Promise.all([
@@ -49,7 +49,7 @@ export async function deskContext(backend: FakeBackend): Promise<DeskContext & {
   const listeners = new Set<(n: ChangeNotice) => void>();
   const progressListeners = new Set<(p: AttachmentProgress) => void>();
   const targets = new Map(machine);
-  const emit = (e: ShellEvent) => {
+  const emit = (e: DeskEvent) => {
     if (e.kind === "status") setSync(e.status);
     if (e.kind === "changes") for (const fn of listeners) fn(e.notice);
     if (e.kind === "attachment_progress") for (const fn of progressListeners) fn(e.progress);

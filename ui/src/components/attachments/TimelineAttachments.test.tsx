@@ -3,7 +3,8 @@ import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { TicketPane } from "../TicketPane";
 import { deskContext, eventually, mockBackend, renderInDesk } from "../../test/helpers";
 import { BackendError, type AttachmentView, type Entry, type SyncStatus, type TicketDetail } from "../../backend";
-import { recorded, type FakeBackend, type FakeCommand } from "../../backend/mock";
+import { recorded, type FakeBackend } from "../../backend/mock";
+import type { CommandName } from "../../backend/commands.gen";
 import { errorText } from "../../lib/errors";
 
 const PDF = "01900000-0000-7000-8000-0000000000a1";
@@ -51,7 +52,7 @@ async function open(states: [AttachmentView["state"], AttachmentView["state"]], 
 
 const rows = () => screen.queryAllByTestId("attachment-row");
 /** The arguments of the first call to `cmd`. */
-function firstArgs(mock: FakeBackend, cmd: FakeCommand): Record<string, unknown> {
+function firstArgs(mock: FakeBackend, cmd: CommandName): Record<string, unknown> {
   const call = mock.callsTo(cmd)[0];
   if (!call) throw new Error(`no call to ${cmd}`);
   return call.args;
