@@ -111,7 +111,8 @@ export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?:
     const known = newer().get(p.attachment_id) ?? (views.error ? undefined : views.latest?.get(p.attachment_id));
     if (!known) return;
     remember({ ...known, state: p.state, sent_bytes: p.sent_bytes, size: p.size });
-    if (p.state === "uploaded") void refetch();
+    // The event says where the bytes are; the cache's view has the rest (a failure's reason).
+    if (p.state === "uploaded" || p.state === "failed") void refetch();
   });
   const viewOf = (attachmentId: string): AttachmentView | undefined =>
     newer().get(attachmentId) ?? (views.error ? undefined : views.latest?.get(attachmentId));

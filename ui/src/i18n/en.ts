@@ -1073,6 +1073,7 @@ export const en = {
   "attachment.state.remote": "On the server",
   "attachment.state.not_downloaded": "Not downloaded yet",
   "attachment.state.failed": "Upload failed: {reason}",
+  "attachment.state.failed_plain": "Upload failed",
   "attachment.download": "Download",
   "attachment.save": "Save…",
   "attachment.preview": "Preview",

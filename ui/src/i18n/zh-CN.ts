@@ -1075,6 +1075,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "attachment.state.remote": "在服务器上",
   "attachment.state.not_downloaded": "尚未下载",
   "attachment.state.failed": "上传失败：{reason}",
+  "attachment.state.failed_plain": "上传失败",
   "attachment.download": "下载",
   "attachment.save": "另存为…",
   "attachment.preview": "预览",

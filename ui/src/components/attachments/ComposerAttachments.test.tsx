@@ -149,6 +149,22 @@ describe("attachments in the composer", () => {
     await eventually(() => expect(chips()).toHaveLength(0));
   });
 
+  it("says why an upload failed, from the cache's view of it", async () => {
+    const { mock, ctx, ticketId } = await open();
+    acceptFiles(mock);
+    pick([file("passport.pdf", "%PDF-1.7 passport")]);
+    await eventually(() => expect(within(chip(0)).getByTestId("upload-state").textContent).toBe("Waiting to upload"));
+    const view = queuedView(ticketId, 1, "passport.pdf", 17);
+    const reason = "The server refused the file: passport.pdf is a PNG image, not a PDF document.";
+    mock.on("attachments", [{ ...view, state: "failed", reason }]);
+    ctx.emit({ kind: "attachment_progress", progress: { attachment_id: view.attachment_id, ticket_id: ticketId, sent_bytes: 0, size: 17, state: "failed" } });
+    await eventually(() => expect(within(chip(0)).getByTestId("upload-state").textContent).toBe(`Upload failed: ${reason}`));
+    expect(chip(0).dataset.phase).toBe("failed");
+    expect(within(chip(0)).queryByTestId("upload-cancel")).toBeNull();
+    fireEvent.click(within(chip(0)).getByTestId("upload-dismiss"));
+    await eventually(() => expect(chips()).toHaveLength(0));
+  });
+
   it("cancels an attachment the shell holds, and shows why when it cannot", async () => {
     const { mock, ticketId } = await open();
     acceptFiles(mock);

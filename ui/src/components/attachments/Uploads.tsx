@@ -65,11 +65,22 @@ export function createUploads() {
     }
   };
 
+  /** The event carries no reason: the cache's view of the attachment has it. */
+  const explainFailure = async (upload: Upload) => {
+    try {
+      const view = (await desk.backend.attachments(upload.ticketId)).find((v) => v.attachment_id === upload.attachmentId);
+      if (view?.reason) patch(upload.key, { error: view.reason });
+    } catch {
+      // The chip says that the upload failed; the timeline row shows the reason when it can.
+    }
+  };
+
   desk.onAttachmentProgress((p: AttachmentProgress) => {
     const upload = uploads().find((u) => u.attachmentId === p.attachment_id);
     if (!upload) return;
     if (p.state === "uploaded") remove(upload.key);
     else patch(upload.key, { phase: p.state, sent: p.sent_bytes, size: p.size });
+    if (p.state === "failed") void explainFailure(upload);
   });
 
   return {

@@ -37,7 +37,7 @@ export function stateText(state: AttachmentState, sent: number, size: number, of
     case "remote":
       return offline ? t("attachment.state.not_downloaded") : t("attachment.state.remote");
     case "failed":
-      return t("attachment.state.failed", { reason: reason ?? "" });
+      return reason ? t("attachment.state.failed", { reason }) : t("attachment.state.failed_plain");
   }
 }
 
