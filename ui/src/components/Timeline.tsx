@@ -137,7 +137,7 @@ export function Timeline(props: { entries: Entry[]; directory: Directory; asOf?:
           >
             <div class="entry-head">
               <span class="entry-author">
-                {entry.body.kind === "note" ? <LockIcon /> : null}
+                {entry.body.kind === "note" ? <><LockIcon />{" "}</> : null}
                 {author(entry)}
               </span>
               <span class="entry-label">{t(`timeline.kind.${entryKind(entry)}` as Parameters<typeof t>[0])}</span>

@@ -154,6 +154,18 @@ describe("attachments in the timeline", () => {
     expect(mock.callsTo("attachments")).toHaveLength(0);
   });
 
+  it("draws no emoji anywhere in the timeline (a note's lock is the app's icon)", async () => {
+    const detail = recorded<TicketDetail>("ticket.plain.after_note");
+    renderInDesk(await deskContext(mockBackend().on("ticket", detail)), () => <TicketPane ticketId={detail.ticket.id} />);
+    const note = await eventually(() => {
+      const found = screen.getAllByTestId("timeline-entry").find((e) => e.dataset.kind === "note");
+      if (!found) throw new Error("no note yet");
+      return found;
+    });
+    expect(note.querySelector(".entry-author svg")).not.toBeNull();
+    expect(screen.getByTestId("timeline").textContent).not.toMatch(/\p{Extended_Pictographic}/u);
+  });
+
   it("reads in Chinese", async () => {
     const { setLang } = await import("../../i18n");
     setLang("zh-CN");
