@@ -108,12 +108,25 @@ fn is_auth(e: &SyncError) -> bool {
     matches!(e, SyncError::SignInAgain(_))
 }
 
-/// A refusal that trying again will not change: the file, the ticket or the size.
+/// A refusal that trying again will not change: the file (its kind, its hash, its size), or a
+/// ticket the agent may not see.
 fn refused_for_good(e: &SyncError) -> Option<String> {
+    use outpost_core::error::ErrorCode;
     match e {
         SyncError::Api(ApiError::Server {
-            status, message, ..
-        }) if (400..500).contains(status) && !matches!(status, 401 | 404 | 408 | 409 | 429) => {
+            status,
+            code,
+            message,
+        }) if *status == 413
+            || matches!(
+                code,
+                ErrorCode::FileRefused
+                    | ErrorCode::HashMismatch
+                    | ErrorCode::PayloadTooLarge
+                    | ErrorCode::TicketNotFound
+                    | ErrorCode::Forbidden
+            ) =>
+        {
             Some(message.clone())
         }
         _ => None,
@@ -141,6 +154,7 @@ async fn upload(engine: &SyncEngine, state: UploadState) -> Result<(), UploadSto
     // At most one fresh start per round: an upload the server forgets twice in a row is retried
     // in the next round.
     let mut restarted = false;
+    let mut reasked = false;
     loop {
         if engine.is_cancelling(id) {
             return Err(UploadStop::Withdrawn);
@@ -220,8 +234,13 @@ async fn upload(engine: &SyncEngine, state: UploadState) -> Result<(), UploadSto
                         return Ok(());
                     }
                 }
-                // The server is elsewhere (an answer was lost): ask where, and go on from there.
+                // The server is elsewhere (an answer was lost), or saw the body cut: ask where
+                // it stands, and go on from there (a cut body once per round).
                 Err(e) if is_status(&e, 409) => break,
+                Err(e) if is_status(&e, 400) && !reasked => {
+                    reasked = true;
+                    break;
+                }
                 Err(e) if is_status(&e, 404) && !restarted => {
                     restarted = true;
                     upload_id = None;
@@ -243,18 +262,7 @@ async fn failed(
     e: SyncError,
     progress: &impl Fn(u64, AttachmentState) -> AttachmentProgress,
 ) -> Result<(), UploadStop> {
-    let Some(reason) = refused_for_good(&e).or_else(|| {
-        // A ticket the agent may not see (any more): retrying will not help either.
-        matches!(
-            &e,
-            SyncError::Api(ApiError::Server {
-                status: 404,
-                code: outpost_core::error::ErrorCode::TicketNotFound,
-                ..
-            })
-        )
-        .then(|| e.to_string())
-    }) else {
+    let Some(reason) = refused_for_good(&e) else {
         return Err(UploadStop::Failed(e));
     };
     let saved = reason.clone();
