@@ -377,6 +377,11 @@ macro_rules! for_each_command {
                 preview_image(view.filename, data).await
             }
 
+            /// Everyone with their second factor's state, never the secret (online only).
+            fn admin_users(shell) -> Vec<AdminUser> {
+                shell.desk.admin_users().await.map_err(dto)
+            }
+
             /// Adds a user with a one-time password or an invitation link (online only).
             fn admin_add_user(shell, user: NewUser) -> AddedUser {
                 shell.desk.admin_add_user(user).await.map_err(dto)

@@ -18,8 +18,8 @@ pub mod prelude {
     };
     pub use crate::shell::Shell;
     pub use outpost_client::admin::{
-        AddedUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, MonthDay, NewUser,
-        UserPatch,
+        AddedUser, AdminUser, CreatedIntakeKey, Credentials, IntakeKeyInfo, InviteKind, MonthDay,
+        NewUser, UserPatch,
     };
     pub use outpost_client::api::TotpSecret;
     pub use outpost_client::app::{DeskEvent, Settings, StartInfo};

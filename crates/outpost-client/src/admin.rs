@@ -109,6 +109,16 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A person as the admin's people list shows them (`GET /v1/admin/users`): the directory's
+/// fields and whether their second factor is set up (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AdminUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub totp_enabled: bool,
+}
+
 /// An intake key as an admin sees it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -326,6 +336,12 @@ impl Desk {
     /// Removes a user's second factor (their sessions end).
     pub async fn admin_reset_totp(&self, id: UserId) -> DeskResult<User> {
         self.admin_call(|api, token| async move { api.admin_reset_totp(&token, id).await })
+            .await
+    }
+
+    /// Everyone with their second factor's state (online only).
+    pub async fn admin_users(&self) -> DeskResult<Vec<AdminUser>> {
+        self.admin_call(|api, token| async move { api.admin_users(&token).await })
             .await
     }
 

@@ -419,6 +419,11 @@ impl ServerApi {
         Ok(answer.user)
     }
 
+    pub async fn admin_users(&self, token: &str) -> Result<Vec<crate::admin::AdminUser>, ApiError> {
+        self.call::<(), _>(Method::GET, "v1/admin/users", Some(token), None)
+            .await
+    }
+
     pub async fn admin_intake_keys(
         &self,
         token: &str,

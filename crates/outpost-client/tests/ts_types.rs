@@ -130,6 +130,7 @@ fn render() -> BTreeMap<PathBuf, String> {
     r.visit::<outpost_client::api::TotpSecret>();
     r.visit::<outpost_client::admin::CreatedIntakeKey>();
     r.visit::<outpost_client::admin::MonthDay>();
+    r.visit::<outpost_client::admin::AdminUser>();
     // Attachments.
     r.visit::<outpost_store::AttachmentView>();
     r.visit::<outpost_client::attachments::AttachmentProgress>();

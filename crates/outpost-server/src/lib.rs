@@ -162,7 +162,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/totp/setup", post(totp::setup))
         .route("/v1/auth/totp/enable", post(totp::enable))
         .route("/v1/auth/totp/disable", post(totp::disable))
-        .route("/v1/admin/users", post(routes::add_user))
+        .route(
+            "/v1/admin/users",
+            get(routes::list_users).post(routes::add_user),
+        )
         .route("/v1/admin/users/{id}", patch(routes::update_user))
         .route("/v1/admin/users/{id}/disable", post(routes::disable_user))
         .route("/v1/admin/users/{id}/enable", post(routes::enable_user))

@@ -60,6 +60,7 @@ impl Modify for SecuritySchemes {
         crate::routes::login,
         crate::routes::refresh,
         crate::routes::logout,
+        crate::routes::list_users,
         crate::routes::add_user,
         crate::routes::disable_user,
         crate::routes::enable_user,

@@ -58,6 +58,20 @@ pub async fn load_in_session(
         .transpose()
 }
 
+/// Every user, by e-mail, with whether their second factor is enabled (the secret is not read).
+pub async fn list_with_second_factor(pool: &AnyPool) -> anyhow::Result<Vec<(User, bool)>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, CASE WHEN totp_secret IS NULL THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END AS totp_enabled
+         FROM users ORDER BY email"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| Ok((decode(row)?, row.try_get::<i64, _>("totp_enabled")? != 0)))
+        .collect()
+}
+
 /// Whether the organisation requires a second factor that `user` has not enabled, read in `tx`:
 /// their session may then only set one up (`sessions.setup_only`).
 pub async fn second_factor_missing(tx: &mut WriteTx, user: Uuid) -> anyhow::Result<bool> {

@@ -614,6 +614,72 @@ async fn enrol(s: &Server, token: &str, email: &str, password: &str) -> String {
     secret
 }
 
+/// `GET /v1/admin/users`: the people list with each person's second-factor state, never the
+/// secret; for admins only.
+async fn the_people_list_says_who_has_a_second_factor(s: Server) {
+    let admin = s.admin_token().await;
+    let (ana, agent_token, password) = s
+        .user_with_password("ana@acme.example", "agent", &["support"])
+        .await;
+    let list = |token: Option<String>| {
+        let s = &s;
+        async move {
+            s.call("GET", "/v1/admin/users", token.as_deref(), None)
+                .await
+        }
+    };
+    let factor_of = |body: &Value, id: Uuid| -> Option<bool> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == json!(id))
+            .map(|u| u["totp_enabled"].as_bool().expect("a boolean"))
+    };
+
+    let (status, body) = list(Some(admin.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(factor_of(&body, ana), Some(false));
+    let people: Vec<User> = serde_json::from_value(body.clone()).unwrap();
+    let ana_row = people.iter().find(|u| u.id == ana).unwrap();
+    assert_eq!(
+        (ana_row.email.as_str(), ana_row.departments.as_slice()),
+        ("ana@acme.example", &["support".to_owned()][..])
+    );
+    assert!(people.len() >= 2, "the admin is listed too");
+
+    let secret = enrol(&s, &agent_token, "ana@acme.example", &password).await;
+    let (status, body) = list(Some(admin.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(factor_of(&body, ana), Some(true));
+    let text = body.to_string();
+    assert!(
+        !text.contains(&secret),
+        "the secret never leaves the server"
+    );
+    assert!(!text.contains("totp_secret") && !text.contains("totp_pending"));
+
+    let (status, _) = s
+        .call(
+            "POST",
+            &format!("/v1/admin/users/{ana}/reset-totp"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = list(Some(admin.clone())).await;
+    assert_eq!(factor_of(&body, ana), Some(false));
+
+    let (_, lead) = s.user("lead@acme.example", "supervisor", &[]).await;
+    let (status, body) = list(Some(lead)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, _) = list(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 async fn enable_and_resets_end_sessions_and_are_audited(s: Server) {
     let admin = s.admin_token().await;
     let (id, _, password) = s
@@ -1336,4 +1402,5 @@ on_both_databases!(
     enable_and_resets_end_sessions_and_are_audited,
     intake_keys_are_listed_created_and_revoked,
     a_required_second_factor_limits_sessions_to_setting_it_up,
+    the_people_list_says_who_has_a_second_factor,
 );

@@ -2,7 +2,7 @@
 // src-tauri/tests/commands.rs; do not edit. To change a command, change its entry in the
 // table, then regenerate with OUTPOST_UPDATE_COMMANDS=1 cargo test -p outpost-desktop --features ts --test commands
 
-import type { AddedUser, AssigneeOption, AttachmentView, AuditPage, AuditQuery, BusinessCalendar, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, ImagePreview, IntakeKeyInfo, InviteKind, LocalChange, Me, MonthDay, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
+import type { AddedUser, AdminUser, AssigneeOption, AttachmentView, AuditPage, AuditQuery, BusinessCalendar, CalendarEffect, ChainCheck, Classification, ConflictRecord, CreatedIntakeKey, Credentials, Department, DeskEvent, Directory, ExportCheck, ExportFormat, ImagePreview, IntakeKeyInfo, InviteKind, LocalChange, Me, MonthDay, Mutation, NewUser, OrgSettingsView, QueueCursor, QueueFilter, QueuePage, QueueSort, Report, ReportParams, RuleSet, SavedExport, SavedFile, SearchHit, Settings, SettingsDoc, SlaSettings, StartInfo, Status, SyncProblem, SyncStatus, Template, TicketDetail, TotpSecret, User, UserPatch, VerifyProgress } from "./types";
 
 /** The arguments of `signIn`. */
 export type SignInArgs = {
@@ -64,6 +64,7 @@ export const COMMANDS = [
   "fetch_attachment",
   "save_attachment",
   "preview_attachment",
+  "admin_users",
   "admin_add_user",
   "admin_update_user",
   "admin_enable_user",
@@ -230,6 +231,8 @@ export interface Backend {
    * (JPEG, PNG, GIF and WebP only).
    */
   previewAttachment(ticketId: string, attachmentId: string): Promise<ImagePreview>;
+  /** Everyone with their second factor's state, never the secret (online only). */
+  adminUsers(): Promise<Array<AdminUser>>;
   /** Adds a user with a one-time password or an invitation link (online only). */
   adminAddUser(user: NewUser): Promise<AddedUser>;
   /** Changes a user's name, role, departments, skills or away status (online only). */
@@ -454,6 +457,10 @@ export class CommandBackend implements Backend {
 
   previewAttachment(ticketId: string, attachmentId: string): Promise<ImagePreview> {
     return this.transport.call<ImagePreview>("preview_attachment", { ticketId, attachmentId });
+  }
+
+  adminUsers(): Promise<Array<AdminUser>> {
+    return this.transport.call<Array<AdminUser>>("admin_users", {});
   }
 
   adminAddUser(user: NewUser): Promise<AddedUser> {

@@ -499,6 +499,12 @@ export const en = {
   "adminUsers.reset_totp_title": "Reset the second factor of {name}?",
   "adminUsers.reset_totp_message": "Their authenticator app stops working for Outpost and they are signed out everywhere; they set up a new one when they next sign in.",
   "adminUsers.totp_reset_done": "The second factor of {name} was reset.",
+  // The people list's second-factor column.
+  "adminUsers.second_factor": "Second factor",
+  "adminUsers.totp_on": "Set up",
+  "adminUsers.totp_off": "Not set up",
+  "adminUsers.totp_missing": "Required, not set up",
+  "adminUsers.totp_unknown": "—",
   "adminUsers.shifts": "Shifts",
   "adminUsers.shifts_none": "No schedule: always available",
   "adminUsers.shifts_set": "Works set hours each week",

@@ -501,6 +501,12 @@ export const zhCN: Record<keyof typeof en, string> = {
   "adminUsers.reset_totp_title": "重置 {name} 的二次验证？",
   "adminUsers.reset_totp_message": "对方的验证器应用将不再适用于 Outpost，并在所有设备上退出登录；下次登录时重新设置。",
   "adminUsers.totp_reset_done": "已重置 {name} 的二次验证。",
+  // The people list's second-factor column.
+  "adminUsers.second_factor": "二次验证",
+  "adminUsers.totp_on": "已设置",
+  "adminUsers.totp_off": "未设置",
+  "adminUsers.totp_missing": "必须设置，尚未设置",
+  "adminUsers.totp_unknown": "—",
   "adminUsers.shifts": "班次",
   "adminUsers.shifts_none": "无排班：始终可分配",
   "adminUsers.shifts_set": "每周固定工作时间",

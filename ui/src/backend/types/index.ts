@@ -4,6 +4,7 @@
 export type { ActionGate } from "./ActionGate";
 export type { Actions } from "./Actions";
 export type { AddedUser } from "./AddedUser";
+export type { AdminUser } from "./AdminUser";
 export type { Alert } from "./Alert";
 export type { AssigneeFilter } from "./AssigneeFilter";
 export type { AssigneeOption } from "./AssigneeOption";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { UsersScreen, parseSkills } from "./Users";
-import { adminBackend } from "../../test/admin";
+import { adminBackend, orgSettingsView } from "../../test/admin";
 import { deskContext, eventually, renderInDesk } from "../../test/helpers";
 import { BackendError, type Directory, type User } from "../../backend";
 import { recorded, recordedError } from "../../backend/mock";
@@ -229,6 +229,54 @@ describe("people", () => {
     fireEvent.click(screen.getByTestId("user-confirm"));
     await eventually(() => expect(screen.getByTestId("users-notice").textContent).toBe(`The second factor of ${agent.name} was reset.`));
     expect(Object.values(mock.callsTo("admin_reset_totp")[0]!.args)).toEqual([agent.id]);
+  });
+
+  it("shows each person's second factor as the server tells it, and a missing required one", async () => {
+    const mock = adminBackend();
+    const people = directory().users;
+    const [first, second] = people;
+    // Answered for the admin's list only; a person the server did not list stays unknown.
+    mock.on("admin_users", people.slice(0, 2).map((u, i) => ({ ...u, totp_enabled: i === 0 })));
+    const view = orgSettingsView();
+    const org = view.settings.organisation.settings;
+    if (org.kind === "organisation") org.doc.require_two_factor = true;
+    mock.on("org_settings", view);
+    mock.on("admin_reset_totp", first!);
+    const ctx = await deskContext(mock);
+    renderInDesk(ctx, () => <UsersScreen />);
+    const factor = (name: string) => within(row(name)).getByTestId("user-totp");
+    await eventually(() => expect(factor(second!.name).dataset.state).toBe("missing"));
+    expect(factor(second!.name).textContent).toBe(en["adminUsers.totp_missing"]);
+    expect(factor(first!.name).dataset.state).toBe("on");
+    expect(factor(first!.name).textContent).toBe(en["adminUsers.totp_on"]);
+    if (people[2]) expect(factor(people[2].name).dataset.state).toBe("unknown");
+    expect(screen.getByText(en["adminUsers.second_factor"])).toBeTruthy();
+
+    // A reset second factor is missing at once.
+    fireEvent.click(within(row(first!.name)).getByTestId("user-reset-totp"));
+    fireEvent.click(screen.getByTestId("user-confirm"));
+    await eventually(() => expect(factor(first!.name).dataset.state).toBe("missing"));
+  });
+
+  it("says a second factor is not set up when the organisation does not require one", async () => {
+    const mock = adminBackend();
+    const [first] = directory().users;
+    mock.on("admin_users", [{ ...first!, totp_enabled: false }]);
+    const ctx = await deskContext(mock);
+    renderInDesk(ctx, () => <UsersScreen />);
+    const factor = () => within(row(first!.name)).getByTestId("user-totp");
+    await eventually(() => expect(factor().dataset.state).toBe("off"));
+    expect(factor().textContent).toBe(en["adminUsers.totp_off"]);
+  });
+
+  it("leaves second factors unknown offline, and says why", async () => {
+    const mock = adminBackend();
+    mock.on("admin_users", recordedError("admin_intake_keys.offline"));
+    const ctx = await deskContext(mock);
+    renderInDesk(ctx, () => <UsersScreen />);
+    const [first] = directory().users;
+    await eventually(() => expect(within(row(first!.name)).getByTestId("user-totp").title).toBe(en["adminUsers.offline"]));
+    expect(within(row(first!.name)).getByTestId("user-totp").dataset.state).toBe("unknown");
   });
 
   it("reads skills the way people type them", () => {

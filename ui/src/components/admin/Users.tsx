@@ -2,7 +2,9 @@
 // away; inviting someone (a one-time link or password, shown once), correcting them, disabling
 // and enabling, resetting a password or the second factor. Every change is a call to the
 // server (online only); the list itself is the directory the cache holds, so it reads offline.
-import { createEffect, createMemo, createSignal, For, Show, untrack } from "solid-js";
+// Whether each person has set up a second factor only the server knows: that column fills in
+// when it answers, and says so when a required one is missing.
+import { createEffect, createMemo, createSignal, For, onMount, Show, untrack } from "solid-js";
 import { BackendError, type Department, type Role, type User, type WeeklyHours } from "../../backend";
 import { departmentName, useDesk } from "../../state/app";
 import { errorText } from "../../lib/errors";
@@ -443,6 +445,31 @@ export function UsersScreen() {
   const departments = () => desk.directory().departments;
   const put = (user: User) => setAnswered((m) => new Map([...m, [user.id, user]]));
 
+  // Second factors are the server's to tell (online only); `null` until it has answered.
+  const [factors, setFactors] = createSignal<ReadonlyMap<string, boolean> | null>(null);
+  const [factorsError, setFactorsError] = createSignal<string | null>(null);
+  const [required, setRequired] = createSignal(false);
+  const setFactor = (id: string, enabled: boolean) => setFactors((m) => (m ? new Map([...m, [id, enabled]]) : m));
+  onMount(() => {
+    void desk.backend
+      .orgSettings()
+      .then((view) => {
+        const org = view.settings.organisation.settings;
+        setRequired(org.kind === "organisation" && org.doc.require_two_factor);
+      })
+      .catch(() => setRequired(false));
+    void desk.backend
+      .adminUsers()
+      .then((people) => setFactors(new Map(people.map((p) => [p.id, p.totp_enabled]))))
+      .catch((err) => setFactorsError(adminErrorText(err)));
+  });
+  const factorState = (u: User): "on" | "off" | "missing" | "unknown" => {
+    const enabled = factors()?.get(u.id);
+    if (enabled === undefined) return "unknown";
+    if (enabled) return "on";
+    return required() ? "missing" : "off";
+  };
+
   const runConfirm = async () => {
     const c = confirm();
     if (!c) return;
@@ -457,6 +484,7 @@ export function UsersScreen() {
         put({ ...c.user, active: true });
       } else {
         put(await desk.backend.adminResetTotp(c.user.id));
+        setFactor(c.user.id, false);
         setNotice(t("adminUsers.totp_reset_done", { name: c.user.name }));
       }
       setConfirm(null);
@@ -501,6 +529,7 @@ export function UsersScreen() {
               <th>{t("adminUsers.departments")}</th>
               <th>{t("adminUsers.skills")}</th>
               <th>{t("adminUsers.state")}</th>
+              <th>{t("adminUsers.second_factor")}</th>
               <th>
                 <span class="visually-hidden">{t("adminUsers.actions")}</span>
               </th>
@@ -532,6 +561,9 @@ export function UsersScreen() {
                       )}
                     </Show>
                   </td>
+                  <td data-testid="user-totp" data-state={factorState(u)} classList={{ "admin-factor-missing": factorState(u) === "missing" }} title={factorState(u) === "unknown" ? (factorsError() ?? undefined) : undefined}>
+                    {t(`adminUsers.totp_${factorState(u)}`)}
+                  </td>
                   <td class="row-actions">
                     <button type="button" data-testid="user-edit" onClick={() => setEditing(u)}>
                       {t("adminUsers.edit")}
@@ -562,7 +594,14 @@ export function UsersScreen() {
         </table>
       </div>
       <Show when={inviting()}>
-        <InviteDialog departments={departments()} onClose={() => setInviting(false)} onAdded={put} />
+        <InviteDialog
+          departments={departments()}
+          onClose={() => setInviting(false)}
+          onAdded={(user) => {
+            put(user);
+            setFactor(user.id, false);
+          }}
+        />
       </Show>
       <Show when={editing()}>{(u) => <EditDialog user={u()} departments={departments()} onClose={() => setEditing(null)} onSaved={put} />}</Show>
       <Show when={resetting()}>{(u) => <ResetPasswordDialog user={u()} onClose={() => setResetting(null)} />}</Show>
