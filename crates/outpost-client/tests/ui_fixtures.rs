@@ -33,7 +33,7 @@ use outpost_core::model::{
     VerificationCheck, VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
 };
 use outpost_core::rules::L1_FREEZE_WITHIN;
-use outpost_core::settings::{MacroChanges, SettingsDoc};
+use outpost_core::settings::{CategoryEntry, MacroChanges, SettingsDoc};
 use outpost_core::sla::BusinessCalendar;
 use outpost_core::sync::{
     Change, ChangeKind, Mutation, MutationResult, PullResponse, RiskActionArgs,
@@ -700,6 +700,36 @@ async fn admin_area(
             invite: InviteKind::Link,
         })
         .await,
+    );
+    // The organisation adds a category of its own and retires a product one: the view lists
+    // its own after the product's, named, and flags the retired one (the UI's tests of
+    // categories use this list).
+    let catalogue = desk.org_settings().await.unwrap().settings.catalogue;
+    let mut doc = match catalogue.settings {
+        SettingsDoc::Catalogue(doc) => doc,
+        other => panic!("the catalogue document, not {other:?}"),
+    };
+    doc.categories = vec![
+        CategoryEntry {
+            category: Category::new("merchant_onboarding").unwrap(),
+            label_en: "Merchant onboarding".into(),
+            label_zh: "商户入驻".into(),
+            retired: false,
+        },
+        CategoryEntry {
+            category: Category::KYC_REVIEW,
+            label_en: String::new(),
+            label_zh: String::new(),
+            retired: true,
+        },
+    ];
+    desk.change_settings(catalogue.version, SettingsDoc::Catalogue(doc))
+        .await
+        .unwrap();
+    // Only the list: the whole view is recorded above.
+    r.answer(
+        "org_settings.categories.own",
+        desk.org_settings().await.map(|view| view.categories),
     );
     desk.lock().await;
 }

@@ -186,19 +186,42 @@ impl Catalogue {
         category.is_built_in() || self.categories.iter().any(|e| e.category == *category)
     }
 
-    /// The categories in use: the product's in their order, then the organisation's own in the
-    /// catalogue's order.
-    pub fn in_use(&self) -> Vec<Category> {
+    /// Every category tickets can be in, retired ones too: the product's in their order, then
+    /// the organisation's own in the catalogue's order.
+    fn known_in_order(&self) -> impl Iterator<Item = &Category> {
         let own = self
             .categories
             .iter()
             .map(|e| &e.category)
             .filter(|c| !c.is_built_in());
-        Category::BUILT_IN
-            .iter()
-            .chain(own)
+        Category::BUILT_IN.iter().chain(own)
+    }
+
+    /// The categories in use: the product's in their order, then the organisation's own in the
+    /// catalogue's order.
+    pub fn in_use(&self) -> Vec<Category> {
+        self.known_in_order()
             .filter(|c| self.offers(c))
             .cloned()
+            .collect()
+    }
+
+    /// Every category the organisation has, in the order of [`Catalogue::in_use`] with the
+    /// retired ones in their place: each with the catalogue's names (empty where it names none)
+    /// and `retired` set exactly when it is not in use. This is what the desk draws its
+    /// category controls from.
+    pub fn listing(&self) -> Vec<CategoryEntry> {
+        let in_use = self.in_use();
+        self.known_in_order()
+            .map(|category| {
+                let named = self.categories.iter().find(|e| e.category == *category);
+                CategoryEntry {
+                    category: category.clone(),
+                    label_en: named.map(|e| e.label_en.clone()).unwrap_or_default(),
+                    label_zh: named.map(|e| e.label_zh.clone()).unwrap_or_default(),
+                    retired: !in_use.contains(category),
+                }
+            })
             .collect()
     }
 }

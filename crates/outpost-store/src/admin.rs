@@ -19,7 +19,8 @@ use chrono::{DateTime, Utc};
 use outpost_core::audit::{AuditEvent, Hash32};
 use outpost_core::model::{Department, Role, Template, UserId};
 use outpost_core::settings::{
-    apply_admin, AdminChange, AdminFacts, OrgSettings, SettingsKind, VersionedSettings,
+    apply_admin, AdminChange, AdminFacts, CategoryEntry, OrgSettings, SettingsKind,
+    VersionedSettings,
 };
 use outpost_core::sla::SlaSettings;
 use outpost_core::sync::{Mutation, MutationEnvelope};
@@ -42,6 +43,11 @@ pub struct OrgSettingsView {
     pub templates: Vec<Template>,
     /// Settings kinds with an edit this device has not had confirmed yet.
     pub pending: Vec<SettingsKind>,
+    /// Every ticket category the organisation has, as the core lists it
+    /// (`Catalogue::listing`): the product's, then its own, each with the catalogue's names
+    /// (empty where it names none) and `retired` exactly when it is not in use. The desk draws
+    /// its category controls from this list.
+    pub categories: Vec<CategoryEntry>,
 }
 
 /// What a calendar or policy change would do to the open tickets in the cache.
@@ -181,10 +187,11 @@ pub(crate) fn compute_view(conn: &Connection) -> Result<(OrgSettingsView, Vec<u6
     templates.sort_by(|a, b| (&a.language, &a.name).cmp(&(&b.language, &b.name)));
     Ok((
         OrgSettingsView {
-            settings,
             departments,
             templates,
             pending: pending.into_iter().collect(),
+            categories: settings.catalogue().listing(),
+            settings,
         },
         blocked,
     ))

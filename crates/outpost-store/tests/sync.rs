@@ -1769,6 +1769,76 @@ fn an_offline_settings_edit_is_shown_at_once_and_confirmed_by_the_server() {
 }
 
 #[test]
+fn the_settings_view_lists_the_categories_with_names_and_the_retired_flagged() {
+    use outpost_core::model::Category;
+    use outpost_core::settings::{Catalogue, CategoryEntry, SettingsDoc};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _server) = seeded_org(&dir);
+    let codes = |view: &outpost_store::OrgSettingsView| -> Vec<String> {
+        view.categories
+            .iter()
+            .map(|e| e.category.as_str().to_owned())
+            .collect()
+    };
+    let built_in: Vec<String> = Category::BUILT_IN
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(codes(store.org_settings()), built_in);
+    assert!(store.org_settings().categories.iter().all(|e| !e.retired));
+
+    // Offline, the admin adds a category of the organisation's own and retires a built-in one.
+    let catalogue = Catalogue {
+        categories: vec![
+            CategoryEntry {
+                category: Category::new("merchant_onboarding").unwrap(),
+                label_en: "Merchant onboarding".into(),
+                label_zh: "商户入驻".into(),
+                retired: false,
+            },
+            CategoryEntry {
+                category: Category::LOGIN_ANOMALY,
+                label_en: String::new(),
+                label_zh: String::new(),
+                retired: true,
+            },
+        ],
+        tags: vec![],
+    };
+    let view = store
+        .apply_admin_local(
+            &actor(),
+            Role::Admin,
+            Mutation::SetSettings {
+                base_version: 0,
+                settings: SettingsDoc::Catalogue(catalogue),
+            },
+            later(1),
+        )
+        .unwrap();
+    let mut expected = built_in.clone();
+    expected.push("merchant_onboarding".into());
+    assert_eq!(codes(&view), expected);
+    let added = view.categories.last().unwrap();
+    assert_eq!(
+        (
+            added.label_en.as_str(),
+            added.label_zh.as_str(),
+            added.retired
+        ),
+        ("Merchant onboarding", "商户入驻", false)
+    );
+    let login = view
+        .categories
+        .iter()
+        .find(|e| e.category == Category::LOGIN_ANOMALY)
+        .unwrap();
+    assert!(login.retired);
+    assert_eq!(view.categories.iter().filter(|e| e.retired).count(), 1);
+    assert_eq!(store.org_settings(), &view);
+}
+
+#[test]
 fn a_stale_settings_edit_is_refused_and_the_server_truth_shows() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, mut server) = seeded_org(&dir);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { NewTicketDialog } from "./NewTicket";
 import { deskContext, eventually, mockBackend, renderInDesk } from "../test/helpers";
-import { adminBackend, adminMe } from "../test/admin";
+import { adminBackend, adminMe, ownCategoriesView } from "../test/admin";
 import type { Directory, Me, NewTicket, OrgSettingsView } from "../backend";
 import { recorded, type FakeBackend } from "../backend/mock";
 import { en } from "../i18n/en";
@@ -82,14 +82,7 @@ describe("a new ticket's category", () => {
 
   it("is one the organisation uses: its own by its name, not a retired one", async () => {
     const mock = mockBackend();
-    const view = recorded<OrgSettingsView>("org_settings");
-    const catalogue = view.settings.catalogue.settings;
-    if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
-    catalogue.doc.categories = [
-      { category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false },
-      { category: "kyc_review", label_en: "", label_zh: "", retired: true },
-    ];
-    mock.on("org_settings", view);
+    mock.on("org_settings", ownCategoriesView());
     await loadCatalogue(mock);
     const dialog = await openDialog(mock);
     const select = within(dialog).getByTestId("new-category") as HTMLSelectElement;

@@ -4,12 +4,13 @@ import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { ReportsScreen } from "./ReportsScreen";
 import { deskContext, eventually, renderInDesk, supervisorBackend } from "../test/helpers";
 import { FakeBackend, recorded, recordedError } from "../backend/mock";
-import type { Directory, OrgSettingsView, Report, ReportParams, SavedFile } from "../backend";
+import type { Directory, Report, ReportParams, SavedFile } from "../backend";
 import { errorText } from "../lib/errors";
 import { dateInput, departmentName, formatMinutes, formatRate, labelOf, SECTIONS } from "../lib/reports";
 import { en } from "../i18n/en";
 import { setLang } from "../i18n";
 import { loadCatalogue } from "../lib/categories";
+import { ownCategoriesView } from "../test/admin";
 
 /** The recorded report of the last 30 days with a recurring issue (every section has rows). */
 const full = () => recorded<Report>("report.recurring");
@@ -199,11 +200,7 @@ describe("an organisation's own category in reports", () => {
     const top = report.by_category.find((c) => c.top)!;
     top.key = "merchant_onboarding";
     const mock = supervisorBackend().on("report", report).on("save_file", recorded<SavedFile>("save_file.report"));
-    const view = recorded<OrgSettingsView>("org_settings");
-    const catalogue = view.settings.catalogue.settings;
-    if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
-    catalogue.doc.categories = [{ category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false }];
-    mock.on("org_settings", view);
+    mock.on("org_settings", ownCategoriesView());
     await loadCatalogue(mock);
     try {
       await mount(mock);

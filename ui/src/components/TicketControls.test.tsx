@@ -2,23 +2,17 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, screen } from "@solidjs/testing-library";
 import { TicketControls } from "./TicketControls";
 import { deskContext, eventually, mockBackend, renderInDesk } from "../test/helpers";
-import type { Mutation, OrgSettingsView, TicketDetail } from "../backend";
+import type { Mutation, TicketDetail } from "../backend";
 import { recorded, type FakeBackend } from "../backend/mock";
 import { en } from "../i18n/en";
 import { setLang } from "../i18n";
 import { loadCatalogue } from "../lib/categories";
+import { ownCategoriesView } from "../test/admin";
 
 /** The fake with the organisation's own `merchant_onboarding` and a retired `kyc_review`. */
 async function withOwnCategory(): Promise<FakeBackend> {
   const mock = mockBackend();
-  const view = recorded<OrgSettingsView>("org_settings");
-  const catalogue = view.settings.catalogue.settings;
-  if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
-  catalogue.doc.categories = [
-    { category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false },
-    { category: "kyc_review", label_en: "", label_zh: "", retired: true },
-  ];
-  mock.on("org_settings", view);
+  mock.on("org_settings", ownCategoriesView());
   await loadCatalogue(mock);
   return mock;
 }

@@ -1,43 +1,61 @@
-// The organisation's categories as the desk shows them: the product's built-in ones and those
-// the organisation added to its catalogue (read with `orgSettings`), named as the catalogue
-// names them in the current language, the product's own label otherwise. Which category may be
-// used is decided by the core (`Catalogue::why_not_offered`); these lists only draw the controls.
+// The organisation's categories as the desk shows them. Which categories exist, their order and
+// which ones are retired (no longer offered for new choices) are decided by the core
+// (`Catalogue::listing`) and arrive as the `categories` of an `orgSettings` answer; this module
+// keeps the last list read and only draws names and choices from it.
 import { createSignal } from "solid-js";
-import type { Backend, Catalogue, Category, OrgSettingsView } from "../backend";
+import type { Backend, Category, CategoryEntry, OrgSettingsView } from "../backend";
 import { BUILT_IN_CATEGORIES } from "../backend/rules.gen";
 import { isKey, lang, t } from "../i18n";
 
-const EMPTY: Catalogue = { categories: [], tags: [] };
-const [current, setCurrent] = createSignal<Catalogue>(EMPTY);
+/** Until the settings are read: the product's categories, none retired, none renamed. */
+const PRODUCT: CategoryEntry[] = BUILT_IN_CATEGORIES.map((category) => ({ category, label_en: "", label_zh: "", retired: false }));
+const [current, setCurrent] = createSignal<CategoryEntry[]>(PRODUCT);
 
-/** The catalogue the desk last read (empty, so the product's categories, until then). */
-export const catalogue = current;
+/** The category list the desk last read. */
+export const categoryList = current;
 
-/** The catalogue document of an `orgSettings` answer. */
-export function catalogueOf(view: OrgSettingsView): Catalogue {
-  const doc = view.settings.catalogue.settings;
-  return doc.kind === "catalogue" ? doc.doc : EMPTY;
+/** Shows the categories of a settings view the desk just received (the admin area's, say). */
+export function setCategoriesFrom(view: OrgSettingsView): void {
+  setCurrent(view.categories);
 }
 
-/** Reads the organisation's catalogue again; keeps the last one when the cache cannot answer. */
+/** Reads the organisation's categories again; keeps the last ones when the cache cannot answer. */
 export async function loadCatalogue(backend: Backend): Promise<void> {
   try {
-    setCurrent(catalogueOf(await backend.orgSettings()));
+    setCategoriesFrom(await backend.orgSettings());
   } catch {
     // Offline reads come from the cache; a failure leaves the names already shown.
   }
 }
 
-/** Every category the organisation has, retired ones too: the product's, then its own. */
-export function allCategories(from: Catalogue = current()): Category[] {
-  const own = from.categories.map((c) => c.category).filter((c) => !BUILT_IN_CATEGORIES.includes(c));
-  return [...BUILT_IN_CATEGORIES, ...own];
+/** Every category the organisation has, retired ones too, in the core's order. */
+export function allCategories(from: CategoryEntry[] = current()): Category[] {
+  return from.map((e) => e.category);
 }
 
 /** The categories offered for new tickets, category changes, rules and SLA policies. */
-export function categoriesInUse(from: Catalogue = current()): Category[] {
-  const retired = new Set(from.categories.filter((c) => c.retired).map((c) => c.category));
-  return allCategories(from).filter((c) => !retired.has(c));
+export function categoriesInUse(from: CategoryEntry[] = current()): Category[] {
+  return from.filter((e) => !e.retired).map((e) => e.category);
+}
+
+/** Whether the core listed `code` as retired. */
+export function isRetired(code: Category, from: CategoryEntry[] = current()): boolean {
+  return from.some((e) => e.category === code && e.retired);
+}
+
+/**
+ * The choices of a control that sets categories on a rule, an SLA policy or a template: the
+ * ones in use, and a retired one only where it is already `selected` (so an existing setting
+ * still shows, marked retired), in the core's order.
+ */
+export function categoryChoices(selected: readonly Category[], from: CategoryEntry[] = current()): { category: Category; retired: boolean }[] {
+  return from.filter((e) => !e.retired || selected.includes(e.category)).map((e) => ({ category: e.category, retired: e.retired }));
+}
+
+/** A choice's text: the category's name, marked when it is retired. */
+export function choiceLabel(choice: { category: Category; retired: boolean }): string {
+  const name = categoryLabel(choice.category);
+  return choice.retired ? t("admin.retired_name", { name }) : name;
 }
 
 /** The product's own label of a built-in category; the code for any other. */
@@ -47,8 +65,8 @@ export function productLabel(code: Category): string {
 }
 
 /** A category's name in the current language: the catalogue's, else the product's label. */
-export function categoryLabel(code: Category, from: Catalogue = current()): string {
-  const entry = from.categories.find((c) => c.category === code);
+export function categoryLabel(code: Category, from: CategoryEntry[] = current()): string {
+  const entry = from.find((c) => c.category === code);
   const named = entry ? (lang() === "zh-CN" ? entry.label_zh : entry.label_en).trim() : "";
   if (named) return named;
   const fallback = productLabel(code);

@@ -1,4 +1,4 @@
-import type { Me, OrgSettingsView, StartInfo } from "../backend";
+import type { CategoryEntry, Me, OrgSettingsView, StartInfo } from "../backend";
 import { recorded, type FakeBackend } from "../backend/mock";
 import { supervisorBackend } from "./helpers";
 
@@ -21,4 +21,21 @@ export function adminBackend(me: Me = adminMe()): FakeBackend {
 /** The organisation's settings as the Desk recorded them (a fresh copy). */
 export function orgSettingsView(): OrgSettingsView {
   return recorded<OrgSettingsView>("org_settings");
+}
+
+/**
+ * The settings once the organisation added `merchant_onboarding` ("Merchant onboarding",
+ * "商户入驻") and retired `kyc_review`: the catalogue as sent, and the category list the Desk
+ * recorded for it.
+ */
+export function ownCategoriesView(): OrgSettingsView {
+  const view = orgSettingsView();
+  const catalogue = view.settings.catalogue.settings;
+  if (catalogue.kind !== "catalogue") throw new Error("the recorded catalogue");
+  catalogue.doc.categories = [
+    { category: "merchant_onboarding", label_en: "Merchant onboarding", label_zh: "商户入驻", retired: false },
+    { category: "kyc_review", label_en: "", label_zh: "", retired: true },
+  ];
+  view.categories = recorded<CategoryEntry[]>("org_settings.categories.own");
+  return view;
 }

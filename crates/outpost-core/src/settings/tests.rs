@@ -369,6 +369,47 @@ fn an_admin_adds_renames_and_retires_an_own_category() {
 }
 
 #[test]
+fn the_listing_names_every_category_in_order_and_flags_the_retired() {
+    let mut renamed_login = CategoryEntry {
+        category: Category::LOGIN_ANOMALY,
+        label_en: "Odd sign-in".into(),
+        label_zh: String::new(),
+        retired: true,
+    };
+    let catalogue = Catalogue {
+        categories: vec![
+            own_category("merchant_onboarding", false),
+            renamed_login.clone(),
+            own_category("chargebacks", true),
+        ],
+        tags: vec![],
+    };
+    let listing = catalogue.listing();
+    let codes: Vec<&str> = listing.iter().map(|e| e.category.as_str()).collect();
+    let mut expected: Vec<&str> = Category::BUILT_IN.iter().map(Category::as_str).collect();
+    expected.extend(["merchant_onboarding", "chargebacks"]);
+    assert_eq!(codes, expected);
+    // Exactly the ones not in use are flagged, and only the catalogue's names are given.
+    let not_retired: Vec<Category> = listing
+        .iter()
+        .filter(|e| !e.retired)
+        .map(|e| e.category.clone())
+        .collect();
+    assert_eq!(not_retired, catalogue.in_use());
+    renamed_login.retired = true;
+    assert!(listing.contains(&renamed_login));
+    let kyc = listing
+        .iter()
+        .find(|e| e.category == Category::KYC_REVIEW)
+        .unwrap();
+    assert_eq!((kyc.label_en.as_str(), kyc.label_zh.as_str()), ("", ""));
+    assert!(!kyc.retired);
+    let chargebacks = listing.last().unwrap();
+    assert!(chargebacks.retired);
+    assert_eq!(chargebacks.label_zh, "商户入驻");
+}
+
+#[test]
 fn the_catalogue_refuses_duplicates_nameless_own_categories_and_an_empty_set() {
     let settings = OrgSettings::defaults();
     let refuse = |doc: SettingsDoc| run(&settings, &set(0, doc), Some(Role::Admin)).unwrap_err();

@@ -77,7 +77,7 @@ export function CatalogueSettings() {
                 </tr>
               </thead>
               <tbody>
-                <For each={allCategories(cat())}>
+                <For each={allCategories(admin.view()?.categories)}>
                   {(c) => (
                     <tr data-testid={`category-${c}`} classList={{ "admin-retired": entry(c).retired }}>
                       <td>{productLabel(c) === c ? <code>{c}</code> : productLabel(c)}</td>

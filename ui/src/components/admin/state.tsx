@@ -6,6 +6,7 @@ import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import { BackendError, type Backend } from "../../backend";
 import { errorText } from "../../lib/errors";
 import { formatDateTime } from "../../lib/time";
+import { setCategoriesFrom } from "../../lib/categories";
 import { locale, t } from "../../i18n";
 import { userName, useDesk } from "../../state/app";
 import type { AdminTemplate, Department, OrgSettingsView, SettingsDoc, SettingsKind } from "./model";
@@ -36,7 +37,12 @@ export function useAdmin(): AdminState {
 /** Loads the settings and reloads them whenever the Desk says reference data changed. */
 export function createAdminState(openTab: (id: string) => void = () => undefined): AdminState {
   const desk = useDesk();
-  const [view, setView] = createSignal<OrgSettingsView | null>(null);
+  const [view, setViewSignal] = createSignal<OrgSettingsView | null>(null);
+  // The whole desk names and offers categories as the latest view lists them.
+  const setView = (v: OrgSettingsView) => {
+    setViewSignal(v);
+    setCategoriesFrom(v);
+  };
   const [loadError, setLoadError] = createSignal<string | null>(null);
   const reload = async () => {
     try {

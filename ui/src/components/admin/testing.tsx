@@ -3,7 +3,9 @@
 import type { Me, StartInfo } from "../../backend";
 import { recorded, type FakeBackend } from "../../backend/mock";
 import { deskContext, renderInDesk, supervisorBackend } from "../../test/helpers";
+import { ownCategoriesView } from "../../test/admin";
 import { AdminScreen } from "./AdminScreen";
+import { en } from "../../i18n/en";
 import type { OrgSettingsView } from "./model";
 
 /** The recorded supervisor with the admin role. */
@@ -115,8 +117,24 @@ export function sampleView(): OrgSettingsView {
       },
     ],
     pending: [],
+    // The Desk's list for an empty catalogue: the product's categories.
+    categories: recorded<OrgSettingsView>("org_settings").categories,
   };
 }
+
+/**
+ * `view` once the organisation added `merchant_onboarding` and retired `kyc_review`: its
+ * catalogue and the category list the Desk recorded for it.
+ */
+export function withOwnCategories(view: OrgSettingsView = sampleView()): OrgSettingsView {
+  const own = ownCategoriesView();
+  view.settings.catalogue = own.settings.catalogue;
+  view.categories = own.categories;
+  return view;
+}
+
+/** The retired `kyc_review` as a control offers it where it is already chosen. */
+export const RETIRED_KYC = en["admin.retired_name"].replace("{name}", en["category.kyc_review"]);
 
 /** The fake signed in as an admin, answering `orgSettings` (and every admin change) with `view`. */
 export function adminBackend(view: OrgSettingsView = sampleView()): FakeBackend {
