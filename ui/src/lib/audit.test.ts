@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { actionLabel, actorLabel, describeChange, explainBreak, parseDetail, summarise, valueChanges } from "./audit";
 import type { AuditRecord, Directory, TicketEvent } from "../backend";
 import { setLang } from "../i18n";
+import { en } from "../i18n/en";
+import { loadCatalogue } from "./categories";
+import { mockBackend } from "../test/helpers";
+import { ownCategoriesView } from "../test/admin";
 
 const directory: Directory = {
   users: [{ id: "u-ana", name: "Ana Lima", email: "a@x", role: "agent", departments: ["support"], skills: [], active: true, away: false }],
@@ -29,6 +33,25 @@ const record = (patch: Partial<AuditRecord>): AuditRecord => ({
 });
 
 describe("audit wording", () => {
+  it("names an organisation's own category as its catalogue does, once it is loaded", async () => {
+    setLang("en");
+    const change: TicketEvent = { type: "category_changed", from: "kyc_review", to: "merchant_onboarding" };
+    // Before the catalogue is read there is no name but the code.
+    expect(describeChange(change, directory).after).toBe("merchant_onboarding");
+    try {
+      await loadCatalogue(mockBackend().on("org_settings", ownCategoriesView()));
+      const row = describeChange(change, directory);
+      expect(row.after).toBe("Merchant onboarding");
+      // A product category keeps the product's name (it is retired now; the record is not).
+      expect(row.before).toBe(en["category.kyc_review"]);
+      setLang("zh-CN");
+      expect(describeChange(change, directory).after).toBe("商户入驻");
+    } finally {
+      setLang("en");
+      await loadCatalogue(mockBackend());
+    }
+  });
+
   it("parses detail defensively: any JSON, plain text, junk in changes", () => {
     expect(parseDetail("not json").changes).toEqual([]);
     expect(parseDetail("[1,2]").object).toBeNull();

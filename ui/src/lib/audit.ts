@@ -5,6 +5,7 @@
 import type { AuditQuery, AuditRecord, BreakKind, Directory, EntryKind, ExportHeader, TicketEvent } from "../backend";
 import { departmentLabel, isKey, t, type Key } from "../i18n";
 import { userName } from "../state/app";
+import { categoryLabel } from "./categories";
 
 /** A query with no filter and no paging (the server's defaults). */
 export function emptyAuditQuery(): AuditQuery {
@@ -108,6 +109,16 @@ function label(prefix: string, value: unknown): string {
   return isKey(key) ? t(key) : text;
 }
 
+/**
+ * A category in the record: the product's label for a built-in one (as recorded, whatever the
+ * organisation calls it now); the catalogue's name for one of the organisation's own once the
+ * catalogue is loaded, its code until then.
+ */
+function categoryName(value: unknown): string {
+  const text = label("category", value);
+  return typeof value === "string" && text === value ? categoryLabel(value) : text;
+}
+
 function entryKindLabel(kind: unknown): string {
   const k = kind === "customer_message" ? "customer" : kind === "risk_action" ? "risk" : String(kind);
   const key = `timeline.kind.${k}`;
@@ -179,7 +190,7 @@ export function describeChange(event: TicketEvent, directory: Directory): Change
     case "priority_changed":
       return fromTo("priority", String(e.from), String(e.to));
     case "category_changed":
-      return fromTo("category", label("category", e.from), label("category", e.to));
+      return fromTo("category", categoryName(e.from), categoryName(e.to));
     case "risk_changed":
       return fromTo("risk", label("risk", e.from), label("risk", e.to));
     case "assignee_changed":

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { en } from "../../i18n/en";
 import { eventually } from "../../test/helpers";
-import { adminBackend, lastArgs, renderAdmin, sampleView } from "./testing";
+import { adminBackend, lastArgs, renderAdmin, RETIRED_KYC, sampleView, withOwnCategories } from "./testing";
 import type { Classification, RuleSet } from "./model";
 
 const CLASSIFIED: Classification = {
@@ -31,6 +31,35 @@ async function openRules() {
 const sampleRules = () => sampleView().settings.rules.settings.doc as RuleSet;
 
 describe("classification rules", () => {
+  it("sets only categories in use, and shows a retired one a rule already sets, marked", async () => {
+    const view = withOwnCategories();
+    const doc = view.settings.rules.settings.doc as RuleSet;
+    doc.rules[1]!.then.category = "kyc_review";
+    const mock = adminBackend(view);
+    mock.on("preview_rules", CLASSIFIED);
+    await renderAdmin(mock, "rules");
+    const rules = await eventually(() => {
+      const r = screen.getAllByTestId("rule");
+      expect(r).toHaveLength(3);
+      return r;
+    });
+    const choices = async (rule: HTMLElement) => {
+      fireEvent.click(within(rule).getByTestId("rule-open"));
+      const select = (await eventually(() => within(rule).getByTestId("rule-category"))) as HTMLSelectElement;
+      return { select, names: [...select.options].map((o) => o.textContent) };
+    };
+    const chosen = await choices(rules[1]!);
+    expect(chosen.select.value).toBe("kyc_review");
+    expect(chosen.names).toContain(RETIRED_KYC);
+    expect(chosen.names).toContain("Merchant onboarding");
+    const fresh = await choices(rules[0]!);
+    expect(fresh.names).toContain("Merchant onboarding");
+    expect(fresh.names).toContain(en["category.inquiry"]);
+    expect(fresh.names).not.toContain(RETIRED_KYC);
+    expect(fresh.names).not.toContain(en["category.kyc_review"]);
+    expect([...fresh.select.options].map((o) => o.value)).not.toContain("kyc_review");
+  });
+
   it("lists the rules in order with what they look for", async () => {
     const { rules } = await openRules();
     expect(rules.map((r) => r.dataset.name)).toEqual(["vip_priority_bump", "account_takeover", "large_abnormal"]);

@@ -7,7 +7,7 @@ import type { Channel, CustomerTier } from "../../backend";
 import { conditionOf, joinList, simpleCondition, splitList, withItem, type SimpleCondition } from "../../lib/adminFormat";
 import { errorText } from "../../lib/errors";
 import { departmentLabel, t } from "../../i18n";
-import { allCategories, categoryLabel } from "../../lib/categories";
+import { categoryChoices, categoryLabel, choiceLabel } from "../../lib/categories";
 import { PRIORITIES, RISKS } from "../TicketControls";
 import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { Actions, Classification, ClassificationRule, Condition, RuleSet, SettingsDoc } from "./model";
@@ -126,7 +126,7 @@ function RuleEditor(props: { rule: ClassificationRule; index: number; edit: (fn:
           <span>{t("admin.rules.category")}</span>
           <select data-testid="rule-category" value={props.rule.then.category ?? ""} onChange={(e) => setAction("category", (e.currentTarget.value || null) as Actions["category"])}>
             <option value="">{t("admin.rules.unchanged")}</option>
-            <For each={allCategories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
+            <For each={categoryChoices(props.rule.then.category ? [props.rule.then.category] : [])}>{(c) => <option value={c.category}>{choiceLabel(c)}</option>}</For>
           </select>
         </label>
         <label>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { eventually } from "../../test/helpers";
-import { adminBackend, lastArgs, renderAdmin, sampleView } from "./testing";
+import { adminBackend, lastArgs, renderAdmin, RETIRED_KYC, sampleView, withOwnCategories } from "./testing";
 import type { SlaSettings } from "./model";
 
 async function openSla() {
@@ -16,6 +16,27 @@ async function openSla() {
 }
 
 describe("SLA policies", () => {
+  it("scopes to categories in use, and shows a retired one a policy already names, marked", async () => {
+    const view = withOwnCategories();
+    (view.settings.sla.settings.doc as SlaSettings).policies[1]!.category = "kyc_review";
+    await renderAdmin(adminBackend(view), "sla");
+    const rows = await eventually(() => {
+      const r = screen.getAllByTestId("sla-policy");
+      expect(r).toHaveLength(2);
+      return r;
+    });
+    const options = (row: HTMLElement) => {
+      const select = within(row).getByTestId("sla-category") as HTMLSelectElement;
+      return { select, names: [...select.options].map((o) => o.textContent), values: [...select.options].map((o) => o.value) };
+    };
+    const scoped = options(rows[1]!);
+    expect(scoped.select.value).toBe("kyc_review");
+    expect(scoped.names).toContain(RETIRED_KYC);
+    const open = options(rows[0]!);
+    expect(open.names).toContain("Merchant onboarding");
+    expect(open.values).not.toContain("kyc_review");
+  });
+
   it("shows how many open tickets' deadlines changed targets move, before saving", async () => {
     const { mock, rows } = await openSla();
     mock.on("calendar_effect", { open: 40, moved: 7 });

@@ -6,7 +6,7 @@ import { For, Index, Show } from "solid-js";
 import type { CustomerTier } from "../../backend";
 import { minutesFrom, minutesText, withItem } from "../../lib/adminFormat";
 import { t } from "../../i18n";
-import { allCategories, categoryLabel } from "../../lib/categories";
+import { categoryChoices, choiceLabel } from "../../lib/categories";
 import { PRIORITIES } from "../TicketControls";
 import { useSettingsEditor, SaveBar, SectionHead } from "./state";
 import { DeadlineEffect } from "./BusinessHours";
@@ -92,7 +92,7 @@ export function SlaPolicies() {
                           onChange={(e) => set(i, "category", (e.currentTarget.value || null) as SlaPolicy["category"])}
                         >
                           <option value="">{t("admin.sla.any_category")}</option>
-                          <For each={allCategories()}>{(c) => <option value={c}>{categoryLabel(c)}</option>}</For>
+                          <For each={categoryChoices(policy().category ? [policy().category!] : [])}>{(c) => <option value={c.category}>{choiceLabel(c)}</option>}</For>
                         </select>
                       </td>
                       <td>

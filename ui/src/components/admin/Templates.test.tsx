@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, screen, within } from "@solidjs/testing-library";
 import { en } from "../../i18n/en";
 import { eventually } from "../../test/helpers";
-import { adminBackend, lastArgs, renderAdmin, sampleView } from "./testing";
+import { adminBackend, lastArgs, renderAdmin, RETIRED_KYC, sampleView, withOwnCategories } from "./testing";
 import type { AdminTemplate } from "./model";
 
 async function openTemplates() {
@@ -17,6 +17,29 @@ async function openTemplates() {
 }
 
 describe("templates and macros", () => {
+  it("offers categories in use, and keeps a retired one a template already has, marked", async () => {
+    const view = withOwnCategories();
+    view.templates[0]!.categories = ["kyc_review"];
+    await renderAdmin(adminBackend(view), "templates");
+    const rows = await eventually(() => {
+      const r = screen.getAllByTestId("template-row");
+      expect(r).toHaveLength(2);
+      return r;
+    });
+    fireEvent.click(within(rows.find((r) => r.dataset.id === view.templates[0]!.id)!).getByTestId("template-edit"));
+    const form = await eventually(() => screen.getByTestId("template-form"));
+    const retired = within(form).getByTestId("template-category-kyc_review") as HTMLInputElement;
+    expect(retired.checked).toBe(true);
+    expect(retired.parentElement!.textContent).toBe(RETIRED_KYC);
+    expect(within(form).getByTestId("template-category-merchant_onboarding").parentElement!.textContent).toBe("Merchant onboarding");
+
+    fireEvent.click(within(form).getByTestId("template-cancel"));
+    fireEvent.click(screen.getByTestId("template-new"));
+    const fresh = await eventually(() => screen.getByTestId("template-form"));
+    expect(within(fresh).queryByTestId("template-category-kyc_review")).toBeNull();
+    expect(within(fresh).getByTestId("template-category-merchant_onboarding")).toBeTruthy();
+  });
+
   it("lists templates and macros per language", async () => {
     const { rows } = await openTemplates();
     const macro = rows.find((r) => r.dataset.id === sampleView().templates[1]!.id)!;

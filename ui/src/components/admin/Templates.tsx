@@ -8,7 +8,7 @@ import type { Category, Priority, Status } from "../../backend";
 import { STATUSES, TEMPLATE_PLACEHOLDERS } from "../../backend/rules.gen";
 import { joinList, splitList } from "../../lib/adminFormat";
 import { t } from "../../i18n";
-import { allCategories, categoryLabel } from "../../lib/categories";
+import { categoryChoices, choiceLabel } from "../../lib/categories";
 import { PRIORITIES } from "../TicketControls";
 import { createSaver, putTemplate, SaveStatus, useAdmin } from "./state";
 import type { AdminTemplate } from "./model";
@@ -92,8 +92,8 @@ function TemplateForm(props: { template: AdminTemplate; isNew: boolean; onDone: 
       <div class="admin-field">
         <span>{t("admin.templates.categories")}</span>
         <span class="admin-inline admin-wrap">
-          <For each={allCategories()}>
-            {(c) => (
+          <For each={categoryChoices(draft().categories)}>
+            {({ category: c, retired }) => (
               <label class="admin-check">
                 <input
                   type="checkbox"
@@ -104,7 +104,7 @@ function TemplateForm(props: { template: AdminTemplate; isNew: boolean; onDone: 
                     set({ categories: e.currentTarget.checked ? [...rest, c as Category] : rest });
                   }}
                 />
-                <span>{categoryLabel(c)}</span>
+                <span>{choiceLabel({ category: c, retired })}</span>
               </label>
             )}
           </For>
