@@ -7,14 +7,20 @@
 //! The `sla_alerts` primary key makes each alert happen once even with several instances
 //! scanning the same PostgreSQL database. Each alert is also an audit event (`sla.at_risk` /
 //! `sla.breached`, actor `system`) in the same transaction, like every other timeline change.
+//! A pass finds out which of its alerts are new with multi-row inserts into `sla_alerts` (a
+//! thousand rows each, not a statement per alert) and writes them in transactions of up to
+//! 10 000 alerts, so a calendar change that puts tens of thousands of clocks at risk at once
+//! neither costs a statement per alert nor holds the write lock for the whole pass.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use outpost_core::apply::derived_uuid_v7;
 use outpost_core::model::{Entry, EntryBody, Ticket, TicketEvent};
-use outpost_core::sla::{ClockState, SlaSettings};
+use outpost_core::sla::{ClockKind, ClockState, SlaSettings};
 use sqlx::Row;
+use uuid::Uuid;
 
 use crate::audit::AuditEntry;
 use crate::db::next_block;
@@ -31,7 +37,7 @@ pub async fn scan(
     )
     .fetch_all(&state.db.pool)
     .await?;
-    let mut alerts = Vec::new();
+    let mut alerts: Vec<Alert> = Vec::new();
     for row in rows {
         let ticket: Ticket = serde_json::from_str(&row.try_get::<String, _>("doc")?)?;
         for clock in settings.evaluate(&ticket, now).clocks {
@@ -57,42 +63,104 @@ pub async fn scan(
             ));
         }
     }
-    if alerts.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = state.db.begin_write().await?;
     let mut emitted = 0;
-    for (ticket_id, department, kind, clock_state, due_at, event) in alerts {
-        let key = format!("{kind:?}/{clock_state:?}");
-        let inserted = sqlx::query(
-            "INSERT INTO sla_alerts (ticket_id, alert, due_at, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(ticket_id.to_string())
-        .bind(&key)
-        .bind(due_at.timestamp_millis())
-        .bind(now.timestamp_millis())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+    for chunk in alerts.chunks(ALERTS_PER_TRANSACTION) {
+        emitted += write_alerts(state, chunk, now).await?;
+    }
+    if emitted > 0 {
+        state.notify_changed().await;
+    }
+    Ok(emitted)
+}
+
+/// Alerts per write transaction. Each alert touches the ticket-ordered indexes of
+/// `sla_alerts`, `entries` and `audit` at random places, so small transactions would write the
+/// same index pages again and again (and, on SQLite, checkpoint them after each commit); 10 000
+/// keeps that to a handful of commits while a push still gets the write lock between them.
+const ALERTS_PER_TRANSACTION: usize = 10_000;
+
+/// Rows per `sla_alerts` insert: four parameters each, well under SQLite's and PostgreSQL's
+/// limits.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// An alert found by a pass: the ticket, its department, the clock, its state and deadline, and
+/// the timeline event that says so.
+type Alert = (
+    Uuid,
+    Option<String>,
+    ClockKind,
+    ClockState,
+    DateTime<Utc>,
+    TicketEvent,
+);
+
+/// Writes the alerts of `chunk` that have not happened before (each with its timeline entry and
+/// audit event) in one transaction; returns how many were new.
+async fn write_alerts(
+    state: &AppState,
+    chunk: &[Alert],
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let key = |kind: ClockKind, clock_state: ClockState| format!("{kind:?}/{clock_state:?}");
+    let mut tx = state.db.begin_write().await?;
+    let mut new: HashSet<(String, String, i64)> = HashSet::new();
+    for rows in chunk.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..rows.len())
+            .map(|i| {
+                let p = 4 * i;
+                format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+            })
+            .collect();
+        // Only placeholders are formatted into the statement; every value is bound.
+        let sql = format!(
+            "INSERT INTO sla_alerts (ticket_id, alert, due_at, created_at) VALUES {}
+             ON CONFLICT DO NOTHING RETURNING ticket_id, alert, due_at",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (ticket_id, _, kind, clock_state, due_at, _) in rows {
+            insert = insert
+                .bind(ticket_id.to_string())
+                .bind(key(*kind, *clock_state))
+                .bind(due_at.timestamp_millis())
+                .bind(now.timestamp_millis());
+        }
+        for row in insert.fetch_all(&mut *tx).await? {
+            new.insert((
+                row.try_get("ticket_id")?,
+                row.try_get("alert")?,
+                row.try_get("due_at")?,
+            ));
+        }
+    }
+    let mut emitted = 0;
+    // In the pass's order; `remove` writes an alert listed twice once.
+    for (ticket_id, department, kind, clock_state, due_at, event) in chunk {
+        let key = key(*kind, *clock_state);
+        if !new.remove(&(
+            ticket_id.to_string(),
+            key.clone(),
+            due_at.timestamp_millis(),
+        )) {
             continue;
         }
         // The id is derived from the alert itself, so two instances would mint the same one.
         let seed = format!("{ticket_id}/{key}/{}", due_at.timestamp_millis());
         let entry_id = derived_uuid_v7(now, seed.as_bytes());
         let audit = AuditEntry::sla_alert(
-            ticket_id,
+            *ticket_id,
             department.as_deref(),
-            clock_state == ClockState::Breached,
+            *clock_state == ClockState::Breached,
             entry_id,
-            &event,
+            event,
         );
         let entry = Entry {
             id: entry_id,
-            ticket_id,
+            ticket_id: *ticket_id,
             author: None,
-            body: EntryBody::Event { event },
+            body: EntryBody::Event {
+                event: event.clone(),
+            },
             created_at: now,
         };
         let seq = next_block(&mut tx, "change_seq", 1).await?;
@@ -102,9 +170,6 @@ pub async fn scan(
         emitted += 1;
     }
     tx.commit().await?;
-    if emitted > 0 {
-        state.notify_changed().await;
-    }
     Ok(emitted)
 }
 
