@@ -265,6 +265,31 @@ impl AuditEntry {
         )
     }
 
+    /// `attachment.redacted`: a redaction removed attachment entry `entry_id`, whose file had
+    /// the SHA-256 `sha256`; `blob_deleted` says whether its bytes left the server (they stay
+    /// while another entry names the same file).
+    pub(crate) fn attachment_redacted(
+        ticket_id: Uuid,
+        department: Option<&str>,
+        entry_id: Uuid,
+        sha256: &str,
+        size: u64,
+        blob_deleted: bool,
+    ) -> AuditEntry {
+        AuditEntry::system_ticket(
+            "attachment.redacted",
+            ticket_id,
+            department,
+            serde_json::json!({
+                "entry_id": entry_id,
+                "sha256": sha256,
+                "size": size,
+                "blob_deleted": blob_deleted,
+                "department": department,
+            }),
+        )
+    }
+
     /// `sla.at_risk` / `sla.breached`: the SLA monitor wrote `event` as entry `entry_id`.
     pub(crate) fn sla_alert(
         ticket_id: Uuid,

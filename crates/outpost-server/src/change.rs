@@ -200,6 +200,18 @@ pub(crate) async fn decide(
                 "only supervisors and admins can redact entries".into(),
             )));
         }
+        // A blob's hash is not a capability: the device's user must have uploaded exactly
+        // these bytes to this ticket (`blobs.rs`).
+        if let Mutation::AddAttachment {
+            sha256, size, mime, ..
+        } = mutation
+        {
+            let refusal =
+                crate::blobs::check_push(tx, user.id, ticket_id, sha256, *size, mime).await?;
+            if let Some(refusal) = refusal {
+                return Ok(Err(refusal));
+            }
+        }
     }
     if let Some(settings) = &settings {
         let category = match mutation {
@@ -464,8 +476,12 @@ pub(crate) async fn commit(
     for entry in &entries {
         if matches!(entry.body, EntryBody::Redacted { .. }) {
             replace_entry(tx, entry, take());
+            // A redacted attachment's bytes leave the server unless another entry names them.
+            crate::blobs::release_reference(tx, entry.id, ticket.id, ticket.department.as_deref())
+                .await?;
         } else {
             write_entry(tx, entry, take());
+            crate::blobs::record_reference(tx, origin.user().map(|u| u.id), entry).await?;
         }
     }
     if let Some(old) = moved {

@@ -44,6 +44,21 @@ pub struct Config {
     /// Security). Default: beside a SQLite database (`outpost.db` → `outpost.master-key`);
     /// PostgreSQL needs this, `OUTPOST_MASTER_KEY` or the systemd credential `outpost-master-key`.
     pub master_key_file: Option<PathBuf>,
+    /// Where attachment bytes are kept (`blobs.rs`): `filesystem` or `database`. Default: files
+    /// beside a SQLite database, the database itself with PostgreSQL (every instance then serves
+    /// the same files).
+    pub blob_store: Option<BlobStoreKind>,
+    /// The directory of the filesystem blob store. Default: beside a SQLite database
+    /// (`outpost.db` → `outpost.blobs/`). Setting it chooses the filesystem store.
+    pub blob_dir: Option<PathBuf>,
+}
+
+/// Which blob store backend (see [`Config::blob_store`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    Filesystem,
+    Database,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +87,8 @@ impl Default for Config {
             audit_retention_years: 5,
             audit_archive_dir: PathBuf::from("audit-archive"),
             master_key_file: None,
+            blob_store: None,
+            blob_dir: None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! (the embedded default) and PostgreSQL (teams, several instances).
 //!
 //! Portability rules the SQL here keeps: only `TEXT` and `BIGINT` columns (uuids and hashes as
-//! text, times as unix milliseconds, booleans as 0/1); placeholders `$1, $2, …` used in ascending
+//! text, times as unix milliseconds, booleans as 0/1; the blob store's sealed segments are the
+//! one binary column, `BLOB` / `BYTEA`); placeholders `$1, $2, …` used in ascending
 //! order of first appearance (SQLite numbers named parameters by first appearance); `RETURNING`
 //! (SQLite ≥ 3.35 and PostgreSQL both have it).
 
@@ -273,6 +274,37 @@ ALTER TABLE sessions ADD COLUMN setup_only BIGINT NOT NULL DEFAULT 0;
     shared(r"
 ALTER TABLE users ADD COLUMN shifts TEXT;
 "),
+    // 15: the encrypted blob store (`blobs.rs`). `blobs`: one row per stored file (by the
+    // SHA-256 of its plaintext), its data key sealed with the master key; `uploads`: resumable
+    // uploads, unfinished or finished and not yet attached; `blob_refs`: which unredacted
+    // attachment entry names which blob (download and deletion read it); `blob_deletions`: files
+    // to remove once their rows are gone; `blob_segments`: the sealed segments when the database
+    // is the store (`b:<sha256>` or `u:<upload id>`). Segments are the one binary column.
+    Migration {
+        shared: r"
+CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, file_type TEXT NOT NULL, data_key TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT,
+    user_id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    data_key TEXT,
+    created_at BIGINT NOT NULL,
+    completed_at BIGINT,
+    file_type TEXT
+);
+CREATE INDEX uploads_sha256 ON uploads(sha256);
+CREATE INDEX uploads_created ON uploads(created_at);
+CREATE TABLE blob_refs (entry_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, attachment_id TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, filename TEXT NOT NULL, mime TEXT NOT NULL);
+CREATE INDEX blob_refs_sha256 ON blob_refs(sha256);
+CREATE INDEX blob_refs_attachment ON blob_refs(ticket_id, attachment_id);
+CREATE TABLE blob_deletions (sha256 TEXT PRIMARY KEY, at BIGINT NOT NULL);
+",
+        sqlite: &["CREATE TABLE blob_segments (owner TEXT NOT NULL, idx BIGINT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (owner, idx))"],
+        postgres: &["CREATE TABLE blob_segments (owner TEXT NOT NULL, idx BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (owner, idx))"],
+    },
 ];
 
 impl Db {

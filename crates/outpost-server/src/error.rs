@@ -28,6 +28,15 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// A file over the size the server takes (the message names both sizes).
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// A file the server does not take: its kind, or a name that contradicts it.
+    #[error("{0}")]
+    FileRefused(String),
+    /// An upload's bytes do not have the SHA-256 announced for them.
+    #[error("{0}")]
+    HashMismatch(String),
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
     /// A stalled request body or a handler past the request timeout (`limits.rs`).
@@ -54,6 +63,13 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ApiError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+            }
+            ApiError::FileTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+            }
+            ApiError::FileRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::FileRefused),
+            ApiError::HashMismatch(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::HashMismatch)
             }
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),

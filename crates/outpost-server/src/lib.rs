@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod blobs;
 pub(crate) mod change;
 pub mod config;
 pub(crate) mod customer;
@@ -34,6 +35,7 @@ pub mod sla_monitor;
 pub(crate) mod sync;
 pub mod templates;
 pub(crate) mod totp;
+pub(crate) mod uploads;
 pub mod users;
 mod writes;
 
@@ -69,6 +71,8 @@ pub struct Inner {
     pub push_queue: tokio::sync::mpsc::Sender<sync::PushJob>,
     /// Seals and opens the secrets the database stores (`secrets.rs`).
     pub master_key: secrets::MasterKey,
+    /// Attachment bytes, encrypted (`blobs.rs`).
+    pub blobs: blobs::BlobStore,
 }
 
 impl std::ops::Deref for AppState {
@@ -102,6 +106,7 @@ impl AppState {
             config.access_token_ttl_secs,
             config.refresh_token_ttl_days,
         );
+        let blobs = blobs::BlobStore::open(&config, db.clone(), master_key.clone())?;
         let (push_queue, queued) = tokio::sync::mpsc::channel(4096);
         Ok(AppState(Arc::new_cyclic(|weak| {
             tokio::spawn(sync::run_push_writer(weak.clone(), queued));
@@ -115,6 +120,7 @@ impl AppState {
                 sessions_ended: watch::channel(0).0,
                 push_queue,
                 master_key,
+                blobs,
             }
         })))
     }
@@ -186,6 +192,17 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/users/{id}/departments",
             post(routes::set_departments),
         )
+        .route("/v1/tickets/{id}/uploads", post(uploads::create))
+        .route(
+            "/v1/uploads/{id}",
+            get(uploads::status)
+                .put(uploads::put_chunk)
+                .delete(uploads::cancel),
+        )
+        .route(
+            "/v1/tickets/{id}/attachments/{attachment_id}",
+            get(uploads::download),
+        )
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/sync/events", get(events::events))
@@ -243,6 +260,7 @@ pub async fn serve_with(
         state.clone(),
         Duration::from_secs(state.config.sla_monitor_interval_secs.max(1)),
     );
+    blobs::spawn_housekeeping(state.blobs.clone(), Duration::from_secs(10 * 60));
     let bind = state.config.bind;
     let tls = state.config.tls.clone();
     let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);

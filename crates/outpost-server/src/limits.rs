@@ -66,7 +66,15 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > config.max_body_bytes as u64) {
+    // An upload's bytes come in chunks of up to 8 MiB (`uploads.rs` reads them as a stream
+    // and enforces the cap itself); every other body keeps the configured limit.
+    let limit =
+        if request.method() == Method::PUT && request.uri().path().starts_with("/v1/uploads/") {
+            crate::blobs::MAX_CHUNK_BYTES.max(config.max_body_bytes as u64)
+        } else {
+            config.max_body_bytes as u64
+        };
+    if declared.is_some_and(|n| n > limit) {
         return ApiError::PayloadTooLarge.into_response();
     }
     let method = request.method().clone();

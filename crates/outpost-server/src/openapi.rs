@@ -81,6 +81,11 @@ impl Modify for SecuritySchemes {
         crate::outbound::list_outbound,
         crate::outbound::mark_delivered,
         crate::audit::events,
+        crate::uploads::create,
+        crate::uploads::status,
+        crate::uploads::put_chunk,
+        crate::uploads::cancel,
+        crate::uploads::download,
     ),
     components(schemas(ErrorBody, User, PushRequest, PushResponse, PullResponse, outpost_core::sync::Poke, outpost_core::audit_export::AuditPage)),
     modifiers(&SecuritySchemes)

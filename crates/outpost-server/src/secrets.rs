@@ -50,6 +50,10 @@ impl Purpose {
     /// `users.totp_secret` and `users.totp_pending`: a user's TOTP seed (base32), active or
     /// waiting for its first code. One purpose, so enabling moves the pending value unchanged.
     pub const TOTP_SEED: Purpose = Purpose("users.totp_seed");
+    /// `blobs.data_key`: the key a stored attachment's segments are sealed with (`blobs.rs`).
+    pub const BLOB_KEY: Purpose = Purpose("blobs.data_key");
+    /// `uploads.data_key`: the key of an upload in progress; becomes its blob's key.
+    pub const UPLOAD_KEY: Purpose = Purpose("uploads.data_key");
 
     pub fn as_str(self) -> &'static str {
         self.0
@@ -84,6 +88,18 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         id_column: "id",
         column: "totp_pending",
         purpose: Purpose::TOTP_SEED,
+    },
+    SealedColumn {
+        table: "blobs",
+        id_column: "sha256",
+        column: "data_key",
+        purpose: Purpose::BLOB_KEY,
+    },
+    SealedColumn {
+        table: "uploads",
+        id_column: "id",
+        column: "data_key",
+        purpose: Purpose::UPLOAD_KEY,
     },
 ];
 

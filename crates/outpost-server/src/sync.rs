@@ -126,6 +126,8 @@ async fn apply_jobs(
     tx.commit().await?;
     if redacted {
         state.db.erase_freed().await;
+        // The files of blobs a redaction deleted (their keys went with the commit).
+        state.blobs.sweep().await;
     }
     Ok((answers, applied_any))
 }

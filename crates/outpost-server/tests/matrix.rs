@@ -274,6 +274,10 @@ const ADMINS: Row = [U, F, F, A, U, U, U];
 const INTAKE_KEY: Row = [U, U, U, U, U, A, U];
 /// The customer's pages answer only to their link; anything else is a page that does not exist.
 const CUSTOMER_LINK: Row = [N, N, N, N, N, N, A];
+/// Attachments: any signed-in user, for tickets they can see and uploads they started; the
+/// things named here do not exist, so the door is all this table shows (`attachments.rs`
+/// follows real uploads and downloads, and who may make them).
+const SIGNED_IN_NOTHING_THERE: Row = [U, N, N, N, U, U, U];
 /// The invitation page answers only to its own link, which no caller here holds (a user's
 /// token, an intake key or a customer link is not one); `admin_users.rs` follows a real one.
 const INVITE_LINK: Row = [N, N, N, N, N, N, N];
@@ -301,6 +305,15 @@ const ENDPOINTS: &[(&str, &str, Row)] = &[
     ("POST", "/v1/sync/push", SIGNED_IN),
     ("GET", "/v1/sync/pull", SIGNED_IN),
     ("GET", "/v1/sync/events", SIGNED_IN),
+    ("POST", "/v1/tickets/{id}/uploads", SIGNED_IN_NOTHING_THERE),
+    ("GET", "/v1/uploads/{id}", SIGNED_IN_NOTHING_THERE),
+    ("PUT", "/v1/uploads/{id}", SIGNED_IN_NOTHING_THERE),
+    ("DELETE", "/v1/uploads/{id}", SIGNED_IN_NOTHING_THERE),
+    (
+        "GET",
+        "/v1/tickets/{id}/attachments/{attachment_id}",
+        SIGNED_IN_NOTHING_THERE,
+    ),
     ("POST", "/v1/intake", INTAKE_KEY),
     // Reported, not changed: a key of any channel lists and confirms every channel's messages
     // (customer contacts and survey links included); per-channel scoping would be tighter.
@@ -388,6 +401,12 @@ const MALFORMED: &[(&str, &str, Option<Broken>)] = &[
     ("POST", "/v1/sync/push", Some(Broken::Json)),
     ("GET", "/v1/sync/pull", Some(Broken::Query)),
     ("GET", "/v1/sync/events", None),
+    // Their malformed input is probed in `openapi.rs`.
+    ("POST", "/v1/tickets/{id}/uploads", None),
+    ("GET", "/v1/uploads/{id}", None),
+    ("PUT", "/v1/uploads/{id}", None),
+    ("DELETE", "/v1/uploads/{id}", None),
+    ("GET", "/v1/tickets/{id}/attachments/{attachment_id}", None),
     ("POST", "/v1/intake", Some(Broken::Json)),
     ("GET", "/v1/intake/outbound", Some(Broken::Query)),
     (
@@ -767,6 +786,22 @@ async fn call(
                 payload,
             )
         }
+        ("POST", "/v1/tickets/{id}/uploads") => (
+            path.replace("{id}", &Uuid::nil().to_string()),
+            Payload::Json(json!({ "filename": "a.pdf", "size": 10, "sha256": "0".repeat(64) })),
+        ),
+        ("GET" | "DELETE", "/v1/uploads/{id}") => (
+            path.replace("{id}", &Uuid::nil().to_string()),
+            Payload::Empty,
+        ),
+        ("PUT", "/v1/uploads/{id}") => (
+            format!("/v1/uploads/{}?offset=0", Uuid::nil()),
+            Payload::Empty,
+        ),
+        ("GET", "/v1/tickets/{id}/attachments/{attachment_id}") => (
+            format!("/v1/tickets/{}/attachments/{}", Uuid::nil(), Uuid::nil()),
+            Payload::Empty,
+        ),
         _ => panic!("no request for {method} {path}: add one to `call`"),
     };
     let (uri, payload) = match broken {
@@ -1045,6 +1080,44 @@ enum Setup {
     Frozen,
     /// An internal note to redact.
     Noted,
+    /// Open, and the pushing actor uploaded [`ATTACHMENT`] to it (if they can see it): a blob
+    /// hash alone is not a capability.
+    Uploaded,
+}
+
+/// The file `entry.add_attachment` names.
+const ATTACHMENT: &[u8] = b"%PDF-1.7
+% a bank statement
+";
+
+fn attachment_sha256() -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(ATTACHMENT))
+}
+
+/// Uploads [`ATTACHMENT`] to `ticket` as `bearer`; refusals are the cell's business.
+async fn upload_as(s: &Server, bearer: Option<&str>, ticket: Uuid) {
+    let (status, created) = s
+        .call(
+            "POST",
+            &format!("/v1/tickets/{ticket}/uploads"),
+            bearer,
+            Some(json!({"filename": "statement.pdf", "size": ATTACHMENT.len(), "sha256": attachment_sha256()})),
+        )
+        .await;
+    if status != StatusCode::CREATED {
+        return;
+    }
+    let mut request = Request::put(format!(
+        "/v1/uploads/{}?offset=0",
+        created["upload_id"].as_str().unwrap_or_default()
+    ))
+    .header(header::CONTENT_TYPE, "application/octet-stream");
+    if let Some(bearer) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+    }
+    let (status, answer) = s.send(request.body(Body::from(ATTACHMENT)).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 /// What an intent may refer to, for one cell.
@@ -1317,15 +1390,15 @@ const MUTATIONS: &[MutationRow] = &[
     },
     MutationRow {
         label: "entry.add_attachment",
-        setup: Setup::Open,
+        setup: Setup::Uploaded,
         build: |c| Mutation::AddAttachment {
             entry_id: Uuid::now_v7(),
             ticket_id: c.ticket,
             attachment_id: Uuid::now_v7(),
             filename: "statement.pdf".into(),
             mime: "application/pdf".into(),
-            size: 2048,
-            sha256: "ab".repeat(32),
+            size: ATTACHMENT.len() as u64,
+            sha256: attachment_sha256(),
         },
         expect: WHO_SEES,
     },
@@ -1611,7 +1684,7 @@ async fn fresh_cell(s: &Server, p: &Pushers, setup: Setup, scope: Scope, actor: 
         checks: five_checks(),
     };
     match setup {
-        Setup::Nothing | Setup::Open => {}
+        Setup::Nothing | Setup::Open | Setup::Uploaded => {}
         Setup::Tagged => steps.push(Mutation::AddTag {
             ticket_id: ticket,
             tag: "vip".into(),
@@ -1754,6 +1827,9 @@ async fn every_mutation_is_decided_by_role_and_department(s: Server) {
         for ((actor, scope), want) in PUSHERS.into_iter().zip(row.expect) {
             let (bearer, actor_id) = p.credential(actor);
             let cell = fresh_cell(&s, &p, row.setup, scope, actor_id).await;
+            if matches!(row.setup, Setup::Uploaded) {
+                upload_as(&s, bearer, cell.ticket).await;
+            }
             let before = audit_rows(&s).await;
             let got = push_as(&s, bearer, (row.build)(&cell)).await;
             let after = audit_rows(&s).await;

@@ -61,6 +61,7 @@ export const en = {
   // Attachments: the server's refusals (issue 16, blob store).
   "error.file_refused": "This file cannot be attached: {message}",
   "error.hash_mismatch": "The file changed or was damaged on its way to the server (its checksum does not match). Attach it again.",
+  "audit.action.attachment.redacted": "Attachment redacted (file hash kept)",
   "error.http": "The server sent an unexpected answer. Check the server address; a proxy may be in the way. Details: {message}",
   "error.not_signed_in": "You are not signed in. Sign in to continue.",
   "error.locked": "Outpost is locked. Unlock it to continue.",

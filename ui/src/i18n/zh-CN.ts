@@ -63,6 +63,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   // Attachments: the server's refusals (issue 16, blob store).
   "error.file_refused": "无法附加此文件：{message}",
   "error.hash_mismatch": "文件在上传途中被更改或损坏（校验值不一致）。请重新附加。",
+  "audit.action.attachment.redacted": "附件已删除（保留文件哈希）",
   "error.http": "服务器返回了意外的响应。请检查服务器地址，可能有代理拦截了请求。详情：{message}",
   "error.not_signed_in": "您尚未登录，请先登录。",
   "error.locked": "Outpost 已锁定，请解锁后继续。",

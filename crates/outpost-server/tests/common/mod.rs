@@ -37,6 +37,8 @@ pub async fn start(url: String, dir: Option<tempfile::TempDir>) -> Server {
         .await
         .expect("init");
     let config = Config {
+        // The real URL, so the blob store sits beside a SQLite database as in production.
+        database_url: url.clone(),
         login_attempts_per_minute: 5,
         max_body_bytes: 64 * 1024,
         max_streams_per_user: 3,
