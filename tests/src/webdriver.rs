@@ -211,6 +211,30 @@ impl Session {
             .unwrap_or_else(|e| panic!("{e:?}"));
     }
 
+    /// W3C "Element Send Keys" on an `<input type=file>`: the files' absolute paths, one per
+    /// line (several only if the input is `multiple`). The driver sets the input's files as a
+    /// picker would and the page gets its `input` and `change` events; no dialog opens.
+    pub async fn send_files(&self, input: &Element, files: &[&Path]) -> Result<(), WdError> {
+        let paths = files
+            .iter()
+            .map(|f| {
+                assert!(f.is_absolute(), "{} is not absolute", f.display());
+                f.to_str()
+                    .unwrap_or_else(|| panic!("{} is not UTF-8", f.display()))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        within("send files to a file input", input.0.send_keys(&paths)).await
+    }
+
+    /// Every element matching `css` inside `parent`, now.
+    pub async fn find_in(&self, parent: &Element, css: &str) -> Vec<Element> {
+        within("find elements", parent.0.find_all(Locator::Css(css)))
+            .await
+            .map(|found| found.into_iter().map(Element).collect())
+            .unwrap_or_default()
+    }
+
     pub async fn text(&self, element: &Element) -> String {
         within("text", element.0.text()).await.unwrap_or_default()
     }

@@ -1216,3 +1216,309 @@ fn without_a_display_the_app_explains_and_exits() {
         0
     );
 }
+
+/// A PDF file name that tries to be markup and to hide its real extension behind a
+/// right-to-left override (it would show as "…fdp.jpg" were the override honoured).
+const HOSTILE_PDF_NAME: &str = "<b>paid<b> receipt \u{202E}gpj.pdf";
+
+/// A small, well-formed PDF (the type is decided by its `%PDF-` magic number).
+const TINY_PDF: &[u8] = b"%PDF-1.4\n\
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
+trailer << /Root 1 0 R >>\n\
+%%EOF\n";
+
+/// A 320×200 RGB gradient, pixel (x, y) = (x·255/319, y·255/199, 128), encoded once as a
+/// baseline JPEG with jpeg-encoder 0.6 at quality 85 (4.2 KB, checked in).
+fn fixture_jpeg() -> (Vec<u8>, PathBuf) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gradient-320x200.jpg");
+    (std::fs::read(&path).expect("the JPEG fixture"), path)
+}
+
+/// The attachment row whose file name is `name`, waiting for it to appear.
+async fn attachment_row(s: &Session, name: &str) -> outpost_system_tests::webdriver::Element {
+    let literal = serde_json::to_string(name).expect("a JSON string");
+    s.wait_until(
+        &format!("the attachment row of {name:?}"),
+        &format!(
+            "return [...document.querySelectorAll('[data-testid=attachment-row]')]
+                 .some(r => r.querySelector('.attachment-name').textContent === {literal});"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    for row in s.find_all("[data-testid=attachment-row]").await {
+        for label in s.find_in(&row, ".attachment-name").await {
+            if s.text(&label).await.trim() == name.trim() {
+                return row;
+            }
+        }
+    }
+    panic!("the attachment row of {name:?} went away");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make desktop-test`"]
+async fn agent_attaches_files_from_the_composer_and_previews_the_image() {
+    use outpost_core::files::sanitise_filename;
+    use outpost_core::model::EntryBody;
+
+    let server = Server::start(Backend::Sqlite).await;
+    let screens = out_dir();
+    let data = outpost_system_tests::scratch_dir();
+    let logs = outpost_system_tests::scratch_dir();
+    // The files the agent picks, as they lie on the agent's disk.
+    let picked = outpost_system_tests::scratch_dir();
+    let (jpeg, fixture) = fixture_jpeg();
+    let jpeg_name = "gradient-320x200.jpg";
+    let jpeg_path = picked.path().join(jpeg_name);
+    std::fs::copy(&fixture, &jpeg_path).expect("copy the JPEG");
+    let pdf_path = picked.path().join(HOSTILE_PDF_NAME);
+    std::fs::write(&pdf_path, TINY_PDF).expect("write the PDF");
+    let pdf_shown = sanitise_filename(HOSTILE_PDF_NAME);
+    assert!(
+        !pdf_shown.contains('<') && !pdf_shown.contains('\u{202E}'),
+        "{pdf_shown:?}"
+    );
+
+    let driver = Driver::start(&[("OUTPOST_DATA_DIR", data.path())], logs.path()).await;
+    let s = driver.session(&desktop_bin()).await;
+    sign_in(&s, &server).await;
+    let snapshot = server.snapshot(&server.org.ann).await;
+    let mut open: Vec<_> = snapshot
+        .tickets
+        .values()
+        .filter(|t| t.department.as_deref() == Some("support") && t.status.is_open())
+        .collect();
+    open.sort_by_key(|t| t.key.clone());
+    let ticket = open.first().expect("an open support ticket");
+    let key = ticket.key.clone().expect("a server ticket has a key");
+    s.click(
+        &s.wait("[data-testid=view-unassigned]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+    open_ticket(&s, &key).await;
+    s.click(
+        &s.wait("[data-testid=composer-mode-reply]", Duration::from_secs(10))
+            .await,
+    )
+    .await;
+
+    // Every state a chip is drawn in, recorded as the page draws it (a small file may pass
+    // through its chip faster than any polling would see).
+    s.script(
+        "window.__chips = [];
+         const record = () => {
+           if (window.__chips.length > 5000) return;
+           for (const c of document.querySelectorAll('[data-testid=upload-chip]')) {
+             const name = c.querySelector('[data-testid=upload-name]');
+             const progress = c.querySelector('[data-testid=upload-progress]');
+             const error = c.querySelector('[data-testid=upload-error]');
+             window.__chips.push({
+               name: name ? name.textContent : null,
+               phase: c.dataset.phase,
+               sent: progress ? Number(progress.value) : null,
+               max: progress ? Number(progress.max) : null,
+               error: error ? error.textContent : null,
+               elements: c.querySelectorAll('b, img, script').length,
+             });
+           }
+         };
+         new MutationObserver(record).observe(document.body,
+           {subtree: true, childList: true, attributes: true, characterData: true});
+         return true;",
+    )
+    .await
+    .expect("watch the chips");
+
+    // Attach both through the composer's file input, as its picker would.
+    let input = s
+        .wait("[data-testid=attach-input]", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        s.attribute(&input, "type").await.as_deref(),
+        Some("file"),
+        "the Attach button's input"
+    );
+    s.send_files(&input, &[&jpeg_path, &pdf_path])
+        .await
+        .unwrap_or_else(|e| panic!("the file input refused the files: {e:?}"));
+
+    // A chip for each file, named as the file is (the hostile name as plain text).
+    let chips = s
+        .wait_until(
+            "a chip for each file",
+            &format!(
+                "const names = new Set(window.__chips.map(c => c.name));
+                 return names.has({jpeg}) && names.has({pdf}) ? window.__chips : null;",
+                jpeg = serde_json::to_string(jpeg_name).expect("JSON"),
+                pdf = serde_json::to_string(HOSTILE_PDF_NAME).expect("JSON"),
+            ),
+            Duration::from_secs(30),
+        )
+        .await;
+    let chips = chips.as_array().expect("the recorded chips").clone();
+    for chip in &chips {
+        assert!(
+            !["refused", "failed"].contains(&chip["phase"].as_str().unwrap_or_default()),
+            "an upload was refused: {chip}"
+        );
+        assert_eq!(chip["elements"], 0, "markup in a chip: {chip}");
+    }
+    // Both rows reach the server: their bytes are uploaded (state `uploaded`).
+    for name in [jpeg_name, pdf_shown.as_str()] {
+        let literal = serde_json::to_string(name).expect("a JSON string");
+        s.wait_until(
+            &format!("{name:?} uploaded"),
+            &format!(
+                "const r = [...document.querySelectorAll('[data-testid=attachment-row]')]
+                     .find(r => r.querySelector('.attachment-name').textContent === {literal});
+                 if (r && r.dataset.state === 'failed') return 'failed: ' + r.textContent;
+                 return r && r.dataset.state === 'uploaded';"
+            ),
+            Duration::from_secs(90),
+        )
+        .await;
+    }
+    let states = s
+        .script("return window.__chips.filter(c => c.max !== null).map(c => [c.name, c.phase, c.sent, c.max]);")
+        .await
+        .expect("the chips' progress");
+    let midway = states
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            c[2].as_f64()
+                .is_some_and(|sent| sent > 0.0 && Some(sent) < c[3].as_f64())
+        })
+        .count();
+    println!(
+        "chips seen with a progress bar: {}; part-way: {midway}",
+        states.as_array().map_or(0, Vec::len)
+    );
+
+    // The server has both entries and serves the very bytes.
+    let entries = wait_for(
+        "both attachment entries on the server",
+        Duration::from_secs(60),
+        Duration::from_millis(250),
+        || async {
+            let now = server.snapshot(&server.org.ann).await;
+            let found: Vec<(Uuid, String, String)> = now
+                .entries
+                .get(&ticket.id)?
+                .values()
+                .filter_map(|e| match &e.body {
+                    EntryBody::Attachment {
+                        attachment_id,
+                        filename,
+                        mime,
+                        ..
+                    } => Some((*attachment_id, filename.clone(), mime.clone())),
+                    _ => None,
+                })
+                .collect();
+            (found.len() >= 2).then_some(found)
+        },
+    )
+    .await;
+    let token = server.token(&server.org.ann).await;
+    for (name, bytes, mime) in [
+        (jpeg_name, jpeg.as_slice(), "image/jpeg"),
+        (pdf_shown.as_str(), TINY_PDF, "application/pdf"),
+    ] {
+        let (id, _, entry_mime) = entries
+            .iter()
+            .find(|(_, f, _)| f == name)
+            .unwrap_or_else(|| panic!("no entry named {name:?} on the server: {entries:?}"));
+        assert_eq!(entry_mime, mime);
+        let response = outpost_system_tests::server::http()
+            .get(format!(
+                "{}/v1/tickets/{}/attachments/{id}",
+                server.url(),
+                ticket.id
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("download the attachment");
+        assert!(
+            response.status().is_success(),
+            "{name}: {}",
+            response.status()
+        );
+        let header = |h: &str| {
+            response
+                .headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("content-type"), mime, "{name}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{name}");
+        assert!(
+            header("content-disposition").starts_with("attachment"),
+            "{name}: {}",
+            header("content-disposition")
+        );
+        let served = response.bytes().await.expect("the attachment's bytes");
+        assert!(
+            served.as_ref() == bytes,
+            "{name}: the server's bytes differ"
+        );
+    }
+
+    // The hostile name is text: no element made of it, no override left in what is shown.
+    let verdict = s
+        .script(&format!(
+            "const rows = [...document.querySelectorAll('[data-testid=attachment-row]')];
+             const row = rows.find(r => r.querySelector('.attachment-name').textContent === {pdf});
+             return {{
+               xss: window.__xss === undefined ? null : window.__xss,
+               elements: rows.reduce((n, r) => n + r.querySelectorAll('b, img, script').length, 0),
+               override: rows.some(r => r.textContent.includes('\\u202e')),
+               shown: row ? row.querySelector('.attachment-name').textContent : null,
+             }};",
+            pdf = serde_json::to_string(&pdf_shown).expect("JSON"),
+        ))
+        .await
+        .expect("inspect the rows");
+    assert_eq!(verdict["xss"], serde_json::Value::Null, "{verdict}");
+    assert_eq!(verdict["elements"], 0, "{verdict}");
+    assert_eq!(verdict["override"], false, "{verdict}");
+    assert_eq!(verdict["shown"], pdf_shown.as_str(), "{verdict}");
+
+    // The preview: the shell's PNG of the JPEG, at the image's own size (it fits 1600×1600).
+    let row = attachment_row(&s, jpeg_name).await;
+    let preview = s
+        .find_in(&row, "[data-testid=attachment-preview]")
+        .await
+        .into_iter()
+        .next()
+        .expect("a Preview button on the JPEG's row");
+    s.click(&preview).await;
+    s.wait(
+        "[data-testid=attachment-preview-dialog]",
+        Duration::from_secs(30),
+    )
+    .await;
+    let image = s
+        .wait_until(
+            "the preview image decoded",
+            "const i = document.querySelector('[data-testid=attachment-preview-image]');
+             return i && i.complete && i.naturalWidth > 0
+                 ? [i.naturalWidth, i.naturalHeight, i.getAttribute('src').slice(0, 22)] : null;",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(
+        image,
+        serde_json::json!([320, 200, "data:image/png;base64,"]),
+        "the preview"
+    );
+    s.screenshot(&screens.join("attachments.png")).await;
+    s.quit().await;
+}
