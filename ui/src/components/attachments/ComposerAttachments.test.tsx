@@ -210,6 +210,23 @@ describe("attachments in the composer", () => {
     await eventually(() => expect(chips().map((c) => within(c).getByTestId("upload-name").textContent)).toEqual(["receipt.pdf"]));
   });
 
+  it("never shows a picked name's bidirectional overrides, and then shows the core's cleaned name", async () => {
+    const { mock } = await open();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    mock.on("attach_file", async (args) => {
+      await held;
+      return queuedView(String(args.ticketId), 1, "_b_paid_b_ receipt gpj.pdf", (args.body as Uint8Array).byteLength);
+    });
+    pick([file("<b>paid<b> receipt \u202Egpj.pdf", "%PDF-1.4")]);
+    await eventually(() => expect(chips()).toHaveLength(1));
+    const shown = () => within(chip(0)).getByTestId("upload-name").textContent ?? "";
+    expect(shown()).toBe("<b>paid<b> receipt gpj.pdf");
+    expect(chip(0).querySelector("b")).toBeNull();
+    release();
+    await eventually(() => expect(shown()).toBe("_b_paid_b_ receipt gpj.pdf"));
+  });
+
   it("draws the Attach button with the app's own icon, not an emoji", async () => {
     await open();
     const button = screen.getByTestId("attach-button");

@@ -44,7 +44,7 @@ export function createUploads() {
       remove(upload.key);
       return;
     }
-    patch(upload.key, { phase: view.state, attachmentId: view.attachment_id, mime: view.mime, sent: view.sent_bytes, size: view.size, error: view.reason ?? null });
+    patch(upload.key, { name: view.filename, phase: view.state, attachmentId: view.attachment_id, mime: view.mime, sent: view.sent_bytes, size: view.size, error: view.reason ?? null });
   };
 
   const send = async (upload: Upload, file: File, onAdded: () => void) => {
@@ -91,7 +91,9 @@ export function createUploads() {
         const upload: Upload = {
           key: nextKey++,
           ticketId,
-          name: file.name,
+          // Until the shell has taken the file (and the core has cleaned its name), the chip shows
+          // the picked name without bidirectional controls, so "\u202Egpj.pdf" cannot pose as a JPEG.
+          name: file.name.replace(/\p{Bidi_Control}/gu, ""),
           size: file.size,
           phase: "waiting",
           attachmentId: null,
