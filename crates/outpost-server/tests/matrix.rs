@@ -291,6 +291,7 @@ const ENDPOINTS: &[(&str, &str, Row)] = &[
     ("GET", "/v1/me", SIGNED_IN),
     ("POST", "/v1/auth/login", OWN_CREDENTIALS),
     ("POST", "/v1/auth/refresh", OWN_CREDENTIALS),
+    ("GET", "/v1/admin/users", ADMINS),
     ("POST", "/v1/admin/users", ADMINS),
     ("POST", "/v1/admin/users/{id}/departments", ADMINS),
     ("POST", "/v1/admin/users/{id}/disable", ADMINS),
@@ -371,6 +372,7 @@ const MALFORMED: &[(&str, &str, Option<Broken>)] = &[
     ("GET", "/v1/me", None),
     ("POST", "/v1/auth/login", None),
     ("POST", "/v1/auth/refresh", None),
+    ("GET", "/v1/admin/users", None),
     ("POST", "/v1/admin/users", Some(Broken::Json)),
     (
         "POST",
@@ -732,7 +734,7 @@ async fn call(
             path.replace("{id}", &w.target.to_string()),
             Payload::Json(json!({ "invite": "link" })),
         ),
-        ("GET", "/v1/admin/intake-keys") => (path.into(), Payload::Empty),
+        ("GET", "/v1/admin/users" | "/v1/admin/intake-keys") => (path.into(), Payload::Empty),
         ("POST", "/v1/admin/intake-keys") => (
             path.into(),
             Payload::Json(json!({ "name": "Mail bridge", "channel": "email" })),
