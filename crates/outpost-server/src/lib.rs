@@ -14,6 +14,7 @@ pub mod blobs;
 pub(crate) mod change;
 pub mod config;
 pub(crate) mod customer;
+mod customer_uploads;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -23,6 +24,7 @@ pub mod intake_keys;
 pub mod invite;
 mod invite_page;
 pub(crate) mod limits;
+mod multipart;
 pub(crate) mod new_ticket;
 pub mod openapi;
 pub(crate) mod outbound;
@@ -220,6 +222,10 @@ pub fn router(state: AppState) -> Router {
         .route("/c/logo.png", get(customer::logo))
         .route("/c/t/{token}", get(customer::status_page))
         .route("/c/t/{token}/message", post(customer::post_message))
+        .route(
+            "/c/t/{token}/files/{attachment_id}",
+            get(customer::download),
+        )
         .route("/c/t/{token}/csat", post(customer::post_csat))
         .route(
             "/invite/{token}",

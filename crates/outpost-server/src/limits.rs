@@ -7,7 +7,11 @@
 //!   after the same time by [`FirstBytesDeadline`]. Over TLS the handshake gets that time too.
 //! - Body: a declared `Content-Length` above `max_body_bytes` is answered 413 at once, before
 //!   any of the body is read; a body that stalls longer than `body_read_timeout_secs` between
-//!   two pieces is answered 408 ([`guard`]).
+//!   two pieces is answered 408 ([`guard`]). The routes that take customers' files
+//!   (`multipart/form-data` posts of the customer form, the status page's message form and the
+//!   intake API) may be as large as the largest message any attachment policy allows
+//!   ([`MAX_FILES_BODY_BYTES`]); their handlers hold them to the organisation's own policy, by
+//!   the declared length first and while reading. The customer pages' 413 is a page.
 //! - The whole request: a handler that has not answered within `request_timeout_secs` is
 //!   answered 408 (a stream, once answered, is not cut).
 //!
@@ -37,7 +41,43 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::pages::{self, PageLang};
 use crate::AppState;
+
+/// The largest body a request with customers' files may declare: twenty files of 25 MiB (the
+/// most any attachment policy allows) and the form around them.
+pub(crate) const MAX_FILES_BODY_BYTES: u64 = outpost_core::files::MAX_ATTACHMENTS_PER_MESSAGE
+    as u64
+    * outpost_core::apply::MAX_ATTACHMENT_BYTES
+    + crate::multipart::FORM_SLACK_BYTES;
+
+/// Whether `request` is a `multipart/form-data` post to a route that takes customers' files.
+fn takes_customer_files(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.method() == Method::POST
+        && (path == "/c/new"
+            || path == "/v1/intake"
+            || (path.starts_with("/c/t/") && path.ends_with("/message")))
+        && crate::multipart::boundary(request.headers()).is_some()
+}
+
+/// The answer to a body declared too large: the customer pages' notice, in the page's
+/// language, or `{code, message}`.
+fn too_large(request: &Request) -> Response {
+    if !request.uri().path().starts_with("/c/") {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    let query_lang = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")));
+    let lang = pages::pick_lang(query_lang, request.headers());
+    pages::notice(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        lang,
+        lang.text().form_too_large,
+    )
+}
 
 /// The answer when a request body stalls.
 pub(crate) const BODY_TOO_SLOW: &str = "the request body did not arrive in time";
@@ -71,11 +111,13 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     let limit =
         if request.method() == Method::PUT && request.uri().path().starts_with("/v1/uploads/") {
             crate::blobs::MAX_CHUNK_BYTES.max(config.max_body_bytes as u64)
+        } else if takes_customer_files(&request) {
+            MAX_FILES_BODY_BYTES
         } else {
             config.max_body_bytes as u64
         };
     if declared.is_some_and(|n| n > limit) {
-        return ApiError::PayloadTooLarge.into_response();
+        return too_large(&request);
     }
     let method = request.method().clone();
     let stalled = Arc::new(AtomicBool::new(false));

@@ -2,7 +2,8 @@
 //! and the customer's web form share. Each ticket is classified by the rules, stored, dispatched
 //! by load and skills, and given a customer link; its SLA clocks start from the moment it is
 //! stored. The ticket is created and assigned through [`crate::change`] like every other change
-//! (origins `intake:<channel>` or `customer:web_form`, then `dispatch`).
+//! (origins `intake:<channel>` or `customer:web_form`, then `dispatch`); the customer's files,
+//! already in the blob store, are attached in the same transaction.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::change::{apply_for, new_customer_link, Origin};
+use crate::customer_uploads::CustomerFile;
 use crate::db::{next, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::writes::load_ticket;
@@ -136,13 +138,15 @@ async fn agents(
     Ok(agents)
 }
 
-/// Classifies, stores, dispatches and audits one incoming ticket. `source` is the audit actor.
+/// Classifies, stores, dispatches and audits one incoming ticket with the customer's `files`.
+/// `source` is the audit actor.
 pub(crate) async fn create(
     state: &AppState,
     channel: Channel,
     source: &str,
     address: Option<&str>,
     request: IntakeRequest,
+    files: &[CustomerFile],
 ) -> ApiResult<IntakeResponse> {
     let tier = request.requester.tier.unwrap_or(CustomerTier::Standard);
     let requester = Requester {
@@ -223,6 +227,11 @@ pub(crate) async fn create(
     apply_for(state, &mut tx, origin, Mutation::CreateTicket(new))
         .await?
         .map_err(|r| ApiError::BadRequest(r.to_string()))?;
+    for file in files {
+        apply_for(state, &mut tx, origin, file.mutation(ticket_id))
+            .await?
+            .map_err(|r| ApiError::BadRequest(r.to_string()))?;
+    }
     let mut ticket = load_ticket(&mut tx, ticket_id)
         .await?
         .ok_or(ApiError::NotFound("ticket"))?;

@@ -9,7 +9,11 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use outpost_core::files::{human_size, AttachmentPolicy, FileType};
 use outpost_core::model::{Entry, EntryBody, Status, Ticket};
+use uuid::Uuid;
+
+use crate::multipart::{FileProblem, UploadError};
 
 /// The languages the customer pages are written in: the product's two (core's `Lang`).
 pub(crate) use outpost_core::Lang;
@@ -46,6 +50,25 @@ pub(crate) struct Text {
     pub(crate) promise: &'static str,
     /// The logo's text alternative.
     pub(crate) logo: &'static str,
+    /// The file input's label.
+    pub(crate) files: &'static str,
+    /// What the file input takes: `{types}`, `{size}` (each), `{count}` (per message).
+    pub(crate) files_hint: &'static str,
+    /// The heading above the ticket's files.
+    pub(crate) attachments: &'static str,
+    /// `{}` is the most files one message may carry.
+    pub(crate) too_many_files: &'static str,
+    pub(crate) form_too_large: &'static str,
+    pub(crate) form_broken: &'static str,
+    /// A refused file: `{name}` is its (sanitised) name, `{limit}` the largest size, `{kind}`
+    /// what its bytes are, `{types}` what the organisation accepts.
+    pub(crate) file_empty: &'static str,
+    pub(crate) file_too_large: &'static str,
+    pub(crate) file_unknown_kind: &'static str,
+    pub(crate) file_name_contradicts: &'static str,
+    pub(crate) file_kind_not_accepted: &'static str,
+    /// How a kind of file is called in a sentence.
+    pub(crate) kinds: fn(FileType) -> &'static str,
 }
 
 const EN: Text = Text {
@@ -78,6 +101,18 @@ const EN: Text = Text {
         "Please check “{}”: it is too long, contains a line break, or is not a valid address.",
     promise: "We answer within {} hours.",
     logo: "Logo",
+    files: "Attach files (optional)",
+    files_hint: "{types}; up to {size} each, at most {count} files.",
+    attachments: "Files",
+    too_many_files: "Attach at most {} files to one message.",
+    form_too_large: "What you sent is larger than this form takes; attach fewer or smaller files.",
+    form_broken: "Your message did not arrive whole; please send it again.",
+    file_empty: "“{name}” is empty; attach a file with something in it.",
+    file_too_large: "“{name}” is larger than {limit}; each file may be at most {limit}.",
+    file_unknown_kind: "“{name}” is not a kind of file we accept ({types}); programs, scripts and web pages are never accepted.",
+    file_name_contradicts: "“{name}” is named like another kind of file, but its content is {kind}; attach the right file or correct its name.",
+    file_kind_not_accepted: "“{name}” is {kind}; we accept {types}.",
+    kinds: FileType::label,
 };
 
 const ZH: Text = Text {
@@ -108,7 +143,101 @@ const ZH: Text = Text {
     check_field: "请检查「{}」：内容过长、包含换行，或地址格式不正确。",
     promise: "我们将在 {} 小时内答复。",
     logo: "标志",
+    files: "上传附件（选填）",
+    files_hint: "支持 {types}；每个文件不超过 {size}，最多 {count} 个。",
+    attachments: "附件",
+    too_many_files: "每条消息最多附 {} 个文件。",
+    form_too_large: "提交的内容超过表单上限，请减少附件或附上较小的文件。",
+    form_broken: "您的消息未完整送达，请重新发送。",
+    file_empty: "“{name}”是空文件，请附上有内容的文件。",
+    file_too_large: "“{name}”超过 {limit}，每个文件不能超过 {limit}。",
+    file_unknown_kind: "“{name}”不是可接受的文件类型（{types}）；程序、脚本和网页一律不接受。",
+    file_name_contradicts:
+        "“{name}”的文件名与内容不符：内容是{kind}。请附上正确的文件或更正文件名。",
+    file_kind_not_accepted: "“{name}”是{kind}；我们只接受 {types}。",
+    kinds: kind_zh,
 };
+
+fn kind_zh(kind: FileType) -> &'static str {
+    match kind {
+        FileType::Pdf => "PDF 文档",
+        FileType::Jpeg => "JPEG 图片",
+        FileType::Png => "PNG 图片",
+        FileType::Gif => "GIF 图片",
+        FileType::Webp => "WebP 图片",
+        FileType::Zip => "ZIP 压缩包",
+        FileType::Text => "纯文本文件",
+    }
+}
+
+/// The kinds `policy` accepts, as people name them: "PDF, JPEG, PNG".
+fn accepted_kinds(policy: &AttachmentPolicy) -> String {
+    let names: Vec<String> = policy
+        .types
+        .iter()
+        .map(|t| match t {
+            FileType::Text => "TXT".to_owned(),
+            other => other.as_str().to_uppercase(),
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// The file input's `accept`: the policy's extensions and media types (a hint to the browser's
+/// picker; the server decides by the bytes).
+fn accept_attribute(policy: &AttachmentPolicy) -> String {
+    let mut accept: Vec<String> = Vec::new();
+    for kind in &policy.types {
+        accept.extend(kind.extensions().iter().map(|e| format!(".{e}")));
+        accept.push(kind.mime().to_owned());
+    }
+    accept.join(",")
+}
+
+/// Why a customer's message with files was refused, as a sentence in `lang`.
+pub(crate) fn upload_refusal(lang: Lang, policy: &AttachmentPolicy, error: &UploadError) -> String {
+    let t = lang.text();
+    match error {
+        UploadError::File {
+            filename, problem, ..
+        } => {
+            let (template, kind) = match problem {
+                FileProblem::Empty => (t.file_empty, None),
+                FileProblem::TooLarge { .. } => (t.file_too_large, None),
+                FileProblem::UnknownKind => (t.file_unknown_kind, None),
+                FileProblem::NameContradicts { actual } => (t.file_name_contradicts, Some(*actual)),
+                FileProblem::KindNotAccepted { actual } => {
+                    (t.file_kind_not_accepted, Some(*actual))
+                }
+            };
+            let limit = match problem {
+                FileProblem::TooLarge { limit } => *limit,
+                _ => policy.max_bytes,
+            };
+            template
+                .replace("{limit}", &human_size(limit))
+                .replace("{kind}", kind.map_or("", t.kinds))
+                .replace("{types}", &accepted_kinds(policy))
+                .replace("{name}", filename)
+        }
+        UploadError::TooMany { limit } => t.too_many_files.replace("{}", &limit.to_string()),
+        UploadError::TooLarge => t.form_too_large.to_owned(),
+        UploadError::Malformed(_) | UploadError::Internal(_) => t.form_broken.to_owned(),
+    }
+}
+
+/// The file input of the customer forms, with what it takes under `policy`.
+fn file_input(t: &Text, policy: &AttachmentPolicy) -> Markup {
+    let hint = t
+        .files_hint
+        .replace("{types}", &accepted_kinds(policy))
+        .replace("{size}", &human_size(policy.max_bytes))
+        .replace("{count}", &policy.max_per_message.to_string());
+    html! {
+        label { (t.files) input type="file" name="files" multiple accept=(accept_attribute(policy)); }
+        p.meta { (hint) }
+    }
+}
 
 fn status_label(status: Status, lang: Lang) -> &'static str {
     match (lang, status) {
@@ -316,6 +445,7 @@ pub(crate) fn new_ticket(
     message: Option<&str>,
     fields: FormFields<'_>,
     branding: &Branding<'_>,
+    policy: &AttachmentPolicy,
 ) -> Response {
     use outpost_core::apply::MAX_SUBJECT_CHARS;
     use outpost_core::model::{MAX_ACCOUNT_ID_CHARS, MAX_CONTACT_CHARS, MAX_NAME_CHARS};
@@ -330,12 +460,13 @@ pub(crate) fn new_ticket(
         @if let Some(message) = message {
             p role="alert" { (message) }
         }
-        form method="post" action={ "/c/new?lang=" (lang.tag()) } {
+        form method="post" action={ "/c/new?lang=" (lang.tag()) } enctype="multipart/form-data" {
             label { (t.subject) input name="subject" required maxlength=(MAX_SUBJECT_CHARS) value=(fields.subject); }
             label { (t.description) textarea name="description" required { (fields.description) } }
             label { (t.name) input name="name" required maxlength=(MAX_NAME_CHARS) value=(fields.name); }
             label { (t.contact) input name="contact" required maxlength=(MAX_CONTACT_CHARS) value=(fields.contact); }
             label { (t.account) input name="account_id" maxlength=(MAX_ACCOUNT_ID_CHARS) value=(fields.account_id); }
+            (file_input(t, policy))
             button type="submit" { (t.submit) }
         }
     };
@@ -357,10 +488,42 @@ pub(crate) fn not_found(lang: Lang) -> Response {
     notice(StatusCode::NOT_FOUND, lang, lang.text().not_found)
 }
 
+/// The message form's state on the status page: what it takes, and after a refusal the reason
+/// and the text the customer wrote.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplyForm<'a> {
+    pub(crate) status: StatusCode,
+    pub(crate) policy: &'a AttachmentPolicy,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) text: &'a str,
+}
+
+/// The files a customer may see on their ticket: the ones they (or the intake connector, for
+/// them) sent, which no signed-in user authored. Agents' attachments are not shown: an
+/// attachment entry does not say whether it goes with a reply or an internal note, so none is
+/// assumed public. Redacted files are gone from the timeline.
+pub(crate) fn customer_files(entries: &[Entry]) -> impl Iterator<Item = (Uuid, &str, u64)> {
+    entries.iter().filter_map(|entry| match &entry.body {
+        EntryBody::Attachment {
+            attachment_id,
+            filename,
+            size,
+            ..
+        } if entry.author.is_none() => Some((*attachment_id, filename.as_str(), *size)),
+        _ => None,
+    })
+}
+
 /// The ticket's page behind the customer's link (`token`): its status, the customer's messages
-/// and the team's replies, then the rating form (resolved or closed, not rated yet) or the
-/// message form (any other status but closed).
-pub(crate) fn status(lang: Lang, token: &str, ticket: &Ticket, entries: &[Entry]) -> Response {
+/// and the team's replies, the customer's files, then the rating form (resolved or closed, not
+/// rated yet) or the message form (any other status but closed).
+pub(crate) fn status(
+    lang: Lang,
+    token: &str,
+    ticket: &Ticket,
+    entries: &[Entry],
+    form: ReplyForm<'_>,
+) -> Response {
     let t = lang.text();
     let key = ticket.key.as_deref().unwrap_or("");
     let rate = matches!(ticket.status, Status::Resolved | Status::Closed) && ticket.csat.is_none();
@@ -385,6 +548,17 @@ pub(crate) fn status(lang: Lang, token: &str, ticket: &Ticket, entries: &[Entry]
                 "\n" (text)
             }
         }
+        @if customer_files(entries).next().is_some() {
+            h2 { (t.attachments) }
+            ul {
+                @for (id, filename, size) in customer_files(entries) {
+                    li {
+                        a href={ "/c/t/" (token) "/files/" (id) } { (filename) }
+                        " · " (human_size(size))
+                    }
+                }
+            }
+        }
         @if rate {
             h2 { (t.rate) }
             form method="post" action={ "/c/t/" (token) "/csat?lang=" (lang.tag()) } {
@@ -400,13 +574,17 @@ pub(crate) fn status(lang: Lang, token: &str, ticket: &Ticket, entries: &[Entry]
                 button type="submit" { (t.send) }
             }
         } @else if ticket.status != Status::Closed {
-            form method="post" action={ "/c/t/" (token) "/message?lang=" (lang.tag()) } {
-                label { (t.reply) textarea name="text" required {} }
+            @if let Some(message) = form.message {
+                p role="alert" { (message) }
+            }
+            form method="post" action={ "/c/t/" (token) "/message?lang=" (lang.tag()) } enctype="multipart/form-data" {
+                label { (t.reply) textarea name="text" required { (form.text) } }
+                (file_input(t, form.policy))
                 button type="submit" { (t.send) }
             }
         }
     };
-    page(StatusCode::OK, lang, &format!("{} {key}", t.ticket), body)
+    page(form.status, lang, &format!("{} {key}", t.ticket), body)
 }
 
 #[cfg(test)]
@@ -423,6 +601,7 @@ mod tests {
     const ELEMENTS: &[&str] = &[
         "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "strong",
         "div", "span", "form", "label", "input", "textarea", "select", "option", "button", "img",
+        "ul", "li", "a",
     ];
 
     const HOSTILE: &[&str] = &[
@@ -432,6 +611,15 @@ mod tests {
         "' autofocus onfocus='alert(4)",
         "<iframe src=\"javascript:alert(5)\"></iframe>",
     ];
+
+    fn reply_form(policy: &AttachmentPolicy) -> ReplyForm<'_> {
+        ReplyForm {
+            status: StatusCode::OK,
+            policy,
+            message: None,
+            text: "",
+        }
+    }
 
     fn html_of(response: Response) -> (StatusCode, HeaderMap, String) {
         let (parts, body) = response.into_parts();
@@ -498,7 +686,7 @@ mod tests {
             .into_iter()
             .enumerate()
             .map(|(i, body)| Entry {
-                id: uuid::Uuid::now_v7(),
+                id: Uuid::now_v7(),
                 ticket_id: ticket.id,
                 author: None,
                 body,
@@ -512,7 +700,13 @@ mod tests {
     fn hostile_ticket_text_is_shown_as_text_on_the_status_page() {
         let (ticket, entries) = ticket_with_timeline();
         let token = "tok\"><script>alert(6)</script>";
-        let (status, headers, html) = html_of(status(Lang::En, token, &ticket, &entries));
+        let (status, headers, html) = html_of(status(
+            Lang::En,
+            token,
+            &ticket,
+            &entries,
+            reply_form(&AttachmentPolicy::default()),
+        ));
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             headers[header::CONTENT_SECURITY_POLICY],
@@ -557,7 +751,13 @@ mod tests {
     fn the_status_page_offers_the_form_its_status_allows() {
         let (mut ticket, entries) = ticket_with_timeline();
         let forms = |ticket: &Ticket| {
-            let (_, _, html) = html_of(status(Lang::ZhCn, "tok", ticket, &entries));
+            let (_, _, html) = html_of(status(
+                Lang::ZhCn,
+                "tok",
+                ticket,
+                &entries,
+                reply_form(&AttachmentPolicy::default()),
+            ));
             assert!(
                 html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
                 "{html}"
@@ -577,7 +777,11 @@ mod tests {
         };
 
         let (names, actions, html) = forms(&ticket);
-        assert_eq!(names, BTreeSet::from(["text".to_owned()]));
+        assert_eq!(
+            names,
+            BTreeSet::from(["text".to_owned(), "files".to_owned()])
+        );
+        assert!(html.contains("enctype=\"multipart/form-data\""));
         assert_eq!(actions, "/c/t/tok/message?lang=zh-CN");
         assert!(html.contains("处理中") && html.contains("客服团队") && html.contains("您 · "));
 
@@ -598,7 +802,7 @@ mod tests {
         let (names, _, _) = forms(&ticket);
         assert_eq!(
             names,
-            BTreeSet::from(["text".to_owned()]),
+            BTreeSet::from(["text".to_owned(), "files".to_owned()]),
             "rated: the message form is back"
         );
         ticket.status = Status::Closed;
@@ -625,6 +829,7 @@ mod tests {
                 Some(HOSTILE[1]),
                 typed,
                 &Branding::default(),
+                &AttachmentPolicy::default(),
             ));
             assert_eq!(status, StatusCode::BAD_REQUEST);
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
@@ -636,12 +841,14 @@ mod tests {
             let t = lang.text();
             // Every field comes back as typed (escaped), with outpost-core's limits.
             let expected = format!(
-                "<form method=\"post\" action=\"/c/new?lang={tag}\">\
+                "<form method=\"post\" action=\"/c/new?lang={tag}\" enctype=\"multipart/form-data\">\
                  <label>{}<input name=\"subject\" required maxlength=\"500\" value=\"&lt;script&gt;alert(1)&lt;/script&gt;\"></label>\
                  <label>{}<textarea name=\"description\" required>{}</textarea></label>\
                  <label>{}<input name=\"name\" required maxlength=\"200\" value=\"Li Wei\"></label>\
                  <label>{}<input name=\"contact\" required maxlength=\"254\" value=\"&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;\"></label>\
                  <label>{}<input name=\"account_id\" maxlength=\"128\" value=\"\"></label>\
+                 <label>{}<input type=\"file\" name=\"files\" multiple accept=\"{accept}\"></label>\
+                 <p class=\"meta\">{}</p>\
                  <button type=\"submit\">{}</button></form>",
                 t.subject,
                 t.description,
@@ -649,8 +856,14 @@ mod tests {
                 t.name,
                 t.contact,
                 t.account,
+                t.files,
+                match lang {
+                    Lang::En => "PDF, JPEG, PNG; up to 5 MiB each, at most 10 files.",
+                    Lang::ZhCn => "支持 PDF, JPEG, PNG；每个文件不超过 5 MiB，最多 10 个。",
+                },
                 t.submit,
                 tag = lang.tag(),
+                accept = ".pdf,application/pdf,.jpg,.jpeg,.jpe,.jfif,image/jpeg,.png,image/png",
             );
             assert!(html.contains(&expected), "{html}");
             assert!(html.contains(&format!("<title>{0}</title>", t.title_new)));
@@ -661,6 +874,7 @@ mod tests {
             None,
             FormFields::default(),
             &Branding::default(),
+            &AttachmentPolicy::default(),
         ));
         assert!(!html.contains("role=\"alert\""));
     }
@@ -680,6 +894,7 @@ mod tests {
             None,
             FormFields::default(),
             &branding,
+            &AttachmentPolicy::default(),
         ));
         assert_only_page_markup(&html);
         assert!(headers[header::CONTENT_SECURITY_POLICY]
@@ -701,10 +916,93 @@ mod tests {
                     accent: hostile,
                     ..Branding::default()
                 },
+                &AttachmentPolicy::default(),
             ));
             assert!(!html.contains(":root"), "{hostile}");
             assert!(!html.contains("<img"));
         }
+    }
+
+    #[test]
+    fn the_customers_files_are_listed_escaped_and_nobody_elses() {
+        let (ticket, mut entries) = ticket_with_timeline();
+        let file = |author: Option<Uuid>, name: &str, id: u128| Entry {
+            id: Uuid::now_v7(),
+            ticket_id: ticket.id,
+            author,
+            body: EntryBody::Attachment {
+                attachment_id: Uuid::from_u128(id),
+                filename: name.into(),
+                mime: "application/pdf".into(),
+                size: 5 * 1024 * 1024,
+                sha256: "0a".repeat(32),
+            },
+            created_at: ticket.created_at,
+        };
+        entries.push(file(None, "<script>alert(7)</script>.pdf", 1));
+        entries.push(file(Some(Uuid::from_u128(9)), "INTERNAL scan.pdf", 2));
+        let policy = AttachmentPolicy::default();
+        let form = ReplyForm {
+            status: StatusCode::BAD_REQUEST,
+            policy: &policy,
+            message: Some(HOSTILE[0]),
+            text: HOSTILE[2],
+        };
+        let (status, _, html) = html_of(status(Lang::En, "tok", &ticket, &entries, form));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_only_page_markup(&html);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            html.contains(
+                "<li><a href=\"/c/t/tok/files/00000000-0000-0000-0000-000000000001\">\
+                 &lt;script&gt;alert(7)&lt;/script&gt;.pdf</a> · 5 MiB</li>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("INTERNAL"), "an agent's file is not listed");
+        assert!(html.contains("<p role=\"alert\">&lt;script&gt;alert(1)&lt;/script&gt;</p>"));
+        assert!(
+            html.contains("<textarea name=\"text\" required>&lt;/textarea&gt;&lt;svg onload=alert(3)&gt;</textarea>"),
+            "the customer's text comes back: {html}"
+        );
+    }
+
+    #[test]
+    fn a_refused_file_is_named_in_the_pages_language() {
+        let policy = AttachmentPolicy::default();
+        let refusal = |problem| UploadError::File {
+            filename: "invoice.pdf".into(),
+            problem,
+            message: String::new(),
+        };
+        let contradicts = refusal(FileProblem::NameContradicts {
+            actual: FileType::Png,
+        });
+        assert_eq!(
+            upload_refusal(Lang::En, &policy, &contradicts),
+            "“invoice.pdf” is named like another kind of file, but its content is a PNG image; \
+             attach the right file or correct its name."
+        );
+        assert_eq!(
+            upload_refusal(Lang::ZhCn, &policy, &contradicts),
+            "“invoice.pdf”的文件名与内容不符：内容是PNG 图片。请附上正确的文件或更正文件名。"
+        );
+        let big = refusal(FileProblem::TooLarge {
+            limit: 5 * 1024 * 1024,
+        });
+        assert_eq!(
+            upload_refusal(Lang::ZhCn, &policy, &big),
+            "“invoice.pdf”超过 5 MiB，每个文件不能超过 5 MiB。"
+        );
+        assert_eq!(
+            upload_refusal(Lang::En, &policy, &refusal(FileProblem::UnknownKind)),
+            "“invoice.pdf” is not a kind of file we accept (PDF, JPEG, PNG); programs, scripts \
+             and web pages are never accepted."
+        );
+        assert_eq!(
+            upload_refusal(Lang::ZhCn, &policy, &UploadError::TooMany { limit: 10 }),
+            "每条消息最多附 10 个文件。"
+        );
     }
 
     #[test]

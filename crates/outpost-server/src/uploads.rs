@@ -345,7 +345,17 @@ pub async fn download(
     let Some(blob) = state.blobs.blob(&sha256).await? else {
         return Err(ApiError::NotFound("attachment"));
     };
-    let stream = state.blobs.read(&blob)?.map(|piece| {
+    file_response(&state, &blob, &filename)
+}
+
+/// A stored file as a download that nothing renders; also the customer's status page serves
+/// their files with it (`customer.rs`).
+pub(crate) fn file_response(
+    state: &AppState,
+    blob: &crate::blobs::Blob,
+    filename: &str,
+) -> ApiResult<Response> {
+    let stream = state.blobs.read(blob)?.map(|piece| {
         piece.map_err(|e| {
             tracing::error!(error = %e, "an attachment could not be read");
             std::io::Error::other(e.to_string())
@@ -364,7 +374,7 @@ pub async fn download(
     };
     set(header::CONTENT_TYPE, &content_type);
     set(header::CONTENT_LENGTH, &blob.size.to_string());
-    set(header::CONTENT_DISPOSITION, &disposition(&filename));
+    set(header::CONTENT_DISPOSITION, &disposition(filename));
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(
         header::CONTENT_SECURITY_POLICY,
