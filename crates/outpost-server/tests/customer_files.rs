@@ -634,6 +634,33 @@ async fn the_intake_api_takes_files_in_multipart(s: Server) {
     assert_eq!(count(&s, "tickets").await, tickets);
 }
 
+async fn a_rate_limited_submission_stores_none_of_its_files(s: Server) {
+    let from_one_address = |n: usize| {
+        let licence = pdf(10 * 1024 + n);
+        let mut request =
+            post_multipart("/c/new?lang=en", &form_parts(&[("licence.pdf", &licence)]));
+        let address = std::net::SocketAddr::from(([192, 0, 2, 1], 40000));
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(address));
+        request
+    };
+    for n in 0..5 {
+        let (status, _, body) = page(&s, from_one_address(n)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    }
+    let before = stored(&s).await;
+    assert_eq!(before.0, 5, "five different files, five blobs");
+    let (status, _, html) = page(&s, from_one_address(5)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(html.contains("Too many submissions"), "{html}");
+    assert!(
+        html.contains("value=\"Business account opening\""),
+        "the text comes back"
+    );
+    assert_eq!(stored(&s).await, before, "the sixth file was not kept");
+}
+
 async fn hostile_file_names_come_out_sanitised_and_escaped(s: Server) {
     let names = [
         "<script>alert(1)</script>.pdf",
@@ -687,5 +714,6 @@ on_both_databases!(
     refused_files_are_named_on_the_page_and_nothing_is_stored,
     a_reply_on_the_status_page_carries_a_file,
     the_intake_api_takes_files_in_multipart,
+    a_rate_limited_submission_stores_none_of_its_files,
     hostile_file_names_come_out_sanitised_and_escaped,
 );
