@@ -8,6 +8,10 @@
 //! 5. idle SSE streams held, and how long one commit takes to poke all of them.
 //!
 //! Every phase is bounded in time and only ever talks to loopback.
+//!
+//! `outpost-load attachments` runs the attachment benchmarks instead (`attachments.rs`).
+
+mod attachments;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,7 +27,26 @@ use outpost_server::{admin, router, AppState};
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(about = "Load generator for outpost-server (loopback only)")]
+#[command(
+    about = "Load generator for outpost-server (loopback only)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Bench>,
+    #[command(flatten)]
+    sync: Args,
+}
+
+#[derive(clap::Subcommand)]
+enum Bench {
+    /// Upload and download throughput against a file copy, and the server's memory while
+    /// many agents upload at once (a separate server process).
+    Attachments(attachments::AttachmentArgs),
+}
+
+/// The sync benchmark (no subcommand).
+#[derive(clap::Args)]
 struct Args {
     /// postgres://… to measure PostgreSQL; a temporary SQLite file when omitted.
     #[arg(long)]
@@ -176,7 +199,13 @@ where
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    if let Some(Bench::Attachments(args)) = cli.command {
+        let report = attachments::run(args).await?;
+        println!("\n{}", report.verdict());
+        return Ok(());
+    }
+    let args = cli.sync;
     let dir = tempfile::tempdir()?;
     let (url, backend) = match &args.database_url {
         Some(url) => (url.clone(), "PostgreSQL"),
