@@ -25,9 +25,10 @@ use outpost_client::admin::{InviteKind, NewUser};
 use outpost_client::desk::{pin_clock_for_tests, Desk, DeskConfig, DeskError, ErrorDto, Unlock};
 use outpost_client::supervisor::{check_export, write_new_file, SavedExport, SavedFile};
 use outpost_client::vault::{KdfParams, Profile, RefreshToken, Vault};
-use outpost_core::apply::settable_risks;
+use outpost_core::apply::{settable_risks, MAX_ATTACHMENT_BYTES};
 use outpost_core::audit::{AuditEvent, ChainHead, Hash32, Verifier};
 use outpost_core::audit_export::{AuditExport, AuditPage, AuditQuery, AuditRecord};
+use outpost_core::files::{FileType, MAX_ATTACHMENTS_PER_MESSAGE};
 use outpost_core::model::{
     Category, Department, Entry, EntryBody, RiskLevel, Role, Status, Template, Ticket, User,
     VerificationCheck, VerificationDimension, VerificationResult, LOW_CSAT_SCORE,
@@ -983,7 +984,7 @@ fn rules_ts() -> String {
     format!(
         "// Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.\n\
          // {REGENERATE}\n\
-         import type {{ Category, RiskLevel, Role, Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
+         import type {{ Category, FileType, RiskLevel, Role, Status, VerificationDimension, VerificationResult }} from \"./types\";\n\
          \n\
          /** Every status, in the order of the status machine (`Status::ALL`). */\n\
          export const STATUSES: Status[] = {};\n\
@@ -1015,7 +1016,17 @@ fn rules_ts() -> String {
          \n\
          /** The product's categories (`Category::BUILT_IN`); an organisation adds its own in its\n\
          \x20* catalogue, retires any, and deletes none. */\n\
-         export const BUILT_IN_CATEGORIES: Category[] = {};\n",
+         export const BUILT_IN_CATEGORIES: Category[] = {};\n\
+         \n\
+         /** Every kind of file Outpost stores (`files::FileType::ALL`), the choices of an\n\
+         \x20* organisation's attachment policy. */\n\
+         export const FILE_TYPES: FileType[] = {};\n\
+         \n\
+         /** The largest attachment anyone may send, in bytes (`apply::MAX_ATTACHMENT_BYTES`). */\n\
+         export const MAX_ATTACHMENT_BYTES = {MAX_ATTACHMENT_BYTES};\n\
+         \n\
+         /** The most files one customer message may carry (`files::MAX_ATTACHMENTS_PER_MESSAGE`). */\n\
+         export const MAX_ATTACHMENTS_PER_MESSAGE = {MAX_ATTACHMENTS_PER_MESSAGE};\n",
         list(Status::ALL),
         list(open),
         list(VerificationDimension::ALL),
@@ -1025,6 +1036,7 @@ fn rules_ts() -> String {
         settable_risks_ts(),
         list(outpost_core::settings::TEMPLATE_PLACEHOLDERS.iter()),
         list(Category::BUILT_IN),
+        list(FileType::ALL),
     )
 }
 

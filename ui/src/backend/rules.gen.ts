@@ -1,6 +1,6 @@
 // Generated from outpost-core by crates/outpost-client/tests/ui_fixtures.rs; do not edit.
 // regenerate with OUTPOST_UPDATE_FIXTURES=1 cargo test -p outpost-client --test ui_fixtures
-import type { Category, RiskLevel, Role, Status, VerificationDimension, VerificationResult } from "./types";
+import type { Category, FileType, RiskLevel, Role, Status, VerificationDimension, VerificationResult } from "./types";
 
 /** Every status, in the order of the status machine (`Status::ALL`). */
 export const STATUSES: Status[] = ["new", "triaged", "assigned", "in_progress", "pending", "resolved", "closed"];
@@ -33,3 +33,13 @@ export const TEMPLATE_PLACEHOLDERS = ["customer.name", "ticket.key", "ticket.sub
 /** The product's categories (`Category::BUILT_IN`); an organisation adds its own in its
  * catalogue, retires any, and deletes none. */
 export const BUILT_IN_CATEGORIES: Category[] = ["login_anomaly", "account_takeover", "transaction_failure", "funds_not_arrived", "reconciliation_mismatch", "permission_change", "profile_change", "verification_code_not_received", "activation_failure", "password_reset", "account_restricted", "kyc_review", "security_alert", "complaint", "inquiry", "technical_fault", "feature_request"];
+
+/** Every kind of file Outpost stores (`files::FileType::ALL`), the choices of an
+ * organisation's attachment policy. */
+export const FILE_TYPES: FileType[] = ["pdf", "jpeg", "png", "gif", "webp", "zip", "text"];
+
+/** The largest attachment anyone may send, in bytes (`apply::MAX_ATTACHMENT_BYTES`). */
+export const MAX_ATTACHMENT_BYTES = 26214400;
+
+/** The most files one customer message may carry (`files::MAX_ATTACHMENTS_PER_MESSAGE`). */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 20;

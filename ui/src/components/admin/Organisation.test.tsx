@@ -3,6 +3,7 @@ import { fireEvent, screen } from "@solidjs/testing-library";
 import { en } from "../../i18n/en";
 import { eventually } from "../../test/helpers";
 import { adminBackend, answerView, lastArgs, renderAdmin, sampleView } from "./testing";
+import { FILE_TYPES } from "../../backend/rules.gen";
 
 async function openOrganisation(view = sampleView()) {
   const mock = adminBackend(view);
@@ -140,5 +141,83 @@ describe("organisation and customer form", () => {
     expect(screen.getByTestId("admin-save-status").textContent).toBe(en["admin.saved_pending"]);
     expect(screen.getByTestId("admin-pending")).toBeTruthy();
     expect((screen.getByTestId("org-name") as HTMLInputElement).value).toBe("Offline name");
+  });
+
+  describe("attachments customers may send", () => {
+    const typeBox = (kind: string) => screen.getByTestId(`org-attachment-type-${kind}`) as HTMLInputElement;
+    const savedPolicy = (mock: ReturnType<typeof adminBackend>) =>
+      (lastArgs(mock, "change_settings").settings as { doc: { attachments: unknown } }).doc.attachments;
+
+    it("shows the stored policy: one box per kind of file, the size in MB and the files per message", async () => {
+      const view = sampleView();
+      const doc = view.settings.organisation.settings.doc as { attachments: { types: string[]; max_bytes: number; max_per_message: number } };
+      doc.attachments = { types: ["pdf", "zip"], max_bytes: 2621440, max_per_message: 3 };
+      await openOrganisation(view);
+      const section = screen.getByTestId("org-attachments");
+      expect(section.textContent).toContain(en["admin.org.attachments"]);
+      // Every kind the core knows, in its order, labelled.
+      const boxes = [...section.querySelectorAll<HTMLInputElement>("input[type=checkbox]")];
+      expect(boxes.map((b) => b.dataset.testid)).toEqual(FILE_TYPES.map((k) => `org-attachment-type-${k}`));
+      expect(boxes.filter((b) => b.checked).map((b) => b.dataset.testid)).toEqual(["org-attachment-type-pdf", "org-attachment-type-zip"]);
+      expect(typeBox("zip").parentElement!.textContent).toBe(en["admin.org.attachments_type.zip"]);
+      expect((screen.getByTestId("org-attachment-max-mb") as HTMLInputElement).value).toBe("2.5");
+      expect((screen.getByTestId("org-attachment-max-files") as HTMLInputElement).value).toBe("3");
+      expect((screen.getByTestId("admin-save") as HTMLButtonElement).disabled).toBe(true);
+    });
+
+    it("sends the edited policy with the rest of the organisation document", async () => {
+      const { mock } = await openOrganisation();
+      expect(typeBox("pdf").checked).toBe(true);
+      expect((screen.getByTestId("org-attachment-max-mb") as HTMLInputElement).value).toBe("5");
+      fireEvent.click(typeBox("jpeg"));
+      fireEvent.click(typeBox("text"));
+      fireEvent.input(screen.getByTestId("org-attachment-max-mb"), { target: { value: "1.5" } });
+      fireEvent.input(screen.getByTestId("org-attachment-max-files"), { target: { value: "4" } });
+      fireEvent.click(screen.getByTestId("admin-save"));
+      await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(1));
+      expect(lastArgs(mock, "change_settings")).toEqual({
+        baseVersion: 2,
+        settings: {
+          kind: "organisation",
+          doc: {
+            name: "Lisboa Pay",
+            default_department: "support",
+            require_two_factor: false,
+            form: { title: "", logo_png_base64: null, accent_colour: "#2563eb", default_language: "en", response_promise_hours: null },
+            attachments: { types: ["pdf", "png", "text"], max_bytes: 1572864, max_per_message: 4 },
+          },
+        },
+      });
+      await eventually(() => expect(screen.getByTestId("admin-save-status").dataset.state).toBe("saved"));
+    });
+
+    it("sends whole megabytes as bytes and an emptied size as 0 for the Desk to judge", async () => {
+      const { mock } = await openOrganisation();
+      fireEvent.input(screen.getByTestId("org-attachment-max-mb"), { target: { value: "25" } });
+      fireEvent.click(screen.getByTestId("admin-save"));
+      await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(1));
+      expect(savedPolicy(mock)).toEqual({ types: ["pdf", "jpeg", "png"], max_bytes: 26214400, max_per_message: 10 });
+      await eventually(() => expect(screen.getByTestId("admin-save-status").dataset.state).toBe("saved"));
+      fireEvent.input(screen.getByTestId("org-attachment-max-mb"), { target: { value: "" } });
+      fireEvent.click(screen.getByTestId("admin-save"));
+      await eventually(() => expect(mock.callsTo("change_settings")).toHaveLength(2));
+      expect(savedPolicy(mock)).toEqual({ types: ["pdf", "jpeg", "png"], max_bytes: 0, max_per_message: 10 });
+    });
+
+    it("shows the Desk's refusal of a policy with no kind of file and keeps the edit", async () => {
+      const { mock } = await openOrganisation();
+      mock.failNext("change_settings", "invalid", "attachments: allow at least one kind of file");
+      for (const kind of ["pdf", "jpeg", "png"]) fireEvent.click(typeBox(kind));
+      fireEvent.click(screen.getByTestId("admin-save"));
+      const status = await eventually(() => {
+        const s = screen.getByTestId("admin-save-status");
+        expect(s.dataset.state).toBe("refused");
+        return s;
+      });
+      expect(status.textContent).toContain("allow at least one kind of file");
+      expect(savedPolicy(mock)).toEqual({ types: [], max_bytes: 5242880, max_per_message: 10 });
+      expect(FILE_TYPES.some((k) => typeBox(k).checked)).toBe(false);
+      expect((screen.getByTestId("admin-save") as HTMLButtonElement).disabled).toBe(false);
+    });
   });
 });

@@ -1,12 +1,30 @@
 // The organisation and its customer form: name, default department, two-factor requirement,
-// the form's title, logo, accent colour, default language and response-time promise.
+// the form's title, logo, accent colour, default language and response-time promise, and the
+// attachments customers may send (kinds, largest file, files per message; the Desk and the core
+// validate the policy, this form only edits it).
 import { createSignal, For, Show } from "solid-js";
 import { base64Bytes, sizeText, toBase64 } from "../../lib/adminFormat";
+import { FILE_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE } from "../../backend/rules.gen";
+import type { FileType } from "../../backend/types";
 import { t } from "../../i18n";
 import { useSettingsEditor, SaveBar, SectionHead, useAdmin } from "./state";
 import type { OrgProfile, SettingsDoc } from "./model";
 
 const LANGUAGES = ["en", "zh-CN"] as const;
+
+/** The attachment size is edited in MB of 1,048,576 bytes (the unit the core's refusals use). */
+const MB = 1024 * 1024;
+
+/** `bytes` in MB as the size field shows it: whole or with up to two decimals. */
+function megabytes(bytes: number): string {
+  return String(Number((bytes / MB).toFixed(2)));
+}
+
+/** What the admin typed in the size field, in bytes; empty or unreadable is 0, which the Desk refuses. */
+function bytesOf(text: string): number {
+  const mb = Number(text.trim().replace(",", "."));
+  return text.trim() === "" || !Number.isFinite(mb) || mb < 0 ? 0 : Math.round(mb * MB);
+}
 
 export function OrganisationSettings() {
   const admin = useAdmin();
@@ -140,6 +158,69 @@ export function OrganisationSettings() {
                 <span class="muted">{t("admin.org.promise_hint")}</span>
               </span>
             </label>
+            <fieldset class="admin-field" data-testid="org-attachments">
+              <legend>{t("admin.org.attachments")}</legend>
+              <span class="muted">{t("admin.org.attachments_hint")}</span>
+              <div class="admin-inline admin-wrap" role="group" aria-label={t("admin.org.attachments_types")}>
+                <For each={FILE_TYPES}>
+                  {(kind: FileType) => (
+                    <label class="admin-check">
+                      <input
+                        type="checkbox"
+                        data-testid={`org-attachment-type-${kind}`}
+                        checked={p().attachments.types.includes(kind)}
+                        onChange={(e) => {
+                          const on = e.currentTarget.checked;
+                          editor.edit(
+                            (d) => void (d.attachments.types = FILE_TYPES.filter((k) => (k === kind ? on : d.attachments.types.includes(k)))),
+                          );
+                        }}
+                      />
+                      <span>{t(`admin.org.attachments_type.${kind}`)}</span>
+                    </label>
+                  )}
+                </For>
+              </div>
+              <label>
+                <span>{t("admin.org.attachments_max_size")}</span>
+                <span class="admin-inline">
+                  <input
+                    type="number"
+                    min="0.01"
+                    step="any"
+                    max={MAX_ATTACHMENT_BYTES / MB}
+                    class="admin-short"
+                    data-testid="org-attachment-max-mb"
+                    value={megabytes(p().attachments.max_bytes)}
+                    onInput={(e) => {
+                      const bytes = bytesOf(e.currentTarget.value);
+                      editor.edit((d) => void (d.attachments.max_bytes = bytes));
+                    }}
+                  />
+                  <span class="muted">{t("admin.org.attachments_max_size_hint", { max: megabytes(MAX_ATTACHMENT_BYTES) })}</span>
+                </span>
+              </label>
+              <label>
+                <span>{t("admin.org.attachments_per_message")}</span>
+                <span class="admin-inline">
+                  <input
+                    type="number"
+                    min="1"
+                    max={MAX_ATTACHMENTS_PER_MESSAGE}
+                    step="1"
+                    class="admin-short"
+                    data-testid="org-attachment-max-files"
+                    value={p().attachments.max_per_message}
+                    onInput={(e) => {
+                      const v = e.currentTarget.value.trim();
+                      const n = v === "" ? 0 : Math.round(Number(v));
+                      editor.edit((d) => void (d.attachments.max_per_message = Number.isFinite(n) ? n : 0));
+                    }}
+                  />
+                  <span class="muted">{t("admin.org.attachments_per_message_hint", { max: MAX_ATTACHMENTS_PER_MESSAGE })}</span>
+                </span>
+              </label>
+            </fieldset>
             <SaveBar editor={editor} />
           </div>
         )}
