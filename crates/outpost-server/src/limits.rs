@@ -13,7 +13,8 @@
 //!   ([`MAX_FILES_BODY_BYTES`]); their handlers hold them to the organisation's own policy, by
 //!   the declared length first and while reading. The customer pages' 413 is a page.
 //! - The whole request: a handler that has not answered within `request_timeout_secs` is
-//!   answered 408 (a stream, once answered, is not cut).
+//!   answered 408 (a stream, once answered, is not cut). Routes that carry files get that time
+//!   plus what their declared size takes on a slow line (32 KiB/s); the pace rule still applies.
 //!
 //! Every error the layer produces itself (those above, an unknown path, a method a route does
 //! not take, axum's rejections of bodies and queries) is the API's `{code, message}` body, like
@@ -50,6 +51,9 @@ pub(crate) const MAX_FILES_BODY_BYTES: u64 = outpost_core::files::MAX_ATTACHMENT
     as u64
     * outpost_core::apply::MAX_ATTACHMENT_BYTES
     + crate::multipart::FORM_SLACK_BYTES;
+
+/// The slowest line a file upload is given time for (32 KiB/s, a poor mobile connection).
+const SLOW_LINE_BYTES_PER_SEC: u64 = 32 * 1024;
 
 /// Whether `request` is a `multipart/form-data` post to a route that takes customers' files.
 fn takes_customer_files(request: &Request) -> bool {
@@ -108,22 +112,32 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
         .and_then(|v| v.parse::<u64>().ok());
     // An upload's bytes come in chunks of up to 8 MiB (`uploads.rs` reads them as a stream
     // and enforces the cap itself); every other body keeps the configured limit.
-    let limit =
-        if request.method() == Method::PUT && request.uri().path().starts_with("/v1/uploads/") {
-            crate::blobs::MAX_CHUNK_BYTES.max(config.max_body_bytes as u64)
-        } else if takes_customer_files(&request) {
-            MAX_FILES_BODY_BYTES
-        } else {
-            config.max_body_bytes as u64
-        };
+    let carries_files =
+        request.method() == Method::PUT && request.uri().path().starts_with("/v1/uploads/");
+    let takes_files = !carries_files && takes_customer_files(&request);
+    let limit = if carries_files {
+        crate::blobs::MAX_CHUNK_BYTES.max(config.max_body_bytes as u64)
+    } else if takes_files {
+        MAX_FILES_BODY_BYTES
+    } else {
+        config.max_body_bytes as u64
+    };
     if declared.is_some_and(|n| n > limit) {
         return too_large(&request);
     }
+    // A body of files on a slow line takes longer than any JSON request: those routes get the
+    // request time plus the time their declared bytes take at `SLOW_LINE_BYTES_PER_SEC`. A
+    // stall is still cut off by the pace below, whatever the size.
+    let extra_secs = if carries_files || takes_files {
+        declared.unwrap_or(0) / SLOW_LINE_BYTES_PER_SEC
+    } else {
+        0
+    };
     let method = request.method().clone();
     let stalled = Arc::new(AtomicBool::new(false));
     let pace = Duration::from_secs(config.body_read_timeout_secs);
     let request = request.map(|body| paced(body, pace, stalled.clone()));
-    let limit = Duration::from_secs(config.request_timeout_secs);
+    let limit = Duration::from_secs(config.request_timeout_secs.saturating_add(extra_secs));
     let Ok(response) = tokio::time::timeout(limit, next.run(request)).await else {
         return ApiError::Timeout(ANSWER_TOO_SLOW).into_response();
     };

@@ -230,6 +230,85 @@ async fn trickling_sockets_do_not_stop_normal_requests() {
     handle.shutdown();
 }
 
+/// A customer's form with a file on a slow line: every piece arrives well within the body pace,
+/// but the whole post takes longer than the request time. Routes that carry files are given
+/// the time their declared size takes on a slow line, so the form is taken, not answered 408.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_but_steady_file_upload_is_not_cut_off_by_the_request_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()))
+        .await
+        .unwrap();
+    let master_key = outpost_server::secrets::MasterKey::generate().unwrap();
+    admin::init(&db, &master_key, "Acme", "admin@acme.example", "Admin")
+        .await
+        .unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        blob_dir: Some(dir.path().join("blobs")),
+        header_read_timeout_secs: 5,
+        body_read_timeout_secs: 5,
+        request_timeout_secs: 1,
+        ..Config::default()
+    };
+    let state = AppState::new(db, config, master_key).await.unwrap();
+    let handle = axum_server::Handle::new();
+    tokio::spawn(serve_with(state, handle.clone()));
+    let addr = tokio::time::timeout(GIVE_UP, handle.listening())
+        .await
+        .unwrap()
+        .expect("listening");
+
+    const BOUNDARY: &str = "slowline7d2f";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("subject", "Licence scan on a slow line"),
+        ("description", "Sent from a train."),
+        ("name", "Li Wei"),
+        ("contact", "li.wei@example.com"),
+    ] {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"licence.pdf\"\r\n\
+             Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(std::iter::repeat_n(b'x', 320 * 1024));
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let head = format!(
+        "POST /c/new?lang=en HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Ten pieces, 300 ms apart: three seconds in all, three times the request time, and each
+    // gap far inside the five-second pace.
+    for piece in body.chunks(body.len().div_ceil(10)) {
+        stream.write_all(piece).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mut answer = Vec::new();
+    tokio::time::timeout(GIVE_UP, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 303"),
+        "the form is taken: {text}"
+    );
+    handle.shutdown();
+}
+
 /// The layer's own errors through the router: `{code, message}` with the right status.
 async fn the_layers_errors_are_code_and_message(s: Server) {
     let (status, body) = s.call("GET", "/v1/no-such-endpoint", None, None).await;
