@@ -3,7 +3,9 @@
 //! its bytes and reaches a colleague byte for byte once its author reconnects; a supervisor's
 //! redaction removes the bytes from the server and from both caches; an upload cut by a killed
 //! server resumes where the server stopped; small files come with the ticket; an agent who
-//! cannot see a ticket gets neither its files nor an upload on it.
+//! cannot see a ticket gets neither its files nor an upload on it. A customer's ID scan sent
+//! through the public form reaches two agents and leaves the server, its status page and both
+//! caches when a supervisor redacts it.
 //!
 //! PostgreSQL scenarios need `OUTPOST_TEST_PG_URL`; the binaries must be built (`make test`).
 
@@ -38,6 +40,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    a_customers_scan_reaches_both_agents_and_its_redaction_empties_server_and_caches,
     an_offline_attachment_reaches_a_colleague_and_a_redaction_removes_it_everywhere,
     an_upload_cut_by_a_killed_server_resumes_where_the_server_stopped,
     small_files_come_with_the_ticket_and_hidden_tickets_keep_theirs,
@@ -86,6 +89,230 @@ async fn state_of(client: &Client, ticket: TicketId, id: uuid::Uuid) -> (Attachm
         .find(|a| a.attachment_id == id)
         .unwrap_or_else(|| panic!("{}: attachment {id} is not listed", client.account.email));
     (view.state, view.sent_bytes)
+}
+
+/// A JPEG-looking file of `len` bytes.
+fn jpeg(len: usize, seed: u64) -> Vec<u8> {
+    let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    let mut rest = vec![0u8; len - data.len()];
+    ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut rest);
+    data.extend_from_slice(&rest);
+    data
+}
+
+/// The public form posted as a browser posts it (`multipart/form-data`, no script) with one
+/// file; answers the status page's path from the redirect.
+async fn customer_submits(url: &str, subject: &str, filename: &str, file: &[u8]) -> String {
+    const BOUNDARY: &str = "----outpostcustomer9f1c";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("subject", subject),
+        (
+            "description",
+            "My ID card scan for the business account, as asked.",
+        ),
+        ("name", "Li Wei"),
+        ("contact", "li.wei@example.com"),
+    ] {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\n\
+             Content-Type: image/jpeg\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser
+        .post(format!("{url}/c/new?lang=en"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("the form is answered");
+    assert_eq!(answer.status().as_u16(), 303, "{:?}", answer.text().await);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    location.split('?').next().unwrap().to_owned()
+}
+
+async fn a_customers_scan_reaches_both_agents_and_its_redaction_empties_server_and_caches(
+    backend: Backend,
+) {
+    let mut server = Server::start(backend).await;
+    let org = server.org;
+    let url = server.url();
+    let (ann, bob, admin) = tokio::join!(
+        Client::ready(&url, &org.ann),
+        Client::ready(&url, &org.bob),
+        Client::ready(&url, &org.admin)
+    );
+
+    // The customer sends the scan through the public form, no script involved.
+    let subject = "Business account opening: ID card scan";
+    let scan = jpeg(200 * 1024, 7);
+    let status_page = customer_submits(&url, subject, "id card scan.jpg", &scan).await;
+    let page = outpost_system_tests::server::http()
+        .get(format!("{url}{status_page}?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id card scan.jpg"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+
+    // Wherever the rules placed it, the supervisor routes it to support.
+    admin.settle(5).await;
+    let ticket = server
+        .snapshot(&org.admin)
+        .await
+        .tickets
+        .values()
+        .find(|t| t.subject == subject)
+        .map(|t| (t.id, t.department.clone()))
+        .expect("the form's ticket");
+    if ticket.1.as_deref() != Some("support") {
+        admin
+            .desk
+            .change(Mutation::SetDepartment {
+                ticket_id: ticket.0,
+                department: Some("support".into()),
+            })
+            .await
+            .unwrap();
+        admin.settle(5).await;
+    }
+    let ticket = ticket.0;
+
+    // Both agents get the entry; each opens the scan, byte for byte the customer's.
+    ann.settle(5).await;
+    bob.settle(5).await;
+    let listed = ann.desk.attachments(ticket).await.unwrap();
+    let view = listed
+        .iter()
+        .find(|a| a.filename == "id card scan.jpg")
+        .unwrap_or_else(|| panic!("the scan is not listed: {listed:?}"))
+        .clone();
+    assert_eq!(view.mime, "image/jpeg");
+    assert_eq!(view.size, scan.len() as u64);
+    for client in [&ann, &bob] {
+        client
+            .desk
+            .fetch_attachment(ticket, view.attachment_id)
+            .await
+            .unwrap();
+        let cached = client
+            .desk
+            .cached_attachment(view.attachment_id)
+            .await
+            .unwrap()
+            .expect("the scan in the cache");
+        assert!(cached == scan, "{}: the scan differs", client.account.email);
+    }
+    let preview = ann
+        .desk
+        .attachments(ticket)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.attachment_id == view.attachment_id)
+        .unwrap();
+    assert_eq!(preview.state, AttachmentState::Downloaded);
+
+    // Bob, offline, adds the bank statement; it reaches Ann once he is back.
+    server.kill();
+    let statement = pdf(600 * 1024, 8);
+    let added = bob
+        .desk
+        .attach_file(ticket, "bank statement.pdf", statement.clone())
+        .await
+        .unwrap();
+    assert_eq!(added.state, AttachmentState::Queued);
+    assert!(is_transient(&bob.sync().await.expect_err("offline")));
+    server.restart().await;
+    bob.settle(5).await;
+    ann.settle(5).await;
+    ann.desk
+        .fetch_attachment(ticket, added.attachment_id)
+        .await
+        .unwrap();
+    assert!(
+        ann.desk
+            .cached_attachment(added.attachment_id)
+            .await
+            .unwrap()
+            .is_some_and(|bytes| bytes == statement),
+        "Ann does not have Bob's statement byte for byte"
+    );
+
+    // The supervisor redacts the scan: gone from the server (agents and the status page) and
+    // from both caches; the statement stays.
+    admin.settle(5).await;
+    admin
+        .desk
+        .change(Mutation::RedactEntry {
+            ticket_id: ticket,
+            entry_id: view.entry_id,
+            reason: "customer asked us to delete the scan".into(),
+        })
+        .await
+        .unwrap();
+    admin.settle(5).await;
+    let api = ServerApi::new(&url, None).unwrap();
+    let token = server.token(&org.ann).await;
+    let gone = api
+        .download_attachment(&token, ticket, view.attachment_id, view.size)
+        .await
+        .expect_err("a redacted scan is not served");
+    assert!(
+        matches!(gone, ApiError::Server { status: 404, .. }),
+        "{gone:?}"
+    );
+    let page = outpost_system_tests::server::http()
+        .get(format!("{url}{status_page}?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id card scan.jpg"), "{page}");
+    ann.settle(5).await;
+    bob.settle(5).await;
+    for client in [&ann, &bob] {
+        assert_eq!(
+            client
+                .desk
+                .cached_attachment(view.attachment_id)
+                .await
+                .unwrap(),
+            None,
+            "{}: the scan's bytes are still in the cache",
+            client.account.email
+        );
+        let left: Vec<_> = client
+            .desk
+            .attachments(ticket)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.filename)
+            .collect();
+        assert_eq!(left, ["bank statement.pdf"], "{}", client.account.email);
+    }
 }
 
 async fn an_offline_attachment_reaches_a_colleague_and_a_redaction_removes_it_everywhere(
