@@ -525,6 +525,8 @@ pub async fn run(args: AttachmentArgs) -> anyhow::Result<Report> {
     let password = "bench-password";
     let agents = args.clients.max(1);
     let key = prepare(&url, agents, password).await?;
+    // Installing twice (tests, or several runs in one process) is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(agents * 2)
         .build()?;
