@@ -91,6 +91,37 @@ async fn state_of(client: &Client, ticket: TicketId, id: uuid::Uuid) -> (Attachm
     (view.state, view.sent_bytes)
 }
 
+/// `admin` redacts the attachment entry `view` and pushes it; the server then refuses the file
+/// to Ann (404), as it refuses a file that never existed.
+async fn redact_and_see_it_refused(
+    server: &Server,
+    admin: &Client,
+    view: &outpost_store::AttachmentView,
+    reason: &str,
+) {
+    admin.settle(5).await;
+    admin
+        .desk
+        .change(Mutation::RedactEntry {
+            ticket_id: view.ticket_id,
+            entry_id: view.entry_id,
+            reason: reason.into(),
+        })
+        .await
+        .unwrap();
+    admin.settle(5).await;
+    let api = ServerApi::new(&server.url(), None).unwrap();
+    let token = server.token(&server.org.ann).await;
+    let gone = api
+        .download_attachment(&token, view.ticket_id, view.attachment_id, view.size)
+        .await
+        .expect_err("a redacted attachment is not served");
+    assert!(
+        matches!(gone, ApiError::Server { status: 404, .. }),
+        "{gone:?}"
+    );
+}
+
 /// A JPEG-looking file of `len` bytes.
 fn jpeg(len: usize, seed: u64) -> Vec<u8> {
     let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
@@ -260,27 +291,13 @@ async fn a_customers_scan_reaches_both_agents_and_its_redaction_empties_server_a
 
     // The supervisor redacts the scan: gone from the server (agents and the status page) and
     // from both caches; the statement stays.
-    admin.settle(5).await;
-    admin
-        .desk
-        .change(Mutation::RedactEntry {
-            ticket_id: ticket,
-            entry_id: view.entry_id,
-            reason: "customer asked us to delete the scan".into(),
-        })
-        .await
-        .unwrap();
-    admin.settle(5).await;
-    let api = ServerApi::new(&url, None).unwrap();
-    let token = server.token(&org.ann).await;
-    let gone = api
-        .download_attachment(&token, ticket, view.attachment_id, view.size)
-        .await
-        .expect_err("a redacted scan is not served");
-    assert!(
-        matches!(gone, ApiError::Server { status: 404, .. }),
-        "{gone:?}"
-    );
+    redact_and_see_it_refused(
+        &server,
+        &admin,
+        &view,
+        "customer asked us to delete the scan",
+    )
+    .await;
     let page = outpost_system_tests::server::http()
         .get(format!("{url}{status_page}?lang=en"))
         .send()
@@ -442,27 +459,7 @@ async fn an_offline_attachment_reaches_a_colleague_and_a_redaction_removes_it_ev
     );
 
     // A supervisor redacts it: the server refuses the download, and both caches lose the bytes.
-    admin.settle(5).await;
-    admin
-        .desk
-        .change(Mutation::RedactEntry {
-            ticket_id: ticket,
-            entry_id: view.entry_id,
-            reason: "another customer's statement".into(),
-        })
-        .await
-        .unwrap();
-    admin.settle(5).await;
-    let api = ServerApi::new(&url, None).unwrap();
-    let token = server.token(&org.ann).await;
-    let gone = api
-        .download_attachment(&token, ticket, view.attachment_id, view.size)
-        .await
-        .expect_err("a redacted attachment is not served");
-    assert!(
-        matches!(gone, ApiError::Server { status: 404, .. }),
-        "{gone:?}"
-    );
+    redact_and_see_it_refused(&server, &admin, &view, "another customer's statement").await;
     ann.settle(5).await;
     bob.settle(5).await;
     for client in [&ann, &bob] {

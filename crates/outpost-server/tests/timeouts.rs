@@ -32,6 +32,24 @@ const GIVE_UP: Duration = Duration::from_secs(60);
 
 /// A real server with one-second header and body timeouts; returns its address.
 async fn real_server(dir: &tempfile::TempDir) -> (SocketAddr, axum_server::Handle<SocketAddr>) {
+    real_server_with(
+        dir,
+        Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            header_read_timeout_secs: 1,
+            body_read_timeout_secs: 1,
+            max_body_bytes: 64 * 1024,
+            ..Config::default()
+        },
+    )
+    .await
+}
+
+/// A real server on a new SQLite database in `dir` with `config`; returns its address.
+async fn real_server_with(
+    dir: &tempfile::TempDir,
+    config: Config,
+) -> (SocketAddr, axum_server::Handle<SocketAddr>) {
     let db = Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()))
         .await
         .unwrap();
@@ -39,13 +57,6 @@ async fn real_server(dir: &tempfile::TempDir) -> (SocketAddr, axum_server::Handl
     admin::init(&db, &master_key, "Acme", "admin@acme.example", "Admin")
         .await
         .unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        header_read_timeout_secs: 1,
-        body_read_timeout_secs: 1,
-        max_body_bytes: 64 * 1024,
-        ..Config::default()
-    };
     let state = AppState::new(db, config, master_key).await.unwrap();
     let handle = axum_server::Handle::new();
     tokio::spawn(serve_with(state, handle.clone()));
@@ -236,13 +247,6 @@ async fn trickling_sockets_do_not_stop_normal_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_but_steady_file_upload_is_not_cut_off_by_the_request_time() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()))
-        .await
-        .unwrap();
-    let master_key = outpost_server::secrets::MasterKey::generate().unwrap();
-    admin::init(&db, &master_key, "Acme", "admin@acme.example", "Admin")
-        .await
-        .unwrap();
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         blob_dir: Some(dir.path().join("blobs")),
@@ -251,13 +255,7 @@ async fn a_slow_but_steady_file_upload_is_not_cut_off_by_the_request_time() {
         request_timeout_secs: 1,
         ..Config::default()
     };
-    let state = AppState::new(db, config, master_key).await.unwrap();
-    let handle = axum_server::Handle::new();
-    tokio::spawn(serve_with(state, handle.clone()));
-    let addr = tokio::time::timeout(GIVE_UP, handle.listening())
-        .await
-        .unwrap()
-        .expect("listening");
+    let (addr, handle) = real_server_with(&dir, config).await;
 
     const BOUNDARY: &str = "slowline7d2f";
     let mut body = Vec::new();
