@@ -1022,6 +1022,10 @@ fn rules_ts() -> String {
          \x20* organisation's attachment policy. */\n\
          export const FILE_TYPES: FileType[] = {};\n\
          \n\
+         /** The media types the desktop previews (`FileType::is_image`): decoded to pixels in Rust\n\
+         \x20* and re-encoded as PNG; every other file is only saved. */\n\
+         export const PREVIEWABLE_MIMES: string[] = {};\n\
+         \n\
          /** The largest attachment anyone may send, in bytes (`apply::MAX_ATTACHMENT_BYTES`). */\n\
          export const MAX_ATTACHMENT_BYTES = {MAX_ATTACHMENT_BYTES};\n\
          \n\
@@ -1037,6 +1041,12 @@ fn rules_ts() -> String {
         list(outpost_core::settings::TEMPLATE_PLACEHOLDERS.iter()),
         list(Category::BUILT_IN),
         list(FileType::ALL),
+        list(
+            FileType::ALL
+                .iter()
+                .filter(|t| t.is_image())
+                .map(|t| t.mime())
+        ),
     )
 }
 

@@ -38,6 +38,10 @@ export const BUILT_IN_CATEGORIES: Category[] = ["login_anomaly", "account_takeov
  * organisation's attachment policy. */
 export const FILE_TYPES: FileType[] = ["pdf", "jpeg", "png", "gif", "webp", "zip", "text"];
 
+/** The media types the desktop previews (`FileType::is_image`): decoded to pixels in Rust
+ * and re-encoded as PNG; every other file is only saved. */
+export const PREVIEWABLE_MIMES: string[] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
 /** The largest attachment anyone may send, in bytes (`apply::MAX_ATTACHMENT_BYTES`). */
 export const MAX_ATTACHMENT_BYTES = 26214400;
 

@@ -1,6 +1,7 @@
 // How attachments read: sizes, states, what can be previewed.
 import type { AttachmentState } from "../../backend";
 import { locale, t } from "../../i18n";
+import { PREVIEWABLE_MIMES } from "../../backend/rules.gen";
 import { fileFamily } from "../icons";
 
 const KIB = 1024;
@@ -46,9 +47,9 @@ export function hasBytes(state: AttachmentState): boolean {
   return state !== "remote" && state !== "failed";
 }
 
-/** Raster images the shell decodes for a preview; anything else is never offered one. */
+/** Raster images the shell decodes for a preview (the core's list); anything else is never offered one. */
 export function previewable(mime: string): boolean {
-  return fileFamily(mime) === "image" && mime !== "image/svg+xml";
+  return PREVIEWABLE_MIMES.includes(mime);
 }
 
 /** The family's name for people (the icon's label). */
