@@ -1351,9 +1351,14 @@ async fn agent_attaches_files_from_the_composer_and_previews_the_image() {
             "a chip for each file",
             &format!(
                 "const names = new Set(window.__chips.map(c => c.name));
-                 return names.has({jpeg}) && names.has({pdf}) ? window.__chips : null;",
+                 return names.has({jpeg}) && (names.has({pdf}) || names.has({shown}))
+                     ? window.__chips : null;",
                 jpeg = serde_json::to_string(jpeg_name).expect("JSON"),
-                pdf = serde_json::to_string(HOSTILE_PDF_NAME).expect("JSON"),
+                // The chip shows the picked name without its direction override, then the
+                // core's sanitised name once the shell has taken the file.
+                pdf =
+                    serde_json::to_string(&HOSTILE_PDF_NAME.replace('\u{202E}', "")).expect("JSON"),
+                shown = serde_json::to_string(&pdf_shown).expect("JSON"),
             ),
             Duration::from_secs(30),
         )
@@ -1365,6 +1370,13 @@ async fn agent_attaches_files_from_the_composer_and_previews_the_image() {
             "an upload was refused: {chip}"
         );
         assert_eq!(chip["elements"], 0, "markup in a chip: {chip}");
+        assert!(
+            !chip["name"]
+                .as_str()
+                .unwrap_or_default()
+                .contains('\u{202E}'),
+            "a chip shows a direction override: {chip}"
+        );
     }
     // Both rows reach the server: their bytes are uploaded (state `uploaded`).
     for name in [jpeg_name, pdf_shown.as_str()] {
